@@ -1,0 +1,278 @@
+//! The program: parse the command line, set up logging and the runtime, run the chosen
+//! command, and turn its outcome into an exit code. `main.rs` only calls [`run`].
+
+use crate::cli::{Cli, Command, OutputArgs, OutputFormat, RunArgs, Settings, resolve};
+use crate::dli::client::DliClient;
+use crate::dli::fault::FaultKind;
+use crate::dli::model::SubmitJob;
+use crate::report::human::{Human, Verbosity};
+use crate::report::json::Json;
+use crate::report::Reporter;
+use crate::wait::driver::{Driver, JobReport};
+use crate::wait::outcome::{Outcome, Signal, aggregate_exit_code};
+use crate::wait::policy::Exponential;
+use clap::Parser;
+use std::ffi::OsString;
+use std::io::{IsTerminal, Read};
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// Exit status for usage and configuration errors.
+pub const EXIT_USAGE: i32 = 2;
+
+/// Run dli-wait with these arguments; returns the process's exit code.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_USAGE } else { 0 };
+        }
+    };
+    let output = match &cli.command {
+        Some(Command::Run(r)) => r.output.clone(),
+        #[cfg(feature = "simulator")]
+        Some(Command::Simulate(s)) => s.output_args(),
+        #[cfg(feature = "simulator")]
+        Some(Command::Demo(d)) => d.output_args(),
+        None => cli.output.clone(),
+    };
+    init_tracing(&output);
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}"), 1),
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            None => wait_command(cli).await,
+            Some(Command::Run(args)) => run_command(args).await,
+            #[cfg(feature = "simulator")]
+            Some(Command::Simulate(args)) => crate::sim::cli::simulate(args).await,
+            #[cfg(feature = "simulator")]
+            Some(Command::Demo(args)) => crate::sim::cli::demo(args).await,
+        }
+    })
+}
+
+/// Print `error: …` on one line and return `code`.
+pub fn fail(message: &str, code: i32) -> i32 {
+    eprintln!("error: {message}");
+    code
+}
+
+fn init_tracing(output: &OutputArgs) {
+    use tracing_subscriber::EnvFilter;
+    // Our own crate only: dependencies' logs could print request headers.
+    let level = match (output.quiet, output.verbose) {
+        (true, _) => "error",
+        (_, 0) => "warn",
+        (_, 1) => "warn,dli_wait=debug",
+        _ => "warn,dli_wait=trace",
+    };
+    let filter = if output.verbose == 0 {
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level))
+    } else {
+        EnvFilter::new(level)
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// The reporter for these output flags.
+pub fn reporter(output: &OutputArgs) -> Arc<dyn Reporter> {
+    match output.output {
+        OutputFormat::Json => Arc::new(Json::new()),
+        OutputFormat::Human => {
+            let verbosity = if output.quiet {
+                Verbosity::Quiet
+            } else {
+                Verbosity::Normal
+            };
+            let human = Human::new(std::io::stderr().is_terminal(), verbosity, output.heartbeat);
+            human.spawn_heartbeat();
+            human
+        }
+    }
+}
+
+async fn wait_command(cli: Cli) -> i32 {
+    if cli.job_ids.is_empty() {
+        return fail(&crate::cli::ConfigError::NoJobs.to_string(), EXIT_USAGE);
+    }
+    let settings = match resolve(&cli.target, &cli.timing, |k| std::env::var(k).ok()) {
+        Ok(s) => s,
+        Err(e) => return fail(&e.to_string(), EXIT_USAGE),
+    };
+    let reporter = reporter(&cli.output);
+    wait_jobs(&settings, cli.job_ids, reporter).await
+}
+
+/// Wait for every job at once; report each as it ends, then the summary; return the exit code.
+pub async fn wait_jobs(settings: &Settings, job_ids: Vec<String>, reporter: Arc<dyn Reporter>) -> i32 {
+    let client = match DliClient::new(settings.client.clone()) {
+        Ok(c) => c,
+        Err(e) => return fail(&format!("cannot set up the HTTP client: {e}"), EXIT_USAGE),
+    };
+    let stop = listen_for_signals();
+    let mut ids = job_ids;
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(id.clone()));
+    let mut set = tokio::task::JoinSet::new();
+    for (i, id) in ids.into_iter().enumerate() {
+        let driver = Driver {
+            client: client.clone(),
+            reporter: Arc::clone(&reporter),
+            request_timeout: settings.request_timeout,
+        };
+        let policy = Box::new(Exponential::new(settings.poll_interval, settings.max_poll_interval));
+        let (cfg, stop) = (settings.wait.clone(), stop.clone());
+        set.spawn(async move {
+            let report = driver.wait(&id, cfg, policy, stop).await;
+            driver.reporter.finished(&report);
+            (i, report)
+        });
+    }
+    let mut reports: Vec<(usize, JobReport)> = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok(r) => reports.push(r),
+            Err(e) => return fail(&format!("internal error: a wait task failed: {e}"), 1),
+        }
+    }
+    reports.sort_by_key(|(i, _)| *i);
+    let reports: Vec<JobReport> = reports.into_iter().map(|(_, r)| r).collect();
+    let code = aggregate_exit_code(reports.iter().map(|r| &r.outcome));
+    reporter.summary(&reports, code);
+    code
+}
+
+/// The first SIGINT, SIGTERM or SIGHUP is recorded on the returned channel, so every wait
+/// stops at once (and cancels if asked); a second Ctrl-C exits immediately.
+pub fn listen_for_signals() -> watch::Receiver<Option<Signal>> {
+    let (tx, rx) = watch::channel(None);
+    tokio::spawn(async move {
+        let got = next_signal().await;
+        let _ = tx.send(Some(got));
+        loop {
+            if next_signal().await == Signal::Int {
+                eprintln!("second interrupt: exiting now");
+                std::process::exit(130);
+            }
+        }
+    });
+    rx
+}
+
+#[cfg(unix)]
+async fn next_signal() -> Signal {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = int.recv() => Signal::Int,
+        _ = term.recv() => Signal::Term,
+        _ = hup.recv() => Signal::Hup,
+    }
+}
+
+#[cfg(not(unix))]
+async fn next_signal() -> Signal {
+    let _ = tokio::signal::ctrl_c().await;
+    Signal::Int
+}
+
+async fn run_command(args: RunArgs) -> i32 {
+    let settings = match resolve(&args.target, &args.timing, |k| std::env::var(k).ok()) {
+        Ok(s) => s,
+        Err(e) => return fail(&e.to_string(), EXIT_USAGE),
+    };
+    let sql = match read_sql(&args) {
+        Ok(s) => s,
+        Err(e) => return fail(&e, EXIT_USAGE),
+    };
+    for c in &args.conf {
+        if !c.contains('=') {
+            return fail(&format!("bad --conf {c:?}: write key=value"), EXIT_USAGE);
+        }
+    }
+    let reporter = reporter(&args.output);
+    let client = match DliClient::new(settings.client.clone()) {
+        Ok(c) => c,
+        Err(e) => return fail(&format!("cannot set up the HTTP client: {e}"), EXIT_USAGE),
+    };
+    let job = SubmitJob {
+        sql,
+        currentdb: args.database.clone(),
+        queue_name: args.queue.clone(),
+        conf: args.conf.clone(),
+        ..SubmitJob::default()
+    };
+    // Submitted exactly once: a retry after a lost answer could run the job twice.
+    let answer = match client.submit(&job, settings.request_timeout).await {
+        Ok(a) => a,
+        Err(f) => {
+            let code = match f.kind {
+                FaultKind::Unauthorized | FaultKind::Forbidden | FaultKind::NotFound => 5,
+                _ => 1,
+            };
+            let extra = if f.is_transient() {
+                " (not retried: the job may or may not have been created; check DLI's job list before submitting again)"
+            } else {
+                ""
+            };
+            let hint = f.hint().map(|h| format!(" — {h}")).unwrap_or_default();
+            return fail(&format!("submit failed: {f}{hint}{extra}"), code);
+        }
+    };
+    let Some(job_id) = answer.job_id.clone().filter(|j| !j.is_empty()) else {
+        return fail(&format!("DLI accepted the submit but returned no job id ({})", answer.message), 1);
+    };
+    reporter.info(&format!("submitted job {job_id}"));
+    if answer.job_mode.as_deref() == Some("sync") {
+        let report = JobReport {
+            job_id,
+            outcome: Outcome::Finished,
+            elapsed: std::time::Duration::ZERO,
+            polls: 0,
+            retries: 0,
+            last: None,
+            last_fault: None,
+            reason: None,
+            cancel: None,
+            fell_back: false,
+            short_lived_credentials: false,
+        };
+        reporter.finished(&report);
+        reporter.summary(std::slice::from_ref(&report), 0);
+        return 0;
+    }
+    wait_jobs(&settings, vec![job_id], reporter).await
+}
+
+fn read_sql(args: &RunArgs) -> Result<String, String> {
+    let sql = match (&args.sql, &args.sql_file) {
+        (Some(s), _) => s.clone(),
+        (None, Some(p)) if p.as_os_str() == "-" => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|e| format!("cannot read SQL from stdin: {e}"))?;
+            s
+        }
+        (None, Some(p)) => std::fs::read_to_string(p)
+            .map_err(|e| format!("cannot read --sql-file {}: {e}", p.display()))?,
+        (None, None) => return Err("give the SQL with --sql or --sql-file".into()),
+    };
+    if sql.trim().is_empty() {
+        return Err("the SQL is empty".into());
+    }
+    Ok(sql)
+}

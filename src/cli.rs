@@ -1,0 +1,429 @@
+//! The command line of the contract (clap), and its resolution into settings the rest of the
+//! program uses. Only this module knows flag names; only `resolve` reads the environment.
+
+use crate::dli::auth::{Credentials, CredentialsError};
+use crate::dli::client::ClientConfig;
+use crate::wait::machine::{CancelOn, DEFAULT_FALLBACK_AFTER, WaitConfig};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use url::Url;
+
+const EXIT_CODES: &str = "\
+Examples:
+  # credentials come from the environment only, never from flags
+  export HUAWEICLOUD_SDK_AK=... HUAWEICLOUD_SDK_SK=...
+  export HUAWEICLOUD_SDK_PROJECT_ID=0123456789abcdef0123456789abcdef
+  dli-wait --region cn-north-4 85798b38-ae44-48eb-bb90-7cf0dcdafe7b
+  dli-wait --region cn-north-4 --timeout 2h --stall-timeout 30m --cancel-on timeout,stall JOB_ID
+  dli-wait --output json JOB_A JOB_B | tail -n1        # the summary line
+  dli-wait demo                                        # try it without a cloud account
+
+Credentials (environment only):
+  HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK   access key pair (requests signed SDK-HMAC-SHA256)
+  HUAWEICLOUD_SDK_SECURITY_TOKEN           with a temporary key pair
+  HUAWEICLOUD_SDK_AUTH_TOKEN               an IAM token instead of a key pair
+
+Exit status:
+  0    every job FINISHED
+  1    a job FAILED (DLI's reason is printed)
+  2    bad usage or configuration
+  3    a job was CANCELLED
+  4    a job stalled (--stall-timeout)
+  5    DLI refused the request for good (authentication, permission, unknown job or project)
+  124  --timeout passed first
+  129/130/143  interrupted by SIGHUP/SIGINT/SIGTERM
+  With several jobs: a signal's code wins; otherwise the first of 5, 1, 4, 3, 124, 0.";
+
+/// Wait until Huawei Cloud DLI jobs end, and exit with a status that says how they ended.
+#[derive(Debug, Parser)]
+#[command(
+    name = "dli-wait",
+    version,
+    about,
+    after_help = EXIT_CODES,
+    args_conflicts_with_subcommands = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// The DLI job id(s) to wait for (several are waited for at once).
+    #[arg(value_name = "JOB_ID")]
+    pub job_ids: Vec<String>,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub timing: TimingArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Submit a SQL job, print its id at once, then wait for it.
+    Run(RunArgs),
+    /// Serve the built-in DLI simulator on loopback (try pipelines without a cloud account).
+    #[cfg(feature = "simulator")]
+    Simulate(crate::sim::cli::SimulateArgs),
+    /// The simulator and the waiter in one process: a job launches, runs, hits a DLI.0999 and
+    /// finishes.
+    #[cfg(feature = "simulator")]
+    Demo(crate::sim::cli::DemoArgs),
+}
+
+/// Where DLI is, and which project.
+#[derive(Debug, Clone, Args, Default)]
+#[command(next_help_heading = "Where")]
+pub struct TargetArgs {
+    /// Region of the job, e.g. `--region cn-north-4`; the endpoint is then
+    /// https://dli.<REGION>.myhuaweicloud.com.
+    #[arg(long, env = "HUAWEICLOUD_SDK_REGION", value_name = "REGION")]
+    pub region: Option<String>,
+    /// Full base URL, overriding --region, e.g. `--endpoint https://dli.cn-north-4.myhuaweicloud.com`.
+    /// Plain http:// only for loopback hosts (the simulator).
+    #[arg(long, env = "DLI_ENDPOINT", value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// The project the job belongs to, e.g. `--project-id 0123456789abcdef0123456789abcdef`.
+    #[arg(long, env = "HUAWEICLOUD_SDK_PROJECT_ID", value_name = "ID")]
+    pub project_id: Option<String>,
+}
+
+/// A duration flag that may be switched off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    Off,
+    After(Duration),
+}
+
+impl Limit {
+    pub fn get(self) -> Option<Duration> {
+        match self {
+            Limit::Off => None,
+            Limit::After(d) => Some(d),
+        }
+    }
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s.trim()).map_err(|e| {
+        format!("{e}; write a duration such as 500ms, 90s, 15m or \"1h 30m\"")
+    })?;
+    if d.is_zero() {
+        return Err("must be longer than zero".into());
+    }
+    Ok(d)
+}
+
+fn parse_limit(s: &str) -> Result<Limit, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "off" | "none" | "never" => Ok(Limit::Off),
+        _ => parse_duration(s).map(Limit::After),
+    }
+}
+
+/// When to cancel the job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CancelWhen {
+    Timeout,
+    Stall,
+    Signal,
+}
+
+/// How long and how often.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "How long and how often")]
+pub struct TimingArgs {
+    /// Overall deadline for the whole wait, e.g. `--timeout 2h`; `off` waits forever.
+    #[arg(long, value_name = "DURATION", default_value = "6h", value_parser = parse_limit)]
+    pub timeout: Limit,
+    /// Fail when a RUNNING job's task and stage counts have not moved for this long,
+    /// e.g. `--stall-timeout 20m`; `off` disables.
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_limit)]
+    pub stall_timeout: Limit,
+    /// The first delay between polls, e.g. `--poll-interval 5s`; later delays grow
+    /// exponentially (with jitter) and start short again when the job changes state.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    pub poll_interval: Duration,
+    /// The cap on the delay between polls, e.g. `--max-poll-interval 1m`.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub max_poll_interval: Duration,
+    /// Limit for one HTTP request, e.g. `--request-timeout 10s`; a slow answer is a transient
+    /// fault and is retried.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+    /// Cancel the job (DELETE) when the wait ends this way, e.g. `--cancel-on timeout,stall`.
+    #[arg(long, value_name = "WHEN", value_delimiter = ',', value_enum)]
+    pub cancel_on: Vec<CancelWhen>,
+}
+
+impl Default for TimingArgs {
+    fn default() -> Self {
+        TimingArgs {
+            timeout: Limit::After(Duration::from_secs(6 * 3600)),
+            stall_timeout: Limit::After(Duration::from_secs(3600)),
+            poll_interval: Duration::from_secs(2),
+            max_poll_interval: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(30),
+            cancel_on: Vec::new(),
+        }
+    }
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum OutputFormat {
+    /// Progress for people on stderr: a live bar on a terminal, one line per change otherwise.
+    #[default]
+    Human,
+    /// JSON lines on stdout, one per event; the last line is the summary.
+    Json,
+}
+
+/// What it says.
+#[derive(Debug, Clone, Args, Default)]
+#[command(next_help_heading = "What it says")]
+pub struct OutputArgs {
+    /// `--output json` prints JSON lines on stdout (the last is the summary).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human, value_name = "FORMAT")]
+    pub output: OutputFormat,
+    /// More diagnostics on stderr (-v requests, -vv bodies); RUST_LOG also works.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only the closing line of each job.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Off a terminal, the longest silence before a "still waiting" line, e.g. `--heartbeat 5m`.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub heartbeat: Duration,
+}
+
+/// `dli-wait run`: submit, then wait.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The SQL to run, e.g. `--sql "INSERT INTO t SELECT * FROM s"`.
+    #[arg(long, value_name = "SQL", conflicts_with = "sql_file", required_unless_present = "sql_file")]
+    pub sql: Option<String>,
+    /// Read the SQL from a file (`-` for stdin), e.g. `--sql-file nightly.sql`.
+    #[arg(long, value_name = "PATH")]
+    pub sql_file: Option<PathBuf>,
+    /// The queue to run on, e.g. `--queue default`.
+    #[arg(long, value_name = "NAME")]
+    pub queue: Option<String>,
+    /// The database the SQL runs in, e.g. `--database sales`.
+    #[arg(long, value_name = "DB")]
+    pub database: Option<String>,
+    /// A Spark/DLI setting for the job, repeatable, e.g. `--conf dli.sql.shuffle.partitions=200`.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub conf: Vec<String>,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub timing: TimingArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// A configuration problem: exit 2 with this one line.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "no job id given: run `dli-wait [OPTIONS] <JOB_ID>...` (see --help), or `dli-wait demo` to try it without a cloud account"
+    )]
+    NoJobs,
+    #[error("missing configuration: {0}")]
+    Missing(String),
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    #[error("bad --endpoint {0:?}: {1}")]
+    Endpoint(String, String),
+    #[error("bad --region {0:?}: expected a region id such as cn-north-4")]
+    Region(String),
+    #[error("--max-poll-interval ({max}) is shorter than --poll-interval ({first}): make it at least as long")]
+    Intervals { first: String, max: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Everything a wait needs, resolved and checked.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub client: ClientConfig,
+    pub wait: WaitConfig,
+    pub poll_interval: Duration,
+    pub max_poll_interval: Duration,
+    pub request_timeout: Duration,
+}
+
+/// The DLI endpoint for a region (the SDK's region table has one exception).
+pub fn region_endpoint(region: &str) -> Result<Url, ConfigError> {
+    let r = region.trim();
+    let valid = !r.is_empty()
+        && r.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !valid {
+        return Err(ConfigError::Region(region.to_string()));
+    }
+    let domain = if r == "eu-west-101" {
+        "myhuaweicloud.eu"
+    } else {
+        "myhuaweicloud.com"
+    };
+    Url::parse(&format!("https://dli.{r}.{domain}"))
+        .map_err(|e| ConfigError::Region(format!("{region} ({e})")))
+}
+
+/// Check an `--endpoint`: https anywhere, plain http only on loopback.
+pub fn parse_endpoint(raw: &str) -> Result<Url, ConfigError> {
+    let bad = |why: &str| ConfigError::Endpoint(raw.to_string(), why.to_string());
+    let url = Url::parse(raw.trim()).map_err(|e| bad(&format!("{e}; write a URL such as https://dli.cn-north-4.myhuaweicloud.com")))?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("a base URL takes no query or fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("credentials do not belong in the URL; use the HUAWEICLOUD_SDK_* variables"));
+    }
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => return Err(bad("no host")),
+    };
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if loopback => Ok(url),
+        "http" => Err(bad("plain http:// is only allowed for loopback hosts (127.0.0.1, ::1, localhost); use https://")),
+        other => Err(bad(&format!("unsupported scheme {other}:// (use https://)"))),
+    }
+}
+
+impl TimingArgs {
+    fn wait_config(&self) -> WaitConfig {
+        let on = |w| self.cancel_on.contains(&w);
+        WaitConfig {
+            timeout: self.timeout.get(),
+            stall_timeout: self.stall_timeout.get(),
+            cancel_on: CancelOn {
+                timeout: on(CancelWhen::Timeout),
+                stall: on(CancelWhen::Stall),
+                signal: on(CancelWhen::Signal),
+            },
+            fallback_after: DEFAULT_FALLBACK_AFTER,
+        }
+    }
+}
+
+/// Turn flags plus the environment (`get`) into settings, or one clear error.
+pub fn resolve(
+    target: &TargetArgs,
+    timing: &TimingArgs,
+    get: impl Fn(&str) -> Option<String>,
+) -> Result<Settings, ConfigError> {
+    let mut missing = Vec::new();
+    let credentials = match Credentials::from_lookup(&get) {
+        Ok(c) => Some(c),
+        Err(CredentialsError::Missing) => {
+            missing.push("HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN)");
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let project_id = target
+        .project_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_string);
+    if project_id.is_none() {
+        missing.push("HUAWEICLOUD_SDK_PROJECT_ID (or --project-id)");
+    }
+    let endpoint = match (&target.endpoint, &target.region) {
+        (Some(e), _) if !e.trim().is_empty() => Some(parse_endpoint(e)?),
+        (_, Some(r)) if !r.trim().is_empty() => Some(region_endpoint(r)?),
+        _ => {
+            missing.push("HUAWEICLOUD_SDK_REGION (or --region, or --endpoint)");
+            None
+        }
+    };
+    let (Some(credentials), Some(project_id), Some(endpoint)) = (credentials, project_id, endpoint)
+    else {
+        return Err(ConfigError::Missing(format!("set {}", missing.join(", "))));
+    };
+    if timing.max_poll_interval < timing.poll_interval {
+        return Err(ConfigError::Intervals {
+            first: humantime::format_duration(timing.poll_interval).to_string(),
+            max: humantime::format_duration(timing.max_poll_interval).to_string(),
+        });
+    }
+    Ok(Settings {
+        client: ClientConfig {
+            endpoint,
+            project_id,
+            credentials,
+            request_timeout: timing.request_timeout,
+        },
+        wait: timing.wait_config(),
+        poll_interval: timing.poll_interval,
+        max_poll_interval: timing.max_poll_interval,
+        request_timeout: timing.request_timeout,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_http_only_on_loopback() {
+        assert!(parse_endpoint("http://127.0.0.1:8080").is_ok());
+        assert!(parse_endpoint("http://[::1]:8080").is_ok());
+        assert!(parse_endpoint("http://localhost:1").is_ok());
+        assert!(parse_endpoint("https://dli.cn-north-4.myhuaweicloud.com").is_ok());
+        let e = parse_endpoint("http://dli.example.com").unwrap_err().to_string();
+        assert!(e.contains("loopback"), "{e}");
+        assert!(parse_endpoint("not a url").is_err());
+        assert!(parse_endpoint("ftp://x").is_err());
+    }
+
+    #[test]
+    fn regions_map_to_endpoints() {
+        assert_eq!(
+            region_endpoint("cn-north-4").unwrap().as_str(),
+            "https://dli.cn-north-4.myhuaweicloud.com/"
+        );
+        assert_eq!(
+            region_endpoint("eu-west-101").unwrap().host_str(),
+            Some("dli.eu-west-101.myhuaweicloud.eu")
+        );
+        assert!(region_endpoint("cn north").is_err());
+    }
+
+    #[test]
+    fn nothing_set_names_everything_to_set_in_one_line() {
+        let e = resolve(&TargetArgs::default(), &TimingArgs::default(), |_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains('\n'));
+        for v in [
+            "HUAWEICLOUD_SDK_AK",
+            "HUAWEICLOUD_SDK_PROJECT_ID",
+            "HUAWEICLOUD_SDK_REGION",
+        ] {
+            assert!(e.contains(v), "{e}");
+        }
+    }
+
+    #[test]
+    fn durations_accept_off_and_reject_nonsense() {
+        assert_eq!(parse_limit("off"), Ok(Limit::Off));
+        assert_eq!(
+            parse_limit("1h 30m"),
+            Ok(Limit::After(Duration::from_secs(5400)))
+        );
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("0s").is_err());
+    }
+}

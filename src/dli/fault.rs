@@ -1,0 +1,473 @@
+//! The one place that decides what an API answer means: ok, a transient fault (retry), or a
+//! permanent one (stop). Pure: it sees status, headers and body bytes, never a socket.
+
+use super::model::{ErrorBody, JobStatus};
+use serde::de::DeserializeOwned;
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+/// Retry, or stop for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FaultClass {
+    Transient,
+    Permanent,
+}
+
+/// What went wrong, as precisely as the answer allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// `DLI.0999`: the queue is busy, or its backend is too old for `/progress`.
+    QueueBusy,
+    /// HTTP 429 or the gateway's `APIGW.0308` throttling.
+    Throttled,
+    /// HTTP 5xx (or the gateway's backend timeout `APIGW.0201`).
+    ServerError,
+    /// An HTML (or other non-JSON) error page from a proxy or gateway.
+    GatewayPage,
+    /// A 2xx answer whose body is not the JSON we expect.
+    MalformedBody,
+    /// Could not connect, or the connection broke.
+    Connection,
+    /// The request took longer than `--request-timeout`.
+    Timeout,
+    /// 401: signature, key or token rejected (also a clock more than 15 minutes off).
+    Unauthorized,
+    /// 403: the credentials may not do this.
+    Forbidden,
+    /// The job or project does not exist (`DLI.0002`, `DLI.0023`, 404).
+    NotFound,
+    /// Any other request DLI refuses (`DLI.0001`, …).
+    Rejected,
+}
+
+/// A classified fault: what, how to treat it, and what the server said.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Fault {
+    pub class: FaultClass,
+    pub kind: FaultKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The server's `Retry-After`, already turned into a delay.
+    #[serde(skip)]
+    pub retry_after: Option<Duration>,
+}
+
+impl Fault {
+    pub fn is_transient(&self) -> bool {
+        self.class == FaultClass::Transient
+    }
+
+    fn new(class: FaultClass, kind: FaultKind, message: impl Into<String>) -> Self {
+        Fault {
+            class,
+            kind,
+            http_status: None,
+            code: None,
+            message: message.into(),
+            request_id: None,
+            retry_after: None,
+        }
+    }
+
+    /// A transport failure: no HTTP answer at all.
+    pub fn transport(kind: FaultKind, message: impl Into<String>) -> Self {
+        Fault::new(FaultClass::Transient, kind, message)
+    }
+
+    /// What the user should do about a permanent fault.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self.kind {
+            FaultKind::Unauthorized => Some(
+                "check HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN), that temporary keys or the token have not expired, and that this machine's clock is within 15 minutes of real time (X-Sdk-Date)",
+            ),
+            FaultKind::Forbidden => {
+                Some("the credentials lack DLI permissions for this project (IAM policy)")
+            }
+            FaultKind::NotFound => Some(
+                "check the job id and --project-id / HUAWEICLOUD_SDK_PROJECT_ID, and that --region or --endpoint points at the job's region",
+            ),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(s) = self.http_status {
+            write!(f, "HTTP {s}")?;
+            if self.code.is_some() || !self.message.is_empty() {
+                f.write_str(" ")?;
+            }
+        }
+        if let Some(c) = &self.code {
+            write!(f, "{c}")?;
+            if !self.message.is_empty() {
+                f.write_str(": ")?;
+            }
+        }
+        f.write_str(&self.message)?;
+        if let Some(r) = &self.request_id {
+            write!(f, " (request id {r})")?;
+        }
+        Ok(())
+    }
+}
+
+/// One HTTP answer, reduced to what classification needs.
+#[derive(Debug, Clone, Default)]
+pub struct Reply {
+    pub status: u16,
+    pub retry_after: Option<String>,
+    pub request_id: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// A success body of the SQL APIs: `is_success`, `message` and, for job bodies, a status.
+pub trait DliBody: DeserializeOwned {
+    fn is_success(&self) -> bool;
+    fn message(&self) -> &str;
+    /// The job's own status, when the body carries one.
+    fn job_status(&self) -> Option<&JobStatus> {
+        None
+    }
+}
+
+const QUEUE_BUSY: &str = "DLI.0999";
+
+/// Classify an answer: a parsed body, or the fault it stands for. `now` turns an HTTP-date
+/// `Retry-After` into a delay.
+pub fn classify<T: DliBody>(reply: &Reply, now: SystemTime) -> Result<T, Fault> {
+    let status = reply.status;
+    let retry_after = reply
+        .retry_after
+        .as_deref()
+        .and_then(|v| parse_retry_after(v, now));
+    let with_context = |mut f: Fault| {
+        f.http_status = Some(status);
+        f.request_id = reply.request_id.clone();
+        f.retry_after = retry_after;
+        f
+    };
+    let text = String::from_utf8_lossy(&reply.body);
+
+    if (200..300).contains(&status) {
+        let body: T = match serde_json::from_slice(&reply.body) {
+            Ok(b) => b,
+            Err(e) => {
+                let kind = if looks_like_html(&text) {
+                    FaultKind::GatewayPage
+                } else {
+                    FaultKind::MalformedBody
+                };
+                return Err(with_context(Fault::new(
+                    FaultClass::Transient,
+                    kind,
+                    format!("answer is not the expected JSON ({e}): {}", snippet(&text)),
+                )));
+            }
+        };
+        // A job that ended is an answer, not an error, whatever its message says:
+        // DLI puts "DLI.0999: …" into the messages of jobs that FAILED.
+        if body.is_success() || body.job_status().is_some_and(JobStatus::is_terminal) {
+            return Ok(body);
+        }
+        let message = body.message().to_string();
+        let (class, kind) = if message.contains(QUEUE_BUSY) {
+            (FaultClass::Transient, FaultKind::QueueBusy)
+        } else {
+            (FaultClass::Permanent, FaultKind::Rejected)
+        };
+        let mut f = with_context(Fault::new(class, kind, message));
+        f.code = extract_code(&f.message);
+        return Err(f);
+    }
+
+    let parsed: Option<ErrorBody> = serde_json::from_slice(&reply.body)
+        .ok()
+        .filter(|e: &ErrorBody| !e.error_code.is_empty() || !e.error_msg.is_empty());
+    let code = parsed
+        .as_ref()
+        .map(|e| e.error_code.clone())
+        .filter(|c| !c.is_empty());
+    let message = match &parsed {
+        Some(e) => e.error_msg.clone(),
+        None if looks_like_html(&text) => format!("an HTML error page: {}", html_title(&text)),
+        None => snippet(&text),
+    };
+    let request_id = parsed
+        .as_ref()
+        .and_then(|e| e.request_id.clone())
+        .or_else(|| reply.request_id.clone());
+    let (class, kind) = match (status, code.as_deref()) {
+        (_, Some(QUEUE_BUSY)) => (FaultClass::Transient, FaultKind::QueueBusy),
+        (_, Some("APIGW.0308" | "APIG.0308")) | (429, _) => {
+            (FaultClass::Transient, FaultKind::Throttled)
+        }
+        (_, Some("APIGW.0201" | "APIG.0201")) => (FaultClass::Transient, FaultKind::ServerError),
+        (401, _) | (_, Some("APIGW.0301" | "APIGW.0303" | "DLI.0013" | "DLI.0014")) => {
+            (FaultClass::Permanent, FaultKind::Unauthorized)
+        }
+        (403, _) | (_, Some("DLI.0003" | "DLI.0016")) => {
+            (FaultClass::Permanent, FaultKind::Forbidden)
+        }
+        (404, _) | (_, Some("DLI.0002" | "DLI.0023" | "DLI.12004")) => {
+            (FaultClass::Permanent, FaultKind::NotFound)
+        }
+        (408, _) => (FaultClass::Transient, FaultKind::Timeout),
+        (500..=599, _) if parsed.is_none() && looks_like_html(&text) => {
+            (FaultClass::Transient, FaultKind::GatewayPage)
+        }
+        (500..=599, _) => (FaultClass::Transient, FaultKind::ServerError),
+        (_, None) if looks_like_html(&text) => (FaultClass::Transient, FaultKind::GatewayPage),
+        _ => (FaultClass::Permanent, FaultKind::Rejected),
+    };
+    let mut f = with_context(Fault::new(class, kind, message));
+    f.code = code;
+    f.request_id = request_id;
+    Err(f)
+}
+
+/// `Retry-After: 7` or `Retry-After: Wed, 21 Oct 2026 07:28:00 GMT`.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let v = value.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+fn looks_like_html(text: &str) -> bool {
+    let t = text.trim_start().get(..256).unwrap_or(text.trim_start());
+    let lower = t.to_ascii_lowercase();
+    lower.starts_with("<!doctype html") || lower.starts_with("<html") || lower.contains("<body")
+}
+
+fn html_title(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    if let (Some(a), Some(b)) = (lower.find("<title>"), lower.find("</title>"))
+        && a + 7 <= b
+    {
+        return text[a + 7..b].trim().to_string();
+    }
+    snippet(text)
+}
+
+/// At most 200 characters of a body on one line: enough to recognise, never a flood.
+fn snippet(text: &str) -> String {
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.is_empty() {
+        return "(empty body)".to_string();
+    }
+    match one_line.char_indices().nth(200) {
+        Some((i, _)) => format!("{}…", &one_line[..i]),
+        None => one_line,
+    }
+}
+
+/// `"DLI.0999: queue busy"` → `Some("DLI.0999")`.
+fn extract_code(message: &str) -> Option<String> {
+    let start = message.find("DLI.")?;
+    let code: String = message[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
+        .collect();
+    (code.len() > 4).then_some(code)
+}
+
+impl DliBody for super::model::JobProgress {
+    fn is_success(&self) -> bool {
+        self.is_success
+    }
+    fn message(&self) -> &str {
+        &self.message
+    }
+    fn job_status(&self) -> Option<&JobStatus> {
+        Some(&self.status)
+    }
+}
+
+impl DliBody for super::model::JobStatusInfo {
+    fn is_success(&self) -> bool {
+        self.is_success
+    }
+    fn message(&self) -> &str {
+        &self.message
+    }
+    fn job_status(&self) -> Option<&JobStatus> {
+        Some(&self.status)
+    }
+}
+
+impl DliBody for super::model::SubmitJobResponse {
+    fn is_success(&self) -> bool {
+        self.is_success
+    }
+    fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl DliBody for super::model::CancelJobResponse {
+    fn is_success(&self) -> bool {
+        self.is_success
+    }
+    fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dli::model::{JobProgress, JobStatus};
+
+    fn reply(status: u16, body: &str) -> Reply {
+        Reply {
+            status,
+            body: body.as_bytes().to_vec(),
+            ..Reply::default()
+        }
+    }
+
+    fn now() -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+    }
+
+    fn fault(r: &Reply) -> Fault {
+        classify::<JobProgress>(r, now()).unwrap_err()
+    }
+
+    #[test]
+    fn ok_progress_is_ok() {
+        let p: JobProgress =
+            classify(&reply(200, r#"{"is_success":true,"status":"RUNNING"}"#), now()).unwrap();
+        assert_eq!(p.status, JobStatus::Running);
+    }
+
+    #[test]
+    fn queue_busy_with_http_400_is_transient() {
+        let f = fault(&reply(
+            400,
+            r#"{"error_code":"DLI.0999","error_msg":"The queue backend version is too old or the queue is busy."}"#,
+        ));
+        assert_eq!((f.class, f.kind), (FaultClass::Transient, FaultKind::QueueBusy));
+        assert_eq!(f.code.as_deref(), Some("DLI.0999"));
+    }
+
+    #[test]
+    fn queue_busy_inside_http_200_is_transient() {
+        let f = fault(&reply(
+            200,
+            r#"{"is_success":false,"message":"DLI.0999: The queue is busy.","status":"RUNNING"}"#,
+        ));
+        assert_eq!((f.class, f.kind), (FaultClass::Transient, FaultKind::QueueBusy));
+    }
+
+    #[test]
+    fn failed_job_with_queue_busy_message_stays_failed() {
+        let p: JobProgress = classify(
+            &reply(
+                200,
+                r#"{"is_success":false,"message":"DLI.0999: SparkException: Job aborted","status":"FAILED"}"#,
+            ),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(p.status, JobStatus::Failed);
+    }
+
+    #[test]
+    fn throttling_honours_retry_after_in_seconds() {
+        let mut r = reply(
+            429,
+            r#"{"error_code":"APIGW.0308","error_msg":"The throttling threshold has been reached"}"#,
+        );
+        r.retry_after = Some("7".into());
+        let f = fault(&r);
+        assert_eq!((f.class, f.kind), (FaultClass::Transient, FaultKind::Throttled));
+        assert_eq!(f.retry_after, Some(Duration::from_secs(7)));
+    }
+
+    #[test]
+    fn retry_after_as_http_date() {
+        let at = now() + Duration::from_secs(30);
+        let mut r = reply(503, "");
+        r.retry_after = Some(httpdate::fmt_http_date(at));
+        let f = fault(&r);
+        assert_eq!((f.class, f.kind), (FaultClass::Transient, FaultKind::ServerError));
+        assert_eq!(f.retry_after, Some(Duration::from_secs(30)));
+        // A date in the past means "now", not a panic or a huge wait.
+        assert_eq!(
+            parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT", now()),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now()), None);
+    }
+
+    #[test]
+    fn server_errors_are_transient() {
+        for s in [500, 502, 503, 504] {
+            assert_eq!(fault(&reply(s, "{}")).class, FaultClass::Transient, "{s}");
+        }
+    }
+
+    #[test]
+    fn html_gateway_page_is_transient() {
+        let f = fault(&reply(
+            502,
+            "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
+        ));
+        assert_eq!((f.class, f.kind), (FaultClass::Transient, FaultKind::GatewayPage));
+        assert!(f.message.contains("502 Bad Gateway"));
+    }
+
+    #[test]
+    fn malformed_json_is_transient() {
+        let f = fault(&reply(200, r#"{"is_success": tru"#));
+        assert_eq!((f.class, f.kind), (FaultClass::Transient, FaultKind::MalformedBody));
+    }
+
+    #[test]
+    fn unauthorized_is_permanent_and_mentions_the_clock() {
+        let f = fault(&reply(
+            401,
+            r#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information","request_id":"r1"}"#,
+        ));
+        assert_eq!((f.class, f.kind), (FaultClass::Permanent, FaultKind::Unauthorized));
+        assert!(f.hint().unwrap().contains("15 minutes"));
+        assert_eq!(f.request_id.as_deref(), Some("r1"));
+    }
+
+    #[test]
+    fn forbidden_unknown_job_and_other_client_errors_are_permanent() {
+        assert_eq!(fault(&reply(403, "{}")).kind, FaultKind::Forbidden);
+        let f = fault(&reply(
+            400,
+            r#"{"error_code":"DLI.0002","error_msg":"The job does not exist"}"#,
+        ));
+        assert_eq!((f.class, f.kind), (FaultClass::Permanent, FaultKind::NotFound));
+        let f = fault(&reply(400, r#"{"error_code":"DLI.0001","error_msg":"bad"}"#));
+        assert_eq!((f.class, f.kind), (FaultClass::Permanent, FaultKind::Rejected));
+    }
+
+    #[test]
+    fn not_success_without_queue_busy_is_permanent() {
+        let f = fault(&reply(200, r#"{"is_success":false,"message":"DLI.0001: nope"}"#));
+        assert_eq!(f.class, FaultClass::Permanent);
+        assert_eq!(f.code.as_deref(), Some("DLI.0001"));
+    }
+
+    #[test]
+    fn transport_faults_are_transient() {
+        assert!(Fault::transport(FaultKind::Connection, "reset").is_transient());
+        assert!(Fault::transport(FaultKind::Timeout, "slow").is_transient());
+    }
+}

@@ -1,0 +1,8 @@
+//! The DLI API: typed models, request signing, fault classification and the HTTP client.
+//! Knows HTTP and JSON, nothing of waiting.
+
+pub mod auth;
+pub mod client;
+pub mod fault;
+pub mod model;
+pub mod sign;

@@ -1,0 +1,227 @@
+//! Output for people on stderr: a live bar per job on a terminal; elsewhere (CI logs, cron
+//! mail) one timestamped line per change, plus a heartbeat while nothing changes.
+
+use super::{Reporter, closing_line, describe, fmt_duration, short_id};
+use crate::wait::driver::{CancelReport, JobReport};
+use crate::wait::machine::Note;
+use crate::wait::snapshot::Snapshot;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// How chatty to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    /// Only the closing line of each job.
+    Quiet,
+    Normal,
+}
+
+struct JobView {
+    started: Instant,
+    last_line: String,
+    last_printed: Instant,
+    current: String,
+    done: bool,
+    bar: Option<ProgressBar>,
+}
+
+/// The human reporter.
+pub struct Human {
+    multi: Option<MultiProgress>,
+    verbosity: Verbosity,
+    heartbeat: Duration,
+    jobs: Mutex<HashMap<String, JobView>>,
+}
+
+/// UTC, to the second: unambiguous in CI logs and cron mail.
+pub fn timestamp() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    now.format(time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+    ))
+    .unwrap_or_default()
+}
+
+impl Human {
+    /// `live`: draw bars (stderr is a terminal). `heartbeat`: the longest silence off a
+    /// terminal before a "still waiting" line (CI watchdogs kill silent steps).
+    pub fn new(live: bool, verbosity: Verbosity, heartbeat: Duration) -> Arc<Self> {
+        let multi = (live && verbosity == Verbosity::Normal)
+            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        Arc::new(Human {
+            multi,
+            verbosity,
+            heartbeat,
+            jobs: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn line(&self, text: &str) {
+        match &self.multi {
+            Some(m) => {
+                let _ = m.println(text);
+            }
+            None => {
+                let _ = writeln!(std::io::stderr().lock(), "{text}");
+            }
+        }
+    }
+
+    fn progress_line(&self, text: &str) {
+        if self.verbosity == Verbosity::Normal {
+            self.line(&format!("{} {text}", timestamp()));
+        }
+    }
+
+    /// Print a heartbeat for every job that has been silent for longer than the interval.
+    /// Called by [`Human::spawn_heartbeat`]'s ticker; returns how many lines it printed.
+    pub fn beat(&self) -> usize {
+        if self.multi.is_some() || self.verbosity == Verbosity::Quiet {
+            return 0;
+        }
+        let mut lines = Vec::new();
+        if let Ok(mut jobs) = self.jobs.lock() {
+            for (id, v) in jobs.iter_mut() {
+                if !v.done && v.last_printed.elapsed() >= self.heartbeat {
+                    v.last_printed = Instant::now();
+                    let state = if v.current.is_empty() { "no answer yet".to_string() } else { v.current.clone() };
+                    lines.push(format!(
+                        "job {} still waiting: {state} (waited {})",
+                        short_id(id),
+                        fmt_duration(v.started.elapsed())
+                    ));
+                }
+            }
+        }
+        for l in &lines {
+            self.progress_line(l);
+        }
+        lines.len()
+    }
+
+    /// Tick every few seconds and print heartbeats (off a terminal only).
+    pub fn spawn_heartbeat(self: &Arc<Self>) -> Option<tokio::task::JoinHandle<()>> {
+        if self.multi.is_some() || self.verbosity == Verbosity::Quiet {
+            return None;
+        }
+        let me = Arc::clone(self);
+        let tick = (self.heartbeat / 4).max(Duration::from_millis(250));
+        Some(tokio::spawn(async move {
+            let mut iv = tokio::time::interval(tick);
+            loop {
+                iv.tick().await;
+                me.beat();
+            }
+        }))
+    }
+}
+
+impl Reporter for Human {
+    fn started(&self, job_id: &str) {
+        let bar = self.multi.as_ref().map(|m| {
+            let b = m.add(ProgressBar::new_spinner());
+            b.set_style(
+                ProgressStyle::with_template("{spinner} {prefix} [{elapsed}] {wide_msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            b.set_prefix(format!("job {}", short_id(job_id)));
+            b.set_message("waiting for the first answer");
+            b.enable_steady_tick(Duration::from_millis(120));
+            b
+        });
+        if let Ok(mut jobs) = self.jobs.lock() {
+            jobs.insert(
+                job_id.to_string(),
+                JobView {
+                    started: Instant::now(),
+                    last_line: String::new(),
+                    last_printed: Instant::now(),
+                    current: String::new(),
+                    done: false,
+                    bar,
+                },
+            );
+        }
+    }
+
+    fn snapshot(&self, job_id: &str, snap: &Snapshot, _elapsed: Duration) {
+        let text = describe(snap);
+        let print = {
+            let Ok(mut jobs) = self.jobs.lock() else { return };
+            let Some(v) = jobs.get_mut(job_id) else { return };
+            v.current = text.clone();
+            if let Some(b) = &v.bar {
+                b.set_message(text.clone());
+            }
+            if v.last_line == text {
+                false
+            } else {
+                v.last_line = text.clone();
+                v.last_printed = Instant::now();
+                v.bar.is_none()
+            }
+        };
+        if print {
+            self.progress_line(&format!("job {} {text}", short_id(job_id)));
+        }
+    }
+
+    fn note(&self, job_id: &str, note: &Note, _elapsed: Duration) {
+        let text = match note {
+            Note::UnknownStatus(s) => format!(
+                "DLI reported status {s:?}, unknown to this version of dli-wait; treating it as not ended yet"
+            ),
+            Note::FallbackToStatus { busy_answers } => format!(
+                "/progress answered DLI.0999 {busy_answers} times in a row (queue busy, or its backend too old for /progress); polling /status instead, without task counts, so stall detection is off"
+            ),
+            Note::Retrying { fault, after } => {
+                format!("{fault}; retrying in {}", fmt_duration(*after))
+            }
+        };
+        if let Ok(mut jobs) = self.jobs.lock()
+            && let Some(v) = jobs.get_mut(job_id)
+        {
+            v.last_printed = Instant::now();
+        }
+        self.progress_line(&format!("job {} {text}", short_id(job_id)));
+    }
+
+    fn cancelled(&self, job_id: &str, cancel: &CancelReport) {
+        let text = match (cancel.accepted, cancel.confirmed) {
+            (true, true) => "cancelled (DLI reports CANCELLED)".to_string(),
+            (true, false) => format!("cancel requested {}", cancel.message).trim_end().to_string(),
+            (false, _) => format!("cancel FAILED: {}", cancel.message),
+        };
+        self.line(&format!("{} job {} {text}", timestamp(), short_id(job_id)));
+    }
+
+    fn finished(&self, report: &JobReport) {
+        if let Ok(mut jobs) = self.jobs.lock()
+            && let Some(v) = jobs.get_mut(&report.job_id)
+        {
+            v.done = true;
+            if let Some(b) = v.bar.take() {
+                b.finish_and_clear();
+            }
+        }
+        self.line(&closing_line(report));
+    }
+
+    fn summary(&self, reports: &[JobReport], exit_code: i32) {
+        if reports.len() > 1 {
+            let ended: Vec<String> = reports
+                .iter()
+                .map(|r| format!("{} {}", short_id(&r.job_id), r.outcome.label()))
+                .collect();
+            self.line(&format!("{} jobs: {}; exit {exit_code}", reports.len(), ended.join(", ")));
+        }
+    }
+
+    fn info(&self, message: &str) {
+        self.line(message);
+    }
+}

@@ -1,0 +1,137 @@
+//! `--output json`: one JSON object per line on stdout, one per event; the last line is the
+//! summary `{"exit_code": N, "jobs": [...]}` that scripts read.
+
+use super::{Reporter, outcome_message};
+use crate::wait::driver::{CancelReport, JobReport};
+use crate::wait::machine::Note;
+use crate::wait::snapshot::Snapshot;
+use serde_json::{Value, json};
+use std::io::Write;
+use std::time::Duration;
+
+/// The JSON-lines reporter.
+#[derive(Debug, Default)]
+pub struct Json {
+    out: std::sync::Mutex<()>,
+}
+
+fn now() -> String {
+    super::human::timestamp()
+}
+
+impl Json {
+    pub fn new() -> Self {
+        Json::default()
+    }
+
+    fn emit(&self, v: &Value) {
+        let _guard = self.out.lock();
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{v}");
+        let _ = out.flush();
+    }
+}
+
+fn secs(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0).round() / 1000.0
+}
+
+/// One job's final record, as in the summary line.
+pub fn job_json(r: &JobReport) -> Value {
+    let last = r.last.as_ref();
+    let counts = last.map(Snapshot::counts);
+    json!({
+        "job_id": r.job_id,
+        "status": r.outcome.label(),
+        "exit_code": r.outcome.exit_code(),
+        "duration_seconds": secs(r.elapsed),
+        "polls": r.polls,
+        "retries": r.retries,
+        "message": outcome_message(r),
+        "last_status": last.map(|s| s.status.to_string()),
+        "progress": last.and_then(|s| s.progress),
+        "tasks_done": counts.map(|c| c.tasks_done),
+        "tasks_total": counts.map(|c| c.tasks_total),
+        "stages_done": counts.map(|c| c.stages_done),
+        "stages_total": counts.map(|c| c.stages_total),
+        "sub_jobs": last.map(|s| s.sub_jobs.clone()).unwrap_or_default(),
+        "last_fault": r.last_fault,
+        "reason": r.reason,
+        "cancel": r.cancel,
+        "polled_status_endpoint": r.fell_back,
+    })
+}
+
+/// The summary object (also what `--summary-file` would hold).
+pub fn summary_json(reports: &[JobReport], exit_code: i32) -> Value {
+    json!({
+        "event": "summary",
+        "time": now(),
+        "exit_code": exit_code,
+        "jobs": reports.iter().map(job_json).collect::<Vec<_>>(),
+    })
+}
+
+impl Reporter for Json {
+    fn started(&self, job_id: &str) {
+        self.emit(&json!({"event": "started", "time": now(), "job_id": job_id}));
+    }
+
+    fn snapshot(&self, job_id: &str, s: &Snapshot, elapsed: Duration) {
+        let c = s.counts();
+        self.emit(&json!({
+            "event": "poll",
+            "time": now(),
+            "job_id": job_id,
+            "elapsed_seconds": secs(elapsed),
+            "status": s.status.to_string(),
+            "source": s.source,
+            "progress": s.progress,
+            "sub_job_id": s.sub_job_id,
+            "tasks_done": c.tasks_done,
+            "tasks_total": c.tasks_total,
+            "stages_done": c.stages_done,
+            "stages_total": c.stages_total,
+        }));
+    }
+
+    fn note(&self, job_id: &str, note: &Note, elapsed: Duration) {
+        let v = match note {
+            Note::UnknownStatus(s) => {
+                json!({"event": "unknown_status", "status": s})
+            }
+            Note::FallbackToStatus { busy_answers } => {
+                json!({"event": "fallback_to_status", "busy_answers": busy_answers})
+            }
+            Note::Retrying { fault, after } => json!({
+                "event": "retry",
+                "fault": fault,
+                "retry_in_seconds": secs(*after),
+            }),
+        };
+        let mut v = v;
+        v["time"] = json!(now());
+        v["job_id"] = json!(job_id);
+        v["elapsed_seconds"] = json!(secs(elapsed));
+        self.emit(&v);
+    }
+
+    fn cancelled(&self, job_id: &str, cancel: &CancelReport) {
+        self.emit(&json!({"event": "cancel", "time": now(), "job_id": job_id, "cancel": cancel}));
+    }
+
+    fn finished(&self, r: &JobReport) {
+        let mut v = job_json(r);
+        v["event"] = json!("end");
+        v["time"] = json!(now());
+        self.emit(&v);
+    }
+
+    fn summary(&self, reports: &[JobReport], exit_code: i32) {
+        self.emit(&summary_json(reports, exit_code));
+    }
+
+    fn info(&self, message: &str) {
+        self.emit(&json!({"event": "info", "time": now(), "message": message}));
+    }
+}

@@ -1,0 +1,202 @@
+//! Reporting: what people and CI see while waiting and at the end. Knows words and formats,
+//! nothing of HTTP or of how decisions are made.
+
+pub mod human;
+pub mod json;
+
+use crate::dli::fault::{Fault, FaultKind};
+use crate::wait::driver::{CancelReport, JobReport};
+use crate::wait::machine::Note;
+use crate::wait::outcome::Outcome;
+use crate::wait::snapshot::Snapshot;
+use std::time::Duration;
+
+/// Receives the events of every job's wait. Called from several tasks at once.
+pub trait Reporter: Send + Sync {
+    fn started(&self, job_id: &str);
+    /// Every successful poll; the reporter decides what counts as a change worth a line.
+    fn snapshot(&self, job_id: &str, snap: &Snapshot, elapsed: Duration);
+    fn note(&self, job_id: &str, note: &Note, elapsed: Duration);
+    fn cancelled(&self, job_id: &str, cancel: &CancelReport);
+    fn finished(&self, report: &JobReport);
+    /// The very end: all jobs and the process's exit code.
+    fn summary(&self, reports: &[JobReport], exit_code: i32);
+    /// A plain message (e.g. the id of a job just submitted).
+    fn info(&self, message: &str);
+}
+
+/// `4m12s`, `1h3m`, `850ms`, `0s`: short, for log lines.
+pub fn fmt_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs == 0 {
+        let ms = d.subsec_millis();
+        return if ms == 0 { "0s".into() } else { format!("{ms}ms") };
+    }
+    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
+    match (h, m, s) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, 0) => format!("{m}m"),
+        (0, m, s) => format!("{m}m{s}s"),
+        (h, 0, _) => format!("{h}h"),
+        (h, m, _) => format!("{h}h{m}m"),
+    }
+}
+
+/// `85798b38…`: enough of a UUID to tell jobs apart in a live view.
+pub fn short_id(job_id: &str) -> String {
+    match job_id.char_indices().nth(8) {
+        Some((i, _)) if job_id.len() > 9 => format!("{}…", &job_id[..i]),
+        _ => job_id.to_string(),
+    }
+}
+
+/// `RUNNING 43% · tasks 43/100 · stages 1/3 · sub-job 2`.
+pub fn describe(s: &Snapshot) -> String {
+    let mut out = s.status.to_string();
+    if let Some(p) = s.percent() {
+        out.push_str(&format!(" {p:.0}%"));
+    }
+    let c = s.counts();
+    if c.tasks_total > 0 {
+        out.push_str(&format!(" · tasks {}/{}", c.tasks_done, c.tasks_total));
+        if c.tasks_failed > 0 {
+            out.push_str(&format!(" ({} failed)", c.tasks_failed));
+        }
+    }
+    if c.stages_total > 0 {
+        out.push_str(&format!(" · stages {}/{}", c.stages_done, c.stages_total));
+    }
+    if let Some(id) = s.sub_job_id {
+        out.push_str(&format!(" · sub-job {id}"));
+    }
+    out
+}
+
+fn polls_text(r: &JobReport) -> String {
+    format!(
+        "{} poll{}, {} retr{}",
+        r.polls,
+        if r.polls == 1 { "" } else { "s" },
+        r.retries,
+        if r.retries == 1 { "y" } else { "ies" }
+    )
+}
+
+fn last_seen(r: &JobReport) -> String {
+    let state = r
+        .last
+        .as_ref()
+        .map_or_else(|| "never seen (no successful poll)".to_string(), |s| format!("last seen {}", describe(s)));
+    let fault = r
+        .last_fault
+        .as_ref()
+        .map_or_else(String::new, |f| format!("; last fault: {f}"));
+    format!("{state}{fault}")
+}
+
+fn cancel_text(r: &JobReport) -> Option<String> {
+    let c = r.cancel.as_ref()?;
+    Some(match (c.accepted, c.confirmed) {
+        (true, true) => "the job was cancelled".to_string(),
+        (true, false) if c.message.is_empty() => {
+            "cancel sent; DLI accepted it but had not reported CANCELLED yet".to_string()
+        }
+        (true, false) => format!("cancel sent; {}", c.message),
+        (false, _) => format!("the cancel did NOT take ({}); the job may still be running", c.message),
+    })
+}
+
+/// The one message that explains how a job's wait ended (without the job id and timing).
+pub fn outcome_message(r: &JobReport) -> String {
+    let mut msg = match &r.outcome {
+        Outcome::Finished => String::new(),
+        Outcome::Failed | Outcome::Cancelled => match &r.reason {
+            Some(reason) if !reason.message.is_empty() => {
+                let mut m = reason.message.clone();
+                if let Some(d) = &reason.detail {
+                    m.push_str(&format!(" (detail: {d})"));
+                }
+                m
+            }
+            _ => "DLI gave no reason".to_string(),
+        },
+        Outcome::Stalled { still_for } => format!(
+            "no task or stage moved for {} (--stall-timeout); {}",
+            fmt_duration(*still_for),
+            last_seen(r)
+        ),
+        Outcome::TimedOut => format!(
+            "gave up after {} (--timeout); {}",
+            fmt_duration(r.elapsed),
+            last_seen(r)
+        ),
+        Outcome::Refused(f) => refused_message(r, f),
+        Outcome::Interrupted(sig) => format!("interrupted by {}; {}", sig.name(), last_seen(r)),
+        Outcome::Usage => String::new(),
+    };
+    let may_run = matches!(
+        r.outcome,
+        Outcome::Stalled { .. } | Outcome::TimedOut | Outcome::Interrupted(_)
+    );
+    match cancel_text(r) {
+        Some(c) => msg.push_str(&format!("; {c}")),
+        None if may_run => msg.push_str("; the job may still be running"),
+        None => {}
+    }
+    if r.fell_back && !matches!(r.outcome, Outcome::Finished) {
+        msg.push_str(" [polled /status: /progress kept answering DLI.0999, so stall detection was off]");
+    }
+    msg
+}
+
+fn refused_message(r: &JobReport, f: &Fault) -> String {
+    let mut m = format!("DLI refused the request: {f}");
+    if f.kind == FaultKind::Unauthorized && r.polls > 1 && r.last.is_some() {
+        m.push_str(&format!(
+            "; authentication failed after {} of polling{}; {}",
+            fmt_duration(r.elapsed),
+            if r.short_lived_credentials {
+                " (the token or temporary keys have probably expired)"
+            } else {
+                ""
+            },
+            last_seen(r)
+        ));
+    }
+    if let Some(h) = f.hint() {
+        m.push_str(&format!(" — {h}"));
+    }
+    m
+}
+
+/// `job 85798b38-… FINISHED in 4m12s (37 polls, 2 retries)` plus the reason when it did not.
+pub fn closing_line(r: &JobReport) -> String {
+    let msg = outcome_message(r);
+    let head = format!(
+        "job {} {} in {} ({})",
+        r.job_id,
+        r.outcome.label(),
+        fmt_duration(r.elapsed),
+        polls_text(r)
+    );
+    if msg.is_empty() { head } else { format!("{head}: {msg}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_people_write_them() {
+        assert_eq!(fmt_duration(Duration::from_secs(252)), "4m12s");
+        assert_eq!(fmt_duration(Duration::from_secs(3780)), "1h3m");
+        assert_eq!(fmt_duration(Duration::from_millis(850)), "850ms");
+        assert_eq!(fmt_duration(Duration::from_secs(60)), "1m");
+    }
+
+    #[test]
+    fn short_ids_keep_eight_characters() {
+        assert_eq!(short_id("85798b38-ae44-48eb-bb90-7cf0dcdafe7b"), "85798b38…");
+        assert_eq!(short_id("job1"), "job1");
+    }
+}

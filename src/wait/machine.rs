@@ -1,0 +1,598 @@
+//! The wait state machine: observations in (a snapshot or a fault, and the time), a decision
+//! out (poll again after D, or end with an outcome). No sockets, sleeps or clocks in here.
+
+use super::outcome::{Outcome, Signal};
+use super::policy::{DelayPolicy, PolicyInput};
+use super::snapshot::{Snapshot, Source};
+use super::stall::StallWatch;
+use crate::dli::fault::{Fault, FaultKind};
+use crate::dli::model::JobStatus;
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// After this many `DLI.0999` answers in a row from `/progress`, poll `/status` instead:
+/// on a queue whose backend is too old, `/progress` never recovers.
+pub const DEFAULT_FALLBACK_AFTER: u32 = 5;
+
+/// When to cancel the job instead of only walking away.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CancelOn {
+    pub timeout: bool,
+    pub stall: bool,
+    pub signal: bool,
+}
+
+/// The knobs of one wait.
+#[derive(Debug, Clone)]
+pub struct WaitConfig {
+    /// The overall deadline, from the start of the wait; `None` waits forever.
+    pub timeout: Option<Duration>,
+    /// How long a RUNNING job may stay unchanged; `None` disables stall detection.
+    pub stall_timeout: Option<Duration>,
+    pub cancel_on: CancelOn,
+    pub fallback_after: u32,
+}
+
+impl Default for WaitConfig {
+    fn default() -> Self {
+        WaitConfig {
+            timeout: None,
+            stall_timeout: None,
+            cancel_on: CancelOn::default(),
+            fallback_after: DEFAULT_FALLBACK_AFTER,
+        }
+    }
+}
+
+/// Which API the next poll should call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `GET /v1/{project_id}/jobs/{job_id}/progress`: state and task counts.
+    Progress,
+    /// `GET /v1.0/{project_id}/jobs/{job_id}/status`: state only.
+    Status,
+}
+
+/// What one poll brought back.
+#[derive(Debug, Clone)]
+pub enum Observation {
+    Snapshot(Snapshot),
+    Fault(Fault),
+}
+
+/// What to do next.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Sleep `after`, then call `endpoint`.
+    Poll { after: Duration, endpoint: Endpoint },
+    /// Stop waiting. `cancel` asks the driver to cancel the job first (`--cancel-on`).
+    End { outcome: Outcome, cancel: bool },
+}
+
+/// Things worth telling the user that are not decisions.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Note {
+    /// A status this version does not know; treated as "not ended yet". Said once per value.
+    UnknownStatus(String),
+    /// `/progress` kept answering `DLI.0999`; polling `/status` from now on.
+    FallbackToStatus { busy_answers: u32 },
+    /// A transient fault; the next poll comes after `after`.
+    Retrying { fault: Fault, after: Duration },
+}
+
+/// The wait for one job.
+pub struct Machine {
+    cfg: WaitConfig,
+    policy: Box<dyn DelayPolicy>,
+    endpoint: Endpoint,
+    polls: u32,
+    retries: u32,
+    busy_streak: u32,
+    last: Option<Snapshot>,
+    last_fault: Option<Fault>,
+    stall: StallWatch,
+    unknown_seen: BTreeSet<String>,
+    notes: Vec<Note>,
+    ended: bool,
+}
+
+impl Machine {
+    pub fn new(cfg: WaitConfig, policy: Box<dyn DelayPolicy>) -> Self {
+        Machine {
+            cfg,
+            policy,
+            endpoint: Endpoint::Progress,
+            polls: 0,
+            retries: 0,
+            busy_streak: 0,
+            last: None,
+            last_fault: None,
+            stall: StallWatch::default(),
+            unknown_seen: BTreeSet::new(),
+            notes: Vec::new(),
+            ended: false,
+        }
+    }
+
+    /// The first decision: poll now.
+    pub fn start(&mut self) -> Decision {
+        Decision::Poll {
+            after: Duration::ZERO,
+            endpoint: self.endpoint,
+        }
+    }
+
+    /// Feed what a poll returned at `now` (time since the wait started).
+    pub fn observe(&mut self, obs: Observation, now: Duration) -> Decision {
+        self.polls += 1;
+        let delay = match obs {
+            Observation::Snapshot(snap) => match self.on_snapshot(snap, now) {
+                Ok(delay) => delay,
+                Err(end) => return self.end(end),
+            },
+            Observation::Fault(fault) => match self.on_fault(fault, now) {
+                Ok(delay) => delay,
+                Err(end) => return self.end(end),
+            },
+        };
+        self.next_poll(delay, now)
+    }
+
+    /// A signal arrived: stop at once, cancelling if `--cancel-on signal`.
+    pub fn interrupt(&mut self, signal: Signal) -> Decision {
+        let cancel = self.cfg.cancel_on.signal;
+        self.end(Decision::End {
+            outcome: Outcome::Interrupted(signal),
+            cancel,
+        })
+    }
+
+    fn on_snapshot(&mut self, snap: Snapshot, now: Duration) -> Result<Duration, Decision> {
+        if snap.source == Source::Progress {
+            self.busy_streak = 0;
+        }
+        if let JobStatus::Other(s) = &snap.status
+            && self.unknown_seen.insert(s.clone())
+        {
+            self.notes.push(Note::UnknownStatus(s.clone()));
+        }
+        let changed = self.last.as_ref().is_none_or(|prev| {
+            prev.status != snap.status || prev.sub_job_id != snap.sub_job_id
+        });
+        let terminal = match snap.status {
+            JobStatus::Finished => Some(Outcome::Finished),
+            JobStatus::Failed => Some(Outcome::Failed),
+            JobStatus::Cancelled => Some(Outcome::Cancelled),
+            _ => None,
+        };
+        // Only /progress has the counts a stall is judged by.
+        let still_for = if snap.source == Source::Progress {
+            self.stall.observe(&snap, now)
+        } else {
+            Duration::ZERO
+        };
+        self.last = Some(snap);
+        self.last_fault = None;
+        if let Some(outcome) = terminal {
+            return Err(Decision::End {
+                outcome,
+                cancel: false,
+            });
+        }
+        if let Some(limit) = self.cfg.stall_timeout
+            && still_for >= limit
+        {
+            return Err(Decision::End {
+                outcome: Outcome::Stalled { still_for },
+                cancel: self.cfg.cancel_on.stall,
+            });
+        }
+        let input = PolicyInput {
+            now,
+            snapshot: self.last.as_ref(),
+            fault: None,
+            changed,
+        };
+        Ok(self.policy.next_delay(&input))
+    }
+
+    fn on_fault(&mut self, fault: Fault, now: Duration) -> Result<Duration, Decision> {
+        if !fault.is_transient() {
+            let outcome = Outcome::Refused(fault.clone());
+            self.last_fault = Some(fault);
+            return Err(Decision::End {
+                outcome,
+                cancel: false,
+            });
+        }
+        self.retries += 1;
+        if fault.kind == FaultKind::QueueBusy && self.endpoint == Endpoint::Progress {
+            self.busy_streak += 1;
+            if self.busy_streak >= self.cfg.fallback_after {
+                self.endpoint = Endpoint::Status;
+                self.stall.reset();
+                self.notes.push(Note::FallbackToStatus {
+                    busy_answers: self.busy_streak,
+                });
+            }
+        }
+        let input = PolicyInput {
+            now,
+            snapshot: None,
+            fault: Some(&fault),
+            changed: false,
+        };
+        let mut delay = self.policy.next_delay(&input);
+        if let Some(ra) = fault.retry_after {
+            delay = delay.max(ra);
+        }
+        self.notes.push(Note::Retrying {
+            fault: fault.clone(),
+            after: self.clamp_to_deadline(delay, now),
+        });
+        self.last_fault = Some(fault);
+        Ok(delay)
+    }
+
+    /// Poll after `delay`, but never past the deadline: the last sleep is shortened so that
+    /// one final poll lands on the deadline (as the AWS SDK's waiters do).
+    fn next_poll(&mut self, delay: Duration, now: Duration) -> Decision {
+        if let Some(timeout) = self.cfg.timeout
+            && now >= timeout
+        {
+            let cancel = self.cfg.cancel_on.timeout;
+            return self.end(Decision::End {
+                outcome: Outcome::TimedOut,
+                cancel,
+            });
+        }
+        Decision::Poll {
+            after: self.clamp_to_deadline(delay, now),
+            endpoint: self.endpoint,
+        }
+    }
+
+    fn clamp_to_deadline(&self, delay: Duration, now: Duration) -> Duration {
+        match self.cfg.timeout {
+            Some(t) => delay.min(t.saturating_sub(now)),
+            None => delay,
+        }
+    }
+
+    fn end(&mut self, d: Decision) -> Decision {
+        self.ended = true;
+        d
+    }
+
+    /// Time left before the deadline, if there is one.
+    pub fn remaining(&self, now: Duration) -> Option<Duration> {
+        self.cfg.timeout.map(|t| t.saturating_sub(now))
+    }
+
+    pub fn take_notes(&mut self) -> Vec<Note> {
+        std::mem::take(&mut self.notes)
+    }
+    pub fn polls(&self) -> u32 {
+        self.polls
+    }
+    pub fn retries(&self) -> u32 {
+        self.retries
+    }
+    pub fn last(&self) -> Option<&Snapshot> {
+        self.last.as_ref()
+    }
+    pub fn last_fault(&self) -> Option<&Fault> {
+        self.last_fault.as_ref()
+    }
+    pub fn endpoint(&self) -> Endpoint {
+        self.endpoint
+    }
+    pub fn has_ended(&self) -> bool {
+        self.ended
+    }
+    pub fn policy_name(&self) -> &'static str {
+        self.policy.name()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dli::fault::{Fault, FaultClass, FaultKind};
+    use crate::dli::model::{JobProgress, JobStatusInfo, SubJob};
+    use crate::wait::policy::Fixed;
+
+    const S: fn(u64) -> Duration = Duration::from_secs;
+
+    fn machine(cfg: WaitConfig) -> Machine {
+        Machine::new(cfg, Box::new(Fixed(S(10))))
+    }
+
+    fn progress(status: &str, sub: Option<i64>, done: i64, total: i64) -> Observation {
+        let sub_jobs = sub
+            .map(|id| {
+                vec![SubJob {
+                    id: Some(id),
+                    num_tasks: total,
+                    num_completed_tasks: done,
+                    stage_ids: vec![0, 1],
+                    ..SubJob::default()
+                }]
+            })
+            .unwrap_or_default();
+        Observation::Snapshot(Snapshot::from(JobProgress {
+            is_success: true,
+            status: JobStatus::from(status),
+            sub_job_id: sub,
+            progress: sub.map(|_| done as f64 / total as f64),
+            sub_jobs,
+            ..JobProgress::default()
+        }))
+    }
+
+    fn busy() -> Observation {
+        Observation::Fault(Fault {
+            class: FaultClass::Transient,
+            kind: FaultKind::QueueBusy,
+            http_status: Some(400),
+            code: Some("DLI.0999".into()),
+            message: "The queue is busy.".into(),
+            request_id: None,
+            retry_after: None,
+        })
+    }
+
+    fn poll_after(d: &Decision) -> Duration {
+        match d {
+            Decision::Poll { after, .. } => *after,
+            other => panic!("expected a poll, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn launch_run_finish() {
+        let mut m = machine(WaitConfig::default());
+        assert_eq!(
+            m.start(),
+            Decision::Poll {
+                after: Duration::ZERO,
+                endpoint: Endpoint::Progress
+            }
+        );
+        assert_eq!(poll_after(&m.observe(progress("LAUNCHING", None, 0, 0), S(0))), S(10));
+        poll_after(&m.observe(progress("RUNNING", Some(0), 3, 10), S(10)));
+        poll_after(&m.observe(progress("RUNNING", Some(0), 9, 10), S(20)));
+        let d = m.observe(progress("FINISHED", None, 0, 0), S(30));
+        assert_eq!(
+            d,
+            Decision::End {
+                outcome: Outcome::Finished,
+                cancel: false
+            }
+        );
+        assert_eq!((m.polls(), m.retries()), (4, 0));
+    }
+
+    #[test]
+    fn failed_and_cancelled_end_the_wait() {
+        let mut m = machine(WaitConfig::default());
+        let d = m.observe(progress("FAILED", None, 0, 0), S(1));
+        assert!(matches!(d, Decision::End { outcome: Outcome::Failed, .. }));
+        let mut m = machine(WaitConfig::default());
+        let d = m.observe(progress("CANCELLED", None, 0, 0), S(1));
+        assert!(matches!(d, Decision::End { outcome: Outcome::Cancelled, .. }));
+    }
+
+    #[test]
+    fn queue_busy_bursts_are_retried_then_progress_resumes() {
+        let mut m = machine(WaitConfig::default());
+        m.observe(progress("RUNNING", Some(0), 1, 10), S(0));
+        for i in 1..=3 {
+            let d = m.observe(busy(), S(i * 10));
+            assert_eq!(d, Decision::Poll { after: S(10), endpoint: Endpoint::Progress });
+        }
+        let notes = m.take_notes();
+        assert_eq!(notes.len(), 3);
+        assert!(matches!(&notes[0], Note::Retrying { fault, .. } if fault.kind == FaultKind::QueueBusy));
+        m.observe(progress("RUNNING", Some(0), 5, 10), S(40));
+        let d = m.observe(progress("FINISHED", None, 0, 0), S(50));
+        assert!(matches!(d, Decision::End { outcome: Outcome::Finished, .. }));
+        assert_eq!(m.retries(), 3);
+    }
+
+    #[test]
+    fn persistent_queue_busy_falls_back_to_status() {
+        let mut m = machine(WaitConfig::default());
+        let mut last = m.start();
+        for i in 0..DEFAULT_FALLBACK_AFTER {
+            last = m.observe(busy(), S(u64::from(i) * 10));
+        }
+        assert_eq!(last, Decision::Poll { after: S(10), endpoint: Endpoint::Status });
+        assert!(m.take_notes().iter().any(|n| matches!(n, Note::FallbackToStatus { .. })));
+        let status = |s: &str| {
+            Observation::Snapshot(Snapshot::from(JobStatusInfo {
+                status: JobStatus::from(s),
+                ..JobStatusInfo::default()
+            }))
+        };
+        assert_eq!(
+            m.observe(status("RUNNING"), S(60)),
+            Decision::Poll { after: S(10), endpoint: Endpoint::Status }
+        );
+        let d = m.observe(status("FINISHED"), S(70));
+        assert!(matches!(d, Decision::End { outcome: Outcome::Finished, .. }));
+    }
+
+    #[test]
+    fn retry_after_wins_over_a_shorter_policy_delay() {
+        let mut m = machine(WaitConfig::default());
+        let mut fault = Fault::transport(FaultKind::Throttled, "throttled");
+        fault.retry_after = Some(S(45));
+        assert_eq!(poll_after(&m.observe(Observation::Fault(fault), S(0))), S(45));
+    }
+
+    #[test]
+    fn permanent_fault_ends_at_once() {
+        let mut m = machine(WaitConfig::default());
+        m.observe(progress("RUNNING", Some(0), 1, 10), S(0));
+        let mut f = Fault::transport(FaultKind::Unauthorized, "bad signature");
+        f.class = FaultClass::Permanent;
+        let d = m.observe(Observation::Fault(f), S(600));
+        assert!(matches!(d, Decision::End { outcome: Outcome::Refused(_), cancel: false }));
+        // The last known state survives for the message.
+        assert_eq!(m.last().unwrap().status, JobStatus::Running);
+    }
+
+    #[test]
+    fn a_stall_is_counts_unchanged_while_running() {
+        let cfg = WaitConfig {
+            stall_timeout: Some(S(60)),
+            ..WaitConfig::default()
+        };
+        let mut m = machine(cfg);
+        m.observe(progress("RUNNING", Some(0), 4, 10), S(0));
+        for t in [10, 20, 30, 40, 50] {
+            poll_after(&m.observe(progress("RUNNING", Some(0), 4, 10), S(t)));
+        }
+        let d = m.observe(progress("RUNNING", Some(0), 4, 10), S(60));
+        assert_eq!(
+            d,
+            Decision::End {
+                outcome: Outcome::Stalled { still_for: S(60) },
+                cancel: false
+            }
+        );
+    }
+
+    #[test]
+    fn progress_dropping_to_zero_on_the_next_sub_job_is_movement() {
+        let cfg = WaitConfig {
+            stall_timeout: Some(S(30)),
+            ..WaitConfig::default()
+        };
+        let mut m = machine(cfg);
+        m.observe(progress("RUNNING", Some(0), 10, 10), S(0));
+        m.observe(progress("RUNNING", Some(0), 10, 10), S(20));
+        // Sub-job 1 starts at 0 %: a change, so the stall clock restarts.
+        poll_after(&m.observe(progress("RUNNING", Some(1), 0, 50), S(29)));
+        poll_after(&m.observe(progress("RUNNING", Some(1), 0, 50), S(50)));
+        let d = m.observe(progress("RUNNING", Some(1), 0, 50), S(59));
+        assert!(matches!(d, Decision::End { outcome: Outcome::Stalled { .. }, .. }));
+    }
+
+    #[test]
+    fn queueing_in_launching_is_not_a_stall() {
+        let cfg = WaitConfig {
+            stall_timeout: Some(S(30)),
+            timeout: Some(S(3600)),
+            ..WaitConfig::default()
+        };
+        let mut m = machine(cfg);
+        for t in (0..600).step_by(10) {
+            poll_after(&m.observe(progress("LAUNCHING", None, 0, 0), S(t)));
+        }
+    }
+
+    #[test]
+    fn stall_with_cancel_on_stall_asks_to_cancel() {
+        let cfg = WaitConfig {
+            stall_timeout: Some(S(10)),
+            cancel_on: CancelOn {
+                stall: true,
+                ..CancelOn::default()
+            },
+            ..WaitConfig::default()
+        };
+        let mut m = machine(cfg);
+        m.observe(progress("RUNNING", Some(0), 1, 2), S(0));
+        let d = m.observe(progress("RUNNING", Some(0), 1, 2), S(10));
+        assert!(matches!(d, Decision::End { outcome: Outcome::Stalled { .. }, cancel: true }));
+    }
+
+    #[test]
+    fn the_last_sleep_lands_on_the_deadline() {
+        let cfg = WaitConfig {
+            timeout: Some(S(25)),
+            ..WaitConfig::default()
+        };
+        let mut m = machine(cfg);
+        assert_eq!(poll_after(&m.observe(progress("RUNNING", Some(0), 1, 9), S(0))), S(10));
+        assert_eq!(poll_after(&m.observe(progress("RUNNING", Some(0), 2, 9), S(10))), S(10));
+        // 20 s in, 10 s wanted, 5 s left: sleep 5 s so one final poll lands on the deadline.
+        assert_eq!(poll_after(&m.observe(progress("RUNNING", Some(0), 3, 9), S(20))), S(5));
+        let d = m.observe(progress("RUNNING", Some(0), 4, 9), S(25));
+        assert_eq!(
+            d,
+            Decision::End {
+                outcome: Outcome::TimedOut,
+                cancel: false
+            }
+        );
+    }
+
+    #[test]
+    fn a_job_that_ends_on_the_final_poll_is_not_a_timeout() {
+        let cfg = WaitConfig {
+            timeout: Some(S(25)),
+            ..WaitConfig::default()
+        };
+        let mut m = machine(cfg);
+        m.observe(progress("RUNNING", Some(0), 1, 9), S(20));
+        let d = m.observe(progress("FINISHED", None, 0, 0), S(25));
+        assert!(matches!(d, Decision::End { outcome: Outcome::Finished, .. }));
+    }
+
+    #[test]
+    fn transient_faults_past_the_deadline_time_out_naming_the_fault() {
+        let cfg = WaitConfig {
+            timeout: Some(S(30)),
+            cancel_on: CancelOn {
+                timeout: true,
+                ..CancelOn::default()
+            },
+            ..WaitConfig::default()
+        };
+        let mut m = machine(cfg);
+        for t in [0, 10, 20] {
+            poll_after(&m.observe(busy(), S(t)));
+        }
+        let d = m.observe(busy(), S(30));
+        assert_eq!(
+            d,
+            Decision::End {
+                outcome: Outcome::TimedOut,
+                cancel: true
+            }
+        );
+        assert_eq!(m.last_fault().unwrap().code.as_deref(), Some("DLI.0999"));
+    }
+
+    #[test]
+    fn unknown_status_is_noted_once_and_keeps_waiting() {
+        let mut m = machine(WaitConfig::default());
+        poll_after(&m.observe(progress("THAWING", None, 0, 0), S(0)));
+        poll_after(&m.observe(progress("THAWING", None, 0, 0), S(10)));
+        let notes = m.take_notes();
+        assert_eq!(notes, vec![Note::UnknownStatus("THAWING".into())]);
+    }
+
+    #[test]
+    fn a_signal_ends_the_wait_and_cancels_only_when_asked() {
+        let mut m = machine(WaitConfig::default());
+        assert_eq!(
+            m.interrupt(Signal::Int),
+            Decision::End {
+                outcome: Outcome::Interrupted(Signal::Int),
+                cancel: false
+            }
+        );
+        let mut m = machine(WaitConfig {
+            cancel_on: CancelOn {
+                signal: true,
+                ..CancelOn::default()
+            },
+            ..WaitConfig::default()
+        });
+        assert!(matches!(m.interrupt(Signal::Term), Decision::End { cancel: true, .. }));
+    }
+}

@@ -1,0 +1,136 @@
+//! How a wait ended, and the one mapping from endings to exit codes (the CLI contract).
+//! Knows nothing of HTTP or of how the ending is printed.
+
+use crate::dli::fault::Fault;
+use std::time::Duration;
+
+/// A signal that ends the wait early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Signal {
+    #[serde(rename = "SIGHUP")]
+    Hup,
+    #[serde(rename = "SIGINT")]
+    Int,
+    #[serde(rename = "SIGTERM")]
+    Term,
+}
+
+impl Signal {
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Hup => "SIGHUP",
+            Signal::Int => "SIGINT",
+            Signal::Term => "SIGTERM",
+        }
+    }
+}
+
+/// How the wait for one job ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The job FINISHED.
+    Finished,
+    /// The job FAILED.
+    Failed,
+    /// The job was CANCELLED (by someone else, or by us on `--cancel-on`).
+    Cancelled,
+    /// A RUNNING job's counts did not move for `--stall-timeout`.
+    Stalled { still_for: Duration },
+    /// DLI refused the request for good (authentication, permission, unknown job).
+    Refused(Fault),
+    /// `--timeout` passed first.
+    TimedOut,
+    /// A signal stopped the wait.
+    Interrupted(Signal),
+    /// The configuration was unusable (exit 2); only for errors found before polling.
+    Usage,
+}
+
+impl Outcome {
+    /// The contract's exit status for this ending.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Outcome::Finished => 0,
+            Outcome::Failed => 1,
+            Outcome::Usage => 2,
+            Outcome::Cancelled => 3,
+            Outcome::Stalled { .. } => 4,
+            Outcome::Refused(_) => 5,
+            Outcome::TimedOut => 124,
+            Outcome::Interrupted(Signal::Hup) => 129,
+            Outcome::Interrupted(Signal::Int) => 130,
+            Outcome::Interrupted(Signal::Term) => 143,
+        }
+    }
+
+    /// The word used in output and in JSON (`status`).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Finished => "FINISHED",
+            Outcome::Failed => "FAILED",
+            Outcome::Cancelled => "CANCELLED",
+            Outcome::Stalled { .. } => "STALLED",
+            Outcome::Refused(_) => "REFUSED",
+            Outcome::TimedOut => "TIMED_OUT",
+            Outcome::Interrupted(_) => "INTERRUPTED",
+            Outcome::Usage => "USAGE",
+        }
+    }
+}
+
+/// The exit status for several jobs: a signal's code wins; otherwise the first that applies
+/// in the order 5, 1, 4, 3, 124, 0 (2 before all, as nothing was waited for).
+pub fn aggregate_exit_code<'a>(outcomes: impl IntoIterator<Item = &'a Outcome>) -> i32 {
+    let codes: Vec<i32> = outcomes.into_iter().map(Outcome::exit_code).collect();
+    if let Some(sig) = codes.iter().find(|c| matches!(c, 129 | 130 | 143)) {
+        return *sig;
+    }
+    [2, 5, 1, 4, 3, 124]
+        .into_iter()
+        .find(|c| codes.contains(c))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dli::fault::{FaultKind};
+
+    #[test]
+    fn every_outcome_has_its_contract_code() {
+        let refused = Outcome::Refused(Fault::transport(FaultKind::Connection, "x"));
+        let table = [
+            (Outcome::Finished, 0),
+            (Outcome::Failed, 1),
+            (Outcome::Usage, 2),
+            (Outcome::Cancelled, 3),
+            (Outcome::Stalled { still_for: Duration::ZERO }, 4),
+            (refused, 5),
+            (Outcome::TimedOut, 124),
+            (Outcome::Interrupted(Signal::Hup), 129),
+            (Outcome::Interrupted(Signal::Int), 130),
+            (Outcome::Interrupted(Signal::Term), 143),
+        ];
+        for (o, code) in table {
+            assert_eq!(o.exit_code(), code, "{o:?}");
+        }
+    }
+
+    #[test]
+    fn several_jobs_follow_the_contract_order() {
+        use Outcome::*;
+        let refused = Refused(Fault::transport(FaultKind::Connection, "x"));
+        assert_eq!(aggregate_exit_code(&[Finished, Finished]), 0);
+        assert_eq!(aggregate_exit_code(&[Finished, TimedOut, Cancelled]), 3);
+        assert_eq!(aggregate_exit_code(&[TimedOut, Failed, refused.clone()]), 5);
+        assert_eq!(
+            aggregate_exit_code(&[Stalled { still_for: Duration::ZERO }, Failed]),
+            1
+        );
+        assert_eq!(
+            aggregate_exit_code(&[refused, Interrupted(Signal::Term)]),
+            143
+        );
+        assert_eq!(aggregate_exit_code(&[]), 0);
+    }
+}

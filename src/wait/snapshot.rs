@@ -1,0 +1,84 @@
+//! What one successful poll tells us about a job, in one shape whether it came from
+//! `/progress` (with task counts) or from `/status` (without). Knows nothing of HTTP.
+
+use crate::dli::model::{JobProgress, JobStatus, JobStatusInfo, SubJob};
+use serde::Serialize;
+
+/// Which endpoint a snapshot came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Progress,
+    Status,
+}
+
+/// A job as seen at one poll.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Snapshot {
+    pub status: JobStatus,
+    pub message: String,
+    pub source: Source,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub_job_id: Option<i64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sub_jobs: Vec<SubJob>,
+}
+
+/// Task and stage counts summed over the sub-jobs DLI reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub tasks_done: i64,
+    pub tasks_total: i64,
+    pub tasks_active: i64,
+    pub tasks_failed: i64,
+    pub stages_done: i64,
+    pub stages_total: i64,
+}
+
+impl Snapshot {
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for s in &self.sub_jobs {
+            c.tasks_done += s.num_completed_tasks + s.num_skipped_tasks;
+            c.tasks_total += s.num_tasks;
+            c.tasks_active += s.num_active_tasks;
+            c.tasks_failed += s.num_failed_tasks;
+            c.stages_done += s.num_completed_stages + s.num_skipped_stages;
+            c.stages_total += i64::try_from(s.stage_ids.len()).unwrap_or(i64::MAX);
+        }
+        c
+    }
+
+    /// Progress as a percentage, 0–100, when DLI gave one.
+    pub fn percent(&self) -> Option<f64> {
+        self.progress.map(|p| (p * 100.0).clamp(0.0, 100.0))
+    }
+}
+
+impl From<JobProgress> for Snapshot {
+    fn from(p: JobProgress) -> Self {
+        Snapshot {
+            status: p.status,
+            message: p.message,
+            source: Source::Progress,
+            progress: p.progress,
+            sub_job_id: p.sub_job_id,
+            sub_jobs: p.sub_jobs,
+        }
+    }
+}
+
+impl From<JobStatusInfo> for Snapshot {
+    fn from(s: JobStatusInfo) -> Self {
+        Snapshot {
+            status: s.status,
+            message: s.message,
+            source: Source::Status,
+            progress: None,
+            sub_job_id: None,
+            sub_jobs: Vec::new(),
+        }
+    }
+}

@@ -5,9 +5,9 @@ use crate::cli::{Cli, Command, OutputArgs, OutputFormat, RunArgs, Settings, reso
 use crate::dli::client::DliClient;
 use crate::dli::fault::FaultKind;
 use crate::dli::model::SubmitJob;
+use crate::report::Reporter;
 use crate::report::human::{Human, Verbosity};
 use crate::report::json::Json;
-use crate::report::Reporter;
 use crate::wait::driver::{Driver, JobReport};
 use crate::wait::outcome::{Outcome, Signal, aggregate_exit_code};
 use crate::wait::policy::Exponential;
@@ -38,7 +38,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         None => cli.output.clone(),
     };
     init_tracing(&output);
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}"), 1),
     };
@@ -111,7 +114,11 @@ async fn wait_command(cli: Cli) -> i32 {
 }
 
 /// Wait for every job at once; report each as it ends, then the summary; return the exit code.
-pub async fn wait_jobs(settings: &Settings, job_ids: Vec<String>, reporter: Arc<dyn Reporter>) -> i32 {
+pub async fn wait_jobs(
+    settings: &Settings,
+    job_ids: Vec<String>,
+    reporter: Arc<dyn Reporter>,
+) -> i32 {
     let client = match DliClient::new(settings.client.clone()) {
         Ok(c) => c,
         Err(e) => return fail(&format!("cannot set up the HTTP client: {e}"), EXIT_USAGE),
@@ -127,7 +134,10 @@ pub async fn wait_jobs(settings: &Settings, job_ids: Vec<String>, reporter: Arc<
             reporter: Arc::clone(&reporter),
             request_timeout: settings.request_timeout,
         };
-        let policy = Box::new(Exponential::new(settings.poll_interval, settings.max_poll_interval));
+        let policy = Box::new(Exponential::new(
+            settings.poll_interval,
+            settings.max_poll_interval,
+        ));
         let (cfg, stop) = (settings.wait.clone(), stop.clone());
         set.spawn(async move {
             let report = driver.wait(&id, cfg, policy, stop).await;
@@ -233,7 +243,13 @@ async fn run_command(args: RunArgs) -> i32 {
         }
     };
     let Some(job_id) = answer.job_id.clone().filter(|j| !j.is_empty()) else {
-        return fail(&format!("DLI accepted the submit but returned no job id ({})", answer.message), 1);
+        return fail(
+            &format!(
+                "DLI accepted the submit but returned no job id ({})",
+                answer.message
+            ),
+            1,
+        );
     };
     reporter.info(&format!("submitted job {job_id}"));
     if answer.job_mode.as_deref() == Some("sync") {

@@ -109,9 +109,8 @@ impl Limit {
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s.trim()).map_err(|e| {
-        format!("{e}; write a duration such as 500ms, 90s, 15m or \"1h 30m\"")
-    })?;
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("{e}; write a duration such as 500ms, 90s, 15m or \"1h 30m\""))?;
     if d.is_zero() {
         return Err("must be longer than zero".into());
     }
@@ -205,7 +204,12 @@ pub struct OutputArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The SQL to run, e.g. `--sql "INSERT INTO t SELECT * FROM s"`.
-    #[arg(long, value_name = "SQL", conflicts_with = "sql_file", required_unless_present = "sql_file")]
+    #[arg(
+        long,
+        value_name = "SQL",
+        conflicts_with = "sql_file",
+        required_unless_present = "sql_file"
+    )]
     pub sql: Option<String>,
     /// Read the SQL from a file (`-` for stdin), e.g. `--sql-file nightly.sql`.
     #[arg(long, value_name = "PATH")]
@@ -243,7 +247,9 @@ pub enum ConfigError {
     Endpoint(String, String),
     #[error("bad --region {0:?}: expected a region id such as cn-north-4")]
     Region(String),
-    #[error("--max-poll-interval ({max}) is shorter than --poll-interval ({first}): make it at least as long")]
+    #[error(
+        "--max-poll-interval ({max}) is shorter than --poll-interval ({first}): make it at least as long"
+    )]
     Intervals { first: String, max: String },
     #[error("{0}")]
     Other(String),
@@ -263,7 +269,8 @@ pub struct Settings {
 pub fn region_endpoint(region: &str) -> Result<Url, ConfigError> {
     let r = region.trim();
     let valid = !r.is_empty()
-        && r.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        && r.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !valid {
         return Err(ConfigError::Region(region.to_string()));
     }
@@ -279,12 +286,18 @@ pub fn region_endpoint(region: &str) -> Result<Url, ConfigError> {
 /// Check an `--endpoint`: https anywhere, plain http only on loopback.
 pub fn parse_endpoint(raw: &str) -> Result<Url, ConfigError> {
     let bad = |why: &str| ConfigError::Endpoint(raw.to_string(), why.to_string());
-    let url = Url::parse(raw.trim()).map_err(|e| bad(&format!("{e}; write a URL such as https://dli.cn-north-4.myhuaweicloud.com")))?;
+    let url = Url::parse(raw.trim()).map_err(|e| {
+        bad(&format!(
+            "{e}; write a URL such as https://dli.cn-north-4.myhuaweicloud.com"
+        ))
+    })?;
     if url.query().is_some() || url.fragment().is_some() {
         return Err(bad("a base URL takes no query or fragment"));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(bad("credentials do not belong in the URL; use the HUAWEICLOUD_SDK_* variables"));
+        return Err(bad(
+            "credentials do not belong in the URL; use the HUAWEICLOUD_SDK_* variables",
+        ));
     }
     let loopback = match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
@@ -295,8 +308,12 @@ pub fn parse_endpoint(raw: &str) -> Result<Url, ConfigError> {
     match url.scheme() {
         "https" => Ok(url),
         "http" if loopback => Ok(url),
-        "http" => Err(bad("plain http:// is only allowed for loopback hosts (127.0.0.1, ::1, localhost); use https://")),
-        other => Err(bad(&format!("unsupported scheme {other}:// (use https://)"))),
+        "http" => Err(bad(
+            "plain http:// is only allowed for loopback hosts (127.0.0.1, ::1, localhost); use https://",
+        )),
+        other => Err(bad(&format!(
+            "unsupported scheme {other}:// (use https://)"
+        ))),
     }
 }
 
@@ -326,7 +343,8 @@ pub fn resolve(
     let credentials = match Credentials::from_lookup(&get) {
         Ok(c) => Some(c),
         Err(CredentialsError::Missing) => {
-            missing.push("HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN)");
+            missing
+                .push("HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN)");
             None
         }
         Err(e) => return Err(e.into()),
@@ -382,7 +400,9 @@ mod tests {
         assert!(parse_endpoint("http://[::1]:8080").is_ok());
         assert!(parse_endpoint("http://localhost:1").is_ok());
         assert!(parse_endpoint("https://dli.cn-north-4.myhuaweicloud.com").is_ok());
-        let e = parse_endpoint("http://dli.example.com").unwrap_err().to_string();
+        let e = parse_endpoint("http://dli.example.com")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("loopback"), "{e}");
         assert!(parse_endpoint("not a url").is_err());
         assert!(parse_endpoint("ftp://x").is_err());

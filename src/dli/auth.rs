@@ -55,7 +55,11 @@ impl Credentials {
     /// Read the credentials from `get` (the process environment in production). An IAM token
     /// is used only when no access key pair is set.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, CredentialsError> {
-        let val = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let val = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         match (val(ENV_AK), val(ENV_SK)) {
             (Some(ak), Some(sk)) => Ok(Credentials::AkSk {
                 ak: Secret(ak),

@@ -167,8 +167,8 @@ impl DliClient {
     }
 
     async fn send(&self, req: PreparedRequest, timeout: Duration) -> Result<Reply, Fault> {
-        let method = reqwest::Method::from_bytes(req.method.as_bytes())
-            .unwrap_or(reqwest::Method::GET);
+        let method =
+            reqwest::Method::from_bytes(req.method.as_bytes()).unwrap_or(reqwest::Method::GET);
         let mut builder = self.http.request(method, req.url).timeout(timeout);
         for (k, v) in &req.headers {
             builder = builder.header(k.as_str(), v.as_str());
@@ -176,7 +176,10 @@ impl DliClient {
         if !req.body.is_empty() {
             builder = builder.body(req.body);
         }
-        let resp = builder.send().await.map_err(|e| transport_fault(&e, timeout))?;
+        let resp = builder
+            .send()
+            .await
+            .map_err(|e| transport_fault(&e, timeout))?;
         let status = resp.status().as_u16();
         let header = |name: &str| {
             resp.headers()

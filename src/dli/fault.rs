@@ -99,22 +99,19 @@ impl Fault {
 }
 
 impl fmt::Display for Fault {
+    /// `DLI.0999 (HTTP 400): The queue is busy.`; the request id is left to final messages.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(s) = self.http_status {
-            write!(f, "HTTP {s}")?;
-            if self.code.is_some() || !self.message.is_empty() {
-                f.write_str(" ")?;
-            }
+        match (&self.code, self.http_status) {
+            (Some(c), Some(s)) => write!(f, "{c} (HTTP {s})")?,
+            (Some(c), None) => write!(f, "{c}")?,
+            (None, Some(s)) => write!(f, "HTTP {s}")?,
+            (None, None) => {}
         }
-        if let Some(c) = &self.code {
-            write!(f, "{c}")?;
-            if !self.message.is_empty() {
+        if !self.message.is_empty() {
+            if self.code.is_some() || self.http_status.is_some() {
                 f.write_str(": ")?;
             }
-        }
-        f.write_str(&self.message)?;
-        if let Some(r) = &self.request_id {
-            write!(f, " (request id {r})")?;
+            f.write_str(&self.message)?;
         }
         Ok(())
     }
@@ -347,8 +344,11 @@ mod tests {
 
     #[test]
     fn ok_progress_is_ok() {
-        let p: JobProgress =
-            classify(&reply(200, r#"{"is_success":true,"status":"RUNNING"}"#), now()).unwrap();
+        let p: JobProgress = classify(
+            &reply(200, r#"{"is_success":true,"status":"RUNNING"}"#),
+            now(),
+        )
+        .unwrap();
         assert_eq!(p.status, JobStatus::Running);
     }
 
@@ -358,7 +358,10 @@ mod tests {
             400,
             r#"{"error_code":"DLI.0999","error_msg":"The queue backend version is too old or the queue is busy."}"#,
         ));
-        assert_eq!((f.class, f.kind), (FaultClass::Transient, FaultKind::QueueBusy));
+        assert_eq!(
+            (f.class, f.kind),
+            (FaultClass::Transient, FaultKind::QueueBusy)
+        );
         assert_eq!(f.code.as_deref(), Some("DLI.0999"));
     }
 
@@ -368,7 +371,10 @@ mod tests {
             200,
             r#"{"is_success":false,"message":"DLI.0999: The queue is busy.","status":"RUNNING"}"#,
         ));
-        assert_eq!((f.class, f.kind), (FaultClass::Transient, FaultKind::QueueBusy));
+        assert_eq!(
+            (f.class, f.kind),
+            (FaultClass::Transient, FaultKind::QueueBusy)
+        );
     }
 
     #[test]
@@ -392,7 +398,10 @@ mod tests {
         );
         r.retry_after = Some("7".into());
         let f = fault(&r);
-        assert_eq!((f.class, f.kind), (FaultClass::Transient, FaultKind::Throttled));
+        assert_eq!(
+            (f.class, f.kind),
+            (FaultClass::Transient, FaultKind::Throttled)
+        );
         assert_eq!(f.retry_after, Some(Duration::from_secs(7)));
     }
 
@@ -402,7 +411,10 @@ mod tests {
         let mut r = reply(503, "");
         r.retry_after = Some(httpdate::fmt_http_date(at));
         let f = fault(&r);
-        assert_eq!((f.class, f.kind), (FaultClass::Transient, FaultKind::ServerError));
+        assert_eq!(
+            (f.class, f.kind),
+            (FaultClass::Transient, FaultKind::ServerError)
+        );
         assert_eq!(f.retry_after, Some(Duration::from_secs(30)));
         // A date in the past means "now", not a panic or a huge wait.
         assert_eq!(
@@ -425,14 +437,20 @@ mod tests {
             502,
             "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
         ));
-        assert_eq!((f.class, f.kind), (FaultClass::Transient, FaultKind::GatewayPage));
+        assert_eq!(
+            (f.class, f.kind),
+            (FaultClass::Transient, FaultKind::GatewayPage)
+        );
         assert!(f.message.contains("502 Bad Gateway"));
     }
 
     #[test]
     fn malformed_json_is_transient() {
         let f = fault(&reply(200, r#"{"is_success": tru"#));
-        assert_eq!((f.class, f.kind), (FaultClass::Transient, FaultKind::MalformedBody));
+        assert_eq!(
+            (f.class, f.kind),
+            (FaultClass::Transient, FaultKind::MalformedBody)
+        );
     }
 
     #[test]
@@ -441,7 +459,10 @@ mod tests {
             401,
             r#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information","request_id":"r1"}"#,
         ));
-        assert_eq!((f.class, f.kind), (FaultClass::Permanent, FaultKind::Unauthorized));
+        assert_eq!(
+            (f.class, f.kind),
+            (FaultClass::Permanent, FaultKind::Unauthorized)
+        );
         assert!(f.hint().unwrap().contains("15 minutes"));
         assert_eq!(f.request_id.as_deref(), Some("r1"));
     }
@@ -453,14 +474,26 @@ mod tests {
             400,
             r#"{"error_code":"DLI.0002","error_msg":"The job does not exist"}"#,
         ));
-        assert_eq!((f.class, f.kind), (FaultClass::Permanent, FaultKind::NotFound));
-        let f = fault(&reply(400, r#"{"error_code":"DLI.0001","error_msg":"bad"}"#));
-        assert_eq!((f.class, f.kind), (FaultClass::Permanent, FaultKind::Rejected));
+        assert_eq!(
+            (f.class, f.kind),
+            (FaultClass::Permanent, FaultKind::NotFound)
+        );
+        let f = fault(&reply(
+            400,
+            r#"{"error_code":"DLI.0001","error_msg":"bad"}"#,
+        ));
+        assert_eq!(
+            (f.class, f.kind),
+            (FaultClass::Permanent, FaultKind::Rejected)
+        );
     }
 
     #[test]
     fn not_success_without_queue_busy_is_permanent() {
-        let f = fault(&reply(200, r#"{"is_success":false,"message":"DLI.0001: nope"}"#));
+        let f = fault(&reply(
+            200,
+            r#"{"is_success":false,"message":"DLI.0001: nope"}"#,
+        ));
         assert_eq!(f.class, FaultClass::Permanent);
         assert_eq!(f.code.as_deref(), Some("DLI.0001"));
     }

@@ -288,7 +288,10 @@ mod tests {
 
     #[test]
     fn canonical_uri_always_ends_in_slash_and_reencodes() {
-        assert_eq!(canonical_uri("/v1.0/p/jobs/j/status"), "/v1.0/p/jobs/j/status/");
+        assert_eq!(
+            canonical_uri("/v1.0/p/jobs/j/status"),
+            "/v1.0/p/jobs/j/status/"
+        );
         assert_eq!(canonical_uri("/"), "/");
         assert_eq!(canonical_uri("/a%20b/"), "/a%20b/");
         assert_eq!(canonical_uri("/j 1"), "/j%201/");

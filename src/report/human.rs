@@ -88,7 +88,11 @@ impl Human {
             for (id, v) in jobs.iter_mut() {
                 if !v.done && v.last_printed.elapsed() >= self.heartbeat {
                     v.last_printed = Instant::now();
-                    let state = if v.current.is_empty() { "no answer yet".to_string() } else { v.current.clone() };
+                    let state = if v.current.is_empty() {
+                        "no answer yet".to_string()
+                    } else {
+                        v.current.clone()
+                    };
                     lines.push(format!(
                         "job {} still waiting: {state} (waited {})",
                         short_id(id),
@@ -151,8 +155,12 @@ impl Reporter for Human {
     fn snapshot(&self, job_id: &str, snap: &Snapshot, _elapsed: Duration) {
         let text = describe(snap);
         let print = {
-            let Ok(mut jobs) = self.jobs.lock() else { return };
-            let Some(v) = jobs.get_mut(job_id) else { return };
+            let Ok(mut jobs) = self.jobs.lock() else {
+                return;
+            };
+            let Some(v) = jobs.get_mut(job_id) else {
+                return;
+            };
             v.current = text.clone();
             if let Some(b) = &v.bar {
                 b.set_message(text.clone());
@@ -193,7 +201,9 @@ impl Reporter for Human {
     fn cancelled(&self, job_id: &str, cancel: &CancelReport) {
         let text = match (cancel.accepted, cancel.confirmed) {
             (true, true) => "cancelled (DLI reports CANCELLED)".to_string(),
-            (true, false) => format!("cancel requested {}", cancel.message).trim_end().to_string(),
+            (true, false) => format!("cancel requested {}", cancel.message)
+                .trim_end()
+                .to_string(),
             (false, _) => format!("cancel FAILED: {}", cancel.message),
         };
         self.line(&format!("{} job {} {text}", timestamp(), short_id(job_id)));
@@ -217,7 +227,11 @@ impl Reporter for Human {
                 .iter()
                 .map(|r| format!("{} {}", short_id(&r.job_id), r.outcome.label()))
                 .collect();
-            self.line(&format!("{} jobs: {}; exit {exit_code}", reports.len(), ended.join(", ")));
+            self.line(&format!(
+                "{} jobs: {}; exit {exit_code}",
+                reports.len(),
+                ended.join(", ")
+            ));
         }
     }
 

@@ -30,7 +30,11 @@ pub fn fmt_duration(d: Duration) -> String {
     let secs = d.as_secs();
     if secs == 0 {
         let ms = d.subsec_millis();
-        return if ms == 0 { "0s".into() } else { format!("{ms}ms") };
+        return if ms == 0 {
+            "0s".into()
+        } else {
+            format!("{ms}ms")
+        };
     }
     let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
     match (h, m, s) {
@@ -53,7 +57,8 @@ pub fn short_id(job_id: &str) -> String {
 /// `RUNNING 43% · tasks 43/100 · stages 1/3 · sub-job 2`.
 pub fn describe(s: &Snapshot) -> String {
     let mut out = s.status.to_string();
-    if let Some(p) = s.percent() {
+    // DLI's progress describes the running sub-job; without one it is only 0 or 1.
+    if let Some(p) = s.percent().filter(|_| s.sub_job_id.is_some()) {
         out.push_str(&format!(" {p:.0}%"));
     }
     let c = s.counts();
@@ -83,10 +88,10 @@ fn polls_text(r: &JobReport) -> String {
 }
 
 fn last_seen(r: &JobReport) -> String {
-    let state = r
-        .last
-        .as_ref()
-        .map_or_else(|| "never seen (no successful poll)".to_string(), |s| format!("last seen {}", describe(s)));
+    let state = r.last.as_ref().map_or_else(
+        || "never seen (no successful poll)".to_string(),
+        |s| format!("last seen {}", describe(s)),
+    );
     let fault = r
         .last_fault
         .as_ref()
@@ -102,7 +107,10 @@ fn cancel_text(r: &JobReport) -> Option<String> {
             "cancel sent; DLI accepted it but had not reported CANCELLED yet".to_string()
         }
         (true, false) => format!("cancel sent; {}", c.message),
-        (false, _) => format!("the cancel did NOT take ({}); the job may still be running", c.message),
+        (false, _) => format!(
+            "the cancel did NOT take ({}); the job may still be running",
+            c.message
+        ),
     })
 }
 
@@ -144,13 +152,18 @@ pub fn outcome_message(r: &JobReport) -> String {
         None => {}
     }
     if r.fell_back && !matches!(r.outcome, Outcome::Finished) {
-        msg.push_str(" [polled /status: /progress kept answering DLI.0999, so stall detection was off]");
+        msg.push_str(
+            " [polled /status: /progress kept answering DLI.0999, so stall detection was off]",
+        );
     }
     msg
 }
 
 fn refused_message(r: &JobReport, f: &Fault) -> String {
     let mut m = format!("DLI refused the request: {f}");
+    if let Some(id) = &f.request_id {
+        m.push_str(&format!(" (request id {id})"));
+    }
     if f.kind == FaultKind::Unauthorized && r.polls > 1 && r.last.is_some() {
         m.push_str(&format!(
             "; authentication failed after {} of polling{}; {}",
@@ -179,7 +192,11 @@ pub fn closing_line(r: &JobReport) -> String {
         fmt_duration(r.elapsed),
         polls_text(r)
     );
-    if msg.is_empty() { head } else { format!("{head}: {msg}") }
+    if msg.is_empty() {
+        head
+    } else {
+        format!("{head}: {msg}")
+    }
 }
 
 #[cfg(test)]
@@ -196,7 +213,10 @@ mod tests {
 
     #[test]
     fn short_ids_keep_eight_characters() {
-        assert_eq!(short_id("85798b38-ae44-48eb-bb90-7cf0dcdafe7b"), "85798b38…");
+        assert_eq!(
+            short_id("85798b38-ae44-48eb-bb90-7cf0dcdafe7b"),
+            "85798b38…"
+        );
         assert_eq!(short_id("job1"), "job1");
     }
 }

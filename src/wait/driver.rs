@@ -144,7 +144,11 @@ impl Driver {
                 .progress(job_id, timeout)
                 .await
                 .map(Snapshot::from),
-            Endpoint::Status => self.client.status(job_id, timeout).await.map(Snapshot::from),
+            Endpoint::Status => self
+                .client
+                .status(job_id, timeout)
+                .await
+                .map(Snapshot::from),
         };
         match result {
             Ok(s) => Observation::Snapshot(s),
@@ -154,14 +158,15 @@ impl Driver {
 
     /// `/status` for a job that ended badly, retried briefly on transient faults.
     async fn reason(&self, job_id: &str, last: Option<&Snapshot>) -> Option<Reason> {
-        let fetched: Result<JobStatusInfo, Fault> = (|| self.client.status(job_id, CANCEL_REQUEST_TIMEOUT))
-            .retry(
-                ConstantBuilder::default()
-                    .with_delay(Duration::from_millis(500))
-                    .with_max_times(2),
-            )
-            .when(Fault::is_transient)
-            .await;
+        let fetched: Result<JobStatusInfo, Fault> =
+            (|| self.client.status(job_id, CANCEL_REQUEST_TIMEOUT))
+                .retry(
+                    ConstantBuilder::default()
+                        .with_delay(Duration::from_millis(500))
+                        .with_max_times(2),
+                )
+                .when(Fault::is_transient)
+                .await;
         let from_poll = last.map(|s| s.message.clone()).unwrap_or_default();
         match fetched {
             Ok(info) => {
@@ -218,7 +223,8 @@ impl Driver {
             {
                 report.confirmed = info.status == JobStatus::Cancelled;
                 if !report.confirmed {
-                    report.message = format!("the job ended {} before the cancel took", info.status);
+                    report.message =
+                        format!("the job ended {} before the cancel took", info.status);
                 }
                 return report;
             }

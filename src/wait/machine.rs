@@ -156,9 +156,10 @@ impl Machine {
         {
             self.notes.push(Note::UnknownStatus(s.clone()));
         }
-        let changed = self.last.as_ref().is_none_or(|prev| {
-            prev.status != snap.status || prev.sub_job_id != snap.sub_job_id
-        });
+        let changed = self
+            .last
+            .as_ref()
+            .is_none_or(|prev| prev.status != snap.status || prev.sub_job_id != snap.sub_job_id);
         let terminal = match snap.status {
             JobStatus::Finished => Some(Outcome::Finished),
             JobStatus::Failed => Some(Outcome::Failed),
@@ -359,7 +360,10 @@ mod tests {
                 endpoint: Endpoint::Progress
             }
         );
-        assert_eq!(poll_after(&m.observe(progress("LAUNCHING", None, 0, 0), S(0))), S(10));
+        assert_eq!(
+            poll_after(&m.observe(progress("LAUNCHING", None, 0, 0), S(0))),
+            S(10)
+        );
         poll_after(&m.observe(progress("RUNNING", Some(0), 3, 10), S(10)));
         poll_after(&m.observe(progress("RUNNING", Some(0), 9, 10), S(20)));
         let d = m.observe(progress("FINISHED", None, 0, 0), S(30));
@@ -377,10 +381,22 @@ mod tests {
     fn failed_and_cancelled_end_the_wait() {
         let mut m = machine(WaitConfig::default());
         let d = m.observe(progress("FAILED", None, 0, 0), S(1));
-        assert!(matches!(d, Decision::End { outcome: Outcome::Failed, .. }));
+        assert!(matches!(
+            d,
+            Decision::End {
+                outcome: Outcome::Failed,
+                ..
+            }
+        ));
         let mut m = machine(WaitConfig::default());
         let d = m.observe(progress("CANCELLED", None, 0, 0), S(1));
-        assert!(matches!(d, Decision::End { outcome: Outcome::Cancelled, .. }));
+        assert!(matches!(
+            d,
+            Decision::End {
+                outcome: Outcome::Cancelled,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -389,14 +405,28 @@ mod tests {
         m.observe(progress("RUNNING", Some(0), 1, 10), S(0));
         for i in 1..=3 {
             let d = m.observe(busy(), S(i * 10));
-            assert_eq!(d, Decision::Poll { after: S(10), endpoint: Endpoint::Progress });
+            assert_eq!(
+                d,
+                Decision::Poll {
+                    after: S(10),
+                    endpoint: Endpoint::Progress
+                }
+            );
         }
         let notes = m.take_notes();
         assert_eq!(notes.len(), 3);
-        assert!(matches!(&notes[0], Note::Retrying { fault, .. } if fault.kind == FaultKind::QueueBusy));
+        assert!(
+            matches!(&notes[0], Note::Retrying { fault, .. } if fault.kind == FaultKind::QueueBusy)
+        );
         m.observe(progress("RUNNING", Some(0), 5, 10), S(40));
         let d = m.observe(progress("FINISHED", None, 0, 0), S(50));
-        assert!(matches!(d, Decision::End { outcome: Outcome::Finished, .. }));
+        assert!(matches!(
+            d,
+            Decision::End {
+                outcome: Outcome::Finished,
+                ..
+            }
+        ));
         assert_eq!(m.retries(), 3);
     }
 
@@ -407,8 +437,18 @@ mod tests {
         for i in 0..DEFAULT_FALLBACK_AFTER {
             last = m.observe(busy(), S(u64::from(i) * 10));
         }
-        assert_eq!(last, Decision::Poll { after: S(10), endpoint: Endpoint::Status });
-        assert!(m.take_notes().iter().any(|n| matches!(n, Note::FallbackToStatus { .. })));
+        assert_eq!(
+            last,
+            Decision::Poll {
+                after: S(10),
+                endpoint: Endpoint::Status
+            }
+        );
+        assert!(
+            m.take_notes()
+                .iter()
+                .any(|n| matches!(n, Note::FallbackToStatus { .. }))
+        );
         let status = |s: &str| {
             Observation::Snapshot(Snapshot::from(JobStatusInfo {
                 status: JobStatus::from(s),
@@ -417,10 +457,19 @@ mod tests {
         };
         assert_eq!(
             m.observe(status("RUNNING"), S(60)),
-            Decision::Poll { after: S(10), endpoint: Endpoint::Status }
+            Decision::Poll {
+                after: S(10),
+                endpoint: Endpoint::Status
+            }
         );
         let d = m.observe(status("FINISHED"), S(70));
-        assert!(matches!(d, Decision::End { outcome: Outcome::Finished, .. }));
+        assert!(matches!(
+            d,
+            Decision::End {
+                outcome: Outcome::Finished,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -428,7 +477,10 @@ mod tests {
         let mut m = machine(WaitConfig::default());
         let mut fault = Fault::transport(FaultKind::Throttled, "throttled");
         fault.retry_after = Some(S(45));
-        assert_eq!(poll_after(&m.observe(Observation::Fault(fault), S(0))), S(45));
+        assert_eq!(
+            poll_after(&m.observe(Observation::Fault(fault), S(0))),
+            S(45)
+        );
     }
 
     #[test]
@@ -438,7 +490,13 @@ mod tests {
         let mut f = Fault::transport(FaultKind::Unauthorized, "bad signature");
         f.class = FaultClass::Permanent;
         let d = m.observe(Observation::Fault(f), S(600));
-        assert!(matches!(d, Decision::End { outcome: Outcome::Refused(_), cancel: false }));
+        assert!(matches!(
+            d,
+            Decision::End {
+                outcome: Outcome::Refused(_),
+                cancel: false
+            }
+        ));
         // The last known state survives for the message.
         assert_eq!(m.last().unwrap().status, JobStatus::Running);
     }
@@ -477,7 +535,13 @@ mod tests {
         poll_after(&m.observe(progress("RUNNING", Some(1), 0, 50), S(29)));
         poll_after(&m.observe(progress("RUNNING", Some(1), 0, 50), S(50)));
         let d = m.observe(progress("RUNNING", Some(1), 0, 50), S(59));
-        assert!(matches!(d, Decision::End { outcome: Outcome::Stalled { .. }, .. }));
+        assert!(matches!(
+            d,
+            Decision::End {
+                outcome: Outcome::Stalled { .. },
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -506,7 +570,13 @@ mod tests {
         let mut m = machine(cfg);
         m.observe(progress("RUNNING", Some(0), 1, 2), S(0));
         let d = m.observe(progress("RUNNING", Some(0), 1, 2), S(10));
-        assert!(matches!(d, Decision::End { outcome: Outcome::Stalled { .. }, cancel: true }));
+        assert!(matches!(
+            d,
+            Decision::End {
+                outcome: Outcome::Stalled { .. },
+                cancel: true
+            }
+        ));
     }
 
     #[test]
@@ -516,10 +586,19 @@ mod tests {
             ..WaitConfig::default()
         };
         let mut m = machine(cfg);
-        assert_eq!(poll_after(&m.observe(progress("RUNNING", Some(0), 1, 9), S(0))), S(10));
-        assert_eq!(poll_after(&m.observe(progress("RUNNING", Some(0), 2, 9), S(10))), S(10));
+        assert_eq!(
+            poll_after(&m.observe(progress("RUNNING", Some(0), 1, 9), S(0))),
+            S(10)
+        );
+        assert_eq!(
+            poll_after(&m.observe(progress("RUNNING", Some(0), 2, 9), S(10))),
+            S(10)
+        );
         // 20 s in, 10 s wanted, 5 s left: sleep 5 s so one final poll lands on the deadline.
-        assert_eq!(poll_after(&m.observe(progress("RUNNING", Some(0), 3, 9), S(20))), S(5));
+        assert_eq!(
+            poll_after(&m.observe(progress("RUNNING", Some(0), 3, 9), S(20))),
+            S(5)
+        );
         let d = m.observe(progress("RUNNING", Some(0), 4, 9), S(25));
         assert_eq!(
             d,
@@ -539,7 +618,13 @@ mod tests {
         let mut m = machine(cfg);
         m.observe(progress("RUNNING", Some(0), 1, 9), S(20));
         let d = m.observe(progress("FINISHED", None, 0, 0), S(25));
-        assert!(matches!(d, Decision::End { outcome: Outcome::Finished, .. }));
+        assert!(matches!(
+            d,
+            Decision::End {
+                outcome: Outcome::Finished,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -593,6 +678,9 @@ mod tests {
             },
             ..WaitConfig::default()
         });
-        assert!(matches!(m.interrupt(Signal::Term), Decision::End { cancel: true, .. }));
+        assert!(matches!(
+            m.interrupt(Signal::Term),
+            Decision::End { cancel: true, .. }
+        ));
     }
 }

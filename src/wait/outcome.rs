@@ -94,7 +94,7 @@ pub fn aggregate_exit_code<'a>(outcomes: impl IntoIterator<Item = &'a Outcome>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dli::fault::{FaultKind};
+    use crate::dli::fault::FaultKind;
 
     #[test]
     fn every_outcome_has_its_contract_code() {
@@ -104,7 +104,12 @@ mod tests {
             (Outcome::Failed, 1),
             (Outcome::Usage, 2),
             (Outcome::Cancelled, 3),
-            (Outcome::Stalled { still_for: Duration::ZERO }, 4),
+            (
+                Outcome::Stalled {
+                    still_for: Duration::ZERO,
+                },
+                4,
+            ),
             (refused, 5),
             (Outcome::TimedOut, 124),
             (Outcome::Interrupted(Signal::Hup), 129),
@@ -124,7 +129,12 @@ mod tests {
         assert_eq!(aggregate_exit_code(&[Finished, TimedOut, Cancelled]), 3);
         assert_eq!(aggregate_exit_code(&[TimedOut, Failed, refused.clone()]), 5);
         assert_eq!(
-            aggregate_exit_code(&[Stalled { still_for: Duration::ZERO }, Failed]),
+            aggregate_exit_code(&[
+                Stalled {
+                    still_for: Duration::ZERO
+                },
+                Failed
+            ]),
             1
         );
         assert_eq!(

@@ -126,4 +126,3 @@ mod tests {
         assert!(after_change <= Duration::from_secs(1));
     }
 }
-

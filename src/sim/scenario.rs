@@ -1,0 +1,484 @@
+//! Scenario files: each simulated job's life (launch, sub-jobs with tasks and stages, the end)
+//! and its fault windows, as JSON. Pure: `JobSpec::at(t)` says what DLI would answer at `t`.
+
+use crate::dli::model::{JobStatus, SubJob};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::time::Duration;
+
+/// A duration in a scenario: a humantime string (`"90s"`, `"1h 30m"`), or `"forever"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Span(pub Option<Duration>);
+
+impl Span {
+    pub const FOREVER: Span = Span(None);
+    pub fn secs(s: u64) -> Span {
+        Span(Some(Duration::from_secs(s)))
+    }
+    fn get(self) -> f64 {
+        self.0.map_or(f64::INFINITY, |d| d.as_secs_f64())
+    }
+}
+
+impl<'de> Deserialize<'de> for Span {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Secs(f64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Secs(s) if s >= 0.0 && s.is_finite() => Ok(Span(Some(Duration::from_secs_f64(s)))),
+            Raw::Secs(s) => Err(serde::de::Error::custom(format!("bad duration {s}"))),
+            Raw::Text(t) if matches!(t.trim(), "forever" | "never") => Ok(Span::FOREVER),
+            Raw::Text(t) => humantime::parse_duration(t.trim())
+                .map(|d| Span(Some(d)))
+                .map_err(|e| serde::de::Error::custom(format!("bad duration {t:?}: {e}"))),
+        }
+    }
+}
+
+impl Default for Span {
+    fn default() -> Self {
+        Span(Some(Duration::ZERO))
+    }
+}
+
+/// A whole scenario file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Sim seconds per real second (`10` replays a 10-minute job in a minute).
+    #[serde(default = "one")]
+    pub speed: f64,
+    #[serde(default)]
+    pub project_id: Option<String>,
+    #[serde(default)]
+    pub ak: Option<String>,
+    #[serde(default)]
+    pub sk: Option<String>,
+    /// An IAM token the simulator accepts as `X-Auth-Token`.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// Jobs that exist when the simulator starts.
+    #[serde(default)]
+    pub jobs: Vec<JobSpec>,
+    /// Jobs created by `submit-job`: the first rule whose `contains` is in the SQL picks the
+    /// template; with none matching, the template named `default` (or a short job).
+    #[serde(default)]
+    pub templates: std::collections::BTreeMap<String, JobSpec>,
+    #[serde(default)]
+    pub submit_rules: Vec<SubmitRule>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitRule {
+    pub contains: String,
+    pub template: String,
+}
+
+/// One job's scripted life.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSpec {
+    /// The job id; generated when absent.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// A label for people (shown by `simulate`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Time in LAUNCHING (queued, resources starting).
+    #[serde(default)]
+    pub launching: Span,
+    /// Spark jobs run one after another.
+    #[serde(default)]
+    pub sub_jobs: Vec<SubJobSpec>,
+    /// RUNNING with no sub-job after the last one (writing results, committing).
+    #[serde(default)]
+    pub commit: Span,
+    /// How it ends.
+    #[serde(default)]
+    pub end: End,
+    /// Scripted faults of the API for this job.
+    #[serde(default)]
+    pub faults: Vec<FaultSpec>,
+    /// A submit answered synchronously (a DDL): the job is FINISHED at once, `job_mode: sync`.
+    #[serde(default)]
+    pub sync: bool,
+    /// The submit itself is refused with this DLI error (e.g. bad SQL).
+    #[serde(default)]
+    pub reject: Option<Rejection>,
+    /// How long a cancel takes to show as CANCELLED.
+    #[serde(default)]
+    pub cancel_takes: Span,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rejection {
+    pub code: String,
+    pub message: String,
+}
+
+/// One Spark job (sub-job) inside the DLI job.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubJobSpec {
+    /// Pause before this sub-job starts (RUNNING, no sub-job shown).
+    #[serde(default)]
+    pub gap: Span,
+    pub tasks: i64,
+    #[serde(default = "one_i")]
+    pub stages: i64,
+    /// Time for all tasks but the stragglers.
+    pub duration: Span,
+    /// How many tasks run concurrently.
+    #[serde(default = "parallel")]
+    pub parallelism: i64,
+    /// The last few tasks crawl: `{"tasks": 2, "extra": "5m"}`.
+    #[serde(default)]
+    pub stragglers: Option<Stragglers>,
+    /// Counts freeze at this fraction (0–1) and never move again: a stalled job.
+    #[serde(default)]
+    pub stall_at: Option<f64>,
+}
+
+fn one_i() -> i64 {
+    1
+}
+fn parallel() -> i64 {
+    16
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stragglers {
+    pub tasks: i64,
+    pub extra: Span,
+}
+
+/// How a job ends.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(
+    rename_all = "SCREAMING_SNAKE_CASE",
+    tag = "status",
+    deny_unknown_fields
+)]
+pub enum End {
+    #[default]
+    Finished,
+    Failed {
+        #[serde(default)]
+        message: String,
+        #[serde(default)]
+        detail: Option<String>,
+    },
+    Cancelled,
+}
+
+/// A scripted fault: which answers it replaces, and with what.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    pub kind: FaultKindSpec,
+    /// `progress`, `status`, `cancel` or `any` (default: `any` but cancel).
+    #[serde(default)]
+    pub endpoint: EndpointSpec,
+    /// Active from this job time…
+    #[serde(default)]
+    pub from: Option<Span>,
+    /// …until this job time.
+    #[serde(default)]
+    pub until: Option<Span>,
+    /// Or: the n-th to m-th matching request of this job (1-based, inclusive): `[2, 4]`.
+    #[serde(default)]
+    pub requests: Option<[u32; 2]>,
+    /// For `throttled` and `server_error`: the Retry-After header (seconds or an HTTP date).
+    #[serde(default)]
+    pub retry_after: Option<String>,
+    /// For `server_error`: the HTTP status (default 503).
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// For `slow`: how long to wait before answering.
+    #[serde(default)]
+    pub delay: Option<Span>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKindSpec {
+    /// HTTP 400 `{"error_code":"DLI.0999",…}`.
+    QueueBusy,
+    /// HTTP 200 `{"is_success":false,"message":"DLI.0999: …"}`.
+    QueueBusyOk,
+    /// HTTP 429 APIGW.0308 with Retry-After.
+    Throttled,
+    /// HTTP 5xx with a JSON body.
+    ServerError,
+    /// HTTP 502 with an HTML page, as from a proxy.
+    HtmlPage,
+    /// The connection is reset without an answer.
+    Reset,
+    /// The right answer, late.
+    Slow,
+    /// HTTP 200 with broken JSON.
+    Malformed,
+    /// HTTP 401 APIGW.0301, as for wrong or expired credentials.
+    Unauthorized,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndpointSpec {
+    #[default]
+    Any,
+    Progress,
+    Status,
+    Cancel,
+}
+
+/// What the job looks like at one instant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobView {
+    pub status: JobStatus,
+    pub sub_job_id: Option<i64>,
+    pub progress: f64,
+    pub sub_job: Option<SubJob>,
+    /// Job time at which it ended, when it has.
+    pub ended_at: Option<f64>,
+}
+
+impl SubJobSpec {
+    fn straggle(&self) -> (i64, f64) {
+        self.stragglers
+            .as_ref()
+            .map_or((0, 0.0), |s| (s.tasks.clamp(0, self.tasks), s.extra.get()))
+    }
+
+    /// Run time of this sub-job, stragglers included (infinite if it stalls).
+    fn run_time(&self) -> f64 {
+        if self.stall_at.is_some() {
+            return f64::INFINITY;
+        }
+        let (_, extra) = self.straggle();
+        self.duration.get() + extra
+    }
+
+    /// Completed tasks `t` seconds into the sub-job.
+    fn done_at(&self, t: f64) -> i64 {
+        let (slow, extra) = self.straggle();
+        let main = self.duration.get();
+        let fast = (self.tasks - slow) as f64;
+        let mut done = if t < main {
+            fast * (t / main.max(1e-9))
+        } else if extra > 0.0 && t < main + extra {
+            fast + slow as f64 * ((t - main) / extra)
+        } else {
+            self.tasks as f64
+        };
+        if let Some(f) = self.stall_at {
+            done = done.min(self.tasks as f64 * f.clamp(0.0, 1.0));
+        }
+        (done.floor() as i64).clamp(0, self.tasks)
+    }
+
+    fn view(&self, id: i64, t: f64, job_id: &str) -> SubJob {
+        let done = self.done_at(t);
+        let remaining = self.tasks - done;
+        let stages = self.stages.max(1);
+        let frac = if self.tasks > 0 {
+            done as f64 / self.tasks as f64
+        } else {
+            1.0
+        };
+        let stages_done = ((frac * stages as f64).floor() as i64)
+            .min(stages - 1)
+            .max(0);
+        SubJob {
+            id: Some(id),
+            name: Some(format!("runJob at FileFormatWriter.scala:{}", 266 + id)),
+            submission_time: Some("Mon Jul 27 17:24:03 CST 2020".into()),
+            stage_ids: (id * 10..id * 10 + stages).collect(),
+            job_group: Some(job_id.to_string()),
+            status: Some("RUNNING".into()),
+            num_tasks: self.tasks,
+            num_active_tasks: remaining.min(self.parallelism.max(1)),
+            num_completed_tasks: done,
+            num_completed_indices: done,
+            num_active_stages: 1,
+            num_completed_stages: stages_done,
+            ..SubJob::default()
+        }
+    }
+}
+
+impl JobSpec {
+    /// The job `t` seconds (job time) after it was created.
+    pub fn at(&self, t: f64, job_id: &str) -> JobView {
+        let running = |sub_job_id, progress, sub_job| JobView {
+            status: JobStatus::Running,
+            sub_job_id,
+            progress,
+            sub_job,
+            ended_at: None,
+        };
+        let mut clock = self.launching.get();
+        if t < clock {
+            return JobView {
+                status: JobStatus::Launching,
+                sub_job_id: None,
+                progress: 0.0,
+                sub_job: None,
+                ended_at: None,
+            };
+        }
+        for (i, s) in self.sub_jobs.iter().enumerate() {
+            let id = i64::try_from(i).unwrap_or(0);
+            clock += s.gap.get();
+            if t < clock {
+                return running(None, 0.0, None);
+            }
+            let run = s.run_time();
+            if t < clock + run {
+                let view = s.view(id, t - clock, job_id);
+                let progress = if s.tasks > 0 {
+                    view.num_completed_tasks as f64 / s.tasks as f64
+                } else {
+                    0.0
+                };
+                return running(Some(id), progress, Some(view));
+            }
+            clock += run;
+        }
+        clock += self.commit.get();
+        if t < clock {
+            return running(None, 0.0, None);
+        }
+        JobView {
+            status: match self.end {
+                End::Finished => JobStatus::Finished,
+                End::Failed { .. } => JobStatus::Failed,
+                End::Cancelled => JobStatus::Cancelled,
+            },
+            sub_job_id: None,
+            progress: 1.0,
+            sub_job: None,
+            ended_at: Some(clock),
+        }
+    }
+
+    /// Total scripted length, if it ends.
+    pub fn length(&self) -> Option<f64> {
+        let mut total = self.launching.get() + self.commit.get();
+        for s in &self.sub_jobs {
+            total += s.gap.get() + s.run_time();
+        }
+        total.is_finite().then_some(total)
+    }
+
+    /// What a user should expect this job to do (for `simulate`'s listing).
+    pub fn expectation(&self) -> &'static str {
+        if self.sub_jobs.iter().any(|s| s.stall_at.is_some()) {
+            "stalls"
+        } else if self.length().is_none() {
+            "never ends"
+        } else {
+            match self.end {
+                End::Finished => "finishes",
+                End::Failed { .. } => "fails",
+                End::Cancelled => "is cancelled",
+            }
+        }
+    }
+}
+
+impl Scenario {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let s: Scenario = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        if !(s.speed > 0.0 && s.speed.is_finite()) {
+            return Err("speed must be a positive number".into());
+        }
+        for (i, j) in s.jobs.iter().chain(s.templates.values()).enumerate() {
+            for sj in &j.sub_jobs {
+                if sj.tasks < 0 || sj.stages < 0 {
+                    return Err(format!("job {i}: tasks and stages must not be negative"));
+                }
+            }
+        }
+        for r in &s.submit_rules {
+            if !s.templates.contains_key(&r.template) {
+                return Err(format!(
+                    "submit rule names an unknown template {:?}",
+                    r.template
+                ));
+            }
+        }
+        Ok(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> JobSpec {
+        serde_json::from_str(
+            r#"{"launching": "10s",
+                "sub_jobs": [{"tasks": 100, "stages": 4, "duration": "100s",
+                              "stragglers": {"tasks": 10, "extra": "50s"}},
+                             {"gap": "5s", "tasks": 10, "duration": "10s"}],
+                "commit": "5s",
+                "end": {"status": "FAILED", "message": "DLI.0999: SparkException: Job aborted"}}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_job_launches_runs_its_sub_jobs_and_ends() {
+        let s = spec();
+        assert_eq!(s.at(5.0, "j").status, JobStatus::Launching);
+        let v = s.at(60.0, "j");
+        assert_eq!(
+            (v.status.clone(), v.sub_job_id),
+            (JobStatus::Running, Some(0))
+        );
+        assert_eq!(v.sub_job.unwrap().num_completed_tasks, 45);
+        // Stragglers: 90 done at 100 s in, then the last 10 crawl for 50 s.
+        assert_eq!(s.at(115.0, "j").sub_job.unwrap().num_completed_tasks, 92);
+        assert_eq!(s.at(162.0, "j").sub_job_id, None); // the gap
+        let second = s.at(170.0, "j");
+        assert_eq!(second.sub_job_id, Some(1));
+        assert_eq!(second.sub_job.unwrap().stage_ids, vec![10]);
+        assert_eq!(s.at(177.0, "j").status, JobStatus::Running); // commit
+        assert_eq!(s.at(181.0, "j").status, JobStatus::Failed);
+        assert_eq!(s.length(), Some(180.0));
+        assert_eq!(s.expectation(), "fails");
+    }
+
+    #[test]
+    fn stall_at_freezes_the_counts_forever() {
+        let s: JobSpec = serde_json::from_str(
+            r#"{"sub_jobs": [{"tasks": 10, "duration": "10s", "stall_at": 0.4}]}"#,
+        )
+        .unwrap();
+        assert_eq!(s.at(8.0, "j").sub_job.unwrap().num_completed_tasks, 4);
+        assert_eq!(s.at(1e6, "j").sub_job.unwrap().num_completed_tasks, 4);
+        assert_eq!(s.expectation(), "stalls");
+    }
+
+    #[test]
+    fn bad_scenarios_are_refused_with_a_reason() {
+        assert!(Scenario::parse(r#"{"speed": 0}"#).is_err());
+        assert!(Scenario::parse(r#"{"jobs": [{"launching": "soon"}]}"#).is_err());
+        assert!(Scenario::parse(r#"{"jobs": [{"bogus": 1}]}"#).is_err());
+        assert!(
+            Scenario::parse(r#"{"submit_rules": [{"contains": "x", "template": "nope"}]}"#)
+                .is_err()
+        );
+    }
+}

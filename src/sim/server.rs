@@ -1,0 +1,496 @@
+//! The simulated DLI service: checks credentials like DLI's API gateway, serves progress,
+//! status, cancel and submit from the scenario's scripted jobs, and injects scripted faults.
+
+use super::http::{Request, Response};
+use super::scenario::{End, EndpointSpec, FaultKindSpec, FaultSpec, JobSpec, Scenario};
+use crate::dli::model::{
+    CancelJobResponse, JobProgress, JobStatus, JobStatusInfo, SubmitJob, SubmitJobResponse,
+};
+use crate::dli::sign::{AuthorizationHeader, SignableRequest, parse_sdk_date, sign_with};
+use percent_encoding::percent_decode_str;
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+pub const DEFAULT_PROJECT_ID: &str = "0123456789abcdef0123456789abcdef";
+pub const DEFAULT_AK: &str = "SIMULATORAK0000000001";
+pub const DEFAULT_SK: &str = "simulator-secret-key-not-for-production";
+
+/// The gateway rejects an X-Sdk-Date further than this from its clock.
+const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
+
+/// One request the simulator received (for tests and `/_sim/requests`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Logged {
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub at_ms: u128,
+}
+
+struct Job {
+    id: String,
+    spec: JobSpec,
+    created: Instant,
+    created_wall: SystemTime,
+    statement: String,
+    /// Job time at which a cancel takes effect.
+    cancel_at: Option<f64>,
+    seen: HashMap<&'static str, u32>,
+}
+
+/// The simulator's state. Handlers take `&self`; a mutex guards the jobs.
+pub struct Simulator {
+    pub project_id: String,
+    pub ak: String,
+    pub sk: String,
+    pub token: Option<String>,
+    speed: f64,
+    started: Instant,
+    jobs: Mutex<Vec<Job>>,
+    templates: std::collections::BTreeMap<String, JobSpec>,
+    rules: Vec<super::scenario::SubmitRule>,
+    log: Mutex<Vec<Logged>>,
+    next_id: AtomicU64,
+}
+
+fn error(status: u16, code: &str, msg: &str) -> Response {
+    Response::json(status, &json!({"error_code": code, "error_msg": msg}))
+}
+
+fn generated_id(n: u64) -> String {
+    format!("5e1f0000-0000-4000-8000-{n:012x}")
+}
+
+impl Simulator {
+    pub fn new(s: Scenario) -> Self {
+        let now = Instant::now();
+        let sim = Simulator {
+            project_id: s.project_id.unwrap_or_else(|| DEFAULT_PROJECT_ID.into()),
+            ak: s.ak.unwrap_or_else(|| DEFAULT_AK.into()),
+            sk: s.sk.unwrap_or_else(|| DEFAULT_SK.into()),
+            token: s.token,
+            speed: s.speed,
+            started: now,
+            jobs: Mutex::new(Vec::new()),
+            templates: s.templates,
+            rules: s.submit_rules,
+            log: Mutex::new(Vec::new()),
+            next_id: AtomicU64::new(1),
+        };
+        for spec in s.jobs {
+            sim.add_job(spec, "SELECT 1".into());
+        }
+        sim
+    }
+
+    fn add_job(&self, spec: JobSpec, statement: String) -> String {
+        let id = spec
+            .id
+            .clone()
+            .unwrap_or_else(|| generated_id(self.next_id.fetch_add(1, Ordering::Relaxed)));
+        if let Ok(mut jobs) = self.jobs.lock() {
+            jobs.push(Job {
+                id: id.clone(),
+                spec,
+                created: Instant::now(),
+                created_wall: SystemTime::now(),
+                statement,
+                cancel_at: None,
+                seen: HashMap::new(),
+            });
+        }
+        id
+    }
+
+    /// `(id, name, what to expect)` of every job, in creation order.
+    pub fn job_list(&self) -> Vec<(String, Option<String>, &'static str)> {
+        self.jobs
+            .lock()
+            .map(|jobs| {
+                jobs.iter()
+                    .map(|j| (j.id.clone(), j.spec.name.clone(), j.spec.expectation()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<Logged> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// Handle one HTTP request.
+    pub fn handle(&self, req: Request) -> Response {
+        let resp = self.route(&req);
+        let status = match &resp {
+            Response::Reply { status, .. } => *status,
+            Response::Reset => 0,
+        };
+        if let Ok(mut log) = self.log.lock() {
+            log.push(Logged {
+                method: req.method.clone(),
+                path: req.path.clone(),
+                status,
+                at_ms: self.started.elapsed().as_millis(),
+            });
+        }
+        resp.with_header(
+            "X-Request-Id",
+            &format!("sim-{:08x}", self.next_id.fetch_add(1, Ordering::Relaxed)),
+        )
+    }
+
+    fn route(&self, req: &Request) -> Response {
+        if req.path == "/_sim/requests" {
+            return Response::json(200, &json!(self.requests()));
+        }
+        if req.path == "/_sim/health" {
+            return Response::json(200, &json!({"ok": true}));
+        }
+        if let Err(resp) = self.authenticate(req) {
+            return resp;
+        }
+        let segs: Vec<String> = req
+            .path
+            .split('/')
+            .skip(1)
+            .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+            .collect();
+        let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+        let (version, project, rest) = match segs.as_slice() {
+            [v, p, rest @ ..] if matches!(*v, "v1" | "v1.0") => (*v, *p, rest),
+            _ => {
+                return error(
+                    404,
+                    "APIGW.0101",
+                    "The API does not exist or has not been published in the environment.",
+                );
+            }
+        };
+        if project != self.project_id {
+            return error(
+                400,
+                "DLI.0002",
+                &format!("The project {project} does not exist or you have no access to it."),
+            );
+        }
+        match (req.method.as_str(), version, rest) {
+            ("GET", _, ["jobs", id, "progress"]) => {
+                self.job_call(id, "progress", |sim, j, t| sim.progress(j, t))
+            }
+            ("GET", "v1.0", ["jobs", id, "status"]) => {
+                self.job_call(id, "status", |sim, j, t| sim.status(j, t))
+            }
+            ("DELETE", "v1.0", ["jobs", id]) => {
+                self.job_call(id, "cancel", |sim, j, t| sim.cancel(j, t))
+            }
+            ("POST", "v1.0", ["jobs", "submit-job"]) => self.submit(&req.body),
+            _ => error(
+                404,
+                "APIGW.0101",
+                "The API does not exist or has not been published in the environment.",
+            ),
+        }
+    }
+
+    /// Like the API gateway: a valid `X-Auth-Token`, or an AK/SK signature over the headers
+    /// the client listed, with an `X-Sdk-Date` within 15 minutes.
+    fn authenticate(&self, req: &Request) -> Result<(), Response> {
+        let reject = |msg: String| {
+            Err(error(
+                401,
+                "APIGW.0301",
+                &format!("Incorrect IAM authentication information: {msg}"),
+            ))
+        };
+        if let Some(token) = req.header("x-auth-token") {
+            return match &self.token {
+                Some(t) if t == token => Ok(()),
+                _ => Err(error(401, "APIGW.0307", "The token must be updated.")),
+            };
+        }
+        let Some(auth) = req
+            .header("authorization")
+            .and_then(AuthorizationHeader::parse)
+        else {
+            return reject("no SDK-HMAC-SHA256 Authorization header".into());
+        };
+        if auth.access != self.ak {
+            return reject("ak not found".into());
+        }
+        if !auth.signed_headers.iter().any(|h| h == "x-sdk-date") {
+            return reject("x-sdk-date must be signed".into());
+        }
+        let Some(date) = req.header("x-sdk-date").and_then(parse_sdk_date) else {
+            return reject("missing or malformed X-Sdk-Date".into());
+        };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let skew = now.abs_diff(u64::try_from(date).unwrap_or(0));
+        if skew > MAX_SKEW.as_secs() {
+            return Err(error(
+                401,
+                "APIGW.0303",
+                "Incorrect app authentication information: the X-Sdk-Date is more than 15 minutes off the server's time (check the client's clock).",
+            ));
+        }
+        let query: Vec<(String, String)> = req
+            .query
+            .as_deref()
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .into_owned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let signable = SignableRequest {
+            method: &req.method,
+            path: &req.path,
+            query: &query,
+            headers: &req.headers,
+            body: &req.body,
+        };
+        let expected = sign_with(&signable, &auth.signed_headers, &self.sk);
+        if expected.signature != auth.signature {
+            return reject(format!(
+                "verify aksk signature fail, canonicalRequest: {}",
+                expected.canonical_request.replace('\n', "|")
+            ));
+        }
+        Ok(())
+    }
+
+    fn job_call(
+        &self,
+        id: &str,
+        endpoint: &'static str,
+        answer: impl FnOnce(&Self, &mut Job, f64) -> Response,
+    ) -> Response {
+        let Ok(mut jobs) = self.jobs.lock() else {
+            return error(500, "DLI.0999", "simulator state poisoned");
+        };
+        let Some(job) = jobs.iter_mut().find(|j| j.id == id) else {
+            return error(400, "DLI.0002", &format!("The job {id} does not exist."));
+        };
+        let n = {
+            let c = job.seen.entry(endpoint).or_insert(0);
+            *c += 1;
+            *c
+        };
+        let t = job.created.elapsed().as_secs_f64() * self.speed;
+        let fault = job
+            .spec
+            .faults
+            .iter()
+            .find(|f| applies(f, endpoint, n, t))
+            .cloned();
+        match fault {
+            Some(f) if f.kind == FaultKindSpec::Slow => {
+                let delay = f.delay.and_then(|d| d.0).unwrap_or(Duration::from_secs(60));
+                answer(self, job, t).delayed(delay)
+            }
+            Some(f) => fault_response(&f),
+            None => answer(self, job, t),
+        }
+    }
+
+    fn view(&self, job: &Job, t: f64) -> super::scenario::JobView {
+        match job.cancel_at {
+            Some(at) if t >= at => super::scenario::JobView {
+                status: JobStatus::Cancelled,
+                sub_job_id: None,
+                progress: 0.0,
+                sub_job: None,
+                ended_at: Some(at),
+            },
+            _ => job.spec.at(t, &job.id),
+        }
+    }
+
+    fn progress(&self, job: &mut Job, t: f64) -> Response {
+        let v = self.view(job, t);
+        let body = JobProgress {
+            is_success: true,
+            message: String::new(),
+            job_id: Some(job.id.clone()),
+            status: v.status,
+            sub_job_id: v.sub_job_id,
+            progress: Some(v.progress),
+            sub_jobs: v.sub_job.into_iter().collect(),
+        };
+        Response::json(200, &json!(body))
+    }
+
+    fn status(&self, job: &mut Job, t: f64) -> Response {
+        let v = self.view(job, t);
+        let (message, detail) = match (&v.status, &job.spec.end) {
+            (JobStatus::Failed, End::Failed { message, detail }) => {
+                (message.clone(), detail.clone())
+            }
+            (JobStatus::Cancelled, _) => ("The job was cancelled.".to_string(), None),
+            _ => (String::new(), None),
+        };
+        let run_s = v.ended_at.unwrap_or(t).max(0.0) / self.speed;
+        let body = JobStatusInfo {
+            is_success: true,
+            message,
+            job_id: Some(job.id.clone()),
+            job_type: Some("QUERY".into()),
+            job_mode: Some("async".into()),
+            queue_name: Some("default".into()),
+            owner: Some("simulator".into()),
+            start_time: Some(
+                job.created_wall
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0)),
+            ),
+            duration: Some((run_s * 1000.0) as i64),
+            status: v.status.clone(),
+            input_size: Some(0),
+            result_count: Some(if v.status == JobStatus::Finished { 4 } else { 0 }),
+            database_name: Some("default".into()),
+            detail: Some(detail.unwrap_or_else(|| {
+                r#"{"type":"struct","fields":[{"name":"id","type":"integer","nullable":true,"metadata":{}}]}"#.into()
+            })),
+            statement: Some(job.statement.clone()),
+            ..JobStatusInfo::default()
+        };
+        Response::json(200, &json!(body))
+    }
+
+    fn cancel(&self, job: &mut Job, t: f64) -> Response {
+        let v = self.view(job, t);
+        if v.status.is_terminal() {
+            return error(
+                400,
+                "DLI.0007",
+                &format!("The job is in {} state and cannot be cancelled.", v.status),
+            );
+        }
+        if job.cancel_at.is_none() {
+            job.cancel_at = Some(t + job.spec.cancel_takes.0.map_or(0.0, |d| d.as_secs_f64()));
+        }
+        Response::json(
+            200,
+            &json!(CancelJobResponse {
+                is_success: true,
+                message: String::new()
+            }),
+        )
+    }
+
+    fn submit(&self, body: &[u8]) -> Response {
+        let job: SubmitJob = match serde_json::from_slice(body) {
+            Ok(j) => j,
+            Err(e) => return error(400, "DLI.0001", &format!("Parameter check errors: {e}")),
+        };
+        if job.sql.trim().is_empty() {
+            return error(400, "DLI.0001", "Parameter check errors: sql is empty.");
+        }
+        let template = self
+            .rules
+            .iter()
+            .find(|r| job.sql.contains(&r.contains))
+            .and_then(|r| self.templates.get(&r.template))
+            .or_else(|| self.templates.get("default"))
+            .cloned()
+            .unwrap_or_else(default_template);
+        if let Some(r) = &template.reject {
+            return error(400, &r.code, &r.message);
+        }
+        let sync = template.sync;
+        let mut spec = template;
+        spec.id = None;
+        let id = self.add_job(spec, job.sql.clone());
+        Response::json(
+            200,
+            &json!(SubmitJobResponse {
+                is_success: true,
+                message: String::new(),
+                job_id: Some(id),
+                job_type: Some(if sync { "DDL" } else { "QUERY" }.into()),
+                job_mode: Some(if sync { "sync" } else { "async" }.into()),
+                ..SubmitJobResponse::default()
+            }),
+        )
+    }
+}
+
+/// Submitted SQL without a matching template: a short job that finishes.
+fn default_template() -> JobSpec {
+    serde_json::from_value(json!({
+        "launching": "1s",
+        "sub_jobs": [{"tasks": 20, "stages": 2, "duration": "3s"}],
+        "commit": "500ms"
+    }))
+    .unwrap_or_default()
+}
+
+fn applies(f: &FaultSpec, endpoint: &str, n: u32, t: f64) -> bool {
+    let endpoint_ok = match f.endpoint {
+        EndpointSpec::Any => endpoint != "cancel",
+        EndpointSpec::Progress => endpoint == "progress",
+        EndpointSpec::Status => endpoint == "status",
+        EndpointSpec::Cancel => endpoint == "cancel",
+    };
+    if !endpoint_ok {
+        return false;
+    }
+    if let Some([a, b]) = f.requests {
+        return n >= a && n <= b;
+    }
+    let from = f.from.and_then(|s| s.0).map_or(0.0, |d| d.as_secs_f64());
+    let until = f.until.map_or(f64::INFINITY, |s| {
+        s.0.map_or(f64::INFINITY, |d| d.as_secs_f64())
+    });
+    t >= from && t < until
+}
+
+fn fault_response(f: &FaultSpec) -> Response {
+    let with_retry_after = |r: Response| match &f.retry_after {
+        Some(v) => r.with_header("Retry-After", v),
+        None => r,
+    };
+    match f.kind {
+        FaultKindSpec::QueueBusy => error(
+            400,
+            "DLI.0999",
+            "The queue backend version is too old or the queue is busy.",
+        ),
+        FaultKindSpec::QueueBusyOk => Response::json(
+            200,
+            &json!({"is_success": false, "message": "DLI.0999: The queue backend version is too old or the queue is busy."}),
+        ),
+        FaultKindSpec::Throttled => with_retry_after(error(
+            429,
+            "APIGW.0308",
+            "The throttling threshold has been reached: policy user over ratelimit, limit:10, time:1 second",
+        )),
+        FaultKindSpec::ServerError => with_retry_after(error(
+            f.status.unwrap_or(503),
+            "DLI.0500",
+            "Internal server error.",
+        )),
+        FaultKindSpec::HtmlPage => Response::raw(
+            502,
+            "text/html",
+            "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
+        ),
+        FaultKindSpec::Reset => Response::Reset,
+        FaultKindSpec::Malformed => Response::raw(
+            200,
+            "application/json",
+            r#"{"is_success": true, "message": "", "status": "RUNN"#,
+        ),
+        FaultKindSpec::Unauthorized => error(
+            401,
+            "APIGW.0301",
+            "Incorrect IAM authentication information: the security token has expired.",
+        ),
+        FaultKindSpec::Slow => Response::raw(200, "application/json", "{}"),
+    }
+}

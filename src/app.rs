@@ -8,12 +8,14 @@ use crate::dli::model::SubmitJob;
 use crate::report::Reporter;
 use crate::report::human::{Human, Verbosity};
 use crate::report::json::Json;
+use crate::report::json::summary_json;
 use crate::wait::driver::{Driver, JobReport};
-use crate::wait::outcome::{Outcome, Signal, aggregate_exit_code};
+use crate::wait::outcome::{Outcome, Signal, Stop, aggregate_exit_code};
 use crate::wait::policy::Exponential;
 use clap::Parser;
 use std::ffi::OsString;
 use std::io::{IsTerminal, Read};
+use std::path::Path;
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -48,7 +50,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     runtime.block_on(async move {
         match cli.command {
             None => wait_command(cli).await,
-            Some(Command::Run(args)) => run_command(args).await,
+            Some(Command::Run(args)) => run_command(*args).await,
             #[cfg(feature = "simulator")]
             Some(Command::Simulate(args)) => crate::sim::cli::simulate(args).await,
             #[cfg(feature = "simulator")]
@@ -110,7 +112,8 @@ async fn wait_command(cli: Cli) -> i32 {
         Err(e) => return fail(&e.to_string(), EXIT_USAGE),
     };
     let reporter = reporter(&cli.output);
-    wait_jobs(&settings, cli.job_ids, reporter).await
+    let summary_file = cli.output.summary_file.as_deref();
+    wait_jobs(&settings, cli.job_ids, reporter, summary_file).await
 }
 
 /// Wait for every job at once; report each as it ends, then the summary; return the exit code.
@@ -118,12 +121,14 @@ pub async fn wait_jobs(
     settings: &Settings,
     job_ids: Vec<String>,
     reporter: Arc<dyn Reporter>,
+    summary_file: Option<&Path>,
 ) -> i32 {
     let client = match DliClient::new(settings.client.clone()) {
         Ok(c) => c,
         Err(e) => return fail(&format!("cannot set up the HTTP client: {e}"), EXIT_USAGE),
     };
-    let stop = listen_for_signals();
+    let (stop_tx, stop) = watch::channel(None);
+    listen_for_signals(stop_tx.clone());
     let mut ids = job_ids;
     let mut seen = std::collections::HashSet::new();
     ids.retain(|id| seen.insert(id.clone()));
@@ -148,24 +153,52 @@ pub async fn wait_jobs(
     let mut reports: Vec<(usize, JobReport)> = Vec::new();
     while let Some(joined) = set.join_next().await {
         match joined {
-            Ok(r) => reports.push(r),
+            Ok((i, report)) => {
+                if settings.fail_fast && report.outcome != Outcome::Finished {
+                    // The first bad ending stops the rest; a signal already recorded wins.
+                    stop_tx.send_if_modified(|s| {
+                        let unset = s.is_none();
+                        if unset {
+                            *s = Some(Stop::FailFast);
+                        }
+                        unset
+                    });
+                }
+                reports.push((i, report));
+            }
             Err(e) => return fail(&format!("internal error: a wait task failed: {e}"), 1),
         }
     }
     reports.sort_by_key(|(i, _)| *i);
     let reports: Vec<JobReport> = reports.into_iter().map(|(_, r)| r).collect();
     let code = aggregate_exit_code(reports.iter().map(|r| &r.outcome));
+    write_summary(summary_file, &summary_json(&reports, code));
     reporter.summary(&reports, code);
     code
 }
 
-/// The first SIGINT, SIGTERM or SIGHUP is recorded on the returned channel, so every wait
-/// stops at once (and cancels if asked); a second Ctrl-C exits immediately.
-pub fn listen_for_signals() -> watch::Receiver<Option<Signal>> {
-    let (tx, rx) = watch::channel(None);
+/// Write the summary for alerting scripts: to a temporary file beside it, then renamed, so a
+/// reader never sees half a file. A failure to write is reported, not fatal.
+pub fn write_summary(path: Option<&Path>, summary: &serde_json::Value) {
+    let Some(path) = path else { return };
+    let name = path
+        .file_name()
+        .map_or_else(|| "summary".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let result =
+        std::fs::write(&tmp, format!("{summary}\n")).and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        eprintln!("error: cannot write --summary-file {}: {e}", path.display());
+    }
+}
+
+/// The first SIGINT, SIGTERM or SIGHUP is recorded on `tx`, so every wait stops at once (and
+/// cancels if asked); a second Ctrl-C exits immediately.
+pub fn listen_for_signals(tx: watch::Sender<Option<Stop>>) {
     tokio::spawn(async move {
         let got = next_signal().await;
-        let _ = tx.send(Some(got));
+        tx.send_modify(|s| *s = Some(Stop::Signal(got)));
         loop {
             if next_signal().await == Signal::Int {
                 eprintln!("second interrupt: exiting now");
@@ -173,7 +206,6 @@ pub fn listen_for_signals() -> watch::Receiver<Option<Signal>> {
             }
         }
     });
-    rx
 }
 
 #[cfg(unix)]
@@ -239,7 +271,11 @@ async fn run_command(args: RunArgs) -> i32 {
                 ""
             };
             let hint = f.hint().map(|h| format!(" — {h}")).unwrap_or_default();
-            return fail(&format!("submit failed: {f}{hint}{extra}"), code);
+            let message = format!("submit failed: {f}{hint}{extra}");
+            let mut summary = summary_json(&[], code);
+            summary["error"] = serde_json::json!(message);
+            write_summary(args.output.summary_file.as_deref(), &summary);
+            return fail(&message, code);
         }
     };
     let Some(job_id) = answer.job_id.clone().filter(|j| !j.is_empty()) else {
@@ -267,10 +303,16 @@ async fn run_command(args: RunArgs) -> i32 {
             short_lived_credentials: false,
         };
         reporter.finished(&report);
-        reporter.summary(std::slice::from_ref(&report), 0);
+        let reports = std::slice::from_ref(&report);
+        write_summary(
+            args.output.summary_file.as_deref(),
+            &summary_json(reports, 0),
+        );
+        reporter.summary(reports, 0);
         return 0;
     }
-    wait_jobs(&settings, vec![job_id], reporter).await
+    let summary_file = args.output.summary_file.as_deref();
+    wait_jobs(&settings, vec![job_id], reporter, summary_file).await
 }
 
 fn read_sql(args: &RunArgs) -> Result<String, String> {

@@ -65,7 +65,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Submit a SQL job, print its id at once, then wait for it.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Serve the built-in DLI simulator on loopback (try pipelines without a cloud account).
     #[cfg(feature = "simulator")]
     Simulate(crate::sim::cli::SimulateArgs),
@@ -157,6 +157,10 @@ pub struct TimingArgs {
     /// Cancel the job (DELETE) when the wait ends this way, e.g. `--cancel-on timeout,stall`.
     #[arg(long, value_name = "WHEN", value_delimiter = ',', value_enum)]
     pub cancel_on: Vec<CancelWhen>,
+    /// With several jobs, stop waiting as soon as one ends without FINISHED (and with
+    /// --cancel-on, cancel the others).
+    #[arg(long)]
+    pub fail_fast: bool,
 }
 
 impl Default for TimingArgs {
@@ -168,6 +172,7 @@ impl Default for TimingArgs {
             max_poll_interval: Duration::from_secs(30),
             request_timeout: Duration::from_secs(30),
             cancel_on: Vec::new(),
+            fail_fast: false,
         }
     }
 }
@@ -183,7 +188,7 @@ pub enum OutputFormat {
 }
 
 /// What it says.
-#[derive(Debug, Clone, Args, Default)]
+#[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "What it says")]
 pub struct OutputArgs {
     /// `--output json` prints JSON lines on stdout (the last is the summary).
@@ -198,6 +203,22 @@ pub struct OutputArgs {
     /// Off a terminal, the longest silence before a "still waiting" line, e.g. `--heartbeat 5m`.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub heartbeat: Duration,
+    /// Also write the final JSON summary to this file (atomically: write, then rename), for
+    /// alerting scripts, e.g. `--summary-file /var/lib/nightly/last.json`.
+    #[arg(long, value_name = "PATH")]
+    pub summary_file: Option<PathBuf>,
+}
+
+impl Default for OutputArgs {
+    fn default() -> Self {
+        OutputArgs {
+            output: OutputFormat::Human,
+            verbose: 0,
+            quiet: false,
+            heartbeat: Duration::from_secs(60),
+            summary_file: None,
+        }
+    }
 }
 
 /// `dli-wait run`: submit, then wait.
@@ -263,6 +284,7 @@ pub struct Settings {
     pub poll_interval: Duration,
     pub max_poll_interval: Duration,
     pub request_timeout: Duration,
+    pub fail_fast: bool,
 }
 
 /// The DLI endpoint for a region (the SDK's region table has one exception).
@@ -387,6 +409,7 @@ pub fn resolve(
         poll_interval: timing.poll_interval,
         max_poll_interval: timing.max_poll_interval,
         request_timeout: timing.request_timeout,
+        fail_fast: timing.fail_fast,
     })
 }
 

@@ -518,12 +518,8 @@ fn run_oracle(python: &Path, cases: &[Case], explain: bool) -> Result<Vec<Value>
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| OracleError::Unavailable(format!("cannot run {}: {e}", python.display())))?;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .map_err(|e| OracleError::Broken(format!("writing to the oracle: {e}")))?;
+    // A Python without the SDK exits before reading: judge by its exit status first.
+    let written = child.stdin.take().unwrap().write_all(input.as_bytes());
     let out = child
         .wait_with_output()
         .map_err(|e| OracleError::Broken(format!("waiting for the oracle: {e}")))?;
@@ -549,6 +545,7 @@ fn run_oracle(python: &Path, cases: &[Case], explain: bool) -> Result<Vec<Value>
             )));
         }
     }
+    written.map_err(|e| OracleError::Broken(format!("writing to the oracle: {e}")))?;
     let values: Vec<Value> = serde_json::from_slice(&out.stdout).map_err(|e| {
         OracleError::Broken(format!(
             "oracle output is not a JSON array ({e}): {}",

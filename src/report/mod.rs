@@ -140,11 +140,15 @@ pub fn outcome_message(r: &JobReport) -> String {
         ),
         Outcome::Refused(f) => refused_message(r, f),
         Outcome::Interrupted(sig) => format!("interrupted by {}; {}", sig.name(), last_seen(r)),
+        Outcome::Abandoned => format!(
+            "stopped waiting because another job did not finish (--fail-fast); {}",
+            last_seen(r)
+        ),
         Outcome::Usage => String::new(),
     };
     let may_run = matches!(
         r.outcome,
-        Outcome::Stalled { .. } | Outcome::TimedOut | Outcome::Interrupted(_)
+        Outcome::Stalled { .. } | Outcome::TimedOut | Outcome::Interrupted(_) | Outcome::Abandoned
     );
     match cancel_text(r) {
         Some(c) => msg.push_str(&format!("; {c}")),

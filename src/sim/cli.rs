@@ -64,7 +64,6 @@ impl DemoArgs {
     pub fn output_args(&self) -> OutputArgs {
         OutputArgs {
             output: self.output,
-            heartbeat: Duration::from_secs(60),
             ..OutputArgs::default()
         }
     }
@@ -160,7 +159,8 @@ pub async fn simulate(args: SimulateArgs) -> i32 {
     }
     let _ = out.flush();
     drop(out);
-    let mut stop = crate::app::listen_for_signals();
+    let (tx, mut stop) = tokio::sync::watch::channel(None);
+    crate::app::listen_for_signals(tx);
     let _ = stop.changed().await;
     0
 }
@@ -200,6 +200,7 @@ pub async fn demo(args: DemoArgs) -> i32 {
         poll_interval: Duration::from_secs(1),
         max_poll_interval: Duration::from_secs(2),
         request_timeout: Duration::from_secs(5),
+        fail_fast: false,
     };
     let output = args.output_args();
     if output.output == OutputFormat::Human {
@@ -214,7 +215,7 @@ pub async fn demo(args: DemoArgs) -> i32 {
             jobs.join(" ")
         );
     }
-    let code = wait_jobs(&settings, jobs, reporter(&output)).await;
+    let code = wait_jobs(&settings, jobs, reporter(&output), None).await;
     if output.output == OutputFormat::Human {
         eprintln!(
             "exit status {code} ({}); in a pipeline, that status is the gate.",

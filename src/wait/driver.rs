@@ -2,7 +2,7 @@
 //! the reporter, and on the way out cancels (when asked) and fetches DLI's reason for a failure.
 
 use super::machine::{Decision, Endpoint, Machine, Observation, WaitConfig};
-use super::outcome::{Outcome, Signal};
+use super::outcome::{Outcome, Stop};
 use super::policy::DelayPolicy;
 use super::snapshot::Snapshot;
 use crate::dli::client::DliClient;
@@ -71,7 +71,7 @@ impl Driver {
         job_id: &str,
         cfg: WaitConfig,
         policy: Box<dyn DelayPolicy>,
-        mut stop: watch::Receiver<Option<Signal>>,
+        mut stop: watch::Receiver<Option<Stop>>,
     ) -> JobReport {
         let start = Instant::now();
         let mut m = Machine::new(cfg, policy);
@@ -82,13 +82,13 @@ impl Driver {
                 Decision::Poll { after, endpoint } => (after, endpoint),
                 Decision::End { outcome, cancel } => break (outcome, cancel),
             };
-            if let Some(sig) = *stop.borrow() {
-                decision = m.interrupt(sig);
+            if let Some(why) = *stop.borrow() {
+                decision = m.stop(why);
                 continue;
             }
             tokio::select! {
                 () = tokio::time::sleep(after) => {}
-                sig = signalled(&mut stop) => { decision = m.interrupt(sig); continue; }
+                why = stopped(&mut stop) => { decision = m.stop(why); continue; }
             }
             // A request never runs past the deadline by more than a second.
             let timeout = m
@@ -98,7 +98,7 @@ impl Driver {
                 });
             let obs = tokio::select! {
                 obs = self.poll(job_id, endpoint, timeout) => obs,
-                sig = signalled(&mut stop) => { decision = m.interrupt(sig); continue; }
+                why = stopped(&mut stop) => { decision = m.stop(why); continue; }
             };
             let elapsed = start.elapsed();
             if let Observation::Snapshot(s) = &obs {
@@ -125,6 +125,7 @@ impl Driver {
             short_lived_credentials: short_lived,
         };
         if cancel {
+            // After a signal there is only time for the DELETE itself.
             let interrupted = matches!(report.outcome, Outcome::Interrupted(_));
             let c = self.cancel(job_id, !interrupted).await;
             self.reporter.cancelled(job_id, &c);
@@ -234,11 +235,11 @@ impl Driver {
     }
 }
 
-/// Resolves when a signal is (or already was) recorded on `stop`.
-async fn signalled(stop: &mut watch::Receiver<Option<Signal>>) -> Signal {
+/// Resolves when a reason to stop is (or already was) recorded on `stop`.
+async fn stopped(stop: &mut watch::Receiver<Option<Stop>>) -> Stop {
     loop {
-        if let Some(sig) = *stop.borrow_and_update() {
-            return sig;
+        if let Some(why) = *stop.borrow_and_update() {
+            return why;
         }
         if stop.changed().await.is_err() {
             // The sender is gone: no signal will ever come.

@@ -1,7 +1,7 @@
 //! The wait state machine: observations in (a snapshot or a fault, and the time), a decision
 //! out (poll again after D, or end with an outcome). No sockets, sleeps or clocks in here.
 
-use super::outcome::{Outcome, Signal};
+use super::outcome::{Outcome, Stop};
 use super::policy::{DelayPolicy, PolicyInput};
 use super::snapshot::{Snapshot, Source};
 use super::stall::StallWatch;
@@ -138,13 +138,15 @@ impl Machine {
         self.next_poll(delay, now)
     }
 
-    /// A signal arrived: stop at once, cancelling if `--cancel-on signal`.
-    pub fn interrupt(&mut self, signal: Signal) -> Decision {
-        let cancel = self.cfg.cancel_on.signal;
-        self.end(Decision::End {
-            outcome: Outcome::Interrupted(signal),
-            cancel,
-        })
+    /// Told to stop: a signal (cancel if `--cancel-on signal`), or `--fail-fast` because
+    /// another job ended badly (cancel if any `--cancel-on` was given).
+    pub fn stop(&mut self, why: Stop) -> Decision {
+        let on = self.cfg.cancel_on;
+        let (outcome, cancel) = match why {
+            Stop::Signal(sig) => (Outcome::Interrupted(sig), on.signal),
+            Stop::FailFast => (Outcome::Abandoned, on.signal || on.timeout || on.stall),
+        };
+        self.end(Decision::End { outcome, cancel })
     }
 
     fn on_snapshot(&mut self, snap: Snapshot, now: Duration) -> Result<Duration, Decision> {
@@ -301,6 +303,7 @@ mod tests {
     use super::*;
     use crate::dli::fault::{Fault, FaultClass, FaultKind};
     use crate::dli::model::{JobProgress, JobStatusInfo, SubJob};
+    use crate::wait::outcome::Signal;
     use crate::wait::policy::Fixed;
 
     const S: fn(u64) -> Duration = Duration::from_secs;
@@ -665,7 +668,7 @@ mod tests {
     fn a_signal_ends_the_wait_and_cancels_only_when_asked() {
         let mut m = machine(WaitConfig::default());
         assert_eq!(
-            m.interrupt(Signal::Int),
+            m.stop(Stop::Signal(Signal::Int)),
             Decision::End {
                 outcome: Outcome::Interrupted(Signal::Int),
                 cancel: false
@@ -679,8 +682,15 @@ mod tests {
             ..WaitConfig::default()
         });
         assert!(matches!(
-            m.interrupt(Signal::Term),
+            m.stop(Stop::Signal(Signal::Term)),
             Decision::End { cancel: true, .. }
+        ));
+        assert!(matches!(
+            m.stop(Stop::FailFast),
+            Decision::End {
+                outcome: Outcome::Abandoned,
+                cancel: true
+            }
         ));
     }
 }

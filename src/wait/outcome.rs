@@ -25,6 +25,15 @@ impl Signal {
     }
 }
 
+/// Why the waits are told to stop early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// A signal arrived.
+    Signal(Signal),
+    /// `--fail-fast`: another job ended badly.
+    FailFast,
+}
+
 /// How the wait for one job ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -42,6 +51,8 @@ pub enum Outcome {
     TimedOut,
     /// A signal stopped the wait.
     Interrupted(Signal),
+    /// `--fail-fast` stopped the wait because another job ended badly.
+    Abandoned,
     /// The configuration was unusable (exit 2); only for errors found before polling.
     Usage,
 }
@@ -51,7 +62,7 @@ impl Outcome {
     pub fn exit_code(&self) -> i32 {
         match self {
             Outcome::Finished => 0,
-            Outcome::Failed => 1,
+            Outcome::Failed | Outcome::Abandoned => 1,
             Outcome::Usage => 2,
             Outcome::Cancelled => 3,
             Outcome::Stalled { .. } => 4,
@@ -73,15 +84,24 @@ impl Outcome {
             Outcome::Refused(_) => "REFUSED",
             Outcome::TimedOut => "TIMED_OUT",
             Outcome::Interrupted(_) => "INTERRUPTED",
+            Outcome::Abandoned => "ABANDONED",
             Outcome::Usage => "USAGE",
         }
     }
 }
 
 /// The exit status for several jobs: a signal's code wins; otherwise the first that applies
-/// in the order 5, 1, 4, 3, 124, 0 (2 before all, as nothing was waited for).
+/// in the order 5, 1, 4, 3, 124, 0 (2 before all, as nothing was waited for). Jobs abandoned
+/// by `--fail-fast` count only if nothing else does: the job that failed first decides.
 pub fn aggregate_exit_code<'a>(outcomes: impl IntoIterator<Item = &'a Outcome>) -> i32 {
-    let codes: Vec<i32> = outcomes.into_iter().map(Outcome::exit_code).collect();
+    let all: Vec<&Outcome> = outcomes.into_iter().collect();
+    let decisive: Vec<&Outcome> = all
+        .iter()
+        .copied()
+        .filter(|o| **o != Outcome::Abandoned)
+        .collect();
+    let pick = if decisive.is_empty() { all } else { decisive };
+    let codes: Vec<i32> = pick.into_iter().map(Outcome::exit_code).collect();
     if let Some(sig) = codes.iter().find(|c| matches!(c, 129 | 130 | 143)) {
         return *sig;
     }
@@ -142,5 +162,15 @@ mod tests {
             143
         );
         assert_eq!(aggregate_exit_code(&[]), 0);
+        assert_eq!(
+            aggregate_exit_code(&[
+                Stalled {
+                    still_for: Duration::ZERO
+                },
+                Abandoned
+            ]),
+            4
+        );
+        assert_eq!(aggregate_exit_code(&[Abandoned]), 1);
     }
 }

@@ -1,0 +1,346 @@
+//! End-to-end test support: the real `dli-wait simulate` as a child process, and the real
+//! `dli-wait` binary pointed at it with a clean environment and fast timing.
+//!
+//! Every child is bounded in time: the simulator is killed when its [`Sim`] is dropped, and
+//! every `dli-wait` run has an `assert_cmd` timeout.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, ChildStdout, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_dli-wait");
+
+/// The longest any single `dli-wait` run may take before the test fails.
+pub const RUN_LIMIT: Duration = Duration::from_secs(30);
+
+/// Environment variables that would change what `dli-wait` does; removed from every run.
+const CONFIG_VARS: &[&str] = &[
+    "HUAWEICLOUD_SDK_AK",
+    "HUAWEICLOUD_SDK_SK",
+    "HUAWEICLOUD_SDK_SECURITY_TOKEN",
+    "HUAWEICLOUD_SDK_AUTH_TOKEN",
+    "HUAWEICLOUD_SDK_PROJECT_ID",
+    "HUAWEICLOUD_SDK_REGION",
+    "DLI_ENDPOINT",
+    "RUST_LOG",
+];
+
+/// The path of a scenario file under `tests/scenarios/`.
+pub fn scenario_path(name: &str) -> String {
+    format!("{}/tests/scenarios/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Remove every variable that configures dli-wait (all `HUAWEICLOUD_*`, `DLI_ENDPOINT`,
+/// `RUST_LOG`) from a command's environment.
+pub fn clean_env(cmd: &mut std::process::Command) {
+    for v in CONFIG_VARS {
+        cmd.env_remove(v);
+    }
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("HUAWEICLOUD_") {
+            cmd.env_remove(k);
+        }
+    }
+}
+
+/// `dli-wait` with nothing configured at all (no simulator): for usage and config errors.
+pub fn bare() -> assert_cmd::Command {
+    let mut std_cmd = std::process::Command::new(BIN);
+    clean_env(&mut std_cmd);
+    let mut cmd = assert_cmd::Command::from_std(std_cmd);
+    cmd.timeout(RUN_LIMIT);
+    cmd
+}
+
+/// A job as `simulate --output json` lists it.
+#[derive(Debug, Clone)]
+pub struct SimJob {
+    pub id: String,
+    pub name: Option<String>,
+    pub expect: String,
+}
+
+/// One request the simulator received (`GET /_sim/requests`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Logged {
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+}
+
+/// A running `dli-wait simulate`; killed on drop.
+pub struct Sim {
+    child: Child,
+    /// Kept open so the simulator never sees a closed stdout.
+    _stdout: Option<ChildStdout>,
+    pub endpoint: String,
+    pub project_id: String,
+    pub ak: String,
+    pub sk: String,
+    pub jobs: Vec<SimJob>,
+}
+
+impl Sim {
+    /// Start the simulator on a free loopback port with `tests/scenarios/<scenario>`.
+    pub fn start(scenario: &str) -> Sim {
+        let path = scenario_path(scenario);
+        let mut cmd = std::process::Command::new(BIN);
+        clean_env(&mut cmd);
+        let mut child = cmd
+            .args(["simulate", "--listen", "127.0.0.1:0", "--output", "json"])
+            .args(["--scenario", &path])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start dli-wait simulate");
+        let stdout = child.stdout.take().expect("simulator stdout");
+        // Drain stderr on a thread, so a chatty simulator never blocks on a full pipe; what
+        // it said is kept for the failure message if it does not start.
+        let mut stderr = child.stderr.take().expect("simulator stderr");
+        let stderr_text = std::thread::spawn(move || {
+            let mut err = String::new();
+            let _ = stderr.read_to_string(&mut err);
+            err
+        });
+        // Read the first line on a thread, so a simulator that never speaks cannot hang us.
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut line = String::new();
+            let read = reader.read_line(&mut line);
+            let _ = tx.send((read.map(|_| line), reader.into_inner()));
+        });
+        let (line, stdout) = match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok((Ok(line), stdout)) if !line.trim().is_empty() => (line, stdout),
+            other => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let err = stderr_text.join().unwrap_or_default();
+                panic!(
+                    "the simulator did not print its JSON line for {path} ({:?}); stderr: {err}",
+                    other.map(|(l, _)| l)
+                );
+            }
+        };
+        let v: serde_json::Value = serde_json::from_str(line.trim())
+            .unwrap_or_else(|e| panic!("simulator line is not JSON ({e}): {line}"));
+        let s = |k: &str| {
+            v[k].as_str()
+                .unwrap_or_else(|| panic!("no {k} in the simulator line: {line}"))
+                .to_string()
+        };
+        let jobs = v["jobs"]
+            .as_array()
+            .expect("jobs in the simulator line")
+            .iter()
+            .map(|j| SimJob {
+                id: j["id"].as_str().expect("job id").to_string(),
+                name: j["name"].as_str().map(str::to_string),
+                expect: j["expect"].as_str().unwrap_or_default().to_string(),
+            })
+            .collect();
+        Sim {
+            endpoint: s("endpoint"),
+            project_id: s("project_id"),
+            ak: s("ak"),
+            sk: s("sk"),
+            jobs,
+            child,
+            _stdout: Some(stdout),
+        }
+    }
+
+    /// `dli-wait` as a plain `std::process::Command` (for tests that need a `Child`, e.g. to
+    /// signal it), configured for this simulator. The caller bounds its run time.
+    pub fn dli_wait_std(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(BIN);
+        clean_env(&mut cmd);
+        cmd.env("DLI_ENDPOINT", &self.endpoint)
+            .env("HUAWEICLOUD_SDK_PROJECT_ID", &self.project_id)
+            .env("HUAWEICLOUD_SDK_AK", &self.ak)
+            .env("HUAWEICLOUD_SDK_SK", &self.sk)
+            .args(["--poll-interval", "100ms"])
+            .args(["--max-poll-interval", "300ms"])
+            .args(["--request-timeout", "2s"]);
+        cmd
+    }
+
+    /// `dli-wait`, configured for this simulator, with fast polling and a 30 s limit.
+    pub fn dli_wait(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::from_std(self.dli_wait_std());
+        cmd.timeout(RUN_LIMIT);
+        cmd
+    }
+
+    /// Every request the simulator has received so far.
+    pub fn requests(&self) -> Vec<Logged> {
+        let body = self.get("/_sim/requests");
+        let v: serde_json::Value = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("/_sim/requests is not JSON ({e}): {body}"));
+        v.as_array()
+            .expect("/_sim/requests is a list")
+            .iter()
+            .map(|r| Logged {
+                method: r["method"].as_str().unwrap_or_default().to_string(),
+                path: r["path"].as_str().unwrap_or_default().to_string(),
+                status: r["status"]
+                    .as_u64()
+                    .and_then(|s| u16::try_from(s).ok())
+                    .unwrap_or(0),
+            })
+            .collect()
+    }
+
+    /// The requests for one job (its id appears in the path), without `/_sim/` ones.
+    pub fn requests_for(&self, job_id: &str) -> Vec<Logged> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path.split('/').any(|seg| seg == job_id))
+            .collect()
+    }
+
+    /// Whether the simulator received a cancel (`DELETE .../jobs/<id>`) for `job_id`.
+    pub fn was_cancelled(&self, job_id: &str) -> bool {
+        self.requests()
+            .iter()
+            .any(|r| r.method == "DELETE" && r.path.ends_with(&format!("/jobs/{job_id}")))
+    }
+
+    /// A tiny HTTP/1.1 GET against the simulator; returns the body.
+    fn get(&self, path: &str) -> String {
+        let host = self
+            .endpoint
+            .strip_prefix("http://")
+            .expect("simulator endpoint is http://")
+            .trim_end_matches('/');
+        let mut stream = TcpStream::connect(host).expect("connect to the simulator");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("read timeout");
+        stream
+            .set_write_timeout(Some(Duration::from_secs(5)))
+            .expect("write timeout");
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
+        )
+        .expect("send GET");
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).expect("read the answer");
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = text
+            .split_once("\r\n\r\n")
+            .unwrap_or_else(|| panic!("not an HTTP answer: {text}"));
+        assert!(
+            head.starts_with("HTTP/1.1 200"),
+            "GET {path} answered: {head}"
+        );
+        body.to_string()
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// stdout and stderr of a finished run, as text.
+pub struct Ran {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ran {
+    /// Both streams, for "does not appear anywhere" checks and failure messages.
+    pub fn all(&self) -> String {
+        format!("--- stdout ---\n{}\n--- stderr ---\n{}", self.stdout, self.stderr)
+    }
+
+    /// Fail unless the exit code is `code`, showing everything printed.
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "expected exit {code}, got {:?}\n{}",
+            self.code,
+            self.all()
+        );
+        self
+    }
+
+    /// Fail unless stderr contains every one of `words` (case-sensitive).
+    pub fn stderr_has(&self, words: &[&str]) -> &Self {
+        for w in words {
+            assert!(
+                self.stderr.contains(w),
+                "stderr lacks {w:?}\n{}",
+                self.all()
+            );
+        }
+        self
+    }
+
+    /// Fail if `word` appears on stdout or stderr.
+    pub fn never_shows(&self, word: &str) -> &Self {
+        assert!(
+            !self.stdout.contains(word) && !self.stderr.contains(word),
+            "{word:?} appears in the output\n{}",
+            self.all()
+        );
+        self
+    }
+
+    /// The stdout lines parsed as JSON (each must be valid).
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l}\n{}", self.all()))
+            })
+            .collect()
+    }
+
+    /// The summary line (the last stdout line) of `--output json`.
+    pub fn summary(&self) -> serde_json::Value {
+        self.json_lines()
+            .pop()
+            .unwrap_or_else(|| panic!("no JSON on stdout\n{}", self.all()))
+    }
+}
+
+/// Run a command to its end (within its timeout) and capture everything.
+pub fn run(cmd: &mut assert_cmd::Command) -> Ran {
+    let out = cmd.output().expect("run dli-wait");
+    Ran {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Wait for `child` to exit within `limit`; kill it (and fail) otherwise.
+pub fn wait_bounded(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let until = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("poll the child") {
+            return status;
+        }
+        if Instant::now() >= until {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("dli-wait did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

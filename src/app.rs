@@ -86,8 +86,21 @@ fn init_tracing(output: &OutputArgs) {
         .try_init();
 }
 
-/// The reporter for these output flags.
-pub fn reporter(output: &OutputArgs) -> Arc<dyn Reporter> {
+/// The reporter for these output flags; in GitHub Actions (or with `--github`) wrapped in the
+/// GitHub layer, which first masks `secrets`.
+pub fn reporter(output: &OutputArgs, secrets: &[&str]) -> Arc<dyn Reporter> {
+    let base = base_reporter(output);
+    let in_actions = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
+    if output.github || in_actions {
+        // Masking prints the secret: only a real runner may see that line.
+        let mask: &[&str] = if in_actions { secrets } else { &[] };
+        crate::report::github::Github::new(base, mask)
+    } else {
+        base
+    }
+}
+
+fn base_reporter(output: &OutputArgs) -> Arc<dyn Reporter> {
     match output.output {
         OutputFormat::Json => Arc::new(Json::new()),
         OutputFormat::Human => {
@@ -111,7 +124,7 @@ async fn wait_command(cli: Cli) -> i32 {
         Ok(s) => s,
         Err(e) => return fail(&e.to_string(), EXIT_USAGE),
     };
-    let reporter = reporter(&cli.output);
+    let reporter = reporter(&cli.output, &settings.client.credentials.secrets());
     let summary_file = cli.output.summary_file.as_deref();
     wait_jobs(&settings, cli.job_ids, reporter, summary_file).await
 }
@@ -245,7 +258,7 @@ async fn run_command(args: RunArgs) -> i32 {
             return fail(&format!("bad --conf {c:?}: write key=value"), EXIT_USAGE);
         }
     }
-    let reporter = reporter(&args.output);
+    let reporter = reporter(&args.output, &settings.client.credentials.secrets());
     let client = match DliClient::new(settings.client.clone()) {
         Ok(c) => c,
         Err(e) => return fail(&format!("cannot set up the HTTP client: {e}"), EXIT_USAGE),
@@ -287,7 +300,7 @@ async fn run_command(args: RunArgs) -> i32 {
             1,
         );
     };
-    reporter.info(&format!("submitted job {job_id}"));
+    reporter.submitted(&job_id);
     if answer.job_mode.as_deref() == Some("sync") {
         let report = JobReport {
             job_id,

@@ -207,6 +207,10 @@ pub struct OutputArgs {
     /// alerting scripts, e.g. `--summary-file /var/lib/nightly/last.json`.
     #[arg(long, value_name = "PATH")]
     pub summary_file: Option<PathBuf>,
+    /// Speak GitHub Actions (outputs, step summary, annotations); on by itself when
+    /// GITHUB_ACTIONS=true.
+    #[arg(long)]
+    pub github: bool,
 }
 
 impl Default for OutputArgs {
@@ -217,6 +221,7 @@ impl Default for OutputArgs {
             quiet: false,
             heartbeat: Duration::from_secs(60),
             summary_file: None,
+            github: false,
         }
     }
 }

@@ -111,7 +111,15 @@ impl fmt::Display for Fault {
             if self.code.is_some() || self.http_status.is_some() {
                 f.write_str(": ")?;
             }
-            f.write_str(&self.message)?;
+            // DLI often repeats its code at the start of the message: say it once.
+            let message = match &self.code {
+                Some(c) => self
+                    .message
+                    .strip_prefix(c.as_str())
+                    .map_or(self.message.as_str(), |m| m.trim_start_matches([':', ' '])),
+                None => &self.message,
+            };
+            f.write_str(message)?;
         }
         Ok(())
     }

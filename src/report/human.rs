@@ -235,7 +235,8 @@ impl Reporter for Human {
         }
     }
 
-    fn info(&self, message: &str) {
-        self.line(message);
+    fn submitted(&self, job_id: &str) {
+        // Even with -q: the id is what someone needs to find the job later.
+        self.line(&format!("{} submitted job {job_id}", timestamp()));
     }
 }

@@ -131,7 +131,7 @@ impl Reporter for Json {
         self.emit(&summary_json(reports, exit_code));
     }
 
-    fn info(&self, message: &str) {
-        self.emit(&json!({"event": "info", "time": now(), "message": message}));
+    fn submitted(&self, job_id: &str) {
+        self.emit(&json!({"event": "submitted", "time": now(), "job_id": job_id}));
     }
 }

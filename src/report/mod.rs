@@ -1,6 +1,7 @@
 //! Reporting: what people and CI see while waiting and at the end. Knows words and formats,
 //! nothing of HTTP or of how decisions are made.
 
+pub mod github;
 pub mod human;
 pub mod json;
 
@@ -21,8 +22,8 @@ pub trait Reporter: Send + Sync {
     fn finished(&self, report: &JobReport);
     /// The very end: all jobs and the process's exit code.
     fn summary(&self, reports: &[JobReport], exit_code: i32);
-    /// A plain message (e.g. the id of a job just submitted).
-    fn info(&self, message: &str);
+    /// A job was just submitted: its id, said at once so that it is never lost.
+    fn submitted(&self, job_id: &str);
 }
 
 /// `4m12s`, `1h3m`, `850ms`, `0s`: short, for log lines.

@@ -215,7 +215,8 @@ pub async fn demo(args: DemoArgs) -> i32 {
             jobs.join(" ")
         );
     }
-    let code = wait_jobs(&settings, jobs, reporter(&output), None).await;
+    let reporter = reporter(&output, &settings.client.credentials.secrets());
+    let code = wait_jobs(&settings, jobs, reporter, None).await;
     if output.output == OutputFormat::Human {
         eprintln!(
             "exit status {code} ({}); in a pipeline, that status is the gate.",

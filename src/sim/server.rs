@@ -353,9 +353,12 @@ impl Simulator {
             input_size: Some(0),
             result_count: Some(if v.status == JobStatus::Finished { 4 } else { 0 }),
             database_name: Some("default".into()),
-            detail: Some(detail.unwrap_or_else(|| {
-                r#"{"type":"struct","fields":[{"name":"id","type":"integer","nullable":true,"metadata":{}}]}"#.into()
-            })),
+            // For a finished query DLI's `detail` is the result schema; for a failure, more on why.
+            detail: detail.or_else(|| {
+                (v.status == JobStatus::Finished).then(|| {
+                    r#"{"type":"struct","fields":[{"name":"id","type":"integer","nullable":true,"metadata":{}}]}"#.into()
+                })
+            }),
             statement: Some(job.statement.clone()),
             ..JobStatusInfo::default()
         };

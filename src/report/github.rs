@@ -1,0 +1,299 @@
+//! Speaking GitHub Actions: step outputs, a Markdown step summary, annotations and a log group,
+//! layered over the human or JSON reporter. Workflow commands are printed only when asked
+//! (`GITHUB_ACTIONS=true` or `--github`): elsewhere `::add-mask::` would print the secret.
+
+use super::{Reporter, describe, fmt_duration, outcome_message};
+use crate::wait::driver::{CancelReport, JobReport};
+use crate::wait::machine::Note;
+use crate::wait::outcome::Outcome;
+use crate::wait::snapshot::Snapshot;
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// `%`, CR and LF escaped, as workflow-command data needs.
+pub fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Data escaping plus `:` and `,`, as workflow-command properties need.
+pub fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// The GitHub layer. `inner` does the ordinary output.
+pub struct Github {
+    inner: Arc<dyn Reporter>,
+    output_file: Option<PathBuf>,
+    summary_file: Option<PathBuf>,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    group_open: bool,
+    warned: HashSet<(String, String)>,
+}
+
+impl Github {
+    /// Print `::add-mask::` for each of `mask` (pass none outside a real runner), then wrap
+    /// `inner`. Files come from `GITHUB_OUTPUT` and `GITHUB_STEP_SUMMARY` when set.
+    pub fn new(inner: Arc<dyn Reporter>, mask: &[&str]) -> Arc<Self> {
+        let file = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        let me = Github {
+            inner,
+            output_file: file("GITHUB_OUTPUT"),
+            summary_file: file("GITHUB_STEP_SUMMARY"),
+            state: Mutex::new(State::default()),
+        };
+        for s in mask.iter().filter(|s| !s.is_empty()) {
+            me.command(&format!("::add-mask::{}", escape_data(s)));
+        }
+        Arc::new(me)
+    }
+
+    /// Workflow commands go to stderr (the runner reads both streams), so that stdout stays
+    /// pure JSON lines with `--output json`.
+    fn command(&self, line: &str) {
+        let mut out = std::io::stderr().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+
+    fn close_group(&self) {
+        let open = self
+            .state
+            .lock()
+            .map(|mut s| std::mem::replace(&mut s.group_open, false))
+            .unwrap_or(false);
+        if open {
+            self.command("::endgroup::");
+        }
+    }
+
+    fn append(path: &Option<PathBuf>, text: &str) {
+        let Some(path) = path else { return };
+        let result = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(text.as_bytes()));
+        if let Err(e) = result {
+            eprintln!("error: cannot write {}: {e}", path.display());
+        }
+    }
+}
+
+/// `name<<DELIM\nvalue\nDELIM\n`, with a random delimiter that the value cannot contain.
+pub fn output_entry(name: &str, value: &str) -> String {
+    let delim = loop {
+        let d = format!("ghadelimiter_{:016x}", rand::random::<u64>());
+        if !value.contains(&d) {
+            break d;
+        }
+    };
+    format!("{name}<<{delim}\n{value}\n{delim}\n")
+}
+
+/// The job that decides the exit code (the first whose own code is it), for one-value outputs.
+fn decisive(reports: &[JobReport], exit_code: i32) -> Option<&JobReport> {
+    reports
+        .iter()
+        .find(|r| r.outcome.exit_code() == exit_code)
+        .or_else(|| reports.first())
+}
+
+/// The step outputs: `status`, `exit-code`, `job-id`, `duration-seconds`, `polls`, `message`.
+pub fn outputs(reports: &[JobReport], exit_code: i32) -> String {
+    let d = decisive(reports, exit_code);
+    let status = d.map_or("ERROR", |r| r.outcome.label());
+    let ids: Vec<&str> = reports.iter().map(|r| r.job_id.as_str()).collect();
+    let secs = reports
+        .iter()
+        .map(|r| r.elapsed)
+        .max()
+        .unwrap_or(Duration::ZERO);
+    let polls: u32 = reports.iter().map(|r| r.polls).sum();
+    let message = d.map(outcome_message).unwrap_or_default();
+    [
+        output_entry("status", status),
+        output_entry("exit-code", &exit_code.to_string()),
+        output_entry("job-id", &ids.join(" ")),
+        output_entry("duration-seconds", &secs.as_secs().to_string()),
+        output_entry("polls", &polls.to_string()),
+        output_entry("message", &message),
+    ]
+    .concat()
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The Markdown step summary: one row per job, then DLI's reasons and the sub-jobs at the end.
+pub fn step_summary(reports: &[JobReport], exit_code: i32) -> String {
+    let icon = |o: &Outcome| match o {
+        Outcome::Finished => "✅",
+        Outcome::Failed | Outcome::Refused(_) => "❌",
+        _ => "⚠️",
+    };
+    let mut md = format!("### DLI jobs: exit {exit_code}\n\n");
+    md.push_str("| job | final state | duration | polls | retries | last seen |\n|---|---|---|---|---|---|\n");
+    for r in reports {
+        md.push_str(&format!(
+            "| `{}` | {} {} | {} | {} | {} | {} |\n",
+            r.job_id,
+            icon(&r.outcome),
+            r.outcome.label(),
+            fmt_duration(r.elapsed),
+            r.polls,
+            r.retries,
+            md_cell(&r.last.as_ref().map(describe).unwrap_or_default()),
+        ));
+    }
+    for r in reports {
+        let msg = outcome_message(r);
+        if !msg.is_empty() {
+            md.push_str(&format!(
+                "\n**`{}` {}**: {}\n",
+                r.job_id,
+                r.outcome.label(),
+                md_cell(&msg)
+            ));
+        }
+        if let Some(last) = &r.last
+            && !last.sub_jobs.is_empty()
+        {
+            md.push_str("\n| sub-job | tasks done / total | failed | stages done / total |\n|---|---|---|---|\n");
+            for s in &last.sub_jobs {
+                md.push_str(&format!(
+                    "| {} | {} / {} | {} | {} / {} |\n",
+                    s.id.map_or_else(|| "?".into(), |i| i.to_string()),
+                    s.num_completed_tasks + s.num_skipped_tasks,
+                    s.num_tasks,
+                    s.num_failed_tasks,
+                    s.num_completed_stages + s.num_skipped_stages,
+                    s.stage_ids.len()
+                ));
+            }
+        }
+    }
+    md.push('\n');
+    md
+}
+
+impl Reporter for Github {
+    fn started(&self, job_id: &str) {
+        let open_now = self
+            .state
+            .lock()
+            .map(|mut s| !std::mem::replace(&mut s.group_open, true))
+            .unwrap_or(false);
+        if open_now {
+            self.command("::group::dli-wait poll log");
+        }
+        self.inner.started(job_id);
+    }
+
+    fn snapshot(&self, job_id: &str, snap: &Snapshot, elapsed: Duration) {
+        self.inner.snapshot(job_id, snap, elapsed);
+    }
+
+    fn note(&self, job_id: &str, note: &Note, elapsed: Duration) {
+        self.inner.note(job_id, note, elapsed);
+        // One warning per job and kind of fault: GitHub shows only the first few anyway.
+        let warning = match note {
+            Note::Retrying { fault, .. } => {
+                Some((format!("{:?}", fault.kind), format!("retried: {fault}")))
+            }
+            Note::FallbackToStatus { .. } => Some((
+                "fallback".into(),
+                "/progress kept answering DLI.0999; polled /status instead (no stall detection)"
+                    .into(),
+            )),
+            Note::UnknownStatus(s) => Some(("unknown".into(), format!("unknown job status {s:?}"))),
+        };
+        if let Some((kind, text)) = warning {
+            let first = self
+                .state
+                .lock()
+                .map(|mut s| s.warned.insert((job_id.to_string(), kind)))
+                .unwrap_or(false);
+            if first {
+                self.command(&format!(
+                    "::warning title={}::{}",
+                    escape_property(&format!("DLI job {job_id}")),
+                    escape_data(&text)
+                ));
+            }
+        }
+    }
+
+    fn cancelled(&self, job_id: &str, cancel: &CancelReport) {
+        self.inner.cancelled(job_id, cancel);
+    }
+
+    fn finished(&self, _report: &JobReport) {
+        // Said in `summary`, after the log group closes, so closing lines stay visible.
+    }
+
+    fn summary(&self, reports: &[JobReport], exit_code: i32) {
+        self.close_group();
+        // Outputs and summary first: they matter most exactly when the step fails.
+        Self::append(&self.output_file, &outputs(reports, exit_code));
+        Self::append(&self.summary_file, &step_summary(reports, exit_code));
+        for r in reports {
+            self.inner.finished(r);
+        }
+        for r in reports {
+            let level = match r.outcome {
+                Outcome::Finished => continue,
+                Outcome::Failed
+                | Outcome::Refused(_)
+                | Outcome::Stalled { .. }
+                | Outcome::TimedOut => "error",
+                _ => "warning",
+            };
+            self.command(&format!(
+                "::{level} title={}::{}",
+                escape_property(&format!("DLI job {} {}", r.job_id, r.outcome.label())),
+                escape_data(&outcome_message(r))
+            ));
+        }
+        self.inner.summary(reports, exit_code);
+    }
+
+    fn submitted(&self, job_id: &str) {
+        self.inner.submitted(job_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn annotation_text_is_escaped() {
+        assert_eq!(escape_data("50% done\r\nnext"), "50%25 done%0D%0Anext");
+        assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
+    }
+
+    #[test]
+    fn outputs_use_a_delimiter_the_value_cannot_end_early() {
+        let e = output_entry("message", "line1\nEOF\nline3");
+        let mut lines = e.lines();
+        let head = lines.next().unwrap();
+        let delim = head.strip_prefix("message<<").unwrap();
+        assert!(delim.starts_with("ghadelimiter_"));
+        assert_eq!(e.matches(delim).count(), 2);
+        assert!(e.ends_with(&format!("line3\n{delim}\n")));
+    }
+}

@@ -207,13 +207,15 @@ pub fn write_summary(path: Option<&Path>, summary: &serde_json::Value) {
 }
 
 /// The first SIGINT, SIGTERM or SIGHUP is recorded on `tx`, so every wait stops at once (and
-/// cancels if asked); a second Ctrl-C exits immediately.
+/// cancels if asked); a second Ctrl-C exits immediately. The handlers are installed before
+/// this returns, so no early signal can kill the process before the summary is written.
 pub fn listen_for_signals(tx: watch::Sender<Option<Stop>>) {
+    let mut signals = Signals::install();
     tokio::spawn(async move {
-        let got = next_signal().await;
+        let got = signals.next().await;
         tx.send_modify(|s| *s = Some(Stop::Signal(got)));
         loop {
-            if next_signal().await == Signal::Int {
+            if signals.next().await == Signal::Int {
                 eprintln!("second interrupt: exiting now");
                 std::process::exit(130);
             }
@@ -221,27 +223,54 @@ pub fn listen_for_signals(tx: watch::Sender<Option<Stop>>) {
     });
 }
 
+/// The signals that end a wait, listened to from the moment they are installed.
 #[cfg(unix)]
-async fn next_signal() -> Signal {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-        signal(SignalKind::hangup()),
-    ) else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = int.recv() => Signal::Int,
-        _ = term.recv() => Signal::Term,
-        _ = hup.recv() => Signal::Hup,
+struct Signals(Option<[tokio::signal::unix::Signal; 3]>);
+
+#[cfg(unix)]
+impl Signals {
+    fn install() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) {
+            (Ok(i), Ok(t), Ok(h)) => Signals(Some([i, t, h])),
+            _ => {
+                tracing::warn!(
+                    "cannot install signal handlers; signals will end dli-wait without a summary"
+                );
+                Signals(None)
+            }
+        }
+    }
+
+    async fn next(&mut self) -> Signal {
+        let Some([int, term, hup]) = &mut self.0 else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = int.recv() => Signal::Int,
+            _ = term.recv() => Signal::Term,
+            _ = hup.recv() => Signal::Hup,
+        }
     }
 }
 
 #[cfg(not(unix))]
-async fn next_signal() -> Signal {
-    let _ = tokio::signal::ctrl_c().await;
-    Signal::Int
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn install() -> Self {
+        Signals
+    }
+
+    async fn next(&mut self) -> Signal {
+        let _ = tokio::signal::ctrl_c().await;
+        Signal::Int
+    }
 }
 
 async fn run_command(args: RunArgs) -> i32 {

@@ -54,6 +54,7 @@ pub struct Simulator {
     rules: Vec<super::scenario::SubmitRule>,
     log: Mutex<Vec<Logged>>,
     next_id: AtomicU64,
+    next_request: AtomicU64,
 }
 
 fn error(status: u16, code: &str, msg: &str) -> Response {
@@ -79,6 +80,7 @@ impl Simulator {
             rules: s.submit_rules,
             log: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
+            next_request: AtomicU64::new(1),
         };
         for spec in s.jobs {
             sim.add_job(spec, "SELECT 1".into());
@@ -124,7 +126,20 @@ impl Simulator {
 
     /// Handle one HTTP request.
     pub fn handle(&self, req: Request) -> Response {
-        let resp = self.route(&req);
+        let request_id = format!(
+            "sim-{:08x}",
+            self.next_request.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut resp = self.route(&req);
+        // Like the gateway, error bodies carry the request id too.
+        if let Response::Reply { status, body, .. } = &mut resp
+            && *status >= 400
+            && let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(body)
+            && v.get("error_code").is_some()
+        {
+            v["request_id"] = json!(request_id);
+            *body = v.to_string().into_bytes();
+        }
         let status = match &resp {
             Response::Reply { status, .. } => *status,
             Response::Reset => 0,
@@ -137,10 +152,7 @@ impl Simulator {
                 at_ms: self.started.elapsed().as_millis(),
             });
         }
-        resp.with_header(
-            "X-Request-Id",
-            &format!("sim-{:08x}", self.next_id.fetch_add(1, Ordering::Relaxed)),
-        )
+        resp.with_header("X-Request-Id", &request_id)
     }
 
     fn route(&self, req: &Request) -> Response {

@@ -259,9 +259,11 @@ def expect_error(call, status, code, what):
 
 
 def poll(call, done, what):
+    """Call until `done`; every answer on the way is shape-checked too."""
     deadline = time.monotonic() + POLL_LIMIT_S
     while True:
         resp = call()
+        verify(resp, what)
         if done(resp):
             return resp
         if time.monotonic() > deadline:
@@ -342,7 +344,7 @@ def main():
     def running_progress():
         what = "progress(running)"
         r = poll(lambda: progress(a.running_job),
-                 lambda r: r.status not in ("LAUNCHING",) and r.sub_jobs, what)
+                 lambda r: r.status != "LAUNCHING" and r.sub_jobs, what)
         raw = verify(r, what)
         need_keys(raw, ["is_success", "message", "job_id", "status", "sub_job_id", "progress",
                         "sub_jobs"], what)
@@ -500,6 +502,27 @@ def main():
     run("a wrong secret key -> 401 APIGW.0301",
         lambda: expect_error(lambda: wrong.show_sql_job_status(
             ShowSqlJobStatusRequest(job_id=a.running_job)), 401, "APIGW.0301", "status(wrong sk)"))
+
+    # 6. Where the SDK's calls landed, as the simulator logged them (its /_sim/requests).
+    def request_log():
+        import urllib.request
+        with urllib.request.urlopen(a.endpoint.rstrip("/") + "/_sim/requests", timeout=5) as f:
+            log = json.loads(f.read().decode("utf-8"))
+        need(isinstance(log, list) and log, "the simulator logged no requests")
+        pid = re.escape(a.project_id)
+        documented = [("GET", r"/v1/%s/jobs/[^/]+/progress" % pid),
+                      ("GET", r"/v1\.0/%s/jobs/[^/]+/status" % pid),
+                      ("DELETE", r"/v1\.0/%s/jobs/[^/]+" % pid),
+                      ("POST", r"/v1\.0/%s/jobs/submit-job" % pid)]
+        for e in log:
+            if e["path"].startswith("/_sim/"):
+                continue
+            need(any(e["method"] == m and re.fullmatch(rx, e["path"]) for m, rx in documented),
+                 "the SDK sent %s %s, which is not a documented DLI path" % (e["method"], e["path"]))
+        statuses = sorted({e["status"] for e in log if not e["path"].startswith("/_sim/")})
+        need(statuses == [200, 400, 401], "HTTP statuses answered: %s" % statuses)
+        return "%d requests, all on documented paths, statuses %s" % (len(log), statuses)
+    run("the simulator saw the SDK use DLI's documented paths", request_log)
 
     print("all checks passed", flush=True)
 

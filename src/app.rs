@@ -11,7 +11,6 @@ use crate::report::json::Json;
 use crate::report::json::summary_json;
 use crate::wait::driver::{Driver, JobReport};
 use crate::wait::outcome::{Outcome, Signal, Stop, aggregate_exit_code};
-use crate::wait::policy::Exponential;
 use clap::Parser;
 use std::ffi::OsString;
 use std::io::{IsTerminal, Read};
@@ -82,6 +81,7 @@ fn init_tracing(output: &OutputArgs) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .try_init();
 }
@@ -120,6 +120,18 @@ async fn wait_command(cli: Cli) -> i32 {
     if cli.job_ids.is_empty() {
         return fail(&crate::cli::ConfigError::NoJobs.to_string(), EXIT_USAGE);
     }
+    if let Some(cmd) = cli
+        .job_ids
+        .iter()
+        .find(|id| matches!(id.as_str(), "run" | "simulate" | "demo"))
+    {
+        return fail(
+            &format!(
+                "{cmd:?} is a command, not a job id: put the options after it, e.g. `dli-wait {cmd} --timeout 1h ...`"
+            ),
+            EXIT_USAGE,
+        );
+    }
     let settings = match resolve(&cli.target, &cli.timing, |k| std::env::var(k).ok()) {
         Ok(s) => s,
         Err(e) => return fail(&e.to_string(), EXIT_USAGE),
@@ -152,10 +164,7 @@ pub async fn wait_jobs(
             reporter: Arc::clone(&reporter),
             request_timeout: settings.request_timeout,
         };
-        let policy = Box::new(Exponential::new(
-            settings.poll_interval,
-            settings.max_poll_interval,
-        ));
+        let policy = settings.policy();
         let (cfg, stop) = (settings.wait.clone(), stop.clone());
         set.spawn(async move {
             let report = driver.wait(&id, cfg, policy, stop).await;

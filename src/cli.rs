@@ -124,6 +124,16 @@ fn parse_limit(s: &str) -> Result<Limit, String> {
     }
 }
 
+/// How polls are spaced (see README "Performance").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum PollPolicy {
+    /// Aim at the running sub-job's predicted end.
+    #[default]
+    Eta,
+    /// Double the delay each poll, from --poll-interval to --max-poll-interval.
+    Exponential,
+}
+
 /// When to cancel the job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CancelWhen {
@@ -147,9 +157,14 @@ pub struct TimingArgs {
     /// exponentially (with jitter) and start short again when the job changes state.
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
     pub poll_interval: Duration,
-    /// The cap on the delay between polls, e.g. `--max-poll-interval 1m`.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    /// The cap on the delay between polls, e.g. `--max-poll-interval 30s` (shorter: quicker
+    /// to notice a failure mid-way, more calls).
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
     pub max_poll_interval: Duration,
+    /// How to space polls: `eta` aims at the running sub-job's predicted end from its task
+    /// counts; `exponential` only doubles the delay, e.g. `--poll-policy exponential`.
+    #[arg(long, value_enum, default_value_t = PollPolicy::Eta, value_name = "POLICY")]
+    pub poll_policy: PollPolicy,
     /// Limit for one HTTP request, e.g. `--request-timeout 10s`; a slow answer is a transient
     /// fault and is retried.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
@@ -169,7 +184,8 @@ impl Default for TimingArgs {
             timeout: Limit::After(Duration::from_secs(6 * 3600)),
             stall_timeout: Limit::After(Duration::from_secs(3600)),
             poll_interval: Duration::from_secs(2),
-            max_poll_interval: Duration::from_secs(30),
+            max_poll_interval: Duration::from_secs(120),
+            poll_policy: PollPolicy::Eta,
             request_timeout: Duration::from_secs(30),
             cancel_on: Vec::new(),
             fail_fast: false,
@@ -288,8 +304,22 @@ pub struct Settings {
     pub wait: WaitConfig,
     pub poll_interval: Duration,
     pub max_poll_interval: Duration,
+    pub poll_policy: PollPolicy,
     pub request_timeout: Duration,
     pub fail_fast: bool,
+}
+
+impl Settings {
+    /// A fresh delay policy for one job's wait.
+    pub fn policy(&self) -> Box<dyn crate::wait::policy::DelayPolicy> {
+        use crate::wait::policy::{Eta, Exponential};
+        match self.poll_policy {
+            PollPolicy::Eta => Box::new(Eta::new(self.poll_interval, self.max_poll_interval)),
+            PollPolicy::Exponential => {
+                Box::new(Exponential::new(self.poll_interval, self.max_poll_interval))
+            }
+        }
+    }
 }
 
 /// The DLI endpoint for a region (the SDK's region table has one exception).
@@ -413,6 +443,7 @@ pub fn resolve(
         wait: timing.wait_config(),
         poll_interval: timing.poll_interval,
         max_poll_interval: timing.max_poll_interval,
+        poll_policy: timing.poll_policy,
         request_timeout: timing.request_timeout,
         fail_fast: timing.fail_fast,
     })

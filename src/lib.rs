@@ -4,6 +4,8 @@
 //! driver) → `report` (people, JSON). `sim` is a DLI of our own for trying and testing it.
 
 pub mod app;
+#[cfg(feature = "simulator")]
+pub mod bench;
 pub mod cli;
 pub mod dli;
 pub mod report;

@@ -178,7 +178,9 @@ fn refused_message(r: &JobReport, f: &Fault) -> String {
             } else {
                 ""
             },
-            last_seen(r)
+            r.last
+                .as_ref()
+                .map_or_else(String::new, |s| format!("last seen {}", describe(s)))
         ));
     }
     if let Some(h) = f.hint() {

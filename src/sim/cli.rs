@@ -199,6 +199,7 @@ pub async fn demo(args: DemoArgs) -> i32 {
         },
         poll_interval: Duration::from_secs(1),
         max_poll_interval: Duration::from_secs(2),
+        poll_policy: crate::cli::PollPolicy::Eta,
         request_timeout: Duration::from_secs(5),
         fail_fast: false,
     };

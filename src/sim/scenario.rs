@@ -116,6 +116,10 @@ pub struct JobSpec {
     /// How long a cancel takes to show as CANCELLED.
     #[serde(default)]
     pub cancel_takes: Span,
+    /// The job FAILS at this job time, whatever it is doing (a failure mid-way); the reason
+    /// is `end`'s when that is FAILED.
+    #[serde(default)]
+    pub fails_at: Option<Span>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -320,6 +324,18 @@ impl SubJobSpec {
 impl JobSpec {
     /// The job `t` seconds (job time) after it was created.
     pub fn at(&self, t: f64, job_id: &str) -> JobView {
+        if let Some(at) = self.fails_at.map(Span::get)
+            && t >= at
+            && self.scripted_length().is_none_or(|l| at < l)
+        {
+            return JobView {
+                status: JobStatus::Failed,
+                sub_job_id: None,
+                progress: 0.0,
+                sub_job: None,
+                ended_at: Some(at),
+            };
+        }
         let running = |sub_job_id, progress, sub_job| JobView {
             status: JobStatus::Running,
             sub_job_id,
@@ -373,7 +389,16 @@ impl JobSpec {
     }
 
     /// Total scripted length, if it ends.
+    /// When the job ends (fails mid-way or as scripted), if it ends.
     pub fn length(&self) -> Option<f64> {
+        let scripted = self.scripted_length();
+        match self.fails_at.map(Span::get).filter(|a| a.is_finite()) {
+            Some(a) => Some(scripted.map_or(a, |l| l.min(a))),
+            None => scripted,
+        }
+    }
+
+    fn scripted_length(&self) -> Option<f64> {
         let mut total = self.launching.get() + self.commit.get();
         for s in &self.sub_jobs {
             total += s.gap.get() + s.run_time();
@@ -383,7 +408,9 @@ impl JobSpec {
 
     /// What a user should expect this job to do (for `simulate`'s listing).
     pub fn expectation(&self) -> &'static str {
-        if self.sub_jobs.iter().any(|s| s.stall_at.is_some()) {
+        if self.fails_at.is_some() {
+            "fails"
+        } else if self.sub_jobs.iter().any(|s| s.stall_at.is_some()) {
             "stalls"
         } else if self.length().is_none_or(|l| l > 86_400.0) {
             // Longer than a day is "never" for anyone trying a pipeline.

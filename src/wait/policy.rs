@@ -4,6 +4,7 @@
 
 use super::snapshot::Snapshot;
 use crate::dli::fault::Fault;
+use crate::dli::model::JobStatus;
 use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use std::time::Duration;
@@ -88,6 +89,160 @@ impl DelayPolicy for Fixed {
 
     fn name(&self) -> &'static str {
         "fixed"
+    }
+}
+
+/// Aims polls at the predicted end of the running sub-job. Within a sub-job it estimates the
+/// task rate from what it has seen and, far from the end, waits a fraction of the remaining
+/// time; near it, it polls just past the end. When the job could end at any moment (between
+/// sub-jobs, in the commit tail, or after a change) it polls short and grows slowly, capped
+/// at `tail_cap`; without an estimate (LAUNCHING, no movement, faults) it backs off
+/// exponentially. Every delay is capped at `max`; the machine still lets `Retry-After` win
+/// and cuts the last sleep at the deadline.
+pub struct Eta {
+    first: Duration,
+    max: Duration,
+    tail_cap: Duration,
+    /// Polls since the last change without a usable estimate: drives the back-off.
+    idle: i32,
+    seg: Option<Segment>,
+    rng: StdRng,
+}
+
+/// What was seen of the running sub-job: when its counts were first seen, and the last two
+/// times they moved.
+struct Segment {
+    sub_job: i64,
+    total: i64,
+    first: (f64, i64),
+    prev: (f64, i64),
+    last: (f64, i64),
+}
+
+/// Far from the predicted end, wait this fraction of the remaining time.
+const ETA_FRACTION: f64 = 0.6;
+/// Poll this long after the predicted end, so the poll sees it.
+const ETA_PAST: f64 = 0.5;
+/// Below this much remaining time, aim straight at the end.
+const ETA_NEAR: f64 = 5.0;
+
+impl Eta {
+    pub fn new(first: Duration, max: Duration) -> Self {
+        Self::with_seed(first, max, rand::random())
+    }
+
+    pub fn with_seed(first: Duration, max: Duration, seed: u64) -> Self {
+        let max = max.max(first);
+        Eta {
+            first,
+            max,
+            tail_cap: Duration::from_secs(3).clamp(first, max),
+            idle: 0,
+            seg: None,
+            rng: StdRng::seed_from_u64(seed),
+        }
+    }
+
+    /// `base × factor^idle`, capped, then one more idle step.
+    fn back_off(&mut self, base: Duration, factor: f64, cap: Duration) -> Duration {
+        let d = base.as_secs_f64() * factor.powi(self.idle.min(40));
+        self.idle += 1;
+        Duration::from_secs_f64(d.min(cap.as_secs_f64()))
+    }
+
+    /// The sub-job's remaining time at the latest rate (the last two movements), which
+    /// follows stragglers as they slow down; the overall rate until there are two.
+    fn remaining(&self) -> Option<f64> {
+        let g = self.seg.as_ref()?;
+        let left = (g.total - g.last.1) as f64;
+        if left <= 0.0 {
+            return Some(0.0);
+        }
+        let rate = |a: (f64, i64), b: (f64, i64)| {
+            let (dt, dn) = (b.0 - a.0, (b.1 - a.1) as f64);
+            (dt > 0.0 && dn > 0.0).then(|| dn / dt)
+        };
+        let r = rate(g.prev, g.last).or_else(|| rate(g.first, g.last))?;
+        Some(left / r)
+    }
+}
+
+impl DelayPolicy for Eta {
+    fn next_delay(&mut self, input: &PolicyInput<'_>) -> Duration {
+        if input.changed {
+            self.idle = 0;
+        }
+        let Some(snap) = input.snapshot else {
+            // A fault: no news, back off as usual.
+            return self.back_off(self.first, 2.0, self.max);
+        };
+        let now = input.now.as_secs_f64();
+        let running = snap.status == JobStatus::Running;
+        let sub = snap.sub_job_id.and_then(|id| {
+            snap.sub_jobs
+                .iter()
+                .find(|s| s.id == Some(id))
+                .map(|s| (id, s))
+        });
+        let delay = match sub {
+            Some((id, s)) if running && s.num_tasks > 0 => {
+                let done = s.num_completed_tasks + s.num_skipped_tasks;
+                match &mut self.seg {
+                    Some(g) if g.sub_job == id && g.total == s.num_tasks && done >= g.last.1 => {
+                        if done > g.last.1 {
+                            g.prev = g.last;
+                            g.last = (now, done);
+                        }
+                    }
+                    _ => {
+                        self.seg = Some(Segment {
+                            sub_job: id,
+                            total: s.num_tasks,
+                            first: (now, done),
+                            prev: (now, done),
+                            last: (now, done),
+                        });
+                    }
+                }
+                match self.remaining() {
+                    // Counts have not moved yet (or one long task): no estimate.
+                    None => self.back_off(self.first, 1.5, self.max),
+                    Some(left) => {
+                        // Time since the last movement already counts against the estimate.
+                        let since = self.seg.as_ref().map_or(0.0, |g| now - g.last.0);
+                        if since > left + ETA_PAST {
+                            // Overdue: stragglers or a long last task. The estimate was
+                            // wrong, so back off until the counts move again.
+                            return self.back_off(self.first, 1.5, self.max).min(self.max);
+                        }
+                        let left = (left - since).max(0.0);
+                        self.idle = 0;
+                        let secs = if left > ETA_NEAR {
+                            let shrink = 1.0 - 0.1 * self.rng.r#gen::<f64>();
+                            left * ETA_FRACTION * shrink
+                        } else {
+                            left + ETA_PAST
+                        };
+                        Duration::from_secs_f64(secs.max(0.2))
+                    }
+                }
+            }
+            // Between sub-jobs or in the commit tail the job may end any moment.
+            _ if running => {
+                self.seg = None;
+                self.back_off(self.first / 2, 1.3, self.tail_cap)
+            }
+            // LAUNCHING, SCALING, unknown: nothing to aim at.
+            _ => {
+                self.seg = None;
+                self.back_off(self.first, 2.0, self.max)
+            }
+        };
+        delay.min(self.max)
+    }
+
+    fn name(&self) -> &'static str {
+        "eta"
     }
 }
 

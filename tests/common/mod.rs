@@ -30,19 +30,29 @@ const CONFIG_VARS: &[&str] = &[
     "RUST_LOG",
 ];
 
+/// The timing flags of every run against the simulator: fast, so the suite is.
+pub const FAST_TIMING: &[(&str, &str)] = &[
+    ("--poll-interval", "100ms"),
+    ("--max-poll-interval", "300ms"),
+    ("--request-timeout", "2s"),
+];
+
 /// The path of a scenario file under `tests/scenarios/`.
 pub fn scenario_path(name: &str) -> String {
     format!("{}/tests/scenarios/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Remove every variable that configures dli-wait (all `HUAWEICLOUD_*`, `DLI_ENDPOINT`,
-/// `RUST_LOG`) from a command's environment.
+/// `RUST_LOG`) from a command's environment; and all `GITHUB_*`, so that a test run inside
+/// GitHub Actions neither behaves differently nor writes into the real step's outputs and
+/// summary.
 pub fn clean_env(cmd: &mut std::process::Command) {
     for v in CONFIG_VARS {
         cmd.env_remove(v);
     }
     for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("HUAWEICLOUD_") {
+        let name = k.to_string_lossy();
+        if name.starts_with("HUAWEICLOUD_") || name.starts_with("GITHUB_") {
             cmd.env_remove(k);
         }
     }
@@ -159,26 +169,54 @@ impl Sim {
     /// `dli-wait` as a plain `std::process::Command` (for tests that need a `Child`, e.g. to
     /// signal it), configured for this simulator. The caller bounds its run time.
     pub fn dli_wait_std(&self) -> std::process::Command {
+        self.dli_wait_std_with(&[])
+    }
+
+    /// Like [`Sim::dli_wait_std`], with some of the fast timing flags replaced, e.g.
+    /// `&[("--request-timeout", "500ms")]` (clap refuses a flag given twice).
+    pub fn dli_wait_std_with(&self, timing: &[(&str, &str)]) -> std::process::Command {
+        self.command(None, timing)
+    }
+
+    /// `dli-wait <subcommand>` (e.g. `run`), configured for this simulator, with fast timing
+    /// flags after the subcommand (where it takes them) and a 30 s limit.
+    pub fn dli_wait_sub(&self, subcommand: &str) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::from_std(self.command(Some(subcommand), &[]));
+        cmd.timeout(RUN_LIMIT);
+        cmd
+    }
+
+    fn command(&self, subcommand: Option<&str>, timing: &[(&str, &str)]) -> std::process::Command {
         let mut cmd = std::process::Command::new(BIN);
         clean_env(&mut cmd);
         cmd.env("DLI_ENDPOINT", &self.endpoint)
             .env("HUAWEICLOUD_SDK_PROJECT_ID", &self.project_id)
             .env("HUAWEICLOUD_SDK_AK", &self.ak)
-            .env("HUAWEICLOUD_SDK_SK", &self.sk)
-            .args(["--poll-interval", "100ms"])
-            .args(["--max-poll-interval", "300ms"])
-            .args(["--request-timeout", "2s"]);
+            .env("HUAWEICLOUD_SDK_SK", &self.sk);
+        cmd.args(subcommand);
+        for (flag, default) in FAST_TIMING {
+            let value = timing
+                .iter()
+                .find(|(f, _)| f == flag)
+                .map_or(*default, |(_, v)| *v);
+            cmd.args([flag, value]);
+        }
         cmd
     }
 
     /// `dli-wait`, configured for this simulator, with fast polling and a 30 s limit.
     pub fn dli_wait(&self) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::from_std(self.dli_wait_std());
+        self.dli_wait_with(&[])
+    }
+
+    /// Like [`Sim::dli_wait`], with some of the fast timing flags replaced.
+    pub fn dli_wait_with(&self, timing: &[(&str, &str)]) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::from_std(self.dli_wait_std_with(timing));
         cmd.timeout(RUN_LIMIT);
         cmd
     }
 
-    /// Every request the simulator has received so far.
+    /// Every request the simulator has received so far (but those to `/_sim/`).
     pub fn requests(&self) -> Vec<Logged> {
         let body = self.get("/_sim/requests");
         let v: serde_json::Value = serde_json::from_str(&body)
@@ -194,6 +232,7 @@ impl Sim {
                     .and_then(|s| u16::try_from(s).ok())
                     .unwrap_or(0),
             })
+            .filter(|r| !r.path.starts_with("/_sim/"))
             .collect()
     }
 
@@ -262,7 +301,10 @@ pub struct Ran {
 impl Ran {
     /// Both streams, for "does not appear anywhere" checks and failure messages.
     pub fn all(&self) -> String {
-        format!("--- stdout ---\n{}\n--- stderr ---\n{}", self.stdout, self.stderr)
+        format!(
+            "--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.stdout, self.stderr
+        )
     }
 
     /// Fail unless the exit code is `code`, showing everything printed.
@@ -305,8 +347,9 @@ impl Ran {
             .lines()
             .filter(|l| !l.trim().is_empty())
             .map(|l| {
-                serde_json::from_str(l)
-                    .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l}\n{}", self.all()))
+                serde_json::from_str(l).unwrap_or_else(|e| {
+                    panic!("stdout line is not JSON ({e}): {l}\n{}", self.all())
+                })
             })
             .collect()
     }

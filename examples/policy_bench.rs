@@ -1,0 +1,333 @@
+//! The polling-policy benchmark: `cargo run --release --example policy_bench`.
+//!
+//! Replays a seeded corpus of DLI-like timelines (or scenario files given with `--corpus`)
+//! through dli-wait's pure state machine on a virtual clock, once per policy, and prints API
+//! calls per job and detection lag (job end → the poll that sees it).
+//!
+//!   --jobs N           corpus size (default 2000)        --seed S       generator seed (default 1)
+//!   --corpus DIR|FILE  read timelines from scenario files instead of generating them
+//!   --write-corpus DIR write the generated corpus as scenario files (100 jobs each)
+//!   --plot FILE.svg    draw calls vs lag per policy
+//!   --markdown         print the table as Markdown (for the README)
+
+use dli_wait::bench::corpus::{CorpusSpec, generate};
+use dli_wait::bench::peers::{Databricks, Every, Gcloud, Smithy, Terraform};
+use dli_wait::bench::replay::{Stats, run_corpus};
+use dli_wait::sim::scenario::{JobSpec, Scenario};
+use dli_wait::wait::policy::{DelayPolicy, Eta, Exponential};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// dli-wait's defaults (`--poll-interval`, `--max-poll-interval`).
+const FIRST: Duration = Duration::from_secs(2);
+const MAX: Duration = Duration::from_secs(120);
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    }
+}
+
+fn arg_value(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn read_corpus(path: &Path) -> Result<Vec<JobSpec>, String> {
+    let mut files: Vec<PathBuf> = if path.is_dir() {
+        std::fs::read_dir(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect()
+    } else {
+        vec![path.to_path_buf()]
+    };
+    files.sort();
+    let mut jobs = Vec::new();
+    for f in files {
+        let text =
+            std::fs::read_to_string(&f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+        let s = Scenario::parse(&text).map_err(|e| format!("{}: {e}", f.display()))?;
+        jobs.extend(s.jobs.into_iter().filter(|j| j.length().is_some()));
+    }
+    Ok(jobs)
+}
+
+/// A policy under another name (the same policy with another cap).
+struct Named(Box<dyn DelayPolicy>, &'static str);
+
+impl DelayPolicy for Named {
+    fn next_delay(&mut self, input: &dli_wait::wait::policy::PolicyInput<'_>) -> Duration {
+        self.0.next_delay(input)
+    }
+    fn name(&self) -> &'static str {
+        self.1
+    }
+}
+
+/// Who a policy belongs to, and how to make one for a job (from a seed).
+type Maker = (&'static str, Box<dyn Fn(u64) -> Box<dyn DelayPolicy>>);
+
+fn policies() -> Vec<Maker> {
+    let secs = Duration::from_secs;
+    vec![
+        (
+            "ours",
+            Box::new(|s| {
+                Box::new(Named(
+                    Box::new(Eta::with_seed(FIRST, MAX, s)),
+                    "eta, default",
+                ))
+            }),
+        ),
+        (
+            "ours",
+            Box::new(move |s| {
+                Box::new(Named(
+                    Box::new(Eta::with_seed(FIRST, secs(30), s)),
+                    "eta, max 30s",
+                ))
+            }),
+        ),
+        (
+            "ours",
+            Box::new(move |s| {
+                Box::new(Named(
+                    Box::new(Eta::with_seed(FIRST, secs(300), s)),
+                    "eta, max 5m",
+                ))
+            }),
+        ),
+        (
+            "ours",
+            Box::new(|s| {
+                Box::new(Named(
+                    Box::new(Exponential::with_seed(FIRST, MAX, s)),
+                    "exponential",
+                ))
+            }),
+        ),
+        ("peer", Box::new(|s| Box::new(Smithy::new(s)))),
+        (
+            "peer",
+            Box::new(|_| Box::new(Every(Duration::from_secs(15), "aws-cli (15 s)"))),
+        ),
+        ("peer", Box::new(|_| Box::new(Terraform::default()))),
+        ("peer", Box::new(|s| Box::new(Gcloud::new(s)))),
+        ("peer", Box::new(|s| Box::new(Databricks::new(s)))),
+        (
+            "peer",
+            Box::new(|_| Box::new(Every(Duration::from_secs(60), "airflow sensor (60 s)"))),
+        ),
+        (
+            "peer",
+            Box::new(|_| Box::new(Every(Duration::from_secs(10), "airflow trigger (10 s)"))),
+        ),
+    ]
+}
+
+fn run() -> Result<(), String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let spec = CorpusSpec {
+        jobs: arg_value(&args, "--jobs").map_or(Ok(2000), |v| {
+            v.parse().map_err(|_| format!("bad --jobs {v}"))
+        })?,
+        seed: arg_value(&args, "--seed")
+            .map_or(Ok(1), |v| v.parse().map_err(|_| format!("bad --seed {v}")))?,
+        ..CorpusSpec::default()
+    };
+    let (corpus, source) = match arg_value(&args, "--corpus") {
+        Some(p) => (read_corpus(Path::new(&p))?, format!("timelines from {p}")),
+        None => (
+            generate(&spec),
+            format!("{} generated timelines (seed {})", spec.jobs, spec.seed),
+        ),
+    };
+    if corpus.is_empty() {
+        return Err("the corpus holds no job that ends".into());
+    }
+    if let Some(dir) = arg_value(&args, "--write-corpus") {
+        write_corpus(Path::new(&dir), &corpus)?;
+    }
+    let started = Instant::now();
+    let stats: Vec<(&str, Stats)> = policies()
+        .iter()
+        .map(|(kind, make)| (*kind, run_corpus(&corpus, make)))
+        .collect();
+    let markdown = args.iter().any(|a| a == "--markdown");
+    println!(
+        "{source}, replayed in {:.1}s\n",
+        started.elapsed().as_secs_f64()
+    );
+    print_table(&stats, markdown);
+    if let Some(path) = arg_value(&args, "--plot") {
+        std::fs::write(&path, svg(&stats)).map_err(|e| format!("cannot write {path}: {e}"))?;
+        println!("\nplot written to {path}");
+    }
+    Ok(())
+}
+
+fn print_table(stats: &[(&str, Stats)], markdown: bool) {
+    let head = [
+        "policy",
+        "calls/job mean",
+        "calls/job median",
+        "lag p50",
+        "lag p95",
+        "lag p95 (finished)",
+        "lag max",
+    ];
+    let rows: Vec<[String; 7]> = stats
+        .iter()
+        .map(|(kind, s)| {
+            [
+                format!(
+                    "{}{}",
+                    s.policy,
+                    if *kind == "ours" { " (dli-wait)" } else { "" }
+                ),
+                format!("{:.1}", s.calls_mean),
+                format!("{:.0}", s.calls_median),
+                format!("{:.2}s", s.lag_p50),
+                format!("{:.2}s", s.lag_p95),
+                format!("{:.2}s", s.lag_p95_finished),
+                format!("{:.0}s", s.lag_max),
+            ]
+        })
+        .collect();
+    if markdown {
+        println!("| {} |", head.join(" | "));
+        println!("|{}", "---|".repeat(head.len()));
+        for r in &rows {
+            println!("| {} |", r.join(" | "));
+        }
+    } else {
+        println!(
+            "{:<28} {:>14} {:>16} {:>8} {:>8} {:>18} {:>8}",
+            head[0], head[1], head[2], head[3], head[4], head[5], head[6]
+        );
+        for r in &rows {
+            println!(
+                "{:<28} {:>14} {:>16} {:>8} {:>8} {:>18} {:>8}",
+                r[0], r[1], r[2], r[3], r[4], r[5], r[6]
+            );
+        }
+    }
+}
+
+fn write_corpus(dir: &Path, corpus: &[JobSpec]) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    for (n, chunk) in corpus.chunks(100).enumerate() {
+        let jobs: Vec<serde_json::Value> = chunk.iter().map(job_json).collect();
+        let text =
+            serde_json::to_string_pretty(&serde_json::json!({ "jobs": jobs })).unwrap_or_default();
+        let path = dir.join(format!("corpus-{n:03}.json"));
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    println!("corpus written to {}", dir.display());
+    Ok(())
+}
+
+/// A timeline in the scenario format (durations as seconds).
+fn job_json(j: &JobSpec) -> serde_json::Value {
+    let secs = |s: dli_wait::sim::scenario::Span| {
+        s.0.map_or(serde_json::json!("forever"), |d| {
+            serde_json::json!(d.as_secs_f64())
+        })
+    };
+    let mut v = serde_json::json!({
+        "id": j.id,
+        "launching": secs(j.launching),
+        "commit": secs(j.commit),
+        "sub_jobs": j.sub_jobs.iter().map(|s| {
+            let mut o = serde_json::json!({"gap": secs(s.gap), "tasks": s.tasks, "stages": s.stages,
+                "duration": secs(s.duration), "parallelism": s.parallelism});
+            if let Some(st) = &s.stragglers {
+                o["stragglers"] = serde_json::json!({"tasks": st.tasks, "extra": secs(st.extra)});
+            }
+            o
+        }).collect::<Vec<_>>(),
+    });
+    if let Some(f) = j.fails_at {
+        v["fails_at"] = secs(f);
+        v["end"] = serde_json::json!({"status": "FAILED", "message": "DLI.0999: SparkException: Job aborted"});
+    }
+    v
+}
+
+/// Calls (x, log scale) against lag p50 and p95 (y, log scale), one dot pair per policy.
+fn svg(stats: &[(&str, Stats)]) -> String {
+    let (w, h, pad) = (900.0, 560.0, 70.0);
+    let lx = |v: f64| v.max(0.01).log10();
+    let xs: Vec<f64> = stats.iter().map(|(_, s)| lx(s.calls_mean)).collect();
+    let ys: Vec<f64> = stats
+        .iter()
+        .flat_map(|(_, s)| [lx(s.lag_p50), lx(s.lag_p95)])
+        .collect();
+    let (x0, x1) = (
+        xs.iter().copied().fold(f64::MAX, f64::min).floor(),
+        xs.iter().copied().fold(f64::MIN, f64::max).ceil(),
+    );
+    let (y0, y1) = (
+        ys.iter().copied().fold(f64::MAX, f64::min).floor(),
+        ys.iter().copied().fold(f64::MIN, f64::max).ceil(),
+    );
+    let px = |v: f64| pad + (lx(v) - x0) / (x1 - x0).max(1e-9) * (w - 2.0 * pad - 120.0);
+    let py = |v: f64| h - pad - (lx(v) - y0) / (y1 - y0).max(1e-9) * (h - 2.0 * pad);
+    let mut out = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="13"><rect width="100%" height="100%" fill="white"/>"##
+    );
+    out += &format!(
+        r##"<text x="{}" y="28" font-size="16" text-anchor="middle">API calls per job vs detection lag (log-log; ● p50, ○ p95; lower-left is better)</text>"##,
+        w / 2.0
+    );
+    for e in (x0 as i32)..=(x1 as i32) {
+        let x = px(10f64.powi(e));
+        out += &format!(
+            r##"<line x1="{x}" y1="{}" x2="{x}" y2="{}" stroke="#ddd"/><text x="{x}" y="{}" text-anchor="middle">{}</text>"##,
+            pad,
+            h - pad,
+            h - pad + 18.0,
+            10f64.powi(e)
+        );
+    }
+    for e in (y0 as i32)..=(y1 as i32) {
+        let y = py(10f64.powi(e));
+        out += &format!(
+            r##"<line x1="{pad}" y1="{y}" x2="{}" y2="{y}" stroke="#ddd"/><text x="{}" y="{}" text-anchor="end">{}s</text>"##,
+            w - pad - 120.0,
+            pad - 6.0,
+            y + 4.0,
+            10f64.powi(e)
+        );
+    }
+    out += &format!(
+        r##"<text x="{}" y="{}" text-anchor="middle">mean API calls per job</text>"##,
+        (w - 120.0) / 2.0,
+        h - 20.0
+    );
+    out += &format!(
+        r##"<text x="18" y="{}" transform="rotate(-90 18 {})" text-anchor="middle">detection lag</text>"##,
+        h / 2.0,
+        h / 2.0
+    );
+    for (kind, s) in stats {
+        let color = if *kind == "ours" {
+            "#d62728"
+        } else {
+            "#1f77b4"
+        };
+        let (x, y50, y95) = (px(s.calls_mean), py(s.lag_p50), py(s.lag_p95));
+        out += &format!(
+            r##"<line x1="{x}" y1="{y50}" x2="{x}" y2="{y95}" stroke="{color}"/><circle cx="{x}" cy="{y50}" r="5" fill="{color}"/><circle cx="{x}" cy="{y95}" r="5" fill="white" stroke="{color}"/><text x="{}" y="{}" fill="{color}">{}</text>"##,
+            x + 8.0,
+            y50 + 4.0,
+            s.policy
+        );
+    }
+    out += "</svg>\n";
+    out
+}

@@ -1,0 +1,925 @@
+//! The GitHub Action (`action.yml`) run the way a runner runs a composite action: its steps
+//! in order, each `run:` with its `shell:`, the step `env:` expressions evaluated, and the
+//! runner's files (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_PATH, GITHUB_ENV) read back,
+//! against the simulator and a release directory made from the freshly built binary.
+//!
+//! Unix only: the action's scripts are bash, and the release asset is the Linux one.
+
+#![cfg(unix)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{BIN, Sim};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// The action's own checkout (what GITHUB_ACTION_PATH points at).
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The longest one step may run.
+const STEP_LIMIT: Duration = Duration::from_secs(30);
+
+/// The release tag the fake releases are published under.
+const VERSION: &str = "v9.9.9";
+
+/// The asset action/install.sh picks on RUNNER_OS=Linux, RUNNER_ARCH=X64.
+const ASSET: &str = "dli-wait-x86_64-unknown-linux-musl.tar.gz";
+
+/// A PATH with the system tools the scripts use, and no cargo (a silent fallback to a
+/// source build must fail here, not take minutes).
+const SYSTEM_PATH: &str = "/usr/bin:/bin";
+
+/// Fast polling, so every wait here takes about a second.
+const FAST: &[(&str, &str)] = &[
+    ("poll-interval", "100ms"),
+    ("max-poll-interval", "300ms"),
+    ("timeout", "20s"),
+];
+
+// --- action.yml -------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+struct Action {
+    inputs: BTreeMap<String, Input>,
+    outputs: BTreeMap<String, Output>,
+    runs: Runs,
+}
+
+#[derive(Debug, Deserialize)]
+struct Input {
+    #[serde(default)]
+    default: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Output {
+    value: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Runs {
+    using: String,
+    steps: Vec<Step>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Step {
+    id: Option<String>,
+    name: Option<String>,
+    shell: Option<String>,
+    run: Option<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    #[serde(rename = "if")]
+    condition: Option<String>,
+    uses: Option<String>,
+}
+
+fn action() -> Action {
+    let text = std::fs::read_to_string(format!("{ROOT}/action.yml")).expect("read action.yml");
+    serde_yaml_ng::from_str(&text).expect("action.yml parses")
+}
+
+/// Evaluate the `${{ … }}` expressions of a step's `env:` value: `inputs.<name>` and the few
+/// `github.<key>` the action uses. Anything else fails the test, so a new kind of expression
+/// gets a decision here rather than an empty string.
+fn evaluate(
+    value: &str,
+    contexts: &BTreeMap<String, BTreeMap<String, String>>,
+    what: &str,
+) -> String {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(start) = rest.find("${{") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..]
+            .find("}}")
+            .unwrap_or_else(|| panic!("{what}: unclosed expression in {value:?}"))
+            + start;
+        let expr = rest[start + 3..end].trim();
+        let value = expr
+            .split_once('.')
+            .filter(|(_, key)| {
+                !key.contains(|c: char| c.is_whitespace() || "()[]=!&|'\"".contains(c))
+            })
+            .and_then(|(context, key)| contexts.get(context).map(|c| (c, key)))
+            .map(|(c, key)| c.get(key).cloned().unwrap_or_default())
+            .unwrap_or_else(|| panic!("{what}: this runner does not evaluate ${{{{ {expr} }}}}"));
+        out.push_str(&value);
+        rest = &rest[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The runner's `name=value` / `name<<DELIM … DELIM` file format (GITHUB_OUTPUT, GITHUB_ENV).
+fn parse_commands_file(text: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let equals = line.find('=');
+        let heredoc = line.find("<<");
+        match (equals, heredoc) {
+            (Some(e), h) if h.is_none_or(|h| e < h) => {
+                out.insert(line[..e].to_string(), line[e + 1..].to_string());
+            }
+            (_, Some(h)) => {
+                let (name, delim) = (&line[..h], &line[h + 2..]);
+                assert!(!delim.is_empty(), "empty heredoc delimiter in {line:?}");
+                let mut value = Vec::new();
+                loop {
+                    let l = lines.next().unwrap_or_else(|| {
+                        panic!("heredoc {delim} for {name} never ends:\n{text}")
+                    });
+                    if l == delim {
+                        break;
+                    }
+                    value.push(l);
+                }
+                out.insert(name.to_string(), value.join("\n"));
+            }
+            _ => panic!("not a name=value or name<<DELIM line: {line:?}\n{text}"),
+        }
+    }
+    out
+}
+
+// --- a runner ---------------------------------------------------------------------------------
+
+/// A directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(label: &str) -> TempDir {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "dli-wait-action-{label}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create a temporary directory");
+        TempDir(dir)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Publish `binary` as release `VERSION` under `base` (`<base>/download/<tag>/<asset>`), with
+/// its `.sha256` in sha256sum's format.
+fn publish_release(base: &Path, binary: &Path) -> PathBuf {
+    let dir = base.join("download").join(VERSION);
+    std::fs::create_dir_all(&dir).unwrap();
+    let stage = base.join("stage");
+    std::fs::create_dir_all(&stage).unwrap();
+    std::fs::copy(binary, stage.join("dli-wait")).expect("copy the binary");
+    let asset = dir.join(ASSET);
+    // gzip -1: the debug binary is large, and the level does not matter here.
+    let status = Command::new("sh")
+        .args(["-c", r#"tar -cf - -C "$1" dli-wait | gzip -1 >"$2""#, "sh"])
+        .arg(&stage)
+        .arg(&asset)
+        .status()
+        .expect("run tar");
+    assert!(status.success(), "tar | gzip failed");
+    std::fs::remove_dir_all(&stage).unwrap();
+    let sha = sha256_hex(&asset);
+    std::fs::write(
+        dir.join(format!("{ASSET}.sha256")),
+        format!("{sha}  {ASSET}\n"),
+    )
+    .unwrap();
+    asset
+}
+
+fn sha256_hex(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
+}
+
+/// One release of the freshly built binary, shared by the tests that only read it.
+fn shared_release() -> &'static Path {
+    static RELEASE: OnceLock<TempDir> = OnceLock::new();
+    RELEASE
+        .get_or_init(|| {
+            let dir = TempDir::new("release");
+            publish_release(dir.path(), Path::new(BIN));
+            dir
+        })
+        .path()
+}
+
+/// What one step did.
+#[derive(Debug)]
+struct StepRun {
+    label: String,
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    outputs: BTreeMap<String, String>,
+    summary: String,
+}
+
+impl StepRun {
+    fn all(&self) -> String {
+        format!(
+            "step {} exited {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}\n--- outputs ---\n{:?}\n--- summary ---\n{}",
+            self.label, self.code, self.stdout, self.stderr, self.outputs, self.summary
+        )
+    }
+}
+
+/// What the whole action did: its steps (those that ran) and its outputs.
+#[derive(Debug)]
+struct ActionRun {
+    steps: Vec<StepRun>,
+    outputs: BTreeMap<String, String>,
+}
+
+impl ActionRun {
+    fn step(&self, id: &str) -> &StepRun {
+        self.steps
+            .iter()
+            .find(|s| s.label == id)
+            .unwrap_or_else(|| panic!("step {id} did not run: {:#?}", self.steps))
+    }
+
+    /// The exit code of the action: that of its first failing step, else 0.
+    fn code(&self) -> Option<i32> {
+        self.steps
+            .iter()
+            .map(|s| s.code)
+            .find(|c| *c != Some(0))
+            .unwrap_or(Some(0))
+    }
+
+    fn all(&self) -> String {
+        let steps: Vec<String> = self.steps.iter().map(StepRun::all).collect();
+        format!(
+            "{}\n=== action outputs: {:?}",
+            steps.join("\n"),
+            self.outputs
+        )
+    }
+}
+
+/// One job's runner: a workspace, a tool cache, and the files a runner hands to steps. The
+/// files that last for the job (GITHUB_PATH, GITHUB_ENV) are applied to the steps after the
+/// one that wrote them, as the runner does.
+struct Runner {
+    dir: TempDir,
+    /// `uses: owner/dli-wait@<ref>`: the github.action_ref the action sees ("" for `./`).
+    action_ref: String,
+    /// The job's `env:` (what the workflow sets for the step, credentials included).
+    env: Vec<(String, String)>,
+    /// The PATH before any step added to it.
+    base_path: String,
+    /// Steps run so far (names the per-step files).
+    ran: usize,
+}
+
+impl Runner {
+    fn new(release_base: &Path) -> Runner {
+        let dir = TempDir::new("runner");
+        for d in ["workspace", "tool-cache", "temp", "home", "files"] {
+            std::fs::create_dir_all(dir.path().join(d)).unwrap();
+        }
+        for f in ["path", "env"] {
+            std::fs::write(dir.path().join("files").join(f), "").unwrap();
+        }
+        Runner {
+            dir,
+            action_ref: String::new(),
+            env: vec![(
+                "DLI_WAIT_RELEASE_BASE_URL".into(),
+                format!("file://{}", release_base.display()),
+            )],
+            base_path: SYSTEM_PATH.into(),
+            ran: 0,
+        }
+    }
+
+    /// Point the job at the simulator, with its keys as the workflow's secrets would be.
+    fn with_sim(mut self, sim: &Sim) -> Runner {
+        self.env.extend([
+            ("DLI_ENDPOINT".into(), sim.endpoint.clone()),
+            ("HUAWEICLOUD_SDK_PROJECT_ID".into(), sim.project_id.clone()),
+            ("HUAWEICLOUD_SDK_AK".into(), sim.ak.clone()),
+            ("HUAWEICLOUD_SDK_SK".into(), sim.sk.clone()),
+        ]);
+        self
+    }
+
+    fn tool_cache(&self) -> PathBuf {
+        self.dir.path().join("tool-cache")
+    }
+
+    /// The lines the steps so far appended to GITHUB_PATH.
+    fn added_paths(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("files/path"))
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Run the action's steps (all of them, or the first `limit`) with these `with:` inputs.
+    /// Like a composite action without `if:`s, it stops at the first step that fails.
+    fn run(&mut self, with: &[(&str, &str)], limit: Option<usize>) -> ActionRun {
+        let action = action();
+        assert_eq!(action.runs.using, "composite");
+        let mut inputs: BTreeMap<String, String> = action
+            .inputs
+            .iter()
+            .map(|(k, v)| (k.clone(), v.default.clone().unwrap_or_default()))
+            .collect();
+        for (k, v) in with {
+            assert!(inputs.contains_key(*k), "action.yml has no input {k}");
+            inputs.insert((*k).to_string(), (*v).to_string());
+        }
+        let github: BTreeMap<String, String> = [
+            ("action_ref".to_string(), self.action_ref.clone()),
+            // What the runner gives a local action (`uses: ./`): no repository of its own.
+            ("action_repository".to_string(), String::new()),
+        ]
+        .into();
+        let contexts = BTreeMap::from([
+            ("inputs".to_string(), inputs),
+            ("github".to_string(), github),
+        ]);
+        let mut steps = Vec::new();
+        let mut step_outputs: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for step in action.runs.steps.iter().take(limit.unwrap_or(usize::MAX)) {
+            let run = self.run_step(step, &contexts);
+            let failed = run.code != Some(0);
+            if let Some(id) = &step.id {
+                step_outputs.insert(id.clone(), run.outputs.clone());
+            }
+            steps.push(run);
+            if failed {
+                break;
+            }
+        }
+        // The action's outputs: `${{ steps.<id>.outputs.<name> }}`, evaluated like the runner.
+        let mut outputs = BTreeMap::new();
+        for (name, output) in &action.outputs {
+            let expr = output.value.trim();
+            let inner = expr
+                .strip_prefix("${{")
+                .and_then(|e| e.strip_suffix("}}"))
+                .map(str::trim)
+                .unwrap_or_else(|| panic!("output {name}: not one expression: {expr}"));
+            let (step_id, key) = inner
+                .strip_prefix("steps.")
+                .and_then(|r| r.split_once(".outputs."))
+                .unwrap_or_else(|| panic!("output {name}: not steps.<id>.outputs.<name>: {expr}"));
+            let value = step_outputs
+                .get(step_id)
+                .and_then(|o| o.get(key))
+                .cloned()
+                .unwrap_or_default();
+            outputs.insert(name.clone(), value);
+        }
+        ActionRun { steps, outputs }
+    }
+
+    fn run_step(
+        &mut self,
+        step: &Step,
+        contexts: &BTreeMap<String, BTreeMap<String, String>>,
+    ) -> StepRun {
+        self.ran += 1;
+        let label = step
+            .id
+            .clone()
+            .or_else(|| step.name.clone())
+            .unwrap_or_else(|| self.ran.to_string());
+        assert!(
+            step.uses.is_none(),
+            "step {label}: this runner runs only run: steps"
+        );
+        assert!(
+            step.condition.is_none(),
+            "step {label}: this runner does not evaluate if:"
+        );
+        let script = step
+            .run
+            .as_deref()
+            .unwrap_or_else(|| panic!("step {label} has no run:"));
+        assert_eq!(
+            step.shell.as_deref(),
+            Some("bash"),
+            "step {label}: composite run steps must name their shell, and this one is bash"
+        );
+        let files = self.dir.path().join("files");
+        let script_file = files.join(format!("step-{}.sh", self.ran));
+        let output_file = files.join(format!("output-{}", self.ran));
+        let summary_file = files.join(format!("summary-{}", self.ran));
+        std::fs::write(&script_file, script).unwrap();
+        std::fs::write(&output_file, "").unwrap();
+        std::fs::write(&summary_file, "").unwrap();
+
+        // PATH: what earlier steps added (the latest first), then the job's.
+        let mut path: Vec<String> = self.added_paths().into_iter().rev().collect();
+        path.push(self.base_path.clone());
+        let job_env = parse_commands_file(&std::fs::read_to_string(files.join("env")).unwrap());
+
+        // The runner's bash: `bash --noprofile --norc -eo pipefail {0}`.
+        let mut cmd = Command::new("bash");
+        cmd.args(["--noprofile", "--norc", "-eo", "pipefail"])
+            .arg(&script_file)
+            .current_dir(self.dir.path().join("workspace"))
+            .env_clear()
+            .env("HOME", self.dir.path().join("home"))
+            .env("LANG", "C.UTF-8")
+            .env("PATH", path.join(":"))
+            .env("CI", "true")
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_ACTION_PATH", ROOT)
+            .env("GITHUB_WORKSPACE", self.dir.path().join("workspace"))
+            .env("GITHUB_OUTPUT", &output_file)
+            .env("GITHUB_STEP_SUMMARY", &summary_file)
+            .env("GITHUB_PATH", files.join("path"))
+            .env("GITHUB_ENV", files.join("env"))
+            .env("RUNNER_OS", "Linux")
+            .env("RUNNER_ARCH", "X64")
+            .env("RUNNER_TEMP", self.dir.path().join("temp"))
+            .env("RUNNER_TOOL_CACHE", self.tool_cache())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in self.env.iter().map(|(k, v)| (k, v)).chain(&job_env) {
+            cmd.env(k, v);
+        }
+        for (k, v) in &step.env {
+            cmd.env(k, evaluate(v, contexts, &format!("step {label}, env {k}")));
+        }
+        let mut child = cmd.spawn().expect("start bash");
+        let drain = |mut r: Box<dyn Read + Send>| {
+            std::thread::spawn(move || {
+                let mut s = String::new();
+                let _ = r.read_to_string(&mut s);
+                s
+            })
+        };
+        let out = drain(Box::new(child.stdout.take().unwrap()));
+        let err = drain(Box::new(child.stderr.take().unwrap()));
+        let status = common::wait_bounded(&mut child, STEP_LIMIT);
+        StepRun {
+            label,
+            code: status.code(),
+            stdout: out.join().unwrap(),
+            stderr: err.join().unwrap(),
+            outputs: parse_commands_file(&std::fs::read_to_string(&output_file).unwrap()),
+            summary: std::fs::read_to_string(&summary_file).unwrap(),
+        }
+    }
+}
+
+fn with<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    FAST.iter().chain(extra).copied().collect()
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                found.push(p);
+            }
+        }
+    }
+    found
+}
+
+// --- the stories ------------------------------------------------------------------------------
+
+#[test]
+fn action_yml_passes_inputs_only_through_env() {
+    let action = action();
+    let mut referenced = Vec::new();
+    for step in &action.runs.steps {
+        if let Some(run) = &step.run {
+            assert!(
+                !run.contains("${{"),
+                "an expression inside run: can inject shell code; pass it through env:\n{run}"
+            );
+            assert!(
+                step.shell.is_some(),
+                "composite run steps must name their shell"
+            );
+        }
+        for value in step.env.values() {
+            if let Some(name) = value
+                .trim()
+                .strip_prefix("${{ inputs.")
+                .and_then(|r| r.strip_suffix(" }}"))
+            {
+                referenced.push(name.to_string());
+            }
+        }
+    }
+    for name in action.inputs.keys() {
+        assert!(
+            referenced.contains(name),
+            "input {name} reaches no step (through env:)"
+        );
+    }
+    for (name, output) in &action.outputs {
+        assert_eq!(
+            output.value,
+            format!("${{{{ steps.wait.outputs.{name} }}}}"),
+            "output {name} should map the wait step's output of the same name"
+        );
+    }
+    assert!(
+        action
+            .inputs
+            .keys()
+            .all(|k| !k.to_ascii_lowercase().contains("secret")
+                && !k.ends_with("-sk")
+                && !k.contains("token")),
+        "no secret is an input: credentials come from the step's env"
+    );
+}
+
+#[test]
+fn a_finished_job_passes_and_a_failed_job_fails_with_dli_reason() {
+    let sim = Sim::start("action.json");
+    let mut runner = Runner::new(shared_release()).with_sim(&sim);
+
+    // Installed from the release, verified, cached, and put on PATH.
+    let ok = runner.run(
+        &with(&[("job-id", "action-finishes"), ("version", VERSION)]),
+        None,
+    );
+    let install = ok.step("install");
+    assert_eq!(install.code, Some(0), "{}", ok.all());
+    assert!(
+        install.stdout.contains(&format!(
+            "verified SHA-256 {}",
+            sha256_hex(&shared_release().join("download").join(VERSION).join(ASSET))
+        )),
+        "{}",
+        ok.all()
+    );
+    let bin_dir = runner
+        .tool_cache()
+        .join("dli-wait")
+        .join(VERSION)
+        .join("x64")
+        .join("bin");
+    assert!(bin_dir.join("dli-wait").is_file(), "{}", ok.all());
+    assert!(
+        runner
+            .tool_cache()
+            .join("dli-wait")
+            .join(VERSION)
+            .join("x64.complete")
+            .is_file(),
+        "{}",
+        ok.all()
+    );
+    assert_eq!(runner.added_paths(), vec![bin_dir.display().to_string()]);
+
+    // The job FINISHED: exit 0, and the outputs and summary say so.
+    let wait = ok.step("wait");
+    assert_eq!(ok.code(), Some(0), "{}", ok.all());
+    assert_eq!(ok.outputs["status"], "FINISHED", "{}", ok.all());
+    assert_eq!(ok.outputs["exit-code"], "0");
+    assert_eq!(ok.outputs["job-id"], "action-finishes");
+    assert_eq!(ok.outputs["message"], "");
+    ok.outputs["duration-seconds"]
+        .parse::<u64>()
+        .unwrap_or_else(|_| panic!("duration-seconds is a whole number\n{}", ok.all()));
+    let polls: u32 = ok.outputs["polls"].parse().expect("polls is a number");
+    assert!(polls >= 1, "{}", ok.all());
+    assert!(wait.summary.contains("`action-finishes`"), "{}", ok.all());
+    assert!(wait.summary.contains("FINISHED"), "{}", ok.all());
+    assert!(wait.stderr.contains("::group::"), "{}", ok.all());
+
+    // The job FAILED: exit 1, DLI's reason in the outputs, the summary and an annotation. The
+    // second run finds the binary in the tool cache.
+    let bad = runner.run(
+        &with(&[("job-id", "action-fails"), ("version", VERSION)]),
+        None,
+    );
+    assert!(
+        bad.step("install").stdout.contains("in the tool cache"),
+        "{}",
+        bad.all()
+    );
+    let wait = bad.step("wait");
+    assert_eq!(bad.code(), Some(1), "{}", bad.all());
+    assert_eq!(bad.outputs["status"], "FAILED", "{}", bad.all());
+    assert_eq!(bad.outputs["exit-code"], "1");
+    assert_eq!(bad.outputs["job-id"], "action-fails");
+    let reason = "Table or view not found: sales.orders_tmp";
+    assert!(bad.outputs["message"].contains(reason), "{}", bad.all());
+    assert!(wait.summary.contains("`action-fails`"), "{}", bad.all());
+    assert!(wait.summary.contains("FAILED"), "{}", bad.all());
+    assert!(wait.summary.contains(reason), "{}", bad.all());
+    assert!(
+        wait.stderr
+            .lines()
+            .any(|l| l.starts_with("::error ") && l.contains("action-fails") && l.contains(reason)),
+        "{}",
+        bad.all()
+    );
+
+    // The secret key is masked for the runner, and written nowhere else.
+    for run in [&ok, &bad] {
+        let wait = run.step("wait");
+        assert!(
+            wait.stderr.contains(&format!("::add-mask::{}", sim.sk)),
+            "{}",
+            run.all()
+        );
+        for text in [&wait.stdout, &wait.summary, &format!("{:?}", run.outputs)] {
+            assert!(
+                !text.contains(&sim.sk),
+                "the secret key leaked:\n{}",
+                run.all()
+            );
+        }
+    }
+}
+
+#[test]
+fn several_job_ids_split_on_any_whitespace() {
+    let sim = Sim::start("action.json");
+    let mut runner = Runner::new(shared_release()).with_sim(&sim);
+    let run = runner.run(
+        &with(&[
+            ("job-id", "  action-finishes\n\taction-finishes-too \n"),
+            ("version", VERSION),
+        ]),
+        None,
+    );
+    assert_eq!(run.code(), Some(0), "{}", run.all());
+    assert_eq!(run.outputs["job-id"], "action-finishes action-finishes-too");
+    assert_eq!(run.outputs["status"], "FINISHED");
+    let summary = &run.step("wait").summary;
+    assert!(
+        summary.contains("`action-finishes`") && summary.contains("`action-finishes-too`"),
+        "{}",
+        run.all()
+    );
+}
+
+#[test]
+fn sql_is_submitted_then_waited_for() {
+    let sim = Sim::start("action.json");
+    let mut runner = Runner::new(shared_release()).with_sim(&sim);
+    let run = runner.run(
+        &with(&[
+            ("sql", "INSERT INTO sales.daily SELECT * FROM sales.orders"),
+            ("queue", "etl"),
+            ("version", VERSION),
+        ]),
+        None,
+    );
+    assert_eq!(run.code(), Some(0), "{}", run.all());
+    assert_eq!(run.outputs["status"], "FINISHED", "{}", run.all());
+    let job = &run.outputs["job-id"];
+    assert!(
+        !job.is_empty() && !sim.jobs.iter().any(|j| &j.id == job),
+        "job-id is the new job's: {job:?}\n{}",
+        run.all()
+    );
+    assert!(
+        sim.requests()
+            .iter()
+            .any(|r| r.method == "POST" && r.path.ends_with("/jobs/submit-job")),
+        "the SQL was submitted"
+    );
+}
+
+#[test]
+fn the_default_version_is_the_action_ref_when_it_is_a_release_tag() {
+    let mut runner = Runner::new(shared_release());
+    runner.action_ref = VERSION.into();
+    let run = runner.run(&[], Some(1));
+    assert_eq!(run.code(), Some(0), "{}", run.all());
+    assert!(
+        runner
+            .tool_cache()
+            .join("dli-wait")
+            .join(VERSION)
+            .join("x64/bin/dli-wait")
+            .is_file(),
+        "{}",
+        run.all()
+    );
+}
+
+#[test]
+fn a_tampered_release_is_refused_and_nothing_is_installed() {
+    let release = TempDir::new("tampered");
+    let asset = publish_release(release.path(), Path::new(BIN));
+    // After the checksum was published, the asset is swapped for one whose dli-wait is not ours.
+    let evil = TempDir::new("evil");
+    std::fs::write(
+        evil.path().join("dli-wait"),
+        "#!/bin/sh\necho TAMPERED BINARY RAN\n",
+    )
+    .unwrap();
+    let status = Command::new("tar")
+        .arg("-czf")
+        .arg(&asset)
+        .arg("-C")
+        .arg(evil.path())
+        .arg("dli-wait")
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    let sim = Sim::start("action.json");
+    let mut runner = Runner::new(release.path()).with_sim(&sim);
+    let run = runner.run(
+        &with(&[("job-id", "action-finishes"), ("version", VERSION)]),
+        None,
+    );
+    let install = run.step("install");
+    assert_ne!(install.code, Some(0), "{}", run.all());
+    assert!(
+        install
+            .stdout
+            .contains("::error title=dli-wait install::checksum mismatch")
+            && install.stderr.contains("checksum mismatch"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        install.stderr.contains("refusing to install"),
+        "{}",
+        run.all()
+    );
+    assert_eq!(
+        run.steps.len(),
+        1,
+        "the wait step must not run\n{}",
+        run.all()
+    );
+    assert!(
+        !format!("{}{}", install.stdout, install.stderr).contains("TAMPERED BINARY RAN"),
+        "{}",
+        run.all()
+    );
+    assert!(runner.added_paths().is_empty(), "{}", run.all());
+    let cached = files_under(&runner.tool_cache());
+    assert!(
+        cached.is_empty(),
+        "nothing may land in the tool cache: {cached:?}"
+    );
+}
+
+/// A `cargo` that records its arguments and "builds" by copying the tested binary to
+/// `<root>/bin/dli-wait`, as `cargo install --root <root>` would.
+fn fake_cargo(dir: &Path, log: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let script = format!(
+        r#"#!/bin/sh
+printf '%s\n' "$@" >"{log}"
+root=""
+while [ $# -gt 0 ]; do
+    if [ "$1" = --root ]; then root="$2"; fi
+    shift
+done
+mkdir -p "$root/bin" && cp "{bin}" "$root/bin/dli-wait"
+"#,
+        log = log.display(),
+        bin = BIN
+    );
+    let cargo = dir.join("cargo");
+    std::fs::write(&cargo, script).unwrap();
+    std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn without_a_release_asset_the_action_builds_its_own_source() {
+    let empty_release = TempDir::new("no-release");
+    let mut runner = Runner::new(empty_release.path());
+    let bin_dir = runner.dir.path().join("fake-cargo");
+    std::fs::create_dir_all(&bin_dir).unwrap();
+    let log = runner.dir.path().join("cargo-args");
+    fake_cargo(&bin_dir, &log);
+    runner.base_path = format!("{}:{SYSTEM_PATH}", bin_dir.display());
+
+    let run = runner.run(&[("version", VERSION)], Some(1));
+    let install = run.step("install");
+    assert_eq!(install.code, Some(0), "{}", run.all());
+    assert!(install.stdout.contains("::notice"), "{}", run.all());
+    let args: Vec<String> = std::fs::read_to_string(&log)
+        .expect("cargo was run")
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        args[..4],
+        ["install", "--locked", "--path", ROOT],
+        "{args:?}"
+    );
+    assert_eq!(args[4], "--root", "{args:?}");
+    assert!(
+        Path::new(&args[5]).starts_with(runner.tool_cache().join("dli-wait")),
+        "cargo installs into the tool cache: {args:?}"
+    );
+    let dest = runner
+        .tool_cache()
+        .join("dli-wait")
+        .join(VERSION)
+        .join("x64");
+    assert!(dest.join("bin/dli-wait").is_file(), "{}", run.all());
+    assert_eq!(
+        std::fs::read_to_string(
+            runner
+                .tool_cache()
+                .join("dli-wait")
+                .join(VERSION)
+                .join("x64.complete")
+        )
+        .unwrap()
+        .trim(),
+        "source"
+    );
+    assert_eq!(
+        runner.added_paths(),
+        vec![dest.join("bin").display().to_string()]
+    );
+}
+
+#[test]
+fn without_a_release_asset_or_cargo_the_install_says_what_to_do() {
+    if SYSTEM_PATH
+        .split(':')
+        .any(|d| Path::new(d).join("cargo").exists())
+    {
+        eprintln!("skipped: cargo is installed in {SYSTEM_PATH}");
+        return;
+    }
+    let empty_release = TempDir::new("no-release-no-cargo");
+    let mut runner = Runner::new(empty_release.path());
+    let run = runner.run(&[("version", VERSION)], Some(1));
+    let install = run.step("install");
+    assert_eq!(install.code, Some(1), "{}", run.all());
+    assert!(
+        install.stderr.contains("no release asset")
+            && install.stderr.contains("cargo is not installed"),
+        "{}",
+        run.all()
+    );
+    assert!(runner.added_paths().is_empty());
+}
+
+#[test]
+fn inputs_that_make_no_sense_exit_2_with_outputs() {
+    let mut runner = Runner::new(shared_release());
+    for (inputs, words) in [
+        (vec![], "set job-id"),
+        (
+            vec![("job-id", "action-finishes"), ("sql", "SELECT 1")],
+            "not both",
+        ),
+        (
+            vec![("job-id", "action-finishes"), ("queue", "etl")],
+            "queue applies only",
+        ),
+    ] {
+        let mut with: Vec<(&str, &str)> = vec![("version", VERSION)];
+        with.extend(inputs);
+        let run = runner.run(&with, None);
+        assert_eq!(run.code(), Some(2), "{}", run.all());
+        assert_eq!(run.outputs["status"], "ERROR", "{}", run.all());
+        assert_eq!(run.outputs["exit-code"], "2", "{}", run.all());
+        assert!(run.outputs["message"].contains(words), "{}", run.all());
+        assert!(
+            run.step("wait").stdout.contains("::error title=dli-wait::"),
+            "{}",
+            run.all()
+        );
+    }
+}

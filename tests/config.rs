@@ -1,0 +1,133 @@
+//! User stories about setting dli-wait up: "when I get the usage or the configuration wrong,
+//! the step fails with exit 2 and one line that tells me what to fix; and nothing is sent".
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Ran, Sim, bare, run};
+
+/// A complete, valid configuration pointing at a port where nothing listens: so that the only
+/// thing wrong in each test is the thing under test.
+fn configured() -> assert_cmd::Command {
+    let mut cmd = bare();
+    cmd.env("DLI_ENDPOINT", "http://127.0.0.1:9")
+        .env(
+            "HUAWEICLOUD_SDK_PROJECT_ID",
+            "0123456789abcdef0123456789abcdef",
+        )
+        .env("HUAWEICLOUD_SDK_AK", "SOMEAK")
+        .env("HUAWEICLOUD_SDK_SK", "SOMESK");
+    cmd
+}
+
+/// The `error:` lines on stderr.
+fn error_lines(r: &Ran) -> Vec<&str> {
+    r.stderr
+        .lines()
+        .filter(|l| l.starts_with("error:"))
+        .collect()
+}
+
+#[test]
+fn no_job_id_exits_2_and_says_how_to_call_it() {
+    let r = run(&mut configured());
+    r.expect_code(2).stderr_has(&["no job id", "dli-wait demo"]);
+    // Nothing set at all: still the job id is what is reported first.
+    run(&mut bare()).expect_code(2).stderr_has(&["no job id"]);
+}
+
+#[test]
+fn nothing_set_exits_2_with_one_line_naming_every_variable() {
+    let r = run(bare().arg("85798b38-ae44-48eb-bb90-7cf0dcdafe7b"));
+    r.expect_code(2).stderr_has(&[
+        "HUAWEICLOUD_SDK_AK",
+        "HUAWEICLOUD_SDK_PROJECT_ID",
+        "HUAWEICLOUD_SDK_REGION",
+    ]);
+    let lines: Vec<&str> = r.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "expected one line\n{}", r.all());
+}
+
+#[test]
+fn half_a_key_pair_exits_2_naming_the_missing_half() {
+    let r = run(configured().env_remove("HUAWEICLOUD_SDK_SK").arg("job"));
+    r.expect_code(2).stderr_has(&["HUAWEICLOUD_SDK_SK"]);
+    assert_eq!(error_lines(&r).len(), 1, "{}", r.all());
+}
+
+#[test]
+fn bad_duration_exits_2_and_shows_what_a_duration_looks_like() {
+    let r = run(configured().args(["--timeout", "soon", "job"]));
+    r.expect_code(2).stderr_has(&["--timeout", "soon", "90s"]);
+    let r = run(configured().args(["--poll-interval", "0s", "job"]));
+    r.expect_code(2).stderr_has(&["--poll-interval"]);
+}
+
+#[test]
+fn max_poll_interval_below_poll_interval_exits_2() {
+    let r = run(configured().args(["--poll-interval", "10s", "--max-poll-interval", "1s", "job"]));
+    r.expect_code(2)
+        .stderr_has(&["--max-poll-interval", "--poll-interval"]);
+}
+
+/// Plain http:// would send signed requests (and tokens) in the clear: only to loopback.
+#[test]
+fn plain_http_endpoint_off_loopback_exits_2() {
+    let r = run(configured().args(["--endpoint", "http://example.com", "job"]));
+    r.expect_code(2)
+        .stderr_has(&["http://example.com", "loopback", "https://"]);
+    assert_eq!(error_lines(&r).len(), 1, "{}", r.all());
+    // The same from the environment.
+    let r = run(configured()
+        .env("DLI_ENDPOINT", "http://example.com")
+        .arg("job"));
+    r.expect_code(2).stderr_has(&["loopback"]);
+}
+
+#[test]
+fn bad_region_exits_2() {
+    let r = run(configured()
+        .env_remove("DLI_ENDPOINT")
+        .args(["--region", "cn north 4", "job"]));
+    r.expect_code(2).stderr_has(&["--region", "cn-north-4"]);
+}
+
+#[test]
+fn unknown_cancel_on_value_exits_2() {
+    let r = run(configured().args(["--cancel-on", "never", "job"]));
+    r.expect_code(2).stderr_has(&["--cancel-on", "never"]);
+}
+
+/// A usage mistake is caught before anything is sent to DLI.
+#[test]
+fn usage_errors_send_nothing() {
+    let sim = Sim::start("endings.json");
+    run(sim.dli_wait().args(["--timeout", "soon", "job-finishes"])).expect_code(2);
+    run(sim
+        .dli_wait()
+        .args(["--cancel-on", "sometimes", "job-finishes"]))
+    .expect_code(2);
+    run(sim
+        .dli_wait()
+        .env_remove("HUAWEICLOUD_SDK_AK")
+        .arg("job-finishes"))
+    .expect_code(2);
+    assert_eq!(sim.requests(), Vec::new());
+}
+
+/// `--help` documents the exit codes (a pipeline author looks there first).
+#[test]
+fn help_lists_the_exit_codes() {
+    let out = run(bare().arg("--help"));
+    out.expect_code(0);
+    for w in [
+        "Exit status",
+        "124",
+        "143",
+        "--cancel-on",
+        "--stall-timeout",
+    ] {
+        assert!(out.stdout.contains(w), "--help lacks {w:?}\n{}", out.all());
+    }
+}

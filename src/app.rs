@@ -149,7 +149,7 @@ pub async fn wait_jobs(
     summary_file: Option<&Path>,
 ) -> i32 {
     let client = match DliClient::new(settings.client.clone()) {
-        Ok(c) => c,
+        Ok(c) => c.with_rate_limit(settings.max_requests_per_second),
         Err(e) => return fail(&format!("cannot set up the HTTP client: {e}"), EXIT_USAGE),
     };
     let (stop_tx, stop) = watch::channel(None);

@@ -176,6 +176,17 @@ pub struct TimingArgs {
     /// --cancel-on, cancel the others).
     #[arg(long)]
     pub fail_fast: bool,
+    /// Limit on requests per second across all jobs of this process, e.g.
+    /// `--max-requests-per-second 5` (DLI's gateway throttles with HTTP 429 beyond its quota).
+    #[arg(long, value_name = "N", default_value_t = 10.0, value_parser = parse_rate)]
+    pub max_requests_per_second: f64,
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if r > 0.0 && r.is_finite() => Ok(r),
+        _ => Err("must be a positive number of requests per second, e.g. 10 or 0.5".into()),
+    }
 }
 
 impl Default for TimingArgs {
@@ -189,6 +200,7 @@ impl Default for TimingArgs {
             request_timeout: Duration::from_secs(30),
             cancel_on: Vec::new(),
             fail_fast: false,
+            max_requests_per_second: 10.0,
         }
     }
 }
@@ -307,6 +319,7 @@ pub struct Settings {
     pub poll_policy: PollPolicy,
     pub request_timeout: Duration,
     pub fail_fast: bool,
+    pub max_requests_per_second: f64,
 }
 
 impl Settings {
@@ -446,6 +459,7 @@ pub fn resolve(
         poll_policy: timing.poll_policy,
         request_timeout: timing.request_timeout,
         fail_fast: timing.fail_fast,
+        max_requests_per_second: timing.max_requests_per_second,
     })
 }
 

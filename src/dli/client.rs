@@ -20,11 +20,42 @@ pub struct ClientConfig {
     pub request_timeout: Duration,
 }
 
-/// A DLI client for one project.
+/// A DLI client for one project. Clones share the connection pool and the rate limit.
 #[derive(Debug, Clone)]
 pub struct DliClient {
     http: reqwest::Client,
     cfg: ClientConfig,
+    pacer: Option<std::sync::Arc<Pacer>>,
+}
+
+/// A global request rate limit: requests are spaced at least `interval` apart, in the order
+/// they ask, so thousands of waits never burst past the gateway's throttling.
+#[derive(Debug)]
+pub struct Pacer {
+    interval: Duration,
+    next: std::sync::Mutex<tokio::time::Instant>,
+}
+
+impl Pacer {
+    pub fn per_second(rate: f64) -> Self {
+        Pacer {
+            interval: Duration::from_secs_f64(1.0 / rate.max(1e-3)),
+            next: std::sync::Mutex::new(tokio::time::Instant::now()),
+        }
+    }
+
+    /// Wait for this request's slot.
+    pub async fn wait(&self) {
+        let slot = match self.next.lock() {
+            Ok(mut next) => {
+                let slot = (*next).max(tokio::time::Instant::now());
+                *next = slot + self.interval;
+                slot
+            }
+            Err(_) => return,
+        };
+        tokio::time::sleep_until(slot).await;
+    }
 }
 
 /// A request ready to send: what was signed is exactly what goes on the wire.
@@ -44,7 +75,17 @@ impl DliClient {
             .connect_timeout(cfg.request_timeout.min(Duration::from_secs(10)))
             .pool_idle_timeout(Duration::from_secs(50))
             .build()?;
-        Ok(DliClient { http, cfg })
+        Ok(DliClient {
+            http,
+            cfg,
+            pacer: None,
+        })
+    }
+
+    /// Limit all requests of this client and its clones to `per_second`.
+    pub fn with_rate_limit(mut self, per_second: f64) -> Self {
+        self.pacer = Some(std::sync::Arc::new(Pacer::per_second(per_second)));
+        self
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -154,6 +195,10 @@ impl DliClient {
         body: Option<Vec<u8>>,
         timeout: Duration,
     ) -> Result<T, Fault> {
+        if let Some(p) = &self.pacer {
+            p.wait().await;
+        }
+        // Signed after the wait, so X-Sdk-Date is fresh.
         let now = SystemTime::now();
         let unix = now
             .duration_since(UNIX_EPOCH)

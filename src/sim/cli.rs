@@ -202,6 +202,7 @@ pub async fn demo(args: DemoArgs) -> i32 {
         poll_policy: crate::cli::PollPolicy::Eta,
         request_timeout: Duration::from_secs(5),
         fail_fast: false,
+        max_requests_per_second: 10.0,
     };
     let output = args.output_args();
     if output.output == OutputFormat::Human {

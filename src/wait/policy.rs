@@ -280,4 +280,69 @@ mod tests {
         let after_change = p.next_delay(&input(6, true));
         assert!(after_change <= Duration::from_secs(1));
     }
+
+    fn running(sub: i64, done: i64, total: i64) -> Snapshot {
+        Snapshot::from(crate::dli::model::JobProgress {
+            status: JobStatus::Running,
+            sub_job_id: Some(sub),
+            sub_jobs: vec![crate::dli::model::SubJob {
+                id: Some(sub),
+                num_tasks: total,
+                num_completed_tasks: done,
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+    }
+
+    fn eta_delay(p: &mut Eta, now: u64, snap: &Snapshot, changed: bool) -> f64 {
+        p.next_delay(&PolicyInput {
+            now: Duration::from_secs(now),
+            snapshot: Some(snap),
+            fault: None,
+            changed,
+        })
+        .as_secs_f64()
+    }
+
+    #[test]
+    fn eta_waits_a_fraction_far_away_and_aims_just_past_the_end_near_it() {
+        let mut p = Eta::with_seed(Duration::from_secs(2), Duration::from_secs(600), 3);
+        eta_delay(&mut p, 0, &running(0, 0, 1000), true);
+        // 100 tasks in 100 s: 900 s left. Far away: about 60 % of it, never past it.
+        let d = eta_delay(&mut p, 100, &running(0, 100, 1000), false);
+        assert!((480.0..=540.0).contains(&d), "{d}");
+        // 996 done at 1 task/s: 4 s left, so the next poll lands just after the end.
+        let d = eta_delay(&mut p, 996, &running(0, 996, 1000), false);
+        assert!((4.0..=5.0).contains(&d), "{d}");
+    }
+
+    #[test]
+    fn eta_is_capped_and_backs_off_when_overdue() {
+        let mut p = Eta::with_seed(Duration::from_secs(2), Duration::from_secs(60), 3);
+        eta_delay(&mut p, 0, &running(0, 0, 1000), true);
+        assert_eq!(eta_delay(&mut p, 10, &running(0, 1, 1000), false), 60.0);
+        // Predicted to end long ago, yet the counts have not moved: no more tight polling.
+        let mut p = Eta::with_seed(Duration::from_secs(2), Duration::from_secs(60), 3);
+        eta_delay(&mut p, 0, &running(0, 0, 10), true);
+        eta_delay(&mut p, 9, &running(0, 9, 10), false);
+        let a = eta_delay(&mut p, 30, &running(0, 9, 10), false);
+        let b = eta_delay(&mut p, 40, &running(0, 9, 10), false);
+        assert!(a >= 2.0 && b > a, "{a} {b}");
+    }
+
+    #[test]
+    fn eta_polls_densely_when_the_job_may_end_any_moment() {
+        let mut p = Eta::with_seed(Duration::from_secs(2), Duration::from_secs(120), 3);
+        let tail = Snapshot::from(crate::dli::model::JobProgress {
+            status: JobStatus::Running,
+            ..Default::default()
+        });
+        let mut last = 0.0;
+        for t in 0..20 {
+            last = eta_delay(&mut p, t, &tail, t == 0);
+            assert!(last <= 3.0, "{last}");
+        }
+        assert!(last >= 1.0);
+    }
 }

@@ -104,3 +104,42 @@ pub fn run_corpus(corpus: &[JobSpec], mut make: impl FnMut(u64) -> Box<dyn Delay
         lag_max: lags.last().copied().unwrap_or(f64::NAN),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::corpus::{CorpusSpec, generate};
+    use crate::bench::peers::Every;
+    use crate::wait::policy::Eta;
+
+    #[test]
+    fn a_fixed_schedule_sees_every_end_within_one_interval() {
+        let corpus = generate(&CorpusSpec {
+            jobs: 200,
+            ..CorpusSpec::default()
+        });
+        let s = run_corpus(&corpus, |_| {
+            Box::new(Every(Duration::from_secs(10), "every 10s"))
+        });
+        assert_eq!(s.jobs, 200);
+        assert!(s.lag_max <= 10.0 + 1e-6 && s.lag_p50 >= 0.0, "{s:?}");
+    }
+
+    #[test]
+    fn eta_replays_every_job_to_its_end() {
+        let corpus = generate(&CorpusSpec {
+            jobs: 200,
+            ..CorpusSpec::default()
+        });
+        let s = run_corpus(&corpus, |seed| {
+            Box::new(Eta::with_seed(
+                Duration::from_secs(2),
+                Duration::from_secs(120),
+                seed,
+            ))
+        });
+        assert_eq!(s.jobs, 200);
+        // Every end is seen, never before it happens, and never later than the cap allows.
+        assert!(s.lag_p50 >= 0.0 && s.lag_max <= 120.0 + 1e-6, "{s:?}");
+    }
+}

@@ -27,7 +27,18 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { EXIT_USAGE } else { 0 };
+            if !e.use_stderr() {
+                return 0; // --help, --version
+            }
+            if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+                let text = e.to_string();
+                let first = text.lines().next().unwrap_or_default();
+                crate::report::github::write_failure(
+                    EXIT_USAGE,
+                    first.trim_start_matches("error: "),
+                );
+            }
+            return EXIT_USAGE;
         }
     };
     let output = match &cli.command {
@@ -39,6 +50,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         None => cli.output.clone(),
     };
     init_tracing(&output);
+    GITHUB.store(github_mode(&output), std::sync::atomic::Ordering::Relaxed);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -58,9 +70,20 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     })
 }
 
-/// Print `error: …` on one line and return `code`.
+/// Whether to speak GitHub Actions (set once the command line is parsed).
+static GITHUB: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn github_mode(output: &OutputArgs) -> bool {
+    output.github || std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
+}
+
+/// Print `error: …` on one line and return `code`; in GitHub Actions also set the step's
+/// outputs and an error annotation, since no summary will follow.
 pub fn fail(message: &str, code: i32) -> i32 {
     eprintln!("error: {message}");
+    if GITHUB.load(std::sync::atomic::Ordering::Relaxed) {
+        crate::report::github::write_failure(code, message);
+    }
     code
 }
 
@@ -91,7 +114,7 @@ fn init_tracing(output: &OutputArgs) {
 pub fn reporter(output: &OutputArgs, secrets: &[&str]) -> Arc<dyn Reporter> {
     let base = base_reporter(output);
     let in_actions = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
-    if output.github || in_actions {
+    if github_mode(output) {
         // Masking prints the secret: only a real runner may see that line.
         let mask: &[&str] = if in_actions { secrets } else { &[] };
         crate::report::github::Github::new(base, mask)

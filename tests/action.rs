@@ -35,7 +35,7 @@ const ASSET: &str = "dli-wait-x86_64-unknown-linux-musl.tar.gz";
 /// source build must fail here, not take minutes).
 const SYSTEM_PATH: &str = "/usr/bin:/bin";
 
-/// Fast polling, so every wait here takes about a second.
+/// Fast polling, so a wait ends within a few hundred milliseconds of its job.
 const FAST: &[(&str, &str)] = &[
     ("poll-interval", "100ms"),
     ("max-poll-interval", "300ms"),
@@ -87,8 +87,8 @@ fn action() -> Action {
 }
 
 /// Evaluate the `${{ … }}` expressions of a step's `env:` value: `inputs.<name>` and the few
-/// `github.<key>` the action uses. Anything else fails the test, so a new kind of expression
-/// gets a decision here rather than an empty string.
+/// `github.<key>` the action uses. Anything else (an unknown input included) fails the test,
+/// so a new kind of expression gets a decision here rather than an empty string.
 fn evaluate(
     value: &str,
     contexts: &BTreeMap<String, BTreeMap<String, String>>,
@@ -108,9 +108,9 @@ fn evaluate(
             .filter(|(_, key)| {
                 !key.contains(|c: char| c.is_whitespace() || "()[]=!&|'\"".contains(c))
             })
-            .and_then(|(context, key)| contexts.get(context).map(|c| (c, key)))
-            .map(|(c, key)| c.get(key).cloned().unwrap_or_default())
-            .unwrap_or_else(|| panic!("{what}: this runner does not evaluate ${{{{ {expr} }}}}"));
+            .and_then(|(context, key)| contexts.get(context)?.get(key))
+            .cloned()
+            .unwrap_or_else(|| panic!("{what}: this runner does not know ${{{{ {expr} }}}}"));
         out.push_str(&value);
         rest = &rest[end + 2..];
     }
@@ -193,8 +193,9 @@ fn publish_release(base: &Path, binary: &Path) -> PathBuf {
     std::fs::copy(binary, stage.join("dli-wait")).expect("copy the binary");
     let asset = dir.join(ASSET);
     // gzip -1: the debug binary is large, and the level does not matter here.
-    let status = Command::new("sh")
-        .args(["-c", r#"tar -cf - -C "$1" dli-wait | gzip -1 >"$2""#, "sh"])
+    let status = Command::new("bash")
+        .args(["-o", "pipefail", "-c"])
+        .args([r#"tar -cf - -C "$1" dli-wait | gzip -1 >"$2""#, "bash"])
         .arg(&stage)
         .arg(&asset)
         .status()
@@ -215,16 +216,20 @@ fn sha256_hex(path: &Path) -> String {
     hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
 }
 
-/// One release of the freshly built binary, shared by the tests that only read it.
+/// One release of the freshly built binary, shared by the tests that only read it. It lives
+/// in cargo's scratch directory for tests (a static is never dropped, so a temporary directory
+/// would be left behind), made afresh by each run of this file.
 fn shared_release() -> &'static Path {
-    static RELEASE: OnceLock<TempDir> = OnceLock::new();
-    RELEASE
-        .get_or_init(|| {
-            let dir = TempDir::new("release");
-            publish_release(dir.path(), Path::new(BIN));
-            dir
-        })
-        .path()
+    static RELEASE: OnceLock<PathBuf> = OnceLock::new();
+    RELEASE.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("action-release");
+        let fresh = dir.with_extension(format!("{}.tmp", std::process::id()));
+        let _ = std::fs::remove_dir_all(&fresh);
+        publish_release(&fresh, Path::new(BIN));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::rename(&fresh, &dir).expect("move the release into place");
+        dir
+    })
 }
 
 /// What one step did.
@@ -568,8 +573,9 @@ fn action_yml_passes_inputs_only_through_env() {
 
 #[test]
 fn a_finished_job_passes_and_a_failed_job_fails_with_dli_reason() {
+    let release = shared_release(); // first: the jobs' clocks start with the simulator
     let sim = Sim::start("action.json");
-    let mut runner = Runner::new(shared_release()).with_sim(&sim);
+    let mut runner = Runner::new(release).with_sim(&sim);
 
     // Installed from the release, verified, cached, and put on PATH.
     let ok = runner.run(
@@ -670,8 +676,9 @@ fn a_finished_job_passes_and_a_failed_job_fails_with_dli_reason() {
 
 #[test]
 fn several_job_ids_split_on_any_whitespace() {
+    let release = shared_release(); // first: the jobs' clocks start with the simulator
     let sim = Sim::start("action.json");
-    let mut runner = Runner::new(shared_release()).with_sim(&sim);
+    let mut runner = Runner::new(release).with_sim(&sim);
     let run = runner.run(
         &with(&[
             ("job-id", "  action-finishes\n\taction-finishes-too \n"),
@@ -692,8 +699,9 @@ fn several_job_ids_split_on_any_whitespace() {
 
 #[test]
 fn sql_is_submitted_then_waited_for() {
+    let release = shared_release(); // first: the jobs' clocks start with the simulator
     let sim = Sim::start("action.json");
-    let mut runner = Runner::new(shared_release()).with_sim(&sim);
+    let mut runner = Runner::new(release).with_sim(&sim);
     let run = runner.run(
         &with(&[
             ("sql", "INSERT INTO sales.daily SELECT * FROM sales.orders"),

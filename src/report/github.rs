@@ -276,6 +276,34 @@ impl Reporter for Github {
     }
 }
 
+/// When dli-wait stops before any wait ends (bad inputs, a refused submit): the same outputs,
+/// so later steps can still read why, and an error annotation.
+pub fn write_failure(exit_code: i32, message: &str) {
+    let status = match exit_code {
+        1 => "FAILED",
+        5 => "REFUSED",
+        _ => "ERROR",
+    };
+    let text = [
+        output_entry("status", status),
+        output_entry("exit-code", &exit_code.to_string()),
+        output_entry("job-id", ""),
+        output_entry("duration-seconds", "0"),
+        output_entry("polls", "0"),
+        output_entry("message", message),
+    ]
+    .concat();
+    let file = std::env::var_os("GITHUB_OUTPUT")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    Github::append(&file, &text);
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "::error title=dli-wait::{}",
+        escape_data(message)
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -145,7 +145,6 @@ pub fn outcome_message(r: &JobReport) -> String {
             "stopped waiting because another job did not finish (--fail-fast); {}",
             last_seen(r)
         ),
-        Outcome::Usage => String::new(),
     };
     let may_run = matches!(
         r.outcome,

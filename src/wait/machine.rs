@@ -93,7 +93,6 @@ pub struct Machine {
     stall: StallWatch,
     unknown_seen: BTreeSet<String>,
     notes: Vec<Note>,
-    ended: bool,
 }
 
 impl Machine {
@@ -110,7 +109,6 @@ impl Machine {
             stall: StallWatch::default(),
             unknown_seen: BTreeSet::new(),
             notes: Vec::new(),
-            ended: false,
         }
     }
 
@@ -128,11 +126,11 @@ impl Machine {
         let delay = match obs {
             Observation::Snapshot(snap) => match self.on_snapshot(snap, now) {
                 Ok(delay) => delay,
-                Err(end) => return self.end(end),
+                Err(end) => return end,
             },
             Observation::Fault(fault) => match self.on_fault(fault, now) {
                 Ok(delay) => delay,
-                Err(end) => return self.end(end),
+                Err(end) => return end,
             },
         };
         self.next_poll(delay, now)
@@ -146,7 +144,7 @@ impl Machine {
             Stop::Signal(sig) => (Outcome::Interrupted(sig), on.signal),
             Stop::FailFast => (Outcome::Abandoned, on.signal || on.timeout || on.stall),
         };
-        self.end(Decision::End { outcome, cancel })
+        Decision::End { outcome, cancel }
     }
 
     fn on_snapshot(&mut self, snap: Snapshot, now: Duration) -> Result<Duration, Decision> {
@@ -244,10 +242,10 @@ impl Machine {
             && now >= timeout
         {
             let cancel = self.cfg.cancel_on.timeout;
-            return self.end(Decision::End {
+            return Decision::End {
                 outcome: Outcome::TimedOut,
                 cancel,
-            });
+            };
         }
         Decision::Poll {
             after: self.clamp_to_deadline(delay, now),
@@ -260,11 +258,6 @@ impl Machine {
             Some(t) => delay.min(t.saturating_sub(now)),
             None => delay,
         }
-    }
-
-    fn end(&mut self, d: Decision) -> Decision {
-        self.ended = true;
-        d
     }
 
     /// Time left before the deadline, if there is one.
@@ -289,12 +282,6 @@ impl Machine {
     }
     pub fn endpoint(&self) -> Endpoint {
         self.endpoint
-    }
-    pub fn has_ended(&self) -> bool {
-        self.ended
-    }
-    pub fn policy_name(&self) -> &'static str {
-        self.policy.name()
     }
 }
 

@@ -53,8 +53,6 @@ pub enum Outcome {
     Interrupted(Signal),
     /// `--fail-fast` stopped the wait because another job ended badly.
     Abandoned,
-    /// The configuration was unusable (exit 2); only for errors found before polling.
-    Usage,
 }
 
 impl Outcome {
@@ -63,7 +61,6 @@ impl Outcome {
         match self {
             Outcome::Finished => 0,
             Outcome::Failed | Outcome::Abandoned => 1,
-            Outcome::Usage => 2,
             Outcome::Cancelled => 3,
             Outcome::Stalled { .. } => 4,
             Outcome::Refused(_) => 5,
@@ -85,13 +82,12 @@ impl Outcome {
             Outcome::TimedOut => "TIMED_OUT",
             Outcome::Interrupted(_) => "INTERRUPTED",
             Outcome::Abandoned => "ABANDONED",
-            Outcome::Usage => "USAGE",
         }
     }
 }
 
 /// The exit status for several jobs: a signal's code wins; otherwise the first that applies
-/// in the order 5, 1, 4, 3, 124, 0 (2 before all, as nothing was waited for). Jobs abandoned
+/// in the order 5, 1, 4, 3, 124, 0. Jobs abandoned
 /// by `--fail-fast` count only if nothing else does: the job that failed first decides.
 pub fn aggregate_exit_code<'a>(outcomes: impl IntoIterator<Item = &'a Outcome>) -> i32 {
     let all: Vec<&Outcome> = outcomes.into_iter().collect();
@@ -105,7 +101,7 @@ pub fn aggregate_exit_code<'a>(outcomes: impl IntoIterator<Item = &'a Outcome>) 
     if let Some(sig) = codes.iter().find(|c| matches!(c, 129 | 130 | 143)) {
         return *sig;
     }
-    [2, 5, 1, 4, 3, 124]
+    [5, 1, 4, 3, 124]
         .into_iter()
         .find(|c| codes.contains(c))
         .unwrap_or(0)
@@ -122,7 +118,6 @@ mod tests {
         let table = [
             (Outcome::Finished, 0),
             (Outcome::Failed, 1),
-            (Outcome::Usage, 2),
             (Outcome::Cancelled, 3),
             (
                 Outcome::Stalled {

@@ -1,0 +1,195 @@
+//! User stories of the cron wrapper: "at 02:00 submit the SQL, wait, and leave a summary file
+//! my alerting reads, whatever happened; never leave a runaway job behind".
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Sim, run, wait_bounded};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A fresh path for a summary file (the directory exists, the file does not yet).
+fn summary_path(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dli-wait-batch-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("summary.json");
+    let _ = std::fs::remove_file(&p);
+    p
+}
+
+/// The summary file parses as one JSON object with the given exit code; returns it.
+fn read_summary(path: &Path, exit_code: i64) -> serde_json::Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("no summary file at {}: {e}", path.display()));
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("summary file is not JSON ({e}): {text}"));
+    assert_eq!(v["exit_code"], exit_code, "{v}");
+    // Written atomically: no temporary file is left beside it.
+    let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    v
+}
+
+fn job<'a>(summary: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    summary["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["job_id"] == id)
+        .unwrap_or_else(|| panic!("no job {id} in {summary}"))
+}
+
+#[test]
+fn submit_then_wait_exits_0_and_leaves_a_summary() {
+    let sim = Sim::start("submit.json");
+    let path = summary_path("submit-ok");
+    let r = run(sim.dli_wait_sub("run").args([
+        "--sql",
+        "INSERT INTO sales.daily SELECT * FROM sales.raw",
+        "--summary-file",
+        path.to_str().unwrap(),
+    ]));
+    r.expect_code(0);
+    let s = read_summary(&path, 0);
+    assert_eq!(s["jobs"][0]["status"], "FINISHED", "{s}");
+}
+
+#[test]
+fn bad_sql_exits_1_with_dlis_reason_in_the_summary() {
+    let sim = Sim::start("submit.json");
+    let path = summary_path("bad-sql");
+    let r = run(sim.dli_wait_sub("run").args([
+        "--sql",
+        "SELEC 1",
+        "--summary-file",
+        path.to_str().unwrap(),
+    ]));
+    r.expect_code(1).stderr_has(&["DLI.0005"]);
+    let s = read_summary(&path, 1);
+    assert!(s["error"].as_str().unwrap().contains("DLI.0005"), "{s}");
+}
+
+#[test]
+fn timeout_with_cancel_exits_124_cancels_and_says_so_in_the_summary() {
+    let sim = Sim::start("endings.json");
+    let path = summary_path("timeout");
+    let r = run(sim.dli_wait().args([
+        "--timeout",
+        "1s",
+        "--cancel-on",
+        "timeout",
+        "--summary-file",
+        path.to_str().unwrap(),
+        "job-never-ends",
+    ]));
+    r.expect_code(124);
+    assert!(sim.was_cancelled("job-never-ends"), "{:?}", sim.requests());
+    let s = read_summary(&path, 124);
+    let j = job(&s, "job-never-ends");
+    assert_eq!(j["status"], "TIMED_OUT", "{s}");
+    assert_eq!(j["cancel"]["accepted"], true, "{s}");
+}
+
+#[test]
+fn one_failure_of_two_exits_1_and_both_are_in_the_summary() {
+    let sim = Sim::start("endings.json");
+    let path = summary_path("two");
+    let r = run(sim.dli_wait().args([
+        "--summary-file",
+        path.to_str().unwrap(),
+        "job-finishes",
+        "job-fails",
+    ]));
+    r.expect_code(1);
+    let s = read_summary(&path, 1);
+    assert_eq!(job(&s, "job-finishes")["status"], "FINISHED", "{s}");
+    assert_eq!(job(&s, "job-fails")["status"], "FAILED", "{s}");
+}
+
+#[test]
+fn fail_fast_stops_at_the_first_failure_and_cancels_the_rest() {
+    let sim = Sim::start("endings.json");
+    let path = summary_path("fail-fast");
+    let r = run(sim.dli_wait().args([
+        "--fail-fast",
+        "--cancel-on",
+        "timeout,stall,signal",
+        "--summary-file",
+        path.to_str().unwrap(),
+        "job-fails",
+        "job-never-ends",
+    ]));
+    r.expect_code(1).stderr_has(&["--fail-fast"]);
+    assert!(sim.was_cancelled("job-never-ends"), "{:?}", sim.requests());
+    assert!(!sim.was_cancelled("job-fails"), "{:?}", sim.requests());
+    let s = read_summary(&path, 1);
+    assert_eq!(job(&s, "job-never-ends")["status"], "ABANDONED", "{s}");
+}
+
+#[test]
+fn fail_fast_without_cancel_on_leaves_the_rest_running() {
+    let sim = Sim::start("endings.json");
+    let r = run(sim
+        .dli_wait()
+        .args(["--fail-fast", "job-fails", "job-never-ends"]));
+    r.expect_code(1).stderr_has(&["may still be running"]);
+    assert!(!sim.was_cancelled("job-never-ends"), "{:?}", sim.requests());
+}
+
+/// Start a wait on the never-ending job, signal it after a second, return its exit code.
+#[cfg(unix)]
+fn signalled(sim: &Sim, signal: &str, extra: &[&str]) -> Option<i32> {
+    let mut child = sim
+        .dli_wait_std()
+        .args(extra)
+        .arg("job-never-ends")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    let sent = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    wait_bounded(&mut child, Duration::from_secs(10)).code()
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_with_cancel_on_signal_exits_143_cancels_and_leaves_a_summary() {
+    let sim = Sim::start("endings.json");
+    let path = summary_path("sigterm");
+    let code = signalled(
+        &sim,
+        "TERM",
+        &[
+            "--cancel-on",
+            "signal",
+            "--summary-file",
+            path.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(143));
+    assert!(sim.was_cancelled("job-never-ends"), "{:?}", sim.requests());
+    let s = read_summary(&path, 143);
+    assert_eq!(job(&s, "job-never-ends")["status"], "INTERRUPTED", "{s}");
+}
+
+#[cfg(unix)]
+#[test]
+fn sigint_without_cancel_on_exits_130_leaves_the_job_and_a_summary() {
+    let sim = Sim::start("endings.json");
+    let path = summary_path("sigint");
+    let code = signalled(&sim, "INT", &["--summary-file", path.to_str().unwrap()]);
+    assert_eq!(code, Some(130));
+    assert!(!sim.was_cancelled("job-never-ends"), "{:?}", sim.requests());
+    read_summary(&path, 130);
+}

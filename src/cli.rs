@@ -256,6 +256,15 @@ impl Default for OutputArgs {
 
 /// `dli-wait run`: submit, then wait.
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  dli-wait run --region cn-north-4 --queue etl --sql-file nightly.sql --summary-file last.json
+  echo 'SELECT count(*) FROM sales.orders' | dli-wait run --queue default --sql-file -
+  dli-wait run --sql \"INSERT INTO t SELECT * FROM s\" --cancel-on timeout,stall,signal --timeout 4h
+
+The job id is printed the moment DLI accepts the submit. The submit is sent once and never
+retried (a lost answer could otherwise run the job twice). A submit DLI refuses, e.g. for bad
+SQL, exits 1 with DLI's reason; otherwise the exit status is that of waiting (dli-wait --help).")]
 pub struct RunArgs {
     /// The SQL to run, e.g. `--sql "INSERT INTO t SELECT * FROM s"`.
     #[arg(

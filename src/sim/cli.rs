@@ -20,7 +20,7 @@ use std::time::Duration;
 Examples:
   dli-wait simulate                                   # the default jobs on a free port
   dli-wait simulate --listen 127.0.0.1:8090 --scenario examples/scenarios/default.json
-  dli-wait simulate --output json | head -n1          # {\"endpoint\", \"project_id\", \"ak\", \"sk\", \"jobs\"}
+  dli-wait simulate --output json | head -n1          # endpoint, project id, keys, job ids
 
 Without --scenario it serves examples/scenarios/default.json: one job that finishes, one that
 fails, one that stalls and one that never ends. The scenario format is in docs/scenarios.md.")]

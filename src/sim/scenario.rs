@@ -28,8 +28,9 @@ impl<'de> Deserialize<'de> for Span {
             Text(String),
         }
         match Raw::deserialize(d)? {
-            Raw::Secs(s) if s >= 0.0 && s.is_finite() => Ok(Span(Some(Duration::from_secs_f64(s)))),
-            Raw::Secs(s) => Err(serde::de::Error::custom(format!("bad duration {s}"))),
+            Raw::Secs(s) => Duration::try_from_secs_f64(s)
+                .map(|d| Span(Some(d)))
+                .map_err(|_| serde::de::Error::custom(format!("bad duration {s}"))),
             Raw::Text(t) if matches!(t.trim(), "forever" | "never") => Ok(Span::FOREVER),
             Raw::Text(t) => humantime::parse_duration(t.trim())
                 .map(|d| Span(Some(d)))

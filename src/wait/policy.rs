@@ -223,7 +223,7 @@ impl DelayPolicy for Eta {
                         } else {
                             left + ETA_PAST
                         };
-                        Duration::from_secs_f64(secs.max(0.2))
+                        Duration::try_from_secs_f64(secs.max(0.2)).unwrap_or(self.max)
                     }
                 }
             }

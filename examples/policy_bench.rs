@@ -103,6 +103,15 @@ fn policies() -> Vec<Maker> {
         ),
         (
             "ours",
+            Box::new(move |s| {
+                Box::new(Named(
+                    Box::new(Eta::with_seed(FIRST, secs(600), s)),
+                    "eta, max 10m",
+                ))
+            }),
+        ),
+        (
+            "ours",
             Box::new(|s| {
                 Box::new(Named(
                     Box::new(Exponential::with_seed(FIRST, MAX, s)),

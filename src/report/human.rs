@@ -12,6 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// More silent jobs than this get one heartbeat line between them.
+const MAX_HEARTBEAT_LINES: usize = 5;
+
 /// How chatty to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verbosity {
@@ -100,6 +103,20 @@ impl Human {
                     ));
                 }
             }
+        }
+        // Beyond a handful, one line says it all: a CI log is not the place for 10,000.
+        if lines.len() > MAX_HEARTBEAT_LINES {
+            let waiting = self
+                .jobs
+                .lock()
+                .map(|jobs| jobs.values().filter(|v| !v.done).count())
+                .unwrap_or(lines.len());
+            self.progress_line(&format!(
+                "still waiting for {waiting} jobs ({} silent for {} or more)",
+                lines.len(),
+                fmt_duration(self.heartbeat)
+            ));
+            return 1;
         }
         for l in &lines {
             self.progress_line(l);

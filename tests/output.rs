@@ -189,3 +189,22 @@ fn demo_shows_a_whole_wait_and_exits_0() {
     r.expect_code(0)
         .stderr_has(&["LAUNCHING", "RUNNING", "DLI.0999", "retrying", "FINISHED"]);
 }
+
+/// CI watchdogs kill steps that print nothing: while a job does not move, a heartbeat line
+/// still appears at the `--heartbeat` interval.
+#[test]
+fn a_job_that_does_not_move_still_gets_heartbeat_lines() {
+    let sim = Sim::start("endings.json");
+    let r = run(sim.dli_wait().args([
+        "--heartbeat",
+        "1s",
+        "--stall-timeout",
+        "off",
+        "--timeout",
+        "4s",
+        "job-stalls",
+    ]));
+    r.expect_code(124);
+    let beats = r.stderr.matches("still waiting").count();
+    assert!(beats >= 1, "no heartbeat line in\n{}", r.all());
+}

@@ -335,10 +335,15 @@ async fn run_command(args: RunArgs) -> i32 {
     let answer = match client.submit(&job, settings.request_timeout).await {
         Ok(a) => a,
         Err(f) => {
-            let code = match f.kind {
-                FaultKind::Unauthorized | FaultKind::Forbidden | FaultKind::NotFound => 5,
-                _ => 1,
+            // Refused credentials or project: DLI refused us (5). Anything else, bad SQL
+            // above all, is this job failing (1).
+            let outcome = match f.kind {
+                FaultKind::Unauthorized | FaultKind::Forbidden | FaultKind::NotFound => {
+                    Outcome::Refused(f.clone())
+                }
+                _ => Outcome::Failed,
             };
+            let code = outcome.exit_code();
             let extra = if f.is_transient() {
                 " (not retried: the job may or may not have been created; check DLI's job list before submitting again)"
             } else {

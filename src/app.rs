@@ -8,7 +8,6 @@ use crate::dli::model::SubmitJob;
 use crate::report::Reporter;
 use crate::report::human::{Human, Verbosity};
 use crate::report::json::Json;
-use crate::report::json::summary_json;
 use crate::wait::driver::{Driver, JobReport};
 use crate::wait::outcome::{Outcome, Signal, Stop, aggregate_exit_code};
 use clap::Parser;
@@ -217,21 +216,31 @@ pub async fn wait_jobs(
     reports.sort_by_key(|(i, _)| *i);
     let reports: Vec<JobReport> = reports.into_iter().map(|(_, r)| r).collect();
     let code = aggregate_exit_code(reports.iter().map(|r| &r.outcome));
-    write_summary(summary_file, &summary_json(&reports, code));
+    write_summary(summary_file, &reports, code, None);
     reporter.summary(&reports, code);
     code
 }
 
 /// Write the summary for alerting scripts: to a temporary file beside it, then renamed, so a
 /// reader never sees half a file. A failure to write is reported, not fatal.
-pub fn write_summary(path: Option<&Path>, summary: &serde_json::Value) {
+pub fn write_summary(
+    path: Option<&Path>,
+    reports: &[JobReport],
+    exit_code: i32,
+    error: Option<&str>,
+) {
     let Some(path) = path else { return };
     let name = path
         .file_name()
         .map_or_else(|| "summary".into(), |n| n.to_string_lossy().into_owned());
     let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let result =
-        std::fs::write(&tmp, format!("{summary}\n")).and_then(|()| std::fs::rename(&tmp, path));
+    let result = std::fs::File::create(&tmp)
+        .and_then(|f| {
+            let mut w = std::io::BufWriter::new(f);
+            crate::report::json::write_summary(&mut w, reports, exit_code, error)?;
+            w.into_inner().map_err(|e| e.into_error())?.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&tmp, path));
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
         eprintln!("error: cannot write --summary-file {}: {e}", path.display());
@@ -351,9 +360,12 @@ async fn run_command(args: RunArgs) -> i32 {
             };
             let hint = f.hint().map(|h| format!(" — {h}")).unwrap_or_default();
             let message = format!("submit failed: {f}{hint}{extra}");
-            let mut summary = summary_json(&[], code);
-            summary["error"] = serde_json::json!(message);
-            write_summary(args.output.summary_file.as_deref(), &summary);
+            write_summary(
+                args.output.summary_file.as_deref(),
+                &[],
+                code,
+                Some(&message),
+            );
             return fail(&message, code);
         }
     };
@@ -383,10 +395,7 @@ async fn run_command(args: RunArgs) -> i32 {
         };
         reporter.finished(&report);
         let reports = std::slice::from_ref(&report);
-        write_summary(
-            args.output.summary_file.as_deref(),
-            &summary_json(reports, 0),
-        );
+        write_summary(args.output.summary_file.as_deref(), reports, 0, None);
         reporter.summary(reports, 0);
         return 0;
     }

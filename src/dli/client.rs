@@ -195,9 +195,23 @@ impl DliClient {
         body: Option<Vec<u8>>,
         timeout: Duration,
     ) -> Result<T, Fault> {
-        if let Some(p) = &self.pacer {
-            p.wait().await;
+        // The rate limit's queue counts against this poll's time too, so that a deadline
+        // holds however many jobs share the limit.
+        let deadline = tokio::time::Instant::now() + timeout;
+        if let Some(p) = &self.pacer
+            && tokio::time::timeout_at(deadline, p.wait()).await.is_err()
+        {
+            return Err(Fault::transport(
+                FaultKind::Timeout,
+                format!(
+                    "no request slot within {} (--max-requests-per-second is shared by all jobs)",
+                    humantime::format_duration(timeout)
+                ),
+            ));
         }
+        let timeout = deadline
+            .saturating_duration_since(tokio::time::Instant::now())
+            .max(Duration::from_millis(100));
         // Signed after the wait, so X-Sdk-Date is fresh.
         let now = SystemTime::now();
         let unix = now

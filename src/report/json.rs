@@ -62,14 +62,31 @@ pub fn job_json(r: &JobReport) -> Value {
     })
 }
 
-/// The summary object (also what `--summary-file` would hold).
-pub fn summary_json(reports: &[JobReport], exit_code: i32) -> Value {
-    json!({
-        "event": "summary",
-        "time": now(),
-        "exit_code": exit_code,
-        "jobs": reports.iter().map(job_json).collect::<Vec<_>>(),
-    })
+/// Write the summary object as one line (also what `--summary-file` holds), one job at a
+/// time: with 10,000 jobs a whole JSON tree in memory would cost more than the waiting did.
+pub fn write_summary(
+    w: &mut impl Write,
+    reports: &[JobReport],
+    exit_code: i32,
+    error: Option<&str>,
+) -> std::io::Result<()> {
+    write!(
+        w,
+        "{{\"event\":\"summary\",\"time\":{},\"exit_code\":{exit_code}",
+        json!(now())
+    )?;
+    if let Some(e) = error {
+        write!(w, ",\"error\":{}", json!(e))?;
+    }
+    w.write_all(b",\"jobs\":[")?;
+    for (i, r) in reports.iter().enumerate() {
+        if i > 0 {
+            w.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *w, &job_json(r))?;
+    }
+    w.write_all(b"]}\n")?;
+    w.flush()
 }
 
 impl Reporter for Json {
@@ -128,7 +145,9 @@ impl Reporter for Json {
     }
 
     fn summary(&self, reports: &[JobReport], exit_code: i32) {
-        self.emit(&summary_json(reports, exit_code));
+        let _guard = self.out.lock();
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let _ = write_summary(&mut out, reports, exit_code, None);
     }
 
     fn submitted(&self, job_id: &str) {

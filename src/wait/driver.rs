@@ -97,7 +97,8 @@ impl Driver {
                     self.request_timeout.min(r.max(Duration::from_secs(1)))
                 });
             let obs = tokio::select! {
-                obs = self.poll(job_id, endpoint, timeout) => obs,
+                // Boxed: an idle wait should not carry a request's state (10,000 waits).
+                obs = Box::pin(self.poll(job_id, endpoint, timeout)) => obs,
                 why = stopped(&mut stop) => { decision = m.stop(why); continue; }
             };
             let elapsed = start.elapsed();
@@ -127,12 +128,12 @@ impl Driver {
         if cancel {
             // After a signal there is only time for the DELETE itself.
             let interrupted = matches!(report.outcome, Outcome::Interrupted(_));
-            let c = self.cancel(job_id, !interrupted).await;
+            let c = Box::pin(self.cancel(job_id, !interrupted)).await;
             self.reporter.cancelled(job_id, &c);
             report.cancel = Some(c);
         }
         if matches!(report.outcome, Outcome::Failed | Outcome::Cancelled) {
-            report.reason = self.reason(job_id, report.last.as_ref()).await;
+            report.reason = Box::pin(self.reason(job_id, report.last.as_ref())).await;
         }
         report.elapsed = start.elapsed();
         report

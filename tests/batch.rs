@@ -193,3 +193,49 @@ fn sigint_without_cancel_on_exits_130_leaves_the_job_and_a_summary() {
     assert!(!sim.was_cancelled("job-never-ends"), "{:?}", sim.requests());
     read_summary(&path, 130);
 }
+
+/// "When CI cancels a step that waits for many jobs, every job is cancelled in time": the
+/// rate limit queue must not hold the cancels back (a runner kills 7.5 s after its signal).
+#[cfg(unix)]
+#[test]
+fn a_signal_cancels_every_job_at_once_even_behind_a_tight_rate_limit() {
+    let sim = Sim::start("many.json");
+    let ids: Vec<String> = (0..10).map(|i| format!("busy-{i}")).collect();
+    let mut child = sim
+        .dli_wait_std()
+        .args([
+            "--max-requests-per-second",
+            "0.5",
+            "--cancel-on",
+            "signal",
+            "-q",
+        ])
+        .args(&ids)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let signalled = std::time::Instant::now();
+    let code = wait_bounded(&mut child, Duration::from_secs(30)).code();
+    assert_eq!(code, Some(143));
+    // Generous: queued behind the rate limit it would take 20 s.
+    assert!(
+        signalled.elapsed() < Duration::from_secs(7),
+        "{:?}",
+        signalled.elapsed()
+    );
+    for id in &ids {
+        assert!(
+            sim.was_cancelled(id),
+            "{id} not cancelled: {:?}",
+            sim.requests()
+        );
+    }
+}

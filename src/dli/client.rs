@@ -28,33 +28,29 @@ pub struct DliClient {
     pacer: Option<std::sync::Arc<Pacer>>,
 }
 
-/// A global request rate limit: requests are spaced at least `interval` apart, in the order
-/// they ask, so thousands of waits never burst past the gateway's throttling.
+/// A global request rate limit: requests go out at least `interval` apart, first come first
+/// served (tokio's mutex is fair), so thousands of waits never burst past the gateway's
+/// throttling. A slot is taken only when it comes due: a wait that gives up (deadline,
+/// signal) leaves the queue without holding up the ones behind it.
 #[derive(Debug)]
 pub struct Pacer {
     interval: Duration,
-    next: std::sync::Mutex<tokio::time::Instant>,
+    next: tokio::sync::Mutex<tokio::time::Instant>,
 }
 
 impl Pacer {
     pub fn per_second(rate: f64) -> Self {
         Pacer {
-            interval: Duration::from_secs_f64(1.0 / rate.max(1e-3)),
-            next: std::sync::Mutex::new(tokio::time::Instant::now()),
+            interval: Duration::try_from_secs_f64(1.0 / rate).unwrap_or(Duration::from_secs(3600)),
+            next: tokio::sync::Mutex::new(tokio::time::Instant::now()),
         }
     }
 
-    /// Wait for this request's slot.
+    /// Wait for this request's turn.
     pub async fn wait(&self) {
-        let slot = match self.next.lock() {
-            Ok(mut next) => {
-                let slot = (*next).max(tokio::time::Instant::now());
-                *next = slot + self.interval;
-                slot
-            }
-            Err(_) => return,
-        };
-        tokio::time::sleep_until(slot).await;
+        let mut next = self.next.lock().await;
+        tokio::time::sleep_until(*next).await;
+        *next = tokio::time::Instant::now() + self.interval;
     }
 }
 
@@ -118,7 +114,9 @@ impl DliClient {
         timeout: Duration,
     ) -> Result<CancelJobResponse, Fault> {
         let path = self.path("v1.0", &format!("jobs/{}", encode_component(job_id)));
-        self.call("DELETE", &path, None, timeout).await
+        // Not paced: after a signal every job's cancel must go out within seconds, and
+        // there is at most one per job.
+        self.send_call("DELETE", &path, None, timeout).await
     }
 
     /// `POST /v1.0/{project_id}/jobs/submit-job`. Never retried here or by callers once it
@@ -212,6 +210,17 @@ impl DliClient {
         let timeout = deadline
             .saturating_duration_since(tokio::time::Instant::now())
             .max(Duration::from_millis(100));
+        self.send_call(method, path, body, timeout).await
+    }
+
+    /// Sign, send and classify one request, without the rate limit.
+    async fn send_call<T: DliBody>(
+        &self,
+        method: &'static str,
+        path: &str,
+        body: Option<Vec<u8>>,
+        timeout: Duration,
+    ) -> Result<T, Fault> {
         // Signed after the wait, so X-Sdk-Date is fresh.
         let now = SystemTime::now();
         let unix = now

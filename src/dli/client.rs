@@ -50,7 +50,9 @@ impl Pacer {
     pub async fn wait(&self) {
         let mut next = self.next.lock().await;
         tokio::time::sleep_until(*next).await;
-        *next = tokio::time::Instant::now() + self.interval;
+        // Keep the cadence when the timer wakes a little late; after a pause, start afresh
+        // from now rather than catching up in a burst.
+        *next = (*next + self.interval).max(tokio::time::Instant::now());
     }
 }
 
@@ -116,7 +118,7 @@ impl DliClient {
         let path = self.path("v1.0", &format!("jobs/{}", encode_component(job_id)));
         // Not paced: after a signal every job's cancel must go out within seconds, and
         // there is at most one per job.
-        self.send_call("DELETE", &path, None, timeout).await
+        self.call("DELETE", &path, None, timeout).await
     }
 
     /// `POST /v1.0/{project_id}/jobs/submit-job`. Never retried here or by callers once it
@@ -193,27 +195,31 @@ impl DliClient {
         body: Option<Vec<u8>>,
         timeout: Duration,
     ) -> Result<T, Fault> {
-        // The rate limit's queue counts against this poll's time too, so that a deadline
-        // holds however many jobs share the limit.
-        let deadline = tokio::time::Instant::now() + timeout;
-        if let Some(p) = &self.pacer
-            && tokio::time::timeout_at(deadline, p.wait()).await.is_err()
-        {
-            return Err(Fault::transport(
-                FaultKind::Timeout,
-                format!(
-                    "no request slot within {} (--max-requests-per-second is shared by all jobs)",
-                    humantime::format_duration(timeout)
-                ),
-            ));
-        }
-        let timeout = deadline
-            .saturating_duration_since(tokio::time::Instant::now())
-            .max(Duration::from_millis(100));
-        self.send_call(method, path, body, timeout).await
+        // Boxed: a caller's future should not carry a request's state while it is idle.
+        Box::pin(self.send_call(method, path, body, timeout)).await
     }
 
-    /// Sign, send and classify one request, without the rate limit.
+    /// Wait for a turn under the rate limit shared by all clones of this client (polls take
+    /// one before each request; a submit or a cancel does not). `within` bounds the wait: a
+    /// queue longer than the time left is a timeout fault, so a deadline holds however many
+    /// jobs share the limit.
+    pub async fn turn(&self, within: Option<Duration>) -> Result<(), Fault> {
+        let Some(p) = &self.pacer else { return Ok(()) };
+        match within {
+            None => {
+                p.wait().await;
+                Ok(())
+            }
+            Some(left) => tokio::time::timeout(left, p.wait()).await.map_err(|_| {
+                Fault::transport(
+                    FaultKind::Timeout,
+                    "no turn to send a request before the deadline (--max-requests-per-second is shared by all jobs)",
+                )
+            }),
+        }
+    }
+
+    /// Sign, send and classify one request.
     async fn send_call<T: DliBody>(
         &self,
         method: &'static str,

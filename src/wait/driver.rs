@@ -90,16 +90,24 @@ impl Driver {
                 () = tokio::time::sleep(after) => {}
                 why = stopped(&mut stop) => { decision = m.stop(why); continue; }
             }
+            // Wait for a turn under the shared rate limit, but never past the deadline.
+            let turn = tokio::select! {
+                turn = self.client.turn(m.remaining(start.elapsed())) => turn,
+                why = stopped(&mut stop) => { decision = m.stop(why); continue; }
+            };
             // A request never runs past the deadline by more than a second.
             let timeout = m
                 .remaining(start.elapsed())
                 .map_or(self.request_timeout, |r| {
                     self.request_timeout.min(r.max(Duration::from_secs(1)))
                 });
-            let obs = tokio::select! {
-                // Boxed: an idle wait should not carry a request's state (10,000 waits).
-                obs = Box::pin(self.poll(job_id, endpoint, timeout)) => obs,
-                why = stopped(&mut stop) => { decision = m.stop(why); continue; }
+            let obs = match turn {
+                Err(fault) => Observation::Fault(fault),
+                Ok(()) => tokio::select! {
+                    // Boxed: an idle wait should not carry a request's state (10,000 waits).
+                    obs = Box::pin(self.poll(job_id, endpoint, timeout)) => obs,
+                    why = stopped(&mut stop) => { decision = m.stop(why); continue; }
+                },
             };
             let elapsed = start.elapsed();
             if let Observation::Snapshot(s) = &obs {

@@ -22,7 +22,9 @@ need_gnu_time() {
     log "installing GNU time (apt-get install -y time)"
     apt-get install -y time >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y time >/dev/null; }
   fi
-  /usr/bin/time -v true 2>&1 | grep -q "Maximum resident set size" || die "/usr/bin/time is not GNU time"
+  local report
+  report="$(/usr/bin/time -v true 2>&1)" || true
+  [[ $report == *"Maximum resident set size"* ]] || die "/usr/bin/time is not GNU time"
 }
 
 # A Python with the official SDK, in $PY.
@@ -88,19 +90,24 @@ start_sim() {
     >"$OUT/$name.sim.out" 2>"$OUT/$name.sim.err" &
   SIM_PID=$!
   for i in $(seq 1 200); do
-    line="$(head -n1 "$OUT/$name.sim.out" 2>/dev/null || true)"
-    [[ -n "$line" ]] && break
+    # A whole line (with its newline): with thousands of jobs it is hundreds of kB.
+    line="$(head -n1 "$OUT/$name.sim.out" 2>/dev/null | wc -l)"
+    [[ $line == 1 ]] && break
+    line=""
     kill -0 "$SIM_PID" 2>/dev/null || die "the simulator exited: $(cat "$OUT/$name.sim.err")"
     sleep 0.05
   done
   [[ -n "$line" ]] || die "the simulator printed nothing within 10 s"
-  eval "$("$PY" -c '
+  # Through stdin: with thousands of jobs the line is longer than one argument may be.
+  local vars
+  vars="$("$PY" -c '
 import json, shlex, sys
-d = json.loads(sys.argv[1])
+d = json.loads(sys.stdin.readline())
 for k, v in (("SIM_ENDPOINT", d["endpoint"]), ("HUAWEICLOUD_SDK_AK", d["ak"]),
              ("HUAWEICLOUD_SDK_SK", d["sk"]), ("HUAWEICLOUD_SDK_PROJECT_ID", d["project_id"])):
     print("%s=%s" % (k, shlex.quote(v)))
-' "$line")"
+' <"$OUT/$name.sim.out")" || die "cannot read the simulator's first line"
+  eval "$vars"
   export HUAWEICLOUD_SDK_AK HUAWEICLOUD_SDK_SK HUAWEICLOUD_SDK_PROJECT_ID
 }
 

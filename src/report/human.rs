@@ -203,9 +203,11 @@ impl Reporter for Human {
             Note::FallbackToStatus { busy_answers } => format!(
                 "/progress answered DLI.0999 {busy_answers} times in a row (queue busy, or its backend too old for /progress); polling /status instead, without task counts, so stall detection is off"
             ),
-            Note::Retrying { fault, after } => {
-                format!("{fault}; retrying in {}", fmt_duration(*after))
-            }
+            Note::Retrying { fault, after } => format!(
+                "{}; retrying in {}",
+                fault.to_string().trim_end_matches('.'),
+                fmt_duration(*after)
+            ),
         };
         if let Ok(mut jobs) = self.jobs.lock()
             && let Some(v) = jobs.get_mut(job_id)

@@ -154,11 +154,7 @@ fn signalled(sim: &Sim, signal: &str, extra: &[&str]) -> Option<i32> {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_secs(1));
-    let sent = std::process::Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
+    common::send_signal(&child, signal);
     wait_bounded(&mut child, Duration::from_secs(10)).code()
 }
 
@@ -217,11 +213,7 @@ fn a_signal_cancels_every_job_at_once_even_behind_a_tight_rate_limit() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_secs(1));
-    let sent = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
+    common::send_signal(&child, "TERM");
     let signalled = std::time::Instant::now();
     let code = wait_bounded(&mut child, Duration::from_secs(30)).code();
     assert_eq!(code, Some(143));

@@ -30,11 +30,7 @@ fn signal_after_a_second(mut child: Child, signal: &str) -> (Option<i32>, String
         child.try_wait().expect("poll the child").is_none(),
         "dli-wait ended before it was signalled"
     );
-    let sent = std::process::Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(sent.success(), "kill -{signal} failed");
+    common::send_signal(&child, signal);
     let status = wait_bounded(&mut child, Duration::from_secs(10));
     let mut stderr = String::new();
     if let Some(mut e) = child.stderr.take() {

@@ -387,3 +387,14 @@ pub fn wait_bounded(child: &mut Child, limit: Duration) -> std::process::ExitSta
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Send `signal` (e.g. "TERM", "INT") to a child, as CI runners and systemd do.
+#[cfg(unix)]
+#[allow(dead_code)] // not every test file signals
+pub fn send_signal(child: &Child, signal: &str) {
+    let sent = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(sent.success(), "kill -{signal} failed");
+}

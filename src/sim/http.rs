@@ -160,28 +160,13 @@ enum Parsed {
 
 async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<Parsed> {
     loop {
-        if let Some(parsed) = parse_head(buf)? {
-            let (head_len, mut req, content_length) = match parsed {
-                Head::Complete(n, r, cl) => (n, r, cl),
-                Head::Bad(status, msg) => return Ok(Parsed::Bad(status, msg)),
-            };
-            if content_length > MAX_BODY {
-                return Ok(Parsed::Bad(413, "body too large".into()));
+        match parse_request(buf) {
+            Err((status, why)) => return Ok(Parsed::Bad(status, why)),
+            Ok(Some((req, used))) => {
+                buf.drain(..used);
+                return Ok(Parsed::Request(req));
             }
-            while buf.len() < head_len + content_length {
-                let mut chunk = [0u8; 8192];
-                let n = stream.read(&mut chunk).await?;
-                if n == 0 {
-                    return Ok(Parsed::Closed);
-                }
-                buf.extend_from_slice(&chunk[..n]);
-            }
-            req.body = buf[head_len..head_len + content_length].to_vec();
-            buf.drain(..head_len + content_length);
-            return Ok(Parsed::Request(req));
-        }
-        if buf.len() > MAX_HEAD {
-            return Ok(Parsed::Bad(413, "request head too large".into()));
+            Ok(None) => {}
         }
         let mut chunk = [0u8; 8192];
         let n = stream.read(&mut chunk).await?;
@@ -189,6 +174,29 @@ async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Res
             return Ok(Parsed::Closed);
         }
         buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// Parse one whole request (head, then a `Content-Length` body) from the front of `buf`:
+/// `Ok(None)` while more bytes are needed, `Ok(Some((request, bytes used)))`, or the status
+/// and reason to refuse it with. Pure, so it can be fuzzed.
+pub fn parse_request(buf: &[u8]) -> Result<Option<(Request, usize)>, (u16, String)> {
+    match parse_head(buf) {
+        Err(e) => Err((400, format!("bad request: {e}"))),
+        Ok(None) if buf.len() > MAX_HEAD => Err((413, "request head too large".into())),
+        Ok(None) => Ok(None),
+        Ok(Some(Head::Bad(status, why))) => Err((status, why)),
+        Ok(Some(Head::Complete(head_len, mut req, content_length))) => {
+            if content_length > MAX_BODY {
+                return Err((413, "body too large".into()));
+            }
+            let end = head_len + content_length;
+            if buf.len() < end {
+                return Ok(None);
+            }
+            req.body = buf[head_len..end].to_vec();
+            Ok(Some((req, end)))
+        }
     }
 }
 

@@ -4,7 +4,9 @@ use dli_wait::sim::scenario::Scenario;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(s) = Scenario::parse(text) {
         for job in s.jobs.iter().chain(s.templates.values()) {
             let _ = job.length();

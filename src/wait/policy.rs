@@ -104,7 +104,9 @@ pub struct Eta {
     max: Duration,
     tail_cap: Duration,
     /// Polls since the last change without a usable estimate: drives the back-off.
-    idle: i32,
+    idle: u32,
+    /// The back-off schedule in use, with the parameters it was built for.
+    schedule: Option<((Duration, u32, Duration), ExponentialBackoff)>,
     seg: Option<Segment>,
     rng: StdRng,
 }
@@ -138,16 +140,40 @@ impl Eta {
             max,
             tail_cap: Duration::from_secs(3).clamp(first, max),
             idle: 0,
+            schedule: None,
             seg: None,
             rng: StdRng::seed_from_u64(seed),
         }
     }
 
-    /// `base × factor^idle`, capped, then one more idle step.
-    fn back_off(&mut self, base: Duration, factor: f64, cap: Duration) -> Duration {
-        let d = base.as_secs_f64() * factor.powi(self.idle.min(40));
+    /// The next step of a `base × factor^n` schedule capped at `cap` (backon's), `n` counting
+    /// the polls since the last change; a new schedule picks up at the same step.
+    fn back_off(&mut self, base: Duration, factor: f32, cap: Duration) -> Duration {
+        let key = (base, factor.to_bits(), cap);
+        if self.schedule.as_ref().is_none_or(|(k, _)| *k != key) {
+            let mut steps = ExponentialBuilder::default()
+                .with_min_delay(base)
+                .with_max_delay(cap)
+                .with_factor(factor)
+                .without_max_times()
+                .build();
+            for _ in 0..self.idle.min(64) {
+                steps.next();
+            }
+            self.schedule = Some((key, steps));
+        }
         self.idle += 1;
-        Duration::from_secs_f64(d.min(cap.as_secs_f64()))
+        self.schedule
+            .as_mut()
+            .and_then(|(_, steps)| steps.next())
+            .unwrap_or(cap)
+            .min(cap)
+    }
+
+    /// Something changed: back-offs start from their first step again.
+    fn restart(&mut self) {
+        self.idle = 0;
+        self.schedule = None;
     }
 
     /// The sub-job's remaining time at the latest rate (the last two movements), which
@@ -170,7 +196,7 @@ impl Eta {
 impl DelayPolicy for Eta {
     fn next_delay(&mut self, input: &PolicyInput<'_>) -> Duration {
         if input.changed {
-            self.idle = 0;
+            self.restart();
         }
         let Some(snap) = input.snapshot else {
             // A fault: no news, back off as usual.
@@ -216,7 +242,7 @@ impl DelayPolicy for Eta {
                             return self.back_off(self.first, 1.5, self.max).min(self.max);
                         }
                         let left = (left - since).max(0.0);
-                        self.idle = 0;
+                        self.restart();
                         let secs = if left > ETA_NEAR {
                             let shrink = 1.0 - 0.1 * self.rng.r#gen::<f64>();
                             left * ETA_FRACTION * shrink

@@ -11,7 +11,7 @@
 //!   --markdown         print the table as Markdown (for the README)
 
 use dli_wait::bench::corpus::{CorpusSpec, generate};
-use dli_wait::bench::peers::{Databricks, Every, Gcloud, Smithy, Terraform};
+use dli_wait::bench::peers::{Databricks, Gcloud, Named, Smithy, Terraform};
 use dli_wait::bench::replay::{Stats, run_corpus};
 use dli_wait::sim::scenario::{JobSpec, Scenario};
 use dli_wait::wait::policy::{DelayPolicy, Eta, Exponential};
@@ -54,18 +54,6 @@ fn read_corpus(path: &Path) -> Result<Vec<JobSpec>, String> {
         jobs.extend(s.jobs.into_iter().filter(|j| j.length().is_some()));
     }
     Ok(jobs)
-}
-
-/// A policy under another name (the same policy with another cap).
-struct Named(Box<dyn DelayPolicy>, &'static str);
-
-impl DelayPolicy for Named {
-    fn next_delay(&mut self, input: &dli_wait::wait::policy::PolicyInput<'_>) -> Duration {
-        self.0.next_delay(input)
-    }
-    fn name(&self) -> &'static str {
-        self.1
-    }
 }
 
 /// Who a policy belongs to, and how to make one for a job (from a seed).
@@ -122,18 +110,28 @@ fn policies() -> Vec<Maker> {
         ("peer", Box::new(|s| Box::new(Smithy::new(s)))),
         (
             "peer",
-            Box::new(|_| Box::new(Every(Duration::from_secs(15), "aws-cli (15 s)"))),
+            Box::new(|_| Box::new(Named::every(Duration::from_secs(15), "aws-cli (15 s)"))),
         ),
         ("peer", Box::new(|_| Box::new(Terraform::default()))),
         ("peer", Box::new(|s| Box::new(Gcloud::new(s)))),
         ("peer", Box::new(|s| Box::new(Databricks::new(s)))),
         (
             "peer",
-            Box::new(|_| Box::new(Every(Duration::from_secs(60), "airflow sensor (60 s)"))),
+            Box::new(|_| {
+                Box::new(Named::every(
+                    Duration::from_secs(60),
+                    "airflow sensor (60 s)",
+                ))
+            }),
         ),
         (
             "peer",
-            Box::new(|_| Box::new(Every(Duration::from_secs(10), "airflow trigger (10 s)"))),
+            Box::new(|_| {
+                Box::new(Named::every(
+                    Duration::from_secs(10),
+                    "airflow trigger (10 s)",
+                ))
+            }),
         ),
     ]
 }

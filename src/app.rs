@@ -29,7 +29,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             if !e.use_stderr() {
                 return 0; // --help, --version
             }
-            if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+            if in_actions() {
                 let text = e.to_string();
                 let first = text.lines().next().unwrap_or_default();
                 crate::report::github::write_failure(
@@ -72,8 +72,13 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
 /// Whether to speak GitHub Actions (set once the command line is parsed).
 static GITHUB: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// Running inside GitHub Actions (the runner sets `GITHUB_ACTIONS=true`).
+fn in_actions() -> bool {
+    std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
+}
+
 fn github_mode(output: &OutputArgs) -> bool {
-    output.github || std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
+    output.github || in_actions()
 }
 
 /// Print `error: …` on one line and return `code`; in GitHub Actions also set the step's
@@ -112,10 +117,9 @@ fn init_tracing(output: &OutputArgs) {
 /// GitHub layer, which first masks `secrets`.
 pub fn reporter(output: &OutputArgs, secrets: &[&str]) -> Arc<dyn Reporter> {
     let base = base_reporter(output);
-    let in_actions = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
     if github_mode(output) {
         // Masking prints the secret: only a real runner may see that line.
-        let mask: &[&str] = if in_actions { secrets } else { &[] };
+        let mask: &[&str] = if in_actions() { secrets } else { &[] };
         crate::report::github::Github::new(base, mask)
     } else {
         base
@@ -184,7 +188,6 @@ pub async fn wait_jobs(
         let driver = Driver {
             client: client.clone(),
             reporter: Arc::clone(&reporter),
-            request_timeout: settings.request_timeout,
         };
         let policy = settings.policy();
         let (cfg, stop) = (settings.wait.clone(), stop.clone());
@@ -341,7 +344,7 @@ async fn run_command(args: RunArgs) -> i32 {
         ..SubmitJob::default()
     };
     // Submitted exactly once: a retry after a lost answer could run the job twice.
-    let answer = match client.submit(&job, settings.request_timeout).await {
+    let answer = match client.submit(&job, settings.client.request_timeout).await {
         Ok(a) => a,
         Err(f) => {
             // Refused credentials or project: DLI refused us (5). Anything else, bad SQL

@@ -326,7 +326,6 @@ pub struct Settings {
     pub poll_interval: Duration,
     pub max_poll_interval: Duration,
     pub poll_policy: PollPolicy,
-    pub request_timeout: Duration,
     pub fail_fast: bool,
     pub max_requests_per_second: f64,
 }
@@ -466,7 +465,6 @@ pub fn resolve(
         poll_interval: timing.poll_interval,
         max_poll_interval: timing.max_poll_interval,
         poll_policy: timing.poll_policy,
-        request_timeout: timing.request_timeout,
         fail_fast: timing.fail_fast,
         max_requests_per_second: timing.max_requests_per_second,
     })

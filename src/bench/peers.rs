@@ -1,7 +1,7 @@
 //! Peers' polling schedules, from their published behaviour, as delay policies: the baselines
 //! the benchmark runs side by side with ours. Seeded where they use randomness.
 
-use crate::wait::policy::{DelayPolicy, PolicyInput};
+use crate::wait::policy::{DelayPolicy, Fixed, PolicyInput};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use std::time::Duration;
 
@@ -43,13 +43,20 @@ impl DelayPolicy for Smithy {
     }
 }
 
-/// A fixed interval: the AWS CLI (15 s), Huawei's Airflow sensor (60 s) and its deferred
-/// trigger (10 s).
-pub struct Every(pub Duration, pub &'static str);
+/// A policy under a benchmark label: the AWS CLI (`Fixed` 15 s), Huawei's Airflow sensor
+/// (60 s) and its deferred trigger (10 s), or one of ours with another cap.
+pub struct Named(pub Box<dyn DelayPolicy>, pub &'static str);
 
-impl DelayPolicy for Every {
-    fn next_delay(&mut self, _: &PolicyInput<'_>) -> Duration {
-        self.0
+impl Named {
+    /// The same delay every time, under `label`.
+    pub fn every(delay: Duration, label: &'static str) -> Self {
+        Named(Box::new(Fixed(delay)), label)
+    }
+}
+
+impl DelayPolicy for Named {
+    fn next_delay(&mut self, input: &PolicyInput<'_>) -> Duration {
+        self.0.next_delay(input)
     }
     fn name(&self) -> &'static str {
         self.1

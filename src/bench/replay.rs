@@ -109,7 +109,7 @@ pub fn run_corpus(corpus: &[JobSpec], mut make: impl FnMut(u64) -> Box<dyn Delay
 mod tests {
     use super::*;
     use crate::bench::corpus::{CorpusSpec, generate};
-    use crate::bench::peers::Every;
+    use crate::bench::peers::Named;
     use crate::wait::policy::Eta;
 
     #[test]
@@ -119,7 +119,7 @@ mod tests {
             ..CorpusSpec::default()
         });
         let s = run_corpus(&corpus, |_| {
-            Box::new(Every(Duration::from_secs(10), "every 10s"))
+            Box::new(Named::every(Duration::from_secs(10), "every 10s"))
         });
         assert_eq!(s.jobs, 200);
         assert!(s.lag_max <= 10.0 + 1e-6 && s.lag_p50 >= 0.0, "{s:?}");

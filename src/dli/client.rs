@@ -116,8 +116,6 @@ impl DliClient {
         timeout: Duration,
     ) -> Result<CancelJobResponse, Fault> {
         let path = self.path("v1.0", &format!("jobs/{}", encode_component(job_id)));
-        // Not paced: after a signal every job's cancel must go out within seconds, and
-        // there is at most one per job.
         self.call("DELETE", &path, None, timeout).await
     }
 
@@ -188,17 +186,6 @@ impl DliClient {
         }
     }
 
-    async fn call<T: DliBody>(
-        &self,
-        method: &'static str,
-        path: &str,
-        body: Option<Vec<u8>>,
-        timeout: Duration,
-    ) -> Result<T, Fault> {
-        // Boxed: a caller's future should not carry a request's state while it is idle.
-        Box::pin(self.send_call(method, path, body, timeout)).await
-    }
-
     /// Wait for a turn under the rate limit shared by all clones of this client (polls take
     /// one before each request; a submit or a cancel does not). `within` bounds the wait: a
     /// queue longer than the time left is a timeout fault, so a deadline holds however many
@@ -220,14 +207,13 @@ impl DliClient {
     }
 
     /// Sign, send and classify one request.
-    async fn send_call<T: DliBody>(
+    async fn call<T: DliBody>(
         &self,
         method: &'static str,
         path: &str,
         body: Option<Vec<u8>>,
         timeout: Duration,
     ) -> Result<T, Fault> {
-        // Signed after the wait, so X-Sdk-Date is fresh.
         let now = SystemTime::now();
         let unix = now
             .duration_since(UNIX_EPOCH)

@@ -200,7 +200,6 @@ pub async fn demo(args: DemoArgs) -> i32 {
         poll_interval: Duration::from_secs(1),
         max_poll_interval: Duration::from_secs(2),
         poll_policy: crate::cli::PollPolicy::Eta,
-        request_timeout: Duration::from_secs(5),
         fail_fast: false,
         max_requests_per_second: 10.0,
     };

@@ -61,7 +61,6 @@ pub struct JobReport {
 pub struct Driver {
     pub client: DliClient,
     pub reporter: Arc<dyn Reporter>,
-    pub request_timeout: Duration,
 }
 
 impl Driver {
@@ -96,11 +95,10 @@ impl Driver {
                 why = stopped(&mut stop) => { decision = m.stop(why); continue; }
             };
             // A request never runs past the deadline by more than a second.
-            let timeout = m
-                .remaining(start.elapsed())
-                .map_or(self.request_timeout, |r| {
-                    self.request_timeout.min(r.max(Duration::from_secs(1)))
-                });
+            let request_timeout = self.client.config().request_timeout;
+            let timeout = m.remaining(start.elapsed()).map_or(request_timeout, |r| {
+                request_timeout.min(r.max(Duration::from_secs(1)))
+            });
             let obs = match turn {
                 Err(fault) => Observation::Fault(fault),
                 Ok(()) => tokio::select! {

@@ -69,7 +69,7 @@ fn main() {
         let mut set = tokio::task::JoinSet::new();
         let mut fut_size = 0;
         for i in 0..n {
-            let driver = Driver { client: client.clone(), reporter: Arc::clone(&reporter), request_timeout: settings.request_timeout };
+            let driver = Driver { client: client.clone(), reporter: Arc::clone(&reporter) };
             let policy = settings.policy();
             let (cfg, stop) = (settings.wait.clone(), stop.clone());
             let id = format!("b0000000-0000-4000-8000-{i:012}");

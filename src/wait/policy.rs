@@ -92,13 +92,14 @@ impl DelayPolicy for Fixed {
     }
 }
 
-/// Aims polls at the predicted end of the running sub-job. Within a sub-job it estimates the
-/// task rate from what it has seen and, far from the end, waits a fraction of the remaining
-/// time; near it, it polls just past the end. When the job could end at any moment (between
-/// sub-jobs, in the commit tail, or after a change) it polls short and grows slowly, capped
-/// at `tail_cap`; without an estimate (LAUNCHING, no movement, faults) it backs off
-/// exponentially. Every delay is capped at `max`; the machine still lets `Retry-After` win
-/// and cuts the last sleep at the deadline.
+/// Aims polls at the predicted end of the running sub-job. Within a sub-job it keeps what it
+/// has seen of the task count and bounds the sub-job's end from it (see [`Segment::bounds`]);
+/// far from the earliest possible end it waits a fraction of the time left, near it it polls
+/// just past it, and then steps through the window up to the latest possible end. When the
+/// job could end at any moment (between sub-jobs, in the commit tail, after a change) it polls
+/// short and grows slowly, capped at `tail_cap`; without an estimate (LAUNCHING, a single
+/// task, faults) it backs off exponentially. Every delay is capped at `max`; the machine still
+/// lets `Retry-After` win and cuts the last sleep at the deadline.
 pub struct Eta {
     first: Duration,
     max: Duration,
@@ -108,25 +109,112 @@ pub struct Eta {
     /// The back-off schedule in use, with the parameters it was built for.
     schedule: Option<((Duration, u32, Duration), ExponentialBackoff)>,
     seg: Option<Segment>,
+    /// When the previous successful poll was made: a sub-job first seen now began after it.
+    last_poll: Option<f64>,
     rng: StdRng,
 }
 
-/// What was seen of the running sub-job: when its counts were first seen, and the last two
-/// times they moved.
+/// What was seen of the running sub-job: its task count at each poll, compressed to the
+/// first and last poll of each count (the others add nothing), and when it began at the
+/// earliest.
 struct Segment {
     sub_job: i64,
     total: i64,
-    first: (f64, i64),
-    prev: (f64, i64),
-    last: (f64, i64),
+    seen: std::collections::VecDeque<(f64, i64)>,
+    began_after: Option<f64>,
 }
 
-/// Far from the predicted end, wait this fraction of the remaining time.
-const ETA_FRACTION: f64 = 0.6;
-/// Poll this long after the predicted end, so the poll sees it.
+/// Observations kept per sub-job; the oldest go first.
+const SEEN_MAX: usize = 48;
+/// Far from the earliest possible end, wait this fraction of the time left until it.
+const ETA_FRACTION: f64 = 0.8;
+/// Poll this long after the earliest possible end, so the poll sees it.
 const ETA_PAST: f64 = 0.5;
-/// Below this much remaining time, aim straight at the end.
+/// Closer than this to the earliest possible end, aim straight at it.
 const ETA_NEAR: f64 = 5.0;
+/// Between the earliest and latest possible end, poll about this many times...
+const WINDOW_POLLS: f64 = 24.0;
+/// ...but not more often than this.
+const WINDOW_STEP_MIN: f64 = 5.0;
+
+impl Segment {
+    fn new(sub_job: i64, total: i64, began_after: Option<f64>) -> Self {
+        Segment {
+            sub_job,
+            total,
+            seen: std::collections::VecDeque::new(),
+            began_after,
+        }
+    }
+
+    fn record(&mut self, now: f64, done: i64) {
+        let n = self.seen.len();
+        if n >= 2 && self.seen[n - 1].1 == done && self.seen[n - 2].1 == done {
+            self.seen[n - 1].0 = now;
+        } else {
+            self.seen.push_back((now, done));
+        }
+        if self.seen.len() > SEEN_MAX {
+            self.seen.pop_front();
+        }
+    }
+
+    /// The earliest and latest time the sub-job can end (the latest may be unbounded), if
+    /// its tasks finish at a steady pace: the k-th task done at `a + k·v` for some start `a`
+    /// and time per task `v`. Each poll that saw `k` tasks done at `t` says
+    /// `a + k·v ≤ t < a + (k+1)·v`; together they bound `v`, and so the end `a + total·v`.
+    /// Counts only move in steps, so these are bounds rather than a point. When the pace
+    /// changes (stragglers, a slow last wave) the oldest observations contradict the newest
+    /// and are dropped until the rest agree.
+    fn bounds(&mut self) -> Option<(f64, f64)> {
+        loop {
+            if let Some(b) = self.solve() {
+                return Some(b);
+            }
+            if self.began_after.take().is_none() && self.seen.pop_front().is_none() {
+                return None;
+            }
+        }
+    }
+
+    fn solve(&self) -> Option<(f64, f64)> {
+        let (mut lo, mut hi) = (0.0_f64, f64::INFINITY);
+        for &(ti, ki) in &self.seen {
+            for &(tj, kj) in &self.seen {
+                // From t_i − (k_i+1)·v < a ≤ t_j − k_j·v.
+                let (c, d) = ((ki + 1 - kj) as f64, ti - tj);
+                if c > 0.0 {
+                    lo = lo.max(d / c);
+                } else if c < 0.0 {
+                    hi = hi.min(d / c);
+                } else if d >= 0.0 {
+                    return None;
+                }
+            }
+            if let Some(after) = self.began_after
+                && ki > 0
+            {
+                // From a > after: after < t_i − k_i·v.
+                hi = hi.min((ti - after) / ki as f64);
+            }
+        }
+        if lo >= hi {
+            return None;
+        }
+        let n = self.total;
+        let earliest = self
+            .seen
+            .iter()
+            .map(|&(t, k)| t + (n - k - 1).max(0) as f64 * lo)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let latest = self
+            .seen
+            .iter()
+            .map(|&(t, k)| t + (n - k) as f64 * hi)
+            .fold(f64::INFINITY, f64::min);
+        Some((earliest, latest))
+    }
+}
 
 impl Eta {
     pub fn new(first: Duration, max: Duration) -> Self {
@@ -142,6 +230,7 @@ impl Eta {
             idle: 0,
             schedule: None,
             seg: None,
+            last_poll: None,
             rng: StdRng::seed_from_u64(seed),
         }
     }
@@ -176,21 +265,42 @@ impl Eta {
         self.schedule = None;
     }
 
-    /// The sub-job's remaining time at the latest rate (the last two movements), which
-    /// follows stragglers as they slow down; the overall rate until there are two.
-    fn remaining(&self) -> Option<f64> {
-        let g = self.seg.as_ref()?;
-        let left = (g.total - g.last.1) as f64;
-        if left <= 0.0 {
-            return Some(0.0);
-        }
-        let rate = |a: (f64, i64), b: (f64, i64)| {
-            let (dt, dn) = (b.0 - a.0, (b.1 - a.1) as f64);
-            (dt > 0.0 && dn > 0.0).then(|| dn / dt)
+    /// The delay within a running sub-job with `total` tasks of which `done` are done.
+    fn within(&mut self, now: f64, id: i64, total: i64, done: i64) -> Duration {
+        let seg = match &mut self.seg {
+            Some(g) if g.sub_job == id && g.total == total => g,
+            _ => self.seg.insert(Segment::new(id, total, self.last_poll)),
         };
-        let r = rate(g.prev, g.last).or_else(|| rate(g.first, g.last))?;
-        Some(left / r)
+        seg.record(now, done);
+        let Some((earliest, latest)) = seg.bounds().filter(|_| seg.seen.len() > 1) else {
+            // A first look says nothing of the pace: look again soon.
+            return self.back_off(self.first, 1.5, self.max);
+        };
+        let ahead = earliest - now;
+        if ahead > ETA_NEAR {
+            self.restart();
+            let shrink = 1.0 - 0.1 * self.rng.r#gen::<f64>();
+            return secs(ahead * ETA_FRACTION * shrink, self.max);
+        }
+        if latest.is_infinite() {
+            // It may end any moment and nothing says by when (one task, or the pace
+            // just changed): back off until the counts move again.
+            return self.back_off(self.first, 1.5, self.max);
+        }
+        self.restart();
+        if ahead > 0.0 {
+            return secs(ahead + ETA_PAST, self.max);
+        }
+        let step = ((latest - earliest) / WINDOW_POLLS).max(WINDOW_STEP_MIN);
+        secs(step.min(latest - now + ETA_PAST), self.max)
     }
+}
+
+/// `s` seconds as a delay of at least 0.2 s and at most `max`.
+fn secs(s: f64, max: Duration) -> Duration {
+    Duration::try_from_secs_f64(s.max(0.2))
+        .unwrap_or(max)
+        .min(max)
 }
 
 impl DelayPolicy for Eta {
@@ -205,55 +315,14 @@ impl DelayPolicy for Eta {
         let now = input.now.as_secs_f64();
         let running = snap.status == JobStatus::Running;
         let sub = snap.sub_job_id.and_then(|id| {
-            snap.sub_jobs
-                .iter()
-                .find(|s| s.id == Some(id))
-                .map(|s| (id, s))
+            let s = snap.sub_jobs.iter().find(|s| s.id == Some(id))?;
+            let done = (s.num_completed_tasks + s.num_skipped_tasks).max(0);
+            Some((id, s.num_tasks, done))
         });
         let delay = match sub {
-            Some((id, s)) if running && s.num_tasks > 0 => {
-                let done = s.num_completed_tasks + s.num_skipped_tasks;
-                match &mut self.seg {
-                    Some(g) if g.sub_job == id && g.total == s.num_tasks && done >= g.last.1 => {
-                        if done > g.last.1 {
-                            g.prev = g.last;
-                            g.last = (now, done);
-                        }
-                    }
-                    _ => {
-                        self.seg = Some(Segment {
-                            sub_job: id,
-                            total: s.num_tasks,
-                            first: (now, done),
-                            prev: (now, done),
-                            last: (now, done),
-                        });
-                    }
-                }
-                match self.remaining() {
-                    // Counts have not moved yet (or one long task): no estimate.
-                    None => self.back_off(self.first, 1.5, self.max),
-                    Some(left) => {
-                        // Time since the last movement already counts against the estimate.
-                        let since = self.seg.as_ref().map_or(0.0, |g| now - g.last.0);
-                        if since > left + ETA_PAST {
-                            // Overdue: stragglers or a long last task. The estimate was
-                            // wrong, so back off until the counts move again.
-                            return self.back_off(self.first, 1.5, self.max).min(self.max);
-                        }
-                        let left = (left - since).max(0.0);
-                        self.restart();
-                        let secs = if left > ETA_NEAR {
-                            let shrink = 1.0 - 0.1 * self.rng.r#gen::<f64>();
-                            left * ETA_FRACTION * shrink
-                        } else {
-                            left + ETA_PAST
-                        };
-                        Duration::try_from_secs_f64(secs.max(0.2)).unwrap_or(self.max)
-                    }
-                }
-            }
-            // Between sub-jobs or in the commit tail the job may end any moment.
+            Some((id, total, done)) if running && done < total => self.within(now, id, total, done),
+            // Between sub-jobs, with all of a sub-job's tasks done, or in the commit tail the
+            // job may end any moment.
             _ if running => {
                 self.seg = None;
                 self.back_off(self.first / 2, 1.3, self.tail_cap)
@@ -264,6 +333,7 @@ impl DelayPolicy for Eta {
                 self.back_off(self.first, 2.0, self.max)
             }
         };
+        self.last_poll = Some(now);
         delay.min(self.max)
     }
 
@@ -335,12 +405,61 @@ mod tests {
     fn eta_waits_a_fraction_far_away_and_aims_just_past_the_end_near_it() {
         let mut p = Eta::with_seed(Duration::from_secs(2), Duration::from_secs(600), 3);
         eta_delay(&mut p, 0, &running(0, 0, 1000), true);
-        // 100 tasks in 100 s: 900 s left. Far away: about 60 % of it, never past it.
+        // 100 tasks in 100 s: the end is at about 1000 s. Far away: a large step, never past
+        // the earliest possible end.
         let d = eta_delay(&mut p, 100, &running(0, 100, 1000), false);
-        assert!((480.0..=540.0).contains(&d), "{d}");
-        // 996 done at 1 task/s: 4 s left, so the next poll lands just after the end.
-        let d = eta_delay(&mut p, 996, &running(0, 996, 1000), false);
-        assert!((4.0..=5.0).contains(&d), "{d}");
+        assert!((600.0..=900.0).contains(&d), "{d}");
+        // 996 done at 1 task/s: the next poll lands just past the earliest possible end,
+        // and no later than just past the true one (1000 s).
+        let d = 996.0 + eta_delay(&mut p, 996, &running(0, 996, 1000), false);
+        assert!((999.0..=1000.5).contains(&d), "{d}");
+    }
+
+    /// Polls a sub-job whose `total` tasks finish at a steady pace from `start` to `end`, as
+    /// DLI counts them (whole tasks only), at the given instants.
+    fn steady(total: i64, start: f64, end: f64, at: &[f64]) -> Segment {
+        let mut g = Segment::new(0, total, Some(start - 1.0));
+        for &t in at {
+            let done = ((t - start) / (end - start) * total as f64).floor() as i64;
+            g.record(t, done.clamp(0, total));
+        }
+        g
+    }
+
+    #[test]
+    fn the_bounds_hold_the_true_end_and_narrow_with_each_look() {
+        let at = [3.0, 40.0, 170.0, 400.0, 710.0, 900.0];
+        let mut widths = vec![];
+        for n in 2..=at.len() {
+            for total in [3, 40, 1000] {
+                let (lo, hi) = steady(total, 2.5, 1000.0, &at[..n]).bounds().unwrap();
+                assert!(
+                    lo <= 1000.0 && 1000.0 <= hi,
+                    "{total} tasks, {n} looks: {lo}..{hi}"
+                );
+                if total == 40 {
+                    widths.push(hi - lo);
+                }
+            }
+        }
+        assert!(widths.windows(2).all(|w| w[1] <= w[0]), "{widths:?}");
+        assert!(widths.last().unwrap() < &60.0, "{widths:?}");
+    }
+
+    #[test]
+    fn a_slower_pace_retires_the_looks_that_contradict_it() {
+        // 100 tasks: 90 in the first 90 s, then stragglers finish the last 10 by 290 s.
+        let mut g = Segment::new(0, 100, Some(0.0));
+        for t in [10.0, 30.0, 60.0, 88.0] {
+            g.record(t, t as i64);
+        }
+        let (_, hi) = g.bounds().unwrap();
+        assert!(hi < 110.0, "{hi}");
+        for (t, done) in [(130.0, 92), (170.0, 94), (210.0, 96)] {
+            g.record(t, done);
+        }
+        let (lo, hi) = g.bounds().unwrap();
+        assert!(lo <= 290.0 && 290.0 <= hi, "{lo}..{hi}");
     }
 
     #[test]

@@ -275,11 +275,82 @@ fn transport_fault(e: &reqwest::Error, timeout: Duration) -> Fault {
             ),
         );
     }
-    let mut msg = e.to_string();
+    let mut chain = vec![e.to_string()];
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {
-        msg = format!("{msg}: {s}");
+        chain.push(s.to_string());
         src = s.source();
     }
-    Fault::transport(FaultKind::Connection, msg)
+    let host = e.url().and_then(|u| {
+        let host = u.host_str()?;
+        Some(u.port().map_or(host.to_string(), |p| format!("{host}:{p}")))
+    });
+    Fault::transport(
+        FaultKind::Connection,
+        connection_message(&chain, host.as_deref()),
+    )
+}
+
+/// A connection failure in a few words: the two a user can act on (a host that does not
+/// resolve, which is usually a mistyped `--region`, and a refused connection) said plainly,
+/// anything else as the error chain.
+fn connection_message(chain: &[String], host: Option<&str>) -> String {
+    let host = host.unwrap_or("the endpoint");
+    let has = |needle: &str| {
+        chain
+            .iter()
+            .any(|m| m.to_ascii_lowercase().contains(needle))
+    };
+    if has("dns error") || has("failed to lookup address") {
+        format!("cannot resolve {host} (DNS): check --region or --endpoint, and this machine's DNS")
+    } else if has("connection refused") {
+        format!("{host} refused the connection: check --endpoint, and that the service is up")
+    } else {
+        chain.join(": ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::connection_message;
+
+    fn chain(parts: &[&str]) -> Vec<String> {
+        parts.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_host_that_does_not_resolve_points_at_the_region() {
+        let msg = connection_message(
+            &chain(&[
+                "error sending request for url (https://dli.cn-nort-4.myhuaweicloud.com/v1/p/jobs/j/progress)",
+                "client error (Connect)",
+                "dns error",
+                "failed to lookup address information: Name or service not known",
+            ]),
+            Some("dli.cn-nort-4.myhuaweicloud.com"),
+        );
+        assert_eq!(
+            msg,
+            "cannot resolve dli.cn-nort-4.myhuaweicloud.com (DNS): check --region or --endpoint, and this machine's DNS"
+        );
+    }
+
+    #[test]
+    fn a_refused_connection_names_the_endpoint_and_other_errors_keep_their_chain() {
+        let refused = chain(&[
+            "error sending request",
+            "client error (Connect)",
+            "tcp connect error",
+            "Connection refused (os error 111)",
+        ]);
+        assert_eq!(
+            connection_message(&refused, Some("127.0.0.1:9")),
+            "127.0.0.1:9 refused the connection: check --endpoint, and that the service is up"
+        );
+        let reset = chain(&["error sending request", "connection reset by peer"]);
+        assert_eq!(
+            connection_message(&reset, None),
+            "error sending request: connection reset by peer"
+        );
+    }
 }

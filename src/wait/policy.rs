@@ -267,9 +267,15 @@ impl Eta {
 
     /// The delay within a running sub-job with `total` tasks of which `done` are done.
     fn within(&mut self, now: f64, id: i64, total: i64, done: i64) -> Duration {
+        // A sub-job first seen now began after the previous poll; one whose task count
+        // changed did not, so what was seen of it before says nothing.
+        let began_after = match &self.seg {
+            Some(g) if g.sub_job == id => None,
+            _ => self.last_poll,
+        };
         let seg = match &mut self.seg {
             Some(g) if g.sub_job == id && g.total == total => g,
-            _ => self.seg.insert(Segment::new(id, total, self.last_poll)),
+            _ => self.seg.insert(Segment::new(id, total, began_after)),
         };
         seg.record(now, done);
         let Some((earliest, latest)) = seg.bounds().filter(|_| seg.seen.len() > 1) else {
@@ -444,6 +450,54 @@ mod tests {
         }
         assert!(widths.windows(2).all(|w| w[1] <= w[0]), "{widths:?}");
         assert!(widths.last().unwrap() < &60.0, "{widths:?}");
+    }
+
+    #[test]
+    fn at_a_steady_pace_the_bounds_always_hold_the_true_end() {
+        let mut rng = StdRng::seed_from_u64(11);
+        for _ in 0..2000 {
+            let total = rng.gen_range(1..5000);
+            let start = rng.gen_range(0.0..100.0);
+            let end = start + rng.gen_range(1.0..20000.0);
+            let mut g = Segment::new(0, total, Some(start - rng.gen_range(0.0..10.0)));
+            let mut t = start + rng.gen_range(0.0..5.0);
+            while t < end {
+                let done = ((t - start) / (end - start) * total as f64).floor() as i64;
+                g.record(t, done.min(total - 1));
+                let (lo, hi) = g
+                    .bounds()
+                    .expect("steady looks never contradict each other");
+                assert!(
+                    lo <= end + 1e-6 && end <= hi + 1e-6 && lo >= t - 1e-6,
+                    "{total} tasks {start}..{end}, at {t}: {lo}..{hi}"
+                );
+                t += rng.gen_range(0.1..(end - start) / 4.0 + 1.0);
+            }
+        }
+    }
+
+    #[test]
+    fn any_answer_gives_a_delay_within_the_limits() {
+        // Counts that jump around, exceed the total or go negative, from a broken or
+        // hostile server: never a panic, a zero delay, or one past the cap.
+        let mut rng = StdRng::seed_from_u64(5);
+        let mut p = Eta::with_seed(Duration::from_secs(2), Duration::from_secs(120), 1);
+        let mut now = 0.0;
+        for i in 0..20_000 {
+            let total = rng.gen_range(-2..50);
+            let snap = running(rng.gen_range(0..3), rng.gen_range(-5..60), total);
+            let d = p.next_delay(&PolicyInput {
+                now: Duration::from_secs_f64(now),
+                snapshot: Some(&snap),
+                fault: None,
+                changed: i % 97 == 0,
+            });
+            assert!(
+                d >= Duration::from_millis(200) && d <= Duration::from_secs(120),
+                "{d:?}"
+            );
+            now += d.as_secs_f64();
+        }
     }
 
     #[test]

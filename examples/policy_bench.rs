@@ -278,8 +278,9 @@ fn svg(stats: &[(&str, Stats)]) -> String {
         xs.iter().copied().fold(f64::MAX, f64::min).floor(),
         xs.iter().copied().fold(f64::MIN, f64::max).ceil(),
     );
+    // A little room below the lowest point, so that it does not sit on the axis.
     let (y0, y1) = (
-        ys.iter().copied().fold(f64::MAX, f64::min).floor(),
+        ys.iter().copied().fold(f64::MAX, f64::min) - 0.25,
         ys.iter().copied().fold(f64::MIN, f64::max).ceil(),
     );
     let px = |v: f64| pad + (lx(v) - x0) / (x1 - x0).max(1e-9) * (w - 2.0 * pad - 120.0);
@@ -301,7 +302,7 @@ fn svg(stats: &[(&str, Stats)]) -> String {
             10f64.powi(e)
         );
     }
-    for e in (y0 as i32)..=(y1 as i32) {
+    for e in (y0.ceil() as i32)..=(y1 as i32) {
         let y = py(10f64.powi(e));
         out += &format!(
             r##"<line x1="{pad}" y1="{y}" x2="{}" y2="{y}" stroke="#ddd"/><text x="{}" y="{}" text-anchor="end">{}s</text>"##,
@@ -321,6 +322,9 @@ fn svg(stats: &[(&str, Stats)]) -> String {
         h / 2.0,
         h / 2.0
     );
+    // Labels go right of each p50 point; where one would cover another, it moves up or down
+    // and a thin line leads back to its point.
+    let mut placed: Vec<(f64, f64, f64, f64)> = Vec::new();
     for (kind, s) in stats {
         let color = if *kind == "ours" {
             "#d62728"
@@ -329,9 +333,37 @@ fn svg(stats: &[(&str, Stats)]) -> String {
         };
         let (x, y50, y95) = (px(s.calls_mean), py(s.lag_p50), py(s.lag_p95));
         out += &format!(
-            r##"<line x1="{x}" y1="{y50}" x2="{x}" y2="{y95}" stroke="{color}"/><circle cx="{x}" cy="{y50}" r="5" fill="{color}"/><circle cx="{x}" cy="{y95}" r="5" fill="white" stroke="{color}"/><text x="{}" y="{}" fill="{color}">{}</text>"##,
-            x + 8.0,
-            y50 + 4.0,
+            r##"<line x1="{x}" y1="{y50}" x2="{x}" y2="{y95}" stroke="{color}"/><circle cx="{x}" cy="{y50}" r="5" fill="{color}"/><circle cx="{x}" cy="{y95}" r="5" fill="white" stroke="{color}"/>"##
+        );
+        let width = 7.2 * s.policy.chars().count() as f64;
+        let free = |b: (f64, f64, f64, f64)| {
+            placed
+                .iter()
+                .all(|p| b.2 < p.0 || p.2 < b.0 || b.3 < p.1 || p.3 < b.1)
+        };
+        let (lx, mut ly) = (x + 10.0, y50 + 4.0);
+        for k in 0..60 {
+            let step = f64::from((k + 1) / 2) * 15.0;
+            let y = if k % 2 == 0 {
+                y50 + 4.0 + step
+            } else {
+                y50 + 4.0 - step
+            };
+            if free((lx, y - 11.0, lx + width, y + 3.0)) {
+                ly = y;
+                break;
+            }
+        }
+        placed.push((lx, ly - 11.0, lx + width, ly + 3.0));
+        if (ly - (y50 + 4.0)).abs() > 1.0 {
+            out += &format!(
+                r##"<line x1="{x}" y1="{y50}" x2="{}" y2="{}" stroke="{color}" stroke-width="0.6"/>"##,
+                lx - 2.0,
+                ly - 4.0
+            );
+        }
+        out += &format!(
+            r##"<text x="{lx}" y="{ly}" fill="{color}">{}</text>"##,
             s.policy
         );
     }

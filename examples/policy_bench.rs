@@ -7,6 +7,7 @@
 //!   --jobs N           corpus size (default 2000)        --seed S       generator seed (default 1)
 //!   --corpus DIR|FILE  read timelines from scenario files instead of generating them
 //!   --write-corpus DIR write the generated corpus as scenario files (100 jobs each)
+//!   --waves SHARE      that share (0–1) of sub-jobs finish their tasks in waves, not steadily
 //!   --plot FILE.svg    draw calls vs lag per policy
 //!   --markdown         print the table as Markdown (for the README)
 
@@ -144,13 +145,28 @@ fn run() -> Result<(), String> {
         })?,
         seed: arg_value(&args, "--seed")
             .map_or(Ok(1), |v| v.parse().map_err(|_| format!("bad --seed {v}")))?,
+        wave_share: arg_value(&args, "--waves").map_or(Ok(0.0), |v| {
+            v.parse::<f64>()
+                .ok()
+                .filter(|x| (0.0..=1.0).contains(x))
+                .ok_or(format!("bad --waves {v}: a share from 0 to 1"))
+        })?,
         ..CorpusSpec::default()
     };
     let (corpus, source) = match arg_value(&args, "--corpus") {
         Some(p) => (read_corpus(Path::new(&p))?, format!("timelines from {p}")),
         None => (
             generate(&spec),
-            format!("{} generated timelines (seed {})", spec.jobs, spec.seed),
+            format!(
+                "{} generated timelines (seed {}{})",
+                spec.jobs,
+                spec.seed,
+                if spec.wave_share > 0.0 {
+                    format!(", {:.0} % of sub-jobs in waves", spec.wave_share * 100.0)
+                } else {
+                    String::new()
+                }
+            ),
         ),
     };
     if corpus.is_empty() {
@@ -252,6 +268,9 @@ fn job_json(j: &JobSpec) -> serde_json::Value {
         "sub_jobs": j.sub_jobs.iter().map(|s| {
             let mut o = serde_json::json!({"gap": secs(s.gap), "tasks": s.tasks, "stages": s.stages,
                 "duration": secs(s.duration), "parallelism": s.parallelism});
+            if s.waves {
+                o["waves"] = serde_json::json!(true);
+            }
             if let Some(st) = &s.stragglers {
                 o["stragglers"] = serde_json::json!({"tasks": st.tasks, "extra": secs(st.extra)});
             }

@@ -151,6 +151,10 @@ pub struct SubJobSpec {
     /// Counts freeze at this fraction (0–1) and never move again: a stalled job.
     #[serde(default)]
     pub stall_at: Option<f64>,
+    /// Tasks finish in waves of `parallelism` at once (even partitions) instead of one by
+    /// one at a steady pace.
+    #[serde(default)]
+    pub waves: bool,
 }
 
 fn one_i() -> i64 {
@@ -280,7 +284,15 @@ impl SubJobSpec {
         let main = self.duration.get();
         let fast = (self.tasks - slow) as f64;
         let mut done = if t < main {
-            fast * (t / main.max(1e-9))
+            let f = t / main.max(1e-9);
+            if self.waves {
+                // Wave w of ⌈fast/parallelism⌉ ends at (w+1)/waves of `main`.
+                let par = self.parallelism.max(1) as f64;
+                let waves = (fast / par).ceil();
+                ((f * waves).floor() * par).min(fast)
+            } else {
+                fast * f
+            }
         } else if extra > 0.0 && t < main + extra {
             fast + slow as f64 * ((t - main) / extra)
         } else {
@@ -487,6 +499,22 @@ mod tests {
         assert_eq!(s.at(181.0, "j").status, JobStatus::Failed);
         assert_eq!(s.length(), Some(180.0));
         assert_eq!(s.expectation(), "fails");
+    }
+
+    #[test]
+    fn tasks_in_waves_finish_a_parallelism_at_a_time() {
+        let job: JobSpec = serde_json::from_value(serde_json::json!({
+            "launching": "0s",
+            "sub_jobs": [{"tasks": 100, "duration": "100s", "parallelism": 30, "waves": true}]
+        }))
+        .unwrap();
+        // Four waves (30, 30, 30, 10) of 25 s each.
+        let done = |t: f64| job.at(t, "j").sub_job.map(|s| s.num_completed_tasks);
+        assert_eq!(done(24.9), Some(0));
+        assert_eq!(done(25.0), Some(30));
+        assert_eq!(done(74.0), Some(60));
+        assert_eq!(done(99.0), Some(90));
+        assert_eq!(job.length(), Some(100.0));
     }
 
     #[test]

@@ -122,6 +122,9 @@ struct Segment {
     total: i64,
     seen: std::collections::VecDeque<(f64, i64)>,
     began_after: Option<f64>,
+    /// The most tasks seen running at once: tasks that run side by side finish in bursts of
+    /// up to this many, so a count may trail the steady pace by that much.
+    batch: i64,
 }
 
 /// Observations kept per sub-job; the oldest go first.
@@ -144,6 +147,7 @@ impl Segment {
             total,
             seen: std::collections::VecDeque::new(),
             began_after,
+            batch: 1,
         }
     }
 
@@ -160,29 +164,56 @@ impl Segment {
     }
 
     /// The earliest and latest time the sub-job can end (the latest may be unbounded), if
-    /// its tasks finish at a steady pace: the k-th task done at `a + k·v` for some start `a`
+    /// its work goes at a steady pace: `(t − a)/v` tasks' worth done by `t`, for some start `a`
     /// and time per task `v`. Each poll that saw `k` tasks done at `t` says
-    /// `a + k·v ≤ t < a + (k+1)·v`; together they bound `v`, and so the end `a + total·v`.
-    /// Counts only move in steps, so these are bounds rather than a point. When the pace
-    /// changes (stragglers, a slow last wave) the oldest observations contradict the newest
-    /// and are dropped until the rest agree.
-    fn bounds(&mut self) -> Option<(f64, f64)> {
-        loop {
-            if let Some(b) = self.solve() {
-                return Some(b);
-            }
-            if self.began_after.take().is_none() && self.seen.pop_front().is_none() {
-                return None;
-            }
+    /// `a + k·v ≤ t < a + (k+g)·v`, `g` the most tasks seen running at once (one at a time,
+    /// the count trails the work by less than a task; side by side, by less than a burst);
+    /// together they bound `v`, and so the end `a + total·v`. Counts only move in steps, so
+    /// these are bounds rather than a point. When the pace changes (stragglers) the oldest
+    /// looks contradict the newest and are set aside until the rest agree.
+    fn bounds(&self) -> Option<(f64, f64)> {
+        // Tasks one by one when all the looks allow it, or the latest three or more with the
+        // count moving among them (a pace that changed): the tightest bounds. Otherwise in
+        // bursts, if that explains a longer run of looks (flat, then a jump: a wave).
+        let n = self.seen.len();
+        let (kept, one) = self.fit(1);
+        let moved = kept > 0 && self.seen[n - kept].1 != self.seen[n - 1].1;
+        if self.batch <= 1 || kept == n || (kept >= 3 && moved) {
+            return one;
         }
+        let (kept_burst, burst) = self.fit(self.batch);
+        if kept_burst > kept { burst } else { one }
     }
 
-    fn solve(&self) -> Option<(f64, f64)> {
+    /// The bounds from the longest run of latest looks that agree with each other under
+    /// bursts of `g`, and how many looks that is. Dropping old looks only removes
+    /// constraints, so the run is found by bisection.
+    fn fit(&self, g: i64) -> (usize, Option<(f64, f64)>) {
+        let n = self.seen.len();
+        if let Some(b) = self.solve(g, 0, self.began_after) {
+            return (n, Some(b));
+        }
+        let (mut bad, mut good) = (0, n.saturating_sub(1));
+        while good - bad > 1 {
+            let mid = (bad + good) / 2;
+            if self.solve(g, mid, None).is_some() {
+                good = mid;
+            } else {
+                bad = mid;
+            }
+        }
+        (n - good, self.solve(g, good, None))
+    }
+
+    /// Bounds from the looks from `from` on (and the start after `began_after`), if the
+    /// looks agree with each other.
+    fn solve(&self, g: i64, from: usize, began_after: Option<f64>) -> Option<(f64, f64)> {
+        let seen = || self.seen.iter().skip(from);
         let (mut lo, mut hi) = (0.0_f64, f64::INFINITY);
-        for &(ti, ki) in &self.seen {
-            for &(tj, kj) in &self.seen {
-                // From t_i − (k_i+1)·v < a ≤ t_j − k_j·v.
-                let (c, d) = ((ki + 1 - kj) as f64, ti - tj);
+        for &(ti, ki) in seen() {
+            for &(tj, kj) in seen() {
+                // From t_i − (k_i+g)·v < a ≤ t_j − k_j·v.
+                let (c, d) = ((ki + g - kj) as f64, ti - tj);
                 if c > 0.0 {
                     lo = lo.max(d / c);
                 } else if c < 0.0 {
@@ -191,7 +222,7 @@ impl Segment {
                     return None;
                 }
             }
-            if let Some(after) = self.began_after
+            if let Some(after) = began_after
                 && ki > 0
             {
                 // From a > after: after < t_i − k_i·v.
@@ -202,14 +233,16 @@ impl Segment {
             return None;
         }
         let n = self.total;
-        let earliest = self
-            .seen
-            .iter()
-            .map(|&(t, k)| t + (n - k - 1).max(0) as f64 * lo)
+        // E = a + n·v > t_i + (n − k_i − g)·v, least at `lo` or `hi` by the sign. (This
+        // can be before the last look: the window is the model's, not cut at the present.)
+        let earliest = seen()
+            .map(|&(t, k)| {
+                let c = (n - k - g) as f64;
+                if c >= 0.0 { t + c * lo } else { t + c * hi }
+            })
+            .filter(|e| e.is_finite())
             .fold(f64::NEG_INFINITY, f64::max);
-        let latest = self
-            .seen
-            .iter()
+        let latest = seen()
             .map(|&(t, k)| t + (n - k) as f64 * hi)
             .fold(f64::INFINITY, f64::min);
         Some((earliest, latest))
@@ -266,7 +299,7 @@ impl Eta {
     }
 
     /// The delay within a running sub-job with `total` tasks of which `done` are done.
-    fn within(&mut self, now: f64, id: i64, total: i64, done: i64) -> Duration {
+    fn within(&mut self, now: f64, id: i64, total: i64, done: i64, active: i64) -> Duration {
         // A sub-job first seen now began after the previous poll; one whose task count
         // changed did not, so what was seen of it before says nothing.
         let began_after = match &self.seg {
@@ -278,8 +311,11 @@ impl Eta {
             _ => self.seg.insert(Segment::new(id, total, began_after)),
         };
         seg.record(now, done);
-        let Some((earliest, latest)) = seg.bounds().filter(|_| seg.seen.len() > 1) else {
-            // A first look says nothing of the pace: look again soon.
+        seg.batch = seg.batch.max(active.clamp(1, total));
+        // Until the count has moved, nothing says the pace: a flat count may be a slow
+        // pace or a burst in the making.
+        let moved = seg.seen.front().is_some_and(|f| f.1 != done);
+        let Some((earliest, latest)) = seg.bounds().filter(|_| moved) else {
             return self.back_off(self.first, 1.5, self.max);
         };
         let ahead = earliest - now;
@@ -288,9 +324,9 @@ impl Eta {
             let shrink = 1.0 - 0.1 * self.rng.r#gen::<f64>();
             return secs(ahead * ETA_FRACTION * shrink, self.max);
         }
-        if latest.is_infinite() {
-            // It may end any moment and nothing says by when (one task, or the pace
-            // just changed): back off until the counts move again.
+        if latest.is_infinite() || latest <= now {
+            // It may end any moment and nothing says by when (one task, the pace just
+            // changed, or the last burst is overdue): back off until the counts move again.
             return self.back_off(self.first, 1.5, self.max);
         }
         self.restart();
@@ -323,10 +359,12 @@ impl DelayPolicy for Eta {
         let sub = snap.sub_job_id.and_then(|id| {
             let s = snap.sub_jobs.iter().find(|s| s.id == Some(id))?;
             let done = (s.num_completed_tasks + s.num_skipped_tasks).max(0);
-            Some((id, s.num_tasks, done))
+            Some((id, s.num_tasks, done, s.num_active_tasks))
         });
         let delay = match sub {
-            Some((id, total, done)) if running && done < total => self.within(now, id, total, done),
+            Some((id, total, done, active)) if running && done < total => {
+                self.within(now, id, total, done, active)
+            }
             // Between sub-jobs, with all of a sub-job's tasks done, or in the commit tail the
             // job may end any moment.
             _ if running => {
@@ -497,6 +535,31 @@ mod tests {
                 "{d:?}"
             );
             now += d.as_secs_f64();
+        }
+    }
+
+    #[test]
+    fn tasks_that_finish_in_waves_are_bounded_as_bursts() {
+        // 100 tasks, 25 at a time, a wave every 40 s: the count sits still, then jumps by 25,
+        // and the sub-job ends at 160 s. No steady pace explains that; bursts of 25 do.
+        for step in [3.0, 7.0, 11.0, 19.0] {
+            let mut g = Segment::new(0, 100, Some(0.0));
+            g.batch = 25;
+            let mut t = 1.0_f64;
+            while t < 160.0 {
+                let done = ((t / 40.0).floor() as i64 * 25).min(99);
+                g.record(t, done);
+                // Once the count has moved (before that, the policy does not aim).
+                if g.seen.front().is_some_and(|f| f.1 != done)
+                    && let Some((lo, hi)) = g.bounds()
+                {
+                    assert!(
+                        lo <= 160.0 && 160.0 <= hi,
+                        "every {step}s, at {t}: {lo}..{hi}"
+                    );
+                }
+                t += step;
+            }
         }
     }
 

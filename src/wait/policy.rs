@@ -97,8 +97,8 @@ impl DelayPolicy for Fixed {
 /// far from the earliest possible end it waits a fraction of the time left, near it it polls
 /// just past it, and then steps through the window up to the latest possible end. When the
 /// job could end at any moment (between sub-jobs, in the commit tail, after a change) it polls
-/// short and grows slowly, capped at `tail_cap`; without an estimate (LAUNCHING, a single
-/// task, faults) it backs off exponentially. Every delay is capped at `max`; the machine still
+/// short and grows slowly, capped at `tail_cap`; without an estimate (LAUNCHING, a count that
+/// has not moved yet, a single task, faults) it backs off exponentially. Every delay is capped at `max`; the machine still
 /// lets `Retry-After` win and cuts the last sleep at the deadline.
 pub struct Eta {
     first: Duration,

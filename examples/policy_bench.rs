@@ -61,44 +61,23 @@ fn read_corpus(path: &Path) -> Result<Vec<JobSpec>, String> {
 type Maker = (&'static str, Box<dyn Fn(u64) -> Box<dyn DelayPolicy>>);
 
 fn policies() -> Vec<Maker> {
-    let secs = Duration::from_secs;
+    // Ours at a given cap, and a peer that polls at a fixed interval, under their labels.
+    let eta = |cap: u64, label: &'static str| -> Maker {
+        let cap = Duration::from_secs(cap);
+        (
+            "ours",
+            Box::new(move |s| Box::new(Named(Box::new(Eta::with_seed(FIRST, cap, s)), label))),
+        )
+    };
+    let every = |secs: u64, label: &'static str| -> Maker {
+        let d = Duration::from_secs(secs);
+        ("peer", Box::new(move |_| Box::new(Named::every(d, label))))
+    };
     vec![
-        (
-            "ours",
-            Box::new(|s| {
-                Box::new(Named(
-                    Box::new(Eta::with_seed(FIRST, MAX, s)),
-                    "eta, default",
-                ))
-            }),
-        ),
-        (
-            "ours",
-            Box::new(move |s| {
-                Box::new(Named(
-                    Box::new(Eta::with_seed(FIRST, secs(30), s)),
-                    "eta, max 30s",
-                ))
-            }),
-        ),
-        (
-            "ours",
-            Box::new(move |s| {
-                Box::new(Named(
-                    Box::new(Eta::with_seed(FIRST, secs(300), s)),
-                    "eta, max 5m",
-                ))
-            }),
-        ),
-        (
-            "ours",
-            Box::new(move |s| {
-                Box::new(Named(
-                    Box::new(Eta::with_seed(FIRST, secs(600), s)),
-                    "eta, max 10m",
-                ))
-            }),
-        ),
+        eta(MAX.as_secs(), "eta, default"),
+        eta(30, "eta, max 30s"),
+        eta(300, "eta, max 5m"),
+        eta(600, "eta, max 10m"),
         (
             "ours",
             Box::new(|s| {
@@ -109,31 +88,12 @@ fn policies() -> Vec<Maker> {
             }),
         ),
         ("peer", Box::new(|s| Box::new(Smithy::new(s)))),
-        (
-            "peer",
-            Box::new(|_| Box::new(Named::every(Duration::from_secs(15), "aws-cli (15 s)"))),
-        ),
+        every(15, "aws-cli (15 s)"),
         ("peer", Box::new(|_| Box::new(Terraform::default()))),
         ("peer", Box::new(|s| Box::new(Gcloud::new(s)))),
         ("peer", Box::new(|s| Box::new(Databricks::new(s)))),
-        (
-            "peer",
-            Box::new(|_| {
-                Box::new(Named::every(
-                    Duration::from_secs(60),
-                    "airflow sensor (60 s)",
-                ))
-            }),
-        ),
-        (
-            "peer",
-            Box::new(|_| {
-                Box::new(Named::every(
-                    Duration::from_secs(10),
-                    "airflow trigger (10 s)",
-                ))
-            }),
-        ),
+        every(60, "airflow sensor (60 s)"),
+        every(10, "airflow trigger (10 s)"),
     ]
 }
 

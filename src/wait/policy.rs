@@ -315,26 +315,26 @@ impl Eta {
         // Until the count has moved, nothing says the pace: a flat count may be a slow
         // pace or a burst in the making.
         let moved = seg.seen.front().is_some_and(|f| f.1 != done);
-        let Some((earliest, latest)) = seg.bounds().filter(|_| moved) else {
-            return self.back_off(self.first, 1.5, self.max);
-        };
-        let ahead = earliest - now;
-        if ahead > ETA_NEAR {
-            self.restart();
-            let shrink = 1.0 - 0.1 * self.rng.r#gen::<f64>();
-            return secs(ahead * ETA_FRACTION * shrink, self.max);
+        match seg.bounds().filter(|_| moved) {
+            // Far from the earliest possible end: most of the way there.
+            Some((earliest, _)) if earliest - now > ETA_NEAR => {
+                self.restart();
+                let shrink = 1.0 - 0.1 * self.rng.r#gen::<f64>();
+                secs((earliest - now) * ETA_FRACTION * shrink, self.max)
+            }
+            // Near it, or inside the window: just past the earliest end, then step through.
+            Some((earliest, latest)) if latest.is_finite() && latest > now => {
+                self.restart();
+                if earliest > now {
+                    return secs(earliest - now + ETA_PAST, self.max);
+                }
+                let step = ((latest - earliest) / WINDOW_POLLS).max(WINDOW_STEP_MIN);
+                secs(step.min(latest - now + ETA_PAST), self.max)
+            }
+            // Nothing to aim at (the count has not moved, one task, the pace just changed,
+            // or the last burst is overdue): back off until the counts move again.
+            _ => self.back_off(self.first, 1.5, self.max),
         }
-        if latest.is_infinite() || latest <= now {
-            // It may end any moment and nothing says by when (one task, the pace just
-            // changed, or the last burst is overdue): back off until the counts move again.
-            return self.back_off(self.first, 1.5, self.max);
-        }
-        self.restart();
-        if ahead > 0.0 {
-            return secs(ahead + ETA_PAST, self.max);
-        }
-        let step = ((latest - earliest) / WINDOW_POLLS).max(WINDOW_STEP_MIN);
-        secs(step.min(latest - now + ETA_PAST), self.max)
     }
 }
 

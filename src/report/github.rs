@@ -241,8 +241,14 @@ impl Reporter for Github {
         self.inner.cancelled(job_id, cancel);
     }
 
-    fn finished(&self, _report: &JobReport) {
-        // Said in `summary`, after the log group closes, so closing lines stay visible.
+    fn ended(&self, job_id: &str) {
+        self.inner.ended(job_id);
+    }
+
+    fn finished(&self, report: &JobReport) {
+        // The closing line is said in `summary`, after the log group closes, so that it
+        // stays visible; the job stops counting as waiting now.
+        self.inner.ended(&report.job_id);
     }
 
     fn summary(&self, reports: &[JobReport], exit_code: i32) {

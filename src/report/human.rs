@@ -27,8 +27,6 @@ struct JobView {
     started: Instant,
     last_line: String,
     last_printed: Instant,
-    current: String,
-    done: bool,
     bar: Option<ProgressBar>,
 }
 
@@ -80,21 +78,23 @@ impl Human {
         }
     }
 
-    /// Print a heartbeat for every job that has been silent for longer than the interval.
-    /// Called by [`Human::spawn_heartbeat`]'s ticker; returns how many lines it printed.
-    pub fn beat(&self) -> usize {
+    /// Print a heartbeat for every job still waiting that has been silent for longer than
+    /// the interval. Called by [`Human::spawn_heartbeat`]'s ticker.
+    fn beat(&self) {
         if self.multi.is_some() || self.verbosity == Verbosity::Quiet {
-            return 0;
+            return;
         }
         let mut lines = Vec::new();
+        let mut waiting = 0;
         if let Ok(mut jobs) = self.jobs.lock() {
+            waiting = jobs.len();
             for (id, v) in jobs.iter_mut() {
-                if !v.done && v.last_printed.elapsed() >= self.heartbeat {
+                if v.last_printed.elapsed() >= self.heartbeat {
                     v.last_printed = Instant::now();
-                    let state = if v.current.is_empty() {
+                    let state = if v.last_line.is_empty() {
                         "no answer yet".to_string()
                     } else {
-                        v.current.clone()
+                        v.last_line.clone()
                     };
                     lines.push(format!(
                         "job {} still waiting: {state} (waited {})",
@@ -106,38 +106,32 @@ impl Human {
         }
         // Beyond a handful, one line says it all: a CI log is not the place for 10,000.
         if lines.len() > MAX_HEARTBEAT_LINES {
-            let waiting = self
-                .jobs
-                .lock()
-                .map(|jobs| jobs.values().filter(|v| !v.done).count())
-                .unwrap_or(lines.len());
             self.progress_line(&format!(
                 "still waiting for {waiting} jobs ({} silent for {} or more)",
                 lines.len(),
                 fmt_duration(self.heartbeat)
             ));
-            return 1;
+            return;
         }
         for l in &lines {
             self.progress_line(l);
         }
-        lines.len()
     }
 
     /// Tick every few seconds and print heartbeats (off a terminal only).
-    pub fn spawn_heartbeat(self: &Arc<Self>) -> Option<tokio::task::JoinHandle<()>> {
+    pub fn spawn_heartbeat(self: &Arc<Self>) {
         if self.multi.is_some() || self.verbosity == Verbosity::Quiet {
-            return None;
+            return;
         }
         let me = Arc::clone(self);
         let tick = (self.heartbeat / 4).max(Duration::from_millis(250));
-        Some(tokio::spawn(async move {
+        tokio::spawn(async move {
             let mut iv = tokio::time::interval(tick);
             loop {
                 iv.tick().await;
                 me.beat();
             }
-        }))
+        });
     }
 }
 
@@ -161,8 +155,6 @@ impl Reporter for Human {
                     started: Instant::now(),
                     last_line: String::new(),
                     last_printed: Instant::now(),
-                    current: String::new(),
-                    done: false,
                     bar,
                 },
             );
@@ -178,7 +170,6 @@ impl Reporter for Human {
             let Some(v) = jobs.get_mut(job_id) else {
                 return;
             };
-            v.current = text.clone();
             if let Some(b) = &v.bar {
                 b.set_message(text.clone());
             }
@@ -228,15 +219,19 @@ impl Reporter for Human {
         self.line(&format!("{} job {} {text}", timestamp(), short_id(job_id)));
     }
 
-    fn finished(&self, report: &JobReport) {
-        if let Ok(mut jobs) = self.jobs.lock()
-            && let Some(v) = jobs.get_mut(&report.job_id)
-        {
-            v.done = true;
-            if let Some(b) = v.bar.take() {
-                b.finish_and_clear();
-            }
+    fn ended(&self, job_id: &str) {
+        let view = self
+            .jobs
+            .lock()
+            .ok()
+            .and_then(|mut jobs| jobs.remove(job_id));
+        if let Some(b) = view.and_then(|v| v.bar) {
+            b.finish_and_clear();
         }
+    }
+
+    fn finished(&self, report: &JobReport) {
+        self.ended(&report.job_id);
         self.line(&closing_line(report));
     }
 

@@ -19,6 +19,10 @@ pub trait Reporter: Send + Sync {
     fn snapshot(&self, job_id: &str, snap: &Snapshot, elapsed: Duration);
     fn note(&self, job_id: &str, note: &Note, elapsed: Duration);
     fn cancelled(&self, job_id: &str, cancel: &CancelReport);
+    /// The job's wait is over: stop showing it as waiting (its bar, its heartbeat), even
+    /// where its closing line comes later.
+    fn ended(&self, _job_id: &str) {}
+    /// The job's closing line (after [`Reporter::ended`], or standing for it).
     fn finished(&self, report: &JobReport);
     /// The very end: all jobs and the process's exit code.
     fn summary(&self, reports: &[JobReport], exit_code: i32);

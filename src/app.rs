@@ -13,7 +13,6 @@ use crate::wait::outcome::{Outcome, Signal, Stop, aggregate_exit_code};
 use clap::Parser;
 use std::ffi::OsString;
 use std::io::{IsTerminal, Read};
-use std::path::Path;
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -50,6 +49,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     };
     init_tracing(&output);
     GITHUB.store(github_mode(&output), std::sync::atomic::Ordering::Relaxed);
+    if let Some(path) = &output.summary_file {
+        let _ = SUMMARY_FILE.set(path.clone());
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -72,6 +74,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
 /// Whether to speak GitHub Actions (set once the command line is parsed).
 static GITHUB: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// `--summary-file`, if given (set once the command line is parsed): written after every
+/// ending, a failure to start included.
+static SUMMARY_FILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
 /// Running inside GitHub Actions (the runner sets `GITHUB_ACTIONS=true`).
 fn in_actions() -> bool {
     std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
@@ -81,10 +87,12 @@ fn github_mode(output: &OutputArgs) -> bool {
     output.github || in_actions()
 }
 
-/// Print `error: …` on one line and return `code`; in GitHub Actions also set the step's
-/// outputs and an error annotation, since no summary will follow.
+/// Print `error: …` on one line and return `code`; write `--summary-file` with the error,
+/// and in GitHub Actions set the step's outputs and an error annotation, since no summary
+/// will follow.
 pub fn fail(message: &str, code: i32) -> i32 {
     eprintln!("error: {message}");
+    write_summary(&[], code, Some(message));
     if GITHUB.load(std::sync::atomic::Ordering::Relaxed) {
         crate::report::github::write_failure(code, message);
     }
@@ -163,21 +171,26 @@ async fn wait_command(cli: Cli) -> i32 {
         Err(e) => return fail(&e.to_string(), EXIT_USAGE),
     };
     let reporter = reporter(&cli.output, &settings.client.credentials.secrets());
-    let summary_file = cli.output.summary_file.as_deref();
-    wait_jobs(&settings, cli.job_ids, reporter, summary_file).await
+    match client(&settings) {
+        Ok(client) => wait_jobs(&settings, &client, cli.job_ids, reporter).await,
+        Err(code) => code,
+    }
+}
+
+/// The HTTP client for these settings, under their request-rate limit.
+pub fn client(settings: &Settings) -> Result<DliClient, i32> {
+    DliClient::new(settings.client.clone())
+        .map(|c| c.with_rate_limit(settings.max_requests_per_second))
+        .map_err(|e| fail(&format!("cannot set up the HTTP client: {e}"), EXIT_USAGE))
 }
 
 /// Wait for every job at once; report each as it ends, then the summary; return the exit code.
 pub async fn wait_jobs(
     settings: &Settings,
+    client: &DliClient,
     job_ids: Vec<String>,
     reporter: Arc<dyn Reporter>,
-    summary_file: Option<&Path>,
 ) -> i32 {
-    let client = match DliClient::new(settings.client.clone()) {
-        Ok(c) => c.with_rate_limit(settings.max_requests_per_second),
-        Err(e) => return fail(&format!("cannot set up the HTTP client: {e}"), EXIT_USAGE),
-    };
     let (stop_tx, stop) = watch::channel(None);
     listen_for_signals(stop_tx.clone());
     let mut ids = job_ids;
@@ -218,21 +231,23 @@ pub async fn wait_jobs(
     }
     reports.sort_by_key(|(i, _)| *i);
     let reports: Vec<JobReport> = reports.into_iter().map(|(_, r)| r).collect();
+    conclude(&reports, reporter.as_ref())
+}
+
+/// Every job has ended: the exit code, the summary file and the reporter's summary.
+fn conclude(reports: &[JobReport], reporter: &dyn Reporter) -> i32 {
     let code = aggregate_exit_code(reports.iter().map(|r| &r.outcome));
-    write_summary(summary_file, &reports, code, None);
-    reporter.summary(&reports, code);
+    write_summary(reports, code, None);
+    reporter.summary(reports, code);
     code
 }
 
 /// Write the summary for alerting scripts: to a temporary file beside it, then renamed, so a
 /// reader never sees half a file. A failure to write is reported, not fatal.
-pub fn write_summary(
-    path: Option<&Path>,
-    reports: &[JobReport],
-    exit_code: i32,
-    error: Option<&str>,
-) {
-    let Some(path) = path else { return };
+fn write_summary(reports: &[JobReport], exit_code: i32, error: Option<&str>) {
+    let Some(path) = SUMMARY_FILE.get() else {
+        return;
+    };
     let name = path
         .file_name()
         .map_or_else(|| "summary".into(), |n| n.to_string_lossy().into_owned());
@@ -332,9 +347,9 @@ async fn run_command(args: RunArgs) -> i32 {
         }
     }
     let reporter = reporter(&args.output, &settings.client.credentials.secrets());
-    let client = match DliClient::new(settings.client.clone()) {
+    let client = match client(&settings) {
         Ok(c) => c,
-        Err(e) => return fail(&format!("cannot set up the HTTP client: {e}"), EXIT_USAGE),
+        Err(code) => return code,
     };
     let job = SubmitJob {
         sql,
@@ -362,14 +377,7 @@ async fn run_command(args: RunArgs) -> i32 {
                 ""
             };
             let hint = f.hint().map(|h| format!(" — {h}")).unwrap_or_default();
-            let message = format!("submit failed: {f}{hint}{extra}");
-            write_summary(
-                args.output.summary_file.as_deref(),
-                &[],
-                code,
-                Some(&message),
-            );
-            return fail(&message, code);
+            return fail(&format!("submit failed: {f}{hint}{extra}"), code);
         }
     };
     let Some(job_id) = answer.job_id.clone().filter(|j| !j.is_empty()) else {
@@ -383,27 +391,12 @@ async fn run_command(args: RunArgs) -> i32 {
     };
     reporter.submitted(&job_id);
     if answer.job_mode.as_deref() == Some("sync") {
-        let report = JobReport {
-            job_id,
-            outcome: Outcome::Finished,
-            elapsed: std::time::Duration::ZERO,
-            polls: 0,
-            retries: 0,
-            last: None,
-            last_fault: None,
-            reason: None,
-            cancel: None,
-            fell_back: false,
-            short_lived_credentials: false,
-        };
+        // DLI ran it while answering (DDL): it has ended, FINISHED, without a poll.
+        let report = JobReport::ended_at_submit(job_id);
         reporter.finished(&report);
-        let reports = std::slice::from_ref(&report);
-        write_summary(args.output.summary_file.as_deref(), reports, 0, None);
-        reporter.summary(reports, 0);
-        return 0;
+        return conclude(std::slice::from_ref(&report), reporter.as_ref());
     }
-    let summary_file = args.output.summary_file.as_deref();
-    wait_jobs(&settings, vec![job_id], reporter, summary_file).await
+    wait_jobs(&settings, &client, vec![job_id], reporter).await
 }
 
 fn read_sql(args: &RunArgs) -> Result<String, String> {

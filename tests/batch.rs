@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Sim, run, wait_bounded};
+use common::{Sim, bare, run, wait_bounded};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -57,6 +57,27 @@ fn submit_then_wait_exits_0_and_leaves_a_summary() {
     r.expect_code(0);
     let s = read_summary(&path, 0);
     assert_eq!(s["jobs"][0]["status"], "FINISHED", "{s}");
+}
+
+#[test]
+fn a_run_that_cannot_start_still_leaves_a_summary() {
+    // No credentials at all: exit 2 before any request, and the alerting script still finds
+    // this run's summary (not last night's) saying why.
+    let path = summary_path("no-config");
+    std::fs::write(&path, "{\"exit_code\": 0, \"jobs\": []}").unwrap();
+    let r = run(bare().args([
+        "run",
+        "--sql",
+        "SELECT 1",
+        "--summary-file",
+        path.to_str().unwrap(),
+    ]));
+    r.expect_code(2).stderr_has(&["HUAWEICLOUD_SDK_AK"]);
+    let s = read_summary(&path, 2);
+    assert!(
+        s["error"].as_str().unwrap().contains("HUAWEICLOUD_SDK_AK"),
+        "{s}"
+    );
 }
 
 #[test]

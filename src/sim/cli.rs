@@ -2,7 +2,7 @@
 //! the real waiter in one process.
 
 use super::scenario::Scenario;
-use crate::app::{EXIT_USAGE, fail, reporter, wait_jobs};
+use crate::app::{EXIT_USAGE, client, fail, reporter, wait_jobs};
 use crate::cli::{OutputArgs, OutputFormat, Settings};
 use crate::dli::auth::{Credentials, Secret};
 use crate::dli::client::ClientConfig;
@@ -217,7 +217,10 @@ pub async fn demo(args: DemoArgs) -> i32 {
         );
     }
     let reporter = reporter(&output, &settings.client.credentials.secrets());
-    let code = wait_jobs(&settings, jobs, reporter, None).await;
+    let code = match client(&settings) {
+        Ok(client) => wait_jobs(&settings, &client, jobs, reporter).await,
+        Err(code) => code,
+    };
     if output.output == OutputFormat::Human {
         eprintln!(
             "exit status {code} ({}); in a pipeline, that status is the gate.",

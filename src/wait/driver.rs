@@ -56,6 +56,25 @@ pub struct JobReport {
     pub short_lived_credentials: bool,
 }
 
+impl JobReport {
+    /// A job DLI ran to completion while answering its submit (a DDL): FINISHED, unpolled.
+    pub fn ended_at_submit(job_id: String) -> Self {
+        JobReport {
+            job_id,
+            outcome: Outcome::Finished,
+            elapsed: Duration::ZERO,
+            polls: 0,
+            retries: 0,
+            last: None,
+            last_fault: None,
+            reason: None,
+            cancel: None,
+            fell_back: false,
+            short_lived_credentials: false,
+        }
+    }
+}
+
 /// Everything the loop needs besides the job id.
 #[derive(Clone)]
 pub struct Driver {

@@ -125,5 +125,3 @@ sim_requests() { curl -sS --noproxy '*' "$SIM_ENDPOINT/_sim/requests"; }
 # How many entries the log holds now.
 sim_request_count() { sim_requests | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 
-# jq-less field access: json_get FILE_OR_- KEY
-json_get() { "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1]) if sys.argv[1] != "-" else sys.stdin); print(d.get(sys.argv[2]))' "$1" "$2"; }

@@ -314,8 +314,6 @@ pub enum ConfigError {
         "--max-poll-interval ({max}) is shorter than --poll-interval ({first}): make it at least as long"
     )]
     Intervals { first: String, max: String },
-    #[error("{0}")]
-    Other(String),
 }
 
 /// Everything a wait needs, resolved and checked.

@@ -95,11 +95,10 @@ fn run_job_that_fails_exits_1_with_dlis_reason() {
         .stderr_has(&["FAILED", "Table or view not found: sales.orders_tmp"]);
 }
 
-/// SQL that DLI refuses at submit time: a `DLI.*` client error is "for good" (contract,
-/// Faults: exit 5 at once), with DLI's message, and is never submitted again.
+/// SQL that DLI refuses at submit time is the job failing (exit 1, DLI's reason), not DLI
+/// refusing the request for good: a pipeline treats it like a FAILED job. It is never
+/// submitted again.
 #[test]
-/// Bad SQL is the job failing (exit 1, DLI's reason), not DLI refusing the request for good:
-/// a pipeline treats it like a FAILED job.
 fn run_refused_sql_exits_1_with_dlis_message_and_is_not_resubmitted() {
     let sim = Sim::start("submit.json");
     let r = run(sim.dli_wait_sub("run").args(["--sql", "SELEC 1"]));

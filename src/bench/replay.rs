@@ -26,24 +26,14 @@ pub fn replay(job: &JobSpec, policy: Box<dyn DelayPolicy>) -> Option<Run> {
         match decision {
             Decision::Poll { after, .. } => {
                 t += after.as_secs_f64();
-                let v = job.at(t, &id);
-                let snap = Snapshot::from(crate::dli::model::JobProgress {
-                    is_success: true,
-                    status: v.status,
-                    sub_job_id: v.sub_job_id,
-                    progress: Some(v.progress),
-                    sub_jobs: v.sub_job.into_iter().collect(),
-                    ..Default::default()
-                });
+                let snap = Snapshot::from(job.at(t, &id).into_progress(None));
                 decision = m.observe(Observation::Snapshot(snap), Duration::from_secs_f64(t));
             }
             Decision::End { .. } => {
                 return Some(Run {
                     calls: m.polls(),
                     lag: t - end,
-                    failed: job
-                        .fails_at
-                        .is_some_and(|f| f.0.is_some_and(|d| d.as_secs_f64() <= end + 1e-9)),
+                    failed: job.fails_at.is_some_and(|f| f.get() <= end + 1e-9),
                 });
             }
         }

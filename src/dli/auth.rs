@@ -74,10 +74,6 @@ impl Credentials {
         }
     }
 
-    pub fn from_env() -> Result<Self, CredentialsError> {
-        Self::from_lookup(|k| std::env::var(k).ok())
-    }
-
     /// Every secret value, so output can be checked (and scrubbed) against them.
     pub fn secrets(&self) -> Vec<&str> {
         match self {

@@ -9,11 +9,10 @@ use serde_json::{Value, json};
 use std::io::Write;
 use std::time::Duration;
 
-/// The JSON-lines reporter.
+/// The JSON-lines reporter. Each line is written under stdout's own lock, so lines from
+/// concurrent jobs never interleave.
 #[derive(Debug, Default)]
-pub struct Json {
-    out: std::sync::Mutex<()>,
-}
+pub struct Json;
 
 fn now() -> String {
     super::human::timestamp()
@@ -21,14 +20,11 @@ fn now() -> String {
 
 impl Json {
     pub fn new() -> Self {
-        Json::default()
+        Json
     }
 
     fn emit(&self, v: &Value) {
-        let _guard = self.out.lock();
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{v}");
-        let _ = out.flush();
+        let _ = writeln!(std::io::stdout().lock(), "{v}");
     }
 }
 
@@ -145,7 +141,6 @@ impl Reporter for Json {
     }
 
     fn summary(&self, reports: &[JobReport], exit_code: i32) {
-        let _guard = self.out.lock();
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         let _ = write_summary(&mut out, reports, exit_code, None);
     }

@@ -11,10 +11,8 @@ pub struct Span(pub Option<Duration>);
 
 impl Span {
     pub const FOREVER: Span = Span(None);
-    pub fn secs(s: u64) -> Span {
-        Span(Some(Duration::from_secs(s)))
-    }
-    fn get(self) -> f64 {
+    /// In seconds; `forever` is infinite.
+    pub(crate) fn get(self) -> f64 {
         self.0.map_or(f64::INFINITY, |d| d.as_secs_f64())
     }
 }
@@ -260,6 +258,21 @@ pub struct JobView {
     pub sub_job: Option<SubJob>,
     /// Job time at which it ended, when it has.
     pub ended_at: Option<f64>,
+}
+
+impl JobView {
+    /// The `/progress` answer showing this view.
+    pub fn into_progress(self, job_id: Option<String>) -> crate::dli::model::JobProgress {
+        crate::dli::model::JobProgress {
+            is_success: true,
+            message: String::new(),
+            job_id,
+            status: self.status,
+            sub_job_id: self.sub_job_id,
+            progress: Some(self.progress),
+            sub_jobs: self.sub_job.into_iter().collect(),
+        }
+    }
 }
 
 impl SubJobSpec {

@@ -2,9 +2,9 @@
 //! status, cancel and submit from the scenario's scripted jobs, and injects scripted faults.
 
 use super::http::{Request, Response};
-use super::scenario::{End, EndpointSpec, FaultKindSpec, FaultSpec, JobSpec, Scenario};
+use super::scenario::{End, EndpointSpec, FaultKindSpec, FaultSpec, JobSpec, Scenario, Span};
 use crate::dli::model::{
-    CancelJobResponse, JobProgress, JobStatus, JobStatusInfo, SubmitJob, SubmitJobResponse,
+    CancelJobResponse, JobStatus, JobStatusInfo, SubmitJob, SubmitJobResponse,
 };
 use crate::dli::sign::{AuthorizationHeader, SignableRequest, parse_sdk_date, sign_with};
 use percent_encoding::percent_decode_str;
@@ -324,16 +324,7 @@ impl Simulator {
     }
 
     fn progress(&self, job: &mut Job, t: f64) -> Response {
-        let v = self.view(job, t);
-        let body = JobProgress {
-            is_success: true,
-            message: String::new(),
-            job_id: Some(job.id.clone()),
-            status: v.status,
-            sub_job_id: v.sub_job_id,
-            progress: Some(v.progress),
-            sub_jobs: v.sub_job.into_iter().collect(),
-        };
+        let body = self.view(job, t).into_progress(Some(job.id.clone()));
         Response::json(200, &json!(body))
     }
 
@@ -387,7 +378,7 @@ impl Simulator {
             );
         }
         if job.cancel_at.is_none() {
-            job.cancel_at = Some(t + job.spec.cancel_takes.0.map_or(0.0, |d| d.as_secs_f64()));
+            job.cancel_at = Some(t + job.spec.cancel_takes.get());
         }
         Response::json(
             200,
@@ -458,10 +449,8 @@ fn applies(f: &FaultSpec, endpoint: &str, n: u32, t: f64) -> bool {
     if let Some([a, b]) = f.requests {
         return n >= a && n <= b;
     }
-    let from = f.from.and_then(|s| s.0).map_or(0.0, |d| d.as_secs_f64());
-    let until = f.until.map_or(f64::INFINITY, |s| {
-        s.0.map_or(f64::INFINITY, |d| d.as_secs_f64())
-    });
+    let from = f.from.map_or(0.0, Span::get);
+    let until = f.until.map_or(f64::INFINITY, Span::get);
     t >= from && t < until
 }
 

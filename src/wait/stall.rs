@@ -65,13 +65,6 @@ impl StallWatch {
         }
     }
 
-    /// How long the job has been still as of `now`, without a new snapshot.
-    pub fn still_for(&self, now: Duration) -> Duration {
-        self.last
-            .as_ref()
-            .map_or(Duration::ZERO, |(_, since)| now.saturating_sub(*since))
-    }
-
     /// Forget what was seen (e.g. after switching to an endpoint without task counts).
     pub fn reset(&mut self) {
         self.last = None;

@@ -71,8 +71,6 @@ pub fn bare() -> assert_cmd::Command {
 #[derive(Debug, Clone)]
 pub struct SimJob {
     pub id: String,
-    pub name: Option<String>,
-    pub expect: String,
 }
 
 /// One request the simulator received (`GET /_sim/requests`).
@@ -151,8 +149,6 @@ impl Sim {
             .iter()
             .map(|j| SimJob {
                 id: j["id"].as_str().expect("job id").to_string(),
-                name: j["name"].as_str().map(str::to_string),
-                expect: j["expect"].as_str().unwrap_or_default().to_string(),
             })
             .collect();
         Sim {

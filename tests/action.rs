@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{BIN, Sim};
+use common::{BIN, Sim, TempDir};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -154,34 +154,6 @@ fn parse_commands_file(text: &str) -> BTreeMap<String, String> {
 }
 
 // --- a runner ---------------------------------------------------------------------------------
-
-/// A directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> TempDir {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "dli-wait-action-{label}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create a temporary directory");
-        TempDir(dir)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Publish `binary` as release `VERSION` under `base` (`<base>/download/<tag>/<asset>`), with
 /// its `.sha256` in sha256sum's format.

@@ -5,17 +5,15 @@
 
 mod common;
 
-use common::{Sim, bare, run, wait_bounded};
+use common::{Sim, TempDir, bare, job, run, wait_bounded};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// A fresh path for a summary file (the directory exists, the file does not yet).
-fn summary_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dli-wait-batch-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join("summary.json");
-    let _ = std::fs::remove_file(&p);
-    p
+/// A fresh path for a summary file, in a directory removed when the first value drops.
+fn summary_path(name: &str) -> (TempDir, PathBuf) {
+    let dir = TempDir::new(&format!("batch-{name}"));
+    let p = dir.path().join("summary.json");
+    (dir, p)
 }
 
 /// The summary file parses as one JSON object with the given exit code; returns it.
@@ -35,19 +33,10 @@ fn read_summary(path: &Path, exit_code: i64) -> serde_json::Value {
     v
 }
 
-fn job<'a>(summary: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    summary["jobs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|j| j["job_id"] == id)
-        .unwrap_or_else(|| panic!("no job {id} in {summary}"))
-}
-
 #[test]
 fn submit_then_wait_exits_0_and_leaves_a_summary() {
     let sim = Sim::start("submit.json");
-    let path = summary_path("submit-ok");
+    let (_dir, path) = summary_path("submit-ok");
     let r = run(sim.dli_wait_sub("run").args([
         "--sql",
         "INSERT INTO sales.daily SELECT * FROM sales.raw",
@@ -63,7 +52,7 @@ fn submit_then_wait_exits_0_and_leaves_a_summary() {
 fn a_run_that_cannot_start_still_leaves_a_summary() {
     // No credentials at all: exit 2 before any request, and the alerting script still finds
     // this run's summary (not last night's) saying why.
-    let path = summary_path("no-config");
+    let (_dir, path) = summary_path("no-config");
     std::fs::write(&path, "{\"exit_code\": 0, \"jobs\": []}").unwrap();
     let r = run(bare().args([
         "run",
@@ -83,7 +72,7 @@ fn a_run_that_cannot_start_still_leaves_a_summary() {
 #[test]
 fn bad_sql_exits_1_with_dlis_reason_in_the_summary() {
     let sim = Sim::start("submit.json");
-    let path = summary_path("bad-sql");
+    let (_dir, path) = summary_path("bad-sql");
     let r = run(sim.dli_wait_sub("run").args([
         "--sql",
         "SELEC 1",
@@ -98,7 +87,7 @@ fn bad_sql_exits_1_with_dlis_reason_in_the_summary() {
 #[test]
 fn timeout_with_cancel_exits_124_cancels_and_says_so_in_the_summary() {
     let sim = Sim::start("endings.json");
-    let path = summary_path("timeout");
+    let (_dir, path) = summary_path("timeout");
     let r = run(sim.dli_wait().args([
         "--timeout",
         "1s",
@@ -119,7 +108,7 @@ fn timeout_with_cancel_exits_124_cancels_and_says_so_in_the_summary() {
 #[test]
 fn one_failure_of_two_exits_1_and_both_are_in_the_summary() {
     let sim = Sim::start("endings.json");
-    let path = summary_path("two");
+    let (_dir, path) = summary_path("two");
     let r = run(sim.dli_wait().args([
         "--summary-file",
         path.to_str().unwrap(),
@@ -135,7 +124,7 @@ fn one_failure_of_two_exits_1_and_both_are_in_the_summary() {
 #[test]
 fn fail_fast_stops_at_the_first_failure_and_cancels_the_rest() {
     let sim = Sim::start("endings.json");
-    let path = summary_path("fail-fast");
+    let (_dir, path) = summary_path("fail-fast");
     let r = run(sim.dli_wait().args([
         "--fail-fast",
         "--cancel-on",
@@ -183,7 +172,7 @@ fn signalled(sim: &Sim, signal: &str, extra: &[&str]) -> Option<i32> {
 #[test]
 fn sigterm_with_cancel_on_signal_exits_143_cancels_and_leaves_a_summary() {
     let sim = Sim::start("endings.json");
-    let path = summary_path("sigterm");
+    let (_dir, path) = summary_path("sigterm");
     let code = signalled(
         &sim,
         "TERM",
@@ -204,7 +193,7 @@ fn sigterm_with_cancel_on_signal_exits_143_cancels_and_leaves_a_summary() {
 #[test]
 fn sigint_without_cancel_on_exits_130_leaves_the_job_and_a_summary() {
     let sim = Sim::start("endings.json");
-    let path = summary_path("sigint");
+    let (_dir, path) = summary_path("sigint");
     let code = signalled(&sim, "INT", &["--summary-file", path.to_str().unwrap()]);
     assert_eq!(code, Some(130));
     assert!(!sim.was_cancelled("job-never-ends"), "{:?}", sim.requests());

@@ -6,18 +6,9 @@
 
 mod common;
 
-use common::{Sim, bare, run};
-use serde_json::Value;
+use common::{Sim, bare, job, run};
 
 /// The summary's record for `job_id`.
-fn job<'a>(summary: &'a Value, job_id: &str) -> &'a Value {
-    summary["jobs"]
-        .as_array()
-        .expect("jobs is a list")
-        .iter()
-        .find(|j| j["job_id"] == job_id)
-        .unwrap_or_else(|| panic!("no {job_id} in the summary: {summary}"))
-}
 
 #[test]
 fn json_output_is_json_lines_ending_with_the_summary() {

@@ -69,6 +69,8 @@ fn keys_never_appear_with_rust_log_trace() {
     let sim = start();
     let r = run(sim.dli_wait().env("RUST_LOG", "trace").arg("secret-job"));
     r.expect_code(0);
+    // Trace really is on (requests are logged), so the check means something.
+    assert!(r.stderr.contains("/progress"), "{}", r.all());
     shows_no_secret(&r);
     let r = run(sim
         .dli_wait()
@@ -116,5 +118,11 @@ fn security_token_never_appears() {
         .env("HUAWEICLOUD_SDK_SECURITY_TOKEN", SECURITY_TOKEN)
         .args(["-vv", "secret-job"]));
     r.expect_code(0);
+    // The token really went along with every request, so the check means something.
+    let sent = sim.requests();
+    assert!(
+        !sent.is_empty() && sent.iter().all(|l| l.security_token),
+        "{sent:?}"
+    );
     shows_no_secret(&r);
 }

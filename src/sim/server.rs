@@ -28,6 +28,8 @@ pub struct Logged {
     pub path: String,
     pub status: u16,
     pub at_ms: u128,
+    /// It carried `X-Security-Token` (temporary keys); the value itself is not kept.
+    pub security_token: bool,
 }
 
 struct Job {
@@ -150,6 +152,7 @@ impl Simulator {
                 path: req.path.clone(),
                 status,
                 at_ms: self.started.elapsed().as_millis(),
+                security_token: req.header("X-Security-Token").is_some(),
             });
         }
         resp.with_header("X-Request-Id", &request_id)

@@ -8,6 +8,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -79,6 +80,8 @@ pub struct Logged {
     pub method: String,
     pub path: String,
     pub status: u16,
+    /// It carried `X-Security-Token`.
+    pub security_token: bool,
 }
 
 /// A running `dli-wait simulate`; killed on drop.
@@ -227,6 +230,7 @@ impl Sim {
                     .as_u64()
                     .and_then(|s| u16::try_from(s).ok())
                     .unwrap_or(0),
+                security_token: r["security_token"].as_bool().unwrap_or(false),
             })
             .filter(|r| !r.path.starts_with("/_sim/"))
             .collect()
@@ -393,4 +397,42 @@ pub fn send_signal(child: &Child, signal: &str) {
         .status()
         .expect("run kill");
     assert!(sent.success(), "kill -{signal} failed");
+}
+
+/// The entry for `job_id` in a summary's `jobs`.
+pub fn job<'a>(summary: &'a serde_json::Value, job_id: &str) -> &'a serde_json::Value {
+    summary["jobs"]
+        .as_array()
+        .expect("jobs is a list")
+        .iter()
+        .find(|j| j["job_id"] == job_id)
+        .unwrap_or_else(|| panic!("no {job_id} in the summary: {summary}"))
+}
+
+/// A fresh directory under the system's temporary one, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> TempDir {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "dli-wait-test-{label}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create a temporary directory");
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

@@ -6,7 +6,7 @@ use super::{Reporter, describe, fmt_duration, outcome_message};
 use crate::wait::driver::{CancelReport, JobReport};
 use crate::wait::machine::Note;
 use crate::wait::outcome::Outcome;
-use crate::wait::snapshot::Snapshot;
+use crate::wait::snapshot::{Counts, Snapshot};
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::PathBuf;
@@ -174,14 +174,15 @@ pub fn step_summary(reports: &[JobReport], exit_code: i32) -> String {
         {
             md.push_str("\n| sub-job | tasks done / total | failed | stages done / total |\n|---|---|---|---|\n");
             for s in &last.sub_jobs {
+                let c = Counts::of(s);
                 md.push_str(&format!(
                     "| {} | {} / {} | {} | {} / {} |\n",
                     s.id.map_or_else(|| "?".into(), |i| i.to_string()),
-                    s.num_completed_tasks + s.num_skipped_tasks,
-                    s.num_tasks,
-                    s.num_failed_tasks,
-                    s.num_completed_stages + s.num_skipped_stages,
-                    s.stage_ids.len()
+                    c.tasks_done,
+                    c.tasks_total,
+                    c.tasks_failed,
+                    c.stages_done,
+                    c.stages_total
                 ));
             }
         }

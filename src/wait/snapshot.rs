@@ -37,18 +37,33 @@ pub struct Counts {
     pub stages_total: i64,
 }
 
+impl Counts {
+    /// One sub-job's counts (skipped tasks and stages count as done).
+    pub fn of(s: &SubJob) -> Self {
+        Counts {
+            tasks_done: s.num_completed_tasks + s.num_skipped_tasks,
+            tasks_total: s.num_tasks,
+            tasks_active: s.num_active_tasks,
+            tasks_failed: s.num_failed_tasks,
+            stages_done: s.num_completed_stages + s.num_skipped_stages,
+            stages_total: i64::try_from(s.stage_ids.len()).unwrap_or(i64::MAX),
+        }
+    }
+}
+
 impl Snapshot {
     pub fn counts(&self) -> Counts {
-        let mut c = Counts::default();
-        for s in &self.sub_jobs {
-            c.tasks_done += s.num_completed_tasks + s.num_skipped_tasks;
-            c.tasks_total += s.num_tasks;
-            c.tasks_active += s.num_active_tasks;
-            c.tasks_failed += s.num_failed_tasks;
-            c.stages_done += s.num_completed_stages + s.num_skipped_stages;
-            c.stages_total += i64::try_from(s.stage_ids.len()).unwrap_or(i64::MAX);
-        }
-        c
+        self.sub_jobs
+            .iter()
+            .map(Counts::of)
+            .fold(Counts::default(), |a, c| Counts {
+                tasks_done: a.tasks_done + c.tasks_done,
+                tasks_total: a.tasks_total + c.tasks_total,
+                tasks_active: a.tasks_active + c.tasks_active,
+                tasks_failed: a.tasks_failed + c.tasks_failed,
+                stages_done: a.stages_done + c.stages_done,
+                stages_total: a.stages_total + c.stages_total,
+            })
     }
 
     /// Progress as a percentage, 0–100, when DLI gave one.

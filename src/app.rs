@@ -121,11 +121,11 @@ fn init_tracing(output: &OutputArgs) {
         .try_init();
 }
 
-/// The reporter for these output flags; in GitHub Actions (or with `--github`) wrapped in the
-/// GitHub layer, which first masks `secrets`.
+/// The reporter for these output flags; in GitHub mode (decided once in [`run`] from the same
+/// flags) wrapped in the GitHub layer, which first masks `secrets`.
 pub fn reporter(output: &OutputArgs, secrets: &[&str]) -> Arc<dyn Reporter> {
     let base = base_reporter(output);
-    if github_mode(output) {
+    if GITHUB.load(std::sync::atomic::Ordering::Relaxed) {
         // Masking prints the secret: only a real runner may see that line.
         let mask: &[&str] = if in_actions() { secrets } else { &[] };
         crate::report::github::Github::new(base, mask)

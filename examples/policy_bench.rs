@@ -204,9 +204,9 @@ fn print_table(stats: &[(&str, Stats)], markdown: bool) {
 fn write_corpus(dir: &Path, corpus: &[JobSpec]) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     for (n, chunk) in corpus.chunks(100).enumerate() {
-        let jobs: Vec<serde_json::Value> = chunk.iter().map(job_json).collect();
+        // Scenario types serialize as they are read, so the files replay as generated.
         let text =
-            serde_json::to_string_pretty(&serde_json::json!({ "jobs": jobs })).unwrap_or_default();
+            serde_json::to_string_pretty(&serde_json::json!({ "jobs": chunk })).unwrap_or_default();
         let path = dir.join(format!("corpus-{n:03}.json"));
         std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
@@ -215,34 +215,6 @@ fn write_corpus(dir: &Path, corpus: &[JobSpec]) -> Result<(), String> {
 }
 
 /// A timeline in the scenario format (durations as seconds).
-fn job_json(j: &JobSpec) -> serde_json::Value {
-    let secs = |s: dli_wait::sim::scenario::Span| {
-        s.0.map_or(serde_json::json!("forever"), |d| {
-            serde_json::json!(d.as_secs_f64())
-        })
-    };
-    let mut v = serde_json::json!({
-        "id": j.id,
-        "launching": secs(j.launching),
-        "commit": secs(j.commit),
-        "sub_jobs": j.sub_jobs.iter().map(|s| {
-            let mut o = serde_json::json!({"gap": secs(s.gap), "tasks": s.tasks, "stages": s.stages,
-                "duration": secs(s.duration), "parallelism": s.parallelism});
-            if s.waves {
-                o["waves"] = serde_json::json!(true);
-            }
-            if let Some(st) = &s.stragglers {
-                o["stragglers"] = serde_json::json!({"tasks": st.tasks, "extra": secs(st.extra)});
-            }
-            o
-        }).collect::<Vec<_>>(),
-    });
-    if let Some(f) = j.fails_at {
-        v["fails_at"] = secs(f);
-        v["end"] = serde_json::json!({"status": "FAILED", "message": "DLI.0999: SparkException: Job aborted"});
-    }
-    v
-}
 
 /// Calls (x, log scale) against lag p50 and p95 (y, log scale), one dot pair per policy.
 fn svg(stats: &[(&str, Stats)]) -> String {

@@ -6,8 +6,18 @@ use serde::{Deserialize, Deserializer, Serialize};
 use std::time::Duration;
 
 /// A duration in a scenario: a humantime string (`"90s"`, `"1h 30m"`), or `"forever"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span(pub Option<Duration>);
+
+/// As it is read: seconds, or `"forever"`.
+impl Serialize for Span {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Some(d) => s.serialize_f64(d.as_secs_f64()),
+            None => s.serialize_str("forever"),
+        }
+    }
+}
 
 impl Span {
     pub const FOREVER: Span = Span(None);
@@ -82,7 +92,7 @@ pub struct SubmitRule {
 }
 
 /// One job's scripted life.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct JobSpec {
     /// The job id; generated when absent.
@@ -129,7 +139,7 @@ pub struct Rejection {
 }
 
 /// One Spark job (sub-job) inside the DLI job.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubJobSpec {
     /// Pause before this sub-job starts (RUNNING, no sub-job shown).
@@ -162,7 +172,7 @@ fn parallel() -> i64 {
     16
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Stragglers {
     pub tasks: i64,
@@ -170,7 +180,7 @@ pub struct Stragglers {
 }
 
 /// How a job ends.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(
     rename_all = "SCREAMING_SNAKE_CASE",
     tag = "status",
@@ -189,7 +199,7 @@ pub enum End {
 }
 
 /// A scripted fault: which answers it replaces, and with what.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultSpec {
     pub kind: FaultKindSpec,
@@ -239,7 +249,7 @@ pub enum FaultKindSpec {
     Unauthorized,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EndpointSpec {
     #[default]

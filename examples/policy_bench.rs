@@ -214,8 +214,6 @@ fn write_corpus(dir: &Path, corpus: &[JobSpec]) -> Result<(), String> {
     Ok(())
 }
 
-/// A timeline in the scenario format (durations as seconds).
-
 /// Calls (x, log scale) against lag p50 and p95 (y, log scale), one dot pair per policy.
 fn svg(stats: &[(&str, Stats)]) -> String {
     let (w, h, pad) = (900.0, 560.0, 70.0);

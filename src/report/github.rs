@@ -43,15 +43,10 @@ impl Github {
     /// Print `::add-mask::` for each of `mask` (pass none outside a real runner), then wrap
     /// `inner`. Files come from `GITHUB_OUTPUT` and `GITHUB_STEP_SUMMARY` when set.
     pub fn new(inner: Arc<dyn Reporter>, mask: &[&str]) -> Arc<Self> {
-        let file = |k: &str| {
-            std::env::var_os(k)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
         let me = Github {
             inner,
-            output_file: file("GITHUB_OUTPUT"),
-            summary_file: file("GITHUB_STEP_SUMMARY"),
+            output_file: env_file("GITHUB_OUTPUT"),
+            summary_file: env_file("GITHUB_STEP_SUMMARY"),
             state: Mutex::new(State::default()),
         };
         for s in mask.iter().filter(|s| !s.is_empty()) {
@@ -92,6 +87,33 @@ impl Github {
     }
 }
 
+/// The file a runner names in `key` (`GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`), when set.
+fn env_file(key: &str) -> Option<PathBuf> {
+    std::env::var_os(key)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// The six step outputs, in the `$GITHUB_OUTPUT` format.
+fn output_block(
+    status: &str,
+    exit_code: i32,
+    ids: &str,
+    secs: u64,
+    polls: u32,
+    message: &str,
+) -> String {
+    [
+        output_entry("status", status),
+        output_entry("exit-code", &exit_code.to_string()),
+        output_entry("job-id", ids),
+        output_entry("duration-seconds", &secs.to_string()),
+        output_entry("polls", &polls.to_string()),
+        output_entry("message", message),
+    ]
+    .concat()
+}
+
 /// `name<<DELIM\nvalue\nDELIM\n`, with a random delimiter that the value cannot contain.
 pub fn output_entry(name: &str, value: &str) -> String {
     let delim = loop {
@@ -123,15 +145,14 @@ pub fn outputs(reports: &[JobReport], exit_code: i32) -> String {
         .unwrap_or(Duration::ZERO);
     let polls: u32 = reports.iter().map(|r| r.polls).sum();
     let message = d.map(outcome_message).unwrap_or_default();
-    [
-        output_entry("status", status),
-        output_entry("exit-code", &exit_code.to_string()),
-        output_entry("job-id", &ids.join(" ")),
-        output_entry("duration-seconds", &secs.as_secs().to_string()),
-        output_entry("polls", &polls.to_string()),
-        output_entry("message", &message),
-    ]
-    .concat()
+    output_block(
+        status,
+        exit_code,
+        &ids.join(" "),
+        secs.as_secs(),
+        polls,
+        &message,
+    )
 }
 
 fn md_cell(s: &str) -> String {
@@ -291,19 +312,10 @@ pub fn write_failure(exit_code: i32, message: &str) {
         5 => "REFUSED",
         _ => "ERROR",
     };
-    let text = [
-        output_entry("status", status),
-        output_entry("exit-code", &exit_code.to_string()),
-        output_entry("job-id", ""),
-        output_entry("duration-seconds", "0"),
-        output_entry("polls", "0"),
-        output_entry("message", message),
-    ]
-    .concat();
-    let file = std::env::var_os("GITHUB_OUTPUT")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from);
-    Github::append(&file, &text);
+    Github::append(
+        &env_file("GITHUB_OUTPUT"),
+        &output_block(status, exit_code, "", 0, 0, message),
+    );
     let _ = writeln!(
         std::io::stderr().lock(),
         "::error title=dli-wait::{}",

@@ -190,18 +190,14 @@ fn parse_rate(s: &str) -> Result<f64, String> {
 }
 
 impl Default for TimingArgs {
+    /// The defaults `--help` shows, read from the flags' own declarations.
     fn default() -> Self {
-        TimingArgs {
-            timeout: Limit::After(Duration::from_secs(6 * 3600)),
-            stall_timeout: Limit::After(Duration::from_secs(3600)),
-            poll_interval: Duration::from_secs(2),
-            max_poll_interval: Duration::from_secs(120),
-            poll_policy: PollPolicy::Eta,
-            request_timeout: Duration::from_secs(30),
-            cancel_on: Vec::new(),
-            fail_fast: false,
-            max_requests_per_second: 10.0,
+        #[derive(Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            timing: TimingArgs,
         }
+        Defaults::parse_from(["dli-wait"]).timing
     }
 }
 
@@ -242,15 +238,14 @@ pub struct OutputArgs {
 }
 
 impl Default for OutputArgs {
+    /// The defaults `--help` shows, read from the flags' own declarations.
     fn default() -> Self {
-        OutputArgs {
-            output: OutputFormat::Human,
-            verbose: 0,
-            quiet: false,
-            heartbeat: Duration::from_secs(60),
-            summary_file: None,
-            github: false,
+        #[derive(Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            output: OutputArgs,
         }
+        Defaults::parse_from(["dli-wait"]).output
     }
 }
 
@@ -471,6 +466,31 @@ pub fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn defaults_are_the_ones_help_shows() {
+        let t = TimingArgs::default();
+        assert_eq!(t.timeout, Limit::After(Duration::from_secs(6 * 3600)));
+        assert_eq!(t.stall_timeout, Limit::After(Duration::from_secs(3600)));
+        assert_eq!(
+            (t.poll_interval, t.max_poll_interval, t.request_timeout),
+            (
+                Duration::from_secs(2),
+                Duration::from_secs(120),
+                Duration::from_secs(30)
+            )
+        );
+        assert_eq!(t.poll_policy, PollPolicy::Eta);
+        assert_eq!(t.max_requests_per_second, 10.0);
+        assert!(t.cancel_on.is_empty() && !t.fail_fast);
+        let o = OutputArgs::default();
+        assert_eq!(
+            (o.output, o.verbose, o.quiet),
+            (OutputFormat::Human, 0, false)
+        );
+        assert_eq!(o.heartbeat, Duration::from_secs(60));
+        assert!(o.summary_file.is_none() && !o.github);
+    }
 
     #[test]
     fn endpoints_http_only_on_loopback() {

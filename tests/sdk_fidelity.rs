@@ -9,139 +9,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+mod common;
+
+use common::oracle::{KillOnDrop, SETUP, crate_root, python_with, run_bounded, skip_allowed};
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-const SETUP: &str = "python3 -m venv .venv && .venv/bin/pip install huaweicloudsdkcore==3.1.219 \
-                     huaweicloudsdkdli==3.1.219 (or run scripts/test.sh), or point \
-                     DLI_WAIT_ORACLE_PYTHON at a python that has them";
-
 /// Bounds on every child process.
 const SIM_START: Duration = Duration::from_secs(15);
-const PROBE: Duration = Duration::from_secs(30);
 const SCRIPT: Duration = Duration::from_secs(90);
-
-fn crate_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Kills and reaps the child when dropped, so that a failing test leaves no simulator behind.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-struct Finished {
-    /// `None`: killed at the time limit.
-    status: Option<ExitStatus>,
-    stdout: String,
-    stderr: String,
-}
-
-/// Run `cmd` with `input` on stdin, for at most `limit`; output is read while it runs.
-fn run_bounded(mut cmd: Command, input: &str, limit: Duration) -> std::io::Result<Finished> {
-    let child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let mut child = KillOnDrop(child);
-    let drain = |r: Option<Box<dyn Read + Send>>| {
-        thread::spawn(move || {
-            let mut s = String::new();
-            if let Some(mut r) = r {
-                let _ = r.read_to_string(&mut s);
-            }
-            s
-        })
-    };
-    let out = drain(
-        child
-            .0
-            .stdout
-            .take()
-            .map(|r| Box::new(r) as Box<dyn Read + Send>),
-    );
-    let err = drain(
-        child
-            .0
-            .stderr
-            .take()
-            .map(|r| Box::new(r) as Box<dyn Read + Send>),
-    );
-    if let Some(mut stdin) = child.0.stdin.take() {
-        let _ = stdin.write_all(input.as_bytes());
-    }
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(s) = child.0.try_wait()? {
-            break Some(s);
-        }
-        if Instant::now() >= deadline {
-            let _ = child.0.kill();
-            let _ = child.0.wait();
-            break None;
-        }
-        thread::sleep(Duration::from_millis(20));
-    };
-    drop(child);
-    Ok(Finished {
-        status,
-        stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
-    })
-}
-
-/// Does `python` import both SDK packages? `Err` says why not.
-fn has_sdk(python: &Path) -> Result<(), String> {
-    let mut cmd = Command::new(python);
-    cmd.args(["-c", "import huaweicloudsdkcore, huaweicloudsdkdli"]);
-    match run_bounded(cmd, "", PROBE) {
-        Err(e) => Err(format!("{}: cannot run it: {e}", python.display())),
-        Ok(f) if f.status.is_some_and(|s| s.success()) => Ok(()),
-        Ok(f) if f.status.is_none() => Err(format!("{}: import timed out", python.display())),
-        Ok(f) => Err(format!(
-            "{}: {}",
-            python.display(),
-            f.stderr.trim().lines().last().unwrap_or("import failed")
-        )),
-    }
-}
-
-/// The first candidate Python that has the SDK, or why there is none.
-fn sdk_python() -> Result<PathBuf, String> {
-    let mut candidates = Vec::new();
-    if let Some(p) = std::env::var_os("DLI_WAIT_ORACLE_PYTHON").filter(|p| !p.is_empty()) {
-        candidates.push(PathBuf::from(p));
-    }
-    let venv = crate_root().join(".venv");
-    candidates.extend(
-        [venv.join("bin/python"), venv.join("Scripts/python.exe")]
-            .into_iter()
-            .filter(|p| p.exists()),
-    );
-    if candidates.is_empty() {
-        return Err(
-            "DLI_WAIT_ORACLE_PYTHON is not set and there is no .venv in the crate root".into(),
-        );
-    }
-    let mut why = Vec::new();
-    for p in candidates {
-        match has_sdk(&p) {
-            Ok(()) => return Ok(p),
-            Err(e) => why.push(e),
-        }
-    }
-    Err(why.join("; "))
-}
 
 /// `dli-wait simulate` on the fidelity scenario, and its first stdout line.
 fn start_simulator() -> (KillOnDrop, String) {
@@ -180,9 +60,9 @@ fn start_simulator() -> (KillOnDrop, String) {
 #[test]
 fn the_official_python_sdk_accepts_the_simulators_answers() {
     let began = Instant::now();
-    let python = match sdk_python() {
+    let python = match python_with(&["huaweicloudsdkcore", "huaweicloudsdkdli"]) {
         Ok(p) => p,
-        Err(why) if std::env::var("DLI_WAIT_SKIP_ORACLE").is_ok_and(|v| v == "1") => {
+        Err(why) if skip_allowed() => {
             eprintln!(
                 "\n!!!!! NOTE: simulator wire format NOT checked against the official SDK ({why}); \
                  DLI_WAIT_SKIP_ORACLE=1 is set. Set up: {SETUP} !!!!!\n"

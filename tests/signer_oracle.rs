@@ -9,20 +9,22 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::oracle::{SETUP, crate_root, python_with, run_bounded, skip_allowed};
+
 use dli_wait::dli::auth::{Credentials, Secret};
 use dli_wait::dli::client::{ClientConfig, DliClient};
 use dli_wait::dli::model::{SubmitJob, Tag};
 use dli_wait::dli::sign::{SignableRequest, encode_component, sign};
 use serde_json::{Map, Value, json};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
-use url::{Position, Url};
 
-const SETUP: &str = "python3 -m venv .venv && .venv/bin/pip install huaweicloudsdkcore==3.1.219 \
-                     (or run scripts/test.sh, which does it), or point DLI_WAIT_ORACLE_PYTHON at a \
-                     python that has it";
+/// The oracle signs every case in one run; it has this long.
+const ORACLE_LIMIT: Duration = Duration::from_secs(60);
+use url::{Position, Url};
 
 const PID: &str = "0123456789abcdef0123456789abcdef";
 const DLI_HOST: &str = "dli.cn-north-4.myhuaweicloud.com";
@@ -487,21 +489,8 @@ enum OracleError {
     Broken(String),
 }
 
-fn crate_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn oracle_python() -> Result<PathBuf, OracleError> {
-    if let Some(p) = std::env::var_os("DLI_WAIT_ORACLE_PYTHON").filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(p));
-    }
-    let venv = crate_root().join(".venv");
-    let candidates = [venv.join("bin/python"), venv.join("Scripts/python.exe")];
-    candidates.into_iter().find(|p| p.exists()).ok_or_else(|| {
-        OracleError::Unavailable(
-            "DLI_WAIT_ORACLE_PYTHON is not set and there is no .venv in the crate root".to_string(),
-        )
-    })
+    python_with(&["huaweicloudsdkcore"]).map_err(OracleError::Unavailable)
 }
 
 fn run_oracle(python: &Path, cases: &[Case], explain: bool) -> Result<Vec<Value>, OracleError> {
@@ -512,22 +501,21 @@ fn run_oracle(python: &Path, cases: &[Case], explain: bool) -> Result<Vec<Value>
     if explain {
         cmd.arg("--explain");
     }
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+    let out = run_bounded(cmd, &input, ORACLE_LIMIT)
         .map_err(|e| OracleError::Unavailable(format!("cannot run {}: {e}", python.display())))?;
-    // A Python without the SDK exits before reading: judge by its exit status first.
-    let written = child.stdin.take().unwrap().write_all(input.as_bytes());
-    let out = child
-        .wait_with_output()
-        .map_err(|e| OracleError::Broken(format!("waiting for the oracle: {e}")))?;
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if !stderr.trim().is_empty() {
-        eprintln!("oracle stderr: {}", stderr.trim());
+    let stderr = out.stderr.trim();
+    if !stderr.is_empty() {
+        eprintln!("oracle stderr: {stderr}");
     }
-    match out.status.code() {
+    let Some(status) = out.status else {
+        return Err(OracleError::Broken(format!(
+            "{} {} gave no answer within {ORACLE_LIMIT:?}",
+            python.display(),
+            script.display()
+        )));
+    };
+    // A Python without the SDK exits before reading: judge by its exit status first.
+    match status.code() {
         Some(0) => {}
         Some(3) => {
             return Err(OracleError::Unavailable(format!(
@@ -537,19 +525,16 @@ fn run_oracle(python: &Path, cases: &[Case], explain: bool) -> Result<Vec<Value>
         }
         _ => {
             return Err(OracleError::Broken(format!(
-                "{} {} failed ({}): {}",
+                "{} {} failed ({status}): {stderr}",
                 python.display(),
                 script.display(),
-                out.status,
-                stderr.trim()
             )));
         }
     }
-    written.map_err(|e| OracleError::Broken(format!("writing to the oracle: {e}")))?;
-    let values: Vec<Value> = serde_json::from_slice(&out.stdout).map_err(|e| {
+    let values: Vec<Value> = serde_json::from_str(&out.stdout).map_err(|e| {
         OracleError::Broken(format!(
             "oracle output is not a JSON array ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
+            out.stdout
         ))
     })?;
     if values.len() != cases.len() {
@@ -604,7 +589,7 @@ fn authorization_matches_the_official_python_sdk() {
         );
     }
 
-    let skip = std::env::var("DLI_WAIT_SKIP_ORACLE").is_ok_and(|v| v == "1");
+    let skip = skip_allowed();
     let oracle = oracle_python().and_then(|py| run_oracle(&py, &cases, false).map(|v| (py, v)));
     let (python, theirs) = match oracle {
         Ok(found) => found,

@@ -108,6 +108,29 @@ fn persistent_dli_0999_on_progress_falls_back_to_status() {
     assert_eq!(job["polled_status_endpoint"], true, "{}", j.all());
 }
 
+/// After the fallback, the job's reason is the one /status already gave: shown, with DLI's
+/// detail, and not fetched again.
+#[test]
+fn a_failure_seen_on_status_after_the_fallback_keeps_its_reason_without_another_request() {
+    let sim = Sim::start("faults.json");
+    let r = run(sim.dli_wait().arg("progress-never-works-fails"));
+    r.expect_code(1).stderr_has(&[
+        "/status",
+        "Table or view not found: sales.orders_tmp",
+        "AnalysisException",
+    ]);
+    // Every request was a poll: none was spent fetching the reason again.
+    let sim = Sim::start("faults.json");
+    let j = run(sim
+        .dli_wait()
+        .args(["--output", "json", "progress-never-works-fails"]));
+    j.expect_code(1);
+    let job = &j.summary()["jobs"][0];
+    assert_eq!(job["polled_status_endpoint"], true, "{}", j.all());
+    let sent = sim.requests_for("progress-never-works-fails").len();
+    assert_eq!(job["polls"].as_u64(), Some(sent as u64), "{}", j.all());
+}
+
 /// Credentials that expire in the middle of a long wait: exit 5, and the message says the
 /// authentication failed after a while of polling, with the last known state.
 #[test]

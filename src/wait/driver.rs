@@ -4,7 +4,7 @@
 use super::machine::{Decision, Endpoint, Machine, Observation, WaitConfig};
 use super::outcome::{Outcome, Stop};
 use super::policy::DelayPolicy;
-use super::snapshot::Snapshot;
+use super::snapshot::{Snapshot, Source};
 use crate::dli::client::DliClient;
 use crate::dli::fault::Fault;
 use crate::dli::model::{JobStatus, JobStatusInfo};
@@ -185,6 +185,13 @@ impl Driver {
 
     /// `/status` for a job that ended badly, retried briefly on transient faults.
     async fn reason(&self, job_id: &str, last: Option<&Snapshot>) -> Option<Reason> {
+        // Polling /status already (after the fallback): its last answer is the reason.
+        if let Some(s) = last.filter(|s| s.source == Source::Status) {
+            return Some(Reason {
+                message: s.message.clone(),
+                detail: s.detail.clone().filter(|d| !d.trim().is_empty()),
+            });
+        }
         let fetched: Result<JobStatusInfo, Fault> =
             (|| self.client.status(job_id, CANCEL_REQUEST_TIMEOUT))
                 .retry(

@@ -24,6 +24,9 @@ pub struct Snapshot {
     pub sub_job_id: Option<i64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sub_jobs: Vec<SubJob>,
+    /// `/status` only: DLI's longer explanation of a failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// Task and stage counts summed over the sub-jobs DLI reports.
@@ -81,6 +84,7 @@ impl From<JobProgress> for Snapshot {
             progress: p.progress,
             sub_job_id: p.sub_job_id,
             sub_jobs: p.sub_jobs,
+            detail: None,
         }
     }
 }
@@ -94,6 +98,7 @@ impl From<JobStatusInfo> for Snapshot {
             progress: None,
             sub_job_id: None,
             sub_jobs: Vec::new(),
+            detail: s.detail,
         }
     }
 }

@@ -1,8 +1,10 @@
-//! The command line of the contract (clap), and its resolution into settings the rest of the
-//! program uses. Only this module knows flag names; only `resolve` reads the environment.
+//! The command line of the contract (clap) for every command, and its resolution into settings
+//! the rest of the program uses. Only this module knows flag names (messages get them from
+//! [`flag`] and [`hint`]); only `resolve` reads the environment.
 
 use crate::dli::auth::{Credentials, CredentialsError};
 use crate::dli::client::ClientConfig;
+use crate::dli::fault::Check;
 use crate::wait::machine::{CancelOn, DEFAULT_FALLBACK_AFTER, WaitConfig};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::IpAddr;
@@ -68,11 +70,52 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Serve the built-in DLI simulator on loopback (try pipelines without a cloud account).
     #[cfg(feature = "simulator")]
-    Simulate(crate::sim::cli::SimulateArgs),
+    Simulate(SimulateArgs),
     /// The simulator and the waiter in one process: a job launches, runs, hits a DLI.0999 and
     /// finishes.
     #[cfg(feature = "simulator")]
-    Demo(crate::sim::cli::DemoArgs),
+    Demo(DemoArgs),
+}
+
+impl Command {
+    /// The command names, which a job id can never be.
+    pub const NAMES: &[&str] = &["run", "simulate", "demo"];
+}
+
+/// Flag names as messages say them (checked against the parser by a test).
+pub mod flag {
+    pub const TIMEOUT: &str = "--timeout";
+    pub const STALL_TIMEOUT: &str = "--stall-timeout";
+    pub const FAIL_FAST: &str = "--fail-fast";
+    pub const REQUEST_TIMEOUT: &str = "--request-timeout";
+    pub const MAX_REQUESTS_PER_SECOND: &str = "--max-requests-per-second";
+    pub const REGION: &str = "--region";
+    pub const ENDPOINT: &str = "--endpoint";
+    pub const PROJECT_ID: &str = "--project-id";
+    pub const SUMMARY_FILE: &str = "--summary-file";
+    pub const CONF: &str = "--conf";
+    pub const SQL: &str = "--sql";
+    pub const SQL_FILE: &str = "--sql-file";
+    pub const SCENARIO: &str = "--scenario";
+    pub const SPEED: &str = "--speed";
+    pub const LISTEN: &str = "--listen";
+}
+
+/// What to check about a fault, in this command line's words.
+pub fn hint(check: Check) -> &'static str {
+    match check {
+        Check::Credentials => {
+            "check HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN), that temporary keys or the token have not expired, and that this machine's clock is within 15 minutes of real time (X-Sdk-Date)"
+        }
+        Check::Permissions => "the credentials lack DLI permissions for this project (IAM policy)",
+        Check::JobAndProject => {
+            "check the job id and --project-id / HUAWEICLOUD_SDK_PROJECT_ID, and that --region or --endpoint points at the job's region"
+        }
+        Check::HostName => "check --region or --endpoint, and this machine's DNS",
+        Check::Address => "check --endpoint, and that the service is up",
+        Check::RequestTimeout => "a slow service needs a longer --request-timeout",
+        Check::RequestRate => "--max-requests-per-second is shared by all jobs",
+    }
 }
 
 /// Where DLI is, and which project.
@@ -290,6 +333,65 @@ pub struct RunArgs {
     pub output: OutputArgs,
 }
 
+/// `dli-wait simulate`.
+#[cfg(feature = "simulator")]
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  dli-wait simulate                                   # the default jobs on a free port
+  dli-wait simulate --listen 127.0.0.1:8090 --scenario examples/scenarios/default.json
+  dli-wait simulate --output json | head -n1          # endpoint, project id, keys, job ids
+
+Without --scenario it serves examples/scenarios/default.json: one job that finishes, one that
+fails, one that stalls and one that never ends. The scenario format is in docs/scenarios.md.")]
+pub struct SimulateArgs {
+    /// Address to listen on, e.g. `--listen 127.0.0.1:8090`; port 0 takes a free port.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub listen: std::net::SocketAddr,
+    /// A scenario file scripting the jobs, e.g. `--scenario examples/scenarios/default.json`.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Replay faster (sim seconds per real second), e.g. `--speed 60`; overrides the file's.
+    #[arg(long, value_name = "FACTOR")]
+    pub speed: Option<f64>,
+    /// `--output json` prints the connection details as one JSON line first.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human, value_name = "FORMAT")]
+    pub output: OutputFormat,
+    /// Log every request on stderr (-v).
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[cfg(feature = "simulator")]
+impl SimulateArgs {
+    pub fn output_args(&self) -> OutputArgs {
+        OutputArgs {
+            output: self.output,
+            verbose: self.verbose,
+            ..OutputArgs::default()
+        }
+    }
+}
+
+/// `dli-wait demo`.
+#[cfg(feature = "simulator")]
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// `--output json` shows the JSON lines a script would read instead.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human, value_name = "FORMAT")]
+    pub output: OutputFormat,
+}
+
+#[cfg(feature = "simulator")]
+impl DemoArgs {
+    pub fn output_args(&self) -> OutputArgs {
+        OutputArgs {
+            output: self.output,
+            ..OutputArgs::default()
+        }
+    }
+}
+
 /// A configuration problem: exit 2 with this one line.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -490,6 +592,43 @@ mod tests {
         );
         assert_eq!(o.heartbeat, Duration::from_secs(60));
         assert!(o.summary_file.is_none() && !o.github);
+    }
+
+    #[test]
+    fn flag_names_in_messages_are_real_flags() {
+        use clap::CommandFactory;
+        let cmd = Cli::command();
+        let mut longs: Vec<String> = cmd
+            .get_arguments()
+            .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+            .collect();
+        for sub in cmd.get_subcommands() {
+            longs.extend(
+                sub.get_arguments()
+                    .filter_map(|a| a.get_long().map(|l| format!("--{l}"))),
+            );
+        }
+        for f in [
+            flag::TIMEOUT,
+            flag::STALL_TIMEOUT,
+            flag::FAIL_FAST,
+            flag::REQUEST_TIMEOUT,
+            flag::MAX_REQUESTS_PER_SECOND,
+            flag::REGION,
+            flag::ENDPOINT,
+            flag::PROJECT_ID,
+            flag::SUMMARY_FILE,
+            flag::CONF,
+            flag::SQL,
+            flag::SQL_FILE,
+            flag::SCENARIO,
+            flag::SPEED,
+            flag::LISTEN,
+        ] {
+            assert!(longs.iter().any(|l| l == f), "{f} is not a flag");
+        }
+        let names: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+        assert_eq!(names, Command::NAMES);
     }
 
     #[test]

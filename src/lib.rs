@@ -3,10 +3,10 @@
 //! Data flows one way: `dli` (client, signing, faults) → `wait` (pure state machine, policies,
 //! driver) → `report` (people, JSON). `sim` is a DLI of our own for trying and testing it.
 
-pub mod app;
 #[cfg(feature = "simulator")]
 pub mod bench;
 pub mod cli;
+pub mod cmd;
 pub mod dli;
 pub mod report;
 #[cfg(feature = "simulator")]

@@ -2,7 +2,7 @@
 //! answer to `fault::classify`. Knows nothing of waiting or retrying: callers decide that.
 
 use super::auth::Credentials;
-use super::fault::{DliBody, Fault, FaultKind, Reply, classify};
+use super::fault::{Check, DliBody, Fault, FaultKind, Reply, classify};
 use super::model::{CancelJobResponse, JobProgress, JobStatusInfo, SubmitJob, SubmitJobResponse};
 use super::sign::{SignableRequest, encode_component, sdk_date, sign};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -200,8 +200,9 @@ impl DliClient {
             Some(left) => tokio::time::timeout(left, p.wait()).await.map_err(|_| {
                 Fault::transport(
                     FaultKind::Timeout,
-                    "no turn to send a request before the deadline (--max-requests-per-second is shared by all jobs)",
+                    "no turn to send a request before the deadline",
                 )
+                .checking(Check::RequestRate)
             }),
         }
     }
@@ -269,11 +270,9 @@ fn transport_fault(e: &reqwest::Error, timeout: Duration) -> Fault {
     if e.is_timeout() {
         return Fault::transport(
             FaultKind::Timeout,
-            format!(
-                "no answer within {} (--request-timeout)",
-                humantime::format_duration(timeout)
-            ),
-        );
+            format!("no answer within {}", humantime::format_duration(timeout)),
+        )
+        .checking(Check::RequestTimeout);
     }
     let mut chain = vec![e.to_string()];
     let mut src = std::error::Error::source(e);
@@ -285,16 +284,18 @@ fn transport_fault(e: &reqwest::Error, timeout: Duration) -> Fault {
         let host = u.host_str()?;
         Some(u.port().map_or(host.to_string(), |p| format!("{host}:{p}")))
     });
-    Fault::transport(
-        FaultKind::Connection,
-        connection_message(&chain, host.as_deref()),
-    )
+    let (message, check) = connection_message(&chain, host.as_deref());
+    let fault = Fault::transport(FaultKind::Connection, message);
+    match check {
+        Some(c) => fault.checking(c),
+        None => fault,
+    }
 }
 
 /// A connection failure in a few words: the two a user can act on (a host that does not
-/// resolve, which is usually a mistyped `--region`, and a refused connection) said plainly,
-/// anything else as the error chain.
-fn connection_message(chain: &[String], host: Option<&str>) -> String {
+/// resolve, which is usually a mistyped region, and a refused connection) said plainly with
+/// what to check, anything else as the error chain.
+fn connection_message(chain: &[String], host: Option<&str>) -> (String, Option<Check>) {
     let host = host.unwrap_or("the endpoint");
     let has = |needle: &str| {
         chain
@@ -302,17 +303,23 @@ fn connection_message(chain: &[String], host: Option<&str>) -> String {
             .any(|m| m.to_ascii_lowercase().contains(needle))
     };
     if has("dns error") || has("failed to lookup address") {
-        format!("cannot resolve {host} (DNS): check --region or --endpoint, and this machine's DNS")
+        (
+            format!("cannot resolve {host} (DNS)"),
+            Some(Check::HostName),
+        )
     } else if has("connection refused") {
-        format!("{host} refused the connection: check --endpoint, and that the service is up")
+        (
+            format!("{host} refused the connection"),
+            Some(Check::Address),
+        )
     } else {
-        chain.join(": ")
+        (chain.join(": "), None)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::connection_message;
+    use super::{Check, connection_message};
 
     fn chain(parts: &[&str]) -> Vec<String> {
         parts.iter().map(|s| s.to_string()).collect()
@@ -331,7 +338,10 @@ mod tests {
         );
         assert_eq!(
             msg,
-            "cannot resolve dli.cn-nort-4.myhuaweicloud.com (DNS): check --region or --endpoint, and this machine's DNS"
+            (
+                "cannot resolve dli.cn-nort-4.myhuaweicloud.com (DNS)".to_string(),
+                Some(Check::HostName)
+            )
         );
     }
 
@@ -345,12 +355,18 @@ mod tests {
         ]);
         assert_eq!(
             connection_message(&refused, Some("127.0.0.1:9")),
-            "127.0.0.1:9 refused the connection: check --endpoint, and that the service is up"
+            (
+                "127.0.0.1:9 refused the connection".to_string(),
+                Some(Check::Address)
+            )
         );
         let reset = chain(&["error sending request", "connection reset by peer"]);
         assert_eq!(
             connection_message(&reset, None),
-            "error sending request: connection reset by peer"
+            (
+                "error sending request: connection reset by peer".to_string(),
+                None
+            )
         );
     }
 }

@@ -7,16 +7,14 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 /// Retry, or stop for good.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultClass {
     Transient,
     Permanent,
 }
 
 /// What went wrong, as precisely as the answer allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultKind {
     /// `DLI.0999`: the queue is busy, or its backend is too old for `/progress`.
     QueueBusy,
@@ -43,20 +41,46 @@ pub enum FaultKind {
 }
 
 /// A classified fault: what, how to treat it, and what the server said.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Fault {
     pub class: FaultClass,
     pub kind: FaultKind,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
     /// The server's `Retry-After`, already turned into a delay.
-    #[serde(skip)]
     pub retry_after: Option<Duration>,
+    /// What to check, where the kind alone does not say (see [`Fault::check`]).
+    pub check: Option<Check>,
+}
+
+impl FaultClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultClass::Transient => "transient",
+            FaultClass::Permanent => "permanent",
+        }
+    }
+}
+
+impl FaultKind {
+    /// The kind's name in machine-readable output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultKind::QueueBusy => "queue_busy",
+            FaultKind::Throttled => "throttled",
+            FaultKind::ServerError => "server_error",
+            FaultKind::GatewayPage => "gateway_page",
+            FaultKind::MalformedBody => "malformed_body",
+            FaultKind::Connection => "connection",
+            FaultKind::Timeout => "timeout",
+            FaultKind::Unauthorized => "unauthorized",
+            FaultKind::Forbidden => "forbidden",
+            FaultKind::NotFound => "not_found",
+            FaultKind::Rejected => "rejected",
+        }
+    }
 }
 
 impl Fault {
@@ -73,6 +97,7 @@ impl Fault {
             message: message.into(),
             request_id: None,
             retry_after: None,
+            check: None,
         }
     }
 
@@ -81,21 +106,41 @@ impl Fault {
         Fault::new(FaultClass::Transient, kind, message)
     }
 
-    /// What the user should do about a permanent fault.
-    pub fn hint(&self) -> Option<&'static str> {
-        match self.kind {
-            FaultKind::Unauthorized => Some(
-                "check HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN), that temporary keys or the token have not expired, and that this machine's clock is within 15 minutes of real time (X-Sdk-Date)",
-            ),
-            FaultKind::Forbidden => {
-                Some("the credentials lack DLI permissions for this project (IAM policy)")
-            }
-            FaultKind::NotFound => Some(
-                "check the job id and --project-id / HUAWEICLOUD_SDK_PROJECT_ID, and that --region or --endpoint points at the job's region",
-            ),
-            _ => None,
-        }
+    /// The same fault, with what to check about it.
+    pub fn checking(mut self, check: Check) -> Self {
+        self.check = Some(check);
+        self
     }
+
+    /// What the user would check about this fault, if anything they control could cause it.
+    pub fn check(&self) -> Option<Check> {
+        self.check.or(match self.kind {
+            FaultKind::Unauthorized => Some(Check::Credentials),
+            FaultKind::Forbidden => Some(Check::Permissions),
+            FaultKind::NotFound => Some(Check::JobAndProject),
+            _ => None,
+        })
+    }
+}
+
+/// What to check about a fault, named abstractly: the command line says it in its own words
+/// (flag and variable names), see `cli::hint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// The key pair or token, their expiry, and the clock.
+    Credentials,
+    /// The IAM permissions of the credentials.
+    Permissions,
+    /// The job id, the project and the region.
+    JobAndProject,
+    /// The region or endpoint's host name, and DNS.
+    HostName,
+    /// The endpoint's address, and that the service is up.
+    Address,
+    /// The limit for one request.
+    RequestTimeout,
+    /// The request rate shared by all jobs.
+    RequestRate,
 }
 
 impl fmt::Display for Fault {
@@ -478,7 +523,7 @@ mod tests {
             (f.class, f.kind),
             (FaultClass::Permanent, FaultKind::Unauthorized)
         );
-        assert!(f.hint().unwrap().contains("15 minutes"));
+        assert_eq!(f.check(), Some(Check::Credentials));
         assert_eq!(f.request_id.as_deref(), Some("r1"));
     }
 

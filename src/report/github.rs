@@ -2,10 +2,11 @@
 //! layered over the human or JSON reporter. Workflow commands are printed only when asked
 //! (`GITHUB_ACTIONS=true` or `--github`): elsewhere `::add-mask::` would print the secret.
 
-use super::{Reporter, describe, fmt_duration, outcome_message};
-use crate::wait::driver::{CancelReport, JobReport};
+use super::{Reporter, describe, fault_text, fmt_duration, outcome_message};
+use crate::wait::events::Events;
 use crate::wait::machine::Note;
-use crate::wait::outcome::Outcome;
+use crate::wait::outcome::{Outcome, decisive};
+use crate::wait::record::{CancelReport, JobReport};
 use crate::wait::snapshot::{Counts, Snapshot};
 use std::collections::HashSet;
 use std::io::Write;
@@ -125,17 +126,10 @@ pub fn output_entry(name: &str, value: &str) -> String {
     format!("{name}<<{delim}\n{value}\n{delim}\n")
 }
 
-/// The job that decides the exit code (the first whose own code is it), for one-value outputs.
-fn decisive(reports: &[JobReport], exit_code: i32) -> Option<&JobReport> {
-    reports
-        .iter()
-        .find(|r| r.outcome.exit_code() == exit_code)
-        .or_else(|| reports.first())
-}
-
-/// The step outputs: `status`, `exit-code`, `job-id`, `duration-seconds`, `polls`, `message`.
+/// The step outputs: `status`, `exit-code`, `job-id`, `duration-seconds`, `polls`, `message`;
+/// the one-value ones from the job that decides the exit code.
 pub fn outputs(reports: &[JobReport], exit_code: i32) -> String {
-    let d = decisive(reports, exit_code);
+    let d = decisive(reports, |r| &r.outcome);
     let status = d.map_or("ERROR", |r| r.outcome.label());
     let ids: Vec<&str> = reports.iter().map(|r| r.job_id.as_str()).collect();
     let secs = reports
@@ -212,7 +206,7 @@ pub fn step_summary(reports: &[JobReport], exit_code: i32) -> String {
     md
 }
 
-impl Reporter for Github {
+impl Events for Github {
     fn started(&self, job_id: &str) {
         let open_now = self
             .state
@@ -233,9 +227,10 @@ impl Reporter for Github {
         self.inner.note(job_id, note, elapsed);
         // One warning per job and kind of fault: GitHub shows only the first few anyway.
         let warning = match note {
-            Note::Retrying { fault, .. } => {
-                Some((format!("{:?}", fault.kind), format!("retried: {fault}")))
-            }
+            Note::Retrying { fault, .. } => Some((
+                fault.kind.as_str().to_string(),
+                format!("retried: {}", fault_text(fault)),
+            )),
             Note::FallbackToStatus { .. } => Some((
                 "fallback".into(),
                 "/progress kept answering DLI.0999; polled /status instead (no stall detection)"
@@ -272,7 +267,9 @@ impl Reporter for Github {
         // stays visible; the job stops counting as waiting now.
         self.inner.ended(&report.job_id);
     }
+}
 
+impl Reporter for Github {
     fn summary(&self, reports: &[JobReport], exit_code: i32) {
         self.close_group();
         // Outputs and summary first: they matter most exactly when the step fails.
@@ -305,13 +302,9 @@ impl Reporter for Github {
 }
 
 /// When dli-wait stops before any wait ends (bad inputs, a refused submit): the same outputs,
-/// so later steps can still read why, and an error annotation.
-pub fn write_failure(exit_code: i32, message: &str) {
-    let status = match exit_code {
-        1 => "FAILED",
-        5 => "REFUSED",
-        _ => "ERROR",
-    };
+/// so later steps can still read why (`status` is the ending's label, or `ERROR`), and an
+/// error annotation.
+pub fn write_failure(status: &str, exit_code: i32, message: &str) {
     Github::append(
         &env_file("GITHUB_OUTPUT"),
         &output_block(status, exit_code, "", 0, 0, message),

@@ -1,9 +1,10 @@
 //! Output for people on stderr: a live bar per job on a terminal; elsewhere (CI logs, cron
 //! mail) one timestamped line per change, plus a heartbeat while nothing changes.
 
-use super::{Reporter, closing_line, describe, fmt_duration, short_id};
-use crate::wait::driver::{CancelReport, JobReport};
+use super::{Reporter, closing_line, describe, fault_text, fmt_duration, short_id};
+use crate::wait::events::Events;
 use crate::wait::machine::Note;
+use crate::wait::record::{CancelReport, JobReport};
 use crate::wait::snapshot::Snapshot;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
@@ -135,7 +136,7 @@ impl Human {
     }
 }
 
-impl Reporter for Human {
+impl Events for Human {
     fn started(&self, job_id: &str) {
         let bar = self.multi.as_ref().map(|m| {
             let b = m.add(ProgressBar::new_spinner());
@@ -196,7 +197,7 @@ impl Reporter for Human {
             ),
             Note::Retrying { fault, after } => format!(
                 "{}; retrying in {}",
-                fault.to_string().trim_end_matches('.'),
+                fault_text(fault).trim_end_matches('.'),
                 fmt_duration(*after)
             ),
         };
@@ -234,7 +235,9 @@ impl Reporter for Human {
         self.ended(&report.job_id);
         self.line(&closing_line(report));
     }
+}
 
+impl Reporter for Human {
     fn summary(&self, reports: &[JobReport], exit_code: i32) {
         if reports.len() > 1 {
             let ended: Vec<String> = reports

@@ -2,8 +2,11 @@
 //! summary `{"exit_code": N, "jobs": [...]}` that scripts read.
 
 use super::{Reporter, outcome_message};
-use crate::wait::driver::{CancelReport, JobReport};
+use crate::cli::hint;
+use crate::dli::fault::Fault;
+use crate::wait::events::Events;
 use crate::wait::machine::Note;
+use crate::wait::record::{CancelReport, JobReport, Reason};
 use crate::wait::snapshot::Snapshot;
 use serde_json::{Value, json};
 use std::io::Write;
@@ -32,6 +35,40 @@ fn secs(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0).round() / 1000.0
 }
 
+/// A fault as machine-readable output carries it.
+pub fn fault_json(f: &Fault) -> Value {
+    let mut v = json!({
+        "class": f.class.as_str(),
+        "kind": f.kind.as_str(),
+        "message": f.message,
+    });
+    if let Some(s) = f.http_status {
+        v["http_status"] = json!(s);
+    }
+    if let Some(c) = &f.code {
+        v["code"] = json!(c);
+    }
+    if let Some(r) = &f.request_id {
+        v["request_id"] = json!(r);
+    }
+    if let Some(c) = f.check() {
+        v["hint"] = json!(hint(c));
+    }
+    v
+}
+
+fn reason_json(r: &Reason) -> Value {
+    let mut v = json!({"message": r.message});
+    if let Some(d) = &r.detail {
+        v["detail"] = json!(d);
+    }
+    v
+}
+
+fn cancel_json(c: &CancelReport) -> Value {
+    json!({"accepted": c.accepted, "confirmed": c.confirmed, "message": c.message})
+}
+
 /// One job's final record, as in the summary line.
 pub fn job_json(r: &JobReport) -> Value {
     let last = r.last.as_ref();
@@ -51,9 +88,9 @@ pub fn job_json(r: &JobReport) -> Value {
         "stages_done": counts.map(|c| c.stages_done),
         "stages_total": counts.map(|c| c.stages_total),
         "sub_jobs": last.map(|s| s.sub_jobs.clone()).unwrap_or_default(),
-        "last_fault": r.last_fault,
-        "reason": r.reason,
-        "cancel": r.cancel,
+        "last_fault": r.last_fault.as_ref().map(fault_json),
+        "reason": r.reason.as_ref().map(reason_json),
+        "cancel": r.cancel.as_ref().map(cancel_json),
         "polled_status_endpoint": r.fell_back,
     })
 }
@@ -85,7 +122,7 @@ pub fn write_summary(
     w.flush()
 }
 
-impl Reporter for Json {
+impl Events for Json {
     fn started(&self, job_id: &str) {
         self.emit(&json!({"event": "started", "time": now(), "job_id": job_id}));
     }
@@ -98,7 +135,7 @@ impl Reporter for Json {
             "job_id": job_id,
             "elapsed_seconds": secs(elapsed),
             "status": s.status.to_string(),
-            "source": s.source,
+            "source": s.source.as_str(),
             "progress": s.progress,
             "sub_job_id": s.sub_job_id,
             "tasks_done": c.tasks_done,
@@ -118,7 +155,7 @@ impl Reporter for Json {
             }
             Note::Retrying { fault, after } => json!({
                 "event": "retry",
-                "fault": fault,
+                "fault": fault_json(fault),
                 "retry_in_seconds": secs(*after),
             }),
         };
@@ -130,7 +167,7 @@ impl Reporter for Json {
     }
 
     fn cancelled(&self, job_id: &str, cancel: &CancelReport) {
-        self.emit(&json!({"event": "cancel", "time": now(), "job_id": job_id, "cancel": cancel}));
+        self.emit(&json!({"event": "cancel", "time": now(), "job_id": job_id, "cancel": cancel_json(cancel)}));
     }
 
     fn finished(&self, r: &JobReport) {
@@ -139,7 +176,9 @@ impl Reporter for Json {
         v["time"] = json!(now());
         self.emit(&v);
     }
+}
 
+impl Reporter for Json {
     fn summary(&self, reports: &[JobReport], exit_code: i32) {
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         let _ = write_summary(&mut out, reports, exit_code, None);

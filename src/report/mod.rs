@@ -5,29 +5,32 @@ pub mod github;
 pub mod human;
 pub mod json;
 
+use crate::cli::{flag, hint};
 use crate::dli::fault::{Fault, FaultKind};
-use crate::wait::driver::{CancelReport, JobReport};
-use crate::wait::machine::Note;
+use crate::wait::events::Events;
 use crate::wait::outcome::Outcome;
+use crate::wait::record::JobReport;
 use crate::wait::snapshot::Snapshot;
 use std::time::Duration;
 
-/// Receives the events of every job's wait. Called from several tasks at once.
-pub trait Reporter: Send + Sync {
-    fn started(&self, job_id: &str);
-    /// Every successful poll; the reporter decides what counts as a change worth a line.
-    fn snapshot(&self, job_id: &str, snap: &Snapshot, elapsed: Duration);
-    fn note(&self, job_id: &str, note: &Note, elapsed: Duration);
-    fn cancelled(&self, job_id: &str, cancel: &CancelReport);
-    /// The job's wait is over: stop showing it as waiting (its bar, its heartbeat), even
-    /// where its closing line comes later.
-    fn ended(&self, _job_id: &str) {}
-    /// The job's closing line (after [`Reporter::ended`], or standing for it).
-    fn finished(&self, report: &JobReport);
+/// A wait's events (from the driver) plus what only a command knows: a submit, the end.
+pub trait Reporter: Events {
     /// The very end: all jobs and the process's exit code.
     fn summary(&self, reports: &[JobReport], exit_code: i32);
     /// A job was just submitted: its id, said at once so that it is never lost.
     fn submitted(&self, job_id: &str);
+}
+
+/// A fault as people read it: what happened, then what to check (`: …` for a fault that is
+/// retried, ` — …` for one that ends the wait).
+pub fn fault_text(f: &Fault) -> String {
+    match f.check() {
+        None => f.to_string(),
+        Some(c) if f.is_transient() => {
+            format!("{}: {}", f.to_string().trim_end_matches('.'), hint(c))
+        }
+        Some(c) => format!("{f} — {}", hint(c)),
+    }
 }
 
 /// `4m12s`, `1h3m`, `850ms`, `0s`: short, for log lines.
@@ -100,7 +103,7 @@ fn last_seen(r: &JobReport) -> String {
     let fault = r
         .last_fault
         .as_ref()
-        .map_or_else(String::new, |f| format!("; last fault: {f}"));
+        .map_or_else(String::new, |f| format!("; last fault: {}", fault_text(f)));
     format!("{state}{fault}")
 }
 
@@ -134,19 +137,22 @@ pub fn outcome_message(r: &JobReport) -> String {
             _ => "DLI gave no reason".to_string(),
         },
         Outcome::Stalled { still_for } => format!(
-            "no task or stage moved for {} (--stall-timeout); {}",
+            "no task or stage moved for {} ({}); {}",
             fmt_duration(*still_for),
+            flag::STALL_TIMEOUT,
             last_seen(r)
         ),
         Outcome::TimedOut => format!(
-            "gave up after {} (--timeout); {}",
+            "gave up after {} ({}); {}",
             fmt_duration(r.elapsed),
+            flag::TIMEOUT,
             last_seen(r)
         ),
         Outcome::Refused(f) => refused_message(r, f),
         Outcome::Interrupted(sig) => format!("interrupted by {}; {}", sig.name(), last_seen(r)),
         Outcome::Abandoned => format!(
-            "stopped waiting because another job did not finish (--fail-fast); {}",
+            "stopped waiting because another job did not finish ({}); {}",
+            flag::FAIL_FAST,
             last_seen(r)
         ),
     };
@@ -186,8 +192,8 @@ fn refused_message(r: &JobReport, f: &Fault) -> String {
                 .map_or_else(String::new, |s| format!("last seen {}", describe(s)))
         ));
     }
-    if let Some(h) = f.hint() {
-        m.push_str(&format!(" — {h}"));
+    if let Some(c) = f.check() {
+        m.push_str(&format!(" — {}", hint(c)));
     }
     m
 }

@@ -1,14 +1,16 @@
-//! The async loop around the pure machine: sleeps, calls the client, feeds the machine, tells
-//! the reporter, and on the way out cancels (when asked) and fetches DLI's reason for a failure.
+//! The async loop around the pure machine: sleeps, asks the API, feeds the machine, emits
+//! events, and on the way out cancels (when asked) and fetches DLI's reason for a failure.
+//! Talks to DLI only through [`JobApi`], so tests run it on tokio's paused clock.
 
+use super::api::JobApi;
+use super::events::Events;
 use super::machine::{Decision, Endpoint, Machine, Observation, WaitConfig};
 use super::outcome::{Outcome, Stop};
 use super::policy::DelayPolicy;
+use super::record::{CancelReport, JobReport, Reason};
 use super::snapshot::{Snapshot, Source};
-use crate::dli::client::DliClient;
 use crate::dli::fault::Fault;
-use crate::dli::model::{JobStatus, JobStatusInfo};
-use crate::report::Reporter;
+use crate::dli::model::JobStatus;
 use backon::{ConstantBuilder, Retryable};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,69 +22,14 @@ pub const CANCEL_REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long to poll for CANCELLED after a cancel was accepted (not after a signal).
 pub const CANCEL_CONFIRM_WINDOW: Duration = Duration::from_secs(15);
 
-/// DLI's own words on why a job failed or was cancelled (`/status`'s `message`, `detail`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct Reason {
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-/// What became of a cancel request.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct CancelReport {
-    /// DLI accepted the DELETE.
-    pub accepted: bool,
-    /// A later poll saw the job CANCELLED.
-    pub confirmed: bool,
-    pub message: String,
-}
-
-/// Everything known about one job when its wait ended.
-#[derive(Debug, Clone)]
-pub struct JobReport {
-    pub job_id: String,
-    pub outcome: Outcome,
-    pub elapsed: Duration,
-    pub polls: u32,
-    pub retries: u32,
-    pub last: Option<Snapshot>,
-    pub last_fault: Option<Fault>,
-    pub reason: Option<Reason>,
-    pub cancel: Option<CancelReport>,
-    /// `/progress` never worked and `/status` was polled instead.
-    pub fell_back: bool,
-    /// The credentials were short-lived (token or temporary keys).
-    pub short_lived_credentials: bool,
-}
-
-impl JobReport {
-    /// A job DLI ran to completion while answering its submit (a DDL): FINISHED, unpolled.
-    pub fn ended_at_submit(job_id: String) -> Self {
-        JobReport {
-            job_id,
-            outcome: Outcome::Finished,
-            elapsed: Duration::ZERO,
-            polls: 0,
-            retries: 0,
-            last: None,
-            last_fault: None,
-            reason: None,
-            cancel: None,
-            fell_back: false,
-            short_lived_credentials: false,
-        }
-    }
-}
-
 /// Everything the loop needs besides the job id.
 #[derive(Clone)]
-pub struct Driver {
-    pub client: DliClient,
-    pub reporter: Arc<dyn Reporter>,
+pub struct Driver<A: JobApi> {
+    pub api: A,
+    pub events: Arc<dyn Events>,
 }
 
-impl Driver {
+impl<A: JobApi> Driver<A> {
     /// Wait for `job_id` until the machine decides to end, or a signal arrives on `stop`.
     pub async fn wait(
         &self,
@@ -93,7 +40,7 @@ impl Driver {
     ) -> JobReport {
         let start = Instant::now();
         let mut m = Machine::new(cfg, policy);
-        self.reporter.started(job_id);
+        self.events.started(job_id);
         let mut decision = m.start();
         let (outcome, cancel) = loop {
             let (after, endpoint) = match decision {
@@ -110,11 +57,11 @@ impl Driver {
             }
             // Wait for a turn under the shared rate limit, but never past the deadline.
             let turn = tokio::select! {
-                turn = self.client.turn(m.remaining(start.elapsed())) => turn,
+                turn = self.api.turn(m.remaining(start.elapsed())) => turn,
                 why = stopped(&mut stop) => { decision = m.stop(why); continue; }
             };
             // A request never runs past the deadline by more than a second.
-            let request_timeout = self.client.config().request_timeout;
+            let request_timeout = self.api.request_timeout();
             let timeout = m.remaining(start.elapsed()).map_or(request_timeout, |r| {
                 request_timeout.min(r.max(Duration::from_secs(1)))
             });
@@ -128,15 +75,15 @@ impl Driver {
             };
             let elapsed = start.elapsed();
             if let Observation::Snapshot(s) = &obs {
-                self.reporter.snapshot(job_id, s, elapsed);
+                self.events.snapshot(job_id, s, elapsed);
             }
             decision = m.observe(obs, elapsed);
             for note in m.take_notes() {
-                self.reporter.note(job_id, &note, elapsed);
+                self.events.note(job_id, &note, elapsed);
             }
         };
 
-        let short_lived = self.client.config().credentials.expire();
+        let short_lived = self.api.short_lived_credentials();
         let mut report = JobReport {
             job_id: job_id.to_string(),
             outcome,
@@ -154,7 +101,7 @@ impl Driver {
             // After a signal there is only time for the DELETE itself.
             let interrupted = matches!(report.outcome, Outcome::Interrupted(_));
             let c = Box::pin(self.cancel(job_id, !interrupted)).await;
-            self.reporter.cancelled(job_id, &c);
+            self.events.cancelled(job_id, &c);
             report.cancel = Some(c);
         }
         if matches!(report.outcome, Outcome::Failed | Outcome::Cancelled) {
@@ -165,19 +112,7 @@ impl Driver {
     }
 
     async fn poll(&self, job_id: &str, endpoint: Endpoint, timeout: Duration) -> Observation {
-        let result = match endpoint {
-            Endpoint::Progress => self
-                .client
-                .progress(job_id, timeout)
-                .await
-                .map(Snapshot::from),
-            Endpoint::Status => self
-                .client
-                .status(job_id, timeout)
-                .await
-                .map(Snapshot::from),
-        };
-        match result {
+        match self.api.poll(job_id, endpoint, timeout).await {
             Ok(s) => Observation::Snapshot(s),
             Err(f) => Observation::Fault(f),
         }
@@ -192,15 +127,17 @@ impl Driver {
                 detail: s.detail.clone().filter(|d| !d.trim().is_empty()),
             });
         }
-        let fetched: Result<JobStatusInfo, Fault> =
-            (|| self.client.status(job_id, CANCEL_REQUEST_TIMEOUT))
-                .retry(
-                    ConstantBuilder::default()
-                        .with_delay(Duration::from_millis(500))
-                        .with_max_times(2),
-                )
-                .when(Fault::is_transient)
-                .await;
+        let fetched: Result<Snapshot, Fault> = (|| {
+            self.api
+                .poll(job_id, Endpoint::Status, CANCEL_REQUEST_TIMEOUT)
+        })
+        .retry(
+            ConstantBuilder::default()
+                .with_delay(Duration::from_millis(500))
+                .with_max_times(2),
+        )
+        .when(Fault::is_transient)
+        .await;
         let from_poll = last.map(|s| s.message.clone()).unwrap_or_default();
         match fetched {
             Ok(info) => {
@@ -225,7 +162,7 @@ impl Driver {
     /// Send the cancel and, when there is time (`confirm`), poll until DLI says CANCELLED.
     /// Bounded throughout: after a signal only the DELETE is sent (≤ ~3.5 s).
     pub async fn cancel(&self, job_id: &str, confirm: bool) -> CancelReport {
-        let sent = (|| self.client.cancel(job_id, CANCEL_REQUEST_TIMEOUT))
+        let sent = (|| self.api.cancel(job_id, CANCEL_REQUEST_TIMEOUT))
             .retry(
                 ConstantBuilder::default()
                     .with_delay(Duration::from_millis(300))
@@ -234,10 +171,10 @@ impl Driver {
             .when(Fault::is_transient)
             .await;
         let mut report = match sent {
-            Ok(r) => CancelReport {
+            Ok(message) => CancelReport {
                 accepted: true,
                 confirmed: false,
-                message: r.message,
+                message,
             },
             Err(f) => {
                 return CancelReport {
@@ -252,7 +189,10 @@ impl Driver {
         }
         let until = Instant::now() + CANCEL_CONFIRM_WINDOW;
         while Instant::now() < until {
-            if let Ok(info) = self.client.status(job_id, CANCEL_REQUEST_TIMEOUT).await
+            if let Ok(info) = self
+                .api
+                .poll(job_id, Endpoint::Status, CANCEL_REQUEST_TIMEOUT)
+                .await
                 && info.status.is_terminal()
             {
                 report.confirmed = info.status == JobStatus::Cancelled;

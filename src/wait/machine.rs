@@ -330,6 +330,7 @@ mod tests {
             message: "The queue is busy.".into(),
             request_id: None,
             retry_after: None,
+            check: None,
         })
     }
 

@@ -5,13 +5,10 @@ use crate::dli::fault::Fault;
 use std::time::Duration;
 
 /// A signal that ends the wait early.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Signal {
-    #[serde(rename = "SIGHUP")]
     Hup,
-    #[serde(rename = "SIGINT")]
     Int,
-    #[serde(rename = "SIGTERM")]
     Term,
 }
 
@@ -86,25 +83,38 @@ impl Outcome {
     }
 }
 
-/// The exit status for several jobs: a signal's code wins; otherwise the first that applies
-/// in the order 5, 1, 4, 3, 124, 0. Jobs abandoned
-/// by `--fail-fast` count only if nothing else does: the job that failed first decides.
+impl Outcome {
+    /// Precedence among several jobs' endings (lower decides): a signal, then the order
+    /// 5, 1, 4, 3, 124, 0; jobs abandoned by `--fail-fast` count only if nothing else does,
+    /// so the job that failed first decides.
+    fn precedence(&self) -> u8 {
+        match self {
+            Outcome::Interrupted(_) => 0,
+            Outcome::Refused(_) => 1,
+            Outcome::Failed => 2,
+            Outcome::Stalled { .. } => 3,
+            Outcome::Cancelled => 4,
+            Outcome::TimedOut => 5,
+            Outcome::Finished => 6,
+            Outcome::Abandoned => 7,
+        }
+    }
+}
+
+/// The item whose ending decides the exit status of several jobs (the first of the highest
+/// precedence); `None` for no items.
+pub fn decisive<T>(items: &[T], outcome: impl Fn(&T) -> &Outcome) -> Option<&T> {
+    items
+        .iter()
+        .enumerate()
+        .min_by_key(|(i, t)| (outcome(t).precedence(), *i))
+        .map(|(_, t)| t)
+}
+
+/// The exit status for several jobs: the decisive ending's code (0 for none).
 pub fn aggregate_exit_code<'a>(outcomes: impl IntoIterator<Item = &'a Outcome>) -> i32 {
     let all: Vec<&Outcome> = outcomes.into_iter().collect();
-    let decisive: Vec<&Outcome> = all
-        .iter()
-        .copied()
-        .filter(|o| **o != Outcome::Abandoned)
-        .collect();
-    let pick = if decisive.is_empty() { all } else { decisive };
-    let codes: Vec<i32> = pick.into_iter().map(Outcome::exit_code).collect();
-    if let Some(sig) = codes.iter().find(|c| matches!(c, 129 | 130 | 143)) {
-        return *sig;
-    }
-    [5, 1, 4, 3, 124]
-        .into_iter()
-        .find(|c| codes.contains(c))
-        .unwrap_or(0)
+    decisive(&all, |o| o).map_or(0, |o| o.exit_code())
 }
 
 #[cfg(test)]

@@ -2,35 +2,38 @@
 //! `/progress` (with task counts) or from `/status` (without). Knows nothing of HTTP.
 
 use crate::dli::model::{JobProgress, JobStatus, JobStatusInfo, SubJob};
-use serde::Serialize;
 
 /// Which endpoint a snapshot came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     Progress,
     Status,
 }
 
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Progress => "progress",
+            Source::Status => "status",
+        }
+    }
+}
+
 /// A job as seen at one poll.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
     pub status: JobStatus,
     pub message: String,
     pub source: Source,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_job_id: Option<i64>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sub_jobs: Vec<SubJob>,
     /// `/status` only: DLI's longer explanation of a failure.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
 
 /// Task and stage counts summed over the sub-jobs DLI reports.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
     pub tasks_done: i64,
     pub tasks_total: i64,

@@ -1,0 +1,110 @@
+//! What every command shares, decided once from the command line and the environment: the
+//! output mode, GitHub Actions or not, the summary file, and the stop channel signals use.
+
+use super::Failure;
+use super::summary_file;
+use crate::cli::{OutputArgs, OutputFormat};
+use crate::report::Reporter;
+use crate::report::github::{Github, write_failure};
+use crate::report::human::{Human, Verbosity};
+use crate::report::json::Json;
+use crate::wait::outcome::{Stop, aggregate_exit_code};
+use crate::wait::record::JobReport;
+use std::io::IsTerminal;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// The run's shared settings; commands receive it by reference.
+pub struct Context {
+    pub output: OutputArgs,
+    /// Speak GitHub Actions (`--github`, or on a runner).
+    pub github: bool,
+    /// On a real GitHub runner (`GITHUB_ACTIONS=true`): only there may secrets be masked,
+    /// since masking prints them.
+    pub on_runner: bool,
+    /// Where a reason to stop every wait is recorded (signals; `--fail-fast`).
+    pub stop: watch::Sender<Option<Stop>>,
+}
+
+/// Running inside GitHub Actions (the runner sets `GITHUB_ACTIONS=true`).
+fn on_runner() -> bool {
+    std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
+}
+
+impl Context {
+    /// The context for these output flags; `stop` from the signal listener when there is one.
+    pub fn new(output: OutputArgs, stop: Option<watch::Sender<Option<Stop>>>) -> Self {
+        let on_runner = on_runner();
+        Context {
+            github: output.github || on_runner,
+            on_runner,
+            output,
+            stop: stop.unwrap_or_else(|| watch::channel(None).0),
+        }
+    }
+
+    /// Before a command line could be parsed: defaults, GitHub mode from the environment.
+    pub fn without_command() -> Self {
+        Context::new(OutputArgs::default(), None)
+    }
+
+    /// The reporter for this run; in GitHub mode wrapped in the GitHub layer, which first
+    /// masks `secrets` (on a real runner only).
+    pub fn reporter(&self, secrets: &[&str]) -> Arc<dyn Reporter> {
+        let base: Arc<dyn Reporter> = match self.output.output {
+            OutputFormat::Json => Arc::new(Json::new()),
+            OutputFormat::Human => {
+                let verbosity = if self.output.quiet {
+                    Verbosity::Quiet
+                } else {
+                    Verbosity::Normal
+                };
+                let human = Human::new(
+                    std::io::stderr().is_terminal(),
+                    verbosity,
+                    self.output.heartbeat,
+                );
+                human.spawn_heartbeat();
+                human
+            }
+        };
+        if self.github {
+            let mask: &[&str] = if self.on_runner { secrets } else { &[] };
+            Github::new(base, mask)
+        } else {
+            base
+        }
+    }
+
+    /// Every job has ended: the exit code, the summary file and the reporter's summary.
+    pub fn conclude(&self, reports: &[JobReport], reporter: &dyn Reporter) -> i32 {
+        let code = aggregate_exit_code(reports.iter().map(|r| &r.outcome));
+        self.write_summary_file(reports, code, None);
+        reporter.summary(reports, code);
+        code
+    }
+
+    /// The one way a failure ends a run: `error: …` on one line, the summary file with the
+    /// error, and in GitHub mode the step outputs and an error annotation (no summary will
+    /// follow). Returns the exit status.
+    pub fn fail(&self, failure: Failure) -> i32 {
+        eprintln!("error: {}", failure.message);
+        let code = failure.exit_code();
+        self.write_summary_file(&[], code, Some(&failure.message));
+        self.report_failure_outputs(&failure);
+        code
+    }
+
+    /// The GitHub outputs of a failure (nothing outside GitHub mode).
+    pub fn report_failure_outputs(&self, failure: &Failure) {
+        if self.github {
+            write_failure(failure.status(), failure.exit_code(), &failure.message);
+        }
+    }
+
+    fn write_summary_file(&self, reports: &[JobReport], code: i32, error: Option<&str>) {
+        if let Some(path) = &self.output.summary_file {
+            summary_file::write(path, reports, code, error);
+        }
+    }
+}

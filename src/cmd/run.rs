@@ -1,0 +1,101 @@
+//! `dli-wait run`: submit a SQL job exactly once, say its id at once, then wait for it.
+
+use super::wait::{client, wait_jobs};
+use super::{CommandResult, Context, Failure};
+use crate::cli::{RunArgs, flag, hint, resolve};
+use crate::dli::fault::FaultKind;
+use crate::dli::model::SubmitJob;
+use crate::wait::outcome::Outcome;
+use crate::wait::record::JobReport;
+use std::io::Read;
+
+pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
+    let settings = resolve(&args.target, &args.timing, |k| std::env::var(k).ok())
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    let sql = read_sql(&args).map_err(Failure::usage)?;
+    if let Some(c) = args.conf.iter().find(|c| !c.contains('=')) {
+        return Err(Failure::usage(format!(
+            "bad {} {c:?}: write key=value",
+            flag::CONF
+        )));
+    }
+    let reporter = ctx.reporter(&settings.client.credentials.secrets());
+    let client = client(&settings)?;
+    let job = SubmitJob {
+        sql,
+        currentdb: args.database.clone(),
+        queue_name: args.queue.clone(),
+        conf: args.conf.clone(),
+        ..SubmitJob::default()
+    };
+    // Submitted exactly once: a retry after a lost answer could run the job twice.
+    let answer = match client.submit(&job, settings.client.request_timeout).await {
+        Ok(a) => a,
+        Err(f) => {
+            // Refused credentials or project: DLI refused us (5). Anything else, bad SQL
+            // above all, is this job failing (1).
+            let outcome = match f.kind {
+                FaultKind::Unauthorized | FaultKind::Forbidden | FaultKind::NotFound => {
+                    Outcome::Refused(f.clone())
+                }
+                _ => Outcome::Failed,
+            };
+            let extra = if f.is_transient() {
+                " (not retried: the job may or may not have been created; check DLI's job list before submitting again)"
+            } else {
+                ""
+            };
+            let hint = f
+                .check()
+                .map(|c| format!(" — {}", hint(c)))
+                .unwrap_or_default();
+            return Err(Failure::ended(
+                outcome,
+                format!("submit failed: {f}{hint}{extra}"),
+            ));
+        }
+    };
+    let Some(job_id) = answer.job_id.clone().filter(|j| !j.is_empty()) else {
+        return Err(Failure::ended(
+            Outcome::Failed,
+            format!(
+                "DLI accepted the submit but returned no job id ({})",
+                answer.message
+            ),
+        ));
+    };
+    reporter.submitted(&job_id);
+    if answer.job_mode.as_deref() == Some("sync") {
+        // DLI ran it while answering (DDL): it has ended, FINISHED, without a poll.
+        let report = JobReport::ended_at_submit(job_id);
+        reporter.finished(&report);
+        return Ok(ctx.conclude(std::slice::from_ref(&report), reporter.as_ref()));
+    }
+    wait_jobs(ctx, &settings, &client, vec![job_id], reporter).await
+}
+
+fn read_sql(args: &RunArgs) -> Result<String, String> {
+    let sql = match (&args.sql, &args.sql_file) {
+        (Some(s), _) => s.clone(),
+        (None, Some(p)) if p.as_os_str() == "-" => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|e| format!("cannot read SQL from stdin: {e}"))?;
+            s
+        }
+        (None, Some(p)) => std::fs::read_to_string(p)
+            .map_err(|e| format!("cannot read {} {}: {e}", flag::SQL_FILE, p.display()))?,
+        (None, None) => {
+            return Err(format!(
+                "give the SQL with {} or {}",
+                flag::SQL,
+                flag::SQL_FILE
+            ));
+        }
+    };
+    if sql.trim().is_empty() {
+        return Err("the SQL is empty".into());
+    }
+    Ok(sql)
+}

@@ -1,0 +1,75 @@
+//! SIGINT, SIGTERM and SIGHUP: recorded on a stop channel that every wait listens to, so the
+//! waits end (and cancel when asked) and the summary is written. I/O at the edge only.
+
+use crate::wait::outcome::{Signal, Stop};
+use tokio::sync::watch;
+
+/// Install the handlers now (so no early signal kills the process before the summary is
+/// written) and return the channel the first signal is recorded on. A second Ctrl-C exits
+/// at once. Must be called inside the tokio runtime.
+pub fn listen() -> watch::Sender<Option<Stop>> {
+    let (tx, _) = watch::channel(None);
+    let mut signals = Signals::install();
+    let sender = tx.clone();
+    tokio::spawn(async move {
+        let got = signals.next().await;
+        sender.send_modify(|s| *s = Some(Stop::Signal(got)));
+        loop {
+            if signals.next().await == Signal::Int {
+                eprintln!("second interrupt: exiting now");
+                std::process::exit(130);
+            }
+        }
+    });
+    tx
+}
+
+/// The signals that end a wait, listened to from the moment they are installed.
+#[cfg(unix)]
+struct Signals(Option<[tokio::signal::unix::Signal; 3]>);
+
+#[cfg(unix)]
+impl Signals {
+    fn install() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) {
+            (Ok(i), Ok(t), Ok(h)) => Signals(Some([i, t, h])),
+            _ => {
+                tracing::warn!(
+                    "cannot install signal handlers; signals will end dli-wait without a summary"
+                );
+                Signals(None)
+            }
+        }
+    }
+
+    async fn next(&mut self) -> Signal {
+        let Some([int, term, hup]) = &mut self.0 else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = int.recv() => Signal::Int,
+            _ = term.recv() => Signal::Term,
+            _ = hup.recv() => Signal::Hup,
+        }
+    }
+}
+
+#[cfg(not(unix))]
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn install() -> Self {
+        Signals
+    }
+
+    async fn next(&mut self) -> Signal {
+        let _ = tokio::signal::ctrl_c().await;
+        Signal::Int
+    }
+}

@@ -1,0 +1,65 @@
+//! Waiting for several jobs at once: one driver task per job under one stop channel, and
+//! `--fail-fast` (the first bad ending stops the rest). Returns the records in input order.
+
+use super::api::JobApi;
+use super::driver::Driver;
+use super::events::Events;
+use super::machine::WaitConfig;
+use super::outcome::{Outcome, Stop};
+use super::policy::DelayPolicy;
+use super::record::JobReport;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// How to wait for each of a batch of jobs.
+pub struct Plan<'a> {
+    pub config: &'a WaitConfig,
+    /// A fresh delay policy for each job.
+    pub policy: &'a (dyn Fn() -> Box<dyn DelayPolicy> + Sync),
+    /// Stop the others at the first job that does not finish.
+    pub fail_fast: bool,
+}
+
+/// Wait for every job in `job_ids` (duplicates once); each job's record goes to `events` as
+/// it ends. `stop` is shared: a signal recorded there stops every wait, and `--fail-fast`
+/// records [`Stop::FailFast`] on it (a signal already recorded wins).
+pub async fn wait_all<A: JobApi>(
+    api: &A,
+    events: Arc<dyn Events>,
+    job_ids: Vec<String>,
+    plan: Plan<'_>,
+    stop: &watch::Sender<Option<Stop>>,
+) -> Result<Vec<JobReport>, tokio::task::JoinError> {
+    let mut ids = job_ids;
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(id.clone()));
+    let mut set = tokio::task::JoinSet::new();
+    for (i, id) in ids.into_iter().enumerate() {
+        let driver = Driver {
+            api: api.clone(),
+            events: Arc::clone(&events),
+        };
+        let (cfg, policy, rx) = (plan.config.clone(), (plan.policy)(), stop.subscribe());
+        set.spawn(async move {
+            let report = driver.wait(&id, cfg, policy, rx).await;
+            driver.events.finished(&report);
+            (i, report)
+        });
+    }
+    let mut reports: Vec<(usize, JobReport)> = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        let (i, report) = joined?;
+        if plan.fail_fast && report.outcome != Outcome::Finished {
+            stop.send_if_modified(|s| {
+                let unset = s.is_none();
+                if unset {
+                    *s = Some(Stop::FailFast);
+                }
+                unset
+            });
+        }
+        reports.push((i, report));
+    }
+    reports.sort_by_key(|(i, _)| *i);
+    Ok(reports.into_iter().map(|(_, r)| r).collect())
+}

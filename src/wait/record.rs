@@ -1,0 +1,61 @@
+//! The records a wait leaves behind: how each job ended, what its cancel did, DLI's reason.
+//! Plain data for the reporters to render; the JSON shapes of these belong to `report/`.
+
+use super::outcome::Outcome;
+use super::snapshot::Snapshot;
+use crate::dli::fault::Fault;
+use std::time::Duration;
+
+/// DLI's own words on why a job failed or was cancelled (`/status`'s `message`, `detail`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reason {
+    pub message: String,
+    pub detail: Option<String>,
+}
+
+/// What became of a cancel request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CancelReport {
+    /// DLI accepted the DELETE.
+    pub accepted: bool,
+    /// A later poll saw the job CANCELLED.
+    pub confirmed: bool,
+    pub message: String,
+}
+
+/// Everything known about one job when its wait ended.
+#[derive(Debug, Clone)]
+pub struct JobReport {
+    pub job_id: String,
+    pub outcome: Outcome,
+    pub elapsed: Duration,
+    pub polls: u32,
+    pub retries: u32,
+    pub last: Option<Snapshot>,
+    pub last_fault: Option<Fault>,
+    pub reason: Option<Reason>,
+    pub cancel: Option<CancelReport>,
+    /// `/progress` never worked and `/status` was polled instead.
+    pub fell_back: bool,
+    /// The credentials were short-lived (token or temporary keys).
+    pub short_lived_credentials: bool,
+}
+
+impl JobReport {
+    /// A job DLI ran to completion while answering its submit (a DDL): FINISHED, unpolled.
+    pub fn ended_at_submit(job_id: String) -> Self {
+        JobReport {
+            job_id,
+            outcome: Outcome::Finished,
+            elapsed: Duration::ZERO,
+            polls: 0,
+            retries: 0,
+            last: None,
+            last_fault: None,
+            reason: None,
+            cancel: None,
+            fell_back: false,
+            short_lived_credentials: false,
+        }
+    }
+}

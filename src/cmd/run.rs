@@ -60,7 +60,7 @@ pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
             Outcome::Failed,
             format!(
                 "DLI accepted the submit but returned no job id ({})",
-                answer.message
+                answer.envelope.message
             ),
         ));
     };

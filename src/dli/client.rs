@@ -2,7 +2,8 @@
 //! answer to `fault::classify`. Knows nothing of waiting or retrying: callers decide that.
 
 use super::auth::Credentials;
-use super::fault::{Check, DliBody, Fault, FaultKind, Reply, classify};
+use super::fault::{Check, Fault, FaultKind, Reply, classify};
+use super::model::DliBody;
 use super::model::{CancelJobResponse, JobProgress, JobStatusInfo, SubmitJob, SubmitJobResponse};
 use super::sign::{SignableRequest, encode_component, sdk_date, sign};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

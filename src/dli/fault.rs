@@ -1,8 +1,7 @@
 //! The one place that decides what an API answer means: ok, a transient fault (retry), or a
 //! permanent one (stop). Pure: it sees status, headers and body bytes, never a socket.
 
-use super::model::{ErrorBody, JobStatus};
-use serde::de::DeserializeOwned;
+use super::model::{DliBody, ErrorBody, JobStatus};
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
@@ -179,16 +178,6 @@ pub struct Reply {
     pub body: Vec<u8>,
 }
 
-/// A success body of the SQL APIs: `is_success`, `message` and, for job bodies, a status.
-pub trait DliBody: DeserializeOwned {
-    fn is_success(&self) -> bool;
-    fn message(&self) -> &str;
-    /// The job's own status, when the body carries one.
-    fn job_status(&self) -> Option<&JobStatus> {
-        None
-    }
-}
-
 const QUEUE_BUSY: &str = "DLI.0999";
 
 /// Classify an answer: a parsed body, or the fault it stands for. `now` turns an HTTP-date
@@ -225,10 +214,10 @@ pub fn classify<T: DliBody>(reply: &Reply, now: SystemTime) -> Result<T, Fault> 
         };
         // A job that ended is an answer, not an error, whatever its message says:
         // DLI puts "DLI.0999: …" into the messages of jobs that FAILED.
-        if body.is_success() || body.job_status().is_some_and(JobStatus::is_terminal) {
+        if body.envelope().is_success || body.job_status().is_some_and(JobStatus::is_terminal) {
             return Ok(body);
         }
-        let message = body.message().to_string();
+        let message = body.envelope().message.clone();
         let (class, kind) = if message.contains(QUEUE_BUSY) {
             (FaultClass::Transient, FaultKind::QueueBusy)
         } else {
@@ -337,48 +326,6 @@ fn extract_code(message: &str) -> Option<String> {
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
         .collect();
     (code.len() > 4).then_some(code)
-}
-
-impl DliBody for super::model::JobProgress {
-    fn is_success(&self) -> bool {
-        self.is_success
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn job_status(&self) -> Option<&JobStatus> {
-        Some(&self.status)
-    }
-}
-
-impl DliBody for super::model::JobStatusInfo {
-    fn is_success(&self) -> bool {
-        self.is_success
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn job_status(&self) -> Option<&JobStatus> {
-        Some(&self.status)
-    }
-}
-
-impl DliBody for super::model::SubmitJobResponse {
-    fn is_success(&self) -> bool {
-        self.is_success
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-}
-
-impl DliBody for super::model::CancelJobResponse {
-    fn is_success(&self) -> bool {
-        self.is_success
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
 }
 
 #[cfg(test)]

@@ -83,13 +83,60 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
-/// `GET /v1/{project_id}/jobs/{job_id}/progress` (ShowSqlJobProgressResponse).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct JobProgress {
+/// What every SQL API answer carries, success or not: `is_success` and `message`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    /// Missing or `null` counts as success, as in the SDKs.
     #[serde(default = "yes", deserialize_with = "null_true")]
     pub is_success: bool,
     #[serde(default, deserialize_with = "null_default")]
     pub message: String,
+}
+
+impl Default for Envelope {
+    /// A plain success.
+    fn default() -> Self {
+        Envelope {
+            is_success: true,
+            message: String::new(),
+        }
+    }
+}
+
+/// An answer body of the SQL APIs: its envelope and, for job bodies, the job's own status.
+pub trait DliBody: serde::de::DeserializeOwned {
+    fn envelope(&self) -> &Envelope;
+    /// The job's own status, when the body carries one.
+    fn job_status(&self) -> Option<&JobStatus> {
+        None
+    }
+}
+
+macro_rules! dli_body {
+    ($($t:ty),*; with status: $($s:ty),*) => {
+        $(impl DliBody for $t {
+            fn envelope(&self) -> &Envelope {
+                &self.envelope
+            }
+        })*
+        $(impl DliBody for $s {
+            fn envelope(&self) -> &Envelope {
+                &self.envelope
+            }
+            fn job_status(&self) -> Option<&JobStatus> {
+                Some(&self.status)
+            }
+        })*
+    };
+}
+
+dli_body!(SubmitJobResponse, CancelJobResponse; with status: JobProgress, JobStatusInfo);
+
+/// `GET /v1/{project_id}/jobs/{job_id}/progress` (ShowSqlJobProgressResponse).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JobProgress {
+    #[serde(flatten)]
+    pub envelope: Envelope,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
     #[serde(default, deserialize_with = "null_default")]
@@ -160,10 +207,8 @@ pub struct SubJob {
 /// `GET /v1.0/{project_id}/jobs/{job_id}/status` (ShowSqlJobStatusResponse).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct JobStatusInfo {
-    #[serde(default = "yes", deserialize_with = "null_true")]
-    pub is_success: bool,
-    #[serde(default, deserialize_with = "null_default")]
-    pub message: String,
+    #[serde(flatten)]
+    pub envelope: Envelope,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -239,10 +284,8 @@ pub struct SubmitJob {
 /// The answer to a submit (CreateSqlJobResponse).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SubmitJobResponse {
-    #[serde(default = "yes", deserialize_with = "null_true")]
-    pub is_success: bool,
-    #[serde(default, deserialize_with = "null_default")]
-    pub message: String,
+    #[serde(flatten)]
+    pub envelope: Envelope,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -258,10 +301,8 @@ pub struct SubmitJobResponse {
 /// The answer to `DELETE /v1.0/{project_id}/jobs/{job_id}` (CancelSqlJobResponse).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CancelJobResponse {
-    #[serde(default = "yes", deserialize_with = "null_true")]
-    pub is_success: bool,
-    #[serde(default, deserialize_with = "null_default")]
-    pub message: String,
+    #[serde(flatten)]
+    pub envelope: Envelope,
 }
 
 /// DLI's and the API gateway's error body: `{"error_code": "DLI.0002", "error_msg": "…"}`.
@@ -321,7 +362,7 @@ mod tests {
             r#"{"is_success":null,"message":null,"status":"RUNNING","sub_jobs":null,"progress":null}"#,
         )
         .unwrap();
-        assert!(p.is_success);
+        assert!(p.envelope.is_success);
         assert!(p.sub_jobs.is_empty());
     }
 }

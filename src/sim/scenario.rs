@@ -274,8 +274,7 @@ impl JobView {
     /// The `/progress` answer showing this view.
     pub fn into_progress(self, job_id: Option<String>) -> crate::dli::model::JobProgress {
         crate::dli::model::JobProgress {
-            is_success: true,
-            message: String::new(),
+            envelope: crate::dli::model::Envelope::default(),
             job_id,
             status: self.status,
             sub_job_id: self.sub_job_id,

@@ -4,7 +4,7 @@
 use super::http::{Request, Response};
 use super::scenario::{End, EndpointSpec, FaultKindSpec, FaultSpec, JobSpec, Scenario, Span};
 use crate::dli::model::{
-    CancelJobResponse, JobStatus, JobStatusInfo, SubmitJob, SubmitJobResponse,
+    CancelJobResponse, Envelope, JobStatus, JobStatusInfo, SubmitJob, SubmitJobResponse,
 };
 use crate::dli::sign::{AuthorizationHeader, SignableRequest, parse_sdk_date, sign_with};
 use percent_encoding::percent_decode_str;
@@ -342,8 +342,10 @@ impl Simulator {
         };
         let run_s = v.ended_at.unwrap_or(t).max(0.0) / self.speed;
         let body = JobStatusInfo {
-            is_success: true,
-            message,
+            envelope: Envelope {
+                is_success: true,
+                message,
+            },
             job_id: Some(job.id.clone()),
             job_type: Some("QUERY".into()),
             job_mode: Some("async".into()),
@@ -386,8 +388,7 @@ impl Simulator {
         Response::json(
             200,
             &json!(CancelJobResponse {
-                is_success: true,
-                message: String::new()
+                envelope: Envelope::default()
             }),
         )
     }
@@ -418,8 +419,6 @@ impl Simulator {
         Response::json(
             200,
             &json!(SubmitJobResponse {
-                is_success: true,
-                message: String::new(),
                 job_id: Some(id),
                 job_type: Some(if sync { "DDL" } else { "QUERY" }.into()),
                 job_mode: Some(if sync { "sync" } else { "async" }.into()),

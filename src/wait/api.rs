@@ -52,7 +52,7 @@ impl JobApi for DliClient {
     async fn cancel(&self, job_id: &str, timeout: Duration) -> Result<String, Fault> {
         DliClient::cancel(self, job_id, timeout)
             .await
-            .map(|r| r.message)
+            .map(|r| r.envelope.message)
     }
 
     fn request_timeout(&self) -> Duration {

@@ -312,7 +312,6 @@ mod tests {
             })
             .unwrap_or_default();
         Observation::Snapshot(Snapshot::from(JobProgress {
-            is_success: true,
             status: JobStatus::from(status),
             sub_job_id: sub,
             progress: sub.map(|_| done as f64 / total as f64),

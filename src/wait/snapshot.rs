@@ -82,7 +82,7 @@ impl From<JobProgress> for Snapshot {
     fn from(p: JobProgress) -> Self {
         Snapshot {
             status: p.status,
-            message: p.message,
+            message: p.envelope.message,
             source: Source::Progress,
             progress: p.progress,
             sub_job_id: p.sub_job_id,
@@ -96,7 +96,7 @@ impl From<JobStatusInfo> for Snapshot {
     fn from(s: JobStatusInfo) -> Self {
         Snapshot {
             status: s.status,
-            message: s.message,
+            message: s.envelope.message,
             source: Source::Status,
             progress: None,
             sub_job_id: None,

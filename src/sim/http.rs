@@ -1,12 +1,19 @@
-//! A deliberately small HTTP/1.1 server for the simulator: enough to serve DLI's JSON API, and
-//! to misbehave on purpose (reset a connection, answer slowly). Knows nothing of DLI.
+//! The simulator's HTTP/1.1 server, on hyper: serves a handler's answers, and misbehaves on
+//! purpose when told to (resets a connection, answers slowly). Knows nothing of DLI.
 
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::{Body, Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
 
-const MAX_HEAD: usize = 64 * 1024;
+/// The largest request body accepted; a longer one is answered 413.
 const MAX_BODY: usize = 4 * 1024 * 1024;
 
 /// One request as received: `path` and `query` exactly as on the wire (still %-escaped).
@@ -76,220 +83,329 @@ impl Response {
     }
 }
 
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        411 => "Length Required",
-        413 => "Payload Too Large",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Status",
-    }
-}
+type HyperResponse = hyper::Response<Full<Bytes>>;
 
-/// Serve `listener` until the task is dropped; each request goes to `handler`.
+/// Serve `listener` until this future is dropped; each request goes to `handler`.
+///
+/// The connections are tasks of a `JoinSet` owned here, so dropping (or aborting) this future
+/// ends every connection it accepted, keep-alive ones included.
 pub async fn serve<H>(listener: TcpListener, handler: Arc<H>)
 where
     H: Fn(Request) -> Response + Send + Sync + 'static,
 {
+    let mut connections = JoinSet::new();
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            continue;
-        };
-        let handler = Arc::clone(&handler);
-        tokio::spawn(async move {
-            let _ = connection(stream, handler).await;
-        });
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    connections.spawn(connection(stream, Arc::clone(&handler)));
+                }
+                // E.g. out of file descriptors: give the open connections a moment.
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+            // Reap finished connections, so the set does not grow without bound.
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
     }
 }
 
-async fn connection<H>(mut stream: TcpStream, handler: Arc<H>) -> std::io::Result<()>
+/// Serve one connection until the client closes it, or until the handler asks for a reset.
+async fn connection<H>(stream: TcpStream, handler: Arc<H>)
 where
-    H: Fn(Request) -> Response,
+    H: Fn(Request) -> Response + Send + Sync + 'static,
 {
-    let mut buf: Vec<u8> = Vec::with_capacity(4096);
-    loop {
-        let req = match read_request(&mut stream, &mut buf).await? {
-            Parsed::Request(r) => r,
-            Parsed::Closed => return Ok(()),
-            Parsed::Bad(status, msg) => {
-                write_reply(&mut stream, status, &[], msg.as_bytes(), true).await?;
-                return Ok(());
-            }
-        };
-        let close = req
-            .header("connection")
-            .is_some_and(|v| v.eq_ignore_ascii_case("close"));
-        match handler(req) {
-            Response::Reset => {
-                let _ = stream.set_zero_linger();
-                return Ok(());
-            }
-            Response::Reply {
-                status,
-                headers,
-                body,
-                delay,
-            } => {
-                if !delay.is_zero() {
-                    tokio::time::sleep(delay).await;
-                }
-                write_reply(&mut stream, status, &headers, &body, close).await?;
-                if close {
-                    return Ok(());
-                }
-            }
-        }
-    }
-}
-
-enum Parsed {
-    Request(Request),
-    Closed,
-    Bad(u16, String),
-}
-
-async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<Parsed> {
-    loop {
-        match parse_request(buf) {
-            Err((status, why)) => return Ok(Parsed::Bad(status, why)),
-            Ok(Some((req, used))) => {
-                buf.drain(..used);
-                return Ok(Parsed::Request(req));
-            }
-            Ok(None) => {}
-        }
-        let mut chunk = [0u8; 8192];
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(Parsed::Closed);
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-}
-
-/// Parse one whole request (head, then a `Content-Length` body) from the front of `buf`:
-/// `Ok(None)` while more bytes are needed, `Ok(Some((request, bytes used)))`, or the status
-/// and reason to refuse it with. Pure, so it can be fuzzed.
-pub fn parse_request(buf: &[u8]) -> Result<Option<(Request, usize)>, (u16, String)> {
-    match parse_head(buf) {
-        Err(e) => Err((400, format!("bad request: {e}"))),
-        Ok(None) if buf.len() > MAX_HEAD => Err((413, "request head too large".into())),
-        Ok(None) => Ok(None),
-        Ok(Some(Head::Bad(status, why))) => Err((status, why)),
-        Ok(Some(Head::Complete(head_len, mut req, content_length))) => {
-            if content_length > MAX_BODY {
-                return Err((413, "body too large".into()));
-            }
-            let end = head_len + content_length;
-            if buf.len() < end {
-                return Ok(None);
-            }
-            req.body = buf[head_len..end].to_vec();
-            Ok(Some((req, end)))
-        }
-    }
-}
-
-enum Head {
-    Complete(usize, Request, usize),
-    Bad(u16, String),
-}
-
-/// Parse a request head from `buf`; `None` while it is incomplete.
-fn parse_head(buf: &[u8]) -> std::io::Result<Option<Head>> {
-    let mut headers = [httparse::EMPTY_HEADER; 64];
-    let mut parsed = httparse::Request::new(&mut headers);
-    let n = match parsed.parse(buf) {
-        Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) => return Ok(None),
-        Err(e) => return Ok(Some(Head::Bad(400, format!("bad request: {e}")))),
+    // A second handle on the same socket, kept out of hyper's hands, to set a zero linger on
+    // before a reset: then the last close sends a RST instead of a FIN.
+    let Ok((stream, twin)) = twin_handles(stream) else {
+        return;
     };
-    let method = parsed.method.unwrap_or("GET").to_string();
-    let target = parsed.path.unwrap_or("/");
+    let reset = Arc::new(Notify::new());
+    let service = {
+        let reset = Arc::clone(&reset);
+        service_fn(move |req: hyper::Request<Incoming>| {
+            let handler = Arc::clone(&handler);
+            let reset = Arc::clone(&reset);
+            async move {
+                let answer = match receive(req).await {
+                    Ok(req) => handler(req),
+                    Err(refusal) => refusal,
+                };
+                match answer {
+                    Response::Reset => {
+                        // Never answer: the connection is dropped (below) as soon as it is
+                        // told to.
+                        reset.notify_one();
+                        std::future::pending::<Result<HyperResponse, Infallible>>().await
+                    }
+                    Response::Reply {
+                        status,
+                        headers,
+                        body,
+                        delay,
+                    } => {
+                        if !delay.is_zero() {
+                            tokio::time::sleep(delay).await;
+                        }
+                        Ok(to_hyper(status, &headers, body))
+                    }
+                }
+            }
+        })
+    };
+    let mut builder = http1::Builder::new();
+    // No timer, so no header read timeout (hyper's default of 30 s would also close idle
+    // keep-alive connections): a connection stays open for as long as the client keeps it,
+    // and the waiter's pooled connections are never closed under it mid-test.
+    builder.header_read_timeout(None);
+    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::select! {
+        // The client closed the connection, or it broke: nothing more to do.
+        _ = conn => {}
+        () = reset.notified() => {
+            if let Ok(twin) = TcpStream::from_std(twin) {
+                let _ = twin.set_zero_linger();
+            }
+            // Both handles are closed on the way out (hyper's with the connection), the last
+            // one with the zero linger set: a RST, and no HTTP answer.
+        }
+    }
+}
+
+/// The stream, and a duplicate handle on its socket.
+fn twin_handles(stream: TcpStream) -> std::io::Result<(TcpStream, std::net::TcpStream)> {
+    let stream = stream.into_std()?;
+    let twin = stream.try_clone()?;
+    Ok((TcpStream::from_std(stream)?, twin))
+}
+
+/// A hyper request as the handler's [`Request`], its body read whole (up to [`MAX_BODY`],
+/// chunked or not); or the answer refusing it.
+async fn receive(req: hyper::Request<Incoming>) -> Result<Request, Response> {
+    let (parts, body) = req.into_parts();
+    let target = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
     let (path, query) = match target.split_once('?') {
         Some((p, q)) => (p.to_string(), Some(q.to_string())),
         None => (target.to_string(), None),
     };
-    let mut hs = Vec::new();
-    let mut content_length = 0usize;
-    for h in parsed.headers.iter() {
-        let value = String::from_utf8_lossy(h.value).to_string();
-        if h.name.eq_ignore_ascii_case("content-length") {
-            match value.trim().parse() {
-                Ok(n) => content_length = n,
-                Err(_) => return Ok(Some(Head::Bad(400, "bad Content-Length".into()))),
-            }
-        }
-        if h.name.eq_ignore_ascii_case("transfer-encoding") {
-            return Ok(Some(Head::Bad(
-                411,
-                "chunked bodies are not supported".into(),
-            )));
-        }
-        hs.push((h.name.to_string(), value));
+    let too_large = || Response::raw(413, "text/plain", "request body too large");
+    // A Content-Length over the limit is refused before any of the body is read.
+    if !usize::try_from(body.size_hint().lower()).is_ok_and(|n| n <= MAX_BODY) {
+        return Err(too_large());
     }
-    let req = Request {
-        method,
+    let body = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(collected) => collected.to_bytes().to_vec(),
+        Err(e) if e.is::<LengthLimitError>() => return Err(too_large()),
+        Err(_) => {
+            return Err(Response::raw(
+                400,
+                "text/plain",
+                "could not read the request body",
+            ));
+        }
+    };
+    let headers = parts
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    Ok(Request {
+        method: parts.method.as_str().to_string(),
         path,
         query,
-        headers: hs,
-        body: Vec::new(),
-    };
-    Ok(Some(Head::Complete(n, req, content_length)))
+        headers,
+        body,
+    })
 }
 
-async fn write_reply(
-    stream: &mut TcpStream,
-    status: u16,
-    headers: &[(String, String)],
-    body: &[u8],
-    close: bool,
-) -> std::io::Result<()> {
-    let mut head = format!("HTTP/1.1 {status} {}\r\n", reason(status));
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
+/// A reply as hyper's response (which adds `Content-Length`). A status or header hyper cannot
+/// send (a scenario's typo) becomes a 500 that says so, rather than a panic.
+fn to_hyper(status: u16, headers: &[(String, String)], body: Vec<u8>) -> HyperResponse {
+    let mut builder = hyper::Response::builder().status(status);
+    for (name, value) in headers {
+        builder = builder.header(name.as_str(), value.as_str());
     }
-    head.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    if close {
-        head.push_str("Connection: close\r\n");
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).await?;
-    stream.write_all(body).await?;
-    stream.flush().await
+    builder
+        .body(Full::new(Bytes::from(body)))
+        .unwrap_or_else(|e| {
+            let mut resp = hyper::Response::new(Full::new(Bytes::from(format!(
+                "the simulator cannot send this answer: {e}"
+            ))));
+            *resp.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+            resp
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::SocketAddr;
+    use std::time::Instant;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    #[test]
-    fn heads_parse_with_query_and_length() {
-        let raw =
-            b"POST /v1.0/p/jobs/submit-job?a=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}";
-        let Some(Head::Complete(n, req, cl)) = parse_head(raw).unwrap() else {
-            panic!("not complete")
-        };
-        assert_eq!(
-            (req.method.as_str(), req.path.as_str()),
-            ("POST", "/v1.0/p/jobs/submit-job")
+    /// Serve `handler` on a free loopback port; the server stops when the handle is dropped.
+    async fn server<H>(handler: H) -> (SocketAddr, AbortOnDrop)
+    where
+        H: Fn(Request) -> Response + Send + Sync + 'static,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(serve(listener, Arc::new(handler)));
+        (addr, AbortOnDrop(task))
+    }
+
+    struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+    impl Drop for AbortOnDrop {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+
+    /// Send `raw` on a fresh connection and read until the server closes it (5 s at most).
+    async fn exchange(addr: SocketAddr, raw: &[u8]) -> std::io::Result<String> {
+        let mut conn = TcpStream::connect(addr).await?;
+        conn.write_all(raw).await?;
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), conn.read_to_end(&mut answer))
+            .await
+            .expect("the server closes the connection within 5 s")?;
+        Ok(String::from_utf8_lossy(&answer).into_owned())
+    }
+
+    fn echo(req: Request) -> Response {
+        Response::raw(
+            200,
+            "text/plain",
+            format!(
+                "{} {} {:?} {}",
+                req.method,
+                req.path,
+                req.query,
+                String::from_utf8_lossy(&req.body)
+            ),
+        )
+    }
+
+    #[tokio::test]
+    async fn path_and_query_stay_as_on_the_wire() {
+        let (addr, _server) = server(echo).await;
+        let answer = exchange(
+            addr,
+            b"GET /v1.0/a%2Fb/jobs?x=%20y&z HTTP/1.1\r\nHost: sim\r\nConnection: close\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(
+            answer.ends_with("GET /v1.0/a%2Fb/jobs Some(\"x=%20y&z\") "),
+            "{answer}"
         );
-        assert_eq!(req.query.as_deref(), Some("a=1"));
-        assert_eq!((cl, raw.len() - n), (2, 2));
-        assert!(parse_head(b"GET / HTTP/1.1\r\nHost:").unwrap().is_none());
-        assert!(matches!(
-            parse_head(b"\x00\x01 nonsense\r\n\r\n").unwrap(),
-            Some(Head::Bad(..))
-        ));
+    }
+
+    #[tokio::test]
+    async fn chunked_bodies_are_read() {
+        let (addr, _server) = server(echo).await;
+        let answer = exchange(
+            addr,
+            b"POST /submit HTTP/1.1\r\nHost: sim\r\nConnection: close\r\n\
+              Transfer-Encoding: chunked\r\n\r\n3\r\n{\"a\r\n5\r\n\":1}\n\r\n0\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(
+            answer.ends_with("POST /submit None {\"a\":1}\n"),
+            "{answer}"
+        );
+    }
+
+    #[tokio::test]
+    async fn bodies_over_the_limit_are_refused_unread() {
+        let (addr, _server) = server(|_| panic!("the handler must not see it")).await;
+        let raw = format!(
+            "POST /submit HTTP/1.1\r\nHost: sim\r\nContent-Length: {}\r\n\r\n",
+            MAX_BODY + 1
+        );
+        let answer = exchange(addr, raw.as_bytes()).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    }
+
+    #[tokio::test]
+    async fn a_reset_sends_rst_and_no_answer() {
+        let (addr, _server) = server(|req: Request| {
+            if req.path == "/reset" {
+                Response::Reset
+            } else {
+                echo(req)
+            }
+        })
+        .await;
+        let got = exchange(addr, b"GET /reset HTTP/1.1\r\nHost: sim\r\n\r\n").await;
+        match got {
+            Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),
+            Ok(answer) => panic!("expected a connection reset, got {answer:?}"),
+        }
+        // The same through an HTTP client: an error, no status, and not a timeout.
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap();
+        let err = client
+            .get(format!("http://{addr}/reset"))
+            .send()
+            .await
+            .expect_err("a reset is no answer");
+        assert!(!err.is_timeout() && err.status().is_none(), "{err:?}");
+        // The server goes on serving other connections.
+        let answer = exchange(
+            addr,
+            b"GET /fine HTTP/1.1\r\nHost: sim\r\nConnection: close\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+
+    #[tokio::test]
+    async fn delayed_replies_come_late() {
+        let (addr, _server) = server(|_| {
+            Response::raw(200, "text/plain", "slow").delayed(Duration::from_millis(300))
+        })
+        .await;
+        let started = Instant::now();
+        let answer = exchange(
+            addr,
+            b"GET / HTTP/1.1\r\nHost: sim\r\nConnection: close\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        assert!(
+            answer.starts_with("HTTP/1.1 200") && answer.ends_with("slow"),
+            "{answer}"
+        );
+    }
+
+    #[tokio::test]
+    async fn unsendable_replies_become_500() {
+        let (addr, _server) = server(|req: Request| {
+            if req.path == "/status" {
+                Response::raw(42, "text/plain", "no such status")
+            } else {
+                Response::raw(200, "text/plain", "bad header").with_header("X-Bad", "a\nb")
+            }
+        })
+        .await;
+        for path in ["/status", "/header"] {
+            let raw = format!("GET {path} HTTP/1.1\r\nHost: sim\r\nConnection: close\r\n\r\n");
+            let answer = exchange(addr, raw.as_bytes()).await.unwrap();
+            assert!(answer.starts_with("HTTP/1.1 500"), "{path}: {answer}");
+        }
     }
 }

@@ -49,3 +49,47 @@ pub async fn start(scenario: Scenario, addr: SocketAddr) -> std::io::Result<Runn
     let task = tokio::spawn(http::serve(listener, handler));
     Ok(Running { addr, sim, task })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Dropping `Running` ends the connections it accepted, not only the listener: a client
+    /// holding a keep-alive connection sees it closed.
+    #[tokio::test]
+    async fn dropping_running_closes_open_connections() {
+        let scenario = Scenario::parse(DEFAULT_SCENARIO).expect("the default scenario parses");
+        let running = start(scenario, SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .expect("start the simulator");
+        let mut conn = tokio::net::TcpStream::connect(running.addr)
+            .await
+            .expect("connect");
+        conn.write_all(b"GET /_sim/health HTTP/1.1\r\nHost: sim\r\n\r\n")
+            .await
+            .expect("send a keep-alive request");
+        // Read the whole answer (its body is `{"ok":true}`), leaving the connection open.
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !answer.ends_with(b"{\"ok\":true}") {
+            let n = tokio::time::timeout(Duration::from_secs(5), conn.read(&mut buf))
+                .await
+                .expect("an answer within 5 s")
+                .expect("read the answer");
+            assert!(n > 0, "closed before the answer ended: {answer:?}");
+            answer.extend_from_slice(&buf[..n]);
+        }
+        assert!(answer.starts_with(b"HTTP/1.1 200"), "{answer:?}");
+
+        drop(running);
+        let after = tokio::time::timeout(Duration::from_secs(5), conn.read(&mut buf))
+            .await
+            .expect("the connection is closed once the simulator is dropped");
+        assert!(
+            matches!(after, Ok(0) | Err(_)),
+            "the connection still answers: {after:?}"
+        );
+    }
+}

@@ -8,8 +8,7 @@
 
 pub mod oracle;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Stdio};
 use std::sync::mpsc;
@@ -253,36 +252,25 @@ impl Sim {
             .any(|r| r.method == "DELETE" && r.path.ends_with(&format!("/jobs/{job_id}")))
     }
 
-    /// A tiny HTTP/1.1 GET against the simulator; returns the body.
+    /// A GET against the simulator (5 s at most) that must answer 200; returns the body.
     fn get(&self, path: &str) -> String {
-        let host = self
-            .endpoint
-            .strip_prefix("http://")
-            .expect("simulator endpoint is http://")
-            .trim_end_matches('/');
-        let mut stream = TcpStream::connect(host).expect("connect to the simulator");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .expect("read timeout");
-        stream
-            .set_write_timeout(Some(Duration::from_secs(5)))
-            .expect("write timeout");
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
-        )
-        .expect("send GET");
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).expect("read the answer");
-        let text = String::from_utf8_lossy(&raw).into_owned();
-        let (head, body) = text
-            .split_once("\r\n\r\n")
-            .unwrap_or_else(|| panic!("not an HTTP answer: {text}"));
-        assert!(
-            head.starts_with("HTTP/1.1 200"),
-            "GET {path} answered: {head}"
-        );
-        body.to_string()
+        let url = format!("{}{path}", self.endpoint.trim_end_matches('/'));
+        let client = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .no_proxy()
+            .build()
+            .expect("build an HTTP client");
+        let resp = client
+            .get(&url)
+            .header("Accept", "application/json")
+            .send()
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        let status = resp.status();
+        let body = resp
+            .text()
+            .unwrap_or_else(|e| panic!("GET {url}: reading the answer: {e}"));
+        assert_eq!(status, 200, "GET {path} answered {status}: {body}");
+        body
     }
 }
 

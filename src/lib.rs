@@ -3,8 +3,6 @@
 //! Data flows one way: `dli` (client, signing, faults) → `wait` (pure state machine, policies,
 //! driver) → `report` (people, JSON). `sim` is a DLI of our own for trying and testing it.
 
-#[cfg(feature = "simulator")]
-pub mod bench;
 pub mod cli;
 pub mod cmd;
 pub mod dli;

@@ -1,7 +1,7 @@
 //! What every command shares, decided once from the command line and the environment: the
 //! output mode, GitHub Actions or not, the summary file, and the stop channel signals use.
 
-use super::Failure;
+use super::failure::Failure;
 use super::summary_file;
 use crate::cli::{OutputArgs, OutputFormat};
 use crate::report::Reporter;

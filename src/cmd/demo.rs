@@ -1,8 +1,9 @@
 //! `dli-wait demo`: the simulator and the real waiter in one process, configured through the
 //! same `resolve` as any wait, as a first run without a cloud account.
 
+use super::context::Context;
+use super::failure::{CommandResult, Failure};
 use super::wait::{client, wait_jobs};
-use super::{CommandResult, Context, Failure};
 use crate::cli::{DemoArgs, Limit, OutputFormat, TargetArgs, TimingArgs, resolve};
 use crate::sim::scenario::Scenario;
 use std::net::SocketAddr;

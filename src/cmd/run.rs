@@ -1,7 +1,8 @@
 //! `dli-wait run`: submit a SQL job exactly once, say its id at once, then wait for it.
 
+use super::context::Context;
+use super::failure::{CommandResult, Failure};
 use super::wait::{client, wait_jobs};
-use super::{CommandResult, Context, Failure};
 use crate::cli::{RunArgs, flag, hint, resolve};
 use crate::dli::fault::FaultKind;
 use crate::dli::model::SubmitJob;

@@ -1,7 +1,8 @@
 //! `dli-wait simulate`: serve the built-in DLI simulator until a signal, printing how to point
 //! dli-wait at it.
 
-use super::{CommandResult, Context, Failure};
+use super::context::Context;
+use super::failure::{CommandResult, Failure};
 use crate::cli::{OutputFormat, SimulateArgs, flag};
 use crate::sim::scenario::Scenario;
 use serde_json::json;

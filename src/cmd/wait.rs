@@ -1,7 +1,8 @@
 //! `dli-wait [OPTIONS] <JOB_ID>...`: resolve the settings, then wait for every job at once and
 //! report each as it ends. Also the waiting half of `run` and `demo`.
 
-use super::{CommandResult, Context, Failure};
+use super::context::Context;
+use super::failure::{CommandResult, Failure};
 use crate::cli::{Command, Settings, TargetArgs, TimingArgs, resolve};
 use crate::dli::client::DliClient;
 use crate::report::Reporter;

@@ -22,7 +22,7 @@ impl Serialize for Span {
 impl Span {
     pub const FOREVER: Span = Span(None);
     /// In seconds; `forever` is infinite.
-    pub(crate) fn get(self) -> f64 {
+    pub fn get(self) -> f64 {
         self.0.map_or(f64::INFINITY, |d| d.as_secs_f64())
     }
 }

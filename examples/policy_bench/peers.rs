@@ -1,7 +1,7 @@
 //! Peers' polling schedules, from their published behaviour, as delay policies: the baselines
 //! the benchmark runs side by side with ours. Seeded where they use randomness.
 
-use crate::wait::policy::{DelayPolicy, Fixed, PolicyInput};
+use dli_wait::wait::policy::{DelayPolicy, Fixed, PolicyInput};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use std::time::Duration;
 

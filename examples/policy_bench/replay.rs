@@ -1,9 +1,9 @@
 //! Replays one timeline through the real state machine on a virtual clock, and sums up many.
 
-use crate::sim::scenario::JobSpec;
-use crate::wait::machine::{Decision, Machine, Observation, WaitConfig};
-use crate::wait::policy::DelayPolicy;
-use crate::wait::snapshot::Snapshot;
+use dli_wait::sim::scenario::JobSpec;
+use dli_wait::wait::machine::{Decision, Machine, Observation, WaitConfig};
+use dli_wait::wait::policy::DelayPolicy;
+use dli_wait::wait::snapshot::Snapshot;
 use std::time::Duration;
 
 /// One job's replay: how many calls, and how late its end was seen.
@@ -98,9 +98,9 @@ pub fn run_corpus(corpus: &[JobSpec], mut make: impl FnMut(u64) -> Box<dyn Delay
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::corpus::{CorpusSpec, generate};
-    use crate::bench::peers::Named;
-    use crate::wait::policy::Eta;
+    use crate::corpus::{CorpusSpec, generate};
+    use crate::peers::Named;
+    use dli_wait::wait::policy::Eta;
 
     #[test]
     fn a_fixed_schedule_sees_every_end_within_one_interval() {

@@ -6,7 +6,7 @@
 //! sub-job log-uniform 1–5000 with 1–6 stages; a quarter have stragglers (the last 1–3 % of
 //! tasks take 10–60 % longer again); 5 % fail mid-way at a uniformly random moment.
 
-use crate::sim::scenario::{End, JobSpec, Span, Stragglers, SubJobSpec};
+use dli_wait::sim::scenario::{End, JobSpec, Span, Stragglers, SubJobSpec};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use std::time::Duration;
 

@@ -11,11 +11,15 @@
 //!   --plot FILE.svg    draw calls vs lag per policy
 //!   --markdown         print the table as Markdown (for the README)
 
-use dli_wait::bench::corpus::{CorpusSpec, generate};
-use dli_wait::bench::peers::{Databricks, Gcloud, Named, Smithy, Terraform};
-use dli_wait::bench::replay::{Stats, run_corpus};
+mod corpus;
+mod peers;
+mod replay;
+
+use corpus::{CorpusSpec, generate};
 use dli_wait::sim::scenario::{JobSpec, Scenario};
 use dli_wait::wait::policy::{DelayPolicy, Eta, Exponential};
+use peers::{Databricks, Gcloud, Named, Smithy, Terraform};
+use replay::{Stats, run_corpus};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 

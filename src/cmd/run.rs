@@ -4,7 +4,6 @@ use super::context::Context;
 use super::failure::{CommandResult, Failure};
 use super::wait::{client, wait_jobs};
 use crate::cli::{RunArgs, flag, hint, resolve};
-use crate::dli::fault::FaultKind;
 use crate::dli::model::SubmitJob;
 use crate::wait::outcome::Outcome;
 use crate::wait::record::JobReport;
@@ -33,14 +32,6 @@ pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
     let answer = match client.submit(&job, settings.client.request_timeout).await {
         Ok(a) => a,
         Err(f) => {
-            // Refused credentials or project: DLI refused us (5). Anything else, bad SQL
-            // above all, is this job failing (1).
-            let outcome = match f.kind {
-                FaultKind::Unauthorized | FaultKind::Forbidden | FaultKind::NotFound => {
-                    Outcome::Refused(f.clone())
-                }
-                _ => Outcome::Failed,
-            };
             let extra = if f.is_transient() {
                 " (not retried: the job may or may not have been created; check DLI's job list before submitting again)"
             } else {
@@ -51,7 +42,7 @@ pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
                 .map(|c| format!(" — {}", hint(c)))
                 .unwrap_or_default();
             return Err(Failure::ended(
-                outcome,
+                Outcome::of_failed_submit(&f),
                 format!("submit failed: {f}{hint}{extra}"),
             ));
         }

@@ -26,6 +26,44 @@ impl Running {
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
     }
+
+    /// How to reach it, as one JSON object: endpoint, project id, keys, jobs.
+    pub fn details_json(&self) -> serde_json::Value {
+        let jobs: Vec<serde_json::Value> = self
+            .sim
+            .job_list()
+            .into_iter()
+            .map(|(id, name, expect)| serde_json::json!({"id": id, "name": name, "expect": expect}))
+            .collect();
+        serde_json::json!({
+            "endpoint": self.endpoint(),
+            "project_id": self.sim.project_id,
+            "ak": self.sim.ak,
+            "sk": self.sim.sk,
+            "jobs": jobs,
+        })
+    }
+
+    /// How to point dli-wait at it, for people.
+    pub fn details_text(&self) -> String {
+        let (endpoint, sim) = (self.endpoint(), &self.sim);
+        let mut t = format!(
+            "DLI simulator listening on {endpoint}\nPoint dli-wait at it with:\n  export DLI_ENDPOINT={endpoint}\n  export HUAWEICLOUD_SDK_PROJECT_ID={}\n  export HUAWEICLOUD_SDK_AK={} HUAWEICLOUD_SDK_SK={}\nJobs:\n",
+            sim.project_id, sim.ak, sim.sk
+        );
+        let jobs = sim.job_list();
+        for (id, name, expect) in &jobs {
+            t.push_str(&format!(
+                "  {id}  {expect:<11} {}\n",
+                name.as_deref().unwrap_or("")
+            ));
+        }
+        if let Some((id, _, _)) = jobs.first() {
+            t.push_str(&format!("Then: dli-wait {id}\n"));
+        }
+        t.push_str("Stop with Ctrl-C.\n");
+        t
+    }
 }
 
 impl Drop for Running {

@@ -68,6 +68,18 @@ impl Outcome {
         }
     }
 
+    /// The ending of a job whose submit failed: refused credentials or project are DLI
+    /// refusing us (5); anything else, bad SQL above all, is the job failing (1).
+    pub fn of_failed_submit(fault: &Fault) -> Self {
+        use crate::dli::fault::FaultKind;
+        match fault.kind {
+            FaultKind::Unauthorized | FaultKind::Forbidden | FaultKind::NotFound => {
+                Outcome::Refused(fault.clone())
+            }
+            _ => Outcome::Failed,
+        }
+    }
+
     /// The word used in output and in JSON (`status`).
     pub fn label(&self) -> &'static str {
         match self {

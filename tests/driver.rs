@@ -4,9 +4,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use dli_wait::dli::client::Pacer;
 use dli_wait::dli::fault::{Fault, FaultKind};
 use dli_wait::dli::model::JobStatus;
+use dli_wait::dli::pacer::Pacer;
 use dli_wait::wait::api::JobApi;
 use dli_wait::wait::driver::Driver;
 use dli_wait::wait::events::Silent;

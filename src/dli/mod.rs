@@ -5,4 +5,5 @@ pub mod auth;
 pub mod client;
 pub mod fault;
 pub mod model;
+pub mod pacer;
 pub mod sign;

@@ -309,7 +309,8 @@ pub struct RunArgs {
         long,
         value_name = "SQL",
         conflicts_with = "sql_file",
-        required_unless_present = "sql_file"
+        required_unless_present = "sql_file",
+        allow_hyphen_values = true
     )]
     pub sql: Option<String>,
     /// Read the SQL from a file (`-` for stdin), e.g. `--sql-file nightly.sql`.

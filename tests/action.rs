@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{BIN, Sim, TempDir};
+use common::{BIN, Sim, TempDir, id};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -551,7 +551,7 @@ fn a_finished_job_passes_and_a_failed_job_fails_with_dli_reason() {
 
     // Installed from the release, verified, cached, and put on PATH.
     let ok = runner.run(
-        &with(&[("job-id", "action-finishes"), ("version", VERSION)]),
+        &with(&[("job-id", id("action-finishes")), ("version", VERSION)]),
         None,
     );
     let install = ok.step("install");
@@ -588,21 +588,26 @@ fn a_finished_job_passes_and_a_failed_job_fails_with_dli_reason() {
     assert_eq!(ok.code(), Some(0), "{}", ok.all());
     assert_eq!(ok.outputs["status"], "FINISHED", "{}", ok.all());
     assert_eq!(ok.outputs["exit-code"], "0");
-    assert_eq!(ok.outputs["job-id"], "action-finishes");
+    assert_eq!(ok.outputs["job-id"], id("action-finishes"));
     assert_eq!(ok.outputs["message"], "");
     ok.outputs["duration-seconds"]
         .parse::<u64>()
         .unwrap_or_else(|_| panic!("duration-seconds is a whole number\n{}", ok.all()));
     let polls: u32 = ok.outputs["polls"].parse().expect("polls is a number");
     assert!(polls >= 1, "{}", ok.all());
-    assert!(wait.summary.contains("`action-finishes`"), "{}", ok.all());
+    assert!(
+        wait.summary
+            .contains(&format!("`{}`", id("action-finishes"))),
+        "{}",
+        ok.all()
+    );
     assert!(wait.summary.contains("FINISHED"), "{}", ok.all());
     assert!(wait.stderr.contains("::group::"), "{}", ok.all());
 
     // The job FAILED: exit 1, DLI's reason in the outputs, the summary and an annotation. The
     // second run finds the binary in the tool cache.
     let bad = runner.run(
-        &with(&[("job-id", "action-fails"), ("version", VERSION)]),
+        &with(&[("job-id", id("action-fails")), ("version", VERSION)]),
         None,
     );
     assert!(
@@ -614,16 +619,20 @@ fn a_finished_job_passes_and_a_failed_job_fails_with_dli_reason() {
     assert_eq!(bad.code(), Some(1), "{}", bad.all());
     assert_eq!(bad.outputs["status"], "FAILED", "{}", bad.all());
     assert_eq!(bad.outputs["exit-code"], "1");
-    assert_eq!(bad.outputs["job-id"], "action-fails");
+    assert_eq!(bad.outputs["job-id"], id("action-fails"));
     let reason = "Table or view not found: sales.orders_tmp";
     assert!(bad.outputs["message"].contains(reason), "{}", bad.all());
-    assert!(wait.summary.contains("`action-fails`"), "{}", bad.all());
+    assert!(
+        wait.summary.contains(&format!("`{}`", id("action-fails"))),
+        "{}",
+        bad.all()
+    );
     assert!(wait.summary.contains("FAILED"), "{}", bad.all());
     assert!(wait.summary.contains(reason), "{}", bad.all());
     assert!(
-        wait.stderr
-            .lines()
-            .any(|l| l.starts_with("::error ") && l.contains("action-fails") && l.contains(reason)),
+        wait.stderr.lines().any(|l| l.starts_with("::error ")
+            && l.contains(id("action-fails"))
+            && l.contains(reason)),
         "{}",
         bad.all()
     );
@@ -653,17 +662,28 @@ fn several_job_ids_split_on_any_whitespace() {
     let mut runner = Runner::new(release).with_sim(&sim);
     let run = runner.run(
         &with(&[
-            ("job-id", "  action-finishes\n\taction-finishes-too \n"),
+            (
+                "job-id",
+                &format!(
+                    "  {}\n\t{} \n",
+                    id("action-finishes"),
+                    id("action-finishes-too")
+                ),
+            ),
             ("version", VERSION),
         ]),
         None,
     );
     assert_eq!(run.code(), Some(0), "{}", run.all());
-    assert_eq!(run.outputs["job-id"], "action-finishes action-finishes-too");
+    assert_eq!(
+        run.outputs["job-id"],
+        format!("{} {}", id("action-finishes"), id("action-finishes-too"))
+    );
     assert_eq!(run.outputs["status"], "FINISHED");
     let summary = &run.step("wait").summary;
     assert!(
-        summary.contains("`action-finishes`") && summary.contains("`action-finishes-too`"),
+        summary.contains(&format!("`{}`", id("action-finishes")))
+            && summary.contains(&format!("`{}`", id("action-finishes-too"))),
         "{}",
         run.all()
     );
@@ -676,7 +696,10 @@ fn sql_is_submitted_then_waited_for() {
     let mut runner = Runner::new(release).with_sim(&sim);
     let run = runner.run(
         &with(&[
-            ("sql", "INSERT INTO sales.daily SELECT * FROM sales.orders"),
+            (
+                "sql",
+                "-- nightly load\nINSERT INTO sales.daily SELECT * FROM sales.orders",
+            ),
             ("queue", "etl"),
             ("version", VERSION),
         ]),
@@ -740,7 +763,7 @@ fn a_tampered_release_is_refused_and_nothing_is_installed() {
     let sim = Sim::start("action.json");
     let mut runner = Runner::new(release.path()).with_sim(&sim);
     let run = runner.run(
-        &with(&[("job-id", "action-finishes"), ("version", VERSION)]),
+        &with(&[("job-id", id("action-finishes")), ("version", VERSION)]),
         None,
     );
     let install = run.step("install");
@@ -881,11 +904,11 @@ fn inputs_that_make_no_sense_exit_2_with_outputs() {
     for (inputs, words) in [
         (vec![], "set job-id"),
         (
-            vec![("job-id", "action-finishes"), ("sql", "SELECT 1")],
+            vec![("job-id", id("action-finishes")), ("sql", "SELECT 1")],
             "not both",
         ),
         (
-            vec![("job-id", "action-finishes"), ("queue", "etl")],
+            vec![("job-id", id("action-finishes")), ("queue", "etl")],
             "queue applies only",
         ),
     ] {

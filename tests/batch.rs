@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Sim, TempDir, bare, job, run, wait_bounded};
+use common::{Sim, TempDir, bare, id, job, run, wait_bounded};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -95,12 +95,16 @@ fn timeout_with_cancel_exits_124_cancels_and_says_so_in_the_summary() {
         "timeout",
         "--summary-file",
         path.to_str().unwrap(),
-        "job-never-ends",
+        id("job-never-ends"),
     ]));
     r.expect_code(124);
-    assert!(sim.was_cancelled("job-never-ends"), "{:?}", sim.requests());
+    assert!(
+        sim.was_cancelled(id("job-never-ends")),
+        "{:?}",
+        sim.requests()
+    );
     let s = read_summary(&path, 124);
-    let j = job(&s, "job-never-ends");
+    let j = job(&s, id("job-never-ends"));
     assert_eq!(j["status"], "TIMED_OUT", "{s}");
     assert_eq!(j["cancel"]["accepted"], true, "{s}");
 }
@@ -112,13 +116,13 @@ fn one_failure_of_two_exits_1_and_both_are_in_the_summary() {
     let r = run(sim.dli_wait().args([
         "--summary-file",
         path.to_str().unwrap(),
-        "job-finishes",
-        "job-fails",
+        id("job-finishes"),
+        id("job-fails"),
     ]));
     r.expect_code(1);
     let s = read_summary(&path, 1);
-    assert_eq!(job(&s, "job-finishes")["status"], "FINISHED", "{s}");
-    assert_eq!(job(&s, "job-fails")["status"], "FAILED", "{s}");
+    assert_eq!(job(&s, id("job-finishes"))["status"], "FINISHED", "{s}");
+    assert_eq!(job(&s, id("job-fails"))["status"], "FAILED", "{s}");
 }
 
 #[test]
@@ -131,14 +135,18 @@ fn fail_fast_stops_at_the_first_failure_and_cancels_the_rest() {
         "timeout,stall,signal",
         "--summary-file",
         path.to_str().unwrap(),
-        "job-fails",
-        "job-never-ends",
+        id("job-fails"),
+        id("job-never-ends"),
     ]));
     r.expect_code(1).stderr_has(&["--fail-fast"]);
-    assert!(sim.was_cancelled("job-never-ends"), "{:?}", sim.requests());
-    assert!(!sim.was_cancelled("job-fails"), "{:?}", sim.requests());
+    assert!(
+        sim.was_cancelled(id("job-never-ends")),
+        "{:?}",
+        sim.requests()
+    );
+    assert!(!sim.was_cancelled(id("job-fails")), "{:?}", sim.requests());
     let s = read_summary(&path, 1);
-    assert_eq!(job(&s, "job-never-ends")["status"], "ABANDONED", "{s}");
+    assert_eq!(job(&s, id("job-never-ends"))["status"], "ABANDONED", "{s}");
 }
 
 #[test]
@@ -146,9 +154,13 @@ fn fail_fast_without_cancel_on_leaves_the_rest_running() {
     let sim = Sim::start("endings.json");
     let r = run(sim
         .dli_wait()
-        .args(["--fail-fast", "job-fails", "job-never-ends"]));
+        .args(["--fail-fast", id("job-fails"), id("job-never-ends")]));
     r.expect_code(1).stderr_has(&["may still be running"]);
-    assert!(!sim.was_cancelled("job-never-ends"), "{:?}", sim.requests());
+    assert!(
+        !sim.was_cancelled(id("job-never-ends")),
+        "{:?}",
+        sim.requests()
+    );
 }
 
 /// Start a wait on the never-ending job, signal it after a second, return its exit code.
@@ -157,7 +169,7 @@ fn signalled(sim: &Sim, signal: &str, extra: &[&str]) -> Option<i32> {
     let mut child = sim
         .dli_wait_std()
         .args(extra)
-        .arg("job-never-ends")
+        .arg(id("job-never-ends"))
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -184,9 +196,17 @@ fn sigterm_with_cancel_on_signal_exits_143_cancels_and_leaves_a_summary() {
         ],
     );
     assert_eq!(code, Some(143));
-    assert!(sim.was_cancelled("job-never-ends"), "{:?}", sim.requests());
+    assert!(
+        sim.was_cancelled(id("job-never-ends")),
+        "{:?}",
+        sim.requests()
+    );
     let s = read_summary(&path, 143);
-    assert_eq!(job(&s, "job-never-ends")["status"], "INTERRUPTED", "{s}");
+    assert_eq!(
+        job(&s, id("job-never-ends"))["status"],
+        "INTERRUPTED",
+        "{s}"
+    );
 }
 
 #[cfg(unix)]
@@ -196,7 +216,11 @@ fn sigint_without_cancel_on_exits_130_leaves_the_job_and_a_summary() {
     let (_dir, path) = summary_path("sigint");
     let code = signalled(&sim, "INT", &["--summary-file", path.to_str().unwrap()]);
     assert_eq!(code, Some(130));
-    assert!(!sim.was_cancelled("job-never-ends"), "{:?}", sim.requests());
+    assert!(
+        !sim.was_cancelled(id("job-never-ends")),
+        "{:?}",
+        sim.requests()
+    );
     read_summary(&path, 130);
 }
 
@@ -206,7 +230,9 @@ fn sigint_without_cancel_on_exits_130_leaves_the_job_and_a_summary() {
 #[test]
 fn a_signal_cancels_every_job_at_once_even_behind_a_tight_rate_limit() {
     let sim = Sim::start("many.json");
-    let ids: Vec<String> = (0..10).map(|i| format!("busy-{i}")).collect();
+    let ids: Vec<String> = (0..10)
+        .map(|i| id(&format!("busy-{i}")).to_string())
+        .collect();
     let mut child = sim
         .dli_wait_std()
         .args([

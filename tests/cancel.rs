@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Sim, run};
+use common::{Sim, id, run};
 
 #[test]
 fn cancel_on_timeout_sends_the_delete_and_exits_124() {
@@ -15,11 +15,15 @@ fn cancel_on_timeout_sends_the_delete_and_exits_124() {
         "1s",
         "--cancel-on",
         "timeout",
-        "job-never-ends",
+        id("job-never-ends"),
     ]));
     r.expect_code(124)
         .stderr_has(&["TIMED_OUT", "--timeout", "cancelled"]);
-    assert!(sim.was_cancelled("job-never-ends"), "{:?}", sim.requests());
+    assert!(
+        sim.was_cancelled(id("job-never-ends")),
+        "{:?}",
+        sim.requests()
+    );
     // It was cancelled: the message does not claim the job may still be running.
     assert!(!r.stderr.contains("may still be running"), "{}", r.all());
 }
@@ -27,9 +31,15 @@ fn cancel_on_timeout_sends_the_delete_and_exits_124() {
 #[test]
 fn without_cancel_on_a_timeout_sends_no_delete() {
     let sim = Sim::start("endings.json");
-    let r = run(sim.dli_wait().args(["--timeout", "1s", "job-never-ends"]));
+    let r = run(sim
+        .dli_wait()
+        .args(["--timeout", "1s", id("job-never-ends")]));
     r.expect_code(124).stderr_has(&["may still be running"]);
-    assert!(!sim.was_cancelled("job-never-ends"), "{:?}", sim.requests());
+    assert!(
+        !sim.was_cancelled(id("job-never-ends")),
+        "{:?}",
+        sim.requests()
+    );
     assert!(
         sim.requests().iter().all(|q| q.method == "GET"),
         "{:?}",
@@ -46,16 +56,24 @@ fn cancel_on_stall_cancels_only_on_a_stall() {
         "1s",
         "--cancel-on",
         "stall",
-        "job-stalls",
+        id("job-stalls"),
     ]));
     r.expect_code(4).stderr_has(&["STALLED", "cancelled"]);
-    assert!(sim.was_cancelled("job-stalls"), "{:?}", sim.requests());
+    assert!(sim.was_cancelled(id("job-stalls")), "{:?}", sim.requests());
 
-    let r = run(sim
-        .dli_wait()
-        .args(["--timeout", "1s", "--cancel-on", "stall", "job-never-ends"]));
+    let r = run(sim.dli_wait().args([
+        "--timeout",
+        "1s",
+        "--cancel-on",
+        "stall",
+        id("job-never-ends"),
+    ]));
     r.expect_code(124);
-    assert!(!sim.was_cancelled("job-never-ends"), "{:?}", sim.requests());
+    assert!(
+        !sim.was_cancelled(id("job-never-ends")),
+        "{:?}",
+        sim.requests()
+    );
 }
 
 /// The JSON summary records the cancel.
@@ -69,7 +87,7 @@ fn cancel_is_in_the_json_summary() {
         "1s",
         "--cancel-on",
         "timeout,stall",
-        "job-never-ends",
+        id("job-never-ends"),
     ]));
     r.expect_code(124);
     let summary = r.summary();

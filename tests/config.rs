@@ -5,7 +5,10 @@
 
 mod common;
 
-use common::{Ran, Sim, bare, run};
+use common::{Ran, Sim, bare, id, run};
+
+/// A well-formed job id, for tests that fail before any request.
+const JOB: &str = "85798b38-ae44-48eb-bb90-7cf0dcdafe7b";
 
 /// A complete, valid configuration pointing at a port where nothing listens: so that the only
 /// thing wrong in each test is the thing under test.
@@ -51,22 +54,22 @@ fn nothing_set_exits_2_with_one_line_naming_every_variable() {
 
 #[test]
 fn half_a_key_pair_exits_2_naming_the_missing_half() {
-    let r = run(configured().env_remove("HUAWEICLOUD_SDK_SK").arg("job"));
+    let r = run(configured().env_remove("HUAWEICLOUD_SDK_SK").arg(JOB));
     r.expect_code(2).stderr_has(&["HUAWEICLOUD_SDK_SK"]);
     assert_eq!(error_lines(&r).len(), 1, "{}", r.all());
 }
 
 #[test]
 fn bad_duration_exits_2_and_shows_what_a_duration_looks_like() {
-    let r = run(configured().args(["--timeout", "soon", "job"]));
+    let r = run(configured().args(["--timeout", "soon", JOB]));
     r.expect_code(2).stderr_has(&["--timeout", "soon", "90s"]);
-    let r = run(configured().args(["--poll-interval", "0s", "job"]));
+    let r = run(configured().args(["--poll-interval", "0s", JOB]));
     r.expect_code(2).stderr_has(&["--poll-interval"]);
 }
 
 #[test]
 fn max_poll_interval_below_poll_interval_exits_2() {
-    let r = run(configured().args(["--poll-interval", "10s", "--max-poll-interval", "1s", "job"]));
+    let r = run(configured().args(["--poll-interval", "10s", "--max-poll-interval", "1s", JOB]));
     r.expect_code(2)
         .stderr_has(&["--max-poll-interval", "--poll-interval"]);
 }
@@ -74,14 +77,14 @@ fn max_poll_interval_below_poll_interval_exits_2() {
 /// Plain http:// would send signed requests (and tokens) in the clear: only to loopback.
 #[test]
 fn plain_http_endpoint_off_loopback_exits_2() {
-    let r = run(configured().args(["--endpoint", "http://example.com", "job"]));
+    let r = run(configured().args(["--endpoint", "http://example.com", JOB]));
     r.expect_code(2)
         .stderr_has(&["http://example.com", "loopback", "https://"]);
     assert_eq!(error_lines(&r).len(), 1, "{}", r.all());
     // The same from the environment.
     let r = run(configured()
         .env("DLI_ENDPOINT", "http://example.com")
-        .arg("job"));
+        .arg(JOB));
     r.expect_code(2).stderr_has(&["loopback"]);
 }
 
@@ -89,13 +92,13 @@ fn plain_http_endpoint_off_loopback_exits_2() {
 fn bad_region_exits_2() {
     let r = run(configured()
         .env_remove("DLI_ENDPOINT")
-        .args(["--region", "cn north 4", "job"]));
+        .args(["--region", "cn north 4", JOB]));
     r.expect_code(2).stderr_has(&["--region", "cn-north-4"]);
 }
 
 #[test]
 fn unknown_cancel_on_value_exits_2() {
-    let r = run(configured().args(["--cancel-on", "never", "job"]));
+    let r = run(configured().args(["--cancel-on", "never", JOB]));
     r.expect_code(2).stderr_has(&["--cancel-on", "never"]);
 }
 
@@ -103,16 +106,49 @@ fn unknown_cancel_on_value_exits_2() {
 #[test]
 fn usage_errors_send_nothing() {
     let sim = Sim::start("endings.json");
-    run(sim.dli_wait().args(["--timeout", "soon", "job-finishes"])).expect_code(2);
     run(sim
         .dli_wait()
-        .args(["--cancel-on", "sometimes", "job-finishes"]))
+        .args(["--timeout", "soon", id("job-finishes")]))
+    .expect_code(2);
+    run(sim
+        .dli_wait()
+        .args(["--cancel-on", "sometimes", id("job-finishes")]))
     .expect_code(2);
     run(sim
         .dli_wait()
         .env_remove("HUAWEICLOUD_SDK_AK")
-        .arg("job-finishes"))
+        .arg(id("job-finishes")))
     .expect_code(2);
+    assert_eq!(sim.requests(), Vec::new());
+}
+
+/// DLI's job ids are UUIDs: anything else is a usage error before any request, however it
+/// got there (an empty variable, a path, a newline, a mistyped command, 100,000 characters).
+#[test]
+fn words_that_are_not_job_ids_exit_2_and_send_nothing() {
+    let sim = Sim::start("endings.json");
+    let long = "a".repeat(100_000);
+    for (word, says) in [
+        ("", "empty"),
+        (".", "UUID"),
+        ("..", "UUID"),
+        ("job-1/../../x", "UUID"),
+        (
+            "85798b38-ae44-48eb-bb90-7cf0dcdafe7b\n::warning::x",
+            "control character",
+        ),
+        (long.as_str(), "longer than a job id"),
+        ("simualte", "dli-wait simulate"),
+    ] {
+        let r = run(sim.dli_wait().arg("--").arg(word));
+        r.expect_code(2).stderr_has(&["not a job id", says]);
+        assert_eq!(r.stderr.lines().count(), 1, "one line: {}", r.all());
+        assert!(
+            r.stderr.len() < 400,
+            "the word is not echoed whole: {}",
+            r.stderr.len()
+        );
+    }
     assert_eq!(sim.requests(), Vec::new());
 }
 

@@ -5,24 +5,24 @@
 
 mod common;
 
-use common::{Sim, run};
+use common::{Sim, id, run};
 
 /// As a pipeline author, a job that FINISHES passes the step (exit 0).
 #[test]
 fn finished_job_exits_0() {
     let sim = Sim::start("endings.json");
-    let r = run(sim.dli_wait().arg("job-finishes"));
+    let r = run(sim.dli_wait().arg(id("job-finishes")));
     r.expect_code(0)
-        .stderr_has(&["job-finishes", "FINISHED", "RUNNING"]);
+        .stderr_has(&[id("job-finishes"), "FINISHED", "RUNNING"]);
 }
 
 /// A job that FAILED exits 1, and DLI's own reason (from /status) is printed.
 #[test]
 fn failed_job_exits_1_with_dlis_reason() {
     let sim = Sim::start("endings.json");
-    let r = run(sim.dli_wait().arg("job-fails"));
+    let r = run(sim.dli_wait().arg(id("job-fails")));
     r.expect_code(1).stderr_has(&[
-        "job-fails",
+        id("job-fails"),
         "FAILED",
         "Table or view not found: sales.orders_tmp",
         "AnalysisException",
@@ -34,7 +34,9 @@ fn failed_job_exits_1_with_dlis_reason() {
 #[test]
 fn failed_job_whose_reason_says_dli_0999_exits_1_without_retrying() {
     let sim = Sim::start("endings.json");
-    let r = run(sim.dli_wait().args(["--output", "json", "job-fails-0999"]));
+    let r = run(sim
+        .dli_wait()
+        .args(["--output", "json", id("job-fails-0999")]));
     r.expect_code(1);
     let job = &r.summary()["jobs"][0];
     assert_eq!(job["status"], "FAILED", "{}", r.all());
@@ -46,7 +48,7 @@ fn failed_job_whose_reason_says_dli_0999_exits_1_without_retrying() {
         r.all()
     );
     // And the human output says the same.
-    let r = run(sim.dli_wait().arg("job-fails-0999"));
+    let r = run(sim.dli_wait().arg(id("job-fails-0999")));
     r.expect_code(1)
         .stderr_has(&["FAILED", "DLI.0999: SparkException: Job aborted"]);
     assert!(!r.stderr.contains("retrying"), "{}", r.all());
@@ -56,8 +58,9 @@ fn failed_job_whose_reason_says_dli_0999_exits_1_without_retrying() {
 #[test]
 fn cancelled_job_exits_3() {
     let sim = Sim::start("endings.json");
-    let r = run(sim.dli_wait().arg("job-cancelled"));
-    r.expect_code(3).stderr_has(&["job-cancelled", "CANCELLED"]);
+    let r = run(sim.dli_wait().arg(id("job-cancelled")));
+    r.expect_code(3)
+        .stderr_has(&[id("job-cancelled"), "CANCELLED"]);
 }
 
 /// A RUNNING job whose counts freeze is reported as stalled (exit 4), naming the last state,
@@ -65,9 +68,11 @@ fn cancelled_job_exits_3() {
 #[test]
 fn stalled_job_exits_4_naming_the_last_state() {
     let sim = Sim::start("endings.json");
-    let r = run(sim.dli_wait().args(["--stall-timeout", "1s", "job-stalls"]));
+    let r = run(sim
+        .dli_wait()
+        .args(["--stall-timeout", "1s", id("job-stalls")]));
     r.expect_code(4).stderr_has(&[
-        "job-stalls",
+        id("job-stalls"),
         "STALLED",
         "--stall-timeout",
         "RUNNING",
@@ -80,11 +85,11 @@ fn stalled_job_exits_4_naming_the_last_state() {
 #[test]
 fn unknown_job_exits_5() {
     let sim = Sim::start("endings.json");
-    let r = run(sim.dli_wait().arg("no-such-job"));
+    let r = run(sim.dli_wait().arg(id("no-such-job")));
     r.expect_code(5)
-        .stderr_has(&["no-such-job", "DLI.0002", "does not exist", "job id"]);
+        .stderr_has(&[id("no-such-job"), "DLI.0002", "does not exist", "job id"]);
     // Refused means not retried: one poll, no backoff loop.
-    let polls = sim.requests_for("no-such-job");
+    let polls = sim.requests_for(id("no-such-job"));
     assert_eq!(polls.len(), 1, "{polls:?}");
 }
 
@@ -95,7 +100,7 @@ fn unknown_project_exits_5() {
     let r = run(sim.dli_wait().args([
         "--project-id",
         "ffffffffffffffffffffffffffffffff",
-        "job-finishes",
+        id("job-finishes"),
     ]));
     r.expect_code(5)
         .stderr_has(&["DLI.0002", "ffffffffffffffffffffffffffffffff"]);
@@ -109,7 +114,7 @@ fn wrong_secret_key_exits_5_and_mentions_the_clock() {
     let r = run(sim
         .dli_wait()
         .env("HUAWEICLOUD_SDK_SK", "not-the-right-secret-key")
-        .arg("job-finishes"));
+        .arg(id("job-finishes")));
     r.expect_code(5)
         .stderr_has(&["401", "HUAWEICLOUD_SDK_SK", "clock", "15 minutes"]);
 }
@@ -119,9 +124,11 @@ fn wrong_secret_key_exits_5_and_mentions_the_clock() {
 #[test]
 fn timeout_exits_124_naming_state_polls_and_may_still_be_running() {
     let sim = Sim::start("endings.json");
-    let r = run(sim.dli_wait().args(["--timeout", "1s", "job-never-ends"]));
+    let r = run(sim
+        .dli_wait()
+        .args(["--timeout", "1s", id("job-never-ends")]));
     r.expect_code(124).stderr_has(&[
-        "job-never-ends",
+        id("job-never-ends"),
         "TIMED_OUT",
         "gave up after 1s",
         "--timeout",
@@ -129,7 +136,11 @@ fn timeout_exits_124_naming_state_polls_and_may_still_be_running() {
         "polls",
         "may still be running",
     ]);
-    assert!(!sim.was_cancelled("job-never-ends"), "{:?}", sim.requests());
+    assert!(
+        !sim.was_cancelled(id("job-never-ends")),
+        "{:?}",
+        sim.requests()
+    );
 }
 
 /// A transient fault that lasts past the deadline is a timeout (124), never a success or a
@@ -137,7 +148,9 @@ fn timeout_exits_124_naming_state_polls_and_may_still_be_running() {
 #[test]
 fn transient_fault_past_the_deadline_exits_124_naming_the_fault() {
     let sim = Sim::start("faults.json");
-    let r = run(sim.dli_wait().args(["--timeout", "1s", "busy-for-ever"]));
+    let r = run(sim
+        .dli_wait()
+        .args(["--timeout", "1s", id("busy-for-ever")]));
     r.expect_code(124)
         .stderr_has(&["TIMED_OUT", "503", "may still be running"]);
 }

@@ -6,14 +6,16 @@
 
 mod common;
 
-use common::{Sim, bare, job, run};
+use common::{Sim, bare, id, job, run};
 
 /// The summary's record for `job_id`.
 
 #[test]
 fn json_output_is_json_lines_ending_with_the_summary() {
     let sim = Sim::start("endings.json");
-    let r = run(sim.dli_wait().args(["--output", "json", "job-finishes"]));
+    let r = run(sim
+        .dli_wait()
+        .args(["--output", "json", id("job-finishes")]));
     r.expect_code(0);
     let lines = r.json_lines();
     assert!(lines.len() >= 3, "{}", r.all());
@@ -30,7 +32,7 @@ fn json_output_is_json_lines_ending_with_the_summary() {
         Some(1),
         "{summary}"
     );
-    let j = job(&summary, "job-finishes");
+    let j = job(&summary, id("job-finishes"));
     assert_eq!(j["status"], "FINISHED", "{summary}");
     assert_eq!(j["exit_code"], 0, "{summary}");
     assert!(j["polls"].as_u64() >= Some(1), "{summary}");
@@ -41,11 +43,11 @@ fn json_output_is_json_lines_ending_with_the_summary() {
 #[test]
 fn json_summary_of_a_failure_carries_dlis_reason() {
     let sim = Sim::start("endings.json");
-    let r = run(sim.dli_wait().args(["--output", "json", "job-fails"]));
+    let r = run(sim.dli_wait().args(["--output", "json", id("job-fails")]));
     r.expect_code(1);
     let summary = r.summary();
     assert_eq!(summary["exit_code"], 1, "{summary}");
-    let j = job(&summary, "job-fails");
+    let j = job(&summary, id("job-fails"));
     assert_eq!(j["status"], "FAILED", "{summary}");
     let reason = j["reason"]["message"].as_str().unwrap_or_default();
     assert!(reason.contains("Table or view not found"), "{summary}");
@@ -63,11 +65,11 @@ fn json_summary_of_a_timeout_says_the_job_may_still_be_running() {
     let sim = Sim::start("endings.json");
     let r = run(sim
         .dli_wait()
-        .args(["--output", "json", "--timeout", "1s", "job-never-ends"]));
+        .args(["--output", "json", "--timeout", "1s", id("job-never-ends")]));
     r.expect_code(124);
     let summary = r.summary();
     assert_eq!(summary["exit_code"], 124, "{summary}");
-    let j = job(&summary, "job-never-ends");
+    let j = job(&summary, id("job-never-ends"));
     assert_eq!(j["status"], "TIMED_OUT", "{summary}");
     assert_eq!(j["last_status"], "RUNNING", "{summary}");
     let message = j["message"].as_str().unwrap_or_default();
@@ -79,12 +81,12 @@ fn json_summary_of_a_timeout_says_the_job_may_still_be_running() {
 #[test]
 fn human_output_shows_states_and_a_closing_line() {
     let sim = Sim::start("endings.json");
-    let r = run(sim.dli_wait().arg("job-finishes"));
+    let r = run(sim.dli_wait().arg(id("job-finishes")));
     r.expect_code(0)
         .stderr_has(&["RUNNING", "tasks", "FINISHED", "polls"]);
     let last = r.stderr.lines().last().unwrap_or_default();
     assert!(
-        last.starts_with("job job-finishes FINISHED in "),
+        last.starts_with(&format!("job {} FINISHED in ", id("job-finishes"))),
         "closing line: {last}\n{}",
         r.all()
     );
@@ -95,12 +97,12 @@ fn human_output_shows_states_and_a_closing_line() {
 #[test]
 fn quiet_prints_only_the_closing_line() {
     let sim = Sim::start("endings.json");
-    let r = run(sim.dli_wait().args(["-q", "job-finishes"]));
+    let r = run(sim.dli_wait().args(["-q", id("job-finishes")]));
     r.expect_code(0);
     let lines: Vec<&str> = r.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "{}", r.all());
     assert!(
-        lines[0].starts_with("job job-finishes FINISHED"),
+        lines[0].starts_with(&format!("job {} FINISHED", id("job-finishes"))),
         "{}",
         r.all()
     );
@@ -111,10 +113,10 @@ fn quiet_prints_only_the_closing_line() {
 #[test]
 fn several_jobs_finished_and_failed_exit_1() {
     let sim = Sim::start("endings.json");
-    let r = run(sim.dli_wait().args(["job-finishes", "job-fails"]));
+    let r = run(sim.dli_wait().args([id("job-finishes"), id("job-fails")]));
     r.expect_code(1).stderr_has(&[
-        "job job-finishes FINISHED",
-        "job job-fails FAILED",
+        &format!("job {} FINISHED", id("job-finishes")),
+        &format!("job {} FAILED", id("job-fails")),
         "Table or view not found",
         "2 jobs",
         "exit 1",
@@ -124,10 +126,12 @@ fn several_jobs_finished_and_failed_exit_1() {
 #[test]
 fn several_jobs_all_finished_exit_0() {
     let sim = Sim::start("endings.json");
-    let r = run(sim.dli_wait().args(["job-finishes", "job-finishes-too"]));
+    let r = run(sim
+        .dli_wait()
+        .args([id("job-finishes"), id("job-finishes-too")]));
     r.expect_code(0).stderr_has(&[
-        "job job-finishes FINISHED",
-        "job job-finishes-too FINISHED",
+        &format!("job {} FINISHED", id("job-finishes")),
+        &format!("job {} FINISHED", id("job-finishes-too")),
         "2 jobs",
     ]);
 }
@@ -139,9 +143,9 @@ fn several_jobs_json_summary_lists_each_job() {
     let r = run(sim.dli_wait().args([
         "--output",
         "json",
-        "job-fails",
-        "job-finishes",
-        "job-cancelled",
+        id("job-fails"),
+        id("job-finishes"),
+        id("job-cancelled"),
     ]));
     r.expect_code(1);
     let summary = r.summary();
@@ -152,24 +156,34 @@ fn several_jobs_json_summary_lists_each_job() {
         .iter()
         .filter_map(|j| j["job_id"].as_str())
         .collect();
-    assert_eq!(ids, ["job-fails", "job-finishes", "job-cancelled"]);
-    assert_eq!(job(&summary, "job-fails")["status"], "FAILED");
-    assert_eq!(job(&summary, "job-finishes")["status"], "FINISHED");
-    assert_eq!(job(&summary, "job-cancelled")["status"], "CANCELLED");
+    assert_eq!(
+        ids,
+        [id("job-fails"), id("job-finishes"), id("job-cancelled")]
+    );
+    assert_eq!(job(&summary, id("job-fails"))["status"], "FAILED");
+    assert_eq!(job(&summary, id("job-finishes"))["status"], "FINISHED");
+    assert_eq!(job(&summary, id("job-cancelled"))["status"], "CANCELLED");
 }
 
 /// The contract's order with several jobs: 5 before 1 before 4 before 3 before 124.
 #[test]
 fn several_jobs_follow_the_contract_order_of_exit_codes() {
     let sim = Sim::start("endings.json");
-    let r = run(sim
-        .dli_wait()
-        .args(["--stall-timeout", "1s", "job-cancelled", "job-stalls"]));
-    r.expect_code(4)
-        .stderr_has(&["job job-cancelled CANCELLED", "job job-stalls STALLED"]);
-    let r = run(sim.dli_wait().args(["job-fails", "no-such-job"]));
-    r.expect_code(5)
-        .stderr_has(&["job job-fails FAILED", "job no-such-job REFUSED"]);
+    let r = run(sim.dli_wait().args([
+        "--stall-timeout",
+        "1s",
+        id("job-cancelled"),
+        id("job-stalls"),
+    ]));
+    r.expect_code(4).stderr_has(&[
+        &format!("job {} CANCELLED", id("job-cancelled")),
+        &format!("job {} STALLED", id("job-stalls")),
+    ]);
+    let r = run(sim.dli_wait().args([id("job-fails"), id("no-such-job")]));
+    r.expect_code(5).stderr_has(&[
+        &format!("job {} FAILED", id("job-fails")),
+        &format!("job {} REFUSED", id("no-such-job")),
+    ]);
 }
 
 /// `dli-wait demo`: the simulator and the waiter in one process; a job launches, runs, hits a
@@ -193,7 +207,7 @@ fn a_job_that_does_not_move_still_gets_heartbeat_lines() {
         "off",
         "--timeout",
         "4s",
-        "job-stalls",
+        id("job-stalls"),
     ]));
     r.expect_code(124);
     let beats = r.stderr.matches("still waiting").count();

@@ -41,6 +41,18 @@ fn run_submits_once_prints_the_id_and_waits_until_finished() {
     assert!(!sim.requests_for(&id).is_empty(), "{:?}", sim.requests());
 }
 
+/// SQL that starts with a comment (`-- nightly load`) is SQL, not an unknown flag.
+#[test]
+fn sql_that_starts_with_a_comment_is_submitted() {
+    let sim = Sim::start("submit.json");
+    let r = run(sim.dli_wait_sub("run").args([
+        "--sql",
+        "-- nightly load\nINSERT INTO sales.daily SELECT * FROM sales.raw",
+    ]));
+    r.expect_code(0).stderr_has(&["submitted job", "FINISHED"]);
+    assert_eq!(submits(&sim), 1, "{:?}", sim.requests());
+}
+
 #[test]
 fn run_reads_the_sql_from_stdin() {
     let sim = Sim::start("submit.json");

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Ran, Sim, run};
+use common::{Ran, Sim, id, run};
 
 const AK: &str = "AKSECRETMARKER123";
 const SK: &str = "SKSECRETMARKER456";
@@ -32,14 +32,14 @@ fn start() -> Sim {
 #[test]
 fn keys_never_appear_at_vv_on_success() {
     let sim = start();
-    let r = run(sim.dli_wait().args(["-vv", "secret-job"]));
+    let r = run(sim.dli_wait().args(["-vv", id("secret-job")]));
     r.expect_code(0);
     // -vv really is verbose (requests are logged), so the check means something.
     assert!(r.stderr.contains("/progress"), "{}", r.all());
     shows_no_secret(&r);
     let r = run(sim
         .dli_wait()
-        .args(["-vv", "--output", "json", "secret-job"]));
+        .args(["-vv", "--output", "json", id("secret-job")]));
     r.expect_code(0);
     shows_no_secret(&r);
 }
@@ -50,14 +50,14 @@ fn keys_never_appear_at_vv_when_the_signature_is_refused() {
     let r = run(sim
         .dli_wait()
         .env("HUAWEICLOUD_SDK_SK", WRONG_SK)
-        .args(["-vv", "secret-job"]));
+        .args(["-vv", id("secret-job")]));
     r.expect_code(5).stderr_has(&["401"]);
     shows_no_secret(&r);
     let r = run(sim.dli_wait().env("HUAWEICLOUD_SDK_SK", WRONG_SK).args([
         "-vv",
         "--output",
         "json",
-        "secret-job",
+        id("secret-job"),
     ]));
     r.expect_code(5);
     shows_no_secret(&r);
@@ -67,7 +67,10 @@ fn keys_never_appear_at_vv_when_the_signature_is_refused() {
 #[test]
 fn keys_never_appear_with_rust_log_trace() {
     let sim = start();
-    let r = run(sim.dli_wait().env("RUST_LOG", "trace").arg("secret-job"));
+    let r = run(sim
+        .dli_wait()
+        .env("RUST_LOG", "trace")
+        .arg(id("secret-job")));
     r.expect_code(0);
     // Trace really is on (requests are logged), so the check means something.
     assert!(r.stderr.contains("/progress"), "{}", r.all());
@@ -76,7 +79,7 @@ fn keys_never_appear_with_rust_log_trace() {
         .dli_wait()
         .env("RUST_LOG", "trace")
         .env("HUAWEICLOUD_SDK_SK", WRONG_SK)
-        .arg("secret-job"));
+        .arg(id("secret-job")));
     r.expect_code(5);
     shows_no_secret(&r);
 }
@@ -90,7 +93,7 @@ fn auth_token_works_and_never_appears() {
         .env_remove("HUAWEICLOUD_SDK_AK")
         .env_remove("HUAWEICLOUD_SDK_SK")
         .env("HUAWEICLOUD_SDK_AUTH_TOKEN", TOKEN)
-        .args(["-vv", "secret-job"]));
+        .args(["-vv", id("secret-job")]));
     r.expect_code(0).stderr_has(&["FINISHED"]);
     shows_no_secret(&r);
 }
@@ -103,7 +106,7 @@ fn wrong_auth_token_exits_5_and_never_appears() {
         .env_remove("HUAWEICLOUD_SDK_AK")
         .env_remove("HUAWEICLOUD_SDK_SK")
         .env("HUAWEICLOUD_SDK_AUTH_TOKEN", WRONG_TOKEN)
-        .args(["-vv", "secret-job"]));
+        .args(["-vv", id("secret-job")]));
     r.expect_code(5)
         .stderr_has(&["401", "HUAWEICLOUD_SDK_AUTH_TOKEN"]);
     shows_no_secret(&r);
@@ -116,7 +119,7 @@ fn security_token_never_appears() {
     let r = run(sim
         .dli_wait()
         .env("HUAWEICLOUD_SDK_SECURITY_TOKEN", SECURITY_TOKEN)
-        .args(["-vv", "secret-job"]));
+        .args(["-vv", id("secret-job")]));
     r.expect_code(0);
     // The token really went along with every request, so the check means something.
     let sent = sim.requests();

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Sim, wait_bounded};
+use common::{Sim, id, wait_bounded};
 use std::io::Read;
 use std::process::{Child, Stdio};
 use std::time::Duration;
@@ -15,7 +15,7 @@ use std::time::Duration;
 fn start_waiting(sim: &Sim, extra: &[&str]) -> Child {
     sim.dli_wait_std()
         .args(extra)
-        .arg("job-never-ends")
+        .arg(id("job-never-ends"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -46,7 +46,11 @@ fn sigterm_exits_143_and_leaves_the_job_running() {
     assert_eq!(code, Some(143), "{stderr}");
     assert!(stderr.contains("SIGTERM"), "{stderr}");
     assert!(stderr.contains("may still be running"), "{stderr}");
-    assert!(!sim.was_cancelled("job-never-ends"), "{:?}", sim.requests());
+    assert!(
+        !sim.was_cancelled(id("job-never-ends")),
+        "{:?}",
+        sim.requests()
+    );
 }
 
 #[test]
@@ -55,7 +59,11 @@ fn sigterm_with_cancel_on_signal_sends_the_delete() {
     let child = start_waiting(&sim, &["--cancel-on", "signal"]);
     let (code, stderr) = signal_after_a_second(child, "TERM");
     assert_eq!(code, Some(143), "{stderr}");
-    assert!(sim.was_cancelled("job-never-ends"), "{:?}", sim.requests());
+    assert!(
+        sim.was_cancelled(id("job-never-ends")),
+        "{:?}",
+        sim.requests()
+    );
     assert!(stderr.contains("cancel"), "{stderr}");
 }
 
@@ -103,7 +111,7 @@ fn with_several_jobs_a_signal_wins_over_a_failure() {
     let sim = Sim::start("endings.json");
     let child = sim
         .dli_wait_std()
-        .args(["job-fails", "job-never-ends"])
+        .args([id("job-fails"), id("job-never-ends")])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -111,5 +119,8 @@ fn with_several_jobs_a_signal_wins_over_a_failure() {
         .expect("start dli-wait");
     let (code, stderr) = signal_after_a_second(child, "TERM");
     assert_eq!(code, Some(143), "{stderr}");
-    assert!(stderr.contains("job job-fails FAILED"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("job {} FAILED", id("job-fails"))),
+        "{stderr}"
+    );
 }

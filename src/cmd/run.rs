@@ -56,6 +56,16 @@ pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
             ),
         ));
     };
+    if !crate::dli::job_id::is_job_id(&job_id) {
+        // The job may exist; its id is not one to poll, nor to print raw.
+        return Err(Failure::ended(
+            Outcome::Failed,
+            format!(
+                "DLI accepted the submit but answered a job id that is not a UUID ({:?}); check DLI's job list",
+                job_id.chars().take(60).collect::<String>()
+            ),
+        ));
+    }
     reporter.submitted(&job_id);
     if answer.job_mode.as_deref() == Some("sync") {
         // DLI ran it while answering (DDL): it has ended, FINISHED, without a poll.

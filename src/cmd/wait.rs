@@ -5,6 +5,7 @@ use super::context::Context;
 use super::failure::{CommandResult, Failure};
 use crate::cli::{Command, Settings, TargetArgs, TimingArgs, resolve};
 use crate::dli::client::DliClient;
+use crate::dli::job_id::{is_job_id, problem};
 use crate::report::Reporter;
 use crate::wait::many::{Plan, wait_all};
 use std::sync::Arc;
@@ -26,11 +27,54 @@ pub async fn command(
             "{cmd:?} is a command, not a job id: put the options after it, e.g. `dli-wait {cmd} --timeout 1h ...`"
         )));
     }
+    if let Some(bad) = job_ids.iter().find(|id| !is_job_id(id)) {
+        return Err(Failure::usage(not_a_job_id(bad)));
+    }
     let settings = resolve(target, timing, |k| std::env::var(k).ok())
         .map_err(|e| Failure::usage(e.to_string()))?;
     let reporter = ctx.reporter(&settings.client.credentials.secrets());
     let client = client(&settings)?;
     wait_jobs(ctx, &settings, &client, job_ids, reporter).await
+}
+
+/// The usage error for a word that is not a job id: what is wrong with it, and the command
+/// it may be a mistyping of.
+fn not_a_job_id(word: &str) -> String {
+    let shown: String = word
+        .chars()
+        .take(40)
+        .collect::<String>()
+        .escape_debug()
+        .to_string();
+    let more = if word.chars().count() > 40 { "…" } else { "" };
+    let close = Command::NAMES
+        .iter()
+        .find(|name| edit_distance(&word.to_ascii_lowercase(), name) <= 2);
+    match close {
+        Some(name) => format!(
+            "\"{shown}{more}\" is not a job id; did you mean the command `dli-wait {name}`?"
+        ),
+        None => format!(
+            "\"{shown}{more}\" is not a job id: {} (put `--` before job ids that come from variables)",
+            problem(word)
+        ),
+    }
+}
+
+/// Levenshtein distance, for "did you mean" on short words.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 /// The HTTP client for these settings, under their request-rate limit.
@@ -58,4 +102,22 @@ pub async fn wait_jobs(
         .await
         .map_err(|e| Failure::internal(format!("internal error: a wait task failed: {e}")))?;
     Ok(ctx.conclude(&reports, reporter.as_ref()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mistyped_command_is_named_and_other_words_say_what_is_wrong() {
+        assert!(not_a_job_id("simualte").contains("`dli-wait simulate`"));
+        assert!(not_a_job_id("rnu").contains("`dli-wait run`"));
+        let long = "x".repeat(100_000);
+        let e = not_a_job_id(&long);
+        assert!(e.len() < 300, "{}", e.len());
+        assert!(e.contains("longer than a job id"));
+        let e = not_a_job_id("85798b38-ae44-48eb-bb90-7cf0dcdafe7b\n::warning::x");
+        assert!(!e.contains('\n'), "{e}");
+        assert!(not_a_job_id("").contains("empty"));
+    }
 }

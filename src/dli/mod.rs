@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod client;
 pub mod fault;
+pub mod job_id;
 pub mod model;
 pub mod pacer;
 pub mod sign;

@@ -95,7 +95,8 @@ pub struct SubmitRule {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct JobSpec {
-    /// The job id; generated when absent.
+    /// The job id: a UUID, or a name the simulator turns into one with [`job_uuid`];
+    /// generated when absent.
     #[serde(default)]
     pub id: Option<String>,
     /// A label for people (shown by `simulate`).
@@ -485,9 +486,42 @@ impl Scenario {
     }
 }
 
+/// The job id the simulator serves for a scenario's `id`: the id itself when it is a UUID
+/// (as DLI's are), otherwise a UUID derived from it, the same every time (so a scenario can
+/// name its jobs `job-fails` and a test can find them).
+pub fn job_uuid(id_or_name: &str) -> String {
+    use sha2::{Digest, Sha256};
+    if crate::dli::job_id::is_job_id(id_or_name) {
+        return id_or_name.to_string();
+    }
+    let mut b: [u8; 16] = [0; 16];
+    b.copy_from_slice(&Sha256::digest(id_or_name.as_bytes())[..16]);
+    b[6] = (b[6] & 0x0f) | 0x40; // version 4 layout
+    b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
+    let h = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn named_jobs_get_a_stable_uuid() {
+        let id = job_uuid("job-fails");
+        assert!(crate::dli::job_id::is_job_id(&id), "{id}");
+        assert_eq!(id, job_uuid("job-fails"));
+        assert_ne!(id, job_uuid("job-fails-too"));
+        let real = "85798b38-ae44-48eb-bb90-7cf0dcdafe7b";
+        assert_eq!(job_uuid(real), real);
+    }
 
     fn spec() -> JobSpec {
         serde_json::from_str(

@@ -91,10 +91,10 @@ impl Simulator {
     }
 
     fn add_job(&self, spec: JobSpec, statement: String) -> String {
-        let id = spec
-            .id
-            .clone()
-            .unwrap_or_else(|| generated_id(self.next_id.fetch_add(1, Ordering::Relaxed)));
+        let id = spec.id.as_deref().map_or_else(
+            || generated_id(self.next_id.fetch_add(1, Ordering::Relaxed)),
+            super::scenario::job_uuid,
+        );
         if let Ok(mut jobs) = self.jobs.lock() {
             jobs.push(Job {
                 id: id.clone(),

@@ -39,6 +39,12 @@ pub const FAST_TIMING: &[(&str, &str)] = &[
     ("--request-timeout", "2s"),
 ];
 
+/// The job id the simulator serves for a scenario job named `name` (`"id": "job-fails"` in a
+/// scenario file): DLI's job ids are UUIDs, so the simulator derives one from the name.
+pub fn id(name: &str) -> &'static str {
+    Box::leak(dli_wait::sim::scenario::job_uuid(name).into_boxed_str())
+}
+
 /// The path of a scenario file under `tests/scenarios/`.
 pub fn scenario_path(name: &str) -> String {
     format!("{}/tests/scenarios/{name}", env!("CARGO_MANIFEST_DIR"))

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Install dli-wait for the GitHub Action (action.yml's first step): the prebuilt release asset
-# for this runner, checked against its .sha256 and kept in the runner's tool cache; or, when
-# there is no such asset, the action's own source built with `cargo install`. The directory
+# for this runner, checked against its .sha256 and kept in the runner's tool cache; or, only when
+# asked (`version: source`), the action's own source built with `cargo install`. The directory
 # holding the binary is added to $GITHUB_PATH, for the steps after this one.
 #
 # Environment (set by action.yml or the runner):
 #   INPUT_VERSION               "", "latest", a release tag such as v0.1.0, or "source"
-#   DLI_WAIT_ACTION_REF         ${{ github.action_ref }}: the default version when it is a tag
+#   DLI_WAIT_ACTION_REF         ${{ github.action_ref }}: the default version when it is a tag;
+#                               otherwise (a commit SHA, a branch) the version in the action's
+#                               own Cargo.toml, so a pinned commit runs the code of that commit
 #   DLI_WAIT_ACTION_REPOSITORY  ${{ github.action_repository }}: where the releases are
 #   DLI_WAIT_RELEASE_BASE_URL   optional: the releases' base instead of
 #                               https://github.com/<repository>/releases (a mirror); a file://
@@ -44,10 +46,13 @@ arch="$(printf '%s' "${RUNNER_ARCH:-unknown}" | tr '[:upper:]' '[:lower:]')"
 version="$(printf '%s' "${INPUT_VERSION:-}" | tr -d '[:space:]')"
 ref="${DLI_WAIT_ACTION_REF:-${GITHUB_ACTION_REF:-}}"
 if [[ -z "$version" ]]; then
-    # `uses: owner/dli-wait@v0.1.0` installs v0.1.0; a branch, a commit or a local checkout
-    # (`uses: ./`) has no release of its own name.
+    # `uses: owner/dli-wait@v0.1.0` installs v0.1.0; a commit SHA or a branch installs the
+    # release of the version its own Cargo.toml names (what that commit was built as).
     if [[ "$ref" =~ ^v[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]*)?$ ]]; then
         version="$ref"
+    elif own="$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' "${GITHUB_ACTION_PATH:-.}/Cargo.toml" 2>/dev/null | head -n 1)" &&
+        [[ -n "$own" ]]; then
+        version="v$own"
     else
         version=latest
     fi
@@ -143,7 +148,7 @@ build_from_source() {
     if ! command -v cargo >/dev/null 2>&1; then
         die "$why, and cargo is not installed to build it from source: add a Rust toolchain before this step, or set the version input to a release with a binary for ${RUNNER_OS:-this OS}/${RUNNER_ARCH:-this arch}"
     fi
-    printf '::notice title=dli-wait install::%s; building dli-wait from source with cargo (a few minutes)\n' "$why"
+    log "$why: building dli-wait from source with cargo (a few minutes)"
     staging="$tool_root/.staging-source-$arch-$$"
     rm -rf -- "$staging"
     cargo install --locked --path "$src" --root "$staging" ||
@@ -158,13 +163,13 @@ if [[ "$version" == source ]]; then
     build_from_source "version: source" "$tool_root/source/$arch"
     exit 0
 fi
+# Anything but a verified release asset needs `version: source`: a build takes minutes, and a
+# build cached under a release's name would pass for that release.
 if [[ -z "$target" ]]; then
-    build_from_source "no prebuilt dli-wait for ${RUNNER_OS:-?}/${RUNNER_ARCH:-?}" "$tool_root/$version/$arch"
-    exit 0
+    die "no prebuilt dli-wait for ${RUNNER_OS:-?}/${RUNNER_ARCH:-?}: set the version input to source to build it with cargo"
 fi
 if [[ -z "$base" ]]; then
-    build_from_source "no release to download from (a local action: uses: ./)" "$tool_root/$version/$arch"
-    exit 0
+    die "no release to download $version from (a local action, uses: ./): set the version input to source to build this checkout with cargo"
 fi
 
 # `latest` is resolved to its tag when GitHub says which it is, so the cache is per version.
@@ -193,13 +198,11 @@ fi
 archive="$work/$asset"
 log "downloading $url"
 if ! fetch "$url" "$archive"; then
-    build_from_source "no release asset $asset for $version" "$dest"
-    exit 0
+    die "no release asset $asset for $version at $url: check the version input (a release tag such as v0.1.0, or latest), or set it to source to build with cargo"
 fi
 if ! fetch "$url.sha256" "$archive.sha256"; then
-    # Never run an unverified binary; the source is the one thing left to trust.
-    build_from_source "release asset $asset has no $asset.sha256" "$dest"
-    exit 0
+    # Never run an unverified binary.
+    die "release asset $asset of $version has no $asset.sha256: refusing to install an unverified binary (set the version input to source to build with cargo)"
 fi
 
 expected="$(tr -d '\r' <"$archive.sha256" | awk 'NF { print tolower($1); exit }')"

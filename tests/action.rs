@@ -158,7 +158,12 @@ fn parse_commands_file(text: &str) -> BTreeMap<String, String> {
 /// Publish `binary` as release `VERSION` under `base` (`<base>/download/<tag>/<asset>`), with
 /// its `.sha256` in sha256sum's format.
 fn publish_release(base: &Path, binary: &Path) -> PathBuf {
-    let dir = base.join("download").join(VERSION);
+    publish_release_as(base, binary, VERSION)
+}
+
+/// Publish `binary` as release `tag` under `base`.
+fn publish_release_as(base: &Path, binary: &Path, tag: &str) -> PathBuf {
+    let dir = base.join("download").join(tag);
     std::fs::create_dir_all(&dir).unwrap();
     let stage = base.join("stage");
     std::fs::create_dir_all(&stage).unwrap();
@@ -822,8 +827,32 @@ mkdir -p "$root/bin" && cp "{bin}" "$root/bin/dli-wait"
     std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
+/// Pinned by commit SHA (as security guides advise), the action installs the release of the
+/// version in its own Cargo.toml: the code of that commit, not whatever `latest` is today.
 #[test]
-fn without_a_release_asset_the_action_builds_its_own_source() {
+fn pinned_by_commit_the_action_installs_its_own_version() {
+    let own = format!("v{}", env!("CARGO_PKG_VERSION"));
+    let release = TempDir::new("own-version");
+    publish_release_as(release.path(), Path::new(BIN), &own);
+    let mut runner = Runner::new(release.path());
+    runner.action_ref = "0123456789abcdef0123456789abcdef01234567".into();
+    let run = runner.run(&[], Some(1));
+    assert_eq!(run.code(), Some(0), "{}", run.all());
+    assert!(
+        runner
+            .tool_cache()
+            .join("dli-wait")
+            .join(&own)
+            .join("x64/bin/dli-wait")
+            .is_file(),
+        "{}",
+        run.all()
+    );
+}
+
+/// `version: source` builds the action's own checkout with cargo, into the tool cache.
+#[test]
+fn version_source_builds_the_actions_own_checkout() {
     let empty_release = TempDir::new("no-release");
     let mut runner = Runner::new(empty_release.path());
     let bin_dir = runner.dir.path().join("fake-cargo");
@@ -832,10 +861,9 @@ fn without_a_release_asset_the_action_builds_its_own_source() {
     fake_cargo(&bin_dir, &log);
     runner.base_path = format!("{}:{SYSTEM_PATH}", bin_dir.display());
 
-    let run = runner.run(&[("version", VERSION)], Some(1));
+    let run = runner.run(&[("version", "source")], Some(1));
     let install = run.step("install");
     assert_eq!(install.code, Some(0), "{}", run.all());
-    assert!(install.stdout.contains("::notice"), "{}", run.all());
     let args: Vec<String> = std::fs::read_to_string(&log)
         .expect("cargo was run")
         .lines()
@@ -847,55 +875,48 @@ fn without_a_release_asset_the_action_builds_its_own_source() {
         "{args:?}"
     );
     assert_eq!(args[4], "--root", "{args:?}");
+    let dest = runner
+        .tool_cache()
+        .join("dli-wait")
+        .join("source")
+        .join("x64");
     assert!(
         Path::new(&args[5]).starts_with(runner.tool_cache().join("dli-wait")),
         "cargo installs into the tool cache: {args:?}"
     );
-    let dest = runner
-        .tool_cache()
-        .join("dli-wait")
-        .join(VERSION)
-        .join("x64");
     assert!(dest.join("bin/dli-wait").is_file(), "{}", run.all());
-    assert_eq!(
-        std::fs::read_to_string(
-            runner
-                .tool_cache()
-                .join("dli-wait")
-                .join(VERSION)
-                .join("x64.complete")
-        )
-        .unwrap()
-        .trim(),
-        "source"
-    );
     assert_eq!(
         runner.added_paths(),
         vec![dest.join("bin").display().to_string()]
     );
 }
 
+/// A named version with no release is an error that says so, even with cargo at hand: no
+/// silent build of minutes, and nothing cached under a release's name.
 #[test]
-fn without_a_release_asset_or_cargo_the_install_says_what_to_do() {
-    if SYSTEM_PATH
-        .split(':')
-        .any(|d| Path::new(d).join("cargo").exists())
-    {
-        eprintln!("skipped: cargo is installed in {SYSTEM_PATH}");
-        return;
-    }
-    let empty_release = TempDir::new("no-release-no-cargo");
+fn a_version_without_a_release_is_an_error_and_nothing_is_built() {
+    let empty_release = TempDir::new("no-release-named");
     let mut runner = Runner::new(empty_release.path());
+    let bin_dir = runner.dir.path().join("fake-cargo");
+    std::fs::create_dir_all(&bin_dir).unwrap();
+    let log = runner.dir.path().join("cargo-args");
+    fake_cargo(&bin_dir, &log);
+    runner.base_path = format!("{}:{SYSTEM_PATH}", bin_dir.display());
+
     let run = runner.run(&[("version", VERSION)], Some(1));
     let install = run.step("install");
     assert_eq!(install.code, Some(1), "{}", run.all());
     assert!(
         install.stderr.contains("no release asset")
-            && install.stderr.contains("cargo is not installed"),
+            && install.stderr.contains(VERSION)
+            && install.stderr.contains("source"),
         "{}",
         run.all()
     );
+    assert!(!log.exists(), "cargo must not run");
     assert!(runner.added_paths().is_empty());
+    let cached = files_under(&runner.tool_cache());
+    assert!(cached.is_empty(), "nothing cached: {cached:?}");
 }
 
 #[test]

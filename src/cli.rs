@@ -75,11 +75,28 @@ pub enum Command {
     /// finishes.
     #[cfg(feature = "simulator")]
     Demo(DemoArgs),
+    /// Print shell completions, e.g. `dli-wait completions bash > /etc/bash_completion.d/dli-wait`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), e.g. `dli-wait man > /usr/local/share/man/man1/dli-wait.1`.
+    Man,
 }
 
 impl Command {
     /// The command names, which a job id can never be.
-    pub const NAMES: &[&str] = &["run", "simulate", "demo"];
+    pub const NAMES: &[&str] = &["run", "simulate", "demo", "completions", "man"];
+}
+
+/// `dli-wait completions`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  dli-wait completions bash > ~/.local/share/bash-completion/completions/dli-wait
+  dli-wait completions zsh > \"${fpath[1]}/_dli-wait\"
+  dli-wait completions fish > ~/.config/fish/completions/dli-wait.fish")]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Flag names as messages say them (checked against the parser by a test).

@@ -167,3 +167,30 @@ fn help_lists_the_exit_codes() {
         assert!(out.stdout.contains(w), "--help lacks {w:?}\n{}", out.all());
     }
 }
+
+/// Shell completions and the man page come from the binary itself, for every shell it names.
+#[test]
+fn completions_and_the_man_page_are_printed() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let r = run(bare().args(["completions", shell]));
+        r.expect_code(0);
+        assert!(
+            r.stdout.contains("dli-wait") && r.stdout.contains("--stall-timeout"),
+            "{shell}: {}",
+            r.all()
+        );
+    }
+    let r = run(bare().arg("man"));
+    r.expect_code(0);
+    assert!(
+        r.stdout.starts_with(".ie") || r.stdout.contains(".TH dli-wait 1"),
+        "{}",
+        r.all()
+    );
+    assert!(
+        r.stdout.contains("run") && r.stdout.contains("simulate"),
+        "{}",
+        r.all()
+    );
+    run(bare().args(["completions", "nosh"])).expect_code(2);
+}

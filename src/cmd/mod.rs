@@ -5,6 +5,7 @@
 mod context;
 #[cfg(feature = "simulator")]
 mod demo;
+mod docs;
 mod failure;
 mod logging;
 mod run;
@@ -61,6 +62,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             Some(Command::Simulate(args)) => simulate::command(args, &ctx).await,
             #[cfg(feature = "simulator")]
             Some(Command::Demo(args)) => demo::command(args, &ctx).await,
+            Some(Command::Completions(args)) => docs::completions(args.shell),
+            Some(Command::Man) => docs::man(),
         };
         match result {
             Ok(code) => code,
@@ -77,6 +80,6 @@ fn output_of(cli: &Cli) -> OutputArgs {
         Some(Command::Simulate(s)) => s.output_args(),
         #[cfg(feature = "simulator")]
         Some(Command::Demo(d)) => d.output_args(),
-        None => cli.output.clone(),
+        Some(Command::Completions(_) | Command::Man) | None => cli.output.clone(),
     }
 }

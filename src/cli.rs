@@ -316,9 +316,13 @@ Examples:
   dli-wait run --region cn-north-4 --queue etl --sql-file nightly.sql --summary-file last.json
   echo 'SELECT count(*) FROM sales.orders' | dli-wait run --queue default --sql-file -
   dli-wait run --sql \"INSERT INTO t SELECT * FROM s\" --cancel-on timeout,stall,signal --timeout 4h
+  A=$(dli-wait run --no-wait --sql-file a.sql); B=$(dli-wait run --no-wait --sql-file b.sql)
+  dli-wait -- \"$A\" \"$B\"                          # submit several, then wait for all
 
-The job id is printed the moment DLI accepts the submit. The submit is sent once and never
-retried (a lost answer could otherwise run the job twice). A submit DLI refuses, e.g. for bad
+The job id is the first line of stdout the moment DLI accepts the submit (in every output
+mode; with --output json the JSON lines follow it), so JOB=$(dli-wait run --no-wait ...)
+captures it. The submit is sent once and never retried (a lost answer could otherwise run the
+job twice). A submit DLI refuses, e.g. for bad
 SQL, exits 1 with DLI's reason; otherwise the exit status is that of waiting (dli-wait --help).")]
 pub struct RunArgs {
     /// The SQL to run, e.g. `--sql "INSERT INTO t SELECT * FROM s"`.
@@ -342,6 +346,10 @@ pub struct RunArgs {
     /// A Spark/DLI setting for the job, repeatable, e.g. `--conf dli.sql.shuffle.partitions=200`.
     #[arg(long, value_name = "KEY=VALUE")]
     pub conf: Vec<String>,
+    /// Submit, print the job id and exit 0 without waiting (wait later with `dli-wait ID`),
+    /// e.g. `JOB=$(dli-wait run --no-wait --sql-file load.sql)`.
+    #[arg(long)]
+    pub no_wait: bool,
 
     #[command(flatten)]
     pub target: TargetArgs,

@@ -63,23 +63,70 @@ fn run_reads_the_sql_from_stdin() {
     r.expect_code(0).stderr_has(&["submitted job", "FINISHED"]);
 }
 
+/// The job id is the first line of stdout in every output mode; with `--output json` the
+/// JSON lines follow it (the first of them says `submitted`), the summary last.
 #[test]
-fn run_json_announces_the_job_id_first_and_summarises_it_last() {
+fn run_prints_the_id_first_on_stdout_in_every_output_mode() {
     let sim = Sim::start("submit.json");
+    let r = run(sim.dli_wait_sub("run").args(["--sql", "SELECT 1"]));
+    r.expect_code(0);
+    let first = r.stdout.lines().next().unwrap_or_default();
+    assert!(dli_wait::dli::job_id::is_job_id(first), "{}", r.all());
+    assert_eq!(first, submitted_id(&r));
+
     let r = run(sim
         .dli_wait_sub("run")
         .args(["--output", "json", "--sql", "SELECT 1"]));
     r.expect_code(0);
-    let lines = r.json_lines();
-    let submitted = lines
-        .iter()
-        .find(|l| l["event"] == "submitted")
-        .unwrap_or_else(|| panic!("no submitted event\n{}", r.all()));
-    let id = submitted["job_id"].as_str().expect("job_id").to_string();
-    let summary = r.summary();
+    let mut lines = r.stdout.lines();
+    let id = lines.next().unwrap_or_default().to_string();
+    assert!(dli_wait::dli::job_id::is_job_id(&id), "{}", r.all());
+    let events: Vec<serde_json::Value> = lines
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(events[0]["event"], "submitted", "{}", r.all());
+    assert_eq!(events[0]["job_id"], id.as_str());
+    let summary = events.last().unwrap();
     assert_eq!(summary["exit_code"], 0, "{summary}");
     assert_eq!(summary["jobs"][0]["job_id"], id.as_str(), "{summary}");
     assert_eq!(summary["jobs"][0]["status"], "FINISHED", "{summary}");
+}
+
+/// `--no-wait`: submit, print the id, exit 0 at once; the job is then waited for by id, so
+/// several can be fanned out and waited for together.
+#[test]
+fn no_wait_submits_prints_the_id_and_exits_0() {
+    let sim = Sim::start("submit.json");
+    let r = run(sim
+        .dli_wait_sub("run")
+        .args(["--no-wait", "--sql", "INSERT INTO a SELECT 1"]));
+    r.expect_code(0);
+    let a = r.stdout.trim().to_string();
+    assert!(
+        dli_wait::dli::job_id::is_job_id(&a),
+        "stdout is the id alone: {}",
+        r.all()
+    );
+    assert_eq!(submits(&sim), 1);
+    assert!(
+        sim.requests_for(&a).is_empty(),
+        "no poll: {:?}",
+        sim.requests()
+    );
+    let b = run(sim
+        .dli_wait_sub("run")
+        .args(["--no-wait", "--sql", "INSERT INTO b SELECT 1"]))
+    .stdout
+    .trim()
+    .to_string();
+    let r = run(sim.dli_wait().args(["--", &a, &b]));
+    r.expect_code(0).stderr_has(&["2 jobs"]);
+    // A refused submit is still a failure, with nothing on stdout.
+    let r = run(sim
+        .dli_wait_sub("run")
+        .args(["--no-wait", "--sql", "SELEC 1"]));
+    r.expect_code(1);
+    assert_eq!(r.stdout, "", "{}", r.all());
 }
 
 /// A DDL is answered synchronously: done at once, nothing to poll.

@@ -66,7 +66,12 @@ pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
             ),
         ));
     }
+    // The id first, on stdout, in every output mode: `JOB=$(dli-wait run ...)` captures it.
+    print_id(&job_id);
     reporter.submitted(&job_id);
+    if args.no_wait {
+        return Ok(ctx.conclude(&[], reporter.as_ref()));
+    }
     if answer.job_mode.as_deref() == Some("sync") {
         // DLI ran it while answering (DDL): it has ended, FINISHED, without a poll.
         let report = JobReport::ended_at_submit(job_id);
@@ -74,6 +79,13 @@ pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
         return Ok(ctx.conclude(std::slice::from_ref(&report), reporter.as_ref()));
     }
     wait_jobs(ctx, &settings, &client, vec![job_id], reporter).await
+}
+
+fn print_id(job_id: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    // A closed stdout does not stop the wait: the id is on stderr too.
+    let _ = writeln!(out, "{job_id}").and_then(|()| out.flush());
 }
 
 fn read_sql(args: &RunArgs) -> Result<String, String> {

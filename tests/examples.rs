@@ -232,3 +232,24 @@ fn gitlab_and_jenkins_pass_job_ids_after_a_double_dash() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 }
+
+/// `simulate --help`'s example `dli-wait simulate --output json | head -n1` returns: the
+/// simulator ends when the reader of its stdout has gone.
+#[test]
+fn simulate_piped_into_head_returns() {
+    let mut child = Command::new("bash")
+        .args(["-c", &format!("'{BIN}' simulate --output json | head -n1")])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = common::wait_bounded(&mut child, Duration::from_secs(20));
+    assert!(status.success(), "{status:?}");
+    let mut line = String::new();
+    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut line).unwrap();
+    let details: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    assert!(
+        details["endpoint"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("http://127.0.0.1:"))
+    );
+}

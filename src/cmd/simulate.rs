@@ -52,6 +52,41 @@ pub async fn command(args: SimulateArgs, ctx: &Context) -> CommandResult {
     let _ = out.flush();
     drop(out);
     let mut stop = ctx.stop.subscribe();
-    let _ = stop.wait_for(Option::is_some).await;
+    tokio::select! {
+        _ = stop.wait_for(Option::is_some) => {}
+        // `dli-wait simulate --output json | head -n1`: the reader is gone, so is the user.
+        () = stdout_closed() => {}
+    }
     Ok(0)
+}
+
+/// Resolves when stdout is a pipe whose reader has gone; never otherwise (a terminal, a file).
+async fn stdout_closed() {
+    #[cfg(unix)]
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        // A plain thread, not spawn_blocking: the runtime never waits for it at exit.
+        std::thread::spawn(move || {
+            use rustix::event::{PollFd, PollFlags, poll};
+            let stdout = std::io::stdout();
+            let mut fds = [PollFd::new(&stdout, PollFlags::empty())];
+            // POLLERR (the pipe's reader closed) and POLLHUP are reported whatever is asked.
+            loop {
+                match poll(&mut fds, None) {
+                    Ok(_) if fds[0].revents().intersects(PollFlags::ERR | PollFlags::HUP) => {
+                        let _ = tx.send(());
+                        return;
+                    }
+                    // No stdout at all: nothing to watch.
+                    Ok(_) if fds[0].revents().contains(PollFlags::NVAL) => return,
+                    Ok(_) | Err(rustix::io::Errno::INTR) => continue,
+                    Err(_) => return,
+                }
+            }
+        });
+        if rx.await.is_ok() {
+            return;
+        }
+    }
+    std::future::pending::<()>().await;
 }

@@ -213,8 +213,8 @@ pub struct TimingArgs {
     /// e.g. `--stall-timeout 20m`; `off` disables.
     #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_limit)]
     pub stall_timeout: Limit,
-    /// The first delay between polls, e.g. `--poll-interval 5s`; later delays grow
-    /// exponentially (with jitter) and start short again when the job changes state.
+    /// The first delay between polls, e.g. `--poll-interval 5s`, and again after each change
+    /// of state or sub-job; later delays follow --poll-policy, within --max-poll-interval.
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
     pub poll_interval: Duration,
     /// The cap on the delay between polls, e.g. `--max-poll-interval 30s` (shorter: quicker
@@ -279,10 +279,10 @@ pub struct OutputArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Human, value_name = "FORMAT")]
     pub output: OutputFormat,
     /// More diagnostics on stderr (-v requests, -vv bodies); RUST_LOG also works.
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Only the closing line of each job.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
     /// Off a terminal, the longest silence before a "still waiting" line, e.g. `--heartbeat 5m`.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
@@ -380,8 +380,15 @@ pub struct SimulateArgs {
     /// Replay faster (sim seconds per real second), e.g. `--speed 60`; overrides the file's.
     #[arg(long, value_name = "FACTOR")]
     pub speed: Option<f64>,
-    /// `--output json` prints the connection details as one JSON line first.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Human, value_name = "FORMAT")]
+    /// How to print the connection details: `human` (how to point dli-wait at it) or `json`
+    /// (one line: endpoint, project id, keys, jobs), e.g. `--output json`.
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = OutputFormat::Human,
+        value_name = "FORMAT",
+        hide_possible_values = true
+    )]
     pub output: OutputFormat,
     /// Log every request on stderr (-v).
     #[arg(short, long, action = clap::ArgAction::Count)]
@@ -403,8 +410,15 @@ impl SimulateArgs {
 #[cfg(feature = "simulator")]
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// `--output json` shows the JSON lines a script would read instead.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Human, value_name = "FORMAT")]
+    /// `human` (default) shows the wait as a person sees it; `json` shows the JSON lines a
+    /// script would read instead, e.g. `--output json`.
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = OutputFormat::Human,
+        value_name = "FORMAT",
+        hide_possible_values = true
+    )]
     pub output: OutputFormat,
 }
 

@@ -194,3 +194,33 @@ fn completions_and_the_man_page_are_printed() {
     );
     run(bare().args(["completions", "nosh"])).expect_code(2);
 }
+
+/// Each command's `--help` speaks of what that command does: `simulate` does not list the
+/// waiter's output modes or `-q`, and `--poll-interval` does not promise exponential growth
+/// (the default policy is `eta`).
+#[test]
+fn help_texts_say_what_applies() {
+    let sim_help = run(bare().args(["simulate", "--help"]));
+    sim_help.expect_code(0);
+    for absent in [
+        "--quiet",
+        "Progress for people",
+        "the last line is the summary",
+    ] {
+        assert!(
+            !sim_help.stdout.contains(absent),
+            "{absent}: {}",
+            sim_help.stdout
+        );
+    }
+    let help = run(bare().arg("--help"));
+    let poll = help
+        .stdout
+        .split("--poll-interval")
+        .nth(1)
+        .and_then(|t| t.split("--max-poll-interval").next())
+        .unwrap_or_default()
+        .to_string();
+    assert!(!poll.contains("exponentially"), "{poll}");
+    assert!(poll.contains("--poll-policy"), "{poll}");
+}

@@ -216,9 +216,9 @@ fn help_texts_say_what_applies() {
     let help = run(bare().arg("--help"));
     let poll = help
         .stdout
-        .split("--poll-interval")
+        .split("--poll-interval <DURATION>")
         .nth(1)
-        .and_then(|t| t.split("--max-poll-interval").next())
+        .and_then(|t| t.split("--max-poll-interval <DURATION>").next())
         .unwrap_or_default()
         .to_string();
     assert!(!poll.contains("exponentially"), "{poll}");

@@ -413,9 +413,9 @@ impl Simulator {
             return error(400, &r.code, &r.message);
         }
         let sync = template.sync;
-        let mut spec = template;
-        spec.id = None;
-        let id = self.add_job(spec, job.sql.clone());
+        // A template's `id`, when it has one, is the submitted job's (tests of odd ids);
+        // otherwise each submit gets a fresh one.
+        let id = self.add_job(template, job.sql.clone());
         Response::json(
             200,
             &json!(SubmitJobResponse {
@@ -498,5 +498,13 @@ fn fault_response(f: &FaultSpec) -> Response {
             "Incorrect IAM authentication information: the security token has expired.",
         ),
         FaultKindSpec::Slow => Response::raw(200, "application/json", "{}"),
+        FaultKindSpec::Custom => {
+            let body = match &f.body {
+                Some(serde_json::Value::String(text)) => text.clone(),
+                Some(v) => v.to_string(),
+                None => String::new(),
+            };
+            Response::raw(f.status.unwrap_or(200), "application/json", body)
+        }
     }
 }

@@ -18,6 +18,7 @@ pub use context::Context;
 pub use failure::{CommandResult, EXIT_USAGE, Failure, FailureKind};
 
 use crate::cli::{Cli, Command, OutputArgs};
+use crate::report::safe;
 use clap::Parser;
 use std::ffi::OsString;
 
@@ -26,11 +27,16 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
-            let _ = e.print();
             if !e.use_stderr() {
+                let _ = e.print();
                 return 0; // --help, --version
             }
+            // clap's message quotes the command line's values: each line through the line
+            // sanitiser (and so without clap's colours), as everything else we print.
             let text = e.to_string();
+            for line in text.trim_end().lines() {
+                eprintln!("{}", safe::line(line));
+            }
             let first = text.lines().next().unwrap_or_default();
             let failure = Failure::usage(first.trim_start_matches("error: "));
             // Already printed by clap; only the CI outputs are left to write.

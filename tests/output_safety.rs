@@ -307,6 +307,38 @@ fn a_submitted_job_id_is_data() {
     summary_keeps_its_shape(&runner.summary_md(), &all);
 }
 
+/// Credentials in `--endpoint` (or `DLI_ENDPOINT`) are refused, and never echoed anywhere.
+#[test]
+fn an_endpoint_password_is_never_shown() {
+    for (how, endpoint) in [
+        ("flag", "https://user:hunter2@127.0.0.1:1"),
+        ("flag", "https://user:hunter2@"),
+        ("env", "https://user:hunter2@127.0.0.1:1"),
+    ] {
+        for output in ["human", "json"] {
+            let runner = Runner::new();
+            let mut cmd = bare();
+            cmd.env("HUAWEICLOUD_SDK_PROJECT_ID", "p")
+                .env("HUAWEICLOUD_SDK_AK", "ak-of-the-test")
+                .env("HUAWEICLOUD_SDK_SK", "sk-of-the-test")
+                .args(["--output", output]);
+            if how == "env" {
+                cmd.env("DLI_ENDPOINT", endpoint);
+            } else {
+                cmd.args(["--endpoint", endpoint]);
+            }
+            let r = run(runner.github(&mut cmd).arg("job"));
+            let all = everything(&r, &runner);
+            assert!(!all.contains("hunter2"), "{how} {endpoint}: {all}");
+            r.expect_code(2).stderr_has(&["--endpoint", "***"]);
+            assert!(
+                runner.read("summary.json").contains("--endpoint"),
+                "the summary file says why: {all}"
+            );
+        }
+    }
+}
+
 /// A server that echoes the keys (in an error body, in a failure reason): they never show,
 /// however verbose, in any output.
 #[test]

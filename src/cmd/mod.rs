@@ -17,7 +17,7 @@ mod wait;
 pub use context::Context;
 pub use failure::{CommandResult, EXIT_USAGE, Failure, FailureKind};
 
-use crate::cli::{Cli, Command, OutputArgs};
+use crate::cli::{Cli, Command, OutputArgs, TargetArgs};
 use crate::report::safe;
 use clap::Parser;
 use std::ffi::OsString;
@@ -45,6 +45,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         }
     };
     let output = output_of(&cli);
+    if let Some(endpoint) = target_of(&cli).and_then(|t| t.endpoint.as_deref()) {
+        safe::remember(crate::cli::endpoint_secrets(endpoint));
+    }
     logging::init(&output);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -73,6 +76,16 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             Err(failure) => ctx.fail(failure),
         }
     })
+}
+
+/// Where the command would send requests, if it takes `--endpoint`.
+fn target_of(cli: &Cli) -> Option<&TargetArgs> {
+    match &cli.command {
+        Some(Command::Run(r)) => Some(&r.target),
+        None => Some(&cli.target),
+        #[cfg(feature = "simulator")]
+        Some(_) => None,
+    }
 }
 
 /// The output flags of whichever command was given.

@@ -372,6 +372,35 @@ fn keys_echoed_by_the_server_never_show() {
     }
 }
 
+/// Issue 13: a FINISHED job's retries are in the log, but they are not annotations on the
+/// run's page; a job that did not finish still gets its warning.
+#[test]
+fn retries_of_a_finished_job_are_no_warning() {
+    let sim = Sim::start("faults.json");
+    let runner = Runner::new();
+    let r = run(runner.github(&mut sim.dli_wait()).arg("fault-queue-busy"));
+    let all = everything(&r, &runner);
+    r.expect_code(0).stderr_has(&["DLI.0999", "retrying"]);
+    assert!(
+        !r.stderr.lines().any(|l| l.starts_with("::warning")),
+        "a warning for a job that FINISHED:\n{all}"
+    );
+
+    let sim = Sim::start("hostile.json");
+    let runner = Runner::new();
+    let r = run(runner
+        .github(&mut sim.dli_wait())
+        .arg("hostile-echoes-keys"));
+    let all = everything(&r, &runner);
+    r.expect_code(1);
+    assert!(
+        r.stderr
+            .lines()
+            .any(|l| l.starts_with("::warning title=DLI job hostile-echoes-keys::retried: ")),
+        "{all}"
+    );
+}
+
 /// clap's errors quote the command line's values, which a workflow may fill from outside
 /// (an issue title, a branch name): shown as data too.
 #[test]

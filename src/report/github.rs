@@ -11,7 +11,7 @@ use crate::wait::machine::Note;
 use crate::wait::outcome::{Outcome, decisive};
 use crate::wait::record::{CancelReport, JobReport};
 use crate::wait::snapshot::{Counts, Snapshot};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -31,6 +31,9 @@ pub struct Github {
 struct State {
     group_open: bool,
     warned: HashSet<(String, String)>,
+    /// Warnings held back until the job's end: a retry that a FINISHED job got past is noise
+    /// on the workflow run's page, so only jobs that did not finish get theirs.
+    warnings: HashMap<String, Vec<String>>,
 }
 
 impl Github {
@@ -219,7 +222,8 @@ impl Events for Github {
 
     fn note(&self, job_id: &str, note: &Note, elapsed: Duration) {
         self.inner.note(job_id, note, elapsed);
-        // One warning per job and kind of fault: GitHub shows only the first few anyway.
+        // One warning per job and kind of fault (GitHub shows only the first few anyway),
+        // said at the end, and only for a job that did not finish.
         let warning = match note {
             Note::Retrying { fault, .. } => Some((
                 fault.kind.as_str().to_string(),
@@ -232,19 +236,11 @@ impl Events for Github {
             )),
             Note::UnknownStatus(s) => Some(("unknown".into(), format!("unknown job status {s:?}"))),
         };
-        if let Some((kind, text)) = warning {
-            let first = self
-                .state
-                .lock()
-                .map(|mut s| s.warned.insert((job_id.to_string(), kind)))
-                .unwrap_or(false);
-            if first {
-                self.command(&format!(
-                    "::warning title={}::{}",
-                    command_property(&format!("DLI job {job_id}")),
-                    command_data(&text)
-                ));
-            }
+        if let Some((kind, text)) = warning
+            && let Ok(mut s) = self.state.lock()
+            && s.warned.insert((job_id.to_string(), kind))
+        {
+            s.warnings.entry(job_id.to_string()).or_default().push(text);
         }
     }
 
@@ -258,7 +254,13 @@ impl Events for Github {
 
     fn finished(&self, report: &JobReport) {
         // The closing line is said in `summary`, after the log group closes, so that it
-        // stays visible; the job stops counting as waiting now.
+        // stays visible; the job stops counting as waiting now. A FINISHED job's warnings
+        // will never be said.
+        if matches!(report.outcome, Outcome::Finished)
+            && let Ok(mut s) = self.state.lock()
+        {
+            s.warnings.remove(&report.job_id);
+        }
         self.inner.ended(&report.job_id);
     }
 }
@@ -271,6 +273,23 @@ impl Reporter for Github {
         Self::append(&self.summary_file, &step_summary(reports, exit_code));
         for r in reports {
             self.inner.finished(r);
+        }
+        let mut warnings = self
+            .state
+            .lock()
+            .map(|mut s| std::mem::take(&mut s.warnings))
+            .unwrap_or_default();
+        for r in reports {
+            if matches!(r.outcome, Outcome::Finished) {
+                continue;
+            }
+            for text in warnings.remove(&r.job_id).unwrap_or_default() {
+                self.command(&format!(
+                    "::warning title={}::{}",
+                    command_property(&format!("DLI job {}", r.job_id)),
+                    command_data(&text)
+                ));
+            }
         }
         for r in reports {
             let level = match r.outcome {

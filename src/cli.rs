@@ -496,9 +496,50 @@ pub fn region_endpoint(region: &str) -> Result<Url, ConfigError> {
         .map_err(|e| ConfigError::Region(format!("{region} ({e})")))
 }
 
-/// Check an `--endpoint`: https anywhere, plain http only on loopback.
+/// Where an endpoint's userinfo (`user:password@`) is, if it has one: from after `scheme://`
+/// (or the start) to the last `@` of the authority.
+fn userinfo_span(raw: &str) -> Option<(usize, usize)> {
+    let start = raw.find("://").map_or(0, |i| i + 3);
+    let authority_end = raw[start..]
+        .find(['/', '?', '#'])
+        .map_or(raw.len(), |i| start + i);
+    let at = raw[start..authority_end].rfind('@')? + start;
+    Some((start, at))
+}
+
+/// An endpoint as messages may show it: any userinfo replaced by `***`.
+pub fn redact_endpoint(raw: &str) -> String {
+    match userinfo_span(raw) {
+        Some((start, at)) => format!("{}***{}", &raw[..start], &raw[at..]),
+        None => raw.to_string(),
+    }
+}
+
+/// The secrets an endpoint carries in its userinfo (the whole of it, and the password or a
+/// lone user name, decoded too), to scrub from every output. Such an endpoint is refused, but
+/// its parts must not show anywhere meanwhile.
+pub fn endpoint_secrets(raw: &str) -> Vec<String> {
+    let Some((start, at)) = userinfo_span(raw) else {
+        return Vec::new();
+    };
+    let userinfo = &raw[start..at];
+    let part = match userinfo.split_once(':') {
+        Some((_, password)) => password,
+        None => userinfo,
+    };
+    let mut out = vec![userinfo.to_string(), part.to_string()];
+    for s in [userinfo, part] {
+        let decoded = percent_encoding::percent_decode_str(s).decode_utf8_lossy();
+        out.push(decoded.into_owned());
+    }
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+/// Check an `--endpoint`: https anywhere, plain http only on loopback. Messages never echo
+/// the endpoint's userinfo.
 pub fn parse_endpoint(raw: &str) -> Result<Url, ConfigError> {
-    let bad = |why: &str| ConfigError::Endpoint(raw.to_string(), why.to_string());
+    let bad = |why: &str| ConfigError::Endpoint(redact_endpoint(raw), why.to_string());
     let url = Url::parse(raw.trim()).map_err(|e| {
         bad(&format!(
             "{e}; write a URL such as https://dli.cn-north-4.myhuaweicloud.com"
@@ -683,6 +724,35 @@ mod tests {
         assert!(e.contains("loopback"), "{e}");
         assert!(parse_endpoint("not a url").is_err());
         assert!(parse_endpoint("ftp://x").is_err());
+    }
+
+    #[test]
+    fn endpoint_userinfo_is_never_echoed() {
+        for raw in [
+            "https://user:hunter2@dli.example.com",
+            "https://user:hunter2@127.0.0.1:1/path",
+            "https://user:hunter2@",
+            "user:hunter2@dli.example.com",
+            "https://us%40er:hunter2@x@dli.example.com",
+        ] {
+            let e = parse_endpoint(raw).unwrap_err().to_string();
+            assert!(!e.contains("hunter2") && !e.contains("user"), "{raw}: {e}");
+            assert!(e.contains("***"), "{raw}: {e}");
+        }
+        assert_eq!(
+            redact_endpoint("https://a:b@h/p@q"),
+            "https://***@h/p@q".to_string()
+        );
+        assert_eq!(redact_endpoint("https://h/p@q"), "https://h/p@q");
+        assert_eq!(
+            endpoint_secrets("https://user:hunt%65r2@h"),
+            ["user:hunt%65r2", "hunt%65r2", "user:hunter2", "hunter2"]
+        );
+        assert_eq!(
+            endpoint_secrets("https://TOKEN@h"),
+            ["TOKEN", "TOKEN", "TOKEN", "TOKEN"]
+        );
+        assert!(endpoint_secrets("https://h").is_empty());
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::report::Reporter;
 use crate::report::github::{Github, write_failure};
 use crate::report::human::{Human, Verbosity};
 use crate::report::json::Json;
+use crate::report::safe;
 use crate::wait::outcome::{Stop, aggregate_exit_code};
 use crate::wait::record::JobReport;
 use std::io::IsTerminal;
@@ -49,8 +50,9 @@ impl Context {
     }
 
     /// The reporter for this run; in GitHub mode wrapped in the GitHub layer, which first
-    /// masks `secrets` (on a real runner only).
+    /// masks `secrets` (on a real runner only). From now on every output scrubs `secrets`.
     pub fn reporter(&self, secrets: &[&str]) -> Arc<dyn Reporter> {
+        safe::remember(secrets);
         let base: Arc<dyn Reporter> = match self.output.output {
             OutputFormat::Json => Arc::new(Json::new()),
             OutputFormat::Human => {
@@ -86,9 +88,9 @@ impl Context {
 
     /// The one way a failure ends a run: `error: …` on one line, the summary file with the
     /// error, and in GitHub mode the step outputs and an error annotation (no summary will
-    /// follow). Returns the exit status.
+    /// follow); each through its sanitiser in `report::safe`. Returns the exit status.
     pub fn fail(&self, failure: Failure) -> i32 {
-        eprintln!("error: {}", failure.message);
+        eprintln!("{}", safe::line(&format!("error: {}", failure.message)));
         let code = failure.exit_code();
         self.write_summary_file(&[], code, Some(&failure.message));
         self.report_failure_outputs(&failure);

@@ -1,8 +1,11 @@
 //! Diagnostics (`-v`, `-vv`, `RUST_LOG`) on stderr, for our own crate only: dependencies'
-//! logs could print request headers, and with them a token.
+//! logs could print request headers, and with them a token. Each event is one line through
+//! `report::safe::line`, like every other line we print: `-vv` logs answer bodies, which are
+//! outside text (so no colours either: they would be escape sequences of our own).
 
 use crate::cli::OutputArgs;
-use std::io::IsTerminal;
+use crate::report::safe;
+use std::io::Write;
 
 /// Set up tracing for these output flags (once per process; later calls do nothing).
 pub fn init(output: &OutputArgs) {
@@ -20,8 +23,34 @@ pub fn init(output: &OutputArgs) {
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(SafeLine::default)
+        .with_ansi(false)
         .with_target(false)
         .try_init();
+}
+
+/// One event's text, collected and then written to stderr as one sanitised line.
+#[derive(Default)]
+struct SafeLine(Vec<u8>);
+
+impl Write for SafeLine {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for SafeLine {
+    fn drop(&mut self) {
+        if self.0.is_empty() {
+            return;
+        }
+        let text = String::from_utf8_lossy(&self.0);
+        let text = text.strip_suffix('\n').unwrap_or(&text);
+        let _ = writeln!(std::io::stderr().lock(), "{}", safe::line(text));
+    }
 }

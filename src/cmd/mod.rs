@@ -18,7 +18,8 @@ mod wait;
 pub use context::Context;
 pub use failure::{CommandResult, EXIT_USAGE, Failure, FailureKind};
 
-use crate::cli::{Cli, Command, OutputArgs};
+use crate::cli::{Cli, Command, OutputArgs, TargetArgs};
+use crate::report::safe;
 use clap::Parser;
 use std::ffi::OsString;
 
@@ -27,11 +28,16 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
-            let _ = e.print();
             if !e.use_stderr() {
+                let _ = e.print();
                 return 0; // --help, --version
             }
+            // clap's message quotes the command line's values: each line through the line
+            // sanitiser (and so without clap's colours), as everything else we print.
             let text = e.to_string();
+            for line in text.trim_end().lines() {
+                eprintln!("{}", safe::line(line));
+            }
             let first = text.lines().next().unwrap_or_default();
             let failure = Failure::usage(first.trim_start_matches("error: "));
             // Already printed by clap; only the CI outputs are left to write.
@@ -40,6 +46,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         }
     };
     let output = output_of(&cli);
+    if let Some(endpoint) = target_of(&cli).and_then(|t| t.endpoint.as_deref()) {
+        safe::remember(crate::cli::endpoint_secrets(endpoint));
+    }
     logging::init(&output);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -70,6 +79,16 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             Err(failure) => ctx.fail(failure),
         }
     })
+}
+
+/// Where the command would send requests, if it takes `--endpoint`.
+fn target_of(cli: &Cli) -> Option<&TargetArgs> {
+    match &cli.command {
+        Some(Command::Run(r)) => Some(&r.target),
+        None => Some(&cli.target),
+        #[cfg(feature = "simulator")]
+        Some(_) => None,
+    }
 }
 
 /// The output flags of whichever command was given.

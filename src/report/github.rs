@@ -1,30 +1,23 @@
 //! Speaking GitHub Actions: step outputs, a Markdown step summary, annotations and a log group,
 //! layered over the human or JSON reporter. Workflow commands are printed only when asked
 //! (`GITHUB_ACTIONS=true` or `--github`): elsewhere `::add-mask::` would print the secret.
+//! Outside text reaches each of them through its own sanitiser in `safe`: command data and
+//! properties, output values, Markdown; so the only workflow commands are ours.
 
+use super::safe::{self, command_data, command_property, md_code, md_text};
 use super::{Reporter, describe, fault_text, fmt_duration, outcome_message};
 use crate::wait::events::Events;
 use crate::wait::machine::Note;
 use crate::wait::outcome::{Outcome, decisive};
 use crate::wait::record::{CancelReport, JobReport};
 use crate::wait::snapshot::{Counts, Snapshot};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// `%`, CR and LF escaped, as workflow-command data needs.
-pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-/// Data escaping plus `:` and `,`, as workflow-command properties need.
-pub fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
-}
+pub use super::safe::{escape_data, escape_property};
 
 /// The GitHub layer. `inner` does the ordinary output.
 pub struct Github {
@@ -38,6 +31,9 @@ pub struct Github {
 struct State {
     group_open: bool,
     warned: HashSet<(String, String)>,
+    /// Warnings held back until the job's end: a retry that a FINISHED job got past is noise
+    /// on the workflow run's page, so only jobs that did not finish get theirs.
+    warnings: HashMap<String, Vec<String>>,
 }
 
 impl Github {
@@ -83,7 +79,10 @@ impl Github {
             .open(path)
             .and_then(|mut f| f.write_all(text.as_bytes()));
         if let Err(e) = result {
-            eprintln!("error: cannot write {}: {e}", path.display());
+            eprintln!(
+                "{}",
+                safe::line(&format!("error: cannot write {}: {e}", path.display()))
+            );
         }
     }
 }
@@ -115,8 +114,10 @@ fn output_block(
     .concat()
 }
 
-/// `name<<DELIM\nvalue\nDELIM\n`, with a random delimiter that the value cannot contain.
+/// `name<<DELIM\nvalue\nDELIM\n`, with a random delimiter that the value cannot contain; the
+/// value through `safe::output_value`.
 pub fn output_entry(name: &str, value: &str) -> String {
+    let value = &safe::output_value(value);
     let delim = loop {
         let d = format!("ghadelimiter_{:016x}", rand::random::<u64>());
         if !value.contains(&d) {
@@ -149,10 +150,6 @@ pub fn outputs(reports: &[JobReport], exit_code: i32) -> String {
     )
 }
 
-fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
-
 /// The Markdown step summary: one row per job, then DLI's reasons and the sub-jobs at the end.
 pub fn step_summary(reports: &[JobReport], exit_code: i32) -> String {
     let icon = |o: &Outcome| match o {
@@ -164,24 +161,24 @@ pub fn step_summary(reports: &[JobReport], exit_code: i32) -> String {
     md.push_str("| job | final state | duration | polls | retries | last seen |\n|---|---|---|---|---|---|\n");
     for r in reports {
         md.push_str(&format!(
-            "| `{}` | {} {} | {} | {} | {} | {} |\n",
-            r.job_id,
+            "| {} | {} {} | {} | {} | {} | {} |\n",
+            md_code(&r.job_id),
             icon(&r.outcome),
             r.outcome.label(),
             fmt_duration(r.elapsed),
             r.polls,
             r.retries,
-            md_cell(&r.last.as_ref().map(describe).unwrap_or_default()),
+            md_text(&r.last.as_ref().map(describe).unwrap_or_default()),
         ));
     }
     for r in reports {
         let msg = outcome_message(r);
         if !msg.is_empty() {
             md.push_str(&format!(
-                "\n**`{}` {}**: {}\n",
-                r.job_id,
+                "\n**{} {}**: {}\n",
+                md_code(&r.job_id),
                 r.outcome.label(),
-                md_cell(&msg)
+                md_text(&msg)
             ));
         }
         if let Some(last) = &r.last
@@ -225,7 +222,8 @@ impl Events for Github {
 
     fn note(&self, job_id: &str, note: &Note, elapsed: Duration) {
         self.inner.note(job_id, note, elapsed);
-        // One warning per job and kind of fault: GitHub shows only the first few anyway.
+        // One warning per job and kind of fault (GitHub shows only the first few anyway),
+        // said at the end, and only for a job that did not finish.
         let warning = match note {
             Note::Retrying { fault, .. } => Some((
                 fault.kind.as_str().to_string(),
@@ -238,19 +236,11 @@ impl Events for Github {
             )),
             Note::UnknownStatus(s) => Some(("unknown".into(), format!("unknown job status {s:?}"))),
         };
-        if let Some((kind, text)) = warning {
-            let first = self
-                .state
-                .lock()
-                .map(|mut s| s.warned.insert((job_id.to_string(), kind)))
-                .unwrap_or(false);
-            if first {
-                self.command(&format!(
-                    "::warning title={}::{}",
-                    escape_property(&format!("DLI job {job_id}")),
-                    escape_data(&text)
-                ));
-            }
+        if let Some((kind, text)) = warning
+            && let Ok(mut s) = self.state.lock()
+            && s.warned.insert((job_id.to_string(), kind))
+        {
+            s.warnings.entry(job_id.to_string()).or_default().push(text);
         }
     }
 
@@ -264,7 +254,13 @@ impl Events for Github {
 
     fn finished(&self, report: &JobReport) {
         // The closing line is said in `summary`, after the log group closes, so that it
-        // stays visible; the job stops counting as waiting now.
+        // stays visible; the job stops counting as waiting now. A FINISHED job's warnings
+        // will never be said.
+        if matches!(report.outcome, Outcome::Finished)
+            && let Ok(mut s) = self.state.lock()
+        {
+            s.warnings.remove(&report.job_id);
+        }
         self.inner.ended(&report.job_id);
     }
 }
@@ -278,6 +274,23 @@ impl Reporter for Github {
         for r in reports {
             self.inner.finished(r);
         }
+        let mut warnings = self
+            .state
+            .lock()
+            .map(|mut s| std::mem::take(&mut s.warnings))
+            .unwrap_or_default();
+        for r in reports {
+            if matches!(r.outcome, Outcome::Finished) {
+                continue;
+            }
+            for text in warnings.remove(&r.job_id).unwrap_or_default() {
+                self.command(&format!(
+                    "::warning title={}::{}",
+                    command_property(&format!("DLI job {}", r.job_id)),
+                    command_data(&text)
+                ));
+            }
+        }
         for r in reports {
             let level = match r.outcome {
                 Outcome::Finished => continue,
@@ -289,8 +302,8 @@ impl Reporter for Github {
             };
             self.command(&format!(
                 "::{level} title={}::{}",
-                escape_property(&format!("DLI job {} {}", r.job_id, r.outcome.label())),
-                escape_data(&outcome_message(r))
+                command_property(&format!("DLI job {} {}", r.job_id, r.outcome.label())),
+                command_data(&outcome_message(r))
             ));
         }
         self.inner.summary(reports, exit_code);
@@ -312,7 +325,7 @@ pub fn write_failure(status: &str, exit_code: i32, message: &str) {
     let _ = writeln!(
         std::io::stderr().lock(),
         "::error title=dli-wait::{}",
-        escape_data(message)
+        command_data(message)
     );
 }
 
@@ -324,6 +337,10 @@ mod tests {
     fn annotation_text_is_escaped() {
         assert_eq!(escape_data("50% done\r\nnext"), "50%25 done%0D%0Anext");
         assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
+        assert_eq!(
+            command_data("50% done\r\n::warning::x"),
+            "50%25 done%0A\\::warning::x"
+        );
     }
 
     #[test]

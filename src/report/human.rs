@@ -1,7 +1,7 @@
 //! Output for people on stderr: a live bar per job on a terminal; elsewhere (CI logs, cron
 //! mail) one timestamped line per change, plus a heartbeat while nothing changes.
 
-use super::{Reporter, closing_line, describe, fault_text, fmt_duration, short_id};
+use super::{Reporter, closing_line, describe, fault_text, fmt_duration, safe, short_id};
 use crate::wait::events::Events;
 use crate::wait::machine::Note;
 use crate::wait::record::{CancelReport, JobReport};
@@ -62,7 +62,9 @@ impl Human {
         })
     }
 
+    /// Print one line; everything on it (outside text included) goes through `safe::line`.
     fn line(&self, text: &str) {
+        let text = &safe::line(text);
         match &self.multi {
             Some(m) => {
                 let _ = m.println(text);
@@ -144,7 +146,7 @@ impl Events for Human {
                 ProgressStyle::with_template("{spinner} {prefix} [{elapsed}] {wide_msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
-            b.set_prefix(format!("job {}", short_id(job_id)));
+            b.set_prefix(safe::line(&format!("job {}", short_id(job_id))));
             b.set_message("waiting for the first answer");
             b.enable_steady_tick(Duration::from_millis(120));
             b
@@ -172,7 +174,7 @@ impl Events for Human {
                 return;
             };
             if let Some(b) = &v.bar {
-                b.set_message(text.clone());
+                b.set_message(safe::line(&text));
             }
             if v.last_line == text {
                 false

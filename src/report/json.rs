@@ -1,7 +1,7 @@
 //! `--output json`: one JSON object per line on stdout, one per event; the last line is the
 //! summary `{"exit_code": N, "jobs": [...]}` that scripts read.
 
-use super::{Reporter, outcome_message};
+use super::{Reporter, outcome_message, safe};
 use crate::cli::hint;
 use crate::dli::fault::Fault;
 use crate::wait::events::Events;
@@ -26,8 +26,10 @@ impl Json {
         Json
     }
 
+    /// One line, through `safe::json` (secrets scrubbed, nothing raw a terminal or runner
+    /// would act on).
     fn emit(&self, v: &Value) {
-        let _ = writeln!(std::io::stdout().lock(), "{v}");
+        let _ = writeln!(std::io::stdout().lock(), "{}", safe::json(v));
     }
 }
 
@@ -97,6 +99,7 @@ pub fn job_json(r: &JobReport) -> Value {
 
 /// Write the summary object as one line (also what `--summary-file` holds), one job at a
 /// time: with 10,000 jobs a whole JSON tree in memory would cost more than the waiting did.
+/// Each piece goes through `safe::json`, as every JSON line does.
 pub fn write_summary(
     w: &mut impl Write,
     reports: &[JobReport],
@@ -109,14 +112,14 @@ pub fn write_summary(
         json!(now())
     )?;
     if let Some(e) = error {
-        write!(w, ",\"error\":{}", json!(e))?;
+        write!(w, ",\"error\":{}", safe::json(&json!(e)))?;
     }
     w.write_all(b",\"jobs\":[")?;
     for (i, r) in reports.iter().enumerate() {
         if i > 0 {
             w.write_all(b",")?;
         }
-        serde_json::to_writer(&mut *w, &job_json(r))?;
+        w.write_all(safe::json(&job_json(r)).as_bytes())?;
     }
     w.write_all(b"]}\n")?;
     w.flush()

@@ -1,9 +1,11 @@
 //! Reporting: what people and CI see while waiting and at the end. Knows words and formats,
-//! nothing of HTTP or of how decisions are made.
+//! nothing of HTTP or of how decisions are made. The messages built here hold outside text
+//! as it came; each output makes it safe where it writes it (`safe`).
 
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod safe;
 
 use crate::cli::{flag, hint};
 use crate::dli::fault::{Fault, FaultKind};

@@ -219,9 +219,13 @@ pub struct FaultSpec {
     /// For `throttled` and `server_error`: the Retry-After header (seconds or an HTTP date).
     #[serde(default)]
     pub retry_after: Option<String>,
-    /// For `server_error`: the HTTP status (default 503).
+    /// For `server_error`: the HTTP status (default 503); for `custom`, default 200.
     #[serde(default)]
     pub status: Option<u16>,
+    /// For `custom`: the answer's body, as given (a JSON string is sent as its text, any
+    /// other JSON value as JSON), e.g. an unknown status or an error message of one's own.
+    #[serde(default)]
+    pub body: Option<serde_json::Value>,
     /// For `slow`: how long to wait before answering.
     #[serde(default)]
     pub delay: Option<Span>,
@@ -248,6 +252,8 @@ pub enum FaultKindSpec {
     Malformed,
     /// HTTP 401 APIGW.0301, as for wrong or expired credentials.
     Unauthorized,
+    /// `status` (default 200) with `body`: whatever a test needs DLI (or a proxy) to say.
+    Custom,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -472,6 +478,14 @@ impl Scenario {
                 if sj.tasks < 0 || sj.stages < 0 {
                     return Err(format!("job {i}: tasks and stages must not be negative"));
                 }
+            }
+        }
+        for (i, j) in s.jobs.iter().chain(s.templates.values()).enumerate() {
+            if j.faults
+                .iter()
+                .any(|f| f.kind == FaultKindSpec::Custom && f.body.is_none())
+            {
+                return Err(format!("job {i}: a custom fault needs a body"));
             }
         }
         for r in &s.submit_rules {

@@ -90,11 +90,15 @@ impl Simulator {
         sim
     }
 
+    /// Add a job; its id is the spec's (a name becomes a UUID, see `job_uuid`), or fresh.
     fn add_job(&self, spec: JobSpec, statement: String) -> String {
-        let id = spec.id.as_deref().map_or_else(
-            || generated_id(self.next_id.fetch_add(1, Ordering::Relaxed)),
-            super::scenario::job_uuid,
-        );
+        let id = spec.id.as_deref().map(super::scenario::job_uuid);
+        self.add_job_as(spec, statement, id)
+    }
+
+    /// Add a job under `id` exactly as given (fresh when `None`).
+    fn add_job_as(&self, spec: JobSpec, statement: String, id: Option<String>) -> String {
+        let id = id.unwrap_or_else(|| generated_id(self.next_id.fetch_add(1, Ordering::Relaxed)));
         if let Ok(mut jobs) = self.jobs.lock() {
             jobs.push(Job {
                 id: id.clone(),
@@ -413,9 +417,10 @@ impl Simulator {
             return error(400, &r.code, &r.message);
         }
         let sync = template.sync;
-        let mut spec = template;
-        spec.id = None;
-        let id = self.add_job(spec, job.sql.clone());
+        // A template's `id`, when it has one, is the submitted job's (tests of odd ids);
+        // otherwise each submit gets a fresh one.
+        let raw = template.id.clone();
+        let id = self.add_job_as(template, job.sql.clone(), raw);
         Response::json(
             200,
             &json!(SubmitJobResponse {
@@ -498,5 +503,13 @@ fn fault_response(f: &FaultSpec) -> Response {
             "Incorrect IAM authentication information: the security token has expired.",
         ),
         FaultKindSpec::Slow => Response::raw(200, "application/json", "{}"),
+        FaultKindSpec::Custom => {
+            let body = match &f.body {
+                Some(serde_json::Value::String(text)) => text.clone(),
+                Some(v) => v.to_string(),
+                None => String::new(),
+            };
+            Response::raw(f.status.unwrap_or(200), "application/json", body)
+        }
     }
 }

@@ -1,0 +1,413 @@
+//! Outside text made safe for each output. What dli-wait prints but did not write itself (DLI's
+//! reasons and details, status values, job ids, fault messages, HTML titles and body snippets,
+//! cancel messages, values from the command line) is data: it must never become a workflow
+//! command, a terminal escape, HTML or a table row of its own, and no known secret may show.
+//!
+//! One sanitiser per output, each applied where that output is written:
+//!
+//! | output | sanitiser |
+//! |---|---|
+//! | a line on a terminal or in a log (human reporter, `error:` lines, diagnostics) | [`line`] |
+//! | workflow-command data and properties (`::error title=…::…`) | [`command_data`], [`command_property`] |
+//! | a step output value (`$GITHUB_OUTPUT`) | [`output_value`] |
+//! | the Markdown step summary | [`md_text`], [`md_code`] |
+//! | a JSON line (stdout, `--summary-file`) | [`json`] |
+//!
+//! Every one of them first replaces each known secret with `***` ([`Scrubber`]). The secrets
+//! are registered once ([`remember`]) by whoever resolves the credentials, before anything from
+//! outside is printed; this registry is the one place that knows them.
+//!
+//! What the GitHub runner would act on (actions/runner, `ActionCommand.TryParseV2` and
+//! `TryParse`): a line that starts with `::` after leading whitespace, and `##[` *anywhere* in
+//! a line (the older form, `##[add-mask]…`). The sanitisers for lines break both: no output
+//! line can start with `::` (a `\` goes first) and no `##` survives (`#\#`).
+
+use serde_json::Value;
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::sync::{Arc, RwLock};
+
+/// What a secret is replaced with.
+pub const MASK: &str = "***";
+
+/// What a line break inside one line of output is shown as.
+pub const NEWLINE: char = '⏎';
+
+/// Replaces each of a set of secret values with [`MASK`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scrubber {
+    /// Non-empty, distinct, longest first: a secret that contains another goes first.
+    secrets: Vec<String>,
+}
+
+impl Scrubber {
+    pub fn new<S: AsRef<str>>(secrets: impl IntoIterator<Item = S>) -> Self {
+        let mut s = Scrubber::default();
+        s.add(secrets);
+        s
+    }
+
+    fn add<S: AsRef<str>>(&mut self, secrets: impl IntoIterator<Item = S>) {
+        for s in secrets {
+            let s = s.as_ref();
+            if !s.is_empty() && !self.secrets.iter().any(|k| k == s) {
+                self.secrets.push(s.to_string());
+            }
+        }
+        self.secrets
+            .sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.secrets.is_empty()
+    }
+
+    /// `text` with every secret replaced by `***`.
+    pub fn scrub<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let mut out = Cow::Borrowed(text);
+        for s in &self.secrets {
+            if out.contains(s.as_str()) {
+                out = Cow::Owned(out.replace(s.as_str(), MASK));
+            }
+        }
+        out
+    }
+
+    /// Every string in `v` (keys too) scrubbed.
+    fn scrub_value(&self, v: &mut Value) {
+        match v {
+            Value::String(s) => {
+                if let Cow::Owned(clean) = self.scrub(s) {
+                    *s = clean;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| self.scrub_value(i)),
+            Value::Object(map) => {
+                let entries = std::mem::take(map);
+                for (k, mut item) in entries {
+                    self.scrub_value(&mut item);
+                    map.insert(self.scrub(&k).into_owned(), item);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+static KNOWN: RwLock<Option<Arc<Scrubber>>> = RwLock::new(None);
+
+/// Add secret values (keys, tokens, an endpoint's userinfo) to those scrubbed from every
+/// output from now on.
+pub fn remember<S: AsRef<str>>(secrets: impl IntoIterator<Item = S>) {
+    let mut known = KNOWN.write().unwrap_or_else(|e| e.into_inner());
+    let mut next = known.as_deref().cloned().unwrap_or_default();
+    next.add(secrets);
+    *known = Some(Arc::new(next));
+}
+
+/// The secrets known so far.
+pub fn known() -> Arc<Scrubber> {
+    KNOWN
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+        .unwrap_or_default()
+}
+
+/// Never printed raw: C0 controls (ESC among them), DEL, C1 controls, the Unicode line and
+/// paragraph separators, and the bidi overrides and isolates (text that reads one way and is
+/// another).
+pub fn is_hazard(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0}'..='\u{1f}'
+            | '\u{7f}'..='\u{9f}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// The kinds of output, each with its own rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// One line for a terminal or log: line breaks shown as `⏎`.
+    Line,
+    /// Lines (workflow-command data, a file a later step may print): line breaks kept, CR LF
+    /// and CR as LF.
+    Lines,
+    /// Markdown inline text (also in a table cell): one line, no HTML, links or code spans.
+    Markdown,
+    /// The inside of a Markdown code span in a table: one line, `|` escaped.
+    Code,
+}
+
+/// The one pass every sanitiser shares. Tabs become spaces everywhere.
+fn clean(text: &str, mode: Mode) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let runner = matches!(mode, Mode::Line | Mode::Lines);
+    // Nothing but whitespace since the (output) line began: `::` here would be a command.
+    let mut line_start = true;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let mut blank = false;
+        match c {
+            '\r' | '\n' => {
+                if c == '\r' && chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                if mode == Mode::Lines {
+                    out.push('\n');
+                    line_start = true;
+                    continue;
+                } else {
+                    out.push(NEWLINE);
+                }
+            }
+            '\t' => {
+                out.push(' ');
+                blank = true;
+            }
+            c if is_hazard(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            ':' if runner && line_start && chars.peek() == Some(&':') => out.push_str("\\:"),
+            '#' if runner && out.ends_with('#') => out.push_str("\\#"),
+            '\\' if mode == Mode::Markdown => out.push_str("\\\\"),
+            '`' | '[' | ']' if mode == Mode::Markdown => {
+                out.push('\\');
+                out.push(c);
+            }
+            '|' if matches!(mode, Mode::Markdown | Mode::Code) => out.push_str("\\|"),
+            '<' if mode == Mode::Markdown => out.push_str("&lt;"),
+            '>' if mode == Mode::Markdown => out.push_str("&gt;"),
+            '&' if mode == Mode::Markdown => out.push_str("&amp;"),
+            c => {
+                out.push(c);
+                blank = c.is_whitespace();
+            }
+        }
+        if !blank {
+            line_start = false;
+        }
+    }
+    out
+}
+
+/// A line for a terminal or a log (the human reporter, `error:` lines, diagnostics): secrets
+/// scrubbed, control and bidi characters shown as `\u{1b}`, line breaks as `⏎` so that one
+/// event stays one line, and nothing a CI runner would take for a command.
+pub fn line(text: &str) -> String {
+    line_with(&known(), text)
+}
+
+pub fn line_with(scrubber: &Scrubber, text: &str) -> String {
+    clean(&scrubber.scrub(text), Mode::Line)
+}
+
+/// `%`, CR and LF escaped, as workflow-command data needs (the runner's `UnescapeData`).
+pub fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Data escaping plus `:` and `,`, as workflow-command properties need.
+pub fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Outside text as the data of a workflow command (`::error title=…::DATA`): scrubbed, control
+/// characters visible, line breaks kept (escaped, so an annotation may have several lines).
+pub fn command_data(text: &str) -> String {
+    command_data_with(&known(), text)
+}
+
+pub fn command_data_with(scrubber: &Scrubber, text: &str) -> String {
+    escape_data(&clean(&scrubber.scrub(text), Mode::Lines))
+}
+
+/// Outside text as a workflow-command property (`title=…`).
+pub fn command_property(text: &str) -> String {
+    escape_property(&clean(&known().scrub(text), Mode::Line))
+}
+
+/// A step output's value (`$GITHUB_OUTPUT`): scrubbed, control characters visible, lines kept,
+/// and safe for a later step to print (no line starts with `::`, no `##`).
+pub fn output_value(text: &str) -> String {
+    output_value_with(&known(), text)
+}
+
+pub fn output_value_with(scrubber: &Scrubber, text: &str) -> String {
+    clean(&scrubber.scrub(text), Mode::Lines)
+}
+
+/// Outside text inline in the Markdown step summary, a table cell included: one line, `|`
+/// escaped, no HTML (`<` `>` `&` as entities), no links or code spans (`[` `]` `` ` ``).
+pub fn md_text(text: &str) -> String {
+    md_text_with(&known(), text)
+}
+
+pub fn md_text_with(scrubber: &Scrubber, text: &str) -> String {
+    clean(&scrubber.scrub(text), Mode::Markdown)
+}
+
+/// Outside text as a Markdown code span (`` `job-id` ``), safe in a table cell: the fence is
+/// longer than any run of backticks inside.
+pub fn md_code(text: &str) -> String {
+    md_code_with(&known(), text)
+}
+
+pub fn md_code_with(scrubber: &Scrubber, text: &str) -> String {
+    let inner = clean(&scrubber.scrub(text), Mode::Code);
+    let mut longest = 0;
+    let mut run = 0;
+    for c in inner.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    if inner.is_empty() {
+        return "` `".into();
+    }
+    if longest == 0 {
+        return format!("`{inner}`");
+    }
+    let fence = "`".repeat(longest + 1);
+    format!("{fence} {inner} {fence}")
+}
+
+/// A JSON value as one line: strings scrubbed; besides what serde_json escapes, DEL, C1, line
+/// separators and bidi controls escaped too, and `##` written `#\u0023` (the same value to a
+/// JSON reader, nothing to a CI runner reading the raw line).
+pub fn json(v: &Value) -> String {
+    json_with(&known(), v)
+}
+
+pub fn json_with(scrubber: &Scrubber, v: &Value) -> String {
+    let text = if scrubber.is_empty() {
+        v.to_string()
+    } else {
+        let mut v = v.clone();
+        scrubber.scrub_value(&mut v);
+        v.to_string()
+    };
+    // serde_json has escaped C0 controls, `"` and `\`; a raw `#` can only be inside a string.
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_hazard(c) || (c == '#' && out.ends_with('#')) {
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOSTILE: &str = "boom\n::add-mask::FINISHED\r\n  ::warning::x\u{1b}]0;t\u{7}\u{1b}[2J ##[add-mask]y \u{9b}1m \u{202e}abc\u{2066}";
+
+    fn secrets() -> Scrubber {
+        Scrubber::new(["SECRET", "SECRETLONGER", "", "SECRET"])
+    }
+
+    /// What a GitHub runner would take for a command in these lines.
+    fn commands(text: &str) -> Vec<&str> {
+        text.split(['\n', '\r'])
+            .filter(|l| l.trim_start().starts_with("::") || l.contains("##["))
+            .collect()
+    }
+
+    #[test]
+    fn secrets_are_scrubbed_longest_first() {
+        let s = secrets();
+        assert_eq!(
+            s.scrub("a SECRETLONGER and a SECRET"),
+            "a *** and a ***".to_string()
+        );
+        assert!(matches!(s.scrub("nothing here"), Cow::Borrowed(_)));
+        assert!(Scrubber::new([""; 0]).is_empty());
+    }
+
+    #[test]
+    fn a_line_stays_one_line_without_controls_or_commands() {
+        let l = line_with(&secrets(), &format!("{HOSTILE} SECRET"));
+        assert!(!l.contains('\n') && !l.contains('\r'), "{l}");
+        assert!(!l.chars().any(is_hazard), "{l}");
+        assert!(commands(&l).is_empty(), "{l}");
+        assert!(!l.contains("SECRET"), "{l}");
+        assert!(
+            l.contains("boom⏎::add-mask::FINISHED⏎  ::warning::x"),
+            "{l}"
+        );
+        assert!(
+            l.contains("\\u{1b}]0;t\\u{7}\\u{1b}[2J #\\#[add-mask]y"),
+            "{l}"
+        );
+        assert!(l.contains("\\u{9b}1m \\u{202e}abc\\u{2066}"), "{l}");
+        assert_eq!(line_with(&secrets(), "###"), "#\\#\\#");
+        assert_eq!(line_with(&secrets(), " ::x"), " \\::x");
+        assert_eq!(line_with(&secrets(), "a\tb"), "a b");
+    }
+
+    #[test]
+    fn command_data_keeps_lines_escaped_and_starts_none() {
+        let d = command_data_with(&secrets(), HOSTILE);
+        assert!(!d.contains('\n') && !d.contains('\r'), "{d}");
+        assert!(!d.chars().any(is_hazard), "{d}");
+        assert!(
+            d.starts_with("boom%0A\\::add-mask::FINISHED%0A  \\::warning::x"),
+            "{d}"
+        );
+        assert!(!d.contains("##"), "{d}");
+        assert_eq!(escape_data("50% done\r\nnext"), "50%25 done%0D%0Anext");
+        assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
+    }
+
+    #[test]
+    fn output_values_keep_lines_but_no_line_is_a_command() {
+        let v = output_value_with(&secrets(), &format!("{HOSTILE}\nSECRET\tx"));
+        assert_eq!(v.lines().count(), 4, "{v}");
+        assert!(commands(&v).is_empty(), "{v}");
+        assert!(!v.chars().any(|c| is_hazard(c) && c != '\n'));
+        assert!(v.ends_with("\n*** x"), "{v}");
+    }
+
+    #[test]
+    fn markdown_has_no_html_links_code_or_rows_of_its_own() {
+        let m = md_text_with(
+            &secrets(),
+            "a | b\n| c | <script>x</script> [l](u) `c` \\| & SECRET",
+        );
+        assert_eq!(
+            m,
+            "a \\| b⏎\\| c \\| &lt;script&gt;x&lt;/script&gt; \\[l\\](u) \\`c\\` \\\\\\| &amp; ***"
+        );
+        assert_eq!(md_code_with(&secrets(), "job-1"), "`job-1`");
+        assert_eq!(md_code_with(&secrets(), "a`b|c"), "`` a`b\\|c ``");
+        assert_eq!(md_code_with(&secrets(), ""), "` `");
+    }
+
+    #[test]
+    fn json_is_the_same_value_scrubbed_with_nothing_raw() {
+        let v = serde_json::json!({"message": HOSTILE, "SECRET": ["SECRETLONGER"], "n": 1});
+        let text = json_with(&secrets(), &v);
+        assert!(!text.chars().any(is_hazard), "{text}");
+        assert!(!text.contains("##") && !text.contains("SECRET"), "{text}");
+        let back: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["message"], HOSTILE);
+        assert_eq!(back["***"][0], "***");
+    }
+
+    #[test]
+    fn the_registry_adds_and_never_forgets() {
+        // The process-wide registry: only secrets no other test prints.
+        remember(["REGISTRYMARKER-A"]);
+        remember(["REGISTRYMARKER-B", ""]);
+        let k = known();
+        assert_eq!(k.scrub("REGISTRYMARKER-A REGISTRYMARKER-B"), "*** ***");
+    }
+}

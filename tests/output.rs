@@ -213,3 +213,41 @@ fn a_job_that_does_not_move_still_gets_heartbeat_lines() {
     let beats = r.stderr.matches("still waiting").count();
     assert!(beats >= 1, "no heartbeat line in\n{}", r.all());
 }
+
+/// With `--output json`, a run that cannot start still ends with the summary line on stdout
+/// (`| tail -n1` gets the exit code and the error), as after any wait.
+#[test]
+fn json_mode_configuration_errors_end_with_a_summary_line() {
+    let r = run(bare().args(["--output", "json", "85798b38-ae44-48eb-bb90-7cf0dcdafe7b"]));
+    r.expect_code(2);
+    let summary = r.summary();
+    assert_eq!(summary["exit_code"], 2, "{}", r.all());
+    assert!(
+        summary["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("missing configuration")),
+        "{}",
+        r.all()
+    );
+}
+
+/// In GitHub mode a submit DLI refuses is on the run's page: the step summary says why.
+#[test]
+fn a_refused_submit_is_in_the_step_summary() {
+    let sim = Sim::start("submit.json");
+    let dir = common::TempDir::new("refused-submit");
+    let summary = dir.path().join("step-summary.md");
+    let outputs = dir.path().join("outputs");
+    let r = run(sim
+        .dli_wait_sub("run")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("GITHUB_OUTPUT", &outputs)
+        .args(["--github", "--sql", "SELEC 1"]));
+    r.expect_code(1);
+    let md = std::fs::read_to_string(&summary).unwrap_or_default();
+    assert!(
+        md.contains("exit 1") && md.contains("FAILED") && md.contains("DLI.0005"),
+        "{md}\n{}",
+        r.all()
+    );
+}

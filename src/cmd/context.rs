@@ -93,6 +93,11 @@ impl Context {
         eprintln!("{}", safe::line(&format!("error: {}", failure.message)));
         let code = failure.exit_code();
         self.write_summary_file(&[], code, Some(&failure.message));
+        if self.output.output == OutputFormat::Json {
+            // `| tail -n1` finds the summary, with the error, as after any wait.
+            let mut out = std::io::stdout().lock();
+            let _ = crate::report::json::write_summary(&mut out, &[], code, Some(&failure.message));
+        }
         self.report_failure_outputs(&failure);
         code
     }

@@ -322,6 +322,15 @@ pub fn write_failure(status: &str, exit_code: i32, message: &str) {
         &env_file("GITHUB_OUTPUT"),
         &output_block(status, exit_code, "", 0, 0, message),
     );
+    // The step summary says it too: a refused submit or a bad input is what the run's page
+    // should show first.
+    Github::append(
+        &env_file("GITHUB_STEP_SUMMARY"),
+        &format!(
+            "### dli-wait: exit {exit_code}\n\n**{status}**: {}\n\n",
+            md_text(message)
+        ),
+    );
     let _ = writeln!(
         std::io::stderr().lock(),
         "::error title=dli-wait::{}",

@@ -201,7 +201,16 @@ impl DliClient {
         classify(&reply, SystemTime::now())
     }
 
+    /// Send a request and read its answer, all of it within `timeout` (reqwest's own timeout
+    /// covers the body too; the outer one makes that a property of this function).
     async fn send(&self, req: PreparedRequest, timeout: Duration) -> Result<Reply, Fault> {
+        match tokio::time::timeout(timeout, self.exchange(req, timeout)).await {
+            Ok(reply) => reply,
+            Err(_) => Err(no_answer_within(timeout)),
+        }
+    }
+
+    async fn exchange(&self, req: PreparedRequest, timeout: Duration) -> Result<Reply, Fault> {
         let method =
             reqwest::Method::from_bytes(req.method.as_bytes()).unwrap_or(reqwest::Method::GET);
         let mut builder = self.http.request(method, req.url).timeout(timeout);
@@ -211,7 +220,7 @@ impl DliClient {
         if !req.body.is_empty() {
             builder = builder.body(req.body);
         }
-        let resp = builder
+        let mut resp = builder
             .send()
             .await
             .map_err(|e| transport_fault(&e, timeout))?;
@@ -224,29 +233,96 @@ impl DliClient {
         };
         let retry_after = header("retry-after");
         let request_id = header("x-request-id");
-        let body = resp
-            .bytes()
+        let with_status = |mut f: Fault| {
+            f.http_status = Some(status);
+            f
+        };
+        let mut body =
+            CappedBody::new(MAX_BODY_BYTES, resp.content_length()).map_err(with_status)?;
+        while let Some(chunk) = resp
+            .chunk()
             .await
             .map_err(|e| transport_fault(&e, timeout))?
-            .to_vec();
+        {
+            body.push(&chunk).map_err(with_status)?;
+        }
         Ok(Reply {
             status,
             retry_after,
             request_id,
-            body,
+            body: body.into_inner(),
         })
     }
+}
+
+/// The most of an answer's body that is read. DLI's answers are small: a `/progress` answer
+/// is about 600 bytes per sub-job, and the largest field of any answer is `/status`'s
+/// `statement`, the job's own SQL echoed back (DLI documents no limit on it). 4 MiB holds
+/// thousands of sub-jobs and any SQL a person or a generator writes, and keeps a wait's peak
+/// memory far below 32 MB whatever a server or proxy sends (a 1 GB or endless body is cut
+/// here, as soon as the cap is passed or announced).
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// A body being read, refused as soon as it passes its cap.
+#[derive(Debug)]
+pub struct CappedBody {
+    bytes: Vec<u8>,
+    cap: usize,
+}
+
+impl CappedBody {
+    /// A body of at most `cap` bytes; `announced` (Content-Length) beyond it is refused now.
+    pub fn new(cap: usize, announced: Option<u64>) -> Result<Self, Fault> {
+        if announced.is_some_and(|n| n > cap as u64) {
+            return Err(too_large(cap));
+        }
+        Ok(CappedBody {
+            bytes: Vec::new(),
+            cap,
+        })
+    }
+
+    /// Add a chunk; an error (and nothing kept of the chunk) once the body passes the cap.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), Fault> {
+        if chunk.len() > self.cap - self.bytes.len() {
+            return Err(too_large(self.cap));
+        }
+        self.bytes.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    pub fn into_inner(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+fn too_large(cap: usize) -> Fault {
+    let size = if cap.is_multiple_of(1024 * 1024) {
+        format!("{} MiB", cap / (1024 * 1024))
+    } else {
+        format!("{cap} bytes")
+    };
+    Fault::transport(
+        FaultKind::TooLarge,
+        format!(
+            "answer larger than {size}; not read further (DLI's answers are a few KiB: a proxy or server in the way is misbehaving)"
+        ),
+    )
+}
+
+fn no_answer_within(timeout: Duration) -> Fault {
+    Fault::transport(
+        FaultKind::Timeout,
+        format!("no answer within {}", humantime::format_duration(timeout)),
+    )
+    .checking(Check::RequestTimeout)
 }
 
 /// A reqwest error as a transient fault, described without URLs' secrets (there are none in
 /// our URLs) and without headers.
 fn transport_fault(e: &reqwest::Error, timeout: Duration) -> Fault {
     if e.is_timeout() {
-        return Fault::transport(
-            FaultKind::Timeout,
-            format!("no answer within {}", humantime::format_duration(timeout)),
-        )
-        .checking(Check::RequestTimeout);
+        return no_answer_within(timeout);
     }
     let mut chain = vec![e.to_string()];
     let mut src = std::error::Error::source(e);
@@ -293,7 +369,24 @@ fn connection_message(chain: &[String], host: Option<&str>) -> (String, Option<C
 
 #[cfg(test)]
 mod tests {
-    use super::{Check, connection_message};
+    use super::{CappedBody, Check, FaultKind, connection_message};
+
+    #[test]
+    fn a_body_is_refused_as_soon_as_it_passes_its_cap() {
+        let mut b = CappedBody::new(10, None).unwrap();
+        b.push(b"012345").unwrap();
+        b.push(b"6789").unwrap();
+        let f = b.push(b"x").unwrap_err();
+        assert_eq!(f.kind, FaultKind::TooLarge);
+        assert!(f.is_transient());
+        assert!(f.message.starts_with("answer larger than 10 bytes"), "{f}");
+        assert_eq!(b.into_inner(), b"0123456789");
+        // Announced too long: refused before a byte is read.
+        assert!(CappedBody::new(10, Some(11)).is_err());
+        assert!(CappedBody::new(10, Some(10)).is_ok());
+        let f = CappedBody::new(super::MAX_BODY_BYTES, Some(1 << 30)).unwrap_err();
+        assert!(f.message.starts_with("answer larger than 4 MiB;"), "{f}");
+    }
 
     fn chain(parts: &[&str]) -> Vec<String> {
         parts.iter().map(|s| s.to_string()).collect()

@@ -25,6 +25,8 @@ pub enum FaultKind {
     GatewayPage,
     /// A 2xx answer whose body is not the JSON we expect.
     MalformedBody,
+    /// An answer body larger than the client reads (`client::MAX_BODY_BYTES`).
+    TooLarge,
     /// Could not connect, or the connection broke.
     Connection,
     /// The request took longer than `--request-timeout`.
@@ -72,6 +74,7 @@ impl FaultKind {
             FaultKind::ServerError => "server_error",
             FaultKind::GatewayPage => "gateway_page",
             FaultKind::MalformedBody => "malformed_body",
+            FaultKind::TooLarge => "too_large",
             FaultKind::Connection => "connection",
             FaultKind::Timeout => "timeout",
             FaultKind::Unauthorized => "unauthorized",
@@ -290,27 +293,52 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(wait.min(MAX_RETRY_AFTER))
 }
 
+/// How much of a body is looked at to describe it (a snippet, an HTML title): the rest of a
+/// large body is never walked.
+const LOOK_AT: usize = 16 * 1024;
+
+/// The first `max` bytes of `text`, cut at a character boundary.
+fn head(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 fn looks_like_html(text: &str) -> bool {
-    let t = text.trim_start().get(..256).unwrap_or(text.trim_start());
+    let t = head(head(text, LOOK_AT).trim_start(), 256);
     let lower = t.to_ascii_lowercase();
     lower.starts_with("<!doctype html") || lower.starts_with("<html") || lower.contains("<body")
 }
 
 fn html_title(text: &str) -> String {
+    let text = head(text, LOOK_AT);
     let lower = text.to_ascii_lowercase();
     if let (Some(a), Some(b)) = (lower.find("<title>"), lower.find("</title>"))
         && a + 7 <= b
     {
-        return text[a + 7..b].trim().to_string();
+        return snippet(&text[a + 7..b]);
     }
     snippet(text)
 }
 
-/// At most 200 characters of a body on one line: enough to recognise, never a flood.
+/// At most 200 characters of a body on one line: enough to recognise, never a flood. Only
+/// the body's first [`LOOK_AT`] bytes are looked at.
 fn snippet(text: &str) -> String {
-    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let one_line: String = head(text, LOOK_AT)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     if one_line.is_empty() {
-        return "(empty body)".to_string();
+        return if text.len() > LOOK_AT {
+            "(blank for its first 16 KiB)".to_string()
+        } else {
+            "(empty body)".to_string()
+        };
     }
     match one_line.char_indices().nth(200) {
         Some((i, _)) => format!("{}…", &one_line[..i]),
@@ -503,6 +531,21 @@ mod tests {
         ));
         assert_eq!(f.class, FaultClass::Permanent);
         assert_eq!(f.code.as_deref(), Some("DLI.0001"));
+    }
+
+    #[test]
+    fn snippets_look_only_at_the_start_of_a_body() {
+        let long = "word ".repeat(1_000_000);
+        let s = snippet(&long);
+        assert!(s.ends_with('…') && s.chars().count() == 201, "{s}");
+        let blank_then_text = format!("{}text", " ".repeat(LOOK_AT + 1));
+        assert_eq!(snippet(&blank_then_text), "(blank for its first 16 KiB)");
+        assert_eq!(snippet(""), "(empty body)");
+        // A cut never splits a character.
+        let wide = "é".repeat(LOOK_AT);
+        assert!(snippet(&wide).starts_with('é'));
+        let page = format!("<html><title>{}</title>", "x".repeat(1000));
+        assert!(html_title(&page).chars().count() <= 201);
     }
 
     #[test]

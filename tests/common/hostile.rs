@@ -167,21 +167,40 @@ impl Hostile {
         self.sent.load(Ordering::Relaxed)
     }
 
-    /// `dli-wait` pointed at this server with made-up credentials and a clean environment
-    /// (the caller adds flags and job ids, and bounds the run: e.g. `common::run`).
+    /// `dli-wait` pointed at this server with made-up credentials, a clean environment and
+    /// fast timing (the caller adds flags and job ids), and a 30 s limit.
     pub fn dli_wait(&self) -> assert_cmd::Command {
-        let mut std_cmd = std::process::Command::new(super::BIN);
-        super::clean_env(&mut std_cmd);
-        std_cmd
-            .env("DLI_ENDPOINT", &self.endpoint)
+        self.dli_wait_with(&[])
+    }
+
+    /// Like [`Hostile::dli_wait`], with some of the fast timing flags replaced, e.g.
+    /// `&[("--request-timeout", "500ms")]`.
+    pub fn dli_wait_with(&self, timing: &[(&str, &str)]) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::from_std(self.dli_wait_std_with(timing));
+        cmd.timeout(super::RUN_LIMIT);
+        cmd
+    }
+
+    /// [`Hostile::dli_wait`] as a plain `std::process::Command`, not bounded in time.
+    pub fn dli_wait_std(&self) -> std::process::Command {
+        self.dli_wait_std_with(&[])
+    }
+
+    /// [`Hostile::dli_wait_with`] as a plain `std::process::Command`, not bounded in time.
+    pub fn dli_wait_std_with(&self, timing: &[(&str, &str)]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(super::BIN);
+        super::clean_env(&mut cmd);
+        cmd.env("DLI_ENDPOINT", &self.endpoint)
             .env("HUAWEICLOUD_SDK_PROJECT_ID", "hostileproject")
             .env("HUAWEICLOUD_SDK_AK", "HOSTILEAK")
             .env("HUAWEICLOUD_SDK_SK", "HOSTILESK");
-        for (flag, value) in super::FAST_TIMING {
-            std_cmd.args([flag, value]);
+        for (flag, default) in super::FAST_TIMING {
+            let value = timing
+                .iter()
+                .find(|(f, _)| f == flag)
+                .map_or(*default, |(_, v)| *v);
+            cmd.args([flag, value]);
         }
-        let mut cmd = assert_cmd::Command::from_std(std_cmd);
-        cmd.timeout(super::RUN_LIMIT);
         cmd
     }
 }

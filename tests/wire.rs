@@ -160,3 +160,117 @@ fn an_endless_slow_body_ends_at_the_request_timeout() {
     assert!(took < Duration::from_secs(6), "took {took:?}\n{}", r.all());
     assert!(h.requests().len() >= 2, "{:?}", h.requests());
 }
+
+/// `n` answers `first`, then `then` for ever (per request, whatever the path).
+fn first_then(n: usize, first: &'static str, then: &'static str) -> Behaviour {
+    let count = std::sync::atomic::AtomicUsize::new(0);
+    Behaviour::script(move |_| {
+        let i = count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let (status, body) = if i < n { (200, first) } else { (200, then) };
+        format!(
+            "HTTP/1.1 {status} OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    })
+}
+
+/// DLI.0999 in a 2xx answer's `error_code` (not in its message) is the busy queue it is:
+/// retried, then the job finishes. (Before, exit 5: the code was only looked for in
+/// `message`'s text.)
+#[test]
+fn a_queue_busy_code_in_a_2xx_body_is_retried() {
+    let h = Hostile::start(first_then(
+        2,
+        r#"{"is_success": false, "error_code": "DLI.0999", "message": "The queue backend version is too old or the queue is busy."}"#,
+        r#"{"is_success": true, "message": "", "status": "FINISHED"}"#,
+    ));
+    let r = run(h.dli_wait().arg("job-1"));
+    r.expect_code(0)
+        .stderr_has(&["DLI.0999", "retrying", "job job-1 FINISHED"]);
+    assert_eq!(h.requests().len(), 3, "{:?}", h.requests());
+}
+
+/// The same with the SDKs' other names, and without is_success (which reads as success).
+#[test]
+fn error_codes_under_any_sdk_name_count_in_2xx_bodies() {
+    let h = Hostile::start(first_then(
+        1,
+        r#"{"errorCode": "DLI.0002", "errorMsg": "The job does not exist"}"#,
+        r#"{"status": "FINISHED"}"#,
+    ));
+    let r = run(h.dli_wait().arg("job-1"));
+    // Refused for good at the first answer (before: taken for a LAUNCHING job).
+    r.expect_code(5)
+        .stderr_has(&["DLI.0002", "The job does not exist"]);
+    assert_eq!(h.requests().len(), 1);
+}
+
+/// A job that FAILED stays FAILED even with DLI.0999 in its answer's error fields.
+#[test]
+fn a_failed_job_with_dli_0999_in_its_answer_stays_failed() {
+    let h = Hostile::start(Behaviour::Body(
+        r#"{"is_success": false, "error_code": "DLI.0999", "message": "DLI.0999: SparkException: Job aborted", "status": "FAILED"}"#.into(),
+    ));
+    let r = run(h.dli_wait().arg("job-1"));
+    r.expect_code(1)
+        .stderr_has(&["job job-1 FAILED", "Job aborted"]);
+}
+
+/// Arrays, strings, null and numbers where an answer object belongs are no answer: retried
+/// as malformed until --timeout.
+#[test]
+fn json_that_is_not_an_object_is_no_answer() {
+    for body in ["[]", "[1,2]", "\"x\"", "null", "1"] {
+        let h = Hostile::start(Behaviour::Body(body.into()));
+        let r = run(h
+            .dli_wait()
+            .args(["--timeout", "1s", "--output", "json", "job-1"]));
+        r.expect_code(124);
+        let job = &r.summary()["jobs"][0];
+        assert_eq!(job["status"], "TIMED_OUT", "{body}: {}", r.all());
+        assert_eq!(
+            job["last_fault"]["kind"],
+            "malformed_body",
+            "{body}: {}",
+            r.all()
+        );
+        assert_eq!(
+            job["last_fault"]["class"],
+            "transient",
+            "{body}: {}",
+            r.all()
+        );
+        assert!(h.requests().len() >= 2, "{body}: not retried");
+    }
+}
+
+/// An answer naming another job is not an answer about this one: a finished job-2 must
+/// not end the wait for job-1 (before: exit 0).
+#[test]
+fn an_answer_about_another_job_is_no_answer() {
+    let h = Hostile::start(Behaviour::Body(
+        r#"{"is_success": true, "job_id": "job-2", "status": "FINISHED"}"#.into(),
+    ));
+    let r = run(h.dli_wait().args(["--timeout", "1s", "job-1"]));
+    r.expect_code(124)
+        .stderr_has(&["about job job-2, not about job job-1"]);
+    // Without a job id the answer is taken as it is.
+    let h = Hostile::start(Behaviour::Body(
+        r#"{"is_success": true, "status": "FINISHED"}"#.into(),
+    ));
+    run(h.dli_wait().arg("job-1")).expect_code(0);
+}
+
+/// A 2xx answer with no job status (`{}` from a confused proxy) is no answer either.
+#[test]
+fn an_answer_without_a_job_status_is_no_answer() {
+    let h = Hostile::start(Behaviour::Body("{}".into()));
+    let r = run(h
+        .dli_wait()
+        .args(["--timeout", "1s", "--output", "json", "job-1"]));
+    r.expect_code(124);
+    let job = &r.summary()["jobs"][0];
+    assert_eq!(job["last_fault"]["kind"], "malformed_body", "{}", r.all());
+    assert_eq!(job["last_status"], serde_json::Value::Null, "{}", r.all());
+}

@@ -71,16 +71,20 @@ impl DliClient {
         )
     }
 
-    /// `GET /v1/{project_id}/jobs/{job_id}/progress`.
+    /// `GET /v1/{project_id}/jobs/{job_id}/progress`; an answer about another job is a fault.
     pub async fn progress(&self, job_id: &str, timeout: Duration) -> Result<JobProgress, Fault> {
         let path = self.path("v1", &format!("jobs/{}/progress", encode_component(job_id)));
-        self.call("GET", &path, None, timeout).await
+        let answer: JobProgress = self.call("GET", &path, None, timeout).await?;
+        about(job_id, answer.job_id.as_deref())?;
+        Ok(answer)
     }
 
-    /// `GET /v1.0/{project_id}/jobs/{job_id}/status`.
+    /// `GET /v1.0/{project_id}/jobs/{job_id}/status`; an answer about another job is a fault.
     pub async fn status(&self, job_id: &str, timeout: Duration) -> Result<JobStatusInfo, Fault> {
         let path = self.path("v1.0", &format!("jobs/{}/status", encode_component(job_id)));
-        self.call("GET", &path, None, timeout).await
+        let answer: JobStatusInfo = self.call("GET", &path, None, timeout).await?;
+        about(job_id, answer.job_id.as_deref())?;
+        Ok(answer)
     }
 
     /// `DELETE /v1.0/{project_id}/jobs/{job_id}`.
@@ -310,6 +314,18 @@ fn too_large(cap: usize) -> Fault {
     )
 }
 
+/// An answer naming another job than the one asked about is no answer about this job (a
+/// confused proxy or cache): a transient malformed answer. One without a job id is fine.
+pub fn about(asked: &str, answered: Option<&str>) -> Result<(), Fault> {
+    match answered.map(str::trim).filter(|a| !a.is_empty()) {
+        Some(other) if other != asked => Err(Fault::transport(
+            FaultKind::MalformedBody,
+            format!("the answer is about job {other}, not about job {asked} that was asked about"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn no_answer_within(timeout: Duration) -> Fault {
     Fault::transport(
         FaultKind::Timeout,
@@ -369,7 +385,21 @@ fn connection_message(chain: &[String], host: Option<&str>) -> (String, Option<C
 
 #[cfg(test)]
 mod tests {
-    use super::{CappedBody, Check, FaultKind, connection_message};
+    use super::{CappedBody, Check, FaultKind, about, connection_message};
+
+    #[test]
+    fn an_answer_about_another_job_is_a_malformed_answer() {
+        assert!(about("job-1", Some("job-1")).is_ok());
+        assert!(about("job-1", None).is_ok());
+        assert!(about("job-1", Some("")).is_ok());
+        let f = about("job-1", Some("job-2")).unwrap_err();
+        assert_eq!(f.kind, FaultKind::MalformedBody);
+        assert!(f.is_transient());
+        assert!(
+            f.message.contains("job-2") && f.message.contains("job-1"),
+            "{f}"
+        );
+    }
 
     #[test]
     fn a_body_is_refused_as_soon_as_it_passes_its_cap() {

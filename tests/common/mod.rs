@@ -8,6 +8,7 @@
 
 pub mod hostile;
 pub mod oracle;
+pub mod tls;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};

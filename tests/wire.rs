@@ -7,7 +7,8 @@
 mod common;
 
 use common::hostile::{Behaviour, Hostile, INJECTION};
-use common::{Ran, run};
+use common::tls::{PrivateCa, self_signed, serve_tls};
+use common::{Ran, TempDir, run};
 use std::time::{Duration, Instant};
 
 fn get(url: &str) -> (u16, String) {
@@ -273,4 +274,245 @@ fn an_answer_without_a_job_status_is_no_answer() {
     let job = &r.summary()["jobs"][0];
     assert_eq!(job["last_fault"]["kind"], "malformed_body", "{}", r.all());
     assert_eq!(job["last_status"], serde_json::Value::Null, "{}", r.all());
+}
+
+const FINISHED: &str = r#"{"is_success": true, "message": "", "status": "FINISHED"}"#;
+
+/// A certificate from an issuer nobody here trusts cannot become trusted by retrying: exit 2
+/// at once, naming TLS trust and how to trust a private CA.
+#[test]
+fn a_certificate_from_an_unknown_issuer_is_a_configuration_error() {
+    let h = serve_tls(Behaviour::Body(FINISHED.into()), self_signed());
+    let start = Instant::now();
+    let r = run(h.dli_wait().arg("job-1"));
+    eprintln!("{}", r.all());
+    r.expect_code(2)
+        .stderr_has(&["not trusted", "SSL_CERT_FILE"]);
+    assert!(start.elapsed() < Duration::from_secs(10));
+}
+
+/// A private CA in SSL_CERT_FILE is trusted: the wait succeeds against a server it signed.
+/// Without it the same wait is a configuration error at once, naming TLS trust and
+/// SSL_CERT_FILE.
+#[test]
+fn ssl_cert_file_trusts_a_private_ca() {
+    let ca = PrivateCa::new();
+    let h = serve_tls(Behaviour::Body(FINISHED.into()), ca.server_config());
+    let dir = TempDir::new("private-ca");
+    let pem = ca.write_pem(dir.path());
+    let r = run(h.dli_wait().env("SSL_CERT_FILE", &pem).arg("job-1"));
+    r.expect_code(0).stderr_has(&["job job-1 FINISHED"]);
+    // localhost is in the certificate too.
+    let r = run(h
+        .dli_wait()
+        .env("SSL_CERT_FILE", &pem)
+        .env("DLI_ENDPOINT", format!("https://localhost:{}", h.port))
+        .arg("job-1"));
+    r.expect_code(0);
+
+    let start = Instant::now();
+    let r = run(h.dli_wait().arg("job-1"));
+    r.expect_code(2)
+        .stderr_has(&["job job-1 ERROR", "not trusted", "SSL_CERT_FILE"]);
+    assert!(start.elapsed() < Duration::from_secs(10));
+}
+
+/// SSL_CERT_FILE naming a file that cannot be read, holds no certificate or is empty: exit 2
+/// before any request, naming the variable and the file.
+#[test]
+fn an_unusable_ssl_cert_file_is_a_configuration_error() {
+    let h = Hostile::start(Behaviour::Body(FINISHED.into()));
+    let dir = TempDir::new("bad-ca");
+    let not_pem = dir.path().join("not.pem");
+    std::fs::write(&not_pem, "just text, no certificate\n").unwrap();
+    let missing = dir.path().join("missing.pem");
+    for (value, words) in [
+        (
+            missing.to_string_lossy().into_owned(),
+            "cannot read SSL_CERT_FILE",
+        ),
+        (
+            not_pem.to_string_lossy().into_owned(),
+            "holds no certificate",
+        ),
+        (String::new(), "SSL_CERT_FILE is set but empty"),
+    ] {
+        let r = run(h.dli_wait().env("SSL_CERT_FILE", &value).arg("job-1"));
+        r.expect_code(2).stderr_has(&["error:", words]);
+        assert!(
+            r.stderr.contains(&value),
+            "the file is not named\n{}",
+            r.all()
+        );
+    }
+    assert!(h.requests().is_empty(), "{:?}", h.requests());
+}
+
+/// A fake proxy: records whether anyone connected, and answers nothing useful.
+struct FakeProxy {
+    url: String,
+    connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl FakeProxy {
+    fn start() -> FakeProxy {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = connections.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                drop(stream);
+            }
+        });
+        FakeProxy { url, connections }
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Proxy variables never apply to a loopback endpoint: the wait against the simulator
+/// succeeds and the proxy sees nothing (before, signed requests went to the proxy in
+/// cleartext, and the wait never finished).
+#[test]
+fn proxy_variables_never_apply_to_loopback() {
+    let proxy = FakeProxy::start();
+    let sim = common::Sim::start("endings.json");
+    let job = "job-finishes";
+    let mut cmd = sim.dli_wait();
+    for var in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        cmd.env(var, &proxy.url);
+    }
+    cmd.env_remove("NO_PROXY").env_remove("no_proxy");
+    let r = run(cmd.args(["--timeout", "10s"]).arg(job));
+    r.expect_code(0);
+    assert_eq!(proxy.connections(), 0, "the proxy was used\n{}", r.all());
+}
+
+/// The same for `dli-wait demo`, which waits on its own loopback simulator.
+#[test]
+fn the_demo_finishes_with_a_proxy_set() {
+    let proxy = FakeProxy::start();
+    let mut cmd = common::bare();
+    for var in ["HTTP_PROXY", "http_proxy", "ALL_PROXY"] {
+        cmd.env(var, &proxy.url);
+    }
+    cmd.timeout(Duration::from_secs(60));
+    let r = run(cmd.args(["demo", "--output", "json"]));
+    r.expect_code(0);
+    assert_eq!(proxy.connections(), 0, "the proxy was used\n{}", r.all());
+}
+
+/// A project id or token with a control character cannot go into a header: exit 2 at once,
+/// naming the variable, never its value (before: retried as a connection fault until
+/// --timeout).
+#[test]
+fn a_value_no_header_can_carry_is_a_configuration_error() {
+    let h = Hostile::start(Behaviour::Body(FINISHED.into()));
+    let r = run(h
+        .dli_wait()
+        .env("HUAWEICLOUD_SDK_PROJECT_ID", "proj\u{1}ect")
+        .args(["--timeout", "10s", "job-1"]));
+    r.expect_code(2)
+        .stderr_has(&["error:", "HUAWEICLOUD_SDK_PROJECT_ID", "character 5"])
+        .never_shows("proj\u{1}ect");
+    let r = run(h
+        .dli_wait()
+        .env_remove("HUAWEICLOUD_SDK_AK")
+        .env_remove("HUAWEICLOUD_SDK_SK")
+        .env("HUAWEICLOUD_SDK_AUTH_TOKEN", "TOKENSECRET\u{7}TOKENSECRET")
+        .args(["--timeout", "10s", "job-1"]));
+    r.expect_code(2)
+        .stderr_has(&["HUAWEICLOUD_SDK_AUTH_TOKEN"])
+        .never_shows("TOKENSECRET");
+    assert!(h.requests().is_empty(), "{:?}", h.requests());
+}
+
+/// A request whose URL the HTTP stack cannot build (here a job id far beyond any URI's
+/// length) is a configuration error at once, not a connection fault retried for hours.
+#[test]
+fn a_url_that_cannot_be_built_is_a_configuration_error() {
+    let h = Hostile::start(Behaviour::Body(FINISHED.into()));
+    let job = "j".repeat(70_000);
+    let start = Instant::now();
+    let r = run(h.dli_wait().args(["--timeout", "10s", &job]));
+    r.expect_code(2).stderr_has(&["cannot be built", "ERROR"]);
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert!(h.requests().is_empty());
+}
+
+/// A host that never resolves (`.invalid` never does) is retried only for
+/// --unreachable-timeout while nothing has answered, then exit 2 naming DNS and the flag.
+#[test]
+fn a_host_that_never_resolves_is_a_configuration_error_after_the_window() {
+    let start = Instant::now();
+    let r = run(common::bare()
+        .env("DLI_ENDPOINT", "https://nonexistent.invalid")
+        .env("HUAWEICLOUD_SDK_PROJECT_ID", "p")
+        .env("HUAWEICLOUD_SDK_AK", "AK")
+        .env("HUAWEICLOUD_SDK_SK", "SK")
+        .args(["--poll-interval", "100ms", "--max-poll-interval", "300ms"])
+        .args(["--unreachable-timeout", "2s", "job-1"]));
+    let took = start.elapsed();
+    r.expect_code(2).stderr_has(&[
+        "job job-1 ERROR",
+        "cannot resolve nonexistent.invalid (DNS)",
+        "--unreachable-timeout",
+        "--region or --endpoint",
+    ]);
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+}
+
+/// The same under the default settings: exit 2 within a minute (30 s of retrying), not after
+/// the 6-hour --timeout.
+#[test]
+fn a_host_that_never_resolves_ends_within_a_minute_by_default() {
+    let mut cmd = std::process::Command::new(common::BIN);
+    common::clean_env(&mut cmd);
+    cmd.env("DLI_ENDPOINT", "https://nonexistent.invalid")
+        .env("HUAWEICLOUD_SDK_PROJECT_ID", "p")
+        .env("HUAWEICLOUD_SDK_AK", "AK")
+        .env("HUAWEICLOUD_SDK_SK", "SK")
+        .arg("job-1");
+    let (r, _, took) = run_measuring_memory(cmd, Duration::from_secs(60));
+    r.expect_code(2)
+        .stderr_has(&["cannot resolve nonexistent.invalid (DNS)"]);
+    assert!(
+        took >= Duration::from_secs(30) && took < Duration::from_secs(60),
+        "took {took:?}"
+    );
+}
+
+/// Once the service has answered, connection faults are transient again: a service that
+/// answers RUNNING and then goes away is retried until --timeout (124), not exit 2.
+#[test]
+fn after_an_answer_connection_faults_are_retried_until_the_timeout() {
+    let count = std::sync::atomic::AtomicUsize::new(0);
+    let h = Hostile::start(Behaviour::script(move |_| {
+        if count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            let body = r#"{"is_success": true, "status": "RUNNING"}"#;
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes()
+        } else {
+            Vec::new() // closed without an answer
+        }
+    }));
+    let r = run(h
+        .dli_wait()
+        .args(["--unreachable-timeout", "1s", "--timeout", "3s", "job-1"]));
+    r.expect_code(124)
+        .stderr_has(&["TIMED_OUT", "last seen RUNNING"]);
 }

@@ -40,13 +40,20 @@ pub struct PreparedRequest {
 }
 
 impl DliClient {
+    /// A client for `cfg`. TLS trusts webpki's roots and the system's (or, when set,
+    /// `SSL_CERT_FILE` / `SSL_CERT_DIR` instead of the system's). The proxy variables
+    /// (`HTTPS_PROXY`, `ALL_PROXY`, … with `NO_PROXY`) apply, but never to a loopback
+    /// endpoint: signed requests and tokens for a local service must not go to a proxy.
     pub fn new(cfg: ClientConfig) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(cfg.request_timeout.min(Duration::from_secs(10)))
-            .pool_idle_timeout(Duration::from_secs(50))
-            .build()?;
+            .pool_idle_timeout(Duration::from_secs(50));
+        if is_loopback(&cfg.endpoint) {
+            builder = builder.no_proxy();
+        }
+        let http = builder.build()?;
         Ok(DliClient {
             http,
             cfg,
@@ -334,22 +341,81 @@ fn no_answer_within(timeout: Duration) -> Fault {
     .checking(Check::RequestTimeout)
 }
 
-/// A reqwest error as a transient fault, described without URLs' secrets (there are none in
-/// our URLs) and without headers.
-fn transport_fault(e: &reqwest::Error, timeout: Duration) -> Fault {
-    if e.is_timeout() {
-        return no_answer_within(timeout);
+/// Whether a URL's host is this machine: `localhost` or a loopback address.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
+}
+
+/// Whether `value` can be sent as an HTTP header value; `Err` holds the 1-based position of
+/// the first character that cannot: a control character, or anything beyond ASCII (which
+/// HTTP passes as raw bytes in no defined encoding, and no signature would survive).
+pub fn header_safe(value: &str) -> Result<(), usize> {
+    match value
+        .chars()
+        .position(|c| !(c == '\t' || (' '..='~').contains(&c)))
+    {
+        Some(i) => Err(i + 1),
+        None => Ok(()),
+    }
+}
+
+/// How many certificates a PEM trust file (`SSL_CERT_FILE`) holds; an error says why it
+/// cannot be used (no certificate at all, or a broken one).
+pub fn trust_file_certificates(pem: &[u8]) -> Result<usize, String> {
+    match reqwest::Certificate::from_pem_bundle(pem) {
+        Ok(certs) if certs.is_empty() => {
+            Err("it holds no certificate (expected PEM: -----BEGIN CERTIFICATE-----)".into())
+        }
+        Ok(certs) => Ok(certs.len()),
+        Err(e) => Err(format!("it holds a broken certificate ({e})")),
+    }
+}
+
+/// A reqwest error as a fault, described without headers (so without secrets) and without
+/// URLs' secrets (there are none in our URLs): transient, but for what no retry can mend (a
+/// certificate not trusted here, a request that cannot be built), which is configuration.
+fn transport_fault(e: &reqwest::Error, timeout: Duration) -> Fault {
     let mut chain = vec![e.to_string()];
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {
         chain.push(s.to_string());
         src = s.source();
     }
+    if e.is_builder() {
+        // The causes only: the top error repeats the whole URL, however long.
+        let causes = match chain.get(1..) {
+            Some(c) if !c.is_empty() => c.join(": "),
+            _ => "builder error".to_string(),
+        };
+        return Fault::config(
+            FaultKind::Unsendable,
+            format!("the request cannot be built ({causes})"),
+        );
+    }
     let host = e.url().and_then(|u| {
         let host = u.host_str()?;
         Some(u.port().map_or(host.to_string(), |p| format!("{host}:{p}")))
     });
+    if let Some(why) = chain
+        .iter()
+        .find(|m| m.to_ascii_lowercase().contains("invalid peer certificate"))
+    {
+        return Fault::config(
+            FaultKind::Tls,
+            format!(
+                "the TLS certificate of {} is not trusted here ({why})",
+                host.as_deref().unwrap_or("the endpoint")
+            ),
+        );
+    }
+    if e.is_timeout() && !e.is_connect() {
+        return no_answer_within(timeout);
+    }
     let (message, check) = connection_message(&chain, host.as_deref());
     let fault = Fault::transport(FaultKind::Connection, message);
     match check {
@@ -358,9 +424,9 @@ fn transport_fault(e: &reqwest::Error, timeout: Duration) -> Fault {
     }
 }
 
-/// A connection failure in a few words: the two a user can act on (a host that does not
-/// resolve, which is usually a mistyped region, and a refused connection) said plainly with
-/// what to check, anything else as the error chain.
+/// A connection failure in a few words: the three a user can act on (a host that does not
+/// resolve, which is usually a mistyped region; a refused connection; no connection within
+/// the connect timeout) said plainly with what to check, anything else as the error chain.
 fn connection_message(chain: &[String], host: Option<&str>) -> (String, Option<Check>) {
     let host = host.unwrap_or("the endpoint");
     let has = |needle: &str| {
@@ -378,6 +444,11 @@ fn connection_message(chain: &[String], host: Option<&str>) -> (String, Option<C
             format!("{host} refused the connection"),
             Some(Check::Address),
         )
+    } else if has("timed out") || has("timeout") {
+        (
+            format!("no connection to {host} (timed out)"),
+            Some(Check::Address),
+        )
     } else {
         (chain.join(": "), None)
     }
@@ -385,7 +456,26 @@ fn connection_message(chain: &[String], host: Option<&str>) -> (String, Option<C
 
 #[cfg(test)]
 mod tests {
-    use super::{CappedBody, Check, FaultKind, about, connection_message};
+    use super::{CappedBody, Check, FaultKind, about, connection_message, header_safe};
+
+    #[test]
+    fn header_values_are_printable_ascii() {
+        assert_eq!(header_safe("0123456789abcdef"), Ok(()));
+        assert_eq!(header_safe("a b\tc~!"), Ok(()));
+        assert_eq!(header_safe("ab\u{1}c"), Err(3));
+        assert_eq!(header_safe("x\n"), Err(2));
+        assert_eq!(header_safe("\u{7f}"), Err(1));
+        assert_eq!(header_safe("projé"), Err(5));
+        // The HTTP stack's verdict, but stricter on non-ASCII (which it passes as raw bytes
+        // and a signature would not survive).
+        for v in ["ok", "ab\u{1}c", "x\n", "\u{7f}", "a\tb"] {
+            assert_eq!(
+                header_safe(v).is_ok(),
+                reqwest::header::HeaderValue::from_str(v).is_ok(),
+                "{v:?}"
+            );
+        }
+    }
 
     #[test]
     fn an_answer_about_another_job_is_a_malformed_answer() {

@@ -5,11 +5,15 @@ use super::model::{BodyFacts, DliBody, ErrorBody, JobStatus};
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-/// Retry, or stop for good.
+/// Retry, or stop for good: because the service said no (permanent), or because this
+/// machine's configuration can never work (config: nothing was, or could be, asked).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultClass {
     Transient,
     Permanent,
+    /// A deterministic local problem (a certificate nobody here trusts, a request that
+    /// cannot be built): retrying cannot help; the user must change the configuration.
+    Config,
 }
 
 /// What went wrong, as precisely as the answer allows.
@@ -29,6 +33,12 @@ pub enum FaultKind {
     TooLarge,
     /// Could not connect, or the connection broke.
     Connection,
+    /// The server's TLS certificate is not trusted here (unknown issuer, wrong name,
+    /// expired): configuration, not a passing fault.
+    Tls,
+    /// The request cannot be built or sent at all (a header value with a control character,
+    /// a URL the HTTP stack refuses).
+    Unsendable,
     /// The request took longer than `--request-timeout`.
     Timeout,
     /// 401: signature, key or token rejected (also a clock more than 15 minutes off).
@@ -61,6 +71,7 @@ impl FaultClass {
         match self {
             FaultClass::Transient => "transient",
             FaultClass::Permanent => "permanent",
+            FaultClass::Config => "config",
         }
     }
 }
@@ -76,6 +87,8 @@ impl FaultKind {
             FaultKind::MalformedBody => "malformed_body",
             FaultKind::TooLarge => "too_large",
             FaultKind::Connection => "connection",
+            FaultKind::Tls => "tls",
+            FaultKind::Unsendable => "unsendable",
             FaultKind::Timeout => "timeout",
             FaultKind::Unauthorized => "unauthorized",
             FaultKind::Forbidden => "forbidden",
@@ -108,6 +121,11 @@ impl Fault {
         Fault::new(FaultClass::Transient, kind, message)
     }
 
+    /// A configuration fault: nothing to retry, the user must fix something here.
+    pub fn config(kind: FaultKind, message: impl Into<String>) -> Self {
+        Fault::new(FaultClass::Config, kind, message)
+    }
+
     /// The same fault, with what to check about it.
     pub fn checking(mut self, check: Check) -> Self {
         self.check = Some(check);
@@ -120,6 +138,8 @@ impl Fault {
             FaultKind::Unauthorized => Some(Check::Credentials),
             FaultKind::Forbidden => Some(Check::Permissions),
             FaultKind::NotFound => Some(Check::JobAndProject),
+            FaultKind::Tls => Some(Check::TlsTrust),
+            FaultKind::Unsendable => Some(Check::RequestValues),
             _ => None,
         })
     }
@@ -143,6 +163,12 @@ pub enum Check {
     RequestTimeout,
     /// The request rate shared by all jobs.
     RequestRate,
+    /// Which certificate authorities this machine trusts (the system store, the trust
+    /// file and directory variables).
+    TlsTrust,
+    /// The values that go into a request (endpoint, project id, job id, credentials) for
+    /// characters HTTP cannot carry.
+    RequestValues,
 }
 
 impl fmt::Display for Fault {

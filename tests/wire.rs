@@ -516,3 +516,55 @@ fn after_an_answer_connection_faults_are_retried_until_the_timeout() {
     r.expect_code(124)
         .stderr_has(&["TIMED_OUT", "last seen RUNNING"]);
 }
+
+/// The same on /status: after /progress kept answering DLI.0999 and the wait fell back to
+/// /status, a non-object there is no answer either.
+#[test]
+fn json_that_is_not_an_object_is_no_answer_on_status_either() {
+    let runs: Vec<_> = ["[]", "[1,2]", "\"x\"", "null", "1"]
+        .into_iter()
+        .map(|body| {
+            std::thread::spawn(move || {
+                let h = Hostile::start(Behaviour::script(move |req| {
+                    let (status, text) = if req.path.ends_with("/progress") {
+                        (400, r#"{"error_code":"DLI.0999","error_msg":"The queue is busy."}"#)
+                    } else {
+                        (200, body)
+                    };
+                    format!(
+                        "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                        text.len()
+                    )
+                    .into_bytes()
+                }));
+                let r = run(h.dli_wait().args(["--timeout", "3s", "--output", "json", "job-1"]));
+                let on_status = h.requests().iter().any(|q| q.path.ends_with("/status"));
+                (body, r, on_status)
+            })
+        })
+        .collect();
+    for handle in runs {
+        let (body, r, on_status) = handle.join().unwrap();
+        r.expect_code(124);
+        assert!(on_status, "{body}: /status was never polled\n{}", r.all());
+        let job = &r.summary()["jobs"][0];
+        assert_eq!(job["polled_status_endpoint"], true, "{body}: {}", r.all());
+        assert_eq!(
+            job["last_fault"]["kind"],
+            "malformed_body",
+            "{body}: {}",
+            r.all()
+        );
+    }
+}
+
+/// The hostile FAILED answer (injections in every text field) is accepted as an answer about
+/// the job asked for: the wait ends FAILED. (How its text is printed is for the escaping
+/// tests.)
+#[test]
+fn the_injected_failure_is_an_answer_about_the_job() {
+    let h = Hostile::start(Behaviour::InjectedFailure);
+    let r = run(h.dli_wait().args(["--output", "json", "job-1"]));
+    r.expect_code(1);
+    assert_eq!(r.summary()["jobs"][0]["status"], "FAILED", "{}", r.all());
+}

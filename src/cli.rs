@@ -7,7 +7,6 @@ use crate::dli::client::ClientConfig;
 use crate::dli::fault::Check;
 use crate::wait::machine::{CancelOn, DEFAULT_FALLBACK_AFTER, WaitConfig};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 use url::Url;
@@ -30,13 +29,14 @@ Credentials (environment only):
 Exit status:
   0    every job FINISHED
   1    a job FAILED (DLI's reason is printed)
-  2    bad usage or configuration
+  2    bad usage or configuration, found at once (an untrusted TLS certificate, an
+       unreadable SSL_CERT_FILE) or when DLI never answered (--unreachable-timeout)
   3    a job was CANCELLED
   4    a job stalled (--stall-timeout)
   5    DLI refused the request for good (authentication, permission, unknown job or project)
   124  --timeout passed first
   129/130/143  interrupted by SIGHUP/SIGINT/SIGTERM
-  With several jobs: a signal's code wins; otherwise the first of 5, 1, 4, 3, 124, 0.";
+  With several jobs: a signal's code wins; otherwise the first of 2, 5, 1, 4, 3, 124, 0.";
 
 /// Wait until Huawei Cloud DLI jobs end, and exit with a status that says how they ended.
 #[derive(Debug, Parser)]
@@ -116,6 +116,7 @@ pub mod flag {
     pub const SCENARIO: &str = "--scenario";
     pub const SPEED: &str = "--speed";
     pub const LISTEN: &str = "--listen";
+    pub const UNREACHABLE_TIMEOUT: &str = "--unreachable-timeout";
 }
 
 /// What to check about a fault, in this command line's words.
@@ -132,6 +133,12 @@ pub fn hint(check: Check) -> &'static str {
         Check::Address => "check --endpoint, and that the service is up",
         Check::RequestTimeout => "a slow service needs a longer --request-timeout",
         Check::RequestRate => "--max-requests-per-second is shared by all jobs",
+        Check::TlsTrust => {
+            "this machine does not trust the authority that signed the endpoint's certificate: for a private CA set SSL_CERT_FILE to its PEM file (or SSL_CERT_DIR to a directory of them), or add it to the system's trust store; or check --endpoint"
+        }
+        Check::RequestValues => {
+            "check --endpoint, --project-id / HUAWEICLOUD_SDK_PROJECT_ID, the job id and the HUAWEICLOUD_SDK_* credentials for control characters, non-ASCII text or an absurd length"
+        }
     }
 }
 
@@ -229,6 +236,11 @@ pub struct TimingArgs {
     /// fault and is retried.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub request_timeout: Duration,
+    /// While the service has never answered in this run, how long to retry connection
+    /// failures (DNS, refused, no route) before exit 2, e.g. `--unreachable-timeout 2m`; once
+    /// it has answered they are retried until --timeout. `off` retries until --timeout.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_limit)]
+    pub unreachable_timeout: Limit,
     /// Cancel the job (DELETE) when the wait ends this way, e.g. `--cancel-on timeout,stall`.
     #[arg(long, value_name = "WHEN", value_delimiter = ',', value_enum)]
     pub cancel_on: Vec<CancelWhen>,
@@ -451,6 +463,64 @@ pub enum ConfigError {
         "--max-poll-interval ({max}) is shorter than --poll-interval ({first}): make it at least as long"
     )]
     Intervals { first: String, max: String },
+    #[error(
+        "{what} has a character an HTTP header cannot carry (a control character or non-ASCII text, character {position}): set it again without it"
+    )]
+    Unsendable { what: &'static str, position: usize },
+    #[error("{0}")]
+    Trust(String),
+}
+
+/// The trust file variable of rustls-native-certs (and OpenSSL).
+pub const ENV_SSL_CERT_FILE: &str = "SSL_CERT_FILE";
+
+/// Check `SSL_CERT_FILE` when it is set: a file that cannot be read or holds no certificate
+/// would otherwise silently replace the system's trust store with nothing.
+fn check_trust_file(get: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+    let Some(path) = get(ENV_SSL_CERT_FILE) else {
+        return Ok(());
+    };
+    let var = ENV_SSL_CERT_FILE;
+    if path.trim().is_empty() {
+        return Err(ConfigError::Trust(format!(
+            "{var} is set but empty: unset it, or set it to a PEM file of the certificate authorities to trust"
+        )));
+    }
+    let pem = std::fs::read(&path).map_err(|e| {
+        ConfigError::Trust(format!(
+            "cannot read {var} {path:?}: {e}; set it to a readable PEM file of the certificate authorities to trust, or unset it"
+        ))
+    })?;
+    crate::dli::client::trust_file_certificates(&pem).map_err(|why| {
+        ConfigError::Trust(format!(
+            "{var} {path:?} cannot be used: {why}; set it to a PEM file of the certificate authorities to trust, or unset it"
+        ))
+    })?;
+    Ok(())
+}
+
+/// Check that what goes into request headers can be sent: the project id (`X-Project-Id`),
+/// the access key (`Authorization`), the tokens (`X-Auth-Token`, `X-Security-Token`). Says
+/// which variable, never its value.
+fn check_header_values(project_id: &str, credentials: &Credentials) -> Result<(), ConfigError> {
+    use crate::dli::auth::{ENV_AK, ENV_AUTH_TOKEN, ENV_SECURITY_TOKEN};
+    use crate::dli::client::header_safe;
+    let mut values = vec![("HUAWEICLOUD_SDK_PROJECT_ID (or --project-id)", project_id)];
+    match credentials {
+        Credentials::AkSk {
+            ak, security_token, ..
+        } => {
+            values.push((ENV_AK, ak.expose()));
+            if let Some(t) = security_token {
+                values.push((ENV_SECURITY_TOKEN, t.expose()));
+            }
+        }
+        Credentials::Token(t) => values.push((ENV_AUTH_TOKEN, t.expose())),
+    }
+    for (what, value) in values {
+        header_safe(value).map_err(|position| ConfigError::Unsendable { what, position })?;
+    }
+    Ok(())
 }
 
 /// Everything a wait needs, resolved and checked.
@@ -553,12 +623,10 @@ pub fn parse_endpoint(raw: &str) -> Result<Url, ConfigError> {
             "credentials do not belong in the URL; use the HUAWEICLOUD_SDK_* variables",
         ));
     }
-    let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => return Err(bad("no host")),
-    };
+    if url.host().is_none() {
+        return Err(bad("no host"));
+    }
+    let loopback = crate::dli::client::is_loopback(&url);
     match url.scheme() {
         "https" => Ok(url),
         "http" if loopback => Ok(url),
@@ -583,6 +651,7 @@ impl TimingArgs {
                 signal: on(CancelWhen::Signal),
             },
             fallback_after: DEFAULT_FALLBACK_AFTER,
+            unreachable_after: self.unreachable_timeout.get(),
         }
     }
 }
@@ -624,6 +693,8 @@ pub fn resolve(
     else {
         return Err(ConfigError::Missing(format!("set {}", missing.join(", "))));
     };
+    check_header_values(&project_id, &credentials)?;
+    check_trust_file(&get)?;
     if timing.max_poll_interval < timing.poll_interval {
         return Err(ConfigError::Intervals {
             first: humantime::format_duration(timing.poll_interval).to_string(),
@@ -705,6 +776,7 @@ mod tests {
             flag::SCENARIO,
             flag::SPEED,
             flag::LISTEN,
+            flag::UNREACHABLE_TIMEOUT,
         ] {
             assert!(longs.iter().any(|l| l == f), "{f} is not a flag");
         }

@@ -1,7 +1,7 @@
 //! Any HTTP status, Retry-After and body: classification answers, never panics.
 #![no_main]
 use dli_wait::dli::fault::{Reply, classify};
-use dli_wait::dli::model::{JobProgress, JobStatusInfo};
+use dli_wait::dli::model::{CancelJobResponse, JobProgress, JobStatusInfo, SubmitJobResponse};
 use libfuzzer_sys::fuzz_target;
 use std::time::{Duration, SystemTime};
 
@@ -21,4 +21,6 @@ fuzz_target!(|data: &[u8]| {
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     let _ = classify::<JobProgress>(&reply, now).map_err(|f| f.to_string());
     let _ = classify::<JobStatusInfo>(&reply, now);
+    let _ = classify::<CancelJobResponse>(&reply, now);
+    let _ = classify::<SubmitJobResponse>(&reply, now);
 });

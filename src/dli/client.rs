@@ -40,13 +40,20 @@ pub struct PreparedRequest {
 }
 
 impl DliClient {
+    /// A client for `cfg`. TLS trusts webpki's roots and the system's (or, when set,
+    /// `SSL_CERT_FILE` / `SSL_CERT_DIR` instead of the system's). The proxy variables
+    /// (`HTTPS_PROXY`, `ALL_PROXY`, … with `NO_PROXY`) apply, but never to a loopback
+    /// endpoint: signed requests and tokens for a local service must not go to a proxy.
     pub fn new(cfg: ClientConfig) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(cfg.request_timeout.min(Duration::from_secs(10)))
-            .pool_idle_timeout(Duration::from_secs(50))
-            .build()?;
+            .pool_idle_timeout(Duration::from_secs(50));
+        if is_loopback(&cfg.endpoint) {
+            builder = builder.no_proxy();
+        }
+        let http = builder.build()?;
         Ok(DliClient {
             http,
             cfg,
@@ -71,16 +78,20 @@ impl DliClient {
         )
     }
 
-    /// `GET /v1/{project_id}/jobs/{job_id}/progress`.
+    /// `GET /v1/{project_id}/jobs/{job_id}/progress`; an answer about another job is a fault.
     pub async fn progress(&self, job_id: &str, timeout: Duration) -> Result<JobProgress, Fault> {
         let path = self.path("v1", &format!("jobs/{}/progress", encode_component(job_id)));
-        self.call("GET", &path, None, timeout).await
+        let answer: JobProgress = self.call("GET", &path, None, timeout).await?;
+        about(job_id, answer.job_id.as_deref())?;
+        Ok(answer)
     }
 
-    /// `GET /v1.0/{project_id}/jobs/{job_id}/status`.
+    /// `GET /v1.0/{project_id}/jobs/{job_id}/status`; an answer about another job is a fault.
     pub async fn status(&self, job_id: &str, timeout: Duration) -> Result<JobStatusInfo, Fault> {
         let path = self.path("v1.0", &format!("jobs/{}/status", encode_component(job_id)));
-        self.call("GET", &path, None, timeout).await
+        let answer: JobStatusInfo = self.call("GET", &path, None, timeout).await?;
+        about(job_id, answer.job_id.as_deref())?;
+        Ok(answer)
     }
 
     /// `DELETE /v1.0/{project_id}/jobs/{job_id}`.
@@ -201,7 +212,16 @@ impl DliClient {
         classify(&reply, SystemTime::now())
     }
 
+    /// Send a request and read its answer, all of it within `timeout` (reqwest's own timeout
+    /// covers the body too; the outer one makes that a property of this function).
     async fn send(&self, req: PreparedRequest, timeout: Duration) -> Result<Reply, Fault> {
+        match tokio::time::timeout(timeout, self.exchange(req, timeout)).await {
+            Ok(reply) => reply,
+            Err(_) => Err(no_answer_within(timeout)),
+        }
+    }
+
+    async fn exchange(&self, req: PreparedRequest, timeout: Duration) -> Result<Reply, Fault> {
         let method =
             reqwest::Method::from_bytes(req.method.as_bytes()).unwrap_or(reqwest::Method::GET);
         let mut builder = self.http.request(method, req.url).timeout(timeout);
@@ -211,7 +231,7 @@ impl DliClient {
         if !req.body.is_empty() {
             builder = builder.body(req.body);
         }
-        let resp = builder
+        let mut resp = builder
             .send()
             .await
             .map_err(|e| transport_fault(&e, timeout))?;
@@ -224,40 +244,178 @@ impl DliClient {
         };
         let retry_after = header("retry-after");
         let request_id = header("x-request-id");
-        let body = resp
-            .bytes()
+        let with_status = |mut f: Fault| {
+            f.http_status = Some(status);
+            f
+        };
+        let mut body =
+            CappedBody::new(MAX_BODY_BYTES, resp.content_length()).map_err(with_status)?;
+        while let Some(chunk) = resp
+            .chunk()
             .await
             .map_err(|e| transport_fault(&e, timeout))?
-            .to_vec();
+        {
+            body.push(&chunk).map_err(with_status)?;
+        }
         Ok(Reply {
             status,
             retry_after,
             request_id,
-            body,
+            body: body.into_inner(),
         })
     }
 }
 
-/// A reqwest error as a transient fault, described without URLs' secrets (there are none in
-/// our URLs) and without headers.
-fn transport_fault(e: &reqwest::Error, timeout: Duration) -> Fault {
-    if e.is_timeout() {
-        return Fault::transport(
-            FaultKind::Timeout,
-            format!("no answer within {}", humantime::format_duration(timeout)),
-        )
-        .checking(Check::RequestTimeout);
+/// The most of an answer's body that is read. DLI's answers are small: a `/progress` answer
+/// is about 600 bytes per sub-job, and the largest field of any answer is `/status`'s
+/// `statement`, the job's own SQL echoed back (DLI documents no limit on it). 4 MiB holds
+/// thousands of sub-jobs and any SQL a person or a generator writes, and keeps a wait's peak
+/// memory far below 32 MB whatever a server or proxy sends (a 1 GB or endless body is cut
+/// here, as soon as the cap is passed or announced).
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// A body being read, refused as soon as it passes its cap.
+#[derive(Debug)]
+pub struct CappedBody {
+    bytes: Vec<u8>,
+    cap: usize,
+}
+
+impl CappedBody {
+    /// A body of at most `cap` bytes; `announced` (Content-Length) beyond it is refused now.
+    pub fn new(cap: usize, announced: Option<u64>) -> Result<Self, Fault> {
+        if announced.is_some_and(|n| n > cap as u64) {
+            return Err(too_large(cap));
+        }
+        Ok(CappedBody {
+            bytes: Vec::new(),
+            cap,
+        })
     }
+
+    /// Add a chunk; an error (and nothing kept of the chunk) once the body passes the cap.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), Fault> {
+        if chunk.len() > self.cap - self.bytes.len() {
+            return Err(too_large(self.cap));
+        }
+        self.bytes.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    pub fn into_inner(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+fn too_large(cap: usize) -> Fault {
+    let size = if cap.is_multiple_of(1024 * 1024) {
+        format!("{} MiB", cap / (1024 * 1024))
+    } else {
+        format!("{cap} bytes")
+    };
+    Fault::transport(
+        FaultKind::TooLarge,
+        format!(
+            "answer larger than {size}; not read further (DLI's answers are a few KiB: a proxy or server in the way is misbehaving)"
+        ),
+    )
+}
+
+/// An answer naming another job than the one asked about is no answer about this job (a
+/// confused proxy or cache): a transient malformed answer. One without a job id is fine.
+pub fn about(asked: &str, answered: Option<&str>) -> Result<(), Fault> {
+    match answered.map(str::trim).filter(|a| !a.is_empty()) {
+        Some(other) if other != asked => Err(Fault::transport(
+            FaultKind::MalformedBody,
+            format!("the answer is about job {other}, not about job {asked} that was asked about"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn no_answer_within(timeout: Duration) -> Fault {
+    Fault::transport(
+        FaultKind::Timeout,
+        format!("no answer within {}", humantime::format_duration(timeout)),
+    )
+    .checking(Check::RequestTimeout)
+}
+
+/// Whether a URL's host is this machine: `localhost` or a loopback address.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Whether `value` can be sent as an HTTP header value; `Err` holds the 1-based position of
+/// the first character that cannot: a control character, or anything beyond ASCII (which
+/// HTTP passes as raw bytes in no defined encoding, and no signature would survive).
+pub fn header_safe(value: &str) -> Result<(), usize> {
+    match value
+        .chars()
+        .position(|c| !(c == '\t' || (' '..='~').contains(&c)))
+    {
+        Some(i) => Err(i + 1),
+        None => Ok(()),
+    }
+}
+
+/// How many certificates a PEM trust file (`SSL_CERT_FILE`) holds; an error says why it
+/// cannot be used (no certificate at all, or a broken one).
+pub fn trust_file_certificates(pem: &[u8]) -> Result<usize, String> {
+    match reqwest::Certificate::from_pem_bundle(pem) {
+        Ok(certs) if certs.is_empty() => {
+            Err("it holds no certificate (expected PEM: -----BEGIN CERTIFICATE-----)".into())
+        }
+        Ok(certs) => Ok(certs.len()),
+        Err(e) => Err(format!("it holds a broken certificate ({e})")),
+    }
+}
+
+/// A reqwest error as a fault, described without headers (so without secrets) and without
+/// URLs' secrets (there are none in our URLs): transient, but for what no retry can mend (a
+/// certificate not trusted here, a request that cannot be built), which is configuration.
+fn transport_fault(e: &reqwest::Error, timeout: Duration) -> Fault {
     let mut chain = vec![e.to_string()];
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {
         chain.push(s.to_string());
         src = s.source();
     }
+    if e.is_builder() {
+        // The causes only: the top error repeats the whole URL, however long.
+        let causes = match chain.get(1..) {
+            Some(c) if !c.is_empty() => c.join(": "),
+            _ => "builder error".to_string(),
+        };
+        return Fault::config(
+            FaultKind::Unsendable,
+            format!("the request cannot be built ({causes})"),
+        );
+    }
     let host = e.url().and_then(|u| {
         let host = u.host_str()?;
         Some(u.port().map_or(host.to_string(), |p| format!("{host}:{p}")))
     });
+    if let Some(why) = chain
+        .iter()
+        .find(|m| m.to_ascii_lowercase().contains("invalid peer certificate"))
+    {
+        return Fault::config(
+            FaultKind::Tls,
+            format!(
+                "the TLS certificate of {} is not trusted here ({why})",
+                host.as_deref().unwrap_or("the endpoint")
+            ),
+        );
+    }
+    if e.is_timeout() && !e.is_connect() {
+        return no_answer_within(timeout);
+    }
     let (message, check) = connection_message(&chain, host.as_deref());
     let fault = Fault::transport(FaultKind::Connection, message);
     match check {
@@ -266,9 +424,9 @@ fn transport_fault(e: &reqwest::Error, timeout: Duration) -> Fault {
     }
 }
 
-/// A connection failure in a few words: the two a user can act on (a host that does not
-/// resolve, which is usually a mistyped region, and a refused connection) said plainly with
-/// what to check, anything else as the error chain.
+/// A connection failure in a few words: the three a user can act on (a host that does not
+/// resolve, which is usually a mistyped region; a refused connection; no connection within
+/// the connect timeout) said plainly with what to check, anything else as the error chain.
 fn connection_message(chain: &[String], host: Option<&str>) -> (String, Option<Check>) {
     let host = host.unwrap_or("the endpoint");
     let has = |needle: &str| {
@@ -286,6 +444,11 @@ fn connection_message(chain: &[String], host: Option<&str>) -> (String, Option<C
             format!("{host} refused the connection"),
             Some(Check::Address),
         )
+    } else if has("timed out") || has("timeout") {
+        (
+            format!("no connection to {host} (timed out)"),
+            Some(Check::Address),
+        )
     } else {
         (chain.join(": "), None)
     }
@@ -293,7 +456,57 @@ fn connection_message(chain: &[String], host: Option<&str>) -> (String, Option<C
 
 #[cfg(test)]
 mod tests {
-    use super::{Check, connection_message};
+    use super::{CappedBody, Check, FaultKind, about, connection_message, header_safe};
+
+    #[test]
+    fn header_values_are_printable_ascii() {
+        assert_eq!(header_safe("0123456789abcdef"), Ok(()));
+        assert_eq!(header_safe("a b\tc~!"), Ok(()));
+        assert_eq!(header_safe("ab\u{1}c"), Err(3));
+        assert_eq!(header_safe("x\n"), Err(2));
+        assert_eq!(header_safe("\u{7f}"), Err(1));
+        assert_eq!(header_safe("projé"), Err(5));
+        // The HTTP stack's verdict, but stricter on non-ASCII (which it passes as raw bytes
+        // and a signature would not survive).
+        for v in ["ok", "ab\u{1}c", "x\n", "\u{7f}", "a\tb"] {
+            assert_eq!(
+                header_safe(v).is_ok(),
+                reqwest::header::HeaderValue::from_str(v).is_ok(),
+                "{v:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_answer_about_another_job_is_a_malformed_answer() {
+        assert!(about("job-1", Some("job-1")).is_ok());
+        assert!(about("job-1", None).is_ok());
+        assert!(about("job-1", Some("")).is_ok());
+        let f = about("job-1", Some("job-2")).unwrap_err();
+        assert_eq!(f.kind, FaultKind::MalformedBody);
+        assert!(f.is_transient());
+        assert!(
+            f.message.contains("job-2") && f.message.contains("job-1"),
+            "{f}"
+        );
+    }
+
+    #[test]
+    fn a_body_is_refused_as_soon_as_it_passes_its_cap() {
+        let mut b = CappedBody::new(10, None).unwrap();
+        b.push(b"012345").unwrap();
+        b.push(b"6789").unwrap();
+        let f = b.push(b"x").unwrap_err();
+        assert_eq!(f.kind, FaultKind::TooLarge);
+        assert!(f.is_transient());
+        assert!(f.message.starts_with("answer larger than 10 bytes"), "{f}");
+        assert_eq!(b.into_inner(), b"0123456789");
+        // Announced too long: refused before a byte is read.
+        assert!(CappedBody::new(10, Some(11)).is_err());
+        assert!(CappedBody::new(10, Some(10)).is_ok());
+        let f = CappedBody::new(super::MAX_BODY_BYTES, Some(1 << 30)).unwrap_err();
+        assert!(f.message.starts_with("answer larger than 4 MiB;"), "{f}");
+    }
 
     fn chain(parts: &[&str]) -> Vec<String> {
         parts.iter().map(|s| s.to_string()).collect()

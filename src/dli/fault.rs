@@ -1,15 +1,19 @@
 //! The one place that decides what an API answer means: ok, a transient fault (retry), or a
 //! permanent one (stop). Pure: it sees status, headers and body bytes, never a socket.
 
-use super::model::{DliBody, ErrorBody, JobStatus};
+use super::model::{BodyFacts, DliBody, ErrorBody, JobStatus};
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-/// Retry, or stop for good.
+/// Retry, or stop for good: because the service said no (permanent), or because this
+/// machine's configuration can never work (config: nothing was, or could be, asked).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultClass {
     Transient,
     Permanent,
+    /// A deterministic local problem (a certificate nobody here trusts, a request that
+    /// cannot be built): retrying cannot help; the user must change the configuration.
+    Config,
 }
 
 /// What went wrong, as precisely as the answer allows.
@@ -25,8 +29,16 @@ pub enum FaultKind {
     GatewayPage,
     /// A 2xx answer whose body is not the JSON we expect.
     MalformedBody,
+    /// An answer body larger than the client reads (`client::MAX_BODY_BYTES`).
+    TooLarge,
     /// Could not connect, or the connection broke.
     Connection,
+    /// The server's TLS certificate is not trusted here (unknown issuer, wrong name,
+    /// expired): configuration, not a passing fault.
+    Tls,
+    /// The request cannot be built or sent at all (a header value with a control character,
+    /// a URL the HTTP stack refuses).
+    Unsendable,
     /// The request took longer than `--request-timeout`.
     Timeout,
     /// 401: signature, key or token rejected (also a clock more than 15 minutes off).
@@ -59,6 +71,7 @@ impl FaultClass {
         match self {
             FaultClass::Transient => "transient",
             FaultClass::Permanent => "permanent",
+            FaultClass::Config => "config",
         }
     }
 }
@@ -72,7 +85,10 @@ impl FaultKind {
             FaultKind::ServerError => "server_error",
             FaultKind::GatewayPage => "gateway_page",
             FaultKind::MalformedBody => "malformed_body",
+            FaultKind::TooLarge => "too_large",
             FaultKind::Connection => "connection",
+            FaultKind::Tls => "tls",
+            FaultKind::Unsendable => "unsendable",
             FaultKind::Timeout => "timeout",
             FaultKind::Unauthorized => "unauthorized",
             FaultKind::Forbidden => "forbidden",
@@ -105,6 +121,11 @@ impl Fault {
         Fault::new(FaultClass::Transient, kind, message)
     }
 
+    /// A configuration fault: nothing to retry, the user must fix something here.
+    pub fn config(kind: FaultKind, message: impl Into<String>) -> Self {
+        Fault::new(FaultClass::Config, kind, message)
+    }
+
     /// The same fault, with what to check about it.
     pub fn checking(mut self, check: Check) -> Self {
         self.check = Some(check);
@@ -117,6 +138,8 @@ impl Fault {
             FaultKind::Unauthorized => Some(Check::Credentials),
             FaultKind::Forbidden => Some(Check::Permissions),
             FaultKind::NotFound => Some(Check::JobAndProject),
+            FaultKind::Tls => Some(Check::TlsTrust),
+            FaultKind::Unsendable => Some(Check::RequestValues),
             _ => None,
         })
     }
@@ -140,6 +163,12 @@ pub enum Check {
     RequestTimeout,
     /// The request rate shared by all jobs.
     RequestRate,
+    /// Which certificate authorities this machine trusts (the system store, the trust
+    /// file and directory variables).
+    TlsTrust,
+    /// The values that go into a request (endpoint, project id, job id, credentials) for
+    /// characters HTTP cannot carry.
+    RequestValues,
 }
 
 impl fmt::Display for Fault {
@@ -195,56 +224,86 @@ pub fn classify<T: DliBody>(reply: &Reply, now: SystemTime) -> Result<T, Fault> 
         f
     };
     let text = String::from_utf8_lossy(&reply.body);
+    // The error fields, read the same way from every body (2xx or not); `Err` when the body
+    // is not one JSON object.
+    let facts = BodyFacts::read(&reply.body);
 
     if (200..300).contains(&status) {
-        let body: T = match serde_json::from_slice(&reply.body) {
-            Ok(b) => b,
-            Err(e) => {
-                let kind = if looks_like_html(&text) {
-                    FaultKind::GatewayPage
-                } else {
-                    FaultKind::MalformedBody
-                };
-                return Err(with_context(Fault::new(
-                    FaultClass::Transient,
-                    kind,
-                    format!("answer is not the expected JSON ({e}): {}", snippet(&text)),
-                )));
-            }
+        let malformed = |why: String| {
+            let kind = if looks_like_html(&text) {
+                FaultKind::GatewayPage
+            } else {
+                FaultKind::MalformedBody
+            };
+            with_context(Fault::new(
+                FaultClass::Transient,
+                kind,
+                format!(
+                    "answer is not the expected JSON object ({why}): {}",
+                    snippet(&text)
+                ),
+            ))
         };
+        // Not one JSON object (an array, a string, null, a page): not an answer, whatever
+        // the typed body would make of it.
+        let facts = facts.map_err(|e| malformed(e.to_string()))?;
+        let body: T = serde_json::from_slice(&reply.body).map_err(|e| malformed(e.to_string()))?;
         // A job that ended is an answer, not an error, whatever its message says:
         // DLI puts "DLI.0999: …" into the messages of jobs that FAILED.
-        if body.envelope().is_success || body.job_status().is_some_and(JobStatus::is_terminal) {
+        if body.job_status().is_some_and(JobStatus::is_terminal) {
             return Ok(body);
         }
-        let message = body.envelope().message.clone();
-        let (class, kind) = if message.contains(QUEUE_BUSY) {
-            (FaultClass::Transient, FaultKind::QueueBusy)
-        } else {
-            (FaultClass::Permanent, FaultKind::Rejected)
-        };
-        let mut f = with_context(Fault::new(class, kind, message));
-        f.code = extract_code(&f.message);
-        return Err(f);
+        // An error code makes a 2xx answer an error unless it says `is_success: true`.
+        let error = &facts.error;
+        let refused =
+            !body.envelope().is_success || (error.code.is_some() && facts.is_success != Some(true));
+        if refused {
+            let message = error
+                .message
+                .clone()
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| body.envelope().message.clone());
+            let code = error.code.clone().or_else(|| extract_code(&message));
+            let (class, kind) = kind_of(status, code.as_deref(), false);
+            let mut f = with_context(Fault::new(class, kind, message));
+            f.code = code;
+            if let Some(id) = &error.request_id {
+                f.request_id = Some(id.clone());
+            }
+            return Err(f);
+        }
+        if body.job_status().is_some() && !facts.has_status {
+            return Err(malformed("no job status in it".to_string()));
+        }
+        return Ok(body);
     }
 
-    let parsed: Option<ErrorBody> = serde_json::from_slice(&reply.body)
+    let error: Option<ErrorBody> = facts
         .ok()
-        .filter(|e: &ErrorBody| !e.error_code.is_empty() || !e.error_msg.is_empty());
-    let code = parsed
-        .as_ref()
-        .map(|e| e.error_code.clone())
-        .filter(|c| !c.is_empty());
-    let message = match &parsed {
-        Some(e) => e.error_msg.clone(),
-        None if looks_like_html(&text) => format!("an HTML error page: {}", html_title(&text)),
-        None => snippet(&text),
+        .map(|f| f.error)
+        .filter(|e| e.code.is_some() || e.message.as_ref().is_some_and(|m| !m.is_empty()));
+    let html = error.is_none() && looks_like_html(&text);
+    let code = error.as_ref().and_then(|e| e.code.clone());
+    let message = match error.as_ref().and_then(|e| e.message.clone()) {
+        Some(m) if !m.is_empty() => m,
+        _ if html => format!("an HTML error page: {}", html_title(&text)),
+        _ => snippet(&text),
     };
-    let request_id = parsed
+    let request_id = error
         .as_ref()
         .and_then(|e| e.request_id.clone())
         .or_else(|| reply.request_id.clone());
-    let (class, kind) = match (status, code.as_deref()) {
+    let (class, kind) = kind_of(status, code.as_deref(), html);
+    let mut f = with_context(Fault::new(class, kind, message));
+    f.code = code;
+    f.request_id = request_id;
+    Err(f)
+}
+
+/// What an answer's HTTP status and error code (from the body, either branch) stand for;
+/// `html`: the body is an HTML page with no error fields.
+fn kind_of(status: u16, code: Option<&str>, html: bool) -> (FaultClass, FaultKind) {
+    match (status, code) {
         (_, Some(QUEUE_BUSY)) => (FaultClass::Transient, FaultKind::QueueBusy),
         (_, Some("APIGW.0308" | "APIG.0308")) | (429, _) => {
             (FaultClass::Transient, FaultKind::Throttled)
@@ -260,17 +319,11 @@ pub fn classify<T: DliBody>(reply: &Reply, now: SystemTime) -> Result<T, Fault> 
             (FaultClass::Permanent, FaultKind::NotFound)
         }
         (408, _) => (FaultClass::Transient, FaultKind::Timeout),
-        (500..=599, _) if parsed.is_none() && looks_like_html(&text) => {
-            (FaultClass::Transient, FaultKind::GatewayPage)
-        }
+        (500..=599, _) if html => (FaultClass::Transient, FaultKind::GatewayPage),
         (500..=599, _) => (FaultClass::Transient, FaultKind::ServerError),
-        (_, None) if looks_like_html(&text) => (FaultClass::Transient, FaultKind::GatewayPage),
+        (_, None) if html => (FaultClass::Transient, FaultKind::GatewayPage),
         _ => (FaultClass::Permanent, FaultKind::Rejected),
-    };
-    let mut f = with_context(Fault::new(class, kind, message));
-    f.code = code;
-    f.request_id = request_id;
-    Err(f)
+    }
 }
 
 /// The longest `Retry-After` honoured: a broken proxy asking for a week must not park a
@@ -290,27 +343,52 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(wait.min(MAX_RETRY_AFTER))
 }
 
+/// How much of a body is looked at to describe it (a snippet, an HTML title): the rest of a
+/// large body is never walked.
+const LOOK_AT: usize = 16 * 1024;
+
+/// The first `max` bytes of `text`, cut at a character boundary.
+fn head(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 fn looks_like_html(text: &str) -> bool {
-    let t = text.trim_start().get(..256).unwrap_or(text.trim_start());
+    let t = head(head(text, LOOK_AT).trim_start(), 256);
     let lower = t.to_ascii_lowercase();
     lower.starts_with("<!doctype html") || lower.starts_with("<html") || lower.contains("<body")
 }
 
 fn html_title(text: &str) -> String {
+    let text = head(text, LOOK_AT);
     let lower = text.to_ascii_lowercase();
     if let (Some(a), Some(b)) = (lower.find("<title>"), lower.find("</title>"))
         && a + 7 <= b
     {
-        return text[a + 7..b].trim().to_string();
+        return snippet(&text[a + 7..b]);
     }
     snippet(text)
 }
 
-/// At most 200 characters of a body on one line: enough to recognise, never a flood.
+/// At most 200 characters of a body on one line: enough to recognise, never a flood. Only
+/// the body's first [`LOOK_AT`] bytes are looked at.
 fn snippet(text: &str) -> String {
-    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let one_line: String = head(text, LOOK_AT)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     if one_line.is_empty() {
-        return "(empty body)".to_string();
+        return if text.len() > LOOK_AT {
+            "(blank for its first 16 KiB)".to_string()
+        } else {
+            "(empty body)".to_string()
+        };
     }
     match one_line.char_indices().nth(200) {
         Some((i, _)) => format!("{}…", &one_line[..i]),
@@ -331,7 +409,7 @@ fn extract_code(message: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dli::model::{JobProgress, JobStatus};
+    use crate::dli::model::{JobProgress, JobStatus, JobStatusInfo};
 
     fn reply(status: u16, body: &str) -> Reply {
         Reply {
@@ -503,6 +581,193 @@ mod tests {
         ));
         assert_eq!(f.class, FaultClass::Permanent);
         assert_eq!(f.code.as_deref(), Some("DLI.0001"));
+    }
+
+    fn kind(r: &Reply) -> (FaultClass, FaultKind, Option<String>) {
+        let f = fault(r);
+        (f.class, f.kind, f.code)
+    }
+
+    fn busy() -> (FaultClass, FaultKind, Option<String>) {
+        (
+            FaultClass::Transient,
+            FaultKind::QueueBusy,
+            Some("DLI.0999".into()),
+        )
+    }
+
+    /// The code of a 2xx answer is found where an error answer's is, the SDKs' way.
+    #[test]
+    fn an_error_code_in_a_2xx_body_is_read_as_in_an_error_body() {
+        let f = fault(&reply(
+            200,
+            r#"{"is_success": false, "error_code": "DLI.0999", "message": "The queue backend version is too old or the queue is busy."}"#,
+        ));
+        assert_eq!(
+            (f.class, f.kind),
+            (FaultClass::Transient, FaultKind::QueueBusy)
+        );
+        assert_eq!(f.code.as_deref(), Some("DLI.0999"));
+        assert_eq!(
+            f.message,
+            "The queue backend version is too old or the queue is busy."
+        );
+        assert_eq!(
+            kind(&reply(
+                200,
+                r#"{"is_success":false,"code":"DLI.0999","message":"busy"}"#
+            )),
+            busy()
+        );
+        assert_eq!(
+            kind(&reply(200, r#"{"errorCode":"DLI.0999","errorMsg":"busy"}"#)),
+            busy()
+        );
+        // No is_success at all (the SDKs take that for success): the code still counts.
+        assert_eq!(
+            kind(&reply(
+                200,
+                r#"{"error_code":"DLI.0002","error_msg":"no such job"}"#
+            )),
+            (
+                FaultClass::Permanent,
+                FaultKind::NotFound,
+                Some("DLI.0002".into())
+            )
+        );
+        assert_eq!(
+            kind(&reply(
+                200,
+                r#"{"error_code":"APIGW.0308","error_msg":"throttled"}"#
+            ))
+            .1,
+            FaultKind::Throttled
+        );
+        // A number for a code.
+        let f = fault(&reply(
+            200,
+            r#"{"is_success":false,"code":1234,"message":"odd"}"#,
+        ));
+        assert_eq!(
+            (f.code.as_deref(), f.message.as_str()),
+            (Some("1234"), "odd")
+        );
+        // An explicit success with a code is a success.
+        let p: JobProgress = classify(
+            &reply(
+                200,
+                r#"{"is_success":true,"error_code":"DLI.0999","status":"RUNNING"}"#,
+            ),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(p.status, JobStatus::Running);
+    }
+
+    #[test]
+    fn error_bodies_take_the_first_pair_the_sdks_take() {
+        assert_eq!(
+            kind(&reply(400, r#"{"errorCode":"DLI.0999","errorMsg":"busy"}"#)),
+            busy()
+        );
+        assert_eq!(
+            kind(&reply(400, r#"{"code":"DLI.0002","message":"gone"}"#)).1,
+            FaultKind::NotFound
+        );
+        // error_code/error_msg before code/message, whatever their order in the body.
+        let f = fault(&reply(
+            400,
+            r#"{"code":"DLI.0001","message":"a","error_code":"DLI.0999","error_msg":"b"}"#,
+        ));
+        assert_eq!(
+            (f.code.as_deref(), f.message.as_str()),
+            (Some("DLI.0999"), "b")
+        );
+        // Nested, as the SDKs look.
+        assert_eq!(
+            kind(&reply(
+                500,
+                r#"{"error":{"error_code":"DLI.0999","error_msg":"nested"}}"#
+            )),
+            busy()
+        );
+        assert_eq!(
+            kind(&reply(400, r#"{"code":400,"message":"bad"}"#)),
+            (
+                FaultClass::Permanent,
+                FaultKind::Rejected,
+                Some("400".into())
+            )
+        );
+    }
+
+    #[test]
+    fn a_failed_job_stays_failed_whatever_code_its_answer_carries() {
+        let p: JobProgress = classify(
+            &reply(
+                200,
+                r#"{"is_success":false,"error_code":"DLI.0999","message":"DLI.0999: Job aborted","status":"FAILED"}"#,
+            ),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(p.status, JobStatus::Failed);
+    }
+
+    /// Anything but one JSON object is no answer, on /progress and /status alike.
+    #[test]
+    fn json_that_is_not_an_object_is_a_malformed_answer() {
+        for body in ["[]", "[1,2]", "\"x\"", "null", "1", "[{}]", "true"] {
+            for f in [
+                classify::<JobProgress>(&reply(200, body), now()).unwrap_err(),
+                classify::<JobStatusInfo>(&reply(200, body), now()).unwrap_err(),
+            ] {
+                assert_eq!(
+                    (f.class, f.kind),
+                    (FaultClass::Transient, FaultKind::MalformedBody),
+                    "{body}"
+                );
+                assert!(f.message.contains("not the expected JSON object"), "{f}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_job_answer_without_a_status_is_a_malformed_answer() {
+        for body in [
+            "{}",
+            r#"{"is_success":true,"message":""}"#,
+            r#"{"status":null}"#,
+        ] {
+            assert_eq!(
+                fault(&reply(200, body)).kind,
+                FaultKind::MalformedBody,
+                "{body}"
+            );
+            assert_eq!(
+                classify::<JobStatusInfo>(&reply(200, body), now())
+                    .unwrap_err()
+                    .kind,
+                FaultKind::MalformedBody
+            );
+        }
+        // A cancel's answer carries no status.
+        assert!(classify::<crate::dli::model::CancelJobResponse>(&reply(200, "{}"), now()).is_ok());
+    }
+
+    #[test]
+    fn snippets_look_only_at_the_start_of_a_body() {
+        let long = "word ".repeat(1_000_000);
+        let s = snippet(&long);
+        assert!(s.ends_with('…') && s.chars().count() == 201, "{s}");
+        let blank_then_text = format!("{}text", " ".repeat(LOOK_AT + 1));
+        assert_eq!(snippet(&blank_then_text), "(blank for its first 16 KiB)");
+        assert_eq!(snippet(""), "(empty body)");
+        // A cut never splits a character.
+        let wide = "é".repeat(LOOK_AT);
+        assert!(snippet(&wide).starts_with('é'));
+        let page = format!("<html><title>{}</title>", "x".repeat(1000));
+        assert!(html_title(&page).chars().count() <= 201);
     }
 
     #[test]

@@ -305,15 +305,245 @@ pub struct CancelJobResponse {
     pub envelope: Envelope,
 }
 
-/// DLI's and the API gateway's error body: `{"error_code": "DLI.0002", "error_msg": "…"}`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The error an answer body carries: `{"error_code": "DLI.0002", "error_msg": "…"}` from DLI
+/// and the API gateway, or the same under other names (see [`BodyFacts::read`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ErrorBody {
-    #[serde(default, alias = "errorCode", alias = "code")]
-    pub error_code: String,
-    #[serde(default, alias = "errorMsg")]
-    pub error_msg: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `DLI.0999`, `APIGW.0308`, … (a number in the body becomes its decimal text).
+    pub code: Option<String>,
+    pub message: Option<String>,
+    /// The gateway's `request_id`, when the body has one.
     pub request_id: Option<String>,
+}
+
+/// What classification reads from any answer body, 2xx or not, besides its typed fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BodyFacts {
+    /// The error code and message, found the SDKs' way.
+    pub error: ErrorBody,
+    /// `is_success` as given (`None` when missing, `null` or not a boolean).
+    pub is_success: Option<bool>,
+    /// The body has a `status` string (a job's state).
+    pub has_status: bool,
+}
+
+/// The names the SDKs look for an error under, pair by pair, in this order.
+const ERROR_PAIRS: [(&str, &str); 3] = [
+    ("error_code", "error_msg"),
+    ("errorCode", "errorMsg"),
+    ("code", "message"),
+];
+
+impl BodyFacts {
+    /// Read an answer body, which must be one JSON object (an error says why it is not).
+    ///
+    /// The error is found as the official SDKs find it (huaweicloudsdkcore's
+    /// `DefaultExceptionHandler`): the first pair *present* (both names) of
+    /// `error_code`/`error_msg`, `errorCode`/`errorMsg`, `code`/`message`; failing that, the
+    /// same search in each nested object (the last one found wins, as in the SDK). Beyond the
+    /// SDKs, for bodies that carry half of each pair (a 2xx `{"is_success": false,
+    /// "error_code": "DLI.0999", "message": "…"}`), the code is the first present of
+    /// `error_code`, `errorCode`, `code` and the message the first of `error_msg`, `errorMsg`,
+    /// `message`. A code may be a string or a number. The body is read as a stream: only
+    /// these names are kept, whatever the size of the rest.
+    pub fn read(body: &[u8]) -> Result<BodyFacts, serde_json::Error> {
+        let level: Level = serde_json::from_slice(body)?;
+        let error = match level.sdk_pair() {
+            Some((code, message)) => ErrorBody {
+                code,
+                message,
+                request_id: None,
+            },
+            None => {
+                let first = |code: bool| {
+                    level.pairs.iter().find_map(|(c, m)| {
+                        let field = if code { c } else { m };
+                        field.as_ref()?.text()
+                    })
+                };
+                ErrorBody {
+                    code: first(true),
+                    message: first(false),
+                    request_id: None,
+                }
+            }
+        };
+        Ok(BodyFacts {
+            error: ErrorBody {
+                request_id: level.request_id.clone(),
+                ..error
+            },
+            is_success: level.is_success,
+            has_status: level.has_status,
+        })
+    }
+}
+
+/// One JSON object's names that matter for errors; every other value is skipped unread
+/// (nested objects are searched, as the SDKs do).
+#[derive(Debug, Default)]
+struct Level {
+    /// `(code, message)` for each of [`ERROR_PAIRS`], as present.
+    pairs: [Pair; 3],
+    request_id: Option<String>,
+    is_success: Option<bool>,
+    has_status: bool,
+    /// The last pair found in a nested object.
+    nested: Option<(Option<String>, Option<String>)>,
+}
+
+impl Level {
+    /// The SDKs' answer: the first pair present here, else the last found in nested objects.
+    fn sdk_pair(&self) -> Option<(Option<String>, Option<String>)> {
+        self.pairs
+            .iter()
+            .find_map(|(c, m)| Some((c.as_ref()?.text(), m.as_ref()?.text())))
+            .or_else(|| self.nested.clone())
+    }
+
+    fn note_nested(&mut self, inner: &Level) {
+        if let Some(pair) = inner.sdk_pair() {
+            self.nested = Some(pair);
+        }
+    }
+}
+
+/// The two halves of an error pair, each as present in the body.
+type Pair = (Option<Field>, Option<Field>);
+
+/// A value under a name that matters: text, a number (as its decimal text), a boolean, an
+/// object (searched further), or anything else (skipped).
+#[derive(Debug)]
+enum Field {
+    Text(String),
+    Number(String),
+    Bool(bool),
+    Object(Box<Level>),
+    Other,
+}
+
+impl Field {
+    fn text(&self) -> Option<String> {
+        match self {
+            Field::Text(t) | Field::Number(t) => Some(t.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Level {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Level;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Level, A::Error> {
+                let mut level = Level::default();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    let key = key.as_ref();
+                    let slot = ERROR_PAIRS.iter().enumerate().find_map(|(i, (c, m))| {
+                        if key == *c {
+                            Some((i, true))
+                        } else if key == *m {
+                            Some((i, false))
+                        } else {
+                            None
+                        }
+                    });
+                    if let Some((i, is_code)) = slot {
+                        let field: Field = map.next_value()?;
+                        if let Field::Object(inner) = &field {
+                            level.note_nested(inner);
+                        }
+                        let pair = &mut level.pairs[i];
+                        if is_code {
+                            pair.0 = Some(field);
+                        } else {
+                            pair.1 = Some(field);
+                        }
+                        continue;
+                    }
+                    match key {
+                        "request_id" => {
+                            level.request_id = map.next_value::<Field>()?.text();
+                        }
+                        "is_success" => {
+                            level.is_success = match map.next_value()? {
+                                Field::Bool(b) => Some(b),
+                                _ => None,
+                            };
+                        }
+                        "status" => {
+                            level.has_status = matches!(map.next_value()?, Field::Text(_));
+                        }
+                        _ => {
+                            if let Field::Object(inner) = map.next_value()? {
+                                level.note_nested(&inner);
+                            }
+                        }
+                    }
+                }
+                Ok(level)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for Field {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Field;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Field, E> {
+                Ok(Field::Text(v.to_string()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Field, E> {
+                Ok(Field::Text(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Field, E> {
+                Ok(Field::Number(v.to_string()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Field, E> {
+                Ok(Field::Number(v.to_string()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Field, E> {
+                Ok(Field::Number(v.to_string()))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Field, E> {
+                Ok(Field::Bool(v))
+            }
+            fn visit_unit<E>(self) -> Result<Field, E> {
+                Ok(Field::Other)
+            }
+            fn visit_none<E>(self) -> Result<Field, E> {
+                Ok(Field::Other)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Field, D::Error> {
+                d.deserialize_any(V)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Field, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Field::Other)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Field, A::Error> {
+                let level = Level::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Field::Object(Box::new(level)))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[cfg(test)]
@@ -354,6 +584,93 @@ mod tests {
         let p: JobProgress = serde_json::from_str(r#"{"status":"THAWING"}"#).unwrap();
         assert_eq!(p.status, JobStatus::Other("THAWING".into()));
         assert!(!p.status.is_terminal());
+    }
+
+    fn facts(body: &str) -> BodyFacts {
+        BodyFacts::read(body.as_bytes()).unwrap()
+    }
+
+    fn code_and_message(body: &str) -> (Option<String>, Option<String>) {
+        let e = facts(body).error;
+        (e.code, e.message)
+    }
+
+    fn pair(code: &str, message: &str) -> (Option<String>, Option<String>) {
+        (Some(code.into()), Some(message.into()))
+    }
+
+    #[test]
+    fn error_fields_are_found_the_sdks_way() {
+        assert_eq!(
+            code_and_message(r#"{"error_code":"A","error_msg":"a"}"#),
+            pair("A", "a")
+        );
+        assert_eq!(
+            code_and_message(r#"{"errorCode":"B","errorMsg":"b"}"#),
+            pair("B", "b")
+        );
+        assert_eq!(
+            code_and_message(r#"{"code":"C","message":"c"}"#),
+            pair("C", "c")
+        );
+        // The first pair present, in the SDKs' order, not the body's.
+        assert_eq!(
+            code_and_message(r#"{"code":"C","message":"c","errorMsg":"b","errorCode":"B"}"#),
+            pair("B", "b")
+        );
+        // A pair is both names: half of one does not hide a whole later one.
+        assert_eq!(
+            code_and_message(r#"{"error_code":"A","code":"C","message":"c"}"#),
+            pair("C", "c")
+        );
+        // Nested objects are searched when the top has no pair; the last found wins.
+        assert_eq!(
+            code_and_message(
+                r#"{"x":{"error_code":"N1","error_msg":"n1"},"y":{"z":{"code":"N2","message":"n2"}}}"#
+            ),
+            pair("N2", "n2")
+        );
+        // Halves: the first code and the first message present.
+        assert_eq!(
+            code_and_message(r#"{"is_success":false,"error_code":"DLI.0999","message":"busy"}"#),
+            pair("DLI.0999", "busy")
+        );
+        // Numbers are codes too; other values are not.
+        assert_eq!(
+            code_and_message(r#"{"code":404,"message":"x"}"#),
+            pair("404", "x")
+        );
+        assert_eq!(
+            code_and_message(r#"{"code":true,"message":null}"#),
+            (None, None)
+        );
+        assert_eq!(code_and_message(r#"{"status":"RUNNING"}"#), (None, None));
+    }
+
+    #[test]
+    fn body_facts_say_what_was_given() {
+        let f = facts(r#"{"is_success":true,"status":"RUNNING","request_id":"r1"}"#);
+        assert_eq!(
+            (f.is_success, f.has_status, f.error.request_id.as_deref()),
+            (Some(true), true, Some("r1"))
+        );
+        let f = facts(r#"{"is_success":null,"status":null}"#);
+        assert_eq!((f.is_success, f.has_status), (None, false));
+        let f = facts(r#"{"is_success":"yes","status":7}"#);
+        assert_eq!((f.is_success, f.has_status), (None, false));
+        // Big values elsewhere are skipped, arrays and all.
+        let big = format!(
+            r#"{{"sub_jobs":[{}],"status":"RUNNING"}}"#,
+            vec![r#"{"id":1,"name":"x"}"#; 10_000].join(",")
+        );
+        assert!(facts(&big).has_status);
+    }
+
+    #[test]
+    fn body_facts_refuse_anything_but_one_object() {
+        for body in ["[]", "[1,2]", "\"x\"", "null", "1", "", "{", "{} {}"] {
+            assert!(BodyFacts::read(body.as_bytes()).is_err(), "{body}");
+        }
     }
 
     #[test]

@@ -154,7 +154,7 @@ pub fn outputs(reports: &[JobReport], exit_code: i32) -> String {
 pub fn step_summary(reports: &[JobReport], exit_code: i32) -> String {
     let icon = |o: &Outcome| match o {
         Outcome::Finished => "✅",
-        Outcome::Failed | Outcome::Refused(_) => "❌",
+        Outcome::Failed | Outcome::Refused(_) | Outcome::Misconfigured(_) => "❌",
         _ => "⚠️",
     };
     let mut md = format!("### DLI jobs: exit {exit_code}\n\n");
@@ -296,6 +296,7 @@ impl Reporter for Github {
                 Outcome::Finished => continue,
                 Outcome::Failed
                 | Outcome::Refused(_)
+                | Outcome::Misconfigured(_)
                 | Outcome::Stalled { .. }
                 | Outcome::TimedOut => "error",
                 _ => "warning",

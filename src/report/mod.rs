@@ -151,6 +151,7 @@ pub fn outcome_message(r: &JobReport) -> String {
             last_seen(r)
         ),
         Outcome::Refused(f) => refused_message(r, f),
+        Outcome::Misconfigured(f) => misconfigured_message(r, f),
         Outcome::Interrupted(sig) => format!("interrupted by {}; {}", sig.name(), last_seen(r)),
         Outcome::Abandoned => format!(
             "stopped waiting because another job did not finish ({}); {}",
@@ -173,6 +174,23 @@ pub fn outcome_message(r: &JobReport) -> String {
         );
     }
     msg
+}
+
+/// A wait that cannot work as configured: the fault, for a service that never answered how
+/// long that was, and what to fix.
+fn misconfigured_message(r: &JobReport, f: &Fault) -> String {
+    let mut m = format!("cannot work as configured: {f}");
+    if f.is_transient() {
+        m.push_str(&format!(
+            "; no answer from the service at all in {} ({})",
+            fmt_duration(r.elapsed),
+            flag::UNREACHABLE_TIMEOUT
+        ));
+    }
+    if let Some(c) = f.check() {
+        m.push_str(&format!(" — {}", hint(c)));
+    }
+    m
 }
 
 fn refused_message(r: &JobReport, f: &Fault) -> String {

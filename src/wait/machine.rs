@@ -5,7 +5,7 @@ use super::outcome::{Outcome, Stop};
 use super::policy::{DelayPolicy, PolicyInput};
 use super::snapshot::{Snapshot, Source};
 use super::stall::StallWatch;
-use crate::dli::fault::{Fault, FaultKind};
+use crate::dli::fault::{Fault, FaultClass, FaultKind};
 use crate::dli::model::JobStatus;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -13,6 +13,11 @@ use std::time::Duration;
 /// After this many `DLI.0999` answers in a row from `/progress`, poll `/status` instead:
 /// on a queue whose backend is too old, `/progress` never recovers.
 pub const DEFAULT_FALLBACK_AFTER: u32 = 5;
+
+/// How long connection faults are retried while the service has never answered in this run:
+/// long enough for DNS and networks that blink at a CI job's start, short enough that a
+/// mistyped region is an error in half a minute, not after hours.
+pub const DEFAULT_UNREACHABLE_AFTER: Duration = Duration::from_secs(30);
 
 /// When to cancel the job instead of only walking away.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -31,6 +36,10 @@ pub struct WaitConfig {
     pub stall_timeout: Option<Duration>,
     pub cancel_on: CancelOn,
     pub fallback_after: u32,
+    /// While the service has never answered (no HTTP answer at all), connection faults are
+    /// retried this long from the start, then the wait ends as misconfigured; once it has
+    /// answered they are retried as any transient fault. `None`: until `timeout`.
+    pub unreachable_after: Option<Duration>,
 }
 
 impl Default for WaitConfig {
@@ -40,6 +49,7 @@ impl Default for WaitConfig {
             stall_timeout: None,
             cancel_on: CancelOn::default(),
             fallback_after: DEFAULT_FALLBACK_AFTER,
+            unreachable_after: Some(DEFAULT_UNREACHABLE_AFTER),
         }
     }
 }
@@ -90,6 +100,8 @@ pub struct Machine {
     busy_streak: u32,
     last: Option<Snapshot>,
     last_fault: Option<Fault>,
+    /// The service has given an HTTP answer (any) in this run.
+    answered: bool,
     stall: StallWatch,
     unknown_seen: BTreeSet<String>,
     notes: Vec<Note>,
@@ -106,6 +118,7 @@ impl Machine {
             busy_streak: 0,
             last: None,
             last_fault: None,
+            answered: false,
             stall: StallWatch::default(),
             unknown_seen: BTreeSet::new(),
             notes: Vec::new(),
@@ -148,6 +161,7 @@ impl Machine {
     }
 
     fn on_snapshot(&mut self, snap: Snapshot, now: Duration) -> Result<Duration, Decision> {
+        self.answered = true;
         if snap.source == Source::Progress {
             self.busy_streak = 0;
         }
@@ -198,6 +212,17 @@ impl Machine {
     }
 
     fn on_fault(&mut self, fault: Fault, now: Duration) -> Result<Duration, Decision> {
+        self.answered |= fault.http_status.is_some();
+        // What cannot work as configured ends the wait at once; so do connection faults
+        // past the window while nothing has ever answered.
+        let unreachable = self.unreachable_until(&fault);
+        if fault.class == FaultClass::Config || unreachable.is_some_and(|until| now >= until) {
+            self.last_fault = Some(fault.clone());
+            return Err(Decision::End {
+                outcome: Outcome::Misconfigured(Box::new(fault)),
+                cancel: false,
+            });
+        }
         if !fault.is_transient() {
             let outcome = Outcome::Refused(fault.clone());
             self.last_fault = Some(fault);
@@ -227,12 +252,25 @@ impl Machine {
         if let Some(ra) = fault.retry_after {
             delay = delay.max(ra);
         }
+        // One last try lands on the window's end.
+        if let Some(until) = unreachable {
+            delay = delay.min(until.saturating_sub(now));
+        }
         self.notes.push(Note::Retrying {
             fault: fault.clone(),
             after: self.clamp_to_deadline(delay, now),
         });
         self.last_fault = Some(fault);
         Ok(delay)
+    }
+
+    /// The end of the window for this fault: a connection fault while the service has never
+    /// answered.
+    fn unreachable_until(&self, fault: &Fault) -> Option<Duration> {
+        if self.answered || fault.kind != FaultKind::Connection {
+            return None;
+        }
+        self.cfg.unreachable_after
     }
 
     /// Poll after `delay`, but never past the deadline: the last sleep is shortened so that
@@ -679,5 +717,78 @@ mod tests {
                 cancel: true
             }
         ));
+    }
+
+    fn unreachable() -> Observation {
+        Observation::Fault(Fault::transport(
+            FaultKind::Connection,
+            "cannot resolve dli.cn-nort-4.myhuaweicloud.com (DNS)",
+        ))
+    }
+
+    fn is_misconfigured(d: &Decision) -> bool {
+        matches!(
+            d,
+            Decision::End {
+                outcome: Outcome::Misconfigured(_),
+                cancel: false
+            }
+        )
+    }
+
+    #[test]
+    fn a_configuration_fault_ends_the_wait_at_once() {
+        let mut m = machine(WaitConfig::default());
+        let d = m.observe(
+            Observation::Fault(Fault::config(FaultKind::Tls, "not trusted")),
+            S(0),
+        );
+        assert!(is_misconfigured(&d), "{d:?}");
+        assert_eq!(m.last_fault().unwrap().kind, FaultKind::Tls);
+    }
+
+    #[test]
+    fn a_service_that_never_answered_is_misconfigured_after_the_window() {
+        let mut m = machine(WaitConfig {
+            timeout: Some(S(6 * 3600)),
+            ..WaitConfig::default()
+        });
+        for t in [0, 10] {
+            assert_eq!(poll_after(&m.observe(unreachable(), S(t))), S(10));
+        }
+        // 25 s in, 10 s wanted: the last try lands on the window's end.
+        assert_eq!(poll_after(&m.observe(unreachable(), S(25))), S(5));
+        let d = m.observe(unreachable(), S(30));
+        assert!(is_misconfigured(&d), "{d:?}");
+        assert!(m.last_fault().is_some());
+    }
+
+    #[test]
+    fn once_the_service_answered_connection_faults_are_retried_as_before() {
+        let mut m = machine(WaitConfig::default());
+        poll_after(&m.observe(progress("RUNNING", Some(0), 1, 9), S(0)));
+        for t in (10..600).step_by(10) {
+            poll_after(&m.observe(unreachable(), S(t)));
+        }
+        // Any HTTP answer counts, an error too.
+        let mut m = machine(WaitConfig::default());
+        let mut f = Fault::transport(FaultKind::ServerError, "busy");
+        f.http_status = Some(503);
+        poll_after(&m.observe(Observation::Fault(f), S(0)));
+        poll_after(&m.observe(unreachable(), S(100)));
+        // Other faults do not count towards the window: a slow service is not an absent one.
+        let mut m = machine(WaitConfig::default());
+        for t in (0..600).step_by(10) {
+            let slow = Fault::transport(FaultKind::Timeout, "no answer within 30s");
+            poll_after(&m.observe(Observation::Fault(slow), S(t)));
+        }
+        // And with the window off, connection faults are retried until the deadline.
+        let mut m = machine(WaitConfig {
+            unreachable_after: None,
+            ..WaitConfig::default()
+        });
+        for t in (0..600).step_by(10) {
+            poll_after(&m.observe(unreachable(), S(t)));
+        }
     }
 }

@@ -44,6 +44,10 @@ pub enum Outcome {
     Stalled { still_for: Duration },
     /// DLI refused the request for good (authentication, permission, unknown job).
     Refused(Fault),
+    /// It cannot work as configured: a fault no retry can mend (a certificate not trusted
+    /// here, a request that cannot be built), or a service that never answered at all
+    /// within the unreachable window (a mistyped region, no route). The fault says which.
+    Misconfigured(Box<Fault>),
     /// `--timeout` passed first.
     TimedOut,
     /// A signal stopped the wait.
@@ -58,6 +62,7 @@ impl Outcome {
         match self {
             Outcome::Finished => 0,
             Outcome::Failed | Outcome::Abandoned => 1,
+            Outcome::Misconfigured(_) => 2,
             Outcome::Cancelled => 3,
             Outcome::Stalled { .. } => 4,
             Outcome::Refused(_) => 5,
@@ -68,10 +73,14 @@ impl Outcome {
         }
     }
 
-    /// The ending of a job whose submit failed: refused credentials or project are DLI
-    /// refusing us (5); anything else, bad SQL above all, is the job failing (1).
+    /// The ending of a job whose submit failed: a configuration fault is that (2); refused
+    /// credentials or project are DLI refusing us (5); anything else, bad SQL above all, is
+    /// the job failing (1).
     pub fn of_failed_submit(fault: &Fault) -> Self {
-        use crate::dli::fault::FaultKind;
+        use crate::dli::fault::{FaultClass, FaultKind};
+        if fault.class == FaultClass::Config {
+            return Outcome::Misconfigured(Box::new(fault.clone()));
+        }
         match fault.kind {
             FaultKind::Unauthorized | FaultKind::Forbidden | FaultKind::NotFound => {
                 Outcome::Refused(fault.clone())
@@ -88,6 +97,7 @@ impl Outcome {
             Outcome::Cancelled => "CANCELLED",
             Outcome::Stalled { .. } => "STALLED",
             Outcome::Refused(_) => "REFUSED",
+            Outcome::Misconfigured(_) => "ERROR",
             Outcome::TimedOut => "TIMED_OUT",
             Outcome::Interrupted(_) => "INTERRUPTED",
             Outcome::Abandoned => "ABANDONED",
@@ -97,18 +107,19 @@ impl Outcome {
 
 impl Outcome {
     /// Precedence among several jobs' endings (lower decides): a signal, then the order
-    /// 5, 1, 4, 3, 124, 0; jobs abandoned by `--fail-fast` count only if nothing else does,
+    /// 2, 5, 1, 4, 3, 124, 0; jobs abandoned by `--fail-fast` count only if nothing else does,
     /// so the job that failed first decides.
     fn precedence(&self) -> u8 {
         match self {
             Outcome::Interrupted(_) => 0,
-            Outcome::Refused(_) => 1,
-            Outcome::Failed => 2,
-            Outcome::Stalled { .. } => 3,
-            Outcome::Cancelled => 4,
-            Outcome::TimedOut => 5,
-            Outcome::Finished => 6,
-            Outcome::Abandoned => 7,
+            Outcome::Misconfigured(_) => 1,
+            Outcome::Refused(_) => 2,
+            Outcome::Failed => 3,
+            Outcome::Stalled { .. } => 4,
+            Outcome::Cancelled => 5,
+            Outcome::TimedOut => 6,
+            Outcome::Finished => 7,
+            Outcome::Abandoned => 8,
         }
     }
 }
@@ -148,6 +159,10 @@ mod tests {
                 4,
             ),
             (refused, 5),
+            (
+                Outcome::Misconfigured(Box::new(Fault::config(FaultKind::Tls, "x"))),
+                2,
+            ),
             (Outcome::TimedOut, 124),
             (Outcome::Interrupted(Signal::Hup), 129),
             (Outcome::Interrupted(Signal::Int), 130),
@@ -165,6 +180,15 @@ mod tests {
         assert_eq!(aggregate_exit_code(&[Finished, Finished]), 0);
         assert_eq!(aggregate_exit_code(&[Finished, TimedOut, Cancelled]), 3);
         assert_eq!(aggregate_exit_code(&[TimedOut, Failed, refused.clone()]), 5);
+        let misconfigured = Misconfigured(Box::new(Fault::config(FaultKind::Tls, "x")));
+        assert_eq!(
+            aggregate_exit_code(&[refused.clone(), misconfigured.clone(), Failed]),
+            2
+        );
+        assert_eq!(
+            aggregate_exit_code(&[misconfigured, Interrupted(Signal::Int)]),
+            130
+        );
         assert_eq!(
             aggregate_exit_code(&[
                 Stalled {
@@ -189,5 +213,13 @@ mod tests {
             4
         );
         assert_eq!(aggregate_exit_code(&[Abandoned]), 1);
+    }
+
+    #[test]
+    fn a_submit_that_cannot_work_as_configured_is_misconfigured() {
+        let f = Fault::config(FaultKind::Tls, "not trusted");
+        assert_eq!(Outcome::of_failed_submit(&f).exit_code(), 2);
+        let f = Fault::transport(FaultKind::Connection, "reset");
+        assert_eq!(Outcome::of_failed_submit(&f), Outcome::Failed);
     }
 }

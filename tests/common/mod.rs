@@ -6,7 +6,9 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod hostile;
 pub mod oracle;
+pub mod tls;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -30,6 +32,8 @@ const CONFIG_VARS: &[&str] = &[
     "HUAWEICLOUD_SDK_REGION",
     "DLI_ENDPOINT",
     "RUST_LOG",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
 ];
 
 /// The timing flags of every run against the simulator: fast, so the suite is.
@@ -51,7 +55,7 @@ pub fn scenario_path(name: &str) -> String {
 }
 
 /// Remove every variable that configures dli-wait (all `HUAWEICLOUD_*`, `DLI_ENDPOINT`,
-/// `RUST_LOG`) from a command's environment; and all `GITHUB_*`, so that a test run inside
+/// `RUST_LOG`, the TLS trust variables) from a command's environment; and all `GITHUB_*`, so that a test run inside
 /// GitHub Actions neither behaves differently nor writes into the real step's outputs and
 /// summary.
 pub fn clean_env(cmd: &mut std::process::Command) {

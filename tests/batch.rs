@@ -241,3 +241,91 @@ fn a_signal_cancels_every_job_at_once_even_behind_a_tight_rate_limit() {
         );
     }
 }
+
+/// "A run that dies (OOM killer, `kill -9`, a reboot) never leaves last night's success in
+/// place": while waiting, the summary file says the run is in progress, with no exit code.
+#[cfg(unix)]
+#[test]
+fn a_wait_killed_with_sigkill_leaves_a_summary_that_says_in_progress() {
+    let sim = Sim::start("endings.json");
+    let (_dir, path) = summary_path("sigkill");
+    std::fs::write(&path, "{\"exit_code\": 0, \"jobs\": []}").unwrap();
+    let mut child = sim
+        .dli_wait_std()
+        .args(["--summary-file", path.to_str().unwrap(), "job-never-ends"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait (bounded) until the wait has started and marked the file.
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    let marked = loop {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        if v["status"] == "IN_PROGRESS" || std::time::Instant::now() >= until {
+            break v;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    child.kill().unwrap(); // SIGKILL: no handler runs, nothing more is written
+    let status = wait_bounded(&mut child, Duration::from_secs(10));
+    assert!(!status.success());
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(v, marked, "the file changed after the kill");
+    assert_eq!(v["status"], "IN_PROGRESS", "{v}");
+    assert!(
+        v["exit_code"].is_null(),
+        "an alert must not read success: {v}"
+    );
+    assert_eq!(v["pid"], child.id(), "{v}");
+    assert_eq!(job(&v, "job-never-ends")["status"], "IN_PROGRESS", "{v}");
+}
+
+/// "Nobody can make the nightly job overwrite another file": symlinks planted where the
+/// summary's temporary file used to go (`.NAME.PID.tmp`, predictable) and at other likely
+/// names are never followed; the victim is unchanged and the summary is written.
+#[cfg(unix)]
+#[test]
+fn planted_symlinks_beside_the_summary_file_are_never_followed() {
+    let sim = Sim::start("endings.json");
+    let (dir, path) = summary_path("symlink");
+    let victim_dir = TempDir::new("batch-symlink-victim");
+    let victim = victim_dir.path().join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    let mut child = sim
+        .dli_wait_std()
+        .args(["--timeout", "2s", "--summary-file", path.to_str().unwrap()])
+        .arg("job-never-ends")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let planted: Vec<PathBuf> = [
+        format!(".summary.json.{}.tmp", child.id()),
+        ".summary.json.tmp".into(),
+        "summary.json.tmp".into(),
+    ]
+    .iter()
+    .map(|n| dir.path().join(n))
+    .collect();
+    for p in &planted {
+        std::os::unix::fs::symlink(&victim, p).unwrap();
+    }
+    let status = wait_bounded(&mut child, Duration::from_secs(20));
+    assert_eq!(status.code(), Some(124));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    for p in &planted {
+        let meta = std::fs::symlink_metadata(p).unwrap();
+        assert!(
+            meta.file_type().is_symlink(),
+            "{} was replaced",
+            p.display()
+        );
+        std::fs::remove_file(p).unwrap();
+    }
+    let s = read_summary(&path, 124);
+    assert_eq!(job(&s, "job-never-ends")["status"], "TIMED_OUT", "{s}");
+}

@@ -151,7 +151,8 @@ fn fail_fast_without_cancel_on_leaves_the_rest_running() {
     assert!(!sim.was_cancelled("job-never-ends"), "{:?}", sim.requests());
 }
 
-/// Start a wait on the never-ending job, signal it after a second, return its exit code.
+/// Start a wait on the never-ending job, signal it after a second, return its status as a
+/// shell shows it (`$?`: 128 + the signal's number when it died of one).
 #[cfg(unix)]
 fn signalled(sim: &Sim, signal: &str, extra: &[&str]) -> Option<i32> {
     let mut child = sim
@@ -165,7 +166,7 @@ fn signalled(sim: &Sim, signal: &str, extra: &[&str]) -> Option<i32> {
         .unwrap();
     std::thread::sleep(Duration::from_secs(1));
     common::send_signal(&child, signal);
-    wait_bounded(&mut child, Duration::from_secs(10)).code()
+    common::shell_status(wait_bounded(&mut child, Duration::from_secs(10)))
 }
 
 #[cfg(unix)]
@@ -225,7 +226,7 @@ fn a_signal_cancels_every_job_at_once_even_behind_a_tight_rate_limit() {
     std::thread::sleep(Duration::from_secs(1));
     common::send_signal(&child, "TERM");
     let signalled = std::time::Instant::now();
-    let code = wait_bounded(&mut child, Duration::from_secs(30)).code();
+    let code = common::shell_status(wait_bounded(&mut child, Duration::from_secs(30)));
     assert_eq!(code, Some(143));
     // Generous: queued behind the rate limit it would take 20 s.
     assert!(

@@ -40,6 +40,8 @@ struct Scripted {
     after_cancel: Option<&'static str>,
     cancels: Arc<Mutex<Vec<(String, Duration)>>>,
     polls: Arc<Mutex<u32>>,
+    /// How long every poll takes to answer.
+    latency: Duration,
 }
 
 impl Scripted {
@@ -51,6 +53,7 @@ impl Scripted {
             after_cancel: Some("CANCELLED"),
             cancels: Arc::default(),
             polls: Arc::default(),
+            latency: Duration::ZERO,
         }
     }
 
@@ -92,6 +95,7 @@ impl JobApi for Scripted {
         timeout: Duration,
     ) -> Result<Snapshot, Fault> {
         *self.polls.lock().unwrap() += 1;
+        tokio::time::sleep(self.latency.min(timeout)).await;
         let source = match endpoint {
             Endpoint::Progress => Source::Progress,
             Endpoint::Status => Source::Status,
@@ -340,4 +344,37 @@ async fn the_deadline_holds_for_many_jobs_when_the_rate_limit_is_saturated() {
         "{}",
         api.polls.lock().unwrap()
     );
+}
+
+/// "`--stall-timeout 10s` reports a stall about 10 s after the job stopped moving", even with
+/// `--max-poll-interval 120s`: the machine schedules a poll on the stall deadline instead of
+/// finding the stall whenever the next poll happens to come.
+#[tokio::test(start_paused = true)]
+async fn a_stall_is_reported_within_one_request_of_its_deadline_however_long_the_poll_interval() {
+    for latency in [Duration::ZERO, Duration::from_secs(2)] {
+        let mut api = Scripted::new(|_| Script::EndsAfter(u64::MAX, "FINISHED"));
+        api.latency = latency;
+        let cfg = WaitConfig {
+            stall_timeout: Some(Duration::from_secs(10)),
+            ..WaitConfig::default()
+        };
+        let driver = Driver {
+            api: api.clone(),
+            events: Arc::new(Silent),
+        };
+        let r = driver.wait("job-1", cfg, every(120), no_stop()).await;
+        assert!(
+            matches!(r.outcome, Outcome::Stalled { .. }),
+            "{:?}",
+            r.outcome
+        );
+        // Still since the first answer (at `latency`); seen by the poll sent at its deadline.
+        let bound = latency + Duration::from_secs(10) + latency;
+        assert!(
+            r.elapsed <= bound + Duration::from_millis(10),
+            "stall reported after {:?} (bound {bound:?})",
+            r.elapsed
+        );
+        assert_eq!(r.polls, 2, "{r:?}");
+    }
 }

@@ -163,7 +163,8 @@ fn fail_fast_without_cancel_on_leaves_the_rest_running() {
     );
 }
 
-/// Start a wait on the never-ending job, signal it after a second, return its exit code.
+/// Start a wait on the never-ending job, signal it after a second, return its status as a
+/// shell shows it (`$?`: 128 + the signal's number when it died of one).
 #[cfg(unix)]
 fn signalled(sim: &Sim, signal: &str, extra: &[&str]) -> Option<i32> {
     let mut child = sim
@@ -177,7 +178,7 @@ fn signalled(sim: &Sim, signal: &str, extra: &[&str]) -> Option<i32> {
         .unwrap();
     std::thread::sleep(Duration::from_secs(1));
     common::send_signal(&child, signal);
-    wait_bounded(&mut child, Duration::from_secs(10)).code()
+    common::shell_status(wait_bounded(&mut child, Duration::from_secs(10)))
 }
 
 #[cfg(unix)]
@@ -224,46 +225,178 @@ fn sigint_without_cancel_on_exits_130_leaves_the_job_and_a_summary() {
     read_summary(&path, 130);
 }
 
-/// "When CI cancels a step that waits for many jobs, every job is cancelled in time": the
-/// rate limit queue must not hold the cancels back (a runner kills 7.5 s after its signal).
+/// Wait for ten busy jobs under `--max-requests-per-second rate` with `--cancel-on signal`
+/// and JSON output, SIGTERM after a second; returns how long the run took after the signal,
+/// its status and its JSON summary.
 #[cfg(unix)]
-#[test]
-fn a_signal_cancels_every_job_at_once_even_behind_a_tight_rate_limit() {
-    let sim = Sim::start("many.json");
+fn ten_jobs_signalled(sim: &Sim, rate: &str) -> (Duration, Option<i32>, serde_json::Value) {
     let ids: Vec<String> = (0..10)
         .map(|i| id(&format!("busy-{i}")).to_string())
         .collect();
     let mut child = sim
         .dli_wait_std()
-        .args([
-            "--max-requests-per-second",
-            "0.5",
-            "--cancel-on",
-            "signal",
-            "-q",
-        ])
+        .args(["--max-requests-per-second", rate, "--cancel-on", "signal"])
+        .args(["--output", "json"])
         .args(&ids)
         .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut s);
+        s
+    });
     std::thread::sleep(Duration::from_secs(1));
     common::send_signal(&child, "TERM");
     let signalled = std::time::Instant::now();
-    let code = wait_bounded(&mut child, Duration::from_secs(30)).code();
-    assert_eq!(code, Some(143));
-    // Generous: queued behind the rate limit it would take 20 s.
-    assert!(
-        signalled.elapsed() < Duration::from_secs(7),
-        "{:?}",
-        signalled.elapsed()
-    );
-    for id in &ids {
+    let status = common::shell_status(wait_bounded(&mut child, Duration::from_secs(30)));
+    let took = signalled.elapsed();
+    let out = reader.join().unwrap();
+    let last = out.lines().last().unwrap_or_default();
+    let summary = serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {out}"));
+    (took, status, summary)
+}
+
+/// "When CI cancels a step that waits for many jobs, every job is cancelled in time": the
+/// cancels go ahead of the polls queued behind the rate limit (a runner kills 7.5 s after
+/// its signal), and keep to it.
+#[cfg(unix)]
+#[test]
+fn a_signal_cancels_every_job_ahead_of_the_polls_queued_behind_the_rate_limit() {
+    let sim = Sim::start("many.json");
+    // Ten jobs polling every 100 ms want 100 requests a second: the queue is long.
+    let (took, status, summary) = ten_jobs_signalled(&sim, "4");
+    assert_eq!(status, Some(143));
+    // Ten DELETEs at four a second: 2.25 s; well inside the grace.
+    assert!(took < Duration::from_secs(7), "{took:?}");
+    for i in 0..10 {
+        let id = id(&format!("busy-{i}"));
         assert!(
             sim.was_cancelled(id),
             "{id} not cancelled: {:?}",
             sim.requests()
         );
+        assert_eq!(job(&summary, id)["cancel"]["accepted"], true, "{summary}");
     }
+}
+
+/// Behind a rate limit too tight for every cancel to fit in the grace (one request per two
+/// seconds), the run still ends within it, and says which cancels were not sent.
+#[cfg(unix)]
+#[test]
+fn behind_a_rate_limit_too_tight_for_every_cancel_the_run_still_ends_within_the_grace() {
+    let sim = Sim::start("many.json");
+    let (took, status, summary) = ten_jobs_signalled(&sim, "0.5");
+    assert_eq!(status, Some(143));
+    assert!(took < Duration::from_secs(7), "{took:?}");
+    let jobs = summary["jobs"].as_array().unwrap();
+    let sent = jobs
+        .iter()
+        .filter(|j| j["cancel"]["accepted"] == true)
+        .count();
+    assert!((1..10).contains(&sent), "{summary}");
+    for j in jobs.iter().filter(|j| j["cancel"]["accepted"] != true) {
+        let message = j["cancel"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("not sent"), "{j}");
+        assert!(!sim.was_cancelled(j["job_id"].as_str().unwrap()));
+    }
+}
+
+/// "A run that dies (OOM killer, `kill -9`, a reboot) never leaves last night's success in
+/// place": while waiting, the summary file says the run is in progress, with no exit code.
+#[cfg(unix)]
+#[test]
+fn a_wait_killed_with_sigkill_leaves_a_summary_that_says_in_progress() {
+    let sim = Sim::start("endings.json");
+    let (_dir, path) = summary_path("sigkill");
+    std::fs::write(&path, "{\"exit_code\": 0, \"jobs\": []}").unwrap();
+    let mut child = sim
+        .dli_wait_std()
+        .args([
+            "--summary-file",
+            path.to_str().unwrap(),
+            id("job-never-ends"),
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait (bounded) until the wait has started and marked the file.
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    let marked = loop {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        if v["status"] == "IN_PROGRESS" || std::time::Instant::now() >= until {
+            break v;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    child.kill().unwrap(); // SIGKILL: no handler runs, nothing more is written
+    let status = wait_bounded(&mut child, Duration::from_secs(10));
+    assert!(!status.success());
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(v, marked, "the file changed after the kill");
+    assert_eq!(v["status"], "IN_PROGRESS", "{v}");
+    assert!(
+        v["exit_code"].is_null(),
+        "an alert must not read success: {v}"
+    );
+    assert_eq!(v["pid"], child.id(), "{v}");
+    assert_eq!(
+        job(&v, id("job-never-ends"))["status"],
+        "IN_PROGRESS",
+        "{v}"
+    );
+}
+
+/// "Nobody can make the nightly job overwrite another file": symlinks planted where the
+/// summary's temporary file used to go (`.NAME.PID.tmp`, predictable) and at other likely
+/// names are never followed; the victim is unchanged and the summary is written.
+#[cfg(unix)]
+#[test]
+fn planted_symlinks_beside_the_summary_file_are_never_followed() {
+    let sim = Sim::start("endings.json");
+    let (dir, path) = summary_path("symlink");
+    let victim_dir = TempDir::new("batch-symlink-victim");
+    let victim = victim_dir.path().join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    let mut child = sim
+        .dli_wait_std()
+        .args(["--timeout", "2s", "--summary-file", path.to_str().unwrap()])
+        .arg(id("job-never-ends"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let planted: Vec<PathBuf> = [
+        format!(".summary.json.{}.tmp", child.id()),
+        ".summary.json.tmp".into(),
+        "summary.json.tmp".into(),
+    ]
+    .iter()
+    .map(|n| dir.path().join(n))
+    .collect();
+    for p in &planted {
+        std::os::unix::fs::symlink(&victim, p).unwrap();
+    }
+    let status = wait_bounded(&mut child, Duration::from_secs(20));
+    assert_eq!(status.code(), Some(124));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    for p in &planted {
+        let meta = std::fs::symlink_metadata(p).unwrap();
+        assert!(
+            meta.file_type().is_symlink(),
+            "{} was replaced",
+            p.display()
+        );
+        std::fs::remove_file(p).unwrap();
+    }
+    let s = read_summary(&path, 124);
+    assert_eq!(job(&s, id("job-never-ends"))["status"], "TIMED_OUT", "{s}");
 }

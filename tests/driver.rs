@@ -6,9 +6,9 @@
 
 use dli_wait::dli::fault::{Fault, FaultKind};
 use dli_wait::dli::model::JobStatus;
-use dli_wait::dli::pacer::Pacer;
+use dli_wait::dli::pacer::{Lane, Pacer};
 use dli_wait::wait::api::JobApi;
-use dli_wait::wait::driver::Driver;
+use dli_wait::wait::driver::{CANCEL_GRACE, Driver};
 use dli_wait::wait::events::Silent;
 use dli_wait::wait::machine::{CancelOn, Endpoint, WaitConfig};
 use dli_wait::wait::many::{Plan, wait_all};
@@ -30,6 +30,24 @@ enum Script {
     Hangs,
 }
 
+/// How the scripted DLI answers a DELETE.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Delete {
+    /// Accepted at once.
+    Accepts,
+    /// Never answers, whatever timeout the caller gave.
+    Hangs,
+    /// Accepted after this long (if the caller waits that long).
+    Slow(Duration),
+    /// A transient fault (HTTP 500) every time.
+    Fails,
+    /// 429 with this `Retry-After`, every time.
+    Throttled(Duration),
+    /// A gateway accepting this many DELETEs in any one-second window: more are answered 429
+    /// with `Retry-After: 1`.
+    Gateway(usize),
+}
+
 /// A DLI that answers from a script, under an optional real [`Pacer`], and remembers calls.
 #[derive(Clone)]
 struct Scripted {
@@ -38,8 +56,16 @@ struct Scripted {
     started: Instant,
     /// Status after a cancel was accepted (`None`: the cancel never shows).
     after_cancel: Option<&'static str>,
+    delete: Delete,
+    /// Every DELETE that reached DLI: job, when, accepted.
+    deletes: Arc<Mutex<Vec<(String, Duration, bool)>>>,
+    /// The accepted cancels: job, when.
     cancels: Arc<Mutex<Vec<(String, Duration)>>>,
     polls: Arc<Mutex<u32>>,
+    /// When each poll reached DLI.
+    poll_times: Arc<Mutex<Vec<Duration>>>,
+    /// How long every poll takes to answer.
+    latency: Duration,
 }
 
 impl Scripted {
@@ -49,8 +75,12 @@ impl Scripted {
             pacer: None,
             started: Instant::now(),
             after_cancel: Some("CANCELLED"),
+            delete: Delete::Accepts,
+            deletes: Arc::default(),
             cancels: Arc::default(),
             polls: Arc::default(),
+            poll_times: Arc::default(),
+            latency: Duration::ZERO,
         }
     }
 
@@ -72,14 +102,14 @@ fn snapshot(status: &str, source: Source) -> Snapshot {
 }
 
 impl JobApi for Scripted {
-    async fn turn(&self, within: Option<Duration>) -> Result<(), Fault> {
+    async fn turn(&self, lane: Lane, within: Option<Duration>) -> Result<(), Fault> {
         let Some(p) = &self.pacer else { return Ok(()) };
         match within {
             None => {
-                p.wait().await;
+                p.wait_in(lane).await;
                 Ok(())
             }
-            Some(left) => tokio::time::timeout(left, p.wait())
+            Some(left) => tokio::time::timeout(left, p.wait_in(lane))
                 .await
                 .map_err(|_| Fault::transport(FaultKind::Timeout, "no turn")),
         }
@@ -92,6 +122,8 @@ impl JobApi for Scripted {
         timeout: Duration,
     ) -> Result<Snapshot, Fault> {
         *self.polls.lock().unwrap() += 1;
+        self.poll_times.lock().unwrap().push(self.started.elapsed());
+        tokio::time::sleep(self.latency.min(timeout)).await;
         let source = match endpoint {
             Endpoint::Progress => Source::Progress,
             Endpoint::Status => Source::Status,
@@ -125,10 +157,44 @@ impl JobApi for Scripted {
     }
 
     async fn cancel(&self, job_id: &str, _timeout: Duration) -> Result<String, Fault> {
-        self.cancels
+        let throttled = |after: Duration| {
+            let mut f = Fault::transport(FaultKind::Throttled, "429 Too Many Requests");
+            f.retry_after = Some(after);
+            f
+        };
+        let refusal = match self.delete {
+            Delete::Accepts => None,
+            Delete::Hangs => std::future::pending().await,
+            Delete::Slow(d) => {
+                tokio::time::sleep(d).await;
+                None
+            }
+            Delete::Fails => Some(Fault::transport(
+                FaultKind::ServerError,
+                "500 Internal Server Error",
+            )),
+            Delete::Throttled(after) => Some(throttled(after)),
+            Delete::Gateway(per_second) => {
+                let now = self.started.elapsed();
+                let recent = self
+                    .deletes
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .filter(|(_, t, ok)| *ok && now - *t < Duration::from_secs(1))
+                    .count();
+                (recent >= per_second).then(|| throttled(Duration::from_secs(1)))
+            }
+        };
+        let now = self.started.elapsed();
+        self.deletes
             .lock()
             .unwrap()
-            .push((job_id.to_string(), self.started.elapsed()));
+            .push((job_id.to_string(), now, refusal.is_none()));
+        if let Some(f) = refusal {
+            return Err(f);
+        }
+        self.cancels.lock().unwrap().push((job_id.to_string(), now));
         Ok("cancel accepted".into())
     }
 
@@ -238,8 +304,10 @@ async fn a_cancel_on_timeout_is_confirmed_by_a_later_poll() {
     assert_eq!(api.cancels().len(), 1);
 }
 
+/// "With `--cancel-on timeout`, the process ends within `--timeout` plus the cancel grace":
+/// a cancel DLI accepts but never carries out is given up at the end of the grace.
 #[tokio::test(start_paused = true)]
-async fn a_cancel_that_never_shows_is_given_up_within_the_confirmation_window() {
+async fn a_cancel_that_never_shows_is_given_up_within_the_grace() {
     let mut api = Scripted::new(|_| Script::EndsAfter(u64::MAX, "FINISHED"));
     api.after_cancel = None;
     let cfg = WaitConfig {
@@ -254,8 +322,118 @@ async fn a_cancel_that_never_shows_is_given_up_within_the_confirmation_window() 
     assert_eq!(r.outcome, Outcome::TimedOut);
     let c = r.cancel.unwrap();
     assert!(c.accepted && !c.confirmed, "{c:?}");
-    let bound = 60.0 + dli_wait::wait::driver::CANCEL_CONFIRM_WINDOW.as_secs_f64() + 1.0;
-    assert!(secs(r.elapsed) <= bound, "ended after {:?}", r.elapsed);
+    let bound = Duration::from_secs(60) + CANCEL_GRACE;
+    assert!(r.elapsed <= bound, "ended after {:?}", r.elapsed);
+    // It was looked for in the meantime.
+    assert!(
+        *api.polls.lock().unwrap() > 7,
+        "{}",
+        api.polls.lock().unwrap()
+    );
+}
+
+/// "`--timeout 5s --cancel-on timeout` ends by 10 s, whatever the DELETE does": hung, slow,
+/// failing, throttled (with a `Retry-After` inside the grace, or past it); on a timeout and
+/// after a signal alike.
+#[tokio::test(start_paused = true)]
+async fn the_ending_holds_the_grace_whatever_the_delete_does() {
+    let behaviours = [
+        Delete::Hangs,
+        Delete::Slow(Duration::from_secs(60)),
+        Delete::Fails,
+        Delete::Throttled(Duration::from_secs(2)),
+        Delete::Throttled(Duration::from_secs(30)),
+    ];
+    for delete in behaviours {
+        for by_signal in [false, true] {
+            let mut api = Scripted::new(|_| Script::EndsAfter(u64::MAX, "FINISHED"));
+            api.delete = delete;
+            let (tx, rx) = watch::channel(None);
+            if by_signal {
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_secs(3)).await;
+                    tx.send_replace(Some(Stop::Signal(Signal::Int)));
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                });
+            }
+            let cfg = WaitConfig {
+                timeout: Some(Duration::from_secs(5)),
+                cancel_on: CancelOn {
+                    timeout: true,
+                    signal: true,
+                    ..CancelOn::default()
+                },
+                ..WaitConfig::default()
+            };
+            let r = wait_one(&api, cfg, rx).await;
+            let (outcome, ended_at) = if by_signal {
+                (Outcome::Interrupted(Signal::Int), Duration::from_secs(3))
+            } else {
+                (Outcome::TimedOut, Duration::from_secs(5))
+            };
+            let case = format!("{delete:?}, signal: {by_signal}");
+            assert_eq!(r.outcome, outcome, "{case}");
+            assert!(
+                r.elapsed <= ended_at + CANCEL_GRACE,
+                "{case}: ended after {:?}",
+                r.elapsed
+            );
+            let c = r.cancel.unwrap();
+            assert!(!c.accepted, "{case}: {c:?}");
+            let tries = api.deletes.lock().unwrap().len();
+            match delete {
+                // Retry-After past the grace: not sent again, and said so at once.
+                Delete::Throttled(after) if after > CANCEL_GRACE => {
+                    assert_eq!(tries, 1, "{case}");
+                    assert!(
+                        r.elapsed < ended_at + Duration::from_secs(1),
+                        "{case}: {:?}",
+                        r.elapsed
+                    );
+                }
+                // Sent again within the grace.
+                Delete::Fails | Delete::Throttled(_) => {
+                    assert!(tries >= 2, "{case}: {tries} tries");
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// A DELETE answered 429 is sent again after its `Retry-After` and accepted, within the grace.
+#[tokio::test(start_paused = true)]
+async fn a_throttled_cancel_is_sent_again_after_retry_after() {
+    let mut api = Scripted::new(|_| Script::EndsAfter(u64::MAX, "FINISHED"));
+    // The gateway allows no DELETE in the first second after another.
+    api.delete = Delete::Gateway(1);
+    api.deletes
+        .lock()
+        .unwrap()
+        .push(("someone-else".into(), Duration::from_secs(5), true));
+    let cfg = WaitConfig {
+        timeout: Some(Duration::from_secs(5)),
+        cancel_on: CancelOn {
+            timeout: true,
+            ..CancelOn::default()
+        },
+        ..WaitConfig::default()
+    };
+    let r = wait_one(&api, cfg, no_stop()).await;
+    let c = r.cancel.unwrap();
+    assert!(c.accepted && c.confirmed, "{c:?}");
+    let deletes = api.deletes.lock().unwrap().clone();
+    assert_eq!(deletes.len(), 3, "{deletes:?}");
+    assert!(!deletes[1].2 && deletes[2].2, "{deletes:?}");
+    assert!(
+        deletes[2].1 - deletes[1].1 >= Duration::from_secs(1),
+        "{deletes:?}"
+    );
+    assert!(
+        r.elapsed <= Duration::from_secs(5) + CANCEL_GRACE,
+        "{:?}",
+        r.elapsed
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -340,4 +518,219 @@ async fn the_deadline_holds_for_many_jobs_when_the_rate_limit_is_saturated() {
         "{}",
         api.polls.lock().unwrap()
     );
+}
+
+/// "`--stall-timeout 10s` reports a stall about 10 s after the job stopped moving", even with
+/// `--max-poll-interval 120s`: the machine schedules a poll on the stall deadline instead of
+/// finding the stall whenever the next poll happens to come.
+#[tokio::test(start_paused = true)]
+async fn a_stall_is_reported_within_one_request_of_its_deadline_however_long_the_poll_interval() {
+    for latency in [Duration::ZERO, Duration::from_secs(2)] {
+        let mut api = Scripted::new(|_| Script::EndsAfter(u64::MAX, "FINISHED"));
+        api.latency = latency;
+        let cfg = WaitConfig {
+            stall_timeout: Some(Duration::from_secs(10)),
+            ..WaitConfig::default()
+        };
+        let driver = Driver {
+            api: api.clone(),
+            events: Arc::new(Silent),
+        };
+        let r = driver.wait("job-1", cfg, every(120), no_stop()).await;
+        assert!(
+            matches!(r.outcome, Outcome::Stalled { .. }),
+            "{:?}",
+            r.outcome
+        );
+        // Still since the first answer (at `latency`); seen by the poll sent at its deadline.
+        let bound = latency + Duration::from_secs(10) + latency;
+        assert!(
+            r.elapsed <= bound + Duration::from_millis(10),
+            "stall reported after {:?} (bound {bound:?})",
+            r.elapsed
+        );
+        assert_eq!(r.polls, 2, "{r:?}");
+    }
+}
+
+/// Wait for `jobs` jobs under a rate limit of `rate` requests a second against a gateway
+/// allowing `gateway` DELETEs in any second; SIGTERM (with `--cancel-on signal`) at 30 s.
+/// Returns the reports, the scripted DLI, and when the waits ended.
+async fn signalled_batch(
+    jobs: usize,
+    rate: f64,
+    gateway: usize,
+) -> (Vec<JobReport>, Scripted, Duration) {
+    let mut api = Scripted::new(|_| Script::EndsAfter(u64::MAX, "FINISHED"));
+    api.pacer = Some(Arc::new(Pacer::per_second(rate)));
+    api.delete = Delete::Gateway(gateway);
+    let cfg = WaitConfig {
+        cancel_on: CancelOn {
+            signal: true,
+            ..CancelOn::default()
+        },
+        ..WaitConfig::default()
+    };
+    let policy = || every(10);
+    let (stop, _) = watch::channel(None);
+    let ids: Vec<String> = (0..jobs).map(|i| format!("job-{i}")).collect();
+    let plan = Plan {
+        config: &cfg,
+        policy: &policy,
+        fail_fast: false,
+    };
+    let started = Instant::now();
+    let signal = async {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        stop.send_replace(Some(Stop::Signal(Signal::Term)));
+    };
+    let (reports, ()) = tokio::join!(wait_all(&api, Arc::new(Silent), ids, plan, &stop), signal);
+    (reports.unwrap(), api, started.elapsed())
+}
+
+/// The most DELETEs that reached DLI in any one-second window.
+fn most_deletes_in_a_second(api: &Scripted) -> usize {
+    let times: Vec<Duration> = api.deletes.lock().unwrap().iter().map(|d| d.1).collect();
+    most_in_a_second(&times)
+}
+
+/// The most of `times` in any one-second window.
+fn most_in_a_second(times: &[Duration]) -> usize {
+    times
+        .iter()
+        .map(|&t| {
+            times
+                .iter()
+                .filter(|&&u| u <= t && t - u < Duration::from_secs(1))
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// "CI cancels a step waiting for 500 jobs, under `--max-requests-per-second 20`": the
+/// cancels go ahead of the polls but keep to the limit (never more than 20 DELETEs in a
+/// second, so a gateway allowing 20 refuses none), and the ending keeps the grace. 500
+/// DELETEs at 20 a second take 25 s: the ~100 that fit in the grace are sent and accepted;
+/// every other job's cancel says it was not sent.
+#[tokio::test(start_paused = true)]
+async fn five_hundred_cancels_after_a_signal_keep_to_the_rate_limit_and_the_grace() {
+    let (reports, api, ended) = signalled_batch(500, 20.0, 20).await;
+    let signal = Duration::from_secs(30);
+    assert_eq!(reports.len(), 500);
+    assert!(
+        reports
+            .iter()
+            .all(|r| r.outcome == Outcome::Interrupted(Signal::Term))
+    );
+    assert!(ended <= signal + CANCEL_GRACE, "ended after {ended:?}");
+    let most = most_deletes_in_a_second(&api);
+    assert!(most <= 20, "{most} DELETEs in one second");
+    let deletes = api.deletes.lock().unwrap().clone();
+    assert!(
+        deletes.iter().all(|d| d.2),
+        "the gateway refused some: {deletes:?}"
+    );
+    assert!(
+        deletes
+            .iter()
+            .all(|d| d.1 >= signal && d.1 <= signal + CANCEL_GRACE)
+    );
+    let accepted = reports
+        .iter()
+        .filter(|r| r.cancel.as_ref().unwrap().accepted)
+        .count();
+    assert!((99..=101).contains(&accepted), "{accepted} accepted");
+    for r in reports
+        .iter()
+        .filter(|r| !r.cancel.as_ref().unwrap().accepted)
+    {
+        let c = r.cancel.as_ref().unwrap();
+        assert!(c.message.contains("not sent"), "{c:?}");
+    }
+}
+
+/// A gateway stricter than our limit (60 DELETEs a second against our 100): the cancels it
+/// refuses with 429 are sent again after `Retry-After` and all 200 are accepted within the
+/// grace, never more than 100 DELETEs in a second.
+#[tokio::test(start_paused = true)]
+async fn cancels_refused_with_429_are_sent_again_within_the_grace() {
+    let (reports, api, ended) = signalled_batch(200, 100.0, 60).await;
+    assert!(
+        ended <= Duration::from_secs(30) + CANCEL_GRACE,
+        "ended after {ended:?}"
+    );
+    let most = most_deletes_in_a_second(&api);
+    assert!(most <= 100, "{most} DELETEs in one second");
+    let refused = api.deletes.lock().unwrap().iter().filter(|d| !d.2).count();
+    assert!(
+        refused > 0,
+        "the gateway refused none: the test tests nothing"
+    );
+    let not_accepted: Vec<_> = reports
+        .iter()
+        .filter(|r| !r.cancel.as_ref().unwrap().accepted)
+        .map(|r| (&r.job_id, &r.cancel))
+        .collect();
+    assert!(not_accepted.is_empty(), "{not_accepted:?}");
+    assert_eq!(api.cancels().len(), 200);
+}
+
+/// "One job times out and cancels while 60 others keep polling under `--max-requests-per-second
+/// 20`": the DELETE takes the next slot, ahead of some three seconds of queued polls, and all
+/// requests together keep to the limit.
+#[tokio::test(start_paused = true)]
+async fn a_cancel_goes_ahead_of_queued_polls_and_all_requests_keep_to_the_limit() {
+    let mut api = Scripted::new(|_| Script::EndsAfter(u64::MAX, "FINISHED"));
+    api.pacer = Some(Arc::new(Pacer::per_second(20.0)));
+    let (stop, _) = watch::channel(None);
+    let pollers: Vec<_> = (0..60)
+        .map(|i| {
+            let driver = Driver {
+                api: api.clone(),
+                events: Arc::new(Silent),
+            };
+            let rx = stop.subscribe();
+            tokio::spawn(async move {
+                driver
+                    .wait(&format!("busy-{i}"), WaitConfig::default(), every(1), rx)
+                    .await
+            })
+        })
+        .collect();
+    let cfg = WaitConfig {
+        timeout: Some(Duration::from_secs(10)),
+        cancel_on: CancelOn {
+            timeout: true,
+            ..CancelOn::default()
+        },
+        ..WaitConfig::default()
+    };
+    let driver = Driver {
+        api: api.clone(),
+        events: Arc::new(Silent),
+    };
+    let r = driver.wait("job-1", cfg, every(1), stop.subscribe()).await;
+    stop.send_replace(Some(Stop::FailFast));
+    for p in pollers {
+        p.await.unwrap();
+    }
+    assert_eq!(r.outcome, Outcome::TimedOut);
+    let c = r.cancel.unwrap();
+    assert!(c.accepted && c.confirmed, "{c:?}");
+    assert!(
+        r.elapsed <= Duration::from_secs(10) + CANCEL_GRACE,
+        "{:?}",
+        r.elapsed
+    );
+    let deletes = api.deletes.lock().unwrap().clone();
+    assert_eq!(deletes.len(), 1, "{deletes:?}");
+    // The deadline's poll had queued from 9 s and gave up at 10 s; the DELETE went on the
+    // next slot, not behind the ~60 polls waiting.
+    assert!(deletes[0].1 <= Duration::from_millis(10_100), "{deletes:?}");
+    let mut all = api.poll_times.lock().unwrap().clone();
+    all.extend(deletes.iter().map(|d| d.1));
+    all.sort();
+    let most = most_in_a_second(&all);
+    assert!(most <= 20, "{most} requests in one second");
 }

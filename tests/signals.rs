@@ -1,14 +1,16 @@
 //! User stories about being stopped: "when my CI cancels the step (SIGTERM) or I press
-//! Ctrl-C, dli-wait stops at once with 143 / 130, and cancels the job only if I asked".
+//! Ctrl-C, dli-wait stops at once, dies of that signal after its cleanup (so `$?` is 143 /
+//! 130 and a shell loop stops), and cancels the job only if I asked".
 
 #![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use common::{Sim, id, wait_bounded};
+use common::{Sim, id, shell_status, wait_bounded};
 use std::io::Read;
-use std::process::{Child, Stdio};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Child, ExitStatus, Stdio};
 use std::time::Duration;
 
 /// Start waiting for a job that never ends, as a child we can signal.
@@ -23,8 +25,8 @@ fn start_waiting(sim: &Sim, extra: &[&str]) -> Child {
         .expect("start dli-wait")
 }
 
-/// Let it poll for a second, send `signal`, and return (exit code, stderr).
-fn signal_after_a_second(mut child: Child, signal: &str) -> (Option<i32>, String) {
+/// Let it poll for a second, send `signal`, and return (exit status, stderr).
+fn signal_after_a_second(mut child: Child, signal: &str) -> (ExitStatus, String) {
     std::thread::sleep(Duration::from_secs(1));
     assert!(
         child.try_wait().expect("poll the child").is_none(),
@@ -36,14 +38,15 @@ fn signal_after_a_second(mut child: Child, signal: &str) -> (Option<i32>, String
     if let Some(mut e) = child.stderr.take() {
         let _ = e.read_to_string(&mut stderr);
     }
-    (status.code(), stderr)
+    (status, stderr)
 }
 
 #[test]
-fn sigterm_exits_143_and_leaves_the_job_running() {
+fn sigterm_dies_of_sigterm_143_and_leaves_the_job_running() {
     let sim = Sim::start("endings.json");
-    let (code, stderr) = signal_after_a_second(start_waiting(&sim, &[]), "TERM");
-    assert_eq!(code, Some(143), "{stderr}");
+    let (status, stderr) = signal_after_a_second(start_waiting(&sim, &[]), "TERM");
+    assert_eq!(shell_status(status), Some(143), "{stderr}");
+    assert_eq!(status.signal(), Some(15), "{stderr}");
     assert!(stderr.contains("SIGTERM"), "{stderr}");
     assert!(stderr.contains("may still be running"), "{stderr}");
     assert!(
@@ -57,8 +60,9 @@ fn sigterm_exits_143_and_leaves_the_job_running() {
 fn sigterm_with_cancel_on_signal_sends_the_delete() {
     let sim = Sim::start("endings.json");
     let child = start_waiting(&sim, &["--cancel-on", "signal"]);
-    let (code, stderr) = signal_after_a_second(child, "TERM");
-    assert_eq!(code, Some(143), "{stderr}");
+    let (status, stderr) = signal_after_a_second(child, "TERM");
+    assert_eq!(shell_status(status), Some(143), "{stderr}");
+    assert_eq!(status.signal(), Some(15), "{stderr}");
     assert!(
         sim.was_cancelled(id("job-never-ends")),
         "{:?}",
@@ -68,18 +72,20 @@ fn sigterm_with_cancel_on_signal_sends_the_delete() {
 }
 
 #[test]
-fn sigint_exits_130() {
+fn sigint_dies_of_sigint_130() {
     let sim = Sim::start("endings.json");
-    let (code, stderr) = signal_after_a_second(start_waiting(&sim, &[]), "INT");
-    assert_eq!(code, Some(130), "{stderr}");
+    let (status, stderr) = signal_after_a_second(start_waiting(&sim, &[]), "INT");
+    assert_eq!(shell_status(status), Some(130), "{stderr}");
+    assert_eq!(status.signal(), Some(2), "{stderr}");
     assert!(stderr.contains("SIGINT"), "{stderr}");
 }
 
 #[test]
-fn sighup_exits_129() {
+fn sighup_dies_of_sighup_129() {
     let sim = Sim::start("endings.json");
-    let (code, stderr) = signal_after_a_second(start_waiting(&sim, &[]), "HUP");
-    assert_eq!(code, Some(129), "{stderr}");
+    let (status, stderr) = signal_after_a_second(start_waiting(&sim, &[]), "HUP");
+    assert_eq!(shell_status(status), Some(129), "{stderr}");
+    assert_eq!(status.signal(), Some(1), "{stderr}");
 }
 
 /// With `--output json`, an interrupted wait still ends with the summary line.
@@ -95,8 +101,9 @@ fn sigterm_in_json_mode_still_prints_the_summary() {
         let _ = stdout.read_to_string(&mut s);
         s
     });
-    let (code, stderr) = signal_after_a_second(child, "TERM");
-    assert_eq!(code, Some(143), "{stderr}");
+    let (status, stderr) = signal_after_a_second(child, "TERM");
+    assert_eq!(shell_status(status), Some(143), "{stderr}");
+    assert_eq!(status.signal(), Some(15), "{stderr}");
     let out = reader.join().expect("stdout reader");
     let last = out.lines().last().unwrap_or_default();
     let summary: serde_json::Value =
@@ -117,10 +124,72 @@ fn with_several_jobs_a_signal_wins_over_a_failure() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start dli-wait");
-    let (code, stderr) = signal_after_a_second(child, "TERM");
-    assert_eq!(code, Some(143), "{stderr}");
+    let (status, stderr) = signal_after_a_second(child, "TERM");
+    assert_eq!(shell_status(status), Some(143), "{stderr}");
+    assert_eq!(status.signal(), Some(15), "{stderr}");
     assert!(
         stderr.contains(&format!("job {} FAILED", id("job-fails"))),
         "{stderr}"
+    );
+}
+
+/// "Ctrl-C stops my `for j in ...; do dli-wait "$j"; done` loop": bash stops a loop only
+/// when the child died of SIGINT (a child that exits 130 looks like it handled Ctrl-C). The
+/// terminal sends SIGINT to the whole foreground process group; so does this test.
+#[test]
+fn ctrl_c_stops_a_shell_loop_after_the_first_wait() {
+    use std::os::unix::process::CommandExt;
+    let sim = Sim::start("endings.json");
+    let base = sim.dli_wait_std();
+    let mut cmd = std::process::Command::new("bash");
+    for (k, v) in base.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let mut child = cmd
+        .arg("-c")
+        .arg(r#"for j in one two; do "$0" "$@" -- "$JOB"; echo "after $j: $?"; done; echo "loop done""#)
+        .arg(base.get_program())
+        .args(base.get_args())
+        .env("JOB", id("job-never-ends"))
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start bash");
+    let group = child.id();
+    std::thread::sleep(Duration::from_secs(1));
+    let kill_group = |sig: &str| {
+        let _ = std::process::Command::new("kill")
+            .args([&format!("-{sig}"), "--", &format!("-{group}")])
+            .status();
+    };
+    kill_group("INT");
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("poll bash") {
+            break Some(s);
+        }
+        if std::time::Instant::now() >= until {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // Whatever happened, nothing of the group outlives the test.
+    kill_group("KILL");
+    let _ = child.wait();
+    let mut out = String::new();
+    if let Some(mut o) = child.stdout.take() {
+        let _ = o.read_to_string(&mut out);
+    }
+    let status = status.unwrap_or_else(|| panic!("the loop went on after Ctrl-C: {out}"));
+    assert!(!out.contains("after"), "the loop went on: {out}");
+    assert_eq!(
+        status.signal(),
+        Some(2),
+        "bash did not stop of SIGINT: {out}"
     );
 }

@@ -455,7 +455,8 @@ fn a_url_that_cannot_be_built_is_a_configuration_error() {
     let start = Instant::now();
     let r = run(h.dli_wait().args(["--timeout", "10s", &job]));
     // A job id is a UUID: a 70,000-character one is refused before any URL is built.
-    r.expect_code(2).stderr_has(&["not a job id", "longer than a job id"]);
+    r.expect_code(2)
+        .stderr_has(&["not a job id", "longer than a job id"]);
     assert!(r.stderr.len() < 1000, "the id is not echoed whole");
     assert!(start.elapsed() < Duration::from_secs(5));
     assert!(h.requests().is_empty());

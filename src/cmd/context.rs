@@ -78,6 +78,14 @@ impl Context {
         }
     }
 
+    /// The wait for these jobs (none yet: a submit comes first) starts: mark the summary file
+    /// as in progress, so a run killed before its end does not leave the last run's result.
+    pub fn begin(&self, job_ids: &[String]) {
+        if let Some(path) = &self.output.summary_file {
+            summary_file::write_in_progress(path, job_ids);
+        }
+    }
+
     /// Every job has ended: the exit code, the summary file and the reporter's summary.
     pub fn conclude(&self, reports: &[JobReport], reporter: &dyn Reporter) -> i32 {
         let code = aggregate_exit_code(reports.iter().map(|r| &r.outcome));

@@ -1,6 +1,6 @@
 //! The commands: parse the command line, build the [`Context`], run one command, and turn its
-//! result into the exit code. The one place where a [`Failure`] becomes the error line, the
-//! summary file, the GitHub failure outputs and the exit status.
+//! result into the process's ending ([`Exit`]). The one place where a [`Failure`] becomes the
+//! error line, the summary file, the GitHub failure outputs and the exit status.
 
 mod context;
 #[cfg(feature = "simulator")]
@@ -20,17 +20,57 @@ pub use failure::{CommandResult, EXIT_USAGE, Failure, FailureKind};
 
 use crate::cli::{Cli, Command, OutputArgs, TargetArgs};
 use crate::report::safe;
+use crate::wait::outcome::{Outcome, Signal, Stop};
 use clap::Parser;
 use std::ffi::OsString;
 
-/// Run dli-wait with these arguments; returns the process's exit status.
-pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+/// How the process ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Exit with this status.
+    Code(i32),
+    /// A signal interrupted the wait: after the cleanup (cancels, summary, outputs), die of
+    /// it, so a shell loop or CI sees death by signal (`$?` is still 128 + its number).
+    Signal(Signal),
+}
+
+impl Exit {
+    /// The status a shell shows for this ending (`$?`).
+    pub fn code(self) -> i32 {
+        match self {
+            Exit::Code(c) => c,
+            Exit::Signal(sig) => Outcome::Interrupted(sig).exit_code(),
+        }
+    }
+
+    /// End the process this way.
+    pub fn end(self) -> ! {
+        if let Exit::Signal(sig) = self {
+            signals::die_of(sig);
+        }
+        std::process::exit(self.code())
+    }
+
+    /// The ending of a run whose command returned `code` while `stop` held this: death by
+    /// the signal only when the signal decided the status (the waits were interrupted).
+    fn of(code: i32, stop: Option<Stop>) -> Self {
+        match stop {
+            Some(Stop::Signal(sig)) if Outcome::Interrupted(sig).exit_code() == code => {
+                Exit::Signal(sig)
+            }
+            _ => Exit::Code(code),
+        }
+    }
+}
+
+/// Run dli-wait with these arguments; returns how the process is to end.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> Exit {
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
             if !e.use_stderr() {
                 let _ = e.print();
-                return 0; // --help, --version
+                return Exit::Code(0); // --help, --version
             }
             // clap's message quotes the command line's values: each line through the line
             // sanitiser (and so without clap's colours), as everything else we print.
@@ -42,7 +82,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             let failure = Failure::usage(first.trim_start_matches("error: "));
             // Already printed by clap; only the CI outputs are left to write.
             context::Context::without_command().report_failure_outputs(&failure);
-            return failure.exit_code();
+            return Exit::Code(failure.exit_code());
         }
     };
     let output = output_of(&cli);
@@ -57,9 +97,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Ok(rt) => rt,
         Err(e) => {
             let ctx = Context::new(output, None);
-            return ctx.fail(Failure::internal(format!(
+            return Exit::Code(ctx.fail(Failure::internal(format!(
                 "cannot start the async runtime: {e}"
-            )));
+            ))));
         }
     };
     runtime.block_on(async move {
@@ -74,10 +114,11 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             Some(Command::Completions(args)) => docs::completions(args.shell),
             Some(Command::Man) => docs::man(),
         };
-        match result {
+        let code = match result {
             Ok(code) => code,
             Err(failure) => ctx.fail(failure),
-        }
+        };
+        Exit::of(code, *ctx.stop.borrow())
     })
 }
 
@@ -100,5 +141,26 @@ fn output_of(cli: &Cli) -> OutputArgs {
         #[cfg(feature = "simulator")]
         Some(Command::Demo(d)) => d.output_args(),
         Some(Command::Completions(_) | Command::Man) | None => cli.output.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_interrupted_ending_dies_of_its_signal() {
+        let int = Some(Stop::Signal(Signal::Int));
+        assert_eq!(Exit::of(130, int), Exit::Signal(Signal::Int));
+        assert_eq!(Exit::of(130, int).code(), 130);
+        assert_eq!(
+            Exit::of(143, Some(Stop::Signal(Signal::Term))),
+            Exit::Signal(Signal::Term)
+        );
+        assert_eq!(Exit::of(129, Some(Stop::Signal(Signal::Hup))).code(), 129);
+        // The waits had ended before the signal came: their status stands.
+        assert_eq!(Exit::of(0, int), Exit::Code(0));
+        assert_eq!(Exit::of(130, None), Exit::Code(130));
+        assert_eq!(Exit::of(1, Some(Stop::FailFast)), Exit::Code(1));
     }
 }

@@ -28,6 +28,7 @@ pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
         conf: args.conf.clone(),
         ..SubmitJob::default()
     };
+    ctx.begin(&[]);
     // Submitted exactly once: a retry after a lost answer could run the job twice.
     let answer = match client.submit(&job, settings.client.request_timeout).await {
         Ok(a) => a,

@@ -1,5 +1,6 @@
 //! SIGINT, SIGTERM and SIGHUP: recorded on a stop channel that every wait listens to, so the
-//! waits end (and cancel when asked) and the summary is written. I/O at the edge only.
+//! waits end (and cancel when asked) and the summary is written; then the process dies of the
+//! signal ([`die_of`]), as a shell loop or CI expects. I/O at the edge only.
 
 use crate::wait::outcome::{Signal, Stop};
 use tokio::sync::watch;
@@ -17,11 +18,33 @@ pub fn listen() -> watch::Sender<Option<Stop>> {
         loop {
             if signals.next().await == Signal::Int {
                 eprintln!("second interrupt: exiting now");
-                std::process::exit(130);
+                die_of(Signal::Int);
             }
         }
     });
     tx
+}
+
+/// Die of `sig` as if it had never been handled: flush what was written, restore the
+/// default action and raise it again, so the parent sees death by signal (a shell's `for`
+/// loop stops at Ctrl-C only then). Falls back to exiting 128 + its number.
+pub fn die_of(sig: Signal) -> ! {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let number = match sig {
+            Signal::Hup => SIGHUP,
+            Signal::Int => SIGINT,
+            Signal::Term => SIGTERM,
+        };
+        if let Err(e) = signal_hook::low_level::emulate_default_handler(number) {
+            tracing::warn!(signal = sig.name(), error = %e, "cannot die of the signal; exiting");
+        }
+    }
+    std::process::exit(crate::wait::outcome::Outcome::Interrupted(sig).exit_code())
 }
 
 /// The signals that end a wait, listened to from the moment they are installed.

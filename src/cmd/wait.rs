@@ -98,6 +98,7 @@ pub async fn wait_jobs(
         policy: &policy,
         fail_fast: settings.fail_fast,
     };
+    ctx.begin(&job_ids);
     let reports = wait_all(client, reporter.clone(), job_ids, plan, &ctx.stop)
         .await
         .map_err(|e| Failure::internal(format!("internal error: a wait task failed: {e}")))?;

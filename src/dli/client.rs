@@ -5,7 +5,7 @@ use super::auth::Credentials;
 use super::fault::{Check, Fault, FaultKind, Reply, classify};
 use super::model::DliBody;
 use super::model::{CancelJobResponse, JobProgress, JobStatusInfo, SubmitJob, SubmitJobResponse};
-use super::pacer::Pacer;
+use super::pacer::{Lane, Pacer};
 use super::sign::{SignableRequest, encode_component, sdk_date, sign};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use url::Url;
@@ -171,24 +171,26 @@ impl DliClient {
         }
     }
 
-    /// Wait for a turn under the rate limit shared by all clones of this client (polls take
-    /// one before each request; a submit or a cancel does not). `within` bounds the wait: a
-    /// queue longer than the time left is a timeout fault, so a deadline holds however many
-    /// jobs share the limit.
-    pub async fn turn(&self, within: Option<Duration>) -> Result<(), Fault> {
+    /// Wait for a turn in `lane` under the rate limit shared by all clones of this client
+    /// (polls and cancels take one before each request, cancels ahead of polls; a submit does
+    /// not). `within` bounds the wait: a queue longer than the time left is a timeout fault,
+    /// so a deadline holds however many jobs share the limit.
+    pub async fn turn(&self, lane: Lane, within: Option<Duration>) -> Result<(), Fault> {
         let Some(p) = &self.pacer else { return Ok(()) };
         match within {
             None => {
-                p.wait().await;
+                p.wait_in(lane).await;
                 Ok(())
             }
-            Some(left) => tokio::time::timeout(left, p.wait()).await.map_err(|_| {
-                Fault::transport(
-                    FaultKind::Timeout,
-                    "no turn to send a request before the deadline",
-                )
-                .checking(Check::RequestRate)
-            }),
+            Some(left) => tokio::time::timeout(left, p.wait_in(lane))
+                .await
+                .map_err(|_| {
+                    Fault::transport(
+                        FaultKind::Timeout,
+                        "no turn to send a request before the deadline",
+                    )
+                    .checking(Check::RequestRate)
+                }),
         }
     }
 

@@ -1,18 +1,25 @@
-//! What the driver needs of DLI, as a small trait: a turn under the rate limit, one poll, a
-//! cancel. `DliClient` implements it for real; tests script it on tokio's paused clock.
+//! What the driver needs of DLI, as a small trait: a turn under the rate limit (cancels
+//! ahead of polls), one poll, a cancel. `DliClient` implements it for real; tests script it
+//! on tokio's paused clock.
 
 use super::machine::Endpoint;
 use super::snapshot::Snapshot;
 use crate::dli::client::DliClient;
 use crate::dli::fault::Fault;
+use crate::dli::pacer::Lane;
 use std::future::Future;
 use std::time::Duration;
 
 /// The calls a wait makes. Clones share the connection and the rate limit.
 pub trait JobApi: Clone + Send + Sync + 'static {
-    /// Wait for a turn under the shared rate limit; `within` bounds the wait (a queue longer
-    /// than the time left is a timeout fault).
-    fn turn(&self, within: Option<Duration>) -> impl Future<Output = Result<(), Fault>> + Send;
+    /// Wait for a turn in `lane` under the shared rate limit (cancels in [`Lane::Urgent`],
+    /// ahead of polls); `within` bounds the wait (a queue longer than the time left is a
+    /// timeout fault).
+    fn turn(
+        &self,
+        lane: Lane,
+        within: Option<Duration>,
+    ) -> impl Future<Output = Result<(), Fault>> + Send;
     /// One poll of `endpoint` for the job.
     fn poll(
         &self,
@@ -33,8 +40,12 @@ pub trait JobApi: Clone + Send + Sync + 'static {
 }
 
 impl JobApi for DliClient {
-    fn turn(&self, within: Option<Duration>) -> impl Future<Output = Result<(), Fault>> + Send {
-        DliClient::turn(self, within)
+    fn turn(
+        &self,
+        lane: Lane,
+        within: Option<Duration>,
+    ) -> impl Future<Output = Result<(), Fault>> + Send {
+        DliClient::turn(self, lane, within)
     }
 
     async fn poll(

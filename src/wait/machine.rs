@@ -208,7 +208,8 @@ impl Machine {
             fault: None,
             changed,
         };
-        Ok(self.policy.next_delay(&input))
+        let delay = self.policy.next_delay(&input);
+        Ok(self.cap_at_stall(delay, now))
     }
 
     fn on_fault(&mut self, fault: Fault, now: Duration) -> Result<Duration, Decision> {
@@ -249,6 +250,7 @@ impl Machine {
             changed: false,
         };
         let mut delay = self.policy.next_delay(&input);
+        delay = self.cap_at_stall(delay, now);
         if let Some(ra) = fault.retry_after {
             delay = delay.max(ra);
         }
@@ -288,6 +290,22 @@ impl Machine {
         Decision::Poll {
             after: self.clamp_to_deadline(delay, now),
             endpoint: self.endpoint,
+        }
+    }
+
+    /// Shorten `delay` so that the next poll lands on the stall deadline (the last change plus
+    /// `--stall-timeout`), however long the policy would wait (`--max-poll-interval`): a
+    /// stall is then seen within one request of its deadline. Once that deadline has passed
+    /// (a fault answered the poll made for it), the policy's delay stands: no hammering.
+    fn cap_at_stall(&self, delay: Duration, now: Duration) -> Duration {
+        let left = self
+            .cfg
+            .stall_timeout
+            .zip(self.stall.since())
+            .map(|(limit, since)| (since + limit).saturating_sub(now));
+        match left {
+            Some(left) if !left.is_zero() => delay.min(left),
+            _ => delay,
         }
     }
 
@@ -548,6 +566,77 @@ mod tests {
                 cancel: false
             }
         );
+    }
+
+    #[test]
+    fn the_next_poll_lands_on_the_stall_deadline_however_long_the_policy_waits() {
+        let cfg = WaitConfig {
+            stall_timeout: Some(S(10)),
+            ..WaitConfig::default()
+        };
+        // --max-poll-interval 120s: the policy alone would look again only after 2 minutes.
+        let mut m = Machine::new(cfg, Box::new(Fixed(S(120))));
+        assert_eq!(
+            poll_after(&m.observe(progress("RUNNING", Some(0), 4, 10), S(0))),
+            S(10)
+        );
+        let d = m.observe(progress("RUNNING", Some(0), 4, 10), S(10));
+        assert_eq!(
+            d,
+            Decision::End {
+                outcome: Outcome::Stalled { still_for: S(10) },
+                cancel: false
+            }
+        );
+        // A change restarts the clock: the next poll lands 10 s after it.
+        let mut m = Machine::new(cfg_stall(10), Box::new(Fixed(S(120))));
+        m.observe(progress("RUNNING", Some(0), 4, 10), S(0));
+        assert_eq!(
+            poll_after(&m.observe(progress("RUNNING", Some(0), 5, 10), S(7))),
+            S(10)
+        );
+        assert_eq!(
+            poll_after(&m.observe(progress("RUNNING", Some(0), 5, 10), S(12))),
+            S(5)
+        );
+        // Not RUNNING (queueing): no stall clock, the policy's delay stands.
+        let mut m = Machine::new(cfg_stall(10), Box::new(Fixed(S(120))));
+        assert_eq!(
+            poll_after(&m.observe(progress("LAUNCHING", None, 0, 0), S(0))),
+            S(120)
+        );
+    }
+
+    fn cfg_stall(secs: u64) -> WaitConfig {
+        WaitConfig {
+            stall_timeout: Some(S(secs)),
+            ..WaitConfig::default()
+        }
+    }
+
+    #[test]
+    fn a_fault_before_the_stall_deadline_retries_by_it_but_honours_retry_after() {
+        let mut m = Machine::new(cfg_stall(10), Box::new(Fixed(S(120))));
+        m.observe(progress("RUNNING", Some(0), 4, 10), S(0));
+        assert_eq!(poll_after(&m.observe(busy(), S(4))), S(6));
+        // Retry-After past the stall deadline is honoured all the same.
+        let mut throttled = Fault::transport(FaultKind::Throttled, "throttled");
+        throttled.retry_after = Some(S(30));
+        assert_eq!(
+            poll_after(&m.observe(Observation::Fault(throttled), S(5))),
+            S(30)
+        );
+        // The deadline has passed while DLI answered faults: no tight loop, the policy's
+        // delay stands until a snapshot shows the stall.
+        assert_eq!(poll_after(&m.observe(busy(), S(35))), S(120));
+        let d = m.observe(progress("RUNNING", Some(0), 4, 10), S(155));
+        assert!(matches!(
+            d,
+            Decision::End {
+                outcome: Outcome::Stalled { .. },
+                ..
+            }
+        ));
     }
 
     #[test]

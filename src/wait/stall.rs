@@ -65,6 +65,11 @@ impl StallWatch {
         }
     }
 
+    /// Since when the job has been still (the time of the last change), while RUNNING.
+    pub fn since(&self) -> Option<Duration> {
+        self.last.as_ref().map(|(_, since)| *since)
+    }
+
     /// Forget what was seen (e.g. after switching to an endpoint without task counts).
     pub fn reset(&mut self) {
         self.last = None;

@@ -399,6 +399,15 @@ pub fn send_signal(child: &Child, signal: &str) {
     assert!(sent.success(), "kill -{signal} failed");
 }
 
+/// The status a shell shows for a process (`$?`): its exit code, or 128 + the number of the
+/// signal it died of.
+#[cfg(unix)]
+#[allow(dead_code)] // not every test file signals
+pub fn shell_status(status: std::process::ExitStatus) -> Option<i32> {
+    use std::os::unix::process::ExitStatusExt;
+    status.code().or_else(|| status.signal().map(|s| 128 + s))
+}
+
 /// The entry for `job_id` in a summary's `jobs`.
 pub fn job<'a>(summary: &'a serde_json::Value, job_id: &str) -> &'a serde_json::Value {
     summary["jobs"]

@@ -80,7 +80,13 @@ impl<A: JobApi> Driver<A> {
                 request_timeout.min(r.max(Duration::from_secs(1)))
             });
             let obs = match turn {
-                Err(fault) => Observation::Fault(fault),
+                Err(fault) => match m.out_of_time(start.elapsed()) {
+                    Some(end) => {
+                        decision = end;
+                        continue;
+                    }
+                    None => Observation::Fault(fault),
+                },
                 Ok(()) => tokio::select! {
                     // Boxed: an idle wait should not carry a request's state (10,000 waits).
                     obs = Box::pin(self.poll(job_id, endpoint, timeout)) => obs,

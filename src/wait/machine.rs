@@ -149,6 +149,17 @@ impl Machine {
         self.next_poll(delay, now)
     }
 
+    /// No turn under the rate limit came before the deadline: the wait ends as timed out, and
+    /// the last fault stays the last one DLI gave (a full queue is not DLI's fault). `None`
+    /// while there is time left (the turn failed for another reason: observe it as a fault).
+    pub fn out_of_time(&mut self, now: Duration) -> Option<Decision> {
+        let timeout = self.cfg.timeout?;
+        (now >= timeout).then_some(Decision::End {
+            outcome: Outcome::TimedOut,
+            cancel: self.cfg.cancel_on.timeout,
+        })
+    }
+
     /// Told to stop: a signal (cancel if `--cancel-on signal`), or `--fail-fast` because
     /// another job ended badly (cancel if any `--cancel-on` was given).
     pub fn stop(&mut self, why: Stop) -> Decision {
@@ -394,6 +405,28 @@ mod tests {
             Decision::Poll { after, .. } => *after,
             other => panic!("expected a poll, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn no_turn_before_the_deadline_ends_timed_out_keeping_the_last_fault() {
+        let mut m = Machine::new(
+            WaitConfig {
+                timeout: Some(S(10)),
+                ..WaitConfig::default()
+            },
+            Box::new(Fixed(S(2))),
+        );
+        m.start();
+        m.observe(busy(), S(1));
+        assert_eq!(m.out_of_time(S(5)), None);
+        assert_eq!(
+            m.out_of_time(S(10)),
+            Some(Decision::End {
+                outcome: Outcome::TimedOut,
+                cancel: false
+            })
+        );
+        assert_eq!(m.last_fault().map(|f| f.kind), Some(FaultKind::QueueBusy));
     }
 
     #[test]

@@ -92,12 +92,12 @@ fn policies() -> Vec<Maker> {
             }),
         ),
         ("peer", Box::new(|s| Box::new(Smithy::new(s)))),
-        every(15, "aws-cli (15 s)"),
+        every(30, "aws-cli emr (30 s)"),
         ("peer", Box::new(|_| Box::new(Terraform::default()))),
         ("peer", Box::new(|s| Box::new(Gcloud::new(s)))),
         ("peer", Box::new(|s| Box::new(Databricks::new(s)))),
         every(60, "airflow sensor (60 s)"),
-        every(10, "airflow trigger (10 s)"),
+        every(4, "airflow bq trigger (4 s)"),
     ]
 }
 

@@ -7,6 +7,7 @@
 //!   --jobs N           corpus size (default 2000)        --seed S       generator seed (default 1)
 //!   --corpus DIR|FILE  read timelines from scenario files instead of generating them
 //!   --write-corpus DIR write the generated corpus as scenario files (100 jobs each)
+//!   --mix              the mixed corpus: one-wave, crawling and flat-start sub-jobs, preludes
 //!   --waves SHARE      that share (0–1) of sub-jobs finish their tasks in waves, not steadily
 //!   --plot FILE.svg    draw calls vs lag per policy
 //!   --markdown         print the table as Markdown (for the README)
@@ -15,7 +16,7 @@ mod corpus;
 mod peers;
 mod replay;
 
-use corpus::{CorpusSpec, generate};
+use corpus::{CorpusSpec, Mix, generate};
 use dli_wait::sim::scenario::{JobSpec, Scenario};
 use dli_wait::wait::policy::{DelayPolicy, Eta, Exponential};
 use peers::{Databricks, Gcloud, Named, Smithy, Terraform};
@@ -115,6 +116,7 @@ fn run() -> Result<(), String> {
                 .filter(|x| (0.0..=1.0).contains(x))
                 .ok_or(format!("bad --waves {v}: a share from 0 to 1"))
         })?,
+        mix: args.iter().any(|a| a == "--mix").then(Mix::default),
         ..CorpusSpec::default()
     };
     let (corpus, source) = match arg_value(&args, "--corpus") {
@@ -122,8 +124,13 @@ fn run() -> Result<(), String> {
         None => (
             generate(&spec),
             format!(
-                "{} generated timelines (seed {}{})",
+                "{} generated {} timelines (seed {}{})",
                 spec.jobs,
+                if spec.mix.is_some() {
+                    "mixed"
+                } else {
+                    "steady"
+                },
                 spec.seed,
                 if spec.wave_share > 0.0 {
                     format!(", {:.0} % of sub-jobs in waves", spec.wave_share * 100.0)

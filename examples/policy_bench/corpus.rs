@@ -162,7 +162,7 @@ fn one(rng: &mut StdRng, mix_rng: &mut StdRng, spec: &CorpusSpec, i: usize) -> J
         // Drawn only when asked for, so that the default corpus stays as it was.
         let mut waves = spec.wave_share > 0.0 && rng.r#gen::<f64>() < spec.wave_share;
         let stages = rng.gen_range(1..=6);
-        let mut parallelism = rng.gen_range(4..=64);
+        let parallelism = rng.gen_range(4..=64);
         let mut flat_start = None;
         // After a prelude, the first sub-job waits a gap like any other.
         let gap = match (k, &mix) {
@@ -182,7 +182,6 @@ fn one(rng: &mut StdRng, mix_rng: &mut StdRng, spec: &CorpusSpec, i: usize) -> J
             }
             Shape::FlatStart => {
                 flat_start = Some(mix_rng.gen_range(0.2..0.8));
-                parallelism = parallelism.min(tasks.max(1));
             }
         }
         // The stragglers' extra time comes out of the sub-job's share.
@@ -229,6 +228,36 @@ fn one(rng: &mut StdRng, mix_rng: &mut StdRng, spec: &CorpusSpec, i: usize) -> J
         },
         fails_at,
         ..JobSpec::default()
+    }
+}
+
+/// How a job ends, for the benchmark's `--late` breakdown: failing mid-way, or the shape of
+/// the sub-job whose end decides when the job can end.
+pub fn ending(job: &JobSpec) -> &'static str {
+    let failed = job
+        .fails_at
+        .is_some_and(|f| job.length().is_some_and(|l| f.get() <= l + 1e-9));
+    if failed {
+        return "fails mid-way";
+    }
+    let Some(last) = job.sub_jobs.last() else {
+        return "no sub-job";
+    };
+    let straggler = last.stragglers.as_ref().map(|s| s.tasks);
+    if last.tasks == 1 {
+        "a single task"
+    } else if last.waves && last.tasks <= last.parallelism {
+        "one wave"
+    } else if straggler == Some(1) {
+        "one crawling task"
+    } else if last.flat_start.is_some() {
+        "flat start"
+    } else if straggler.is_some() {
+        "stragglers"
+    } else if last.waves {
+        "waves"
+    } else {
+        "steady"
     }
 }
 

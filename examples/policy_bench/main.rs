@@ -11,6 +11,8 @@
 //!   --waves SHARE      that share (0–1) of sub-jobs finish their tasks in waves, not steadily
 //!   --plot FILE.svg    draw calls vs lag per policy
 //!   --markdown         print the table as Markdown (for the README)
+//!   --late SECS        the default policy's lag by how jobs end, and how many are later than SECS
+//!   --sweep            calls against lag for eta at several caps and open shares
 
 mod corpus;
 mod peers;
@@ -18,7 +20,7 @@ mod replay;
 
 use corpus::{CorpusSpec, Mix, generate};
 use dli_wait::sim::scenario::{JobSpec, Scenario};
-use dli_wait::wait::policy::{DelayPolicy, Eta, Exponential};
+use dli_wait::wait::policy::{DelayPolicy, Eta, EtaConstants, Exponential};
 use peers::{Databricks, Gcloud, Named, Smithy, Terraform};
 use replay::{Stats, run_corpus};
 use std::path::{Path, PathBuf};
@@ -81,8 +83,8 @@ fn policies() -> Vec<Maker> {
     vec![
         eta(MAX.as_secs(), "eta, default"),
         eta(30, "eta, max 30s"),
+        eta(60, "eta, max 1m"),
         eta(300, "eta, max 5m"),
-        eta(600, "eta, max 10m"),
         (
             "ours",
             Box::new(|s| {
@@ -157,6 +159,13 @@ fn run() -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
     print_table(&stats, markdown);
+    if args.iter().any(|a| a == "--sweep") {
+        print_sweep(&corpus, markdown);
+    }
+    if let Some(secs) = arg_value(&args, "--late") {
+        let secs: f64 = secs.parse().map_err(|_| format!("bad --late {secs}"))?;
+        print_late(&corpus, secs, markdown, &policies()[0].1);
+    }
     if let Some(path) = arg_value(&args, "--plot") {
         std::fs::write(&path, svg(&stats)).map_err(|e| format!("cannot write {path}: {e}"))?;
         println!("\nplot written to {path}");
@@ -207,6 +216,113 @@ fn print_table(stats: &[(&str, Stats)], markdown: bool) {
             println!(
                 "{:<28} {:>14} {:>16} {:>8} {:>8} {:>18} {:>8}",
                 r[0], r[1], r[2], r[3], r[4], r[5], r[6]
+            );
+        }
+    }
+}
+
+/// Calls against lag for eta at several caps (`--max-poll-interval`) and shares of the cap
+/// for phases whose end may come at any poll ([`EtaConstants::open_share`]).
+fn print_sweep(corpus: &[JobSpec], markdown: bool) {
+    let head = [
+        "max poll interval",
+        "open share",
+        "calls/job mean",
+        "lag p50",
+        "lag p95",
+        "lag p95 (finished)",
+    ];
+    println!();
+    if markdown {
+        println!("| {} |\n|{}", head.join(" | "), "---|".repeat(head.len()));
+    } else {
+        println!(
+            "{:>17} {:>10} {:>14} {:>8} {:>8} {:>18}",
+            head[0], head[1], head[2], head[3], head[4], head[5]
+        );
+    }
+    for max in [30, 45, 60, 90, 120, 180, 300] {
+        for (share, label) in [(0.25, "1/4"), (1.0 / 3.0, "1/3"), (0.5, "1/2")] {
+            let c = EtaConstants {
+                open_share: share,
+                ..EtaConstants::default()
+            };
+            let cap = Duration::from_secs(max);
+            let s = run_corpus(corpus, |seed| {
+                Box::new(Eta::with_constants(FIRST, cap, seed, c))
+            });
+            let row = [
+                format!("{max}s"),
+                label.to_string(),
+                format!("{:.1}", s.calls_mean),
+                format!("{:.2}s", s.lag_p50),
+                format!("{:.2}s", s.lag_p95),
+                format!("{:.2}s", s.lag_p95_finished),
+            ];
+            if markdown {
+                println!("| {} |", row.join(" | "));
+            } else {
+                println!(
+                    "{:>17} {:>10} {:>14} {:>8} {:>8} {:>18}",
+                    row[0], row[1], row[2], row[3], row[4], row[5]
+                );
+            }
+        }
+    }
+}
+
+/// The default policy's lag by how the jobs end, and how many are seen later than `secs`.
+fn print_late(
+    corpus: &[JobSpec],
+    secs: f64,
+    markdown: bool,
+    make: &dyn Fn(u64) -> Box<dyn DelayPolicy>,
+) {
+    let mut by: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
+    for (i, job) in corpus.iter().enumerate() {
+        if let Some(run) = replay::replay(job, make(i as u64)) {
+            by.entry(corpus::ending(job)).or_default().push(run.lag);
+        }
+    }
+    let late_all: usize = by.values().flatten().filter(|l| **l > secs).count();
+    println!(
+        "\n{late_all} jobs ({:.1} %) seen more than {secs} s late by eta at its defaults:\n",
+        late_all as f64 * 100.0 / corpus.len() as f64
+    );
+    let head = [
+        "how the job ends",
+        "jobs",
+        "seen late",
+        "lag p50",
+        "lag p95",
+        "within 1.5 s",
+    ];
+    if markdown {
+        println!("| {} |\n|{}", head.join(" | "), "---|".repeat(head.len()));
+    } else {
+        println!(
+            "{:<20} {:>6} {:>10} {:>8} {:>8} {:>12}",
+            head[0], head[1], head[2], head[3], head[4], head[5]
+        );
+    }
+    for (ending, lags) in &mut by {
+        lags.sort_by(f64::total_cmp);
+        let late = lags.iter().filter(|l| **l > secs).count();
+        let q = |q: f64| lags[((lags.len() - 1) as f64 * q).round() as usize];
+        let row = [
+            ending.to_string(),
+            lags.len().to_string(),
+            late.to_string(),
+            format!("{:.2}s", q(0.5)),
+            format!("{:.2}s", q(0.95)),
+            lags.iter().filter(|l| **l <= 1.5).count().to_string(),
+        ];
+        if markdown {
+            println!("| {} |", row.join(" | "));
+        } else {
+            println!(
+                "{:<20} {:>6} {:>10} {:>8} {:>8} {:>12}",
+                row[0], row[1], row[2], row[3], row[4], row[5]
             );
         }
     }

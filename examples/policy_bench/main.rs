@@ -167,7 +167,8 @@ fn run() -> Result<(), String> {
         print_late(&corpus, secs, markdown, &policies()[0].1);
     }
     if let Some(path) = arg_value(&args, "--plot") {
-        std::fs::write(&path, svg(&stats)).map_err(|e| format!("cannot write {path}: {e}"))?;
+        std::fs::write(&path, svg(&stats, &source))
+            .map_err(|e| format!("cannot write {path}: {e}"))?;
         println!("\nplot written to {path}");
     }
     Ok(())
@@ -241,7 +242,7 @@ fn print_sweep(corpus: &[JobSpec], markdown: bool) {
             head[0], head[1], head[2], head[3], head[4], head[5]
         );
     }
-    for max in [30, 45, 60, 90, 120, 180, 300] {
+    for max in [30, 45, 50, 60, 90, 120, 180, 300] {
         for (share, label) in [(0.25, "1/4"), (1.0 / 3.0, "1/3"), (0.5, "1/2")] {
             let c = EtaConstants {
                 open_share: share,
@@ -342,7 +343,7 @@ fn write_corpus(dir: &Path, corpus: &[JobSpec]) -> Result<(), String> {
 }
 
 /// Calls (x, log scale) against lag p50 and p95 (y, log scale), one dot pair per policy.
-fn svg(stats: &[(&str, Stats)]) -> String {
+fn svg(stats: &[(&str, Stats)], corpus: &str) -> String {
     let (w, h, pad) = (900.0, 560.0, 70.0);
     let lx = |v: f64| v.max(0.01).log10();
     let xs: Vec<f64> = stats.iter().map(|(_, s)| lx(s.calls_mean)).collect();
@@ -365,7 +366,8 @@ fn svg(stats: &[(&str, Stats)]) -> String {
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="13"><rect width="100%" height="100%" fill="white"/>"##
     );
     out += &format!(
-        r##"<text x="{}" y="28" font-size="16" text-anchor="middle">API calls per job vs detection lag (log-log; ● p50, ○ p95; lower-left is better)</text>"##,
+        r##"<text x="{}" y="24" font-size="16" text-anchor="middle">API calls per job vs detection lag (log-log; ● p50, ○ p95; lower-left is better)</text><text x="{}" y="44" text-anchor="middle" fill="#555">{corpus}</text>"##,
+        w / 2.0,
         w / 2.0
     );
     for e in (x0 as i32)..=(x1 as i32) {
@@ -400,7 +402,14 @@ fn svg(stats: &[(&str, Stats)]) -> String {
     );
     // Labels go right of each p50 point; where one would cover another, it moves up or down
     // and a thin line leads back to its point.
-    let mut placed: Vec<(f64, f64, f64, f64)> = Vec::new();
+    // Every policy's dots and the line between them are taken before any label goes down.
+    let mut placed: Vec<(f64, f64, f64, f64)> = stats
+        .iter()
+        .map(|(_, s)| {
+            let (x, y50, y95) = (px(s.calls_mean), py(s.lag_p50), py(s.lag_p95));
+            (x - 6.0, y95.min(y50) - 6.0, x + 6.0, y95.max(y50) + 6.0)
+        })
+        .collect();
     for (kind, s) in stats {
         let color = if *kind == "ours" {
             "#d62728"
@@ -417,24 +426,27 @@ fn svg(stats: &[(&str, Stats)]) -> String {
                 .iter()
                 .all(|p| b.2 < p.0 || p.2 < b.0 || b.3 < p.1 || p.3 < b.1)
         };
-        let (lx, mut ly) = (x + 10.0, y50 + 4.0);
-        for k in 0..60 {
+        // Right of the dot, else left of it, each a little higher or lower in turn.
+        let (mut lx, mut ly) = (x + 10.0, y50 + 4.0);
+        'search: for k in 0..60 {
             let step = f64::from((k + 1) / 2) * 15.0;
             let y = if k % 2 == 0 {
                 y50 + 4.0 + step
             } else {
                 y50 + 4.0 - step
             };
-            if free((lx, y - 11.0, lx + width, y + 3.0)) {
-                ly = y;
-                break;
+            for left in [x + 10.0, x - 10.0 - width] {
+                if free((left, y - 11.0, left + width, y + 3.0)) {
+                    (lx, ly) = (left, y);
+                    break 'search;
+                }
             }
         }
         placed.push((lx, ly - 11.0, lx + width, ly + 3.0));
-        if (ly - (y50 + 4.0)).abs() > 1.0 {
+        if (ly - (y50 + 4.0)).abs() > 1.0 || lx < x {
+            let end = if lx < x { lx + width + 2.0 } else { lx - 2.0 };
             out += &format!(
-                r##"<line x1="{x}" y1="{y50}" x2="{}" y2="{}" stroke="{color}" stroke-width="0.6"/>"##,
-                lx - 2.0,
+                r##"<line x1="{x}" y1="{y50}" x2="{end}" y2="{}" stroke="{color}" stroke-width="0.6"/>"##,
                 ly - 4.0
             );
         }

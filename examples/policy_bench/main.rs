@@ -7,17 +7,20 @@
 //!   --jobs N           corpus size (default 2000)        --seed S       generator seed (default 1)
 //!   --corpus DIR|FILE  read timelines from scenario files instead of generating them
 //!   --write-corpus DIR write the generated corpus as scenario files (100 jobs each)
+//!   --mix              the mixed corpus: one-wave, crawling and flat-start sub-jobs, preludes
 //!   --waves SHARE      that share (0–1) of sub-jobs finish their tasks in waves, not steadily
 //!   --plot FILE.svg    draw calls vs lag per policy
 //!   --markdown         print the table as Markdown (for the README)
+//!   --late SECS        the default policy's lag by how jobs end, and how many are later than SECS
+//!   --sweep            calls against lag for eta at several caps and open shares
 
 mod corpus;
 mod peers;
 mod replay;
 
-use corpus::{CorpusSpec, generate};
+use corpus::{CorpusSpec, Mix, generate};
 use dli_wait::sim::scenario::{JobSpec, Scenario};
-use dli_wait::wait::policy::{DelayPolicy, Eta, Exponential};
+use dli_wait::wait::policy::{DelayPolicy, Eta, EtaConstants, Exponential};
 use peers::{Databricks, Gcloud, Named, Smithy, Terraform};
 use replay::{Stats, run_corpus};
 use std::path::{Path, PathBuf};
@@ -80,8 +83,8 @@ fn policies() -> Vec<Maker> {
     vec![
         eta(MAX.as_secs(), "eta, default"),
         eta(30, "eta, max 30s"),
+        eta(60, "eta, max 1m"),
         eta(300, "eta, max 5m"),
-        eta(600, "eta, max 10m"),
         (
             "ours",
             Box::new(|s| {
@@ -92,12 +95,12 @@ fn policies() -> Vec<Maker> {
             }),
         ),
         ("peer", Box::new(|s| Box::new(Smithy::new(s)))),
-        every(15, "aws-cli (15 s)"),
+        every(30, "aws-cli emr (30 s)"),
         ("peer", Box::new(|_| Box::new(Terraform::default()))),
         ("peer", Box::new(|s| Box::new(Gcloud::new(s)))),
         ("peer", Box::new(|s| Box::new(Databricks::new(s)))),
         every(60, "airflow sensor (60 s)"),
-        every(10, "airflow trigger (10 s)"),
+        every(4, "airflow bq trigger (4 s)"),
     ]
 }
 
@@ -115,6 +118,7 @@ fn run() -> Result<(), String> {
                 .filter(|x| (0.0..=1.0).contains(x))
                 .ok_or(format!("bad --waves {v}: a share from 0 to 1"))
         })?,
+        mix: args.iter().any(|a| a == "--mix").then(Mix::default),
         ..CorpusSpec::default()
     };
     let (corpus, source) = match arg_value(&args, "--corpus") {
@@ -122,8 +126,13 @@ fn run() -> Result<(), String> {
         None => (
             generate(&spec),
             format!(
-                "{} generated timelines (seed {}{})",
+                "{} generated {} timelines (seed {}{})",
                 spec.jobs,
+                if spec.mix.is_some() {
+                    "mixed"
+                } else {
+                    "steady"
+                },
                 spec.seed,
                 if spec.wave_share > 0.0 {
                     format!(", {:.0} % of sub-jobs in waves", spec.wave_share * 100.0)
@@ -150,8 +159,16 @@ fn run() -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
     print_table(&stats, markdown);
+    if args.iter().any(|a| a == "--sweep") {
+        print_sweep(&corpus, markdown);
+    }
+    if let Some(secs) = arg_value(&args, "--late") {
+        let secs: f64 = secs.parse().map_err(|_| format!("bad --late {secs}"))?;
+        print_late(&corpus, secs, markdown, &policies()[0].1);
+    }
     if let Some(path) = arg_value(&args, "--plot") {
-        std::fs::write(&path, svg(&stats)).map_err(|e| format!("cannot write {path}: {e}"))?;
+        std::fs::write(&path, svg(&stats, &source))
+            .map_err(|e| format!("cannot write {path}: {e}"))?;
         println!("\nplot written to {path}");
     }
     Ok(())
@@ -205,6 +222,113 @@ fn print_table(stats: &[(&str, Stats)], markdown: bool) {
     }
 }
 
+/// Calls against lag for eta at several caps (`--max-poll-interval`) and shares of the cap
+/// for phases whose end may come at any poll ([`EtaConstants::open_share`]).
+fn print_sweep(corpus: &[JobSpec], markdown: bool) {
+    let head = [
+        "max poll interval",
+        "open share",
+        "calls/job mean",
+        "lag p50",
+        "lag p95",
+        "lag p95 (finished)",
+    ];
+    println!();
+    if markdown {
+        println!("| {} |\n|{}", head.join(" | "), "---|".repeat(head.len()));
+    } else {
+        println!(
+            "{:>17} {:>10} {:>14} {:>8} {:>8} {:>18}",
+            head[0], head[1], head[2], head[3], head[4], head[5]
+        );
+    }
+    for max in [30, 45, 50, 60, 90, 120, 180, 300] {
+        for (share, label) in [(0.25, "1/4"), (1.0 / 3.0, "1/3"), (0.5, "1/2")] {
+            let c = EtaConstants {
+                open_share: share,
+                ..EtaConstants::default()
+            };
+            let cap = Duration::from_secs(max);
+            let s = run_corpus(corpus, |seed| {
+                Box::new(Eta::with_constants(FIRST, cap, seed, c))
+            });
+            let row = [
+                format!("{max}s"),
+                label.to_string(),
+                format!("{:.1}", s.calls_mean),
+                format!("{:.2}s", s.lag_p50),
+                format!("{:.2}s", s.lag_p95),
+                format!("{:.2}s", s.lag_p95_finished),
+            ];
+            if markdown {
+                println!("| {} |", row.join(" | "));
+            } else {
+                println!(
+                    "{:>17} {:>10} {:>14} {:>8} {:>8} {:>18}",
+                    row[0], row[1], row[2], row[3], row[4], row[5]
+                );
+            }
+        }
+    }
+}
+
+/// The default policy's lag by how the jobs end, and how many are seen later than `secs`.
+fn print_late(
+    corpus: &[JobSpec],
+    secs: f64,
+    markdown: bool,
+    make: &dyn Fn(u64) -> Box<dyn DelayPolicy>,
+) {
+    let mut by: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
+    for (i, job) in corpus.iter().enumerate() {
+        if let Some(run) = replay::replay(job, make(i as u64)) {
+            by.entry(corpus::ending(job)).or_default().push(run.lag);
+        }
+    }
+    let late_all: usize = by.values().flatten().filter(|l| **l > secs).count();
+    println!(
+        "\n{late_all} jobs ({:.1} %) seen more than {secs} s late by eta at its defaults:\n",
+        late_all as f64 * 100.0 / corpus.len() as f64
+    );
+    let head = [
+        "how the job ends",
+        "jobs",
+        "seen late",
+        "lag p50",
+        "lag p95",
+        "within 1.5 s",
+    ];
+    if markdown {
+        println!("| {} |\n|{}", head.join(" | "), "---|".repeat(head.len()));
+    } else {
+        println!(
+            "{:<20} {:>6} {:>10} {:>8} {:>8} {:>12}",
+            head[0], head[1], head[2], head[3], head[4], head[5]
+        );
+    }
+    for (ending, lags) in &mut by {
+        lags.sort_by(f64::total_cmp);
+        let late = lags.iter().filter(|l| **l > secs).count();
+        let q = |q: f64| lags[((lags.len() - 1) as f64 * q).round() as usize];
+        let row = [
+            ending.to_string(),
+            lags.len().to_string(),
+            late.to_string(),
+            format!("{:.2}s", q(0.5)),
+            format!("{:.2}s", q(0.95)),
+            lags.iter().filter(|l| **l <= 1.5).count().to_string(),
+        ];
+        if markdown {
+            println!("| {} |", row.join(" | "));
+        } else {
+            println!(
+                "{:<20} {:>6} {:>10} {:>8} {:>8} {:>12}",
+                row[0], row[1], row[2], row[3], row[4], row[5]
+            );
+        }
+    }
+}
+
 fn write_corpus(dir: &Path, corpus: &[JobSpec]) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     for (n, chunk) in corpus.chunks(100).enumerate() {
@@ -219,7 +343,7 @@ fn write_corpus(dir: &Path, corpus: &[JobSpec]) -> Result<(), String> {
 }
 
 /// Calls (x, log scale) against lag p50 and p95 (y, log scale), one dot pair per policy.
-fn svg(stats: &[(&str, Stats)]) -> String {
+fn svg(stats: &[(&str, Stats)], corpus: &str) -> String {
     let (w, h, pad) = (900.0, 560.0, 70.0);
     let lx = |v: f64| v.max(0.01).log10();
     let xs: Vec<f64> = stats.iter().map(|(_, s)| lx(s.calls_mean)).collect();
@@ -242,7 +366,8 @@ fn svg(stats: &[(&str, Stats)]) -> String {
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="13"><rect width="100%" height="100%" fill="white"/>"##
     );
     out += &format!(
-        r##"<text x="{}" y="28" font-size="16" text-anchor="middle">API calls per job vs detection lag (log-log; ● p50, ○ p95; lower-left is better)</text>"##,
+        r##"<text x="{}" y="24" font-size="16" text-anchor="middle">API calls per job vs detection lag (log-log; ● p50, ○ p95; lower-left is better)</text><text x="{}" y="44" text-anchor="middle" fill="#555">{corpus}</text>"##,
+        w / 2.0,
         w / 2.0
     );
     for e in (x0 as i32)..=(x1 as i32) {
@@ -277,7 +402,14 @@ fn svg(stats: &[(&str, Stats)]) -> String {
     );
     // Labels go right of each p50 point; where one would cover another, it moves up or down
     // and a thin line leads back to its point.
-    let mut placed: Vec<(f64, f64, f64, f64)> = Vec::new();
+    // Every policy's dots and the line between them are taken before any label goes down.
+    let mut placed: Vec<(f64, f64, f64, f64)> = stats
+        .iter()
+        .map(|(_, s)| {
+            let (x, y50, y95) = (px(s.calls_mean), py(s.lag_p50), py(s.lag_p95));
+            (x - 6.0, y95.min(y50) - 6.0, x + 6.0, y95.max(y50) + 6.0)
+        })
+        .collect();
     for (kind, s) in stats {
         let color = if *kind == "ours" {
             "#d62728"
@@ -294,24 +426,27 @@ fn svg(stats: &[(&str, Stats)]) -> String {
                 .iter()
                 .all(|p| b.2 < p.0 || p.2 < b.0 || b.3 < p.1 || p.3 < b.1)
         };
-        let (lx, mut ly) = (x + 10.0, y50 + 4.0);
-        for k in 0..60 {
+        // Right of the dot, else left of it, each a little higher or lower in turn.
+        let (mut lx, mut ly) = (x + 10.0, y50 + 4.0);
+        'search: for k in 0..60 {
             let step = f64::from((k + 1) / 2) * 15.0;
             let y = if k % 2 == 0 {
                 y50 + 4.0 + step
             } else {
                 y50 + 4.0 - step
             };
-            if free((lx, y - 11.0, lx + width, y + 3.0)) {
-                ly = y;
-                break;
+            for left in [x + 10.0, x - 10.0 - width] {
+                if free((left, y - 11.0, left + width, y + 3.0)) {
+                    (lx, ly) = (left, y);
+                    break 'search;
+                }
             }
         }
         placed.push((lx, ly - 11.0, lx + width, ly + 3.0));
-        if (ly - (y50 + 4.0)).abs() > 1.0 {
+        if (ly - (y50 + 4.0)).abs() > 1.0 || lx < x {
+            let end = if lx < x { lx + width + 2.0 } else { lx - 2.0 };
             out += &format!(
-                r##"<line x1="{x}" y1="{y50}" x2="{}" y2="{}" stroke="{color}" stroke-width="0.6"/>"##,
-                lx - 2.0,
+                r##"<line x1="{x}" y1="{y50}" x2="{end}" y2="{}" stroke="{color}" stroke-width="0.6"/>"##,
                 ly - 4.0
             );
         }

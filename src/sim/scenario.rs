@@ -164,6 +164,10 @@ pub struct SubJobSpec {
     /// one at a steady pace.
     #[serde(default)]
     pub waves: bool,
+    /// No task finishes in this first part of `duration` (a stage that reads or shuffles a
+    /// long time before its first task reports); the rest then finish in what is left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flat_start: Option<Span>,
 }
 
 fn one_i() -> i64 {
@@ -312,8 +316,11 @@ impl SubJobSpec {
         let (slow, extra) = self.straggle();
         let main = self.duration.get();
         let fast = (self.tasks - slow) as f64;
-        let mut done = if t < main {
-            let f = t / main.max(1e-9);
+        let flat = self.flat_start.map_or(0.0, |f| f.get().clamp(0.0, main));
+        let mut done = if t < flat {
+            0.0
+        } else if t < main {
+            let f = (t - flat) / (main - flat).max(1e-9);
             if self.waves {
                 // Wave w of ⌈fast/parallelism⌉ ends at (w+1)/waves of `main`.
                 let par = self.parallelism.max(1) as f64;
@@ -585,6 +592,29 @@ mod tests {
         assert_eq!(done(74.0), Some(60));
         assert_eq!(done(99.0), Some(90));
         assert_eq!(job.length(), Some(100.0));
+    }
+
+    #[test]
+    fn a_flat_start_shows_no_task_done_until_it_ends() {
+        let job: JobSpec = serde_json::from_value(serde_json::json!({
+            "sub_jobs": [{"tasks": 100, "duration": "100s", "flat_start": "60s"}]
+        }))
+        .unwrap();
+        let done = |t: f64| job.at(t, "j").sub_job.map(|s| s.num_completed_tasks);
+        assert_eq!(done(59.0), Some(0));
+        // The 100 tasks finish in the 40 s left.
+        assert_eq!(done(80.0), Some(50));
+        assert_eq!(job.length(), Some(100.0));
+        // Absent, it is not written out: scenario files stay as they were.
+        let text = serde_json::to_string(&job.sub_jobs[0]).unwrap();
+        assert!(text.contains("flat_start"));
+        let plain: SubJobSpec =
+            serde_json::from_value(serde_json::json!({"tasks": 1, "duration": 1})).unwrap();
+        assert!(
+            !serde_json::to_string(&plain)
+                .unwrap()
+                .contains("flat_start")
+        );
     }
 
     #[test]

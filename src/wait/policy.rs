@@ -95,15 +95,25 @@ impl DelayPolicy for Fixed {
 /// Aims polls at the predicted end of the running sub-job. Within a sub-job it keeps what it
 /// has seen of the task count and bounds the sub-job's end from it (see [`Segment::bounds`]);
 /// far from the earliest possible end it waits a fraction of the time left, near it it polls
-/// just past it, and then steps through the window up to the latest possible end. When the
-/// job could end at any moment (between sub-jobs, in the commit tail, after a change) it polls
-/// short and grows slowly, capped at `tail_cap`; without an estimate (LAUNCHING, a count that
-/// has not moved yet, a single task, faults) it backs off exponentially. Every delay is capped at `max`; the machine still
-/// lets `Retry-After` win and cuts the last sleep at the deadline.
+/// just past it, and then steps through the window up to the latest possible end.
+///
+/// Where nothing bounds the end (a count that has not moved yet, one task, all of a stage's
+/// tasks running in one wave, a task crawling on after the rest, a pace that just changed) it
+/// keeps the lag relative: it waits as long as the phase without an estimate has lasted (so
+/// a 10 s step is seen within seconds, a 2 h one within minutes), at most a third of `max`
+/// while every task left is running (the end may come at any poll), at most `max` while some
+/// wait for a slot (it cannot come before they run), where it waits a quarter of that time.
+/// When the job could end at any moment (between sub-jobs, in the commit tail) it polls
+/// short and grows slowly, capped at `tail_cap`; LAUNCHING and faults back off
+/// exponentially. Every delay is at least 0.2 s and at most `max`; the machine still lets
+/// `Retry-After` win and cuts the last sleep at the deadline.
 pub struct Eta {
     first: Duration,
     max: Duration,
     tail_cap: Duration,
+    /// The longest delay while the end could come at any poll and nothing bounds it.
+    open_cap: Duration,
+    consts: EtaConstants,
     /// Polls since the last change without a usable estimate: drives the back-off.
     idle: u32,
     /// The back-off schedule in use, with the parameters it was built for.
@@ -114,12 +124,48 @@ pub struct Eta {
     rng: StdRng,
 }
 
+/// The constants of [`Eta`] that trade calls for lag, as measured by the policy benchmark
+/// (`examples/policy_bench`, `--sweep`); the defaults are dli-wait's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EtaConstants {
+    /// Without an estimate, while every task left runs: wait this fraction of the time the
+    /// phase has lasted...
+    pub open_fraction: f64,
+    /// ...but at most this share of `max`.
+    pub open_share: f64,
+    /// Without an estimate, while tasks wait for a slot: this fraction of the time the phase
+    /// has lasted, at most `max`.
+    pub queued_fraction: f64,
+    /// Between the earliest and the latest possible end, poll about this many times (not
+    /// more often than every 5 s).
+    pub window_polls: f64,
+    /// Between sub-jobs and in the commit tail, polls at most this far apart (at least the
+    /// first delay).
+    pub tail: Duration,
+}
+
+impl Default for EtaConstants {
+    fn default() -> Self {
+        EtaConstants {
+            open_fraction: 1.0,
+            open_share: 1.0 / 3.0,
+            queued_fraction: 0.25,
+            window_polls: 12.0,
+            tail: Duration::from_secs(2),
+        }
+    }
+}
+
 /// What was seen of the running sub-job: its task count at each poll, compressed to the
 /// first and last poll of each count (the others add nothing), and when it began at the
 /// earliest.
 struct Segment {
     sub_job: i64,
     total: i64,
+    /// When it was first seen.
+    first_seen: f64,
+    /// The last poll that had an estimate of its end: a phase without one began then.
+    aimed_at: Option<f64>,
     seen: std::collections::VecDeque<(f64, i64)>,
     began_after: Option<f64>,
     /// The most tasks seen running at once: tasks that run side by side finish in bursts of
@@ -135,16 +181,16 @@ const ETA_FRACTION: f64 = 0.8;
 const ETA_PAST: f64 = 0.5;
 /// Closer than this to the earliest possible end, aim straight at it.
 const ETA_NEAR: f64 = 5.0;
-/// Between the earliest and latest possible end, poll about this many times...
-const WINDOW_POLLS: f64 = 24.0;
-/// ...but not more often than this.
+/// Between the earliest and latest possible end, poll not more often than this.
 const WINDOW_STEP_MIN: f64 = 5.0;
 
 impl Segment {
-    fn new(sub_job: i64, total: i64, began_after: Option<f64>) -> Self {
+    fn new(sub_job: i64, total: i64, began_after: Option<f64>, now: f64) -> Self {
         Segment {
             sub_job,
             total,
+            first_seen: now,
+            aimed_at: None,
             seen: std::collections::VecDeque::new(),
             began_after,
             batch: 1,
@@ -171,47 +217,69 @@ impl Segment {
     /// together they bound `v`, and so the end `a + total·v`. Counts only move in steps, so
     /// these are bounds rather than a point. When the pace changes (stragglers) the oldest
     /// looks contradict the newest and are set aside until the rest agree.
+    ///
+    /// The work may also begin late: a stage can read (or wait for executors) a long while
+    /// before its first task reports, and a look with nothing done then says only that no
+    /// burst was done yet, not that the work had begun. The bounds cover both readings.
     fn bounds(&self) -> Option<(f64, f64)> {
+        match (self.bounds_if(false), self.bounds_if(true)) {
+            (Some((e1, l1)), Some((e2, l2))) => Some((e1.min(e2), l1.max(l2))),
+            (one, other) => one.or(other),
+        }
+    }
+
+    /// [`Segment::bounds`] for one reading: the work began by the first look, or
+    /// (`late_start`) at any time before the first look that saw a task done.
+    fn bounds_if(&self, late_start: bool) -> Option<(f64, f64)> {
         // Tasks one by one when all the looks allow it, or the latest three or more with the
         // count moving among them (a pace that changed): the tightest bounds. Otherwise in
         // bursts, if that explains a longer run of looks (flat, then a jump: a wave).
         let n = self.seen.len();
-        let (kept, one) = self.fit(1);
+        let (kept, one) = self.fit(1, late_start);
         let moved = kept > 0 && self.seen[n - kept].1 != self.seen[n - 1].1;
         if self.batch <= 1 || kept == n || (kept >= 3 && moved) {
             return one;
         }
-        let (kept_burst, burst) = self.fit(self.batch);
+        let (kept_burst, burst) = self.fit(self.batch, late_start);
         if kept_burst > kept { burst } else { one }
     }
 
     /// The bounds from the longest run of latest looks that agree with each other under
     /// bursts of `g`, and how many looks that is. Dropping old looks only removes
     /// constraints, so the run is found by bisection.
-    fn fit(&self, g: i64) -> (usize, Option<(f64, f64)>) {
+    fn fit(&self, g: i64, late_start: bool) -> (usize, Option<(f64, f64)>) {
         let n = self.seen.len();
-        if let Some(b) = self.solve(g, 0, self.began_after) {
+        if let Some(b) = self.solve(g, 0, self.began_after, late_start) {
             return (n, Some(b));
         }
         let (mut bad, mut good) = (0, n.saturating_sub(1));
         while good - bad > 1 {
             let mid = (bad + good) / 2;
-            if self.solve(g, mid, None).is_some() {
+            if self.solve(g, mid, None, late_start).is_some() {
                 good = mid;
             } else {
                 bad = mid;
             }
         }
-        (n - good, self.solve(g, good, None))
+        (n - good, self.solve(g, good, None, late_start))
     }
 
     /// Bounds from the looks from `from` on (and the start after `began_after`), if the
-    /// looks agree with each other.
-    fn solve(&self, g: i64, from: usize, began_after: Option<f64>) -> Option<(f64, f64)> {
+    /// looks agree with each other. With `late_start`, a look with nothing done does not
+    /// bound the start.
+    fn solve(
+        &self,
+        g: i64,
+        from: usize,
+        began_after: Option<f64>,
+        late_start: bool,
+    ) -> Option<(f64, f64)> {
         let seen = || self.seen.iter().skip(from);
+        // The looks that say the work had begun by then.
+        let begun = || seen().filter(move |&&(_, k)| !late_start || k > 0);
         let (mut lo, mut hi) = (0.0_f64, f64::INFINITY);
         for &(ti, ki) in seen() {
-            for &(tj, kj) in seen() {
+            for &(tj, kj) in begun() {
                 // From t_i − (k_i+g)·v < a ≤ t_j − k_j·v.
                 let (c, d) = ((ki + g - kj) as f64, ti - tj);
                 if c > 0.0 {
@@ -242,7 +310,7 @@ impl Segment {
             })
             .filter(|e| e.is_finite())
             .fold(f64::NEG_INFINITY, f64::max);
-        let latest = seen()
+        let latest = begun()
             .map(|&(t, k)| t + (n - k) as f64 * hi)
             .fold(f64::INFINITY, f64::min);
         Some((earliest, latest))
@@ -255,11 +323,18 @@ impl Eta {
     }
 
     pub fn with_seed(first: Duration, max: Duration, seed: u64) -> Self {
+        Self::with_constants(first, max, seed, EtaConstants::default())
+    }
+
+    /// With other constants (the benchmark's sweep).
+    pub fn with_constants(first: Duration, max: Duration, seed: u64, c: EtaConstants) -> Self {
         let max = max.max(first);
         Eta {
             first,
             max,
-            tail_cap: Duration::from_secs(3).clamp(first, max),
+            tail_cap: c.tail.clamp(first, max),
+            open_cap: max.mul_f64(c.open_share.clamp(0.0, 1.0)).clamp(first, max),
+            consts: c,
             idle: 0,
             schedule: None,
             seg: None,
@@ -308,7 +383,7 @@ impl Eta {
         };
         let seg = match &mut self.seg {
             Some(g) if g.sub_job == id && g.total == total => g,
-            _ => self.seg.insert(Segment::new(id, total, began_after)),
+            _ => self.seg.insert(Segment::new(id, total, began_after, now)),
         };
         seg.record(now, done);
         seg.batch = seg.batch.max(active.clamp(1, total));
@@ -318,22 +393,41 @@ impl Eta {
         match seg.bounds().filter(|_| moved) {
             // Far from the earliest possible end: most of the way there.
             Some((earliest, _)) if earliest - now > ETA_NEAR => {
+                seg.aimed_at = Some(now);
                 self.restart();
                 let shrink = 1.0 - 0.1 * self.rng.r#gen::<f64>();
                 secs((earliest - now) * ETA_FRACTION * shrink, self.max)
             }
             // Near it, or inside the window: just past the earliest end, then step through.
             Some((earliest, latest)) if latest.is_finite() && latest > now => {
+                seg.aimed_at = Some(now);
                 self.restart();
                 if earliest > now {
                     return secs(earliest - now + ETA_PAST, self.max);
                 }
-                let step = ((latest - earliest) / WINDOW_POLLS).max(WINDOW_STEP_MIN);
+                let step =
+                    ((latest - earliest) / self.consts.window_polls.max(1.0)).max(WINDOW_STEP_MIN);
                 secs(step.min(latest - now + ETA_PAST), self.max)
             }
-            // Nothing to aim at (the count has not moved, one task, the pace just changed,
-            // or the last burst is overdue): back off until the counts move again.
-            _ => self.back_off(self.first, 1.5, self.max),
+            // Nothing to aim at (the count has not moved, one task, one wave, the pace just
+            // changed, or the last tasks are overdue): a lag relative to how long that has
+            // lasted, from the last estimate or else from when the sub-job began (between the
+            // poll before it and the first that saw it).
+            _ => {
+                let since = seg.aimed_at.unwrap_or_else(|| {
+                    seg.began_after
+                        .map_or(seg.first_seen, |b| (b + seg.first_seen) / 2.0)
+                });
+                let age = (now - since).max(0.0);
+                let floor = self.first.as_secs_f64();
+                // Tasks waiting for a slot cannot finish before they run: the end is not due
+                // at the next poll.
+                if active > 0 && active < total - done {
+                    secs((self.consts.queued_fraction * age).max(floor), self.max)
+                } else {
+                    secs((self.consts.open_fraction * age).max(floor), self.open_cap)
+                }
+            }
         }
     }
 }
@@ -435,6 +529,13 @@ mod tests {
         })
     }
 
+    /// `running` with `active` tasks running.
+    fn running_with(sub: i64, done: i64, total: i64, active: i64) -> Snapshot {
+        let mut s = running(sub, done, total);
+        s.sub_jobs[0].num_active_tasks = active;
+        s
+    }
+
     fn eta_delay(p: &mut Eta, now: u64, snap: &Snapshot, changed: bool) -> f64 {
         p.next_delay(&PolicyInput {
             now: Duration::from_secs(now),
@@ -449,10 +550,14 @@ mod tests {
     fn eta_waits_a_fraction_far_away_and_aims_just_past_the_end_near_it() {
         let mut p = Eta::with_seed(Duration::from_secs(2), Duration::from_secs(600), 3);
         eta_delay(&mut p, 0, &running(0, 0, 1000), true);
-        // 100 tasks in 100 s: the end is at about 1000 s. Far away: a large step, never past
-        // the earliest possible end.
+        // 100 tasks by 100 s: the work may have begun just before (a late start) and be
+        // nearly done, so no long step yet.
         let d = eta_delay(&mut p, 100, &running(0, 100, 1000), false);
-        assert!((600.0..=900.0).contains(&d), "{d}");
+        assert!(d <= 100.0, "{d}");
+        // 200 by 200 s: 1 task/s, the end is at about 1000 s. Far away: a large step, never
+        // past the earliest possible end.
+        let d = eta_delay(&mut p, 200, &running(0, 200, 1000), false);
+        assert!((500.0..=700.0).contains(&d), "{d}");
         // 996 done at 1 task/s: the next poll lands just past the earliest possible end,
         // and no later than just past the true one (1000 s).
         let d = 996.0 + eta_delay(&mut p, 996, &running(0, 996, 1000), false);
@@ -462,7 +567,7 @@ mod tests {
     /// Polls a sub-job whose `total` tasks finish at a steady pace from `start` to `end`, as
     /// DLI counts them (whole tasks only), at the given instants.
     fn steady(total: i64, start: f64, end: f64, at: &[f64]) -> Segment {
-        let mut g = Segment::new(0, total, Some(start - 1.0));
+        let mut g = Segment::new(0, total, Some(start - 1.0), start);
         for &t in at {
             let done = ((t - start) / (end - start) * total as f64).floor() as i64;
             g.record(t, done.clamp(0, total));
@@ -497,7 +602,7 @@ mod tests {
             let total = rng.gen_range(1..5000);
             let start = rng.gen_range(0.0..100.0);
             let end = start + rng.gen_range(1.0..20000.0);
-            let mut g = Segment::new(0, total, Some(start - rng.gen_range(0.0..10.0)));
+            let mut g = Segment::new(0, total, Some(start - rng.gen_range(0.0..10.0)), start);
             let mut t = start + rng.gen_range(0.0..5.0);
             while t < end {
                 let done = ((t - start) / (end - start) * total as f64).floor() as i64;
@@ -543,7 +648,7 @@ mod tests {
         // 100 tasks, 25 at a time, a wave every 40 s: the count sits still, then jumps by 25,
         // and the sub-job ends at 160 s. No steady pace explains that; bursts of 25 do.
         for step in [3.0, 7.0, 11.0, 19.0] {
-            let mut g = Segment::new(0, 100, Some(0.0));
+            let mut g = Segment::new(0, 100, Some(0.0), 0.0);
             g.batch = 25;
             let mut t = 1.0_f64;
             while t < 160.0 {
@@ -566,7 +671,7 @@ mod tests {
     #[test]
     fn a_slower_pace_retires_the_looks_that_contradict_it() {
         // 100 tasks: 90 in the first 90 s, then stragglers finish the last 10 by 290 s.
-        let mut g = Segment::new(0, 100, Some(0.0));
+        let mut g = Segment::new(0, 100, Some(0.0), 0.0);
         for t in [10.0, 30.0, 60.0, 88.0] {
             g.record(t, t as i64);
         }
@@ -583,14 +688,118 @@ mod tests {
     fn eta_is_capped_and_backs_off_when_overdue() {
         let mut p = Eta::with_seed(Duration::from_secs(2), Duration::from_secs(60), 3);
         eta_delay(&mut p, 0, &running(0, 0, 1000), true);
-        assert_eq!(eta_delay(&mut p, 10, &running(0, 1, 1000), false), 60.0);
-        // Predicted to end long ago, yet the counts have not moved: no more tight polling.
+        eta_delay(&mut p, 10, &running(0, 1, 1000), false);
+        // 10 s a task: the end is hours away, the step is the cap.
+        assert_eq!(eta_delay(&mut p, 20, &running(0, 2, 1000), false), 60.0);
+        // Predicted to end long ago, yet the counts have not moved: the delay grows with the
+        // time since the last estimate, from the first delay up to a third of the cap.
         let mut p = Eta::with_seed(Duration::from_secs(2), Duration::from_secs(60), 3);
         eta_delay(&mut p, 0, &running(0, 0, 10), true);
+        eta_delay(&mut p, 4, &running(0, 4, 10), false);
         eta_delay(&mut p, 9, &running(0, 9, 10), false);
-        let a = eta_delay(&mut p, 30, &running(0, 9, 10), false);
-        let b = eta_delay(&mut p, 40, &running(0, 9, 10), false);
-        assert!(a >= 2.0 && b > a, "{a} {b}");
+        let a = eta_delay(&mut p, 16, &running(0, 9, 10), false);
+        let b = eta_delay(&mut p, 24, &running(0, 9, 10), false);
+        let c = eta_delay(&mut p, 90, &running(0, 9, 10), false);
+        assert!(a >= 2.0 && b > a && c == 20.0, "{a} {b} {c}");
+    }
+
+    #[test]
+    fn one_wave_keeps_the_lag_relative_to_its_age_and_under_a_third_of_the_cap() {
+        // 8 tasks, all running, none done: the end may come at any poll and nothing says
+        // when. Each delay is the time the sub-job has lasted (at least the first delay),
+        // at most 40 s for a 120 s cap.
+        let mut p = Eta::with_seed(Duration::from_secs(2), Duration::from_secs(120), 3);
+        eta_delay(
+            &mut p,
+            0,
+            &Snapshot::from(crate::dli::model::JobProgress {
+                status: JobStatus::Running,
+                ..Default::default()
+            }),
+            true,
+        );
+        let mut t = 10.0_f64;
+        let mut first = true;
+        let mut delays = vec![];
+        while t < 3600.0 {
+            let d = p
+                .next_delay(&PolicyInput {
+                    now: Duration::from_secs_f64(t),
+                    snapshot: Some(&running_with(0, 0, 8, 8)),
+                    fault: None,
+                    changed: first,
+                })
+                .as_secs_f64();
+            // Seen first at 10 s, after a poll at 0 s: it began at about 5 s.
+            let age = t - 5.0;
+            assert!(
+                d >= 2.0 && d <= age.max(2.0) + 1e-9 && d <= 40.0,
+                "at {t}: {d}"
+            );
+            delays.push(d);
+            first = false;
+            t += d;
+        }
+        assert_eq!(delays.last(), Some(&40.0));
+        // About ln(40/2)/ln 2 polls to reach the cap, then one every 40 s.
+        assert!(delays.len() < 3600 / 40 + 10, "{}", delays.len());
+    }
+
+    #[test]
+    fn queued_tasks_wait_a_quarter_of_the_time_the_phase_has_lasted() {
+        // 100 tasks, 10 running, none done after 400 s (a stage reading, or waiting for
+        // executors): the end cannot come before the queued ones run.
+        let mut p = Eta::with_seed(Duration::from_secs(2), Duration::from_secs(120), 3);
+        eta_delay(&mut p, 0, &running_with(0, 0, 100, 10), true);
+        let d = eta_delay(&mut p, 400, &running_with(0, 0, 100, 10), false);
+        assert!((99.0..=101.0).contains(&d), "{d}");
+        let d = eta_delay(&mut p, 4000, &running_with(0, 0, 100, 10), false);
+        assert_eq!(d, 120.0);
+    }
+
+    #[test]
+    fn a_late_start_is_allowed_for() {
+        // 100 tasks: none reports for 60 s, then all finish steadily by 100 s. The bounds
+        // allow for the work beginning late.
+        let mut g = Segment::new(0, 100, Some(0.0), 1.0);
+        for t in [1.0, 20.0, 40.0, 59.0] {
+            g.record(t, 0);
+        }
+        g.record(65.0, 12);
+        let (lo, hi) = g.bounds().unwrap();
+        assert!(lo <= 100.0 && 100.0 <= hi, "{lo}..{hi}");
+        // Another look, and the pace is known: the end is narrowed to near 100 s.
+        g.record(81.0, 52);
+        let (lo, hi) = g.bounds().unwrap();
+        assert!(lo <= 100.0 && (100.0..110.0).contains(&hi), "{lo}..{hi}");
+    }
+
+    #[test]
+    fn any_count_with_any_running_gives_a_delay_within_the_limits() {
+        // As below, with running tasks too, and other caps and first delays.
+        let mut rng = StdRng::seed_from_u64(9);
+        for (first, max) in [(2, 120), (1, 3), (5, 30), (2, 600), (10, 10)] {
+            let (first, max) = (Duration::from_secs(first), Duration::from_secs(max));
+            let mut p = Eta::with_seed(first, max, 1);
+            let mut now = 0.0;
+            for i in 0..5_000 {
+                let total = rng.gen_range(-2..50);
+                let snap = running_with(
+                    rng.gen_range(0..3),
+                    rng.gen_range(-5..60),
+                    total,
+                    rng.gen_range(-3..70),
+                );
+                let d = p.next_delay(&PolicyInput {
+                    now: Duration::from_secs_f64(now),
+                    snapshot: Some(&snap),
+                    fault: None,
+                    changed: i % 37 == 0,
+                });
+                assert!(d >= Duration::from_millis(200) && d <= max, "{d:?}");
+                now += d.as_secs_f64() * rng.gen_range(0.5..3.0);
+            }
+        }
     }
 
     #[test]

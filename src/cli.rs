@@ -110,6 +110,7 @@ pub mod flag {
     pub const ENDPOINT: &str = "--endpoint";
     pub const PROJECT_ID: &str = "--project-id";
     pub const SUMMARY_FILE: &str = "--summary-file";
+    pub const RECORD: &str = "--record";
     pub const CONF: &str = "--conf";
     pub const SQL: &str = "--sql";
     pub const SQL_FILE: &str = "--sql-file";
@@ -307,6 +308,11 @@ pub struct OutputArgs {
     /// GITHUB_ACTIONS=true.
     #[arg(long)]
     pub github: bool,
+    /// Also write what was seen of each job (its polls: time, state, sub-job, task counts) as
+    /// a simulator scenario, to replay with `dli-wait simulate --scenario FILE` or the
+    /// policy benchmark's `--corpus`, e.g. `--record runs/$(date +%F).json`.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
 }
 
 impl Default for OutputArgs {
@@ -743,7 +749,7 @@ mod tests {
             (OutputFormat::Human, 0, false)
         );
         assert_eq!(o.heartbeat, Duration::from_secs(60));
-        assert!(o.summary_file.is_none() && !o.github);
+        assert!(o.summary_file.is_none() && !o.github && o.record.is_none());
     }
 
     #[test]
@@ -770,6 +776,7 @@ mod tests {
             flag::ENDPOINT,
             flag::PROJECT_ID,
             flag::SUMMARY_FILE,
+            flag::RECORD,
             flag::CONF,
             flag::SQL,
             flag::SQL_FILE,

@@ -400,3 +400,53 @@ fn planted_symlinks_beside_the_summary_file_are_never_followed() {
     let s = read_summary(&path, 124);
     assert_eq!(job(&s, id("job-never-ends"))["status"], "TIMED_OUT", "{s}");
 }
+
+/// `--record`: what a wait saw is a scenario; the simulator replays it to the same endings
+/// (a job that finishes, one that fails with DLI's reason), so a user can benchmark polling
+/// on their own jobs.
+#[test]
+fn a_recorded_wait_replays_to_the_same_ending() {
+    let sim = Sim::start("endings.json");
+    let dir = TempDir::new("record");
+    let file = dir.path().join("recorded.json");
+    let r = run(sim
+        .dli_wait()
+        .args(["--record", file.to_str().unwrap()])
+        .args([id("job-finishes"), id("job-fails")]));
+    r.expect_code(1);
+    let recorded = std::fs::read_to_string(&file).expect("the record was written");
+    let scenario: serde_json::Value = serde_json::from_str(&recorded).unwrap();
+    assert_eq!(
+        scenario["jobs"].as_array().map(Vec::len),
+        Some(2),
+        "{recorded}"
+    );
+
+    let replay = Sim::start_file(file.to_str().unwrap());
+    let again =
+        run(replay
+            .dli_wait()
+            .args(["--output", "json", id("job-finishes"), id("job-fails")]));
+    again.expect_code(1);
+    let summary = again.summary();
+    assert_eq!(
+        job(&summary, id("job-finishes"))["status"],
+        "FINISHED",
+        "{summary}"
+    );
+    let failed = job(&summary, id("job-fails"));
+    assert_eq!(failed["status"], "FAILED", "{summary}");
+    assert!(
+        failed["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Table or view not found")),
+        "{summary}"
+    );
+    // The sub-jobs it saw are in the replay too.
+    assert!(
+        scenario["jobs"][0]["sub_jobs"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty()),
+        "{recorded}"
+    );
+}

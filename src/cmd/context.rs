@@ -70,12 +70,17 @@ impl Context {
                 human
             }
         };
-        if self.github {
+        let reporter = if self.github {
             let mask: &[&str] = if self.on_runner { secrets } else { &[] };
             Github::new(base, mask)
         } else {
             base
+        };
+        #[cfg(feature = "simulator")]
+        if let Some(path) = &self.output.record {
+            return super::record::Recording::new(reporter, path.clone());
         }
+        reporter
     }
 
     /// The wait for these jobs (none yet: a submit comes first) starts: mark the summary file

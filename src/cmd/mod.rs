@@ -8,6 +8,8 @@ mod demo;
 mod docs;
 mod failure;
 mod logging;
+#[cfg(feature = "simulator")]
+mod record;
 mod run;
 mod signals;
 #[cfg(feature = "simulator")]

@@ -46,13 +46,19 @@ pub fn write_in_progress(path: &Path, job_ids: &[String]) {
 
 fn report_error(path: &Path, result: std::io::Result<()>) {
     if let Err(e) = result {
-        eprintln!("error: cannot write --summary-file {}: {e}", path.display());
+        eprintln!(
+            "{}",
+            crate::report::safe::line(&format!(
+                "error: cannot write --summary-file {}: {e}",
+                path.display()
+            ))
+        );
     }
 }
 
 /// Replace the file at `path` with what `fill` writes, atomically and without following
 /// links. The temporary file is removed on any failure.
-fn replace(
+pub(super) fn replace(
     path: &Path,
     fill: impl FnOnce(&mut std::io::BufWriter<&mut std::fs::File>) -> std::io::Result<()>,
 ) -> std::io::Result<()> {

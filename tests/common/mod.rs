@@ -110,7 +110,12 @@ pub struct Sim {
 impl Sim {
     /// Start the simulator on a free loopback port with `tests/scenarios/<scenario>`.
     pub fn start(scenario: &str) -> Sim {
-        let path = scenario_path(scenario);
+        Sim::start_file(&scenario_path(scenario))
+    }
+
+    /// Start the simulator on a free loopback port with the scenario file at `path`.
+    pub fn start_file(path: &str) -> Sim {
+        let path = path.to_string();
         let mut cmd = std::process::Command::new(BIN);
         clean_env(&mut cmd);
         let mut child = cmd

@@ -75,6 +75,9 @@ pub enum Command {
     /// finishes.
     #[cfg(feature = "simulator")]
     Demo(DemoArgs),
+    /// Check the configuration before a long wait: the endpoint resolves and answers, TLS
+    /// trusts it, the clock is within DLI's 15 minutes, and one signed read is accepted.
+    Check(Box<CheckArgs>),
     /// Print shell completions, e.g. `dli-wait completions bash > /etc/bash_completion.d/dli-wait`.
     Completions(CompletionsArgs),
     /// Print the manual page (roff), e.g. `dli-wait man > /usr/local/share/man/man1/dli-wait.1`.
@@ -83,7 +86,34 @@ pub enum Command {
 
 impl Command {
     /// The command names, which a job id can never be.
-    pub const NAMES: &[&str] = &["run", "simulate", "demo", "completions", "man"];
+    pub const NAMES: &[&str] = &["run", "simulate", "demo", "check", "completions", "man"];
+}
+
+/// `dli-wait check`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  dli-wait check --region cn-north-4            # first step of a CI job, before a long wait
+  dli-wait check --output json | jq .exit_code
+
+One line per check. Exit status: 0 all passed; 2 configuration (missing settings, a host that
+does not resolve or answer, TLS trust, a clock more than 15 minutes off); 5 DLI refused the
+credentials or the project.")]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Limit for the one request, e.g. `--request-timeout 10s`.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+    /// `human` (one line per check) or `json` (one object with every check).
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = OutputFormat::Human,
+        value_name = "FORMAT",
+        hide_possible_values = true
+    )]
+    pub output: OutputFormat,
 }
 
 /// `dli-wait completions`.

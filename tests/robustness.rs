@@ -67,6 +67,7 @@ fn no_response_body_or_status_makes_classification_panic() {
             retry_after: (i % 7 == 0)
                 .then(|| String::from_utf8_lossy(&body[..body.len().min(12)]).into_owned()),
             request_id: None,
+            date: None,
             body,
         };
         // Each answer is either a parsed body or a fault with a message: never a panic.

@@ -16,6 +16,7 @@ fuzz_target!(|data: &[u8]| {
         status,
         retry_after: Some(String::from_utf8_lossy(ra).into_owned()),
         request_id: None,
+        date: None,
         body: body.to_vec(),
     };
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);

@@ -2,6 +2,7 @@
 //! result into the process's ending ([`Exit`]). The one place where a [`Failure`] becomes the
 //! error line, the summary file, the GitHub failure outputs and the exit status.
 
+mod check;
 mod context;
 #[cfg(feature = "simulator")]
 mod demo;
@@ -113,6 +114,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Exit {
             Some(Command::Simulate(args)) => simulate::command(args, &ctx).await,
             #[cfg(feature = "simulator")]
             Some(Command::Demo(args)) => demo::command(args, &ctx).await,
+            Some(Command::Check(args)) => check::command(*args).await,
             Some(Command::Completions(args)) => docs::completions(args.shell),
             Some(Command::Man) => docs::man(),
         };
@@ -128,8 +130,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Exit {
 fn target_of(cli: &Cli) -> Option<&TargetArgs> {
     match &cli.command {
         Some(Command::Run(r)) => Some(&r.target),
+        Some(Command::Check(c)) => Some(&c.target),
         None => Some(&cli.target),
-        #[cfg(feature = "simulator")]
         Some(_) => None,
     }
 }
@@ -142,6 +144,10 @@ fn output_of(cli: &Cli) -> OutputArgs {
         Some(Command::Simulate(s)) => s.output_args(),
         #[cfg(feature = "simulator")]
         Some(Command::Demo(d)) => d.output_args(),
+        Some(Command::Check(c)) => OutputArgs {
+            output: c.output,
+            ..OutputArgs::default()
+        },
         Some(Command::Completions(_) | Command::Man) | None => cli.output.clone(),
     }
 }

@@ -116,6 +116,29 @@ impl DliClient {
         self.call("POST", &path, Some(body), timeout).await
     }
 
+    /// `GET /v1.0/{project_id}/jobs?page-size=1`: one signed read that needs nothing but
+    /// valid credentials and project (ListSqlJobs). Also returns the server's clock (`Date`),
+    /// when it sent one, for a skew check.
+    pub async fn probe(&self, timeout: Duration) -> (Result<(), Fault>, Option<SystemTime>) {
+        let path = self.path("v1.0", "jobs?page-size=1&current-page=1");
+        let unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let prepared = self.prepare("GET", &path, None, unix);
+        match self.send(prepared, timeout).await {
+            Err(f) => (Err(f), None),
+            Ok(reply) => {
+                let date = reply
+                    .date
+                    .as_deref()
+                    .and_then(|d| httpdate::parse_http_date(d).ok());
+                let result = classify::<super::model::ListJobsResponse>(&reply, SystemTime::now())
+                    .map(|_| ());
+                (result, date)
+            }
+        }
+    }
+
     /// Build and sign a request at Unix time `now_unix` (pure apart from the clock value).
     pub fn prepare(
         &self,
@@ -126,7 +149,12 @@ impl DliClient {
     ) -> PreparedRequest {
         let mut url = self.cfg.endpoint.clone();
         let base = url.path().trim_end_matches('/').to_string();
+        let (path, query) = match path.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path, None),
+        };
         url.set_path(&format!("{base}{path}"));
+        url.set_query(query);
         let host = match url.port() {
             Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
             None => url.host_str().unwrap_or_default().to_string(),
@@ -246,6 +274,7 @@ impl DliClient {
         };
         let retry_after = header("retry-after");
         let request_id = header("x-request-id");
+        let date = header("date");
         let with_status = |mut f: Fault| {
             f.http_status = Some(status);
             f
@@ -262,6 +291,7 @@ impl DliClient {
         Ok(Reply {
             status,
             retry_after,
+            date,
             request_id,
             body: body.into_inner(),
         })

@@ -203,6 +203,8 @@ impl fmt::Display for Fault {
 pub struct Reply {
     pub status: u16,
     pub retry_after: Option<String>,
+    /// The server's clock (`Date`), for `check`'s clock comparison.
+    pub date: Option<String>,
     pub request_id: Option<String>,
     pub body: Vec<u8>,
 }

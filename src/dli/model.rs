@@ -130,7 +130,7 @@ macro_rules! dli_body {
     };
 }
 
-dli_body!(SubmitJobResponse, CancelJobResponse; with status: JobProgress, JobStatusInfo);
+dli_body!(SubmitJobResponse, CancelJobResponse, ListJobsResponse; with status: JobProgress, JobStatusInfo);
 
 /// `GET /v1/{project_id}/jobs/{job_id}/progress` (ShowSqlJobProgressResponse).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -296,6 +296,16 @@ pub struct SubmitJobResponse {
     pub rows: Option<Vec<Vec<serde_json::Value>>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_mode: Option<String>,
+}
+
+/// The answer to `GET /v1.0/{project_id}/jobs` (ListSqlJobsResponse), of which `check`
+/// needs only that it is one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListJobsResponse {
+    #[serde(flatten)]
+    pub envelope: Envelope,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_count: Option<i64>,
 }
 
 /// The answer to `DELETE /v1.0/{project_id}/jobs/{job_id}` (CancelSqlJobResponse).

@@ -207,6 +207,13 @@ impl Simulator {
                 self.job_call(id, "cancel", |sim, j, t| sim.cancel(j, t))
             }
             ("POST", "v1.0", ["jobs", "submit-job"]) => self.submit(&req.body),
+            ("GET", "v1.0", ["jobs"]) => {
+                let count = self.jobs.lock().map(|j| j.len()).unwrap_or(0);
+                Response::json(
+                    200,
+                    &json!({"is_success": true, "message": "", "job_count": count, "jobs": []}),
+                )
+            }
             _ => error(
                 404,
                 "APIGW.0101",

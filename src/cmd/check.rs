@@ -1,0 +1,202 @@
+//! `dli-wait check`: the configuration verified before a long wait, one line per check: the
+//! settings resolve, the endpoint's host resolves, it answers over trusted TLS, this machine's
+//! clock is within DLI's 15 minutes, and one signed read is accepted. Exit 0, 2 or 5.
+
+use super::failure::{CommandResult, EXIT_USAGE};
+use crate::cli::{CheckArgs, OutputFormat, TimingArgs, hint, resolve};
+use crate::dli::client::DliClient;
+use crate::dli::fault::{FaultClass, FaultKind};
+use crate::report::{fault_text, safe};
+use std::time::{Duration, SystemTime};
+
+/// DLI's gateway refuses a signature dated more than this far from its own clock.
+const CLOCK_WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Exit status when DLI refuses the credentials or project.
+const EXIT_REFUSED: i32 = 5;
+
+struct Checks {
+    lines: Vec<(String, bool, String)>,
+    code: i32,
+}
+
+impl Checks {
+    fn pass(&mut self, name: &str, detail: String) {
+        self.lines.push((name.into(), true, detail));
+    }
+
+    fn fail(&mut self, name: &str, detail: String, code: i32) {
+        self.lines.push((name.into(), false, detail));
+        // Configuration (2) wins over a refusal (5): fix the settings first.
+        if self.code == 0 || code == EXIT_USAGE {
+            self.code = code;
+        }
+    }
+
+    fn print(&self, output: OutputFormat) -> i32 {
+        match output {
+            OutputFormat::Human => {
+                for (name, ok, detail) in &self.lines {
+                    let word = if *ok { "ok  " } else { "FAIL" };
+                    println!("{}", safe::line(&format!("{word} {name}: {detail}")));
+                }
+            }
+            OutputFormat::Json => {
+                let checks: Vec<serde_json::Value> = self
+                    .lines
+                    .iter()
+                    .map(|(name, ok, detail)| {
+                        serde_json::json!({"check": name, "ok": ok, "detail": detail})
+                    })
+                    .collect();
+                println!(
+                    "{}",
+                    safe::json(&serde_json::json!({"exit_code": self.code, "checks": checks}))
+                );
+            }
+        }
+        self.code
+    }
+}
+
+pub async fn command(args: CheckArgs) -> CommandResult {
+    let mut checks = Checks {
+        lines: Vec::new(),
+        code: 0,
+    };
+    let timing = TimingArgs {
+        request_timeout: args.request_timeout,
+        ..TimingArgs::default()
+    };
+    let settings = match resolve(&args.target, &timing, |k| std::env::var(k).ok()) {
+        Ok(s) => s,
+        Err(e) => {
+            checks.fail("configuration", e.to_string(), EXIT_USAGE);
+            return Ok(checks.print(args.output));
+        }
+    };
+    safe::remember(settings.client.credentials.secrets());
+    let endpoint = settings.client.endpoint.clone();
+    checks.pass(
+        "configuration",
+        format!(
+            "endpoint {}, project {}, {}",
+            endpoint.as_str().trim_end_matches('/'),
+            settings.client.project_id,
+            credentials_kind(&settings.client.credentials)
+        ),
+    );
+    let host = endpoint.host_str().unwrap_or_default().to_string();
+    let port = endpoint.port_or_known_default().unwrap_or(443);
+    let lookup = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio::net::lookup_host((host.as_str(), port)),
+    )
+    .await
+    .ok()
+    .and_then(Result::ok)
+    .and_then(|mut addrs| addrs.next());
+    match lookup {
+        Some(_) => {
+            checks.pass("DNS", format!("{host} resolves"));
+        }
+        _ => {
+            checks.fail(
+                "DNS",
+                format!(
+                    "cannot resolve {host}: {}",
+                    hint(crate::dli::fault::Check::HostName)
+                ),
+                EXIT_USAGE,
+            );
+            return Ok(checks.print(args.output));
+        }
+    }
+    let client = match DliClient::new(settings.client.clone()) {
+        Ok(c) => c,
+        Err(e) => {
+            checks.fail("HTTP client", e.to_string(), EXIT_USAGE);
+            return Ok(checks.print(args.output));
+        }
+    };
+    let (answer, server_clock) = client.probe(settings.client.request_timeout).await;
+    // An HTTP answer of any kind means the host answered and TLS was trusted.
+    let answered = match &answer {
+        Ok(()) => true,
+        Err(f) => f.http_status.is_some(),
+    };
+    match &answer {
+        _ if answered => checks.pass(
+            "endpoint",
+            format!(
+                "{host} answered{}",
+                if endpoint.scheme() == "https" {
+                    " over trusted TLS"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        Err(f) if f.class == FaultClass::Config => {
+            checks.fail("endpoint", fault_text(f), EXIT_USAGE);
+        }
+        Err(f) => checks.fail("endpoint", fault_text(f), EXIT_USAGE),
+        Ok(()) => {}
+    }
+    match server_clock.map(|at| skew(SystemTime::now(), at)) {
+        Some(off) if off > CLOCK_WINDOW => checks.fail(
+            "clock",
+            format!(
+                "this machine's clock is {} off the server's; DLI refuses signatures more than 15 minutes off: fix the clock (NTP)",
+                humantime::format_duration(Duration::from_secs(off.as_secs()))
+            ),
+            EXIT_USAGE,
+        ),
+        Some(off) => checks.pass(
+            "clock",
+            format!(
+                "within {} of the server's",
+                humantime::format_duration(Duration::from_secs(off.as_secs().max(1)))
+            ),
+        ),
+        None if answered => checks.pass("clock", "the server sent no Date; not compared".into()),
+        None => {}
+    }
+    match &answer {
+        Ok(()) => checks.pass(
+            "credentials",
+            "a signed read was accepted (credentials and project)".into(),
+        ),
+        Err(f) if answered => {
+            let code = match f.kind {
+                FaultKind::Unauthorized | FaultKind::Forbidden | FaultKind::NotFound => {
+                    EXIT_REFUSED
+                }
+                _ => EXIT_USAGE,
+            };
+            checks.fail("credentials", fault_text(f), code);
+        }
+        Err(_) => {}
+    }
+    Ok(checks.print(args.output))
+}
+
+/// Which kind of credentials, in words (never their values).
+fn credentials_kind(c: &crate::dli::auth::Credentials) -> &'static str {
+    use crate::dli::auth::Credentials;
+    match c {
+        Credentials::AkSk {
+            security_token: None,
+            ..
+        } => "an access key pair",
+        Credentials::AkSk { .. } => "a temporary access key pair with its security token",
+        Credentials::Token(_) => "an IAM token",
+    }
+}
+
+/// How far apart two clocks are, either way.
+fn skew(local: SystemTime, server: SystemTime) -> Duration {
+    local
+        .duration_since(server)
+        .or_else(|_| server.duration_since(local))
+        .unwrap_or_default()
+}

@@ -1,5 +1,5 @@
 //! Attribute dli-wait's memory per job: the size of one job's wait future, the heap it holds
-//! while waiting, and the heap the final summary takes. Sets jobs up as `app::wait_jobs` does,
+//! while waiting, and the heap the final summary takes. Sets jobs up as `wait::many::wait_all` does,
 //! with a pacer so slow that every wait sits in it (no request is sent), and counts live heap
 //! bytes with a counting global allocator.
 //!
@@ -11,7 +11,9 @@ use dli_wait::cli::{TargetArgs, TimingArgs, resolve};
 use dli_wait::dli::client::DliClient;
 use dli_wait::report::Reporter;
 use dli_wait::report::json::{Json, write_summary};
-use dli_wait::wait::driver::{Driver, JobReport};
+use dli_wait::wait::driver::Driver;
+use dli_wait::wait::events::Events;
+use dli_wait::wait::record::JobReport;
 use dli_wait::wait::outcome::Outcome;
 use dli_wait::wait::snapshot::Snapshot;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -69,13 +71,14 @@ fn main() {
         let mut set = tokio::task::JoinSet::new();
         let mut fut_size = 0;
         for i in 0..n {
-            let driver = Driver { client: client.clone(), reporter: Arc::clone(&reporter) };
+            let events: Arc<dyn Events> = reporter.clone();
+            let driver = Driver { api: client.clone(), events };
             let policy = settings.policy();
             let (cfg, stop) = (settings.wait.clone(), stop.clone());
             let id = format!("b0000000-0000-4000-8000-{i:012}");
             let fut = async move {
                 let report = driver.wait(&id, cfg, policy, stop).await;
-                driver.reporter.finished(&report);
+                driver.events.finished(&report);
                 (i, report)
             };
             fut_size = std::mem::size_of_val(&fut);

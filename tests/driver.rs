@@ -98,6 +98,7 @@ fn snapshot(status: &str, source: Source) -> Snapshot {
         sub_job_id: None,
         sub_jobs: Vec::new(),
         detail: None,
+        queued: None,
     }
 }
 

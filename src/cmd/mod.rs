@@ -9,6 +9,7 @@ mod docs;
 mod failure;
 mod logging;
 mod run;
+mod run_spark;
 mod signals;
 #[cfg(feature = "simulator")]
 mod simulate;
@@ -105,7 +106,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Exit {
     runtime.block_on(async move {
         let ctx = Context::new(output, Some(signals::listen()));
         let result = match cli.command {
-            None => wait::command(cli.job_ids, &cli.target, &cli.timing, &ctx).await,
+            None => {
+                let kind = cli.job_type;
+                wait::command(cli.job_ids, &cli.target, &cli.timing, kind, &ctx).await
+            }
             Some(Command::Run(args)) => run::command(*args, &ctx).await,
             #[cfg(feature = "simulator")]
             Some(Command::Simulate(args)) => simulate::command(args, &ctx).await,

@@ -253,16 +253,19 @@ pub fn classify<T: DliBody>(reply: &Reply, now: SystemTime) -> Result<T, Fault> 
         if body.job_status().is_some_and(JobStatus::is_terminal) {
             return Ok(body);
         }
-        // An error code makes a 2xx answer an error unless it says `is_success: true`.
+        // An error code makes a 2xx answer an error unless it says `is_success: true`; so
+        // does `is_success: false`, in a body with an envelope (SQL) or without (Spark).
         let error = &facts.error;
-        let refused =
-            !body.envelope().is_success || (error.code.is_some() && facts.is_success != Some(true));
+        let refused = body.envelope().is_some_and(|e| !e.is_success)
+            || facts.is_success == Some(false)
+            || (error.code.is_some() && facts.is_success != Some(true));
         if refused {
             let message = error
                 .message
                 .clone()
                 .filter(|m| !m.is_empty())
-                .unwrap_or_else(|| body.envelope().message.clone());
+                .or_else(|| body.envelope().map(|e| e.message.clone()))
+                .unwrap_or_default();
             let code = error.code.clone().or_else(|| extract_code(&message));
             let (class, kind) = kind_of(status, code.as_deref(), false);
             let mut f = with_context(Fault::new(class, kind, message));
@@ -272,7 +275,7 @@ pub fn classify<T: DliBody>(reply: &Reply, now: SystemTime) -> Result<T, Fault> 
             }
             return Err(f);
         }
-        if body.job_status().is_some() && !facts.has_status {
+        if body.job_status().is_some() && !facts.has(T::STATUS_FIELD) {
             return Err(malformed("no job status in it".to_string()));
         }
         return Ok(body);

@@ -9,10 +9,11 @@ pub mod safe;
 
 use crate::cli::{flag, hint};
 use crate::dli::fault::{Fault, FaultKind};
+use crate::dli::model::JobStatus;
 use crate::wait::events::Events;
 use crate::wait::outcome::Outcome;
 use crate::wait::record::JobReport;
-use crate::wait::snapshot::Snapshot;
+use crate::wait::snapshot::{Snapshot, Source};
 use std::time::Duration;
 
 /// A wait's events (from the driver) plus what only a command knows: a submit, the end.
@@ -64,8 +65,25 @@ pub fn short_id(job_id: &str) -> String {
     }
 }
 
-/// `RUNNING 43% · tasks 43/100 · stages 1/3 · sub-job 2`.
+/// `RUNNING 43% · tasks 43/100 · stages 1/3 · sub-job 2`, or for a Spark batch waiting for
+/// resources `STARTING (queued 12m)`.
 pub fn describe(s: &Snapshot) -> String {
+    let mut out = describe_state(s);
+    if let Some(q) = queued_text(s) {
+        out.push_str(&format!(" (queued {q})"));
+    }
+    out
+}
+
+/// How long the job has been queued, to the second, from a second on.
+fn queued_text(s: &Snapshot) -> Option<String> {
+    let whole = Duration::from_secs(s.queued?.as_secs());
+    (!whole.is_zero()).then(|| fmt_duration(whole))
+}
+
+/// [`describe`] without the time queued, which changes at every poll: what a change of
+/// state is judged by (a log line per change, not per poll).
+pub fn describe_state(s: &Snapshot) -> String {
     let mut out = s.status.to_string();
     // DLI's progress describes the running sub-job; without one it is only 0 or 1.
     if let Some(p) = s.percent().filter(|_| s.sub_job_id.is_some()) {
@@ -145,10 +163,11 @@ pub fn outcome_message(r: &JobReport) -> String {
             last_seen(r)
         ),
         Outcome::TimedOut => format!(
-            "gave up after {} ({}); {}",
+            "gave up after {} ({}); {}{}",
             fmt_duration(r.elapsed),
             flag::TIMEOUT,
-            last_seen(r)
+            last_seen(r),
+            still_queued(r)
         ),
         Outcome::Refused(f) => refused_message(r, f),
         Outcome::Misconfigured(f) => misconfigured_message(r, f),
@@ -173,7 +192,24 @@ pub fn outcome_message(r: &JobReport) -> String {
             " [polled /status: /progress kept answering DLI.0999, so stall detection was off]",
         );
     }
+    let batch = r.last.as_ref().is_some_and(|s| s.source == Source::Batch);
+    if batch && may_run {
+        msg.push_str(
+            " [a Spark batch: DLI reports no task counts for it, so stall detection was off]",
+        );
+    }
     msg
+}
+
+/// For a wait that ended while the job was still queued for resources (a Spark batch
+/// `starting`; for how long, [`describe`] has said): what DLI does about it.
+fn still_queued(r: &JobReport) -> &'static str {
+    match r.last.as_ref() {
+        Some(s) if s.status == JobStatus::Starting => {
+            "; still waiting for resources (DLI ends a batch that gets none after about 3 hours)"
+        }
+        _ => "",
+    }
 }
 
 /// A wait that cannot work as configured: the fault, for a service that never answered how

@@ -14,6 +14,9 @@ use std::time::Duration;
 /// on a queue whose backend is too old, `/progress` never recovers.
 pub const DEFAULT_FALLBACK_AFTER: u32 = 5;
 
+/// `fallback_after` for jobs that have no `/status` to fall back to (Spark batches): never.
+pub const NEVER_FALL_BACK: u32 = u32::MAX;
+
 /// How long connection faults are retried while the service has never answered in this run:
 /// long enough for DNS and networks that blink at a CI job's start, short enough that a
 /// mistyped region is an error in half a minute, not after hours.
@@ -86,8 +89,23 @@ pub enum Note {
     UnknownStatus(String),
     /// `/progress` kept answering `DLI.0999`; polling `/status` from now on.
     FallbackToStatus { busy_answers: u32 },
+    /// The job reports no task counts (a Spark batch), so `stall_timeout` cannot apply to it.
+    /// Said once, at the first such answer, when a stall timeout is set.
+    NoTaskCounts,
     /// A transient fault; the next poll comes after `after`.
     Retrying { fault: Fault, after: Duration },
+}
+
+/// How a job in `status` has ended, if it has: a SQL job FINISHED, FAILED or CANCELLED; a
+/// Spark batch `success` (finished) or `dead` (failed: a batch has no cancelled state, and a
+/// batch our own cancel killed is told apart by the cancel's record, not here).
+pub fn terminal_outcome(status: &JobStatus) -> Option<Outcome> {
+    match status {
+        JobStatus::Finished | JobStatus::Success => Some(Outcome::Finished),
+        JobStatus::Failed | JobStatus::Dead => Some(Outcome::Failed),
+        JobStatus::Cancelled => Some(Outcome::Cancelled),
+        _ => None,
+    }
 }
 
 /// The wait for one job.
@@ -103,6 +121,10 @@ pub struct Machine {
     /// The service has given an HTTP answer (any) in this run.
     answered: bool,
     stall: StallWatch,
+    /// Since when the job has been queued for resources (a Spark batch `starting`).
+    queued_since: Option<Duration>,
+    /// [`Note::NoTaskCounts`] was said.
+    no_counts_said: bool,
     unknown_seen: BTreeSet<String>,
     notes: Vec<Note>,
 }
@@ -120,6 +142,8 @@ impl Machine {
             last_fault: None,
             answered: false,
             stall: StallWatch::default(),
+            queued_since: None,
+            no_counts_said: false,
             unknown_seen: BTreeSet::new(),
             notes: Vec::new(),
         }
@@ -171,10 +195,16 @@ impl Machine {
         Decision::End { outcome, cancel }
     }
 
-    fn on_snapshot(&mut self, snap: Snapshot, now: Duration) -> Result<Duration, Decision> {
+    fn on_snapshot(&mut self, mut snap: Snapshot, now: Duration) -> Result<Duration, Decision> {
         self.answered = true;
         if snap.source == Source::Progress {
             self.busy_streak = 0;
+        }
+        snap.queued = self.queued_for(&snap.status, now);
+        if snap.source == Source::Batch && self.cfg.stall_timeout.is_some() && !self.no_counts_said
+        {
+            self.no_counts_said = true;
+            self.notes.push(Note::NoTaskCounts);
         }
         if let JobStatus::Other(s) = &snap.status
             && self.unknown_seen.insert(s.clone())
@@ -185,12 +215,7 @@ impl Machine {
             .last
             .as_ref()
             .is_none_or(|prev| prev.status != snap.status || prev.sub_job_id != snap.sub_job_id);
-        let terminal = match snap.status {
-            JobStatus::Finished => Some(Outcome::Finished),
-            JobStatus::Failed => Some(Outcome::Failed),
-            JobStatus::Cancelled => Some(Outcome::Cancelled),
-            _ => None,
-        };
+        let terminal = terminal_outcome(&snap.status);
         // Only /progress has the counts a stall is judged by.
         let still_for = if snap.source == Source::Progress {
             self.stall.observe(&snap, now)
@@ -275,6 +300,18 @@ impl Machine {
         });
         self.last_fault = Some(fault);
         Ok(delay)
+    }
+
+    /// How long the job has been queued for resources at `now`: since the first answer of this
+    /// wait that showed it `starting` (a Spark batch); `None` in any other state.
+    fn queued_for(&mut self, status: &JobStatus, now: Duration) -> Option<Duration> {
+        if *status == JobStatus::Starting {
+            let since = *self.queued_since.get_or_insert(now);
+            Some(now.saturating_sub(since))
+        } else {
+            self.queued_since = None;
+            None
+        }
     }
 
     /// The end of the window for this fault: a connection fault while the service has never

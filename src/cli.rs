@@ -152,7 +152,7 @@ pub fn hint(check: Check) -> &'static str {
         }
         Check::Permissions => "the credentials lack DLI permissions for this project (IAM policy)",
         Check::JobAndProject => {
-            "check the job id and --project-id / HUAWEICLOUD_SDK_PROJECT_ID, and that --region or --endpoint points at the job's region"
+            "check the job id and --project-id / HUAWEICLOUD_SDK_PROJECT_ID, that --region or --endpoint points at the job's region, and --job-type (a SQL job, or a Spark batch)"
         }
         Check::HostName => "check --region or --endpoint, and this machine's DNS",
         Check::Address => "check --endpoint, and that the service is up",

@@ -227,7 +227,8 @@ impl Events for Human {
 
     fn cancelled(&self, job_id: &str, cancel: &CancelReport) {
         let text = match (cancel.accepted, cancel.confirmed) {
-            (true, true) => "cancelled (DLI reports CANCELLED)".to_string(),
+            // CANCELLED for a SQL job; a Spark batch shows `dead`.
+            (true, true) => "cancelled (confirmed by DLI)".to_string(),
             (true, false) => format!("cancel requested {}", cancel.message)
                 .trim_end()
                 .to_string(),

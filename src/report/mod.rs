@@ -132,7 +132,7 @@ fn cancel_text(r: &JobReport) -> Option<String> {
     Some(match (c.accepted, c.confirmed) {
         (true, true) => "the job was cancelled".to_string(),
         (true, false) if c.message.is_empty() => {
-            "cancel sent; DLI accepted it but had not reported CANCELLED yet".to_string()
+            "cancel sent; DLI accepted it but had not reported the job ended yet".to_string()
         }
         (true, false) => format!("cancel sent; {}", c.message),
         (false, _) => format!(

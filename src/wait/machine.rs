@@ -201,8 +201,8 @@ impl Machine {
             self.busy_streak = 0;
         }
         snap.queued = self.queued_for(&snap.status, now);
-        if snap.source == Source::Batch && self.cfg.stall_timeout.is_some() && !self.no_counts_said
-        {
+        let quiet = self.no_counts_said || snap.status.is_terminal();
+        if snap.source == Source::Batch && self.cfg.stall_timeout.is_some() && !quiet {
             self.no_counts_said = true;
             self.notes.push(Note::NoTaskCounts);
         }

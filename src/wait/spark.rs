@@ -73,8 +73,14 @@ impl JobApi for SparkApi {
         }
     }
 
+    /// DLI's `{"msg": "deleted"}` says only that the DELETE was taken: no message.
     async fn cancel(&self, job_id: &str, timeout: Duration) -> Result<String, Fault> {
-        self.0.cancel_batch(job_id, timeout).await.map(|r| r.msg)
+        let answer = self.0.cancel_batch(job_id, timeout).await?;
+        Ok(if answer.msg.trim().eq_ignore_ascii_case("deleted") {
+            String::new()
+        } else {
+            answer.msg
+        })
     }
 
     fn request_timeout(&self) -> Duration {

@@ -93,7 +93,15 @@ fn the_official_python_sdk_accepts_the_simulators_answers() {
         .iter()
         .map(|j| j["id"].as_str().expect("job id"))
         .collect();
-    let [running, finished, failed, batch_running, batch_success, batch_dead] = ids[..] else {
+    let [
+        running,
+        finished,
+        failed,
+        batch_running,
+        batch_success,
+        batch_dead,
+    ] = ids[..]
+    else {
         panic!("tests/fidelity/scenario.json should hold 6 jobs, the simulator lists {ids:?}");
     };
 

@@ -654,6 +654,39 @@ mod tests {
         assert!(!p.status.is_terminal());
     }
 
+    #[test]
+    fn spark_states_are_spark_s_and_sql_statuses_sql_s() {
+        for (wire, status) in [
+            ("starting", JobStatus::Starting),
+            ("running", JobStatus::Running),
+            ("recovering", JobStatus::Recovering),
+            ("success", JobStatus::Success),
+            ("Success", JobStatus::Success),
+            (" DEAD ", JobStatus::Dead),
+        ] {
+            assert_eq!(JobStatus::from_spark(wire), status, "{wire}");
+        }
+        let ended: Vec<bool> = ["starting", "running", "recovering", "success", "dead"]
+            .iter()
+            .map(|s| JobStatus::from_spark(s).is_terminal())
+            .collect();
+        assert_eq!(ended, [false, false, false, true, true]);
+        // Each API's words are unknown to the other: never an ending by mistake.
+        assert_eq!(
+            JobStatus::from_spark("FINISHED"),
+            JobStatus::Other("FINISHED".into())
+        );
+        assert_eq!(
+            JobStatus::from("success"),
+            JobStatus::Other("success".into())
+        );
+        assert!(!JobStatus::from("dead").is_terminal());
+        // A batch shows our cancel as `dead`; a SQL job as CANCELLED.
+        assert!(JobStatus::Dead.confirms_cancel() && JobStatus::Cancelled.confirms_cancel());
+        assert!(!JobStatus::Success.confirms_cancel() && !JobStatus::Failed.confirms_cancel());
+        assert_eq!(JobStatus::Starting.to_string(), "STARTING");
+    }
+
     fn facts(body: &str) -> BodyFacts {
         BodyFacts::read(body.as_bytes()).unwrap()
     }
@@ -724,6 +757,9 @@ mod tests {
         );
         let f = facts(r#"{"is_success":null,"status":null}"#);
         assert_eq!((f.is_success, f.has_status), (None, false));
+        let f = facts(r#"{"id":"b","state":"running"}"#);
+        assert!(f.has(StatusField::State) && !f.has(StatusField::Status));
+        assert!(!facts(r#"{"state":null}"#).has_state);
         let f = facts(r#"{"is_success":"yes","status":7}"#);
         assert_eq!((f.is_success, f.has_status), (None, false));
         // Big values elsewhere are skipped, arrays and all.

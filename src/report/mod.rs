@@ -283,6 +283,54 @@ mod tests {
         assert_eq!(fmt_duration(Duration::from_secs(60)), "1m");
     }
 
+    fn report(outcome: Outcome, last: Snapshot) -> JobReport {
+        JobReport {
+            job_id: "85798b38-ae44-48eb-bb90-7cf0dcdafe7b".into(),
+            outcome,
+            elapsed: Duration::from_secs(3 * 3600),
+            polls: 100,
+            retries: 0,
+            last: Some(last),
+            last_fault: None,
+            reason: None,
+            cancel: None,
+            fell_back: false,
+            short_lived_credentials: false,
+        }
+    }
+
+    #[test]
+    fn a_queued_batch_says_for_how_long_and_a_timeout_says_it_too() {
+        let mut s = Snapshot::of_batch(JobStatus::Starting, String::new());
+        assert_eq!(describe(&s), "STARTING");
+        s.queued = Some(Duration::from_millis(900));
+        assert_eq!(describe(&s), "STARTING");
+        s.queued = Some(Duration::from_millis(12 * 60_000 + 700));
+        assert_eq!(describe(&s), "STARTING (queued 12m)");
+        // What a change of state is judged by leaves it out.
+        assert_eq!(describe_state(&s), "STARTING");
+        s.queued = Some(Duration::from_secs(2 * 3600 + 55 * 60));
+        let m = outcome_message(&report(Outcome::TimedOut, s));
+        assert!(
+            m.starts_with("gave up after 3h (--timeout); last seen STARTING (queued 2h55m); still waiting for resources"),
+            "{m}"
+        );
+        assert!(
+            m.contains("may still be running") && m.contains("stall detection was off"),
+            "{m}"
+        );
+        // A dead batch's message is its reason, without the note on stall detection.
+        let mut r = report(
+            Outcome::Failed,
+            Snapshot::of_batch(JobStatus::Dead, String::new()),
+        );
+        r.reason = Some(crate::wait::record::Reason {
+            message: "ValueError: x".into(),
+            detail: None,
+        });
+        assert_eq!(outcome_message(&r), "ValueError: x");
+    }
+
     #[test]
     fn short_ids_keep_eight_characters() {
         assert_eq!(

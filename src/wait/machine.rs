@@ -878,6 +878,84 @@ mod tests {
         ));
     }
 
+    fn batch(status: &str) -> Observation {
+        Observation::Snapshot(Snapshot::of_batch(
+            JobStatus::from_spark(status),
+            String::new(),
+        ))
+    }
+
+    #[test]
+    fn spark_states_map_onto_the_same_endings_without_unknown_status_notes() {
+        for (states, outcome) in [
+            (
+                ["starting", "running", "recovering", "success"],
+                Outcome::Finished,
+            ),
+            (
+                ["starting", "recovering", "running", "dead"],
+                Outcome::Failed,
+            ),
+            (
+                ["Starting", "Running", "Recovering", "Success"],
+                Outcome::Finished,
+            ),
+        ] {
+            let mut m = machine(WaitConfig::default());
+            for (i, s) in states[..3].iter().enumerate() {
+                poll_after(&m.observe(batch(s), S(i as u64 * 10)));
+            }
+            assert_eq!(
+                m.observe(batch(states[3]), S(30)),
+                Decision::End {
+                    outcome,
+                    cancel: false
+                }
+            );
+            assert!(m.take_notes().is_empty(), "{states:?}");
+        }
+        // An unknown state is still said once, and waited through.
+        let mut m = machine(WaitConfig::default());
+        poll_after(&m.observe(batch("killed"), S(0)));
+        assert_eq!(m.take_notes(), vec![Note::UnknownStatus("killed".into())]);
+    }
+
+    #[test]
+    fn the_time_queued_is_how_long_the_batch_has_been_starting() {
+        let mut m = machine(WaitConfig::default());
+        poll_after(&m.observe(batch("starting"), S(0)));
+        assert_eq!(m.last().unwrap().queued, Some(S(0)));
+        poll_after(&m.observe(batch("starting"), S(60)));
+        // A fault in between does not restart the clock.
+        poll_after(&m.observe(busy(), S(300)));
+        poll_after(&m.observe(batch("starting"), S(720)));
+        assert_eq!(m.last().unwrap().queued, Some(S(720)));
+        // Once it runs, it is no longer queued.
+        poll_after(&m.observe(batch("running"), S(800)));
+        assert_eq!(m.last().unwrap().queued, None);
+        // SQL jobs have no such clock, LAUNCHING included.
+        let mut m = machine(WaitConfig::default());
+        poll_after(&m.observe(progress("LAUNCHING", None, 0, 0), S(0)));
+        poll_after(&m.observe(progress("LAUNCHING", None, 0, 0), S(60)));
+        assert_eq!(m.last().unwrap().queued, None);
+    }
+
+    #[test]
+    fn a_batch_has_no_counts_so_it_never_stalls_and_that_is_said_once() {
+        let mut m = machine(cfg_stall(60));
+        for t in (0..3600).step_by(10) {
+            poll_after(&m.observe(batch("running"), S(t)));
+        }
+        assert_eq!(m.take_notes(), vec![Note::NoTaskCounts]);
+        // Without a stall timeout there is nothing to say; nor for a batch that ended at once.
+        let mut m = machine(WaitConfig::default());
+        poll_after(&m.observe(batch("running"), S(0)));
+        assert!(m.take_notes().is_empty());
+        let mut m = machine(cfg_stall(60));
+        m.observe(batch("success"), S(0));
+        assert!(m.take_notes().is_empty());
+    }
+
     fn unreachable() -> Observation {
         Observation::Fault(Fault::transport(
             FaultKind::Connection,

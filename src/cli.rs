@@ -32,7 +32,8 @@ Exit status:
   1    a job FAILED (a Spark batch: dead; DLI's reason is printed)
   2    bad usage or configuration, found at once (an untrusted TLS certificate, an
        unreadable SSL_CERT_FILE) or when DLI never answered (--unreachable-timeout)
-  3    a job was CANCELLED
+  3    a job was CANCELLED (a Spark batch has no such state: one killed by others is dead, 1;
+       one our --cancel-on killed has its cancel confirmed, the ending's own code stands)
   4    a job stalled (--stall-timeout)
   5    DLI refused the request for good (authentication, permission, unknown job or project)
   124  --timeout passed first

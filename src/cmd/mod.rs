@@ -110,6 +110,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Exit {
                 let kind = cli.job_type;
                 wait::command(cli.job_ids, &cli.target, &cli.timing, kind, &ctx).await
             }
+            Some(Command::Run(args)) if args.spark_file.is_some() => {
+                run_spark::command(*args, &ctx).await
+            }
             Some(Command::Run(args)) => run::command(*args, &ctx).await,
             #[cfg(feature = "simulator")]
             Some(Command::Simulate(args)) => simulate::command(args, &ctx).await,

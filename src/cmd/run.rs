@@ -12,9 +12,6 @@ use crate::wait::record::JobReport;
 use std::io::Read;
 
 pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
-    if args.spark_file.is_some() {
-        return super::run_spark::command(args, ctx).await;
-    }
     let settings = resolve(&args.target, &args.timing, |k| std::env::var(k).ok())
         .map_err(|e| Failure::usage(e.to_string()))?;
     let sql = read_sql(&args).map_err(Failure::usage)?;

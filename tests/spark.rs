@@ -150,7 +150,7 @@ fn a_batch_waiting_for_resources_says_how_long_it_has_been_queued() {
         "--job-type",
         "spark",
         "--timeout",
-        "2500ms",
+        "3500ms",
         "--heartbeat",
         "1s",
         batch,
@@ -165,7 +165,7 @@ fn a_batch_waiting_for_resources_says_how_long_it_has_been_queued() {
         r.all()
     );
     let line = closing_line(&r, batch);
-    assert!(line.contains("last seen STARTING (queued 2s)"), "{line}");
+    assert!(line.contains("last seen STARTING (queued 3s)"), "{line}");
     assert!(line.contains("still waiting for resources"), "{line}");
     // One line for the state, not one per poll as the time queued grows.
     let state_lines = r

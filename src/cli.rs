@@ -19,6 +19,7 @@ Examples:
   dli-wait --region cn-north-4 85798b38-ae44-48eb-bb90-7cf0dcdafe7b
   dli-wait --region cn-north-4 --timeout 2h --stall-timeout 30m --cancel-on timeout,stall JOB_ID
   dli-wait --output json JOB_A JOB_B | tail -n1        # the summary line
+  dli-wait --job-type spark BATCH_ID                   # a Spark batch job
   dli-wait demo                                        # try it without a cloud account
 
 Credentials (environment only):
@@ -27,11 +28,12 @@ Credentials (environment only):
   HUAWEICLOUD_SDK_AUTH_TOKEN               an IAM token instead of a key pair
 
 Exit status:
-  0    every job FINISHED
-  1    a job FAILED (DLI's reason is printed)
+  0    every job FINISHED (a Spark batch: success)
+  1    a job FAILED (a Spark batch: dead; DLI's reason is printed)
   2    bad usage or configuration, found at once (an untrusted TLS certificate, an
        unreadable SSL_CERT_FILE) or when DLI never answered (--unreachable-timeout)
-  3    a job was CANCELLED
+  3    a job was CANCELLED (a Spark batch has no such state: one killed by others is dead, 1;
+       one our --cancel-on killed has its cancel confirmed, the ending's own code stands)
   4    a job stalled (--stall-timeout)
   5    DLI refused the request for good (authentication, permission, unknown job or project)
   124  --timeout passed first
@@ -56,6 +58,18 @@ pub struct Cli {
     #[arg(value_name = "JOB_ID")]
     pub job_ids: Vec<String>,
 
+    /// What the ids are: `sql` jobs, or `spark` batch jobs (a batch's id from
+    /// /v2.0/{project_id}/batches), e.g. `--job-type spark`.
+    #[arg(
+        long,
+        value_enum,
+        env = "DLI_JOB_TYPE",
+        default_value_t = JobType::Sql,
+        value_name = "TYPE",
+        help_heading = "Where"
+    )]
+    pub job_type: JobType,
+
     #[command(flatten)]
     pub target: TargetArgs,
     #[command(flatten)]
@@ -64,9 +78,19 @@ pub struct Cli {
     pub output: OutputArgs,
 }
 
+/// What kind of DLI job the ids name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum JobType {
+    /// SQL jobs (/v1.0/{project_id}/jobs).
+    #[default]
+    Sql,
+    /// Spark batch jobs (/v2.0/{project_id}/batches).
+    Spark,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Submit a SQL job, print its id at once, then wait for it.
+    /// Submit a SQL job (or a Spark batch), print its id at once, then wait for it.
     Run(Box<RunArgs>),
     /// Serve the built-in DLI simulator on loopback (try pipelines without a cloud account).
     #[cfg(feature = "simulator")]
@@ -148,6 +172,8 @@ pub mod flag {
     pub const SPEED: &str = "--speed";
     pub const LISTEN: &str = "--listen";
     pub const UNREACHABLE_TIMEOUT: &str = "--unreachable-timeout";
+    pub const JOB_TYPE: &str = "--job-type";
+    pub const SPARK_FILE: &str = "--spark-file";
 }
 
 /// What to check about a fault, in this command line's words.
@@ -158,7 +184,7 @@ pub fn hint(check: Check) -> &'static str {
         }
         Check::Permissions => "the credentials lack DLI permissions for this project (IAM policy)",
         Check::JobAndProject => {
-            "check the job id and --project-id / HUAWEICLOUD_SDK_PROJECT_ID, and that --region or --endpoint points at the job's region"
+            "check the job id and --project-id / HUAWEICLOUD_SDK_PROJECT_ID, that --region or --endpoint points at the job's region, and --job-type (a SQL job, or a Spark batch)"
         }
         Check::HostName => "check --region or --endpoint, and this machine's DNS",
         Check::Address => "check --endpoint, and that the service is up",
@@ -248,7 +274,9 @@ pub struct TimingArgs {
     #[arg(long, value_name = "DURATION", default_value = "6h", value_parser = parse_limit)]
     pub timeout: Limit,
     /// Fail when a RUNNING job's task and stage counts have not moved for this long,
-    /// e.g. `--stall-timeout 20m`; `off` disables.
+    /// e.g. `--stall-timeout 20m`; `off` disables. Spark batches report no task counts, so
+    /// it does not apply to them (their progress line says how long a batch has been
+    /// STARTING, queued for resources, instead).
     #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_limit)]
     pub stall_timeout: Limit,
     /// The first delay between polls, e.g. `--poll-interval 5s`, and again after each change
@@ -366,25 +394,39 @@ Examples:
   dli-wait run --sql \"INSERT INTO t SELECT * FROM s\" --cancel-on timeout,stall,signal --timeout 4h
   A=$(dli-wait run --no-wait --sql-file a.sql); B=$(dli-wait run --no-wait --sql-file b.sql)
   dli-wait -- \"$A\" \"$B\"                          # submit several, then wait for all
+  dli-wait run --spark-file transform.json --timeout 4h  # a Spark batch (POST .../batches)
 
 The job id is the first line of stdout the moment DLI accepts the submit (in every output
 mode; with --output json the JSON lines follow it), so JOB=$(dli-wait run --no-wait ...)
 captures it. The submit is sent once and never retried (a lost answer could otherwise run the
 job twice). A submit DLI refuses, e.g. for bad
-SQL, exits 1 with DLI's reason; otherwise the exit status is that of waiting (dli-wait --help).")]
+SQL, exits 1 with DLI's reason; otherwise the exit status is that of waiting (dli-wait --help).
+
+--spark-file takes the JSON body of POST /v2.0/{project_id}/batches as DLI's console exports
+it: an object with at least \"file\" and \"className\" (and \"queue\"); it is checked before
+anything is sent.")]
 pub struct RunArgs {
     /// The SQL to run, e.g. `--sql "INSERT INTO t SELECT * FROM s"`.
     #[arg(
         long,
         value_name = "SQL",
-        conflicts_with = "sql_file",
-        required_unless_present = "sql_file",
+        conflicts_with_all = ["sql_file", "spark_file"],
+        required_unless_present_any = ["sql_file", "spark_file"],
         allow_hyphen_values = true
     )]
     pub sql: Option<String>,
     /// Read the SQL from a file (`-` for stdin), e.g. `--sql-file nightly.sql`.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", conflicts_with = "spark_file")]
     pub sql_file: Option<PathBuf>,
+    /// Submit a Spark batch job instead: the JSON body of POST /v2.0/{project_id}/batches in
+    /// this file (`-` for stdin), e.g. `--spark-file transform.json`; its queue is the body's
+    /// "queue".
+    #[arg(
+        long,
+        value_name = "PATH",
+        conflicts_with_all = ["queue", "database", "conf"]
+    )]
+    pub spark_file: Option<PathBuf>,
     /// The queue to run on, e.g. `--queue default`.
     #[arg(long, value_name = "NAME")]
     pub queue: Option<String>,
@@ -814,6 +856,8 @@ mod tests {
             flag::SPEED,
             flag::LISTEN,
             flag::UNREACHABLE_TIMEOUT,
+            flag::JOB_TYPE,
+            flag::SPARK_FILE,
         ] {
             assert!(longs.iter().any(|l| l == f), "{f} is not a flag");
         }

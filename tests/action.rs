@@ -727,6 +727,58 @@ fn sql_is_submitted_then_waited_for() {
 }
 
 #[test]
+fn spark_batches_are_waited_for_and_submitted() {
+    let release = shared_release(); // first: the jobs' clocks start with the simulator
+    let sim = Sim::start("action.json");
+    let mut runner = Runner::new(release).with_sim(&sim);
+    let batch = id("action-batch-succeeds");
+    let run = runner.run(
+        &with(&[
+            ("job-id", batch),
+            ("job-type", "spark"),
+            ("version", VERSION),
+        ]),
+        None,
+    );
+    assert_eq!(run.code(), Some(0), "{}", run.all());
+    assert_eq!(run.outputs["status"], "FINISHED", "{}", run.all());
+    let state = format!("/v2.0/{}/batches/{batch}/state", sim.project_id);
+    assert!(
+        sim.requests().iter().any(|r| r.path == state),
+        "polled as a batch: {:?}",
+        sim.requests()
+    );
+
+    // spark-file: the batch's JSON, relative to the workspace.
+    let dir = runner.dir.path().join("workspace/spark");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("transform.json"),
+        r#"{"file": "batchTest/transform.jar", "className": "com.example.Transform", "queue": "etl"}"#,
+    )
+    .unwrap();
+    let run = runner.run(
+        &with(&[("spark-file", "spark/transform.json"), ("version", VERSION)]),
+        None,
+    );
+    assert_eq!(run.code(), Some(0), "{}", run.all());
+    assert_eq!(run.outputs["status"], "FINISHED", "{}", run.all());
+    let job = &run.outputs["job-id"];
+    assert!(
+        dli_wait::dli::job_id::is_job_id(job) && !sim.jobs.iter().any(|j| &j.id == job),
+        "job-id is the new batch's: {job:?}\n{}",
+        run.all()
+    );
+    let create = format!("/v2.0/{}/batches", sim.project_id);
+    let posts = sim
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == create)
+        .count();
+    assert_eq!(posts, 1, "{:?}", sim.requests());
+}
+
+#[test]
 fn the_default_version_is_the_action_ref_when_it_is_a_release_tag() {
     let mut runner = Runner::new(shared_release());
     runner.action_ref = VERSION.into();
@@ -931,6 +983,26 @@ fn inputs_that_make_no_sense_exit_2_with_outputs() {
         (
             vec![("job-id", id("action-finishes")), ("queue", "etl")],
             "queue applies only",
+        ),
+        (
+            vec![("job-id", id("action-finishes")), ("spark-file", "b.json")],
+            "not both",
+        ),
+        (
+            vec![("spark-file", "b.json"), ("sql", "SELECT 1")],
+            "not both",
+        ),
+        (
+            vec![("spark-file", "b.json"), ("queue", "etl")],
+            "queue applies only",
+        ),
+        (
+            vec![("spark-file", "b.json"), ("job-type", "sql")],
+            "does not go with spark-file",
+        ),
+        (
+            vec![("sql", "SELECT 1"), ("job-type", "spark")],
+            "does not go with sql",
         ),
     ] {
         let mut with: Vec<(&str, &str)> = vec![("version", VERSION)];

@@ -28,6 +28,13 @@ enum Script {
     EndsAfter(u64, &'static str),
     /// Every request hangs until the caller gives up.
     Hangs,
+    /// A Spark batch: `starting` for the first `queued` seconds, `running` for `runs` more,
+    /// then `end` (a Spark state); a dead batch's details say why.
+    Batch {
+        queued: u64,
+        runs: u64,
+        end: &'static str,
+    },
 }
 
 /// How the scripted DLI answers a DELETE.
@@ -89,15 +96,21 @@ impl Scripted {
     }
 }
 
+/// A snapshot in `status`: a SQL status, or else a Spark state.
 fn snapshot(status: &str, source: Source) -> Snapshot {
+    let status = match JobStatus::from(status) {
+        JobStatus::Other(_) => JobStatus::from_spark(status),
+        sql => sql,
+    };
     Snapshot {
-        status: JobStatus::from(status),
+        status,
         message: String::new(),
         source,
         progress: None,
         sub_job_id: None,
         sub_jobs: Vec::new(),
         detail: None,
+        queued: None,
     }
 }
 
@@ -152,6 +165,21 @@ impl JobApi for Scripted {
                     "RUNNING"
                 };
                 Ok(snapshot(status, source))
+            }
+            Script::Batch { queued, runs, end } => {
+                let t = self.started.elapsed();
+                let state = if t < Duration::from_secs(queued) {
+                    "starting"
+                } else if t < Duration::from_secs(queued.saturating_add(runs)) {
+                    "running"
+                } else {
+                    end
+                };
+                let why = match (state, endpoint) {
+                    ("dead", Endpoint::Status) => "YARN Diagnostics: no resources within 3 hours",
+                    _ => "",
+                };
+                Ok(Snapshot::of_batch(JobStatus::from_spark(state), why.into()))
             }
         }
     }
@@ -733,4 +761,85 @@ async fn a_cancel_goes_ahead_of_queued_polls_and_all_requests_keep_to_the_limit(
     all.sort();
     let most = most_in_a_second(&all);
     assert!(most <= 20, "{most} requests in one second");
+}
+
+/// Records how long each answer said the job had been queued.
+#[derive(Default)]
+struct Queued(Mutex<Vec<(Duration, Option<Duration>)>>);
+
+impl dli_wait::wait::events::Events for Queued {
+    fn started(&self, _: &str) {}
+    fn snapshot(&self, _: &str, snap: &Snapshot, elapsed: Duration) {
+        self.0.lock().unwrap().push((elapsed, snap.queued));
+    }
+    fn note(&self, _: &str, _: &dli_wait::wait::machine::Note, _: Duration) {}
+    fn cancelled(&self, _: &str, _: &dli_wait::wait::record::CancelReport) {}
+    fn finished(&self, _: &JobReport) {}
+}
+
+/// DLI ends a Spark batch that gets no resources after about 3 hours: the wait says all along
+/// how long it has been queued, then ends FAILED with the details' reason.
+#[tokio::test(start_paused = true)]
+async fn a_batch_queued_for_three_hours_then_dead_is_failed_and_says_how_long_it_queued() {
+    let api = Scripted::new(|_| Script::Batch {
+        queued: 3 * 3600,
+        runs: 0,
+        end: "dead",
+    });
+    let events = Arc::new(Queued::default());
+    let driver = Driver {
+        api: api.clone(),
+        events: events.clone(),
+    };
+    let r = driver
+        .wait("batch-1", WaitConfig::default(), every(60), no_stop())
+        .await;
+    assert_eq!(r.outcome, Outcome::Failed);
+    assert_eq!(r.last.as_ref().unwrap().status, JobStatus::Dead);
+    assert_eq!(
+        r.reason.as_ref().map(|r| r.message.as_str()),
+        Some("YARN Diagnostics: no resources within 3 hours")
+    );
+    let seen = events.0.lock().unwrap().clone();
+    // Every answer while starting: queued since the first, in step with the wait's clock.
+    let (starting, ended): (Vec<_>, Vec<_>) = seen.iter().partition(|(_, q)| q.is_some());
+    assert!(starting.len() > 100, "{seen:?}");
+    for (elapsed, queued) in &starting {
+        assert_eq!(*queued, Some(*elapsed), "{seen:?}");
+    }
+    let longest = starting.last().unwrap().1.unwrap();
+    assert!(
+        longest >= Duration::from_secs(3 * 3600 - 60) && longest < Duration::from_secs(3 * 3600),
+        "{longest:?}"
+    );
+    assert_eq!(ended.len(), 1, "{seen:?}");
+}
+
+/// A batch has no CANCELLED: after DLI accepted our DELETE, `dead` is the cancel taking.
+#[tokio::test(start_paused = true)]
+async fn a_batch_dead_after_our_cancel_confirms_the_cancel() {
+    let mut api = Scripted::new(|_| Script::Batch {
+        queued: 5,
+        runs: u64::MAX / 4,
+        end: "success",
+    });
+    api.after_cancel = Some("dead");
+    let cfg = WaitConfig {
+        timeout: Some(Duration::from_secs(60)),
+        cancel_on: CancelOn {
+            timeout: true,
+            ..CancelOn::default()
+        },
+        ..WaitConfig::default()
+    };
+    let r = wait_one(&api, cfg, no_stop()).await;
+    assert_eq!(r.outcome, Outcome::TimedOut);
+    let cancel = r.cancel.unwrap();
+    assert!(cancel.accepted && cancel.confirmed, "{cancel:?}");
+    assert!(
+        r.elapsed <= Duration::from_secs(60) + CANCEL_GRACE,
+        "{:?}",
+        r.elapsed
+    );
+    assert_eq!(api.cancels().len(), 1);
 }

@@ -2,7 +2,8 @@
 //! official Python SDK (`huaweicloudsdkcore` + `huaweicloudsdkdli` 3.1.219). Starts
 //! `dli-wait simulate` on tests/fidelity/scenario.json and runs tests/fidelity/sdk_fidelity.py
 //! against it: typed progress/status/submit/cancel answers checked field by field against the
-//! SDK's models, and the errors (DLI.0005, DLI.0002, APIGW.0301) as the SDK raises them.
+//! SDK's models, and the errors (DLI.0005, DLI.0002, APIGW.0301) as the SDK raises them; the
+//! same for Spark batches (state, details, log, create, cancel).
 //!
 //! The Python is `$DLI_WAIT_ORACLE_PYTHON`, else `.venv/bin/python` in the crate root, the
 //! first of them that has the SDK. Without one the test fails, unless `DLI_WAIT_SKIP_ORACLE=1`.
@@ -84,15 +85,24 @@ fn the_official_python_sdk_accepts_the_simulators_answers() {
             "the simulator's first line has no {key}: {line}"
         );
     }
-    // tests/fidelity/scenario.json: the running job, the finished one, the failed one.
+    // tests/fidelity/scenario.json: the running job, the finished one, the failed one; then
+    // the Spark batches: running, success, dead.
     let ids: Vec<&str> = info["jobs"]
         .as_array()
         .expect("jobs in the simulator's first line")
         .iter()
         .map(|j| j["id"].as_str().expect("job id"))
         .collect();
-    let [running, finished, failed] = ids[..] else {
-        panic!("tests/fidelity/scenario.json should hold 3 jobs, the simulator lists {ids:?}");
+    let [
+        running,
+        finished,
+        failed,
+        batch_running,
+        batch_success,
+        batch_dead,
+    ] = ids[..]
+    else {
+        panic!("tests/fidelity/scenario.json should hold 6 jobs, the simulator lists {ids:?}");
     };
 
     let mut cmd = Command::new(&python);
@@ -101,6 +111,9 @@ fn the_official_python_sdk_accepts_the_simulators_answers() {
         .args(["--running-job", running])
         .args(["--finished-job", finished])
         .args(["--failed-job", failed])
+        .args(["--running-batch", batch_running])
+        .args(["--success-batch", batch_success])
+        .args(["--dead-batch", batch_dead])
         .env("PYTHONUNBUFFERED", "1")
         .env("PYTHONDONTWRITEBYTECODE", "1");
     let out = run_bounded(cmd, &line, SCRIPT).expect("run tests/fidelity/sdk_fidelity.py");

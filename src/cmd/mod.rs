@@ -12,6 +12,7 @@ mod logging;
 #[cfg(feature = "simulator")]
 mod record;
 mod run;
+mod run_spark;
 mod signals;
 #[cfg(feature = "simulator")]
 mod simulate;
@@ -108,7 +109,13 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Exit {
     runtime.block_on(async move {
         let ctx = Context::new(output, Some(signals::listen()));
         let result = match cli.command {
-            None => wait::command(cli.job_ids, &cli.target, &cli.timing, &ctx).await,
+            None => {
+                let kind = cli.job_type;
+                wait::command(cli.job_ids, &cli.target, &cli.timing, kind, &ctx).await
+            }
+            Some(Command::Run(args)) if args.spark_file.is_some() => {
+                run_spark::command(*args, &ctx).await
+            }
             Some(Command::Run(args)) => run::command(*args, &ctx).await,
             #[cfg(feature = "simulator")]
             Some(Command::Simulate(args)) => simulate::command(args, &ctx).await,

@@ -216,6 +216,7 @@ mod tests {
                 })
                 .unwrap_or_default(),
             detail: None,
+            queued: None,
         }
     }
 

@@ -1,9 +1,11 @@
-//! `dli-wait run`: submit a SQL job exactly once, say its id at once, then wait for it.
+//! `dli-wait run`: submit a SQL job exactly once, say its id at once, then wait for it. (A
+//! Spark batch, `--spark-file`, is submitted by `run_spark` the same way.)
 
 use super::context::Context;
 use super::failure::{CommandResult, Failure};
 use super::wait::{client, wait_jobs};
 use crate::cli::{RunArgs, flag, hint, resolve};
+use crate::dli::fault::Fault;
 use crate::dli::model::SubmitJob;
 use crate::wait::outcome::Outcome;
 use crate::wait::record::JobReport;
@@ -32,41 +34,9 @@ pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
     // Submitted exactly once: a retry after a lost answer could run the job twice.
     let answer = match client.submit(&job, settings.client.request_timeout).await {
         Ok(a) => a,
-        Err(f) => {
-            let extra = if f.is_transient() {
-                " (not retried: the job may or may not have been created; check DLI's job list before submitting again)"
-            } else {
-                ""
-            };
-            let hint = f
-                .check()
-                .map(|c| format!(" — {}", hint(c)))
-                .unwrap_or_default();
-            return Err(Failure::ended(
-                Outcome::of_failed_submit(&f),
-                format!("submit failed: {f}{hint}{extra}"),
-            ));
-        }
+        Err(f) => return Err(submit_failed(&f)),
     };
-    let Some(job_id) = answer.job_id.clone().filter(|j| !j.is_empty()) else {
-        return Err(Failure::ended(
-            Outcome::Failed,
-            format!(
-                "DLI accepted the submit but returned no job id ({})",
-                answer.envelope.message
-            ),
-        ));
-    };
-    if !crate::dli::job_id::is_job_id(&job_id) {
-        // The job may exist; its id is not one to poll, nor to print raw.
-        return Err(Failure::ended(
-            Outcome::Failed,
-            format!(
-                "DLI accepted the submit but answered a job id that is not a UUID ({:?}); check DLI's job list",
-                job_id.chars().take(60).collect::<String>()
-            ),
-        ));
-    }
+    let job_id = new_job_id(answer.job_id.clone(), &answer.envelope.message)?;
     // The id first, on stdout, in every output mode: `JOB=$(dli-wait run ...)` captures it.
     print_id(&job_id);
     reporter.submitted(&job_id);
@@ -82,7 +52,47 @@ pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
     wait_jobs(ctx, &settings, &client, vec![job_id], reporter).await
 }
 
-fn print_id(job_id: &str) {
+/// A submit that failed: how the job ended (see `Outcome::of_failed_submit`), in one line
+/// that says it was not retried when it may have reached DLI.
+pub(super) fn submit_failed(f: &Fault) -> Failure {
+    let extra = if f.is_transient() {
+        " (not retried: the job may or may not have been created; check DLI's job list before submitting again)"
+    } else {
+        ""
+    };
+    let hint = f
+        .check()
+        .map(|c| format!(" — {}", hint(c)))
+        .unwrap_or_default();
+    Failure::ended(
+        Outcome::of_failed_submit(f),
+        format!("submit failed: {f}{hint}{extra}"),
+    )
+}
+
+/// The id DLI answered an accepted submit with, if it is one to wait for (a UUID); `said`
+/// is what else the answer said, for the message when there is no id.
+pub(super) fn new_job_id(id: Option<String>, said: &str) -> Result<String, Failure> {
+    let Some(job_id) = id.filter(|j| !j.is_empty()) else {
+        return Err(Failure::ended(
+            Outcome::Failed,
+            format!("DLI accepted the submit but returned no job id ({said})"),
+        ));
+    };
+    if !crate::dli::job_id::is_job_id(&job_id) {
+        // The job may exist; its id is not one to poll, nor to print raw.
+        return Err(Failure::ended(
+            Outcome::Failed,
+            format!(
+                "DLI accepted the submit but answered a job id that is not a UUID ({:?}); check DLI's job list",
+                job_id.chars().take(60).collect::<String>()
+            ),
+        ));
+    }
+    Ok(job_id)
+}
+
+pub(super) fn print_id(job_id: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     // A closed stdout does not stop the wait: the id is on stderr too.

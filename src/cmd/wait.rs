@@ -1,19 +1,23 @@
 //! `dli-wait [OPTIONS] <JOB_ID>...`: resolve the settings, then wait for every job at once and
-//! report each as it ends. Also the waiting half of `run` and `demo`.
+//! report each as it ends, through the API of their kind (`--job-type`: SQL jobs, or Spark
+//! batches through `wait::spark::SparkApi`). Also the waiting half of `run` and `demo`.
 
 use super::context::Context;
 use super::failure::{CommandResult, Failure};
-use crate::cli::{Command, Settings, TargetArgs, TimingArgs, resolve};
+use crate::cli::{Command, JobType, Settings, TargetArgs, TimingArgs, resolve};
 use crate::dli::client::DliClient;
 use crate::dli::job_id::{is_job_id, problem};
 use crate::report::Reporter;
+use crate::wait::api::JobApi;
 use crate::wait::many::{Plan, wait_all};
+use crate::wait::spark::SparkApi;
 use std::sync::Arc;
 
 pub async fn command(
     job_ids: Vec<String>,
     target: &TargetArgs,
     timing: &TimingArgs,
+    kind: JobType,
     ctx: &Context,
 ) -> CommandResult {
     if job_ids.is_empty() {
@@ -34,7 +38,24 @@ pub async fn command(
         .map_err(|e| Failure::usage(e.to_string()))?;
     let reporter = ctx.reporter(&settings.client.credentials.secrets());
     let client = client(&settings)?;
-    wait_jobs(ctx, &settings, &client, job_ids, reporter).await
+    match kind {
+        JobType::Sql => wait_jobs(ctx, &settings, &client, job_ids, reporter).await,
+        JobType::Spark => wait_batches(ctx, settings, client, job_ids, reporter).await,
+    }
+}
+
+/// Wait for Spark batches: as for SQL jobs, through [`SparkApi`]. A batch has no `/status`
+/// to fall back to when its polls keep answering `DLI.0999`: those are retried until the
+/// deadline like any transient fault.
+pub async fn wait_batches(
+    ctx: &Context,
+    mut settings: Settings,
+    client: DliClient,
+    batch_ids: Vec<String>,
+    reporter: Arc<dyn Reporter>,
+) -> CommandResult {
+    settings.wait.fallback_after = crate::wait::machine::NEVER_FALL_BACK;
+    wait_jobs(ctx, &settings, &SparkApi(client), batch_ids, reporter).await
 }
 
 /// The usage error for a word that is not a job id: what is wrong with it, and the command
@@ -85,10 +106,10 @@ pub fn client(settings: &Settings) -> Result<DliClient, Failure> {
 }
 
 /// Wait for every job at once; report each as it ends, then the summary; the exit status.
-pub async fn wait_jobs(
+pub async fn wait_jobs<A: JobApi>(
     ctx: &Context,
     settings: &Settings,
-    client: &DliClient,
+    api: &A,
     job_ids: Vec<String>,
     reporter: Arc<dyn Reporter>,
 ) -> CommandResult {
@@ -99,7 +120,7 @@ pub async fn wait_jobs(
         fail_fast: settings.fail_fast,
     };
     ctx.begin(&job_ids);
-    let reports = wait_all(client, reporter.clone(), job_ids, plan, &ctx.stop)
+    let reports = wait_all(api, reporter.clone(), job_ids, plan, &ctx.stop)
         .await
         .map_err(|e| Failure::internal(format!("internal error: a wait task failed: {e}")))?;
     Ok(ctx.conclude(&reports, reporter.as_ref()))

@@ -1,5 +1,6 @@
-//! The DLI HTTP client: builds, signs and sends the four calls dli-wait makes, and hands every
-//! answer to `fault::classify`. Knows nothing of waiting or retrying: callers decide that.
+//! The DLI HTTP client: builds, signs and sends the SQL calls dli-wait makes (the Spark batch
+//! calls are in `spark`), and hands every answer to `fault::classify`. Knows nothing of
+//! waiting or retrying: callers decide that.
 
 use super::auth::Credentials;
 use super::fault::{Check, Fault, FaultKind, Reply, classify};
@@ -71,7 +72,7 @@ impl DliClient {
         &self.cfg
     }
 
-    fn path(&self, version: &str, rest: &str) -> String {
+    pub(super) fn path(&self, version: &str, rest: &str) -> String {
         format!(
             "/{version}/{}/{rest}",
             encode_component(&self.cfg.project_id)
@@ -223,7 +224,7 @@ impl DliClient {
     }
 
     /// Sign, send and classify one request.
-    async fn call<T: DliBody>(
+    pub(super) async fn call<T: DliBody>(
         &self,
         method: &'static str,
         path: &str,

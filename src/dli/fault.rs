@@ -255,16 +255,19 @@ pub fn classify<T: DliBody>(reply: &Reply, now: SystemTime) -> Result<T, Fault> 
         if body.job_status().is_some_and(JobStatus::is_terminal) {
             return Ok(body);
         }
-        // An error code makes a 2xx answer an error unless it says `is_success: true`.
+        // An error code makes a 2xx answer an error unless it says `is_success: true`; so
+        // does `is_success: false`, in a body with an envelope (SQL) or without (Spark).
         let error = &facts.error;
-        let refused =
-            !body.envelope().is_success || (error.code.is_some() && facts.is_success != Some(true));
+        let refused = body.envelope().is_some_and(|e| !e.is_success)
+            || facts.is_success == Some(false)
+            || (error.code.is_some() && facts.is_success != Some(true));
         if refused {
             let message = error
                 .message
                 .clone()
                 .filter(|m| !m.is_empty())
-                .unwrap_or_else(|| body.envelope().message.clone());
+                .or_else(|| body.envelope().map(|e| e.message.clone()))
+                .unwrap_or_default();
             let code = error.code.clone().or_else(|| extract_code(&message));
             let (class, kind) = kind_of(status, code.as_deref(), false);
             let mut f = with_context(Fault::new(class, kind, message));
@@ -274,7 +277,7 @@ pub fn classify<T: DliBody>(reply: &Reply, now: SystemTime) -> Result<T, Fault> 
             }
             return Err(f);
         }
-        if body.job_status().is_some() && !facts.has_status {
+        if body.job_status().is_some() && !facts.has(T::STATUS_FIELD) {
             return Err(malformed("no job status in it".to_string()));
         }
         return Ok(body);
@@ -755,6 +758,71 @@ mod tests {
         }
         // A cancel's answer carries no status.
         assert!(classify::<crate::dli::model::CancelJobResponse>(&reply(200, "{}"), now()).is_ok());
+    }
+
+    /// Spark bodies have no envelope; they are classified the same way all the same.
+    #[test]
+    fn spark_bodies_are_classified_like_sql_bodies() {
+        use crate::dli::spark::{BatchDetails, BatchState, CancelBatchResponse};
+        let state = |status: u16, body: &str| classify::<BatchState>(&reply(status, body), now());
+        let s = state(200, r#"{"id":"b","state":"Success"}"#).unwrap();
+        assert_eq!(s.state, JobStatus::Success);
+        // No state string: no answer about the batch.
+        for body in [
+            "{}",
+            r#"{"id":"b"}"#,
+            r#"{"id":"b","state":null}"#,
+            r#"{"state":3}"#,
+        ] {
+            let f = state(200, body).unwrap_err();
+            assert_eq!(f.kind, FaultKind::MalformedBody, "{body}");
+        }
+        // An error code, or is_success false, in a 2xx body is a fault, found the SDKs' way.
+        let f = state(200, r#"{"error_code":"DLI.0999","error_msg":"busy"}"#).unwrap_err();
+        assert_eq!(
+            (f.class, f.kind),
+            (FaultClass::Transient, FaultKind::QueueBusy)
+        );
+        let f = state(200, r#"{"is_success":false,"message":"DLI.0999: busy"}"#).unwrap_err();
+        assert_eq!(f.kind, FaultKind::QueueBusy);
+        let f = state(
+            200,
+            r#"{"is_success":false,"message":"DLI.0001: nope","state":"running"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (f.class, f.code.as_deref()),
+            (FaultClass::Permanent, Some("DLI.0001"))
+        );
+        // A batch that ended is an answer, whatever else its body says.
+        let s = state(200, r#"{"state":"dead","error_code":"DLI.0999"}"#).unwrap();
+        assert_eq!(s.state, JobStatus::Dead);
+        // Error answers, as for SQL.
+        let f = state(
+            400,
+            r#"{"error_code":"DLI.0002","error_msg":"no such batch"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (f.class, f.kind),
+            (FaultClass::Permanent, FaultKind::NotFound)
+        );
+        let f = state(502, "<html><title>502 Bad Gateway</title></html>").unwrap_err();
+        assert_eq!(f.kind, FaultKind::GatewayPage);
+        for body in ["[]", "null", "\"dead\""] {
+            assert_eq!(state(200, body).unwrap_err().kind, FaultKind::MalformedBody);
+        }
+        let d: BatchDetails = classify(
+            &reply(
+                200,
+                r#"{"id":"b","state":"dead","log":["ValueError: x"],"appId":null}"#,
+            ),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(d.reason().as_deref(), Some("ValueError: x"));
+        let c: CancelBatchResponse = classify(&reply(200, r#"{"msg":"deleted"}"#), now()).unwrap();
+        assert_eq!(c.msg, "deleted");
     }
 
     #[test]

@@ -8,3 +8,4 @@ pub mod job_id;
 pub mod model;
 pub mod pacer;
 pub mod sign;
+pub mod spark;

@@ -5,8 +5,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// A SQL job's status. Unknown values (DLI has more than its SDK enums list) are kept as text
-/// and treated as "not ended yet", so a new state can never end a wait by mistake.
+/// A job's status: a SQL job's (`LAUNCHING` … `CANCELLED`) or a Spark batch's state
+/// (`starting`, `running`, `recovering`, `success`, `dead`; read by [`JobStatus::from_spark`]).
+/// Unknown values (DLI has more than its SDK enums list) are kept as text and treated as "not
+/// ended yet", so a new state can never end a wait by mistake.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum JobStatus {
     #[default]
@@ -16,6 +18,14 @@ pub enum JobStatus {
     Finished,
     Failed,
     Cancelled,
+    /// A Spark batch waiting for resources (`starting`).
+    Starting,
+    /// A Spark batch being restored (`recovering`): not ended.
+    Recovering,
+    /// A Spark batch that ended well (`success`).
+    Success,
+    /// A Spark batch that ended otherwise (`dead`): failed, or killed by a cancel.
+    Dead,
     Other(String),
 }
 
@@ -28,16 +38,45 @@ impl JobStatus {
             JobStatus::Finished => "FINISHED",
             JobStatus::Failed => "FAILED",
             JobStatus::Cancelled => "CANCELLED",
+            JobStatus::Starting => "STARTING",
+            JobStatus::Recovering => "RECOVERING",
+            JobStatus::Success => "SUCCESS",
+            JobStatus::Dead => "DEAD",
             JobStatus::Other(s) => s,
         }
     }
 
-    /// FINISHED, FAILED and CANCELLED end a job; everything else, unknown text included, does not.
+    /// FINISHED, FAILED and CANCELLED end a SQL job, `success` and `dead` a Spark batch;
+    /// everything else, unknown text included, does not.
     pub fn is_terminal(&self) -> bool {
         matches!(
             self,
-            JobStatus::Finished | JobStatus::Failed | JobStatus::Cancelled
+            JobStatus::Finished
+                | JobStatus::Failed
+                | JobStatus::Cancelled
+                | JobStatus::Success
+                | JobStatus::Dead
         )
+    }
+
+    /// A Spark batch's `state`, compared without case (one of DLI's examples writes
+    /// `"Success"`). Only Spark's five states are known here: a SQL word such as `FINISHED`
+    /// is unknown text, as Spark's words are to [`JobStatus::from`] (SQL's reading).
+    pub fn from_spark(s: &str) -> Self {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "starting" => JobStatus::Starting,
+            "running" => JobStatus::Running,
+            "recovering" => JobStatus::Recovering,
+            "success" => JobStatus::Success,
+            "dead" => JobStatus::Dead,
+            _ => JobStatus::Other(s.to_string()),
+        }
+    }
+
+    /// Whether this final state, seen after DLI accepted our cancel, is the cancel taking: a
+    /// SQL job shows CANCELLED; a Spark batch has no such state and shows `dead`.
+    pub fn confirms_cancel(&self) -> bool {
+        matches!(self, JobStatus::Cancelled | JobStatus::Dead)
     }
 }
 
@@ -103,9 +142,23 @@ impl Default for Envelope {
     }
 }
 
-/// An answer body of the SQL APIs: its envelope and, for job bodies, the job's own status.
+/// The JSON field a job body holds its status in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusField {
+    /// `status`: the SQL APIs.
+    Status,
+    /// `state`: the Spark batch APIs.
+    State,
+}
+
+/// An answer body: for the SQL APIs its envelope (`is_success`, `message`); for job bodies
+/// the job's own status. Bodies of the Spark batch APIs have no envelope.
 pub trait DliBody: serde::de::DeserializeOwned {
-    fn envelope(&self) -> &Envelope;
+    /// Where a job body's status is: a body whose [`DliBody::job_status`] is `Some` must
+    /// have this field as a string, or it is no answer.
+    const STATUS_FIELD: StatusField = StatusField::Status;
+    /// The SQL APIs' envelope; `None` for a body that has none.
+    fn envelope(&self) -> Option<&Envelope>;
     /// The job's own status, when the body carries one.
     fn job_status(&self) -> Option<&JobStatus> {
         None
@@ -115,13 +168,13 @@ pub trait DliBody: serde::de::DeserializeOwned {
 macro_rules! dli_body {
     ($($t:ty),*; with status: $($s:ty),*) => {
         $(impl DliBody for $t {
-            fn envelope(&self) -> &Envelope {
-                &self.envelope
+            fn envelope(&self) -> Option<&Envelope> {
+                Some(&self.envelope)
             }
         })*
         $(impl DliBody for $s {
-            fn envelope(&self) -> &Envelope {
-                &self.envelope
+            fn envelope(&self) -> Option<&Envelope> {
+                Some(&self.envelope)
             }
             fn job_status(&self) -> Option<&JobStatus> {
                 Some(&self.status)
@@ -333,8 +386,10 @@ pub struct BodyFacts {
     pub error: ErrorBody,
     /// `is_success` as given (`None` when missing, `null` or not a boolean).
     pub is_success: Option<bool>,
-    /// The body has a `status` string (a job's state).
+    /// The body has a `status` string (a SQL job's status).
     pub has_status: bool,
+    /// The body has a `state` string (a Spark batch's state).
+    pub has_state: bool,
 }
 
 /// The names the SDKs look for an error under, pair by pair, in this order.
@@ -385,7 +440,16 @@ impl BodyFacts {
             },
             is_success: level.is_success,
             has_status: level.has_status,
+            has_state: level.has_state,
         })
+    }
+
+    /// Whether the body has `field` as a string.
+    pub fn has(&self, field: StatusField) -> bool {
+        match field {
+            StatusField::Status => self.has_status,
+            StatusField::State => self.has_state,
+        }
     }
 }
 
@@ -398,6 +462,7 @@ struct Level {
     request_id: Option<String>,
     is_success: Option<bool>,
     has_status: bool,
+    has_state: bool,
     /// The last pair found in a nested object.
     nested: Option<(Option<String>, Option<String>)>,
 }
@@ -490,6 +555,9 @@ impl<'de> Deserialize<'de> for Level {
                         }
                         "status" => {
                             level.has_status = matches!(map.next_value()?, Field::Text(_));
+                        }
+                        "state" => {
+                            level.has_state = matches!(map.next_value()?, Field::Text(_));
                         }
                         _ => {
                             if let Field::Object(inner) = map.next_value()? {
@@ -596,6 +664,39 @@ mod tests {
         assert!(!p.status.is_terminal());
     }
 
+    #[test]
+    fn spark_states_are_spark_s_and_sql_statuses_sql_s() {
+        for (wire, status) in [
+            ("starting", JobStatus::Starting),
+            ("running", JobStatus::Running),
+            ("recovering", JobStatus::Recovering),
+            ("success", JobStatus::Success),
+            ("Success", JobStatus::Success),
+            (" DEAD ", JobStatus::Dead),
+        ] {
+            assert_eq!(JobStatus::from_spark(wire), status, "{wire}");
+        }
+        let ended: Vec<bool> = ["starting", "running", "recovering", "success", "dead"]
+            .iter()
+            .map(|s| JobStatus::from_spark(s).is_terminal())
+            .collect();
+        assert_eq!(ended, [false, false, false, true, true]);
+        // Each API's words are unknown to the other: never an ending by mistake.
+        assert_eq!(
+            JobStatus::from_spark("FINISHED"),
+            JobStatus::Other("FINISHED".into())
+        );
+        assert_eq!(
+            JobStatus::from("success"),
+            JobStatus::Other("success".into())
+        );
+        assert!(!JobStatus::from("dead").is_terminal());
+        // A batch shows our cancel as `dead`; a SQL job as CANCELLED.
+        assert!(JobStatus::Dead.confirms_cancel() && JobStatus::Cancelled.confirms_cancel());
+        assert!(!JobStatus::Success.confirms_cancel() && !JobStatus::Failed.confirms_cancel());
+        assert_eq!(JobStatus::Starting.to_string(), "STARTING");
+    }
+
     fn facts(body: &str) -> BodyFacts {
         BodyFacts::read(body.as_bytes()).unwrap()
     }
@@ -666,6 +767,9 @@ mod tests {
         );
         let f = facts(r#"{"is_success":null,"status":null}"#);
         assert_eq!((f.is_success, f.has_status), (None, false));
+        let f = facts(r#"{"id":"b","state":"running"}"#);
+        assert!(f.has(StatusField::State) && !f.has(StatusField::Status));
+        assert!(!facts(r#"{"state":null}"#).has_state);
         let f = facts(r#"{"is_success":"yes","status":7}"#);
         assert_eq!((f.is_success, f.has_status), (None, false));
         // Big values elsewhere are skipped, arrays and all.

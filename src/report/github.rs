@@ -235,6 +235,7 @@ impl Events for Github {
                     .into(),
             )),
             Note::UnknownStatus(s) => Some(("unknown".into(), format!("unknown job status {s:?}"))),
+            Note::NoTaskCounts => None,
         };
         if let Some((kind, text)) = warning
             && let Ok(mut s) = self.state.lock()

@@ -1,7 +1,10 @@
 //! Output for people on stderr: a live bar per job on a terminal; elsewhere (CI logs, cron
 //! mail) one timestamped line per change, plus a heartbeat while nothing changes.
 
-use super::{Reporter, closing_line, describe, fault_text, fmt_duration, safe, short_id};
+use super::{
+    Reporter, closing_line, describe, describe_state, fault_text, fmt_duration, safe, short_id,
+};
+use crate::cli::flag;
 use crate::wait::events::Events;
 use crate::wait::machine::Note;
 use crate::wait::record::{CancelReport, JobReport};
@@ -26,7 +29,10 @@ pub enum Verbosity {
 
 struct JobView {
     started: Instant,
+    /// The state at the last poll, as the heartbeat says it.
     last_line: String,
+    /// The state without what changes at every poll (the time queued): a line when it changes.
+    last_state: String,
     last_printed: Instant,
     bar: Option<ProgressBar>,
 }
@@ -157,6 +163,7 @@ impl Events for Human {
                 JobView {
                     started: Instant::now(),
                     last_line: String::new(),
+                    last_state: String::new(),
                     last_printed: Instant::now(),
                     bar,
                 },
@@ -166,6 +173,7 @@ impl Events for Human {
 
     fn snapshot(&self, job_id: &str, snap: &Snapshot, _elapsed: Duration) {
         let text = describe(snap);
+        let state = describe_state(snap);
         let print = {
             let Ok(mut jobs) = self.jobs.lock() else {
                 return;
@@ -176,10 +184,11 @@ impl Events for Human {
             if let Some(b) = &v.bar {
                 b.set_message(safe::line(&text));
             }
-            if v.last_line == text {
+            v.last_line = text.clone();
+            if v.last_state == state {
                 false
             } else {
-                v.last_line = text.clone();
+                v.last_state = state;
                 v.last_printed = Instant::now();
                 v.bar.is_none()
             }
@@ -197,6 +206,11 @@ impl Events for Human {
             Note::FallbackToStatus { busy_answers } => format!(
                 "/progress answered DLI.0999 {busy_answers} times in a row (queue busy, or its backend too old for /progress); polling /status instead, without task counts, so stall detection is off"
             ),
+            Note::NoTaskCounts => format!(
+                "a Spark batch reports no task counts, so stall detection ({}) is off for it; the wait ends at success, dead or {}",
+                flag::STALL_TIMEOUT,
+                flag::TIMEOUT
+            ),
             Note::Retrying { fault, after } => format!(
                 "{}; retrying in {}",
                 fault_text(fault).trim_end_matches('.'),
@@ -213,7 +227,8 @@ impl Events for Human {
 
     fn cancelled(&self, job_id: &str, cancel: &CancelReport) {
         let text = match (cancel.accepted, cancel.confirmed) {
-            (true, true) => "cancelled (DLI reports CANCELLED)".to_string(),
+            // CANCELLED for a SQL job; a Spark batch shows `dead`.
+            (true, true) => "cancelled (confirmed by DLI)".to_string(),
             (true, false) => format!("cancel requested {}", cancel.message)
                 .trim_end()
                 .to_string(),

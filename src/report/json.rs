@@ -90,6 +90,7 @@ pub fn job_json(r: &JobReport) -> Value {
         "stages_done": counts.map(|c| c.stages_done),
         "stages_total": counts.map(|c| c.stages_total),
         "sub_jobs": last.map(|s| s.sub_jobs.clone()).unwrap_or_default(),
+        "queued_seconds": last.and_then(|s| s.queued).map(secs),
         "last_fault": r.last_fault.as_ref().map(fault_json),
         "reason": r.reason.as_ref().map(reason_json),
         "cancel": r.cancel.as_ref().map(cancel_json),
@@ -145,6 +146,7 @@ impl Events for Json {
             "tasks_total": c.tasks_total,
             "stages_done": c.stages_done,
             "stages_total": c.stages_total,
+            "queued_seconds": s.queued.map(secs),
         }));
     }
 
@@ -156,6 +158,7 @@ impl Events for Json {
             Note::FallbackToStatus { busy_answers } => {
                 json!({"event": "fallback_to_status", "busy_answers": busy_answers})
             }
+            Note::NoTaskCounts => json!({"event": "no_stall_detection", "why": "no task counts"}),
             Note::Retrying { fault, after } => json!({
                 "event": "retry",
                 "fault": fault_json(fault),

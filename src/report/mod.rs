@@ -9,10 +9,11 @@ pub mod safe;
 
 use crate::cli::{flag, hint};
 use crate::dli::fault::{Fault, FaultKind};
+use crate::dli::model::JobStatus;
 use crate::wait::events::Events;
 use crate::wait::outcome::Outcome;
 use crate::wait::record::JobReport;
-use crate::wait::snapshot::Snapshot;
+use crate::wait::snapshot::{Snapshot, Source};
 use std::time::Duration;
 
 /// A wait's events (from the driver) plus what only a command knows: a submit, the end.
@@ -64,8 +65,25 @@ pub fn short_id(job_id: &str) -> String {
     }
 }
 
-/// `RUNNING 43% · tasks 43/100 · stages 1/3 · sub-job 2`.
+/// `RUNNING 43% · tasks 43/100 · stages 1/3 · sub-job 2`, or for a Spark batch waiting for
+/// resources `STARTING (queued 12m)`.
 pub fn describe(s: &Snapshot) -> String {
+    let mut out = describe_state(s);
+    if let Some(q) = queued_text(s) {
+        out.push_str(&format!(" (queued {q})"));
+    }
+    out
+}
+
+/// How long the job has been queued, to the second, from a second on.
+fn queued_text(s: &Snapshot) -> Option<String> {
+    let whole = Duration::from_secs(s.queued?.as_secs());
+    (!whole.is_zero()).then(|| fmt_duration(whole))
+}
+
+/// [`describe`] without the time queued, which changes at every poll: what a change of
+/// state is judged by (a log line per change, not per poll).
+pub fn describe_state(s: &Snapshot) -> String {
     let mut out = s.status.to_string();
     // DLI's progress describes the running sub-job; without one it is only 0 or 1.
     if let Some(p) = s.percent().filter(|_| s.sub_job_id.is_some()) {
@@ -114,7 +132,7 @@ fn cancel_text(r: &JobReport) -> Option<String> {
     Some(match (c.accepted, c.confirmed) {
         (true, true) => "the job was cancelled".to_string(),
         (true, false) if c.message.is_empty() => {
-            "cancel sent; DLI accepted it but had not reported CANCELLED yet".to_string()
+            "cancel sent; DLI accepted it but had not reported the job ended yet".to_string()
         }
         (true, false) => format!("cancel sent; {}", c.message),
         (false, _) => format!(
@@ -145,10 +163,11 @@ pub fn outcome_message(r: &JobReport) -> String {
             last_seen(r)
         ),
         Outcome::TimedOut => format!(
-            "gave up after {} ({}); {}",
+            "gave up after {} ({}); {}{}",
             fmt_duration(r.elapsed),
             flag::TIMEOUT,
-            last_seen(r)
+            last_seen(r),
+            still_queued(r)
         ),
         Outcome::Refused(f) => refused_message(r, f),
         Outcome::Misconfigured(f) => misconfigured_message(r, f),
@@ -173,7 +192,24 @@ pub fn outcome_message(r: &JobReport) -> String {
             " [polled /status: /progress kept answering DLI.0999, so stall detection was off]",
         );
     }
+    let batch = r.last.as_ref().is_some_and(|s| s.source == Source::Batch);
+    if batch && may_run {
+        msg.push_str(
+            " [a Spark batch: DLI reports no task counts for it, so stall detection was off]",
+        );
+    }
     msg
+}
+
+/// For a wait that ended while the job was still queued for resources (a Spark batch
+/// `starting`; for how long, [`describe`] has said): what DLI does about it.
+fn still_queued(r: &JobReport) -> &'static str {
+    match r.last.as_ref() {
+        Some(s) if s.status == JobStatus::Starting => {
+            "; still waiting for resources (DLI ends a batch that gets none after about 3 hours)"
+        }
+        _ => "",
+    }
 }
 
 /// A wait that cannot work as configured: the fault, for a service that never answered how
@@ -245,6 +281,54 @@ mod tests {
         assert_eq!(fmt_duration(Duration::from_secs(3780)), "1h3m");
         assert_eq!(fmt_duration(Duration::from_millis(850)), "850ms");
         assert_eq!(fmt_duration(Duration::from_secs(60)), "1m");
+    }
+
+    fn report(outcome: Outcome, last: Snapshot) -> JobReport {
+        JobReport {
+            job_id: "85798b38-ae44-48eb-bb90-7cf0dcdafe7b".into(),
+            outcome,
+            elapsed: Duration::from_secs(3 * 3600),
+            polls: 100,
+            retries: 0,
+            last: Some(last),
+            last_fault: None,
+            reason: None,
+            cancel: None,
+            fell_back: false,
+            short_lived_credentials: false,
+        }
+    }
+
+    #[test]
+    fn a_queued_batch_says_for_how_long_and_a_timeout_says_it_too() {
+        let mut s = Snapshot::of_batch(JobStatus::Starting, String::new());
+        assert_eq!(describe(&s), "STARTING");
+        s.queued = Some(Duration::from_millis(900));
+        assert_eq!(describe(&s), "STARTING");
+        s.queued = Some(Duration::from_millis(12 * 60_000 + 700));
+        assert_eq!(describe(&s), "STARTING (queued 12m)");
+        // What a change of state is judged by leaves it out.
+        assert_eq!(describe_state(&s), "STARTING");
+        s.queued = Some(Duration::from_secs(2 * 3600 + 55 * 60));
+        let m = outcome_message(&report(Outcome::TimedOut, s));
+        assert!(
+            m.starts_with("gave up after 3h (--timeout); last seen STARTING (queued 2h55m); still waiting for resources"),
+            "{m}"
+        );
+        assert!(
+            m.contains("may still be running") && m.contains("stall detection was off"),
+            "{m}"
+        );
+        // A dead batch's message is its reason, without the note on stall detection.
+        let mut r = report(
+            Outcome::Failed,
+            Snapshot::of_batch(JobStatus::Dead, String::new()),
+        );
+        r.reason = Some(crate::wait::record::Reason {
+            message: "ValueError: x".into(),
+            detail: None,
+        });
+        assert_eq!(outcome_message(&r), "ValueError: x");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod http;
 pub mod scenario;
 pub mod server;
+pub mod spark;
 
 use scenario::Scenario;
 use server::Simulator;

@@ -1,5 +1,6 @@
-//! Scenario files: each simulated job's life (launch, sub-jobs with tasks and stages, the end)
-//! and its fault windows, as JSON. Pure: `JobSpec::at(t)` says what DLI would answer at `t`.
+//! Scenario files: each simulated job's life (launch, sub-jobs with tasks and stages, the end;
+//! or for a Spark batch, `"type": "spark"`, its states) and its fault windows, as JSON. Pure:
+//! `JobSpec::at(t)` (`spark_at` for a batch, in `sim::spark`) says what DLI would answer at `t`.
 
 use crate::dli::model::{JobStatus, SubJob};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -73,7 +74,9 @@ pub struct Scenario {
     #[serde(default)]
     pub jobs: Vec<JobSpec>,
     /// Jobs created by `submit-job`: the first rule whose `contains` is in the SQL picks the
-    /// template; with none matching, the template named `default` (or a short job).
+    /// template; with none matching, the template named `default` (or a short job). Batches
+    /// created by `POST …/batches` likewise, among the Spark templates (by the body's text;
+    /// `spark_default`, or a short batch).
     #[serde(default)]
     pub templates: std::collections::BTreeMap<String, JobSpec>,
     #[serde(default)]
@@ -91,10 +94,25 @@ pub struct SubmitRule {
     pub template: String,
 }
 
+/// Which kind of DLI job a scenario job is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobKind {
+    /// A SQL job (`/v1.0/{project_id}/jobs`).
+    #[default]
+    Sql,
+    /// A Spark batch job (`/v2.0/{project_id}/batches`).
+    Spark,
+}
+
 /// One job's scripted life.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct JobSpec {
+    /// `sql` (default) or `spark`: a Spark batch, whose life is `starting`, `running`,
+    /// `recovering` and an `end` of `success` or `dead`.
+    #[serde(default, rename = "type")]
+    pub kind: JobKind,
     /// The job id: a UUID, or a name the simulator turns into one with [`job_uuid`];
     /// generated when absent.
     #[serde(default)]
@@ -130,6 +148,15 @@ pub struct JobSpec {
     /// is `end`'s when that is FAILED.
     #[serde(default)]
     pub fails_at: Option<Span>,
+    /// (Spark) Time `starting`: queued for resources.
+    #[serde(default)]
+    pub starting: Span,
+    /// (Spark) Time `running`.
+    #[serde(default)]
+    pub running: Span,
+    /// (Spark) Time `recovering` after running (the driver restarted), before the end.
+    #[serde(default)]
+    pub recovering: Span,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -201,6 +228,18 @@ pub enum End {
         detail: Option<String>,
     },
     Cancelled,
+    /// (Spark) The batch ends `success`.
+    #[serde(rename = "success")]
+    Success,
+    /// (Spark) The batch ends `dead`: `log` is the tail its details show (none: the details
+    /// say nothing), `driver_log` the lines `…/log` answers.
+    #[serde(rename = "dead")]
+    Dead {
+        #[serde(default)]
+        log: Vec<String>,
+        #[serde(default)]
+        driver_log: Vec<String>,
+    },
 }
 
 /// A scripted fault: which answers it replaces, and with what.
@@ -208,7 +247,8 @@ pub enum End {
 #[serde(deny_unknown_fields)]
 pub struct FaultSpec {
     pub kind: FaultKindSpec,
-    /// `progress`, `status`, `cancel` or `any` (default: `any` but cancel).
+    /// `progress`, `status`, `cancel` or `any` (default: `any` but cancel); for a Spark batch
+    /// `state`, `details`, `log`, `cancel` or `any`.
     #[serde(default)]
     pub endpoint: EndpointSpec,
     /// Active from this job time…
@@ -268,6 +308,12 @@ pub enum EndpointSpec {
     Progress,
     Status,
     Cancel,
+    /// A Spark batch's `/state`.
+    State,
+    /// A Spark batch's details.
+    Details,
+    /// A Spark batch's `/log`.
+    Log,
 }
 
 /// What the job looks like at one instant.
@@ -426,8 +472,8 @@ impl JobSpec {
         }
         JobView {
             status: match self.end {
-                End::Finished => JobStatus::Finished,
-                End::Failed { .. } => JobStatus::Failed,
+                End::Finished | End::Success => JobStatus::Finished,
+                End::Failed { .. } | End::Dead { .. } => JobStatus::Failed,
                 End::Cancelled => JobStatus::Cancelled,
             },
             sub_job_id: None,
@@ -457,7 +503,9 @@ impl JobSpec {
 
     /// What a user should expect this job to do (for `simulate`'s listing).
     pub fn expectation(&self) -> &'static str {
-        if self.fails_at.is_some() {
+        if self.kind == JobKind::Spark {
+            self.spark_expectation()
+        } else if self.fails_at.is_some() {
             "fails"
         } else if self.sub_jobs.iter().any(|s| s.stall_at.is_some()) {
             "stalls"
@@ -466,8 +514,8 @@ impl JobSpec {
             "never ends"
         } else {
             match self.end {
-                End::Finished => "finishes",
-                End::Failed { .. } => "fails",
+                End::Finished | End::Success => "finishes",
+                End::Failed { .. } | End::Dead { .. } => "fails",
                 End::Cancelled => "is cancelled",
             }
         }
@@ -494,6 +542,7 @@ impl Scenario {
             {
                 return Err(format!("job {i}: a custom fault needs a body"));
             }
+            j.check_kind().map_err(|e| format!("job {i}: {e}"))?;
         }
         for r in &s.submit_rules {
             if !s.templates.contains_key(&r.template) {

@@ -1,8 +1,11 @@
 //! The simulated DLI service: checks credentials like DLI's API gateway, serves progress,
-//! status, cancel and submit from the scenario's scripted jobs, and injects scripted faults.
+//! status, cancel and submit from the scenario's scripted jobs (Spark batches: `sim::spark`),
+//! and injects scripted faults.
 
 use super::http::{Request, Response};
-use super::scenario::{End, EndpointSpec, FaultKindSpec, FaultSpec, JobSpec, Scenario, Span};
+use super::scenario::{
+    End, EndpointSpec, FaultKindSpec, FaultSpec, JobKind, JobSpec, Scenario, Span,
+};
 use crate::dli::model::{
     CancelJobResponse, Envelope, JobStatus, JobStatusInfo, SubmitJob, SubmitJobResponse,
 };
@@ -32,14 +35,15 @@ pub struct Logged {
     pub security_token: bool,
 }
 
-struct Job {
-    id: String,
-    spec: JobSpec,
+pub(super) struct Job {
+    pub(super) id: String,
+    pub(super) spec: JobSpec,
     created: Instant,
-    created_wall: SystemTime,
-    statement: String,
+    pub(super) created_wall: SystemTime,
+    /// The SQL, or a batch's body.
+    pub(super) statement: String,
     /// Job time at which a cancel takes effect.
-    cancel_at: Option<f64>,
+    pub(super) cancel_at: Option<f64>,
     seen: HashMap<&'static str, u32>,
 }
 
@@ -49,7 +53,7 @@ pub struct Simulator {
     pub ak: String,
     pub sk: String,
     pub token: Option<String>,
-    speed: f64,
+    pub(super) speed: f64,
     started: Instant,
     jobs: Mutex<Vec<Job>>,
     templates: std::collections::BTreeMap<String, JobSpec>,
@@ -59,7 +63,7 @@ pub struct Simulator {
     next_request: AtomicU64,
 }
 
-fn error(status: u16, code: &str, msg: &str) -> Response {
+pub(super) fn error(status: u16, code: &str, msg: &str) -> Response {
     Response::json(status, &json!({"error_code": code, "error_msg": msg}))
 }
 
@@ -97,7 +101,12 @@ impl Simulator {
     }
 
     /// Add a job under `id` exactly as given (fresh when `None`).
-    fn add_job_as(&self, spec: JobSpec, statement: String, id: Option<String>) -> String {
+    pub(super) fn add_job_as(
+        &self,
+        spec: JobSpec,
+        statement: String,
+        id: Option<String>,
+    ) -> String {
         let id = id.unwrap_or_else(|| generated_id(self.next_id.fetch_add(1, Ordering::Relaxed)));
         if let Ok(mut jobs) = self.jobs.lock() {
             jobs.push(Job {
@@ -180,7 +189,7 @@ impl Simulator {
             .collect();
         let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
         let (version, project, rest) = match segs.as_slice() {
-            [v, p, rest @ ..] if matches!(*v, "v1" | "v1.0") => (*v, *p, rest),
+            [v, p, rest @ ..] if matches!(*v, "v1" | "v1.0" | "v2.0") => (*v, *p, rest),
             _ => {
                 return error(
                     404,
@@ -214,6 +223,7 @@ impl Simulator {
                     &json!({"is_success": true, "message": "", "job_count": count, "jobs": []}),
                 )
             }
+            (_, "v2.0", ["batches", ..]) => self.batches(req, rest),
             _ => error(
                 404,
                 "APIGW.0101",
@@ -296,11 +306,28 @@ impl Simulator {
         endpoint: &'static str,
         answer: impl FnOnce(&Self, &mut Job, f64) -> Response,
     ) -> Response {
+        self.job_call_as(JobKind::Sql, id, endpoint, answer)
+    }
+
+    /// Answer a call about the job `id` of this `kind` (SQL jobs and Spark batches are apart,
+    /// as in DLI): a scripted fault, or `answer` at the job's time.
+    pub(super) fn job_call_as(
+        &self,
+        kind: JobKind,
+        id: &str,
+        endpoint: &'static str,
+        answer: impl FnOnce(&Self, &mut Job, f64) -> Response,
+    ) -> Response {
         let Ok(mut jobs) = self.jobs.lock() else {
             return error(500, "DLI.0999", "simulator state poisoned");
         };
-        let Some(job) = jobs.iter_mut().find(|j| j.id == id) else {
-            return error(400, "DLI.0002", &format!("The job {id} does not exist."));
+        let Some(job) = jobs.iter_mut().find(|j| j.id == id && j.spec.kind == kind) else {
+            let what = if kind == JobKind::Spark {
+                "batch"
+            } else {
+                "job"
+            };
+            return error(400, "DLI.0002", &format!("The {what} {id} does not exist."));
         };
         let n = {
             let c = job.seen.entry(endpoint).or_insert(0);
@@ -413,12 +440,7 @@ impl Simulator {
             return error(400, "DLI.0001", "Parameter check errors: sql is empty.");
         }
         let template = self
-            .rules
-            .iter()
-            .find(|r| job.sql.contains(&r.contains))
-            .and_then(|r| self.templates.get(&r.template))
-            .or_else(|| self.templates.get("default"))
-            .cloned()
+            .template_for(&job.sql, JobKind::Sql, "default")
             .unwrap_or_else(default_template);
         if let Some(r) = &template.reject {
             return error(400, &r.code, &r.message);
@@ -440,6 +462,25 @@ impl Simulator {
     }
 }
 
+impl Simulator {
+    /// The template for a submit of `kind` whose text is `text`: the first rule that matches
+    /// it and names a template of that kind, else the template named `default_name`.
+    pub(super) fn template_for(
+        &self,
+        text: &str,
+        kind: JobKind,
+        default_name: &str,
+    ) -> Option<JobSpec> {
+        let of_kind = |name: &str| self.templates.get(name).filter(|t| t.kind == kind);
+        self.rules
+            .iter()
+            .filter(|r| text.contains(&r.contains))
+            .find_map(|r| of_kind(&r.template))
+            .or_else(|| of_kind(default_name))
+            .cloned()
+    }
+}
+
 /// Submitted SQL without a matching template: a short job that finishes.
 fn default_template() -> JobSpec {
     serde_json::from_value(json!({
@@ -456,6 +497,9 @@ fn applies(f: &FaultSpec, endpoint: &str, n: u32, t: f64) -> bool {
         EndpointSpec::Progress => endpoint == "progress",
         EndpointSpec::Status => endpoint == "status",
         EndpointSpec::Cancel => endpoint == "cancel",
+        EndpointSpec::State => endpoint == "state",
+        EndpointSpec::Details => endpoint == "details",
+        EndpointSpec::Log => endpoint == "log",
     };
     if !endpoint_ok {
         return false;

@@ -1,6 +1,6 @@
 //! What the driver needs of DLI, as a small trait: a turn under the rate limit (cancels
-//! ahead of polls), one poll, a cancel. `DliClient` implements it for real; tests script it
-//! on tokio's paused clock.
+//! ahead of polls), one poll, a cancel. `DliClient` implements it for SQL jobs and
+//! `wait::spark::SparkApi` for Spark batches; tests script it on tokio's paused clock.
 
 use super::machine::Endpoint;
 use super::snapshot::Snapshot;

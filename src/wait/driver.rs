@@ -10,7 +10,6 @@ use super::policy::DelayPolicy;
 use super::record::{CancelReport, JobReport, Reason};
 use super::snapshot::{Snapshot, Source};
 use crate::dli::fault::{Fault, FaultKind};
-use crate::dli::model::JobStatus;
 use crate::dli::pacer::Lane;
 use backon::{ConstantBuilder, Retryable};
 use std::sync::Arc;
@@ -94,10 +93,12 @@ impl<A: JobApi> Driver<A> {
                 },
             };
             let elapsed = start.elapsed();
-            if let Observation::Snapshot(s) = &obs {
+            let answered = matches!(obs, Observation::Snapshot(_));
+            decision = m.observe(obs, elapsed);
+            // As the machine kept it (with what it adds, such as the time queued).
+            if answered && let Some(s) = m.last() {
                 self.events.snapshot(job_id, s, elapsed);
             }
-            decision = m.observe(obs, elapsed);
             for note in m.take_notes() {
                 self.events.note(job_id, &note, elapsed);
             }
@@ -252,7 +253,7 @@ impl<A: JobApi> Driver<A> {
             if let Ok(info) = self.ending_poll(job_id, by).await
                 && info.status.is_terminal()
             {
-                report.confirmed = info.status == JobStatus::Cancelled;
+                report.confirmed = info.status.confirms_cancel();
                 if !report.confirmed {
                     report.message =
                         format!("the job ended {} before the cancel took", info.status);

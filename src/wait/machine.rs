@@ -14,6 +14,9 @@ use std::time::Duration;
 /// on a queue whose backend is too old, `/progress` never recovers.
 pub const DEFAULT_FALLBACK_AFTER: u32 = 5;
 
+/// `fallback_after` for jobs that have no `/status` to fall back to (Spark batches): never.
+pub const NEVER_FALL_BACK: u32 = u32::MAX;
+
 /// How long connection faults are retried while the service has never answered in this run:
 /// long enough for DNS and networks that blink at a CI job's start, short enough that a
 /// mistyped region is an error in half a minute, not after hours.
@@ -86,8 +89,23 @@ pub enum Note {
     UnknownStatus(String),
     /// `/progress` kept answering `DLI.0999`; polling `/status` from now on.
     FallbackToStatus { busy_answers: u32 },
+    /// The job reports no task counts (a Spark batch), so `stall_timeout` cannot apply to it.
+    /// Said once, at the first such answer, when a stall timeout is set.
+    NoTaskCounts,
     /// A transient fault; the next poll comes after `after`.
     Retrying { fault: Fault, after: Duration },
+}
+
+/// How a job in `status` has ended, if it has: a SQL job FINISHED, FAILED or CANCELLED; a
+/// Spark batch `success` (finished) or `dead` (failed: a batch has no cancelled state, and a
+/// batch our own cancel killed is told apart by the cancel's record, not here).
+pub fn terminal_outcome(status: &JobStatus) -> Option<Outcome> {
+    match status {
+        JobStatus::Finished | JobStatus::Success => Some(Outcome::Finished),
+        JobStatus::Failed | JobStatus::Dead => Some(Outcome::Failed),
+        JobStatus::Cancelled => Some(Outcome::Cancelled),
+        _ => None,
+    }
 }
 
 /// The wait for one job.
@@ -103,6 +121,10 @@ pub struct Machine {
     /// The service has given an HTTP answer (any) in this run.
     answered: bool,
     stall: StallWatch,
+    /// Since when the job has been queued for resources (a Spark batch `starting`).
+    queued_since: Option<Duration>,
+    /// [`Note::NoTaskCounts`] was said.
+    no_counts_said: bool,
     unknown_seen: BTreeSet<String>,
     notes: Vec<Note>,
 }
@@ -120,6 +142,8 @@ impl Machine {
             last_fault: None,
             answered: false,
             stall: StallWatch::default(),
+            queued_since: None,
+            no_counts_said: false,
             unknown_seen: BTreeSet::new(),
             notes: Vec::new(),
         }
@@ -171,10 +195,16 @@ impl Machine {
         Decision::End { outcome, cancel }
     }
 
-    fn on_snapshot(&mut self, snap: Snapshot, now: Duration) -> Result<Duration, Decision> {
+    fn on_snapshot(&mut self, mut snap: Snapshot, now: Duration) -> Result<Duration, Decision> {
         self.answered = true;
         if snap.source == Source::Progress {
             self.busy_streak = 0;
+        }
+        snap.queued = self.queued_for(&snap.status, now);
+        let quiet = self.no_counts_said || snap.status.is_terminal();
+        if snap.source == Source::Batch && self.cfg.stall_timeout.is_some() && !quiet {
+            self.no_counts_said = true;
+            self.notes.push(Note::NoTaskCounts);
         }
         if let JobStatus::Other(s) = &snap.status
             && self.unknown_seen.insert(s.clone())
@@ -185,12 +215,7 @@ impl Machine {
             .last
             .as_ref()
             .is_none_or(|prev| prev.status != snap.status || prev.sub_job_id != snap.sub_job_id);
-        let terminal = match snap.status {
-            JobStatus::Finished => Some(Outcome::Finished),
-            JobStatus::Failed => Some(Outcome::Failed),
-            JobStatus::Cancelled => Some(Outcome::Cancelled),
-            _ => None,
-        };
+        let terminal = terminal_outcome(&snap.status);
         // Only /progress has the counts a stall is judged by.
         let still_for = if snap.source == Source::Progress {
             self.stall.observe(&snap, now)
@@ -275,6 +300,18 @@ impl Machine {
         });
         self.last_fault = Some(fault);
         Ok(delay)
+    }
+
+    /// How long the job has been queued for resources at `now`: since the first answer of this
+    /// wait that showed it `starting` (a Spark batch); `None` in any other state.
+    fn queued_for(&mut self, status: &JobStatus, now: Duration) -> Option<Duration> {
+        if *status == JobStatus::Starting {
+            let since = *self.queued_since.get_or_insert(now);
+            Some(now.saturating_sub(since))
+        } else {
+            self.queued_since = None;
+            None
+        }
     }
 
     /// The end of the window for this fault: a connection fault while the service has never
@@ -839,6 +876,84 @@ mod tests {
                 cancel: true
             }
         ));
+    }
+
+    fn batch(status: &str) -> Observation {
+        Observation::Snapshot(Snapshot::of_batch(
+            JobStatus::from_spark(status),
+            String::new(),
+        ))
+    }
+
+    #[test]
+    fn spark_states_map_onto_the_same_endings_without_unknown_status_notes() {
+        for (states, outcome) in [
+            (
+                ["starting", "running", "recovering", "success"],
+                Outcome::Finished,
+            ),
+            (
+                ["starting", "recovering", "running", "dead"],
+                Outcome::Failed,
+            ),
+            (
+                ["Starting", "Running", "Recovering", "Success"],
+                Outcome::Finished,
+            ),
+        ] {
+            let mut m = machine(WaitConfig::default());
+            for (i, s) in states[..3].iter().enumerate() {
+                poll_after(&m.observe(batch(s), S(i as u64 * 10)));
+            }
+            assert_eq!(
+                m.observe(batch(states[3]), S(30)),
+                Decision::End {
+                    outcome,
+                    cancel: false
+                }
+            );
+            assert!(m.take_notes().is_empty(), "{states:?}");
+        }
+        // An unknown state is still said once, and waited through.
+        let mut m = machine(WaitConfig::default());
+        poll_after(&m.observe(batch("killed"), S(0)));
+        assert_eq!(m.take_notes(), vec![Note::UnknownStatus("killed".into())]);
+    }
+
+    #[test]
+    fn the_time_queued_is_how_long_the_batch_has_been_starting() {
+        let mut m = machine(WaitConfig::default());
+        poll_after(&m.observe(batch("starting"), S(0)));
+        assert_eq!(m.last().unwrap().queued, Some(S(0)));
+        poll_after(&m.observe(batch("starting"), S(60)));
+        // A fault in between does not restart the clock.
+        poll_after(&m.observe(busy(), S(300)));
+        poll_after(&m.observe(batch("starting"), S(720)));
+        assert_eq!(m.last().unwrap().queued, Some(S(720)));
+        // Once it runs, it is no longer queued.
+        poll_after(&m.observe(batch("running"), S(800)));
+        assert_eq!(m.last().unwrap().queued, None);
+        // SQL jobs have no such clock, LAUNCHING included.
+        let mut m = machine(WaitConfig::default());
+        poll_after(&m.observe(progress("LAUNCHING", None, 0, 0), S(0)));
+        poll_after(&m.observe(progress("LAUNCHING", None, 0, 0), S(60)));
+        assert_eq!(m.last().unwrap().queued, None);
+    }
+
+    #[test]
+    fn a_batch_has_no_counts_so_it_never_stalls_and_that_is_said_once() {
+        let mut m = machine(cfg_stall(60));
+        for t in (0..3600).step_by(10) {
+            poll_after(&m.observe(batch("running"), S(t)));
+        }
+        assert_eq!(m.take_notes(), vec![Note::NoTaskCounts]);
+        // Without a stall timeout there is nothing to say; nor for a batch that ended at once.
+        let mut m = machine(WaitConfig::default());
+        poll_after(&m.observe(batch("running"), S(0)));
+        assert!(m.take_notes().is_empty());
+        let mut m = machine(cfg_stall(60));
+        m.observe(batch("success"), S(0));
+        assert!(m.take_notes().is_empty());
     }
 
     fn unreachable() -> Observation {

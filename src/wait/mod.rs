@@ -11,4 +11,5 @@ pub mod outcome;
 pub mod policy;
 pub mod record;
 pub mod snapshot;
+pub mod spark;
 pub mod stall;

@@ -1,13 +1,18 @@
 //! What one successful poll tells us about a job, in one shape whether it came from
-//! `/progress` (with task counts) or from `/status` (without). Knows nothing of HTTP.
+//! `/progress` (with task counts), from `/status` (without), or from a Spark batch's state
+//! (without either). Knows nothing of HTTP.
 
 use crate::dli::model::{JobProgress, JobStatus, JobStatusInfo, SubJob};
+use crate::dli::spark::{BatchDetails, BatchState};
+use std::time::Duration;
 
 /// Which endpoint a snapshot came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     Progress,
     Status,
+    /// A Spark batch's `/state` or details: no task counts, so no stall detection.
+    Batch,
 }
 
 impl Source {
@@ -15,6 +20,7 @@ impl Source {
         match self {
             Source::Progress => "progress",
             Source::Status => "status",
+            Source::Batch => "batch",
         }
     }
 }
@@ -30,6 +36,9 @@ pub struct Snapshot {
     pub sub_jobs: Vec<SubJob>,
     /// `/status` only: DLI's longer explanation of a failure.
     pub detail: Option<String>,
+    /// How long the job has been queued for resources (a Spark batch `starting`), as the
+    /// wait has seen it: set by the machine (`wait::machine`), the one place that knows.
+    pub queued: Option<Duration>,
 }
 
 /// Task and stage counts summed over the sub-jobs DLI reports.
@@ -88,6 +97,7 @@ impl From<JobProgress> for Snapshot {
             sub_job_id: p.sub_job_id,
             sub_jobs: p.sub_jobs,
             detail: None,
+            queued: None,
         }
     }
 }
@@ -102,6 +112,37 @@ impl From<JobStatusInfo> for Snapshot {
             sub_job_id: None,
             sub_jobs: Vec::new(),
             detail: s.detail,
+            queued: None,
+        }
+    }
+}
+
+impl From<BatchState> for Snapshot {
+    fn from(b: BatchState) -> Self {
+        Snapshot::of_batch(b.state, String::new())
+    }
+}
+
+impl From<BatchDetails> for Snapshot {
+    /// The details as a batch's ending reads them: the state, and why, from the log's tail.
+    fn from(b: BatchDetails) -> Self {
+        let reason = b.reason().unwrap_or_default();
+        Snapshot::of_batch(b.state, reason)
+    }
+}
+
+impl Snapshot {
+    /// A Spark batch in `status`, with `message` (why it ended, when it has).
+    pub fn of_batch(status: JobStatus, message: String) -> Self {
+        Snapshot {
+            status,
+            message,
+            source: Source::Batch,
+            progress: None,
+            sub_job_id: None,
+            sub_jobs: Vec::new(),
+            detail: None,
+            queued: None,
         }
     }
 }

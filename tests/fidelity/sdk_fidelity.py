@@ -37,7 +37,10 @@ try:
     from huaweicloudsdkdli.v1 import model as dli_models
     from huaweicloudsdkdli.v1 import (DliClient, CancelSqlJobRequest, CreateSqlJobRequest,
                                       CreateSqlJobRequestBody, ShowSqlJobProgressRequest,
-                                      ShowSqlJobStatusRequest)
+                                      ShowSqlJobStatusRequest, CancelSparkJobRequest,
+                                      CreateSparkJobRequest, CreateSparkJobRequestBody,
+                                      ShowSparkJobLogRequest, ShowSparkJobRequest,
+                                      ShowSparkJobStatusRequest)
 except ImportError as e:  # pragma: no cover - setup problem
     print("FAIL setup: the Huawei Cloud SDK is not importable (%s); install it with: "
           "python3 -m venv .venv && .venv/bin/pip install huaweicloudsdkcore==3.1.219 "
@@ -54,6 +57,12 @@ RUNNING_JOB = "f1de1170-0000-4000-8000-000000000001"
 FINISHED_JOB = "f1de1170-0000-4000-8000-000000000002"
 FAILED_JOB = "f1de1170-0000-4000-8000-000000000003"
 UNKNOWN_JOB = "00000000-0000-4000-8000-00000000dead"
+# The Spark batches of tests/fidelity/scenario.json, and the states of a batch.
+RUNNING_BATCH = "f1de1170-0000-4000-8000-0000000000b1"
+SUCCESS_BATCH = "f1de1170-0000-4000-8000-0000000000b2"
+DEAD_BATCH = "f1de1170-0000-4000-8000-0000000000b3"
+SPARK_STATES = {"starting", "running", "recovering", "success", "dead"}
+SPARK_NOT_ENDED = {"starting", "running", "recovering"}
 POLL_LIMIT_S = 10.0
 
 
@@ -301,6 +310,9 @@ def main():
     ap.add_argument("--running-job", default=RUNNING_JOB)
     ap.add_argument("--finished-job", default=FINISHED_JOB)
     ap.add_argument("--failed-job", default=FAILED_JOB)
+    ap.add_argument("--running-batch", default=RUNNING_BATCH)
+    ap.add_argument("--success-batch", default=SUCCESS_BATCH)
+    ap.add_argument("--dead-batch", default=DEAD_BATCH)
     a = ap.parse_args()
     if a.sim_line:
         f = sys.stdin if a.sim_line == "-" else open(a.sim_line, encoding="utf-8")
@@ -503,7 +515,127 @@ def main():
         lambda: expect_error(lambda: wrong.show_sql_job_status(
             ShowSqlJobStatusRequest(job_id=a.running_job)), 401, "APIGW.0301", "status(wrong sk)"))
 
-    # 6. Where the SDK's calls landed, as the simulator logged them (its /_sim/requests).
+    # 6. Spark batches: state, details, log, create, cancel, and their errors.
+    def batch_state(batch):
+        return dli.show_spark_job_status(ShowSparkJobStatusRequest(batch_id=batch))
+
+    def batch_details(batch):
+        return dli.show_spark_job(ShowSparkJobRequest(batch_id=batch))
+
+    def state_checks(r, raw, batch, what):
+        need_keys(raw, ["id", "state"], what)
+        need(r.id == batch, "%s: id %r, asked for %r" % (what, r.id, batch))
+        need(r.state in SPARK_STATES, "%s: state %r is not one of %s" % (
+            what, r.state, sorted(SPARK_STATES)))
+
+    def details_checks(r, raw, batch, what):
+        need_keys(raw, ["id", "state", "log", "create_time", "update_time", "owner", "kind",
+                        "queue"], what)
+        state_checks(r, raw, batch, what)
+        need(isinstance(r.log, list) and all(isinstance(l, str) for l in r.log),
+             "%s: log %r is not a list of strings" % (what, r.log))
+        now_ms = time.time() * 1000
+        need(isinstance(r.create_time, int) and abs(now_ms - r.create_time) < 86400e3,
+             "%s: create_time %r is not epoch milliseconds of today" % (what, r.create_time))
+        need(isinstance(r.update_time, int) and r.update_time >= r.create_time,
+             "%s: update_time %r before create_time %r" % (what, r.update_time, r.create_time))
+
+    def running_batch():
+        what = "batch state(running)"
+        r = batch_state(a.running_batch)
+        raw = verify(r, what)
+        state_checks(r, raw, a.running_batch, what)
+        need(r.state in SPARK_NOT_ENDED, "%s: state %r" % (what, r.state))
+        what = "batch details(running)"
+        d = batch_details(a.running_batch)
+        raw = verify(d, what)
+        details_checks(d, raw, a.running_batch, what)
+        need(d.state == r.state, "%s: state %r, /state says %r" % (what, d.state, r.state))
+        return "%s; details kind %s queue %s, %d log lines" % (r.state, d.kind, d.queue, len(d.log))
+    run("ShowSparkJobStatus and ShowSparkJob on a running batch", running_batch)
+
+    def success_batch():
+        what = "batch state(success)"
+        r = poll(lambda: batch_state(a.success_batch), lambda r: r.state not in SPARK_NOT_ENDED,
+                 what)
+        raw = verify(r, what)
+        state_checks(r, raw, a.success_batch, what)
+        need(r.state == "success", "%s: state %r" % (what, r.state))
+        return "success"
+    run("ShowSparkJobStatus on a batch that ended success", success_batch)
+
+    def dead_batch():
+        what = "batch details(dead)"
+        r = poll(lambda: batch_details(a.dead_batch), lambda r: r.state not in SPARK_NOT_ENDED,
+                 what)
+        raw = verify(r, what)
+        details_checks(r, raw, a.dead_batch, what)
+        need(r.state == "dead", "%s: state %r" % (what, r.state))
+        need(r.log and any("Exception" in l for l in r.log),
+             "%s: the log %r does not say why it died" % (what, r.log))
+        return "dead; log %r" % r.log[-1][:60]
+    run("ShowSparkJob on a dead batch: its log says why", dead_batch)
+
+    def dead_log():
+        what = "batch log(dead)"
+        r = dli.show_spark_job_log(ShowSparkJobLogRequest(batch_id=a.dead_batch))
+        raw = verify(r, what)
+        need_keys(raw, ["id", "from", "total", "log"], what)
+        need(r.id == a.dead_batch, "%s: id %r" % (what, r.id))
+        need(isinstance(r.log, list) and r.log and r.total == len(r.log),
+             "%s: log %r, total %r" % (what, r.log, r.total))
+        return "from %r total %r: %r" % (r._from, r.total, r.log[-1][:60])
+    run("ShowSparkJobLog on the dead batch", dead_log)
+
+    batch = {}
+
+    def create_batch():
+        what = "create batch"
+        r = dli.create_spark_job(CreateSparkJobRequest(body=CreateSparkJobRequestBody(
+            file="batchTest/spark-examples.jar", class_name="org.apache.spark.examples.SparkPi",
+            queue="default", name="fidelity", args=["10"], conf={"spark.dli.x": "1"},
+            num_executors=2)))
+        raw = verify(r, what)
+        need_keys(raw, ["id", "state"], what)
+        need(isinstance(r.id, str) and re.fullmatch(r"[0-9a-f-]{36}", r.id), "%s: id %r" % (what, r.id))
+        need(r.state in SPARK_NOT_ENDED, "%s: state %r" % (what, r.state))
+        batch["id"] = r.id
+        return "id %s state %s kind %s" % (r.id, r.state, r.kind)
+    run("CreateSparkJob", create_batch)
+
+    def cancel_batch():
+        what = "cancel batch"
+        r = dli.cancel_spark_job(CancelSparkJobRequest(batch_id=batch["id"]))
+        raw = verify(r, what)
+        need_keys(raw, ["msg"], what)
+        need(r.msg == "deleted", "%s: msg %r" % (what, r.msg))
+        return "msg %r" % r.msg
+    run("CancelSparkJob on the new batch", cancel_batch)
+
+    def cancelled_batch():
+        what = "batch state(cancelled)"
+        r = poll(lambda: batch_state(batch["id"]), lambda r: r.state not in SPARK_NOT_ENDED, what)
+        raw = verify(r, what)
+        state_checks(r, raw, batch["id"], what)
+        need(r.state == "dead", "%s: state %r" % (what, r.state))
+        return "dead"
+    run("ShowSparkJobStatus on it: eventually dead", cancelled_batch)
+
+    run("CancelSparkJob on an ended batch is refused (HTTP 400)",
+        lambda: expect_error(lambda: dli.cancel_spark_job(
+            CancelSparkJobRequest(batch_id=a.success_batch)), 400, "DLI.0007", "cancel(success)"))
+    run("CreateSparkJob without className -> 400 DLI.0001",
+        lambda: expect_error(lambda: dli.create_spark_job(CreateSparkJobRequest(
+            body=CreateSparkJobRequestBody(file="batchTest/spark-examples.jar", queue="default"))),
+            400, "DLI.0001", "create batch(no className)"))
+    run("ShowSparkJobStatus on an unknown batch -> 400 DLI.0002",
+        lambda: expect_error(lambda: batch_state(UNKNOWN_JOB), 400, "DLI.0002",
+                             "batch state(unknown)"))
+    run("ShowSparkJobStatus on a SQL job's id -> 400 DLI.0002",
+        lambda: expect_error(lambda: batch_state(a.running_job), 400, "DLI.0002",
+                             "batch state(sql job)"))
+
+    # 7. Where the SDK's calls landed, as the simulator logged them (its /_sim/requests).
     def request_log():
         import urllib.request
         with urllib.request.urlopen(a.endpoint.rstrip("/") + "/_sim/requests", timeout=5) as f:
@@ -513,7 +645,12 @@ def main():
         documented = [("GET", r"/v1/%s/jobs/[^/]+/progress" % pid),
                       ("GET", r"/v1\.0/%s/jobs/[^/]+/status" % pid),
                       ("DELETE", r"/v1\.0/%s/jobs/[^/]+" % pid),
-                      ("POST", r"/v1\.0/%s/jobs/submit-job" % pid)]
+                      ("POST", r"/v1\.0/%s/jobs/submit-job" % pid),
+                      ("GET", r"/v2\.0/%s/batches/[^/]+/state" % pid),
+                      ("GET", r"/v2\.0/%s/batches/[^/]+" % pid),
+                      ("GET", r"/v2\.0/%s/batches/[^/]+/log" % pid),
+                      ("DELETE", r"/v2\.0/%s/batches/[^/]+" % pid),
+                      ("POST", r"/v2\.0/%s/batches" % pid)]
         for e in log:
             if e["path"].startswith("/_sim/"):
                 continue

@@ -1,0 +1,52 @@
+//! `dli-wait run --spark-file BATCH.json`: submit a Spark batch job exactly once, say its id
+//! at once, then wait for it, as `run` does for SQL.
+
+use super::context::Context;
+use super::failure::{CommandResult, Failure};
+use super::run::{new_job_id, print_id, submit_failed};
+use super::wait::{client, wait_batches};
+use crate::cli::{RunArgs, flag, resolve};
+use crate::dli::spark::check_batch;
+use std::io::Read;
+use std::path::Path;
+
+pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
+    let settings = resolve(&args.target, &args.timing, |k| std::env::var(k).ok())
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    let Some(path) = args.spark_file.as_deref() else {
+        return Err(Failure::internal("no --spark-file to submit"));
+    };
+    let batch = read_batch(path).map_err(Failure::usage)?;
+    let reporter = ctx.reporter(&settings.client.credentials.secrets());
+    let client = client(&settings)?;
+    ctx.begin(&[]);
+    // Submitted exactly once: a retry after a lost answer could run the batch twice.
+    let answer = client
+        .submit_batch(&batch, settings.client.request_timeout)
+        .await
+        .map_err(|f| submit_failed(&f))?;
+    let said = answer.state.clone().unwrap_or_default();
+    let batch_id = new_job_id(answer.id, &said)?;
+    // The id first, on stdout, in every output mode: `BATCH=$(dli-wait run ...)` captures it.
+    print_id(&batch_id);
+    reporter.submitted(&batch_id);
+    if args.no_wait {
+        return Ok(ctx.conclude(&[], reporter.as_ref()));
+    }
+    wait_batches(ctx, settings, client, vec![batch_id], reporter).await
+}
+
+/// The batch in `path` (`-`: stdin), checked: a usage error says what is wrong with it.
+fn read_batch(path: &Path) -> Result<serde_json::Value, String> {
+    let shown = path.display();
+    let text = if path.as_os_str() == "-" {
+        let mut t = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut t)
+            .map_err(|e| format!("cannot read the batch from stdin: {e}"))?;
+        t
+    } else {
+        std::fs::read(path).map_err(|e| format!("cannot read {} {shown}: {e}", flag::SPARK_FILE))?
+    };
+    check_batch(&text).map_err(|why| format!("bad {} {shown}: {why}", flag::SPARK_FILE))
+}

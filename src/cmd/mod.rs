@@ -3,6 +3,7 @@
 //! error line, the summary file, the GitHub failure outputs and the exit status.
 
 mod context;
+mod credentials;
 #[cfg(feature = "simulator")]
 mod demo;
 mod docs;

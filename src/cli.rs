@@ -132,7 +132,7 @@ pub mod flag {
 pub fn hint(check: Check) -> &'static str {
     match check {
         Check::Credentials => {
-            "check HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN), that temporary keys or the token have not expired, and that this machine's clock is within 15 minutes of real time (X-Sdk-Date)"
+            "check HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN, or the credential source -v names), that temporary keys or the token have not expired, and that this machine's clock is within 15 minutes of real time (X-Sdk-Date)"
         }
         Check::Permissions => "the credentials lack DLI permissions for this project (IAM policy)",
         Check::JobAndProject => {

@@ -247,7 +247,7 @@ impl DliClient {
                             f,
                             format!(
                                 "refused again with fresh temporary keys from {}",
-                                provider.source()
+                                provider.label()
                             ),
                         ),
                         _ => f,

@@ -2,6 +2,7 @@
 //! trying pipelines without a cloud account and for end-to-end tests. Not used by the waiter.
 
 pub mod http;
+pub mod iam;
 pub mod scenario;
 pub mod server;
 
@@ -41,6 +42,10 @@ impl Running {
             "ak": self.sim.ak,
             "sk": self.sim.sk,
             "jobs": jobs,
+            // The simulated IAM (OIDC federation) and ECS metadata service: the same listener.
+            "iam_endpoint": self.endpoint(),
+            "metadata_endpoint": self.endpoint(),
+            "idp_id": self.sim.iam.idp_id(),
         })
     }
 

@@ -78,6 +78,10 @@ pub struct Scenario {
     pub templates: std::collections::BTreeMap<String, JobSpec>,
     #[serde(default)]
     pub submit_rules: Vec<SubmitRule>,
+    /// The simulated IAM and ECS metadata service: how long the keys they issue last, which
+    /// identity provider and ID token federation accepts (docs/scenarios.md, "Credentials").
+    #[serde(default)]
+    pub credentials: super::iam::CredentialSpec,
 }
 
 fn one() -> f64 {

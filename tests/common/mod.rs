@@ -106,6 +106,8 @@ pub struct Logged {
     pub status: u16,
     /// It carried `X-Security-Token`.
     pub security_token: bool,
+    /// The serial number of the simulator-issued temporary key it was signed with.
+    pub temporary_key: Option<u64>,
 }
 
 /// A running `dli-wait simulate`; killed on drop.
@@ -255,9 +257,29 @@ impl Sim {
                     .and_then(|s| u16::try_from(s).ok())
                     .unwrap_or(0),
                 security_token: r["security_token"].as_bool().unwrap_or(false),
+                temporary_key: r["temporary_key"].as_u64(),
             })
             .filter(|r| !r.path.starts_with("/_sim/"))
             .collect()
+    }
+
+    /// What the simulated IAM and metadata service issued (`GET /_sim/credentials`): every
+    /// temporary key (`issued`: serial, ak, sk, security_token, by, expires_at), the
+    /// federation tokens (`tokens`) and the metadata session tokens (`sessions`).
+    pub fn issued_credentials(&self) -> serde_json::Value {
+        let body = self.get("/_sim/credentials");
+        serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("/_sim/credentials is not JSON ({e}): {body}"))
+    }
+
+    /// `dli-wait` against this simulator with no credentials at all in its environment (the
+    /// endpoint and project only), fast polling and a 30 s limit: each test adds the source
+    /// it is about.
+    pub fn dli_wait_without_credentials(&self) -> assert_cmd::Command {
+        let mut cmd = self.dli_wait();
+        cmd.env_remove("HUAWEICLOUD_SDK_AK")
+            .env_remove("HUAWEICLOUD_SDK_SK");
+        cmd
     }
 
     /// The requests for one job (its id appears in the path), without `/_sim/` ones.

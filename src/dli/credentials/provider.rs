@@ -144,6 +144,11 @@ impl Provider {
         &self.0.source
     }
 
+    /// The source in a few words (`OIDC federation`, `the ECS metadata service`).
+    pub fn label(&self) -> &str {
+        self.0.source.split(" (").next().unwrap_or(&self.0.source)
+    }
+
     /// Why each source before this one was passed over.
     pub fn passed_over(&self) -> &[String] {
         &self.0.passed_over
@@ -270,7 +275,7 @@ impl Provider {
                         s.retry_at = Some(now + again);
                         tracing::warn!(
                             "credentials: cannot renew the temporary keys from {} ({f}); the current ones hold for {}, trying again in {}",
-                            self.0.source,
+                            self.label(),
                             humantime::format_duration(round(left)),
                             humantime::format_duration(round(again)),
                         );
@@ -322,6 +327,12 @@ impl Provider {
                 "cannot get temporary keys from {}: {}",
                 self.0.source, f.message
             );
+            // A refusal in a number (Keystone's `"code": 401`) says no more than the status.
+            if f.code.is_some()
+                && f.code.as_deref() == f.http_status.map(|s| s.to_string()).as_deref()
+            {
+                f.code = None;
+            }
             f
         })
     }
@@ -348,17 +359,17 @@ impl Provider {
         match renewal {
             None => tracing::info!(
                 "credentials: temporary keys from {} ({valid})",
-                self.0.source
+                self.label()
             ),
             Some(why) => tracing::info!(
                 "credentials: temporary keys from {} refreshed {why} ({valid})",
-                self.0.source
+                self.label()
             ),
         }
         if lifetime.is_zero() {
             tracing::warn!(
                 "credentials: the temporary keys from {} had expired when they came (check this machine's clock)",
-                self.0.source
+                self.label()
             );
         }
         Current {

@@ -64,7 +64,8 @@ impl Ini {
             }
             let keys = ini.sections.entry(s.clone()).or_default();
             if keys.contains_key(&key) {
-                return Err(format!("line {line_no}: {key} appears twice in [{s}]"));
+                // The key is not named: a mangled line could make a secret one.
+                return Err(format!("line {line_no}: a key that [{s}] has already"));
             }
             keys.insert(key.clone(), value);
             last_key = Some(key);

@@ -403,3 +403,45 @@ fn many_jobs_share_each_renewal() {
     assert_eq!(renewals + 1, issued, "{}", r.all());
     assert!(dli_requests(&log).iter().all(|q| q.status == 200));
 }
+
+/// Asked to use a metadata service that is not there: exit 2 at once (no waiting for a
+/// service that will never answer), naming it.
+#[test]
+fn a_metadata_service_that_is_not_there_ends_the_run_at_once() {
+    let sim = Sim::start("credentials.json");
+    // A port nobody listens on: bind one, then let it go.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let began = Instant::now();
+    let r = run(sim
+        .dli_wait_without_credentials()
+        .env("DLI_WAIT_ECS_METADATA", "1")
+        .env("DLI_WAIT_METADATA_ENDPOINT", format!("http://{closed}"))
+        .arg(id("creds-quick")));
+    r.expect_code(2).stderr_has(&[
+        "error: credentials: cannot get temporary keys from the ECS metadata service",
+        "DLI_WAIT_METADATA_ENDPOINT",
+    ]);
+    assert!(
+        began.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        began.elapsed()
+    );
+    assert!(sim.requests().is_empty());
+}
+
+/// An ECS without an agency: the metadata service refuses keys; exit 5 saying so.
+#[test]
+fn an_ecs_without_an_agency_exits_5_saying_so() {
+    let sim = Sim::start("credentials-no-agency.json");
+    let r = run(sim
+        .dli_wait_without_credentials()
+        .env("DLI_WAIT_ECS_METADATA", "1")
+        .env("DLI_WAIT_METADATA_ENDPOINT", &sim.endpoint)
+        .arg(id("no-agency-job")));
+    r.expect_code(5)
+        .stderr_has(&["this ECS has no agency", "Cloud Service Agency"]);
+    assert!(dli_requests(&sim.requests()).is_empty());
+}

@@ -7,7 +7,7 @@ use super::context::Context;
 use super::failure::Failure;
 use crate::cli::{Settings, hint};
 use crate::dli::credentials::Provider;
-use crate::dli::fault::{Fault, FaultClass};
+use crate::dli::fault::{Check, Fault, FaultClass, FaultKind};
 use crate::report::{Reporter, github, safe};
 use crate::wait::outcome::Outcome;
 use std::collections::HashSet;
@@ -60,7 +60,7 @@ async fn prime(provider: &Provider) -> Result<(), Failure> {
     loop {
         match provider.prime().await {
             Ok(()) => return Ok(()),
-            Err(f) if f.is_transient() && attempt < ATTEMPTS => {
+            Err(f) if again(&f) && attempt < ATTEMPTS => {
                 tracing::warn!("credentials: {}; asking again", f.message);
                 tokio::time::sleep(Duration::from_secs(u64::from(attempt))).await;
                 attempt += 1;
@@ -68,6 +68,13 @@ async fn prime(provider: &Provider) -> Result<(), Failure> {
             Err(f) => return Err(failure(&f)),
         }
     }
+}
+
+/// Whether to ask again after `f`: a passing fault, but not a metadata service that does not
+/// answer at all (off an ECS it never will: the start of a wait is not held for it).
+fn again(f: &Fault) -> bool {
+    let silent = matches!(f.kind, FaultKind::Connection | FaultKind::Timeout);
+    f.is_transient() && !(silent && f.check == Some(Check::Metadata))
 }
 
 /// The run's ending when no keys came: refused for good (5), or not to be had here (2).

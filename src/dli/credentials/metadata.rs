@@ -116,6 +116,10 @@ impl Metadata {
                     &answer,
                     Check::Metadata,
                 );
+                if answer.status == 404 {
+                    // No such service here: not an ECS's metadata service, or not at this address.
+                    f.class = FaultClass::Config;
+                }
                 if text.contains(NO_AGENCY) {
                     f.class = FaultClass::Permanent;
                     f.message = format!("{}: this ECS has no agency ({NO_AGENCY})", self.who());

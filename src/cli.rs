@@ -22,10 +22,11 @@ Examples:
   dli-wait --output json JOB_A JOB_B | tail -n1        # the summary line
   dli-wait demo                                        # try it without a cloud account
 
-Credentials (never flags), the first source that has some, as in the SDKs:
-  1. the environment:
-     HUAWEICLOUD_SDK_IDP_ID, HUAWEICLOUD_SDK_ID_TOKEN_FILE   OIDC federation: temporary keys
-                                          from IAM (HUAWEICLOUD_SDK_IAM_ENDPOINT, or the region's)
+Credentials (never flags): the first source that has some, in the SDKs' order
+  1. the environment
+     HUAWEICLOUD_SDK_IDP_ID and HUAWEICLOUD_SDK_ID_TOKEN_FILE
+                                              OIDC federation: temporary keys from IAM
+                                              (HUAWEICLOUD_SDK_IAM_ENDPOINT, or the region's)
      HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK   access key pair (requests signed SDK-HMAC-SHA256)
      HUAWEICLOUD_SDK_SECURITY_TOKEN           with a temporary key pair
      HUAWEICLOUD_SDK_AUTH_TOKEN               an IAM token instead of a key pair

@@ -2,8 +2,9 @@
 //! the rest of the program uses. Only this module knows flag names (messages get them from
 //! [`flag`] and [`hint`]); only `resolve` reads the environment.
 
-use crate::dli::auth::{Credentials, CredentialsError};
+use crate::dli::auth::CredentialsError;
 use crate::dli::client::ClientConfig;
+use crate::dli::credentials::chain::{self, ChainError};
 use crate::dli::fault::Check;
 use crate::wait::machine::{CancelOn, DEFAULT_FALLBACK_AFTER, WaitConfig};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -22,10 +23,19 @@ Examples:
   dli-wait --job-type spark BATCH_ID                   # a Spark batch job
   dli-wait demo                                        # try it without a cloud account
 
-Credentials (environment only):
-  HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK   access key pair (requests signed SDK-HMAC-SHA256)
-  HUAWEICLOUD_SDK_SECURITY_TOKEN           with a temporary key pair
-  HUAWEICLOUD_SDK_AUTH_TOKEN               an IAM token instead of a key pair
+Credentials (never flags): the first source that has some, in the SDKs' order
+  1. the environment
+     HUAWEICLOUD_SDK_IDP_ID and HUAWEICLOUD_SDK_ID_TOKEN_FILE
+                                              OIDC federation: temporary keys from IAM
+                                              (HUAWEICLOUD_SDK_IAM_ENDPOINT, or the region's)
+     HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK   access key pair (requests signed SDK-HMAC-SHA256)
+     HUAWEICLOUD_SDK_SECURITY_TOKEN           with a temporary key pair
+     HUAWEICLOUD_SDK_AUTH_TOKEN               an IAM token instead of a key pair
+  2. the credentials file HUAWEICLOUD_SDK_CREDENTIALS_FILE (~/.huaweicloud/credentials),
+     [basic]: ak, sk, security_token, project_id, or idp_id, id_token_file, iam_endpoint
+  3. the ECS metadata service (the ECS agency's keys): only with DLI_WAIT_ECS_METADATA=1, or
+     on a Huawei Cloud ECS (DMI) unless DLI_WAIT_ECS_METADATA=0
+  Temporary keys are renewed before they expire; -v says which source was used.
 
 Exit status:
   0    every job FINISHED (a Spark batch: success)
@@ -180,7 +190,7 @@ pub mod flag {
 pub fn hint(check: Check) -> &'static str {
     match check {
         Check::Credentials => {
-            "check HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN), that temporary keys or the token have not expired, and that this machine's clock is within 15 minutes of real time (X-Sdk-Date)"
+            "check HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN, or the credential source -v names), that temporary keys or the token have not expired, and that this machine's clock is within 15 minutes of real time (X-Sdk-Date)"
         }
         Check::Permissions => "the credentials lack DLI permissions for this project (IAM policy)",
         Check::JobAndProject => {
@@ -195,6 +205,12 @@ pub fn hint(check: Check) -> &'static str {
         }
         Check::RequestValues => {
             "check --endpoint, --project-id / HUAWEICLOUD_SDK_PROJECT_ID, the job id and the HUAWEICLOUD_SDK_* credentials for control characters, non-ASCII text or an absurd length"
+        }
+        Check::Federation => {
+            "check HUAWEICLOUD_SDK_IDP_ID (the identity provider's name in IAM), that the ID token in HUAWEICLOUD_SDK_ID_TOKEN_FILE is current and issued for the client ID (audience) the provider expects, the provider's identity conversion rules, and HUAWEICLOUD_SDK_IAM_ENDPOINT or --region"
+        }
+        Check::Metadata => {
+            "check that this ECS has an agency with DLI permissions (ECS console: Management Information, Agency) and that its metadata service answers (DLI_WAIT_METADATA_ENDPOINT, default http://169.254.169.254); DLI_WAIT_ECS_METADATA=0 stops asking it"
         }
     }
 }
@@ -544,7 +560,10 @@ pub enum ConfigError {
     #[error(
         "{what} has a character an HTTP header cannot carry (a control character or non-ASCII text, character {position}): set it again without it"
     )]
-    Unsendable { what: &'static str, position: usize },
+    Unsendable { what: String, position: usize },
+    /// A credential source set up wrongly (half a pair, an unreadable file, a bad URL).
+    #[error("{0}")]
+    CredentialSource(String),
     #[error("{0}")]
     Trust(String),
 }
@@ -578,27 +597,37 @@ fn check_trust_file(get: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigE
 }
 
 /// Check that what goes into request headers can be sent: the project id (`X-Project-Id`),
-/// the access key (`Authorization`), the tokens (`X-Auth-Token`, `X-Security-Token`). Says
-/// which variable, never its value.
-fn check_header_values(project_id: &str, credentials: &Credentials) -> Result<(), ConfigError> {
-    use crate::dli::auth::{ENV_AK, ENV_AUTH_TOKEN, ENV_SECURITY_TOKEN};
-    use crate::dli::client::header_safe;
-    let mut values = vec![("HUAWEICLOUD_SDK_PROJECT_ID (or --project-id)", project_id)];
-    match credentials {
-        Credentials::AkSk {
-            ak, security_token, ..
-        } => {
-            values.push((ENV_AK, ak.expose()));
-            if let Some(t) = security_token {
-                values.push((ENV_SECURITY_TOKEN, t.expose()));
-            }
-        }
-        Credentials::Token(t) => values.push((ENV_AUTH_TOKEN, t.expose())),
+/// and what the credential source puts there (the access key in `Authorization`, the tokens
+/// in `X-Auth-Token` and `X-Security-Token`, an identity provider in `X-Idp-Id`). Says which
+/// variable or file key, never its value.
+fn check_header_values(project_id: &str, source: &[(String, String)]) -> Result<(), ConfigError> {
+    let mut values = vec![(
+        "HUAWEICLOUD_SDK_PROJECT_ID (or --project-id)".to_string(),
+        project_id.to_string(),
+    )];
+    values.extend_from_slice(source);
+    match chain::unsendable(&values) {
+        Some((what, position)) => Err(ConfigError::Unsendable { what, position }),
+        None => Ok(()),
     }
-    for (what, value) in values {
-        header_safe(value).map_err(|position| ConfigError::Unsendable { what, position })?;
+}
+
+/// The region, for IAM's endpoint: `--region`, or the one in a DLI endpoint's host name
+/// (`dli.<region>.myhuaweicloud.com`).
+fn region_of(target: &TargetArgs) -> Option<String> {
+    if let Some(r) = target
+        .region
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
+        return Some(r.to_string());
     }
-    Ok(())
+    let url = Url::parse(target.endpoint.as_deref()?.trim()).ok()?;
+    let host = url.host_str()?;
+    let rest = host.strip_prefix("dli.")?;
+    let (region, domain) = rest.split_once('.')?;
+    matches!(domain, "myhuaweicloud.com" | "myhuaweicloud.eu").then(|| region.to_string())
 }
 
 /// Everything a wait needs, resolved and checked.
@@ -741,21 +770,24 @@ pub fn resolve(
     get: impl Fn(&str) -> Option<String>,
 ) -> Result<Settings, ConfigError> {
     let mut missing = Vec::new();
-    let credentials = match Credentials::from_lookup(&get) {
+    // The credential chain (docs: dli::credentials::chain), read from `get` and files.
+    let read = |p: &std::path::Path| std::fs::read_to_string(p);
+    let mut nothing = None;
+    let chosen = match chain::choose(&get, &read, region_of(target).as_deref()) {
         Ok(c) => Some(c),
-        Err(CredentialsError::Missing) => {
-            missing
-                .push("HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN)");
+        Err(ChainError::Nothing(why)) => {
+            nothing = Some(why);
             None
         }
-        Err(e) => return Err(e.into()),
+        Err(ChainError::Invalid(why)) => return Err(ConfigError::CredentialSource(why)),
     };
     let project_id = target
         .project_id
         .as_deref()
         .map(str::trim)
         .filter(|p| !p.is_empty())
-        .map(str::to_string);
+        .map(str::to_string)
+        .or_else(|| chosen.as_ref().and_then(|c| c.project_id.clone()));
     if project_id.is_none() {
         missing.push("HUAWEICLOUD_SDK_PROJECT_ID (or --project-id)");
     }
@@ -767,11 +799,14 @@ pub fn resolve(
             None
         }
     };
-    let (Some(credentials), Some(project_id), Some(endpoint)) = (credentials, project_id, endpoint)
-    else {
-        return Err(ConfigError::Missing(format!("set {}", missing.join(", "))));
+    let (Some(chosen), Some(project_id), Some(endpoint)) = (chosen, project_id, endpoint) else {
+        let mut parts: Vec<String> = nothing.into_iter().collect();
+        if !missing.is_empty() {
+            parts.push(format!("set {}", missing.join(", ")));
+        }
+        return Err(ConfigError::Missing(parts.join("; ")));
     };
-    check_header_values(&project_id, &credentials)?;
+    check_header_values(&project_id, &chosen.header_values)?;
     check_trust_file(&get)?;
     if timing.max_poll_interval < timing.poll_interval {
         return Err(ConfigError::Intervals {
@@ -779,6 +814,9 @@ pub fn resolve(
             max: humantime::format_duration(timing.max_poll_interval).to_string(),
         });
     }
+    let credentials = chosen
+        .into_provider(timing.request_timeout)
+        .map_err(ConfigError::CredentialSource)?;
     Ok(Settings {
         client: ClientConfig {
             endpoint,

@@ -1019,3 +1019,252 @@ fn inputs_that_make_no_sense_exit_2_with_outputs() {
         );
     }
 }
+
+// --- keyless: OIDC federation with the job's ID token ----------------------------------------
+
+/// The ID token tests/scenarios/keyless.json's IAM accepts (for identity provider github-dli).
+const KEYLESS_ID_TOKEN: &str = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImdoIn0.eyJhdWQiOiJkbGktd2FpdCIsInN1YiI6InJlcG86b3duZXIvcmVwbzpyZWY6cmVmcy9oZWFkcy9tYWluIn0.S0VZTEVTU1NJR05BVFVSRQ";
+/// The runner's bearer token for the ID-token service (ACTIONS_ID_TOKEN_REQUEST_TOKEN).
+const REQUEST_TOKEN: &str = "RUNNERREQUESTTOKEN4711";
+/// The audience the workflow asks for: a URL, so that its encoding is tested too.
+const AUDIENCE: &str = "https://iam.example/dli wait";
+
+/// GitHub's ID-token service, as a runner offers it on ACTIONS_ID_TOKEN_REQUEST_URL: a GET
+/// with `Authorization: bearer <ACTIONS_ID_TOKEN_REQUEST_TOKEN>` and `&audience=…` answers
+/// `{"count": …, "value": "<JWT>"}`; anything else 401. Serves on loopback until dropped.
+struct IdTokenService {
+    url: String,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl IdTokenService {
+    fn start() -> IdTokenService {
+        use std::io::Write;
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let url = format!(
+            "http://{}/_apis/distributedtask/idtoken?api-version=2.0",
+            listener.local_addr().unwrap()
+        );
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (seen, stopping) = (requests.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !stopping.load(Ordering::Relaxed) {
+                let mut conn = match listener.accept() {
+                    Ok((c, _)) => c,
+                    Err(_) => {
+                        std::thread::sleep(Duration::from_millis(10));
+                        continue;
+                    }
+                };
+                conn.set_nonblocking(false).unwrap();
+                conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match conn.read(&mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => break,
+                    }
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let line = head.lines().next().unwrap_or_default().to_string();
+                let bearer = head.lines().any(|l| {
+                    l.split_once(':').is_some_and(|(k, v)| {
+                        k.eq_ignore_ascii_case("authorization")
+                            && v.trim() == format!("bearer {REQUEST_TOKEN}")
+                    })
+                });
+                // The audience added to the runner's URL (which has a query already), encoded.
+                let target = line.split(' ').nth(1).unwrap_or_default();
+                let (path, query) = target.split_once('?').unwrap_or((target, ""));
+                let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+                    .into_owned()
+                    .collect();
+                let audience = params
+                    == [
+                        ("api-version".to_string(), "2.0".to_string()),
+                        ("audience".to_string(), AUDIENCE.to_string()),
+                    ];
+                let on_path = line.starts_with("GET ") && path == "/_apis/distributedtask/idtoken";
+                seen.lock().unwrap().push(line);
+                let (status, body) = if bearer && audience && on_path {
+                    (
+                        "200 OK",
+                        format!("{{\"count\":1,\"value\":\"{KEYLESS_ID_TOKEN}\"}}"),
+                    )
+                } else {
+                    (
+                        "401 Unauthorized",
+                        "{\"message\":\"bad request\"}".to_string(),
+                    )
+                };
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        IdTokenService {
+            url,
+            requests,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+impl Drop for IdTokenService {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A keyless job: no key in the job's env, `identity-provider` and `audience` given, the
+/// runner's ID-token service on hand. The action fetches the ID token (bearer token and
+/// audience checked), keeps it in a 0600 file under RUNNER_TEMP, masks it, and dli-wait
+/// exchanges it at the simulator's IAM: the job FINISHES, and the token shows nowhere but in
+/// the mask command.
+#[test]
+fn keyless_with_the_runners_id_token_waits_with_temporary_keys() {
+    let release = shared_release();
+    let sim = Sim::start("keyless.json");
+    let service = IdTokenService::start();
+    let mut runner = Runner::new(release);
+    runner.env.extend([
+        ("DLI_ENDPOINT".into(), sim.endpoint.clone()),
+        ("HUAWEICLOUD_SDK_PROJECT_ID".into(), sim.project_id.clone()),
+        ("HUAWEICLOUD_SDK_IAM_ENDPOINT".into(), sim.endpoint.clone()),
+        ("ACTIONS_ID_TOKEN_REQUEST_URL".into(), service.url.clone()),
+        (
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN".into(),
+            REQUEST_TOKEN.into(),
+        ),
+    ]);
+    let run = runner.run(
+        &with(&[
+            ("job-id", id("keyless-finishes")),
+            ("version", VERSION),
+            ("identity-provider", "github-dli"),
+            ("audience", AUDIENCE),
+        ]),
+        None,
+    );
+    assert_eq!(run.code(), Some(0), "{}", run.all());
+    assert_eq!(run.outputs["status"], "FINISHED", "{}", run.all());
+    assert_eq!(service.requests().len(), 1, "{:?}", service.requests());
+
+    // The simulator's IAM got the ID token; DLI saw only the temporary keys.
+    let log = sim.requests();
+    assert!(
+        log.iter()
+            .any(|r| r.path == "/v3.0/OS-AUTH/id-token/tokens" && r.status == 201),
+        "{log:?}"
+    );
+    let dli: Vec<_> = log.iter().filter(|r| r.path.starts_with("/v1")).collect();
+    assert!(
+        !dli.is_empty()
+            && dli
+                .iter()
+                .all(|r| r.status == 200 && r.temporary_key.is_some()),
+        "{log:?}"
+    );
+
+    // The token file: under RUNNER_TEMP, this user's only.
+    let files: Vec<PathBuf> = files_under(&runner.dir.path().join("temp"))
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("dli-wait-id-token."))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&files[0]).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{:o}", mode);
+    assert_eq!(
+        std::fs::read_to_string(&files[0]).unwrap().trim(),
+        KEYLESS_ID_TOKEN
+    );
+
+    // Masked, and shown nowhere else: not in the logs, the outputs or the summary.
+    let wait = run.step("wait");
+    assert!(
+        wait.stdout
+            .lines()
+            .any(|l| l == format!("::add-mask::{KEYLESS_ID_TOKEN}")),
+        "{}",
+        run.all()
+    );
+    let issued = sim.issued_credentials();
+    let mut secrets = vec![KEYLESS_ID_TOKEN.to_string(), REQUEST_TOKEN.to_string()];
+    for k in issued["issued"].as_array().unwrap() {
+        for f in ["ak", "sk", "security_token"] {
+            secrets.push(k[f].as_str().unwrap().to_string());
+        }
+    }
+    for t in issued["tokens"].as_array().unwrap() {
+        secrets.push(t.as_str().unwrap().to_string());
+    }
+    let mask_lines = |text: &str| {
+        text.lines()
+            .filter(|l| !l.starts_with("::add-mask::"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for step in &run.steps {
+        let shown = format!(
+            "{}\n{}\n{:?}\n{}",
+            mask_lines(&step.stdout),
+            mask_lines(&step.stderr),
+            step.outputs,
+            step.summary
+        );
+        for s in &secrets {
+            assert!(
+                !shown.contains(s.as_str()),
+                "a secret shows in step {}\n{}",
+                step.label,
+                run.all()
+            );
+        }
+    }
+}
+
+/// Without `permissions: id-token: write` the runner offers no ID-token service: exit 2 with
+/// the outputs, saying what to add. An audience without an identity provider is a mistake too.
+#[test]
+fn keyless_without_the_id_token_permission_says_what_to_add() {
+    let mut runner = Runner::new(shared_release());
+    for (inputs, words) in [
+        (
+            vec![("identity-provider", "github-dli")],
+            "permissions: id-token: write",
+        ),
+        (
+            vec![("audience", "dli-wait")],
+            "audience applies only with identity-provider",
+        ),
+        (
+            vec![("ecs-metadata", "yes")],
+            "ecs-metadata is true, false or empty",
+        ),
+    ] {
+        let mut with: Vec<(&str, &str)> =
+            vec![("version", VERSION), ("job-id", id("action-finishes"))];
+        with.extend(inputs);
+        let run = runner.run(&with, None);
+        assert_eq!(run.code(), Some(2), "{}", run.all());
+        assert_eq!(run.outputs["status"], "ERROR", "{}", run.all());
+        assert!(run.outputs["message"].contains(words), "{}", run.all());
+    }
+}

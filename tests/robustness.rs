@@ -135,3 +135,32 @@ fn broken_scenario_files_get_an_error_message() {
         "the mutations should break most files: {refused}"
     );
 }
+
+/// Credentials files and IAM or metadata answers, mutated: keys or a clear error that names a
+/// line or a missing field, never a panic, and never the input's text (it may hold secrets).
+#[test]
+fn no_credentials_file_or_credential_answer_makes_the_parsers_panic() {
+    use dli_wait::dli::credentials::file::Ini;
+    use dli_wait::dli::credentials::read_credential;
+    let files = [
+        "[basic]\nak = AKMARKER\nsk = SKMARKER\nproject_id = p\n",
+        "# c\n[basic]\nidp_id: gh\nid_token_file = /t\n  more\n[global]\nak=x\n",
+    ];
+    let answers = [
+        r#"{"credential":{"access":"AKMARKER","secret":"SKMARKER","securitytoken":"STMARKER","expires_at":"2030-01-01T06:00:00.000000Z"}}"#,
+        r#"{"accessKeyId":"AKMARKER","secretAccessKey":"SKMARKER","securityToken":"STMARKER","expiration":"2030-01-01T06:00:00Z"}"#,
+    ];
+    let mut rng = StdRng::seed_from_u64(0xC8ED);
+    for i in 0..20_000 {
+        let file = mutate(&mut rng, files[i % files.len()].as_bytes());
+        if let Ok(text) = std::str::from_utf8(&file)
+            && let Err(e) = Ini::parse(text)
+        {
+            assert!(e.starts_with("line ") && !e.contains("MARKER"), "{e}");
+        }
+        let answer = mutate(&mut rng, answers[i % answers.len()].as_bytes());
+        if let Err(e) = read_credential(&answer) {
+            assert!(!e.contains("MARKER"), "{e}");
+        }
+    }
+}

@@ -5,6 +5,11 @@
 //! SDK's models, and the errors (DLI.0005, DLI.0002, APIGW.0301) as the SDK raises them; the
 //! same for Spark batches (state, details, log, create, cancel).
 //!
+//! The same SDK's own credential code judges the simulator's IAM and ECS metadata service:
+//! tests/fidelity/sdk_credentials.py runs its federation (`FederalAccessor`, via the default
+//! chain's environment provider) and metadata code (`MetadataAccessor`, pointed at the
+//! simulator) on tests/fidelity/credentials.json, and signs DLI calls with the keys it got.
+//!
 //! The Python is `$DLI_WAIT_ORACLE_PYTHON`, else `.venv/bin/python` in the crate root, the
 //! first of them that has the SDK. Without one the test fails, unless `DLI_WAIT_SKIP_ORACLE=1`.
 
@@ -26,7 +31,12 @@ const SCRIPT: Duration = Duration::from_secs(90);
 
 /// `dli-wait simulate` on the fidelity scenario, and its first stdout line.
 fn start_simulator() -> (KillOnDrop, String) {
-    let scenario = crate_root().join("tests/fidelity/scenario.json");
+    start_simulator_on("tests/fidelity/scenario.json")
+}
+
+/// `dli-wait simulate` on `scenario` (relative to the crate root), and its first stdout line.
+fn start_simulator_on(scenario: &str) -> (KillOnDrop, String) {
+    let scenario = crate_root().join(scenario);
     let child = Command::new(env!("CARGO_BIN_EXE_dli-wait"))
         .arg("simulate")
         .args(["--listen", "127.0.0.1:0", "--output", "json", "--scenario"])
@@ -142,4 +152,66 @@ fn the_official_python_sdk_accepts_the_simulators_answers() {
         "sdk_fidelity.py exited 0 without finishing its checks\n{shown}"
     );
     println!("{shown}(took {:.1?})", began.elapsed());
+}
+
+/// The official SDK's federation and metadata code accepts the simulator's IAM and metadata
+/// answers, and the simulated gateway the temporary keys the SDK got and signed with.
+#[test]
+fn the_official_sdks_federation_and_metadata_code_accepts_the_simulator() {
+    let python = match python_with(&["huaweicloudsdkcore", "huaweicloudsdkdli"]) {
+        Ok(p) => p,
+        Err(why) if skip_allowed() => {
+            eprintln!(
+                "\n!!!!! NOTE: the simulated IAM and metadata service NOT checked against the official SDK ({why}); \
+                 DLI_WAIT_SKIP_ORACLE=1 is set. Set up: {SETUP} !!!!!\n"
+            );
+            return;
+        }
+        Err(why) => panic!(
+            "no Python with the Huawei Cloud SDK ({why}); set up: {SETUP}; or set \
+             DLI_WAIT_SKIP_ORACLE=1 to go without"
+        ),
+    };
+    let (sim, line) = start_simulator_on("tests/fidelity/credentials.json");
+    let mut cmd = Command::new(&python);
+    cmd.arg(crate_root().join("tests/fidelity/sdk_credentials.py"))
+        .args(["--sim-line", "-"])
+        // The SDK reads expires_at (UTC) as local time.
+        .env("TZ", "UTC")
+        .env("PYTHONUNBUFFERED", "1")
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    // Whatever the developer's environment holds, the SDK's chain must see only the script's.
+    for (k, _) in std::env::vars_os() {
+        let name = k.to_string_lossy();
+        if name.starts_with("HUAWEICLOUD_") || name.starts_with("HC_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = run_bounded(cmd, &line, SCRIPT).expect("run tests/fidelity/sdk_credentials.py");
+    drop(sim);
+    let shown = format!(
+        "--- {} tests/fidelity/sdk_credentials.py: stdout ---\n{}--- stderr ---\n{}",
+        python.display(),
+        out.stdout,
+        out.stderr
+    );
+    match out.status {
+        None => panic!("sdk_credentials.py did not finish within {SCRIPT:?}\n{shown}"),
+        Some(s) if !s.success() => {
+            let first = out
+                .stdout
+                .lines()
+                .find(|l| l.starts_with("FAIL"))
+                .unwrap_or("(no FAIL line; see below)");
+            panic!(
+                "the official SDK rejects the simulator's IAM or metadata answers ({s}): {first}\n{shown}"
+            )
+        }
+        Some(_) => {}
+    }
+    assert!(
+        out.stdout.contains("all checks passed"),
+        "sdk_credentials.py exited 0 without finishing its checks\n{shown}"
+    );
+    println!("{shown}");
 }

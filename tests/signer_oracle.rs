@@ -196,7 +196,8 @@ fn prepared(
             ak: Secret::new(ak),
             sk: Secret::new(sk),
             security_token: security_token.map(Secret::new),
-        },
+        }
+        .into(),
         request_timeout: Duration::from_secs(5),
     })
     .unwrap();

@@ -74,7 +74,9 @@ pub async fn command(args: CheckArgs) -> CommandResult {
             return Ok(checks.print(args.output));
         }
     };
-    safe::remember(settings.client.credentials.secrets());
+    let provider = &settings.client.credentials;
+    provider.set_secret_sink(std::sync::Arc::new(|s: &[&str]| safe::remember(s)));
+    safe::remember(provider.known_secrets());
     let endpoint = settings.client.endpoint.clone();
     checks.pass(
         "configuration",
@@ -82,7 +84,7 @@ pub async fn command(args: CheckArgs) -> CommandResult {
             "endpoint {}, project {}, {}",
             endpoint.as_str().trim_end_matches('/'),
             settings.client.project_id,
-            credentials_kind(&settings.client.credentials)
+            provider.label()
         ),
     );
     let host = endpoint.host_str().unwrap_or_default().to_string();
@@ -178,19 +180,6 @@ pub async fn command(args: CheckArgs) -> CommandResult {
         Err(_) => {}
     }
     Ok(checks.print(args.output))
-}
-
-/// Which kind of credentials, in words (never their values).
-fn credentials_kind(c: &crate::dli::auth::Credentials) -> &'static str {
-    use crate::dli::auth::Credentials;
-    match c {
-        Credentials::AkSk {
-            security_token: None,
-            ..
-        } => "an access key pair",
-        Credentials::AkSk { .. } => "a temporary access key pair with its security token",
-        Credentials::Token(_) => "an IAM token",
-    }
 }
 
 /// How far apart two clocks are, either way.

@@ -51,7 +51,7 @@ pub async fn command(_args: DemoArgs, ctx: &Context) -> CommandResult {
             jobs.join(" ")
         );
     }
-    let reporter = ctx.reporter(&settings.client.credentials.secrets());
+    let reporter = super::credentials::ready(ctx, &settings).await?;
     let code = wait_jobs(ctx, &settings, &client(&settings)?, jobs, reporter).await?;
     if human {
         eprintln!(

@@ -4,6 +4,7 @@
 
 mod check;
 mod context;
+mod credentials;
 #[cfg(feature = "simulator")]
 mod demo;
 mod docs;

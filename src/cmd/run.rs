@@ -21,7 +21,7 @@ pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
             flag::CONF
         )));
     }
-    let reporter = ctx.reporter(&settings.client.credentials.secrets());
+    let reporter = super::credentials::ready(ctx, &settings).await?;
     let client = client(&settings)?;
     let job = SubmitJob {
         sql,

@@ -17,7 +17,7 @@ pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
         return Err(Failure::internal("no --spark-file to submit"));
     };
     let batch = read_batch(path).map_err(Failure::usage)?;
-    let reporter = ctx.reporter(&settings.client.credentials.secrets());
+    let reporter = super::credentials::ready(ctx, &settings).await?;
     let client = client(&settings)?;
     ctx.begin(&[]);
     // Submitted exactly once: a retry after a lost answer could run the batch twice.

@@ -36,7 +36,7 @@ pub async fn command(
     }
     let settings = resolve(target, timing, |k| std::env::var(k).ok())
         .map_err(|e| Failure::usage(e.to_string()))?;
-    let reporter = ctx.reporter(&settings.client.credentials.secrets());
+    let reporter = super::credentials::ready(ctx, &settings).await?;
     let client = client(&settings)?;
     match kind {
         JobType::Sql => wait_jobs(ctx, &settings, &client, job_ids, reporter).await,

@@ -3,6 +3,7 @@
 //! waiting or retrying: callers decide that.
 
 use super::auth::Credentials;
+use super::credentials::provider::Provider;
 use super::fault::{Check, Fault, FaultKind, Reply, classify};
 use super::model::DliBody;
 use super::model::{CancelJobResponse, JobProgress, JobStatusInfo, SubmitJob, SubmitJobResponse};
@@ -19,7 +20,9 @@ pub const USER_AGENT: &str = concat!("dli-wait/", env!("CARGO_PKG_VERSION"));
 pub struct ClientConfig {
     pub endpoint: Url,
     pub project_id: String,
-    pub credentials: Credentials,
+    /// The current credentials (fixed, or temporary keys renewed as they expire); clones of
+    /// the config share them.
+    pub credentials: Provider,
     pub request_timeout: Duration,
 }
 
@@ -122,10 +125,14 @@ impl DliClient {
     /// when it sent one, for a skew check.
     pub async fn probe(&self, timeout: Duration) -> (Result<(), Fault>, Option<SystemTime>) {
         let path = self.path("v1.0", "jobs?page-size=1&current-page=1");
+        let current = match self.cfg.credentials.current().await {
+            Ok(c) => c,
+            Err(f) => return (Err(f), None),
+        };
         let unix = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-        let prepared = self.prepare("GET", &path, None, unix);
+        let prepared = self.prepare_with(Some(&current.credentials), "GET", &path, None, unix);
         match self.send(prepared, timeout).await {
             Err(f) => (Err(f), None),
             Ok(reply) => {
@@ -140,9 +147,23 @@ impl DliClient {
         }
     }
 
-    /// Build and sign a request at Unix time `now_unix` (pure apart from the clock value).
+    /// Build and sign a request at Unix time `now_unix` with the credentials held now (pure
+    /// apart from the clock value and that read).
     pub fn prepare(
         &self,
+        method: &'static str,
+        path: &str,
+        body: Option<Vec<u8>>,
+        now_unix: i64,
+    ) -> PreparedRequest {
+        let credentials = self.cfg.credentials.snapshot().map(|c| c.credentials);
+        self.prepare_with(credentials.as_ref(), method, path, body, now_unix)
+    }
+
+    /// Build and sign a request with `credentials` (none: unsigned, which DLI refuses).
+    fn prepare_with(
+        &self,
+        credentials: Option<&Credentials>,
         method: &'static str,
         path: &str,
         body: Option<Vec<u8>>,
@@ -167,15 +188,16 @@ impl DliClient {
             ("X-Project-Id".to_string(), self.cfg.project_id.clone()),
         ];
         let body = body.unwrap_or_default();
-        match &self.cfg.credentials {
-            Credentials::Token(token) => {
+        match credentials {
+            None => {}
+            Some(Credentials::Token(token)) => {
                 headers.push(("X-Auth-Token".to_string(), token.expose().to_string()));
             }
-            Credentials::AkSk {
+            Some(Credentials::AkSk {
                 ak,
                 sk,
                 security_token,
-            } => {
+            }) => {
                 headers.push(("X-Sdk-Date".to_string(), sdk_date(now_unix)));
                 if let Some(t) = security_token {
                     headers.push(("X-Security-Token".to_string(), t.expose().to_string()));
@@ -223,9 +245,55 @@ impl DliClient {
         }
     }
 
-    /// Sign, send and classify one request.
+    /// Sign, send and classify one request, with the current credentials (renewed first when
+    /// due). Temporary keys the service refuses (401) are renewed and the request sent once
+    /// more (unless another request renewed them meanwhile: then with those); a second 401
+    /// is the answer. The gateway refuses before DLI sees a request, so even a submit may go
+    /// again.
     pub(super) async fn call<T: DliBody>(
         &self,
+        method: &'static str,
+        path: &str,
+        body: Option<Vec<u8>>,
+        timeout: Duration,
+    ) -> Result<T, Fault> {
+        let provider = &self.cfg.credentials;
+        let current = provider.current().await?;
+        let first = self
+            .attempt(&current.credentials, method, path, body.clone(), timeout)
+            .await;
+        match first {
+            Err(f) if f.kind == FaultKind::Unauthorized && provider.renews() => {
+                tracing::info!(
+                    method,
+                    path,
+                    "credentials: the service refused the temporary keys (HTTP 401); renewing them"
+                );
+                if let Err(why) = provider.renew_after_rejection(current.generation).await {
+                    return Err(note(f, format!("renewing the keys failed: {why}")));
+                }
+                let renewed = provider.current().await?;
+                self.attempt(&renewed.credentials, method, path, body, timeout)
+                    .await
+                    .map_err(|f| match f.kind {
+                        FaultKind::Unauthorized => note(
+                            f,
+                            format!(
+                                "refused again with fresh temporary keys from {}",
+                                provider.label()
+                            ),
+                        ),
+                        _ => f,
+                    })
+            }
+            other => other,
+        }
+    }
+
+    /// Sign with `credentials`, send and classify one request.
+    async fn attempt<T: DliBody>(
+        &self,
+        credentials: &Credentials,
         method: &'static str,
         path: &str,
         body: Option<Vec<u8>>,
@@ -235,7 +303,7 @@ impl DliClient {
         let unix = now
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-        let prepared = self.prepare(method, path, body, unix);
+        let prepared = self.prepare_with(Some(credentials), method, path, body, unix);
         tracing::debug!(method, path, "request");
         let reply = self.send(prepared, timeout).await?;
         tracing::debug!(method, path, status = reply.status, "reply");
@@ -354,6 +422,16 @@ fn too_large(cap: usize) -> Fault {
     )
 }
 
+/// `fault` with `what` added to its message.
+fn note(mut fault: Fault, what: String) -> Fault {
+    fault.message = if fault.message.is_empty() {
+        what
+    } else {
+        format!("{} ({what})", fault.message.trim_end_matches('.'))
+    };
+    fault
+}
+
 /// An answer naming another job than the one asked about is no answer about this job (a
 /// confused proxy or cache): a transient malformed answer. One without a job id is fine.
 pub fn about(asked: &str, answered: Option<&str>) -> Result<(), Fault> {
@@ -412,7 +490,7 @@ pub fn trust_file_certificates(pem: &[u8]) -> Result<usize, String> {
 /// A reqwest error as a fault, described without headers (so without secrets) and without
 /// URLs' secrets (there are none in our URLs): transient, but for what no retry can mend (a
 /// certificate not trusted here, a request that cannot be built), which is configuration.
-fn transport_fault(e: &reqwest::Error, timeout: Duration) -> Fault {
+pub(crate) fn transport_fault(e: &reqwest::Error, timeout: Duration) -> Fault {
     let mut chain = vec![e.to_string()];
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {

@@ -169,6 +169,10 @@ pub enum Check {
     /// The values that go into a request (endpoint, project id, job id, credentials) for
     /// characters HTTP cannot carry.
     RequestValues,
+    /// OIDC federation: the identity provider, the ID token, its mapping in IAM, IAM's address.
+    Federation,
+    /// The ECS metadata service: the ECS's agency, and the service's address.
+    Metadata,
 }
 
 impl fmt::Display for Fault {

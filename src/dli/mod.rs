@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod credentials;
 pub mod fault;
 pub mod job_id;
 pub mod model;

@@ -36,6 +36,16 @@ struct State {
     warnings: HashMap<String, Vec<String>>,
 }
 
+/// Mask secrets learnt after the reporter was made (renewed temporary keys): on a real runner
+/// only, since `::add-mask::` prints the value.
+pub fn add_mask(secrets: &[&str]) {
+    let mut out = std::io::stderr().lock();
+    for s in secrets.iter().filter(|s| !s.is_empty()) {
+        let _ = writeln!(out, "::add-mask::{}", escape_data(s));
+    }
+    let _ = out.flush();
+}
+
 impl Github {
     /// Print `::add-mask::` for each of `mask` (pass none outside a real runner), then wrap
     /// `inner`. Files come from `GITHUB_OUTPUT` and `GITHUB_STEP_SUMMARY` when set.

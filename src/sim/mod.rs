@@ -2,6 +2,7 @@
 //! trying pipelines without a cloud account and for end-to-end tests. Not used by the waiter.
 
 pub mod http;
+pub mod iam;
 pub mod scenario;
 pub mod server;
 pub mod spark;
@@ -42,6 +43,10 @@ impl Running {
             "ak": self.sim.ak,
             "sk": self.sim.sk,
             "jobs": jobs,
+            // The simulated IAM (OIDC federation) and ECS metadata service: the same listener.
+            "iam_endpoint": self.endpoint(),
+            "metadata_endpoint": self.endpoint(),
+            "idp_id": self.sim.iam.idp_id(),
         })
     }
 
@@ -62,6 +67,10 @@ impl Running {
         if let Some((id, _, _)) = jobs.first() {
             t.push_str(&format!("Then: dli-wait {id}\n"));
         }
+        t.push_str(&format!(
+            "Keyless instead of the key pair: it is an IAM and an ECS metadata service too:\n  export HUAWEICLOUD_SDK_IAM_ENDPOINT={endpoint} HUAWEICLOUD_SDK_IDP_ID={} HUAWEICLOUD_SDK_ID_TOKEN_FILE=<any non-empty file>\n  or: export DLI_WAIT_ECS_METADATA=1 DLI_WAIT_METADATA_ENDPOINT={endpoint}\n",
+            sim.iam.idp_id()
+        ));
         t.push_str("Stop with Ctrl-C.\n");
         t
     }

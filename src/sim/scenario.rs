@@ -81,6 +81,62 @@ pub struct Scenario {
     pub templates: std::collections::BTreeMap<String, JobSpec>,
     #[serde(default)]
     pub submit_rules: Vec<SubmitRule>,
+    /// The simulated IAM and ECS metadata service: how long the keys they issue last, which
+    /// identity provider and ID token federation accepts (docs/scenarios.md, "Credentials").
+    #[serde(default)]
+    pub credentials: CredentialSpec,
+}
+
+/// The identity provider the simulated IAM knows, unless the scenario names another.
+pub const DEFAULT_IDP_ID: &str = "simulator-idp";
+
+/// How the simulated IAM and metadata service behave (`"credentials"` in a scenario).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialSpec {
+    /// How long issued keys last, in job time (divided by `speed`, as every scenario time).
+    /// Default: what federation asks for (`duration_seconds`), six hours from the metadata
+    /// service.
+    #[serde(default)]
+    pub lifetime: Option<Span>,
+    /// Issued keys are refused (401) this long after they were issued, although they say they
+    /// last `lifetime` (keys revoked early, a clock that is off): only a 401 tells.
+    #[serde(default)]
+    pub revoked_after: Option<Span>,
+    /// The identity provider (`X-Idp-Id`) federation accepts.
+    #[serde(default = "default_idp")]
+    pub idp_id: String,
+    /// The only ID token federation accepts; any non-empty one when absent.
+    #[serde(default)]
+    pub id_token: Option<String>,
+    /// The ECS has an agency: without one the metadata service refuses keys.
+    #[serde(default = "yes")]
+    pub agency: bool,
+    /// The metadata service hands out session tokens (`PUT /meta-data/latest/api/token`);
+    /// without them it answers 404 there and keys to anyone.
+    #[serde(default = "yes")]
+    pub sessions: bool,
+}
+
+fn default_idp() -> String {
+    DEFAULT_IDP_ID.into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for CredentialSpec {
+    fn default() -> Self {
+        CredentialSpec {
+            lifetime: None,
+            revoked_after: None,
+            idp_id: default_idp(),
+            id_token: None,
+            agency: true,
+            sessions: true,
+        }
+    }
 }
 
 fn one() -> f64 {

@@ -33,6 +33,9 @@ pub struct Logged {
     pub at_ms: u128,
     /// It carried `X-Security-Token` (temporary keys); the value itself is not kept.
     pub security_token: bool,
+    /// The serial number of the temporary key it was signed with (1 for the first the
+    /// simulated IAM or metadata service issued), if one.
+    pub temporary_key: Option<u64>,
 }
 
 pub(super) struct Job {
@@ -59,6 +62,8 @@ pub struct Simulator {
     templates: std::collections::BTreeMap<String, JobSpec>,
     rules: Vec<super::scenario::SubmitRule>,
     log: Mutex<Vec<Logged>>,
+    /// The simulated IAM and ECS metadata service (and the temporary keys they issued).
+    pub iam: super::iam::Iam,
     next_id: AtomicU64,
     next_request: AtomicU64,
 }
@@ -85,6 +90,7 @@ impl Simulator {
             templates: s.templates,
             rules: s.submit_rules,
             log: Mutex::new(Vec::new()),
+            iam: super::iam::Iam::new(s.credentials, s.speed),
             next_id: AtomicU64::new(1),
             next_request: AtomicU64::new(1),
         };
@@ -166,6 +172,10 @@ impl Simulator {
                 status,
                 at_ms: self.started.elapsed().as_millis(),
                 security_token: req.header("X-Security-Token").is_some(),
+                temporary_key: req
+                    .header("authorization")
+                    .and_then(AuthorizationHeader::parse)
+                    .and_then(|a| self.iam.serial(&a.access)),
             });
         }
         resp.with_header("X-Request-Id", &request_id)
@@ -177,6 +187,12 @@ impl Simulator {
         }
         if req.path == "/_sim/health" {
             return Response::json(200, &json!({"ok": true}));
+        }
+        if req.path == "/_sim/credentials" {
+            return Response::json(200, &self.iam.details());
+        }
+        if let Some(answer) = self.iam.route(req) {
+            return answer;
         }
         if let Err(resp) = self.authenticate(req) {
             return resp;
@@ -254,9 +270,25 @@ impl Simulator {
         else {
             return reject("no SDK-HMAC-SHA256 Authorization header".into());
         };
-        if auth.access != self.ak {
-            return reject("ak not found".into());
-        }
+        // The scenario's key pair, or temporary keys the simulated IAM or metadata service
+        // issued (checked against their security token and expiry first, as the gateway).
+        let sk = if auth.access == self.ak {
+            self.sk.clone()
+        } else {
+            match self
+                .iam
+                .check(&auth.access, req.header("X-Security-Token").map(str::trim))
+            {
+                None => return reject("ak not found".into()),
+                Some(Ok(sk)) => sk,
+                Some(Err(super::iam::Refusal::Expired)) => {
+                    return Err(error(401, "APIGW.0307", "The token must be updated."));
+                }
+                Some(Err(super::iam::Refusal::WrongToken)) => {
+                    return reject("the security token does not belong to the ak".into());
+                }
+            }
+        };
         if !auth.signed_headers.iter().any(|h| h == "x-sdk-date") {
             return reject("x-sdk-date must be signed".into());
         }
@@ -290,7 +322,7 @@ impl Simulator {
             headers: &req.headers,
             body: &req.body,
         };
-        let expected = sign_with(&signable, &auth.signed_headers, &self.sk);
+        let expected = sign_with(&signable, &auth.signed_headers, &sk);
         if expected.signature != auth.signature {
             return reject(format!(
                 "verify aksk signature fail, canonicalRequest: {}",

@@ -71,6 +71,8 @@ impl JobApi for DliClient {
     }
 
     fn short_lived_credentials(&self) -> bool {
-        self.config().credentials.expire()
+        // Keys the client renews do not expire on it: a late 401 is no expiry of theirs.
+        let credentials = &self.config().credentials;
+        credentials.expire() && !credentials.renews()
     }
 }

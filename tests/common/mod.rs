@@ -54,20 +54,33 @@ pub fn scenario_path(name: &str) -> String {
     format!("{}/tests/scenarios/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Remove every variable that configures dli-wait (all `HUAWEICLOUD_*`, `DLI_ENDPOINT`,
-/// `RUST_LOG`, the TLS trust variables) from a command's environment; and all `GITHUB_*`, so that a test run inside
-/// GitHub Actions neither behaves differently nor writes into the real step's outputs and
-/// summary.
+/// A home directory that does not exist: no `~/.huaweicloud/credentials` of the developer's
+/// is ever read by a test run.
+pub const NO_HOME: &str = "/nonexistent/dli-wait-test-home";
+
+/// A DMI directory that does not exist: a test run never takes this machine for a Huawei
+/// Cloud ECS, so never asks a metadata service by itself (and never 169.254.169.254).
+pub const NO_DMI: &str = "/nonexistent/dli-wait-test-dmi";
+
+/// Remove every variable that configures dli-wait (all `HUAWEICLOUD_*` and `DLI_WAIT_*`,
+/// `DLI_ENDPOINT`, `RUST_LOG`, the TLS trust variables) from a command's environment; and all
+/// `GITHUB_*` and `ACTIONS_*`, so that a test run inside GitHub Actions neither behaves
+/// differently nor writes into the real step's outputs and summary. `HOME` and the DMI
+/// directory point nowhere: no credentials file and no ECS metadata unless a test asks.
 pub fn clean_env(cmd: &mut std::process::Command) {
     for v in CONFIG_VARS {
         cmd.env_remove(v);
     }
     for (k, _) in std::env::vars_os() {
         let name = k.to_string_lossy();
-        if name.starts_with("HUAWEICLOUD_") || name.starts_with("GITHUB_") {
+        if ["HUAWEICLOUD_", "GITHUB_", "DLI_WAIT_", "ACTIONS_"]
+            .iter()
+            .any(|p| name.starts_with(p))
+        {
             cmd.env_remove(k);
         }
     }
+    cmd.env("HOME", NO_HOME).env("DLI_WAIT_DMI_DIR", NO_DMI);
 }
 
 /// `dli-wait` with nothing configured at all (no simulator): for usage and config errors.
@@ -93,6 +106,8 @@ pub struct Logged {
     pub status: u16,
     /// It carried `X-Security-Token`.
     pub security_token: bool,
+    /// The serial number of the simulator-issued temporary key it was signed with.
+    pub temporary_key: Option<u64>,
 }
 
 /// A running `dli-wait simulate`; killed on drop.
@@ -247,9 +262,29 @@ impl Sim {
                     .and_then(|s| u16::try_from(s).ok())
                     .unwrap_or(0),
                 security_token: r["security_token"].as_bool().unwrap_or(false),
+                temporary_key: r["temporary_key"].as_u64(),
             })
             .filter(|r| !r.path.starts_with("/_sim/"))
             .collect()
+    }
+
+    /// What the simulated IAM and metadata service issued (`GET /_sim/credentials`): every
+    /// temporary key (`issued`: serial, ak, sk, security_token, by, expires_at), the
+    /// federation tokens (`tokens`) and the metadata session tokens (`sessions`).
+    pub fn issued_credentials(&self) -> serde_json::Value {
+        let body = self.get("/_sim/credentials");
+        serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("/_sim/credentials is not JSON ({e}): {body}"))
+    }
+
+    /// `dli-wait` against this simulator with no credentials at all in its environment (the
+    /// endpoint and project only), fast polling and a 30 s limit: each test adds the source
+    /// it is about.
+    pub fn dli_wait_without_credentials(&self) -> assert_cmd::Command {
+        let mut cmd = self.dli_wait();
+        cmd.env_remove("HUAWEICLOUD_SDK_AK")
+            .env_remove("HUAWEICLOUD_SDK_SK");
+        cmd
     }
 
     /// The requests for one job (its id appears in the path), without `/_sim/` ones.

@@ -219,3 +219,217 @@ fn no_import_circle_between_files() {
     );
     assert!(g["cmd"].contains("cmd::wait"), "{:?}", g["cmd"]);
 }
+
+/// `text` with comments, string and char literals blanked (their line breaks kept), so that
+/// what is left is code.
+fn blank_literals(text: &str) -> String {
+    let c: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let blank = |out: &mut String, ch: char| out.push(if ch == '\n' { '\n' } else { ' ' });
+    let mut i = 0;
+    while i < c.len() {
+        let peek = |i: usize, k: usize| c.get(i + k).copied();
+        if c[i] == '/' && peek(i, 1) == Some('/') {
+            while i < c.len() && c[i] != '\n' {
+                blank(&mut out, c[i]);
+                i += 1;
+            }
+        } else if c[i] == '/' && peek(i, 1) == Some('*') {
+            let mut depth = 0;
+            while i < c.len() {
+                if c[i] == '/' && peek(i, 1) == Some('*') {
+                    depth += 1;
+                    out.push_str("  ");
+                    i += 2;
+                } else if c[i] == '*' && peek(i, 1) == Some('/') {
+                    depth -= 1;
+                    out.push_str("  ");
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    blank(&mut out, c[i]);
+                    i += 1;
+                }
+            }
+        } else if c[i] == 'r'
+            && (peek(i, 1) == Some('"') || peek(i, 1) == Some('#'))
+            && (i == 0 || !(c[i - 1].is_alphanumeric() || c[i - 1] == '_'))
+        {
+            // A raw string: r"…", r#"…"#, …
+            let mut j = i + 1;
+            while c.get(j) == Some(&'#') {
+                j += 1;
+            }
+            if c.get(j) != Some(&'"') {
+                out.push(c[i]);
+                i += 1;
+                continue;
+            }
+            let hashes = j - i - 1;
+            let close: String = std::iter::once('"')
+                .chain(std::iter::repeat_n('#', hashes))
+                .collect();
+            let body: String = c[j + 1..].iter().collect();
+            let end = body.find(&close).map_or(c.len(), |k| {
+                j + 1 + body[..k].chars().count() + close.chars().count()
+            });
+            while i < end {
+                blank(&mut out, c[i]);
+                i += 1;
+            }
+        } else if c[i] == '"' {
+            blank(&mut out, c[i]);
+            i += 1;
+            while i < c.len() && c[i] != '"' {
+                if c[i] == '\\' {
+                    blank(&mut out, c[i]);
+                    i += 1;
+                }
+                if i < c.len() {
+                    blank(&mut out, c[i]);
+                    i += 1;
+                }
+            }
+            if i < c.len() {
+                blank(&mut out, c[i]);
+                i += 1;
+            }
+        } else if c[i] == '\'' && peek(i, 1) == Some('\\') {
+            // An escaped char literal: '\n', '\'', '\u{1b}'.
+            let end = (i + 2..c.len())
+                .find(|&k| c[k] == '\'' && k > i + 2)
+                .map_or(c.len(), |k| k + 1);
+            while i < end {
+                blank(&mut out, c[i]);
+                i += 1;
+            }
+        } else if c[i] == '\'' && peek(i, 2) == Some('\'') {
+            // A plain char literal: '{', '"'.
+            out.push_str("   ");
+            i += 3;
+        } else {
+            out.push(c[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// `code` (literals blanked) without its `#[cfg(test)]` modules and items.
+fn without_tests(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut rest = code;
+    while let Some(at) = rest.find("#[cfg(test)]") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at..];
+        // The item ends at the `;` or the brace that closes its first `{`, whichever first.
+        let mut depth = 0usize;
+        let mut end = after.len();
+        for (k, ch) in after.char_indices() {
+            match ch {
+                '{' => depth += 1,
+                '}' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        end = k + 1;
+                        break;
+                    }
+                }
+                ';' if depth == 0 => {
+                    end = k + 1;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        out.extend(after[..end].chars().filter(|&c| c == '\n'));
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The lines of `text` (1-based) that declare a `static` outside test code: `static X`,
+/// `static mut X`, `thread_local! { static … }`, `lazy_static! { static ref … }`.
+/// `'static` (a lifetime) is not one.
+fn static_items(text: &str) -> Vec<(usize, String)> {
+    let code = without_tests(&blank_literals(text));
+    let mut found = Vec::new();
+    for (n, line) in code.lines().enumerate() {
+        let b = line.as_bytes();
+        let mut from = 0;
+        while let Some(k) = line[from..].find("static") {
+            let at = from + k;
+            let before = at.checked_sub(1).map(|p| b[p]);
+            let after = b.get(at + "static".len()).copied();
+            let word_start = !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_');
+            let lifetime = before == Some(b'\'');
+            let word_end = !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_');
+            if word_start && word_end && !lifetime {
+                found.push((n + 1, text.lines().nth(n).unwrap_or("").trim().to_string()));
+                break;
+            }
+            from = at + "static".len();
+        }
+    }
+    found
+}
+
+/// Issue 11: no `static` holds run state; a value made once per run (`cmd::Context`, the
+/// run's `report::safe::Secrets`) is passed where it is needed. A constant is a `const`.
+/// Statics in `#[cfg(test)]` code are allowed.
+#[test]
+fn no_static_holds_state() {
+    fn walk(dir: &Path, out: &mut Vec<(String, usize, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (line, said) in static_items(&text) {
+                    out.push((path.display().to_string(), line, said));
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut found,
+    );
+    assert!(
+        found.is_empty(),
+        "a `static` in src/ (run state belongs in a value made per run, a constant in a \
+         `const`):\n{}",
+        found
+            .iter()
+            .map(|(f, l, s)| format!("  {f}:{l}: {s}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    // The scanner sees statics at all (one that found none would pass anything), and only them.
+    let sample = r####"
+use std::sync::RwLock;
+static KNOWN: RwLock<Option<u32>> = RwLock::new(None);
+pub(crate) static mut COUNT: u32 = 0;
+fn f() -> &'static str { static INNER: u8 = 1; "static X: u8 = 2; '{'" }
+thread_local! { static HERE: u8 = 0; }
+const NAME: &'static str = "a static in a string";
+// static in a comment
+const BRACE: char = '{';
+const RAW: &str = r#"static "# ;
+fn g<T: 'static>(_: T) {}
+#[cfg(test)]
+mod tests {
+    static TESTS_MAY: u8 = 0;
+}
+#[cfg(test)]
+static ALSO_TESTS: u8 = 0;
+pub static AFTER: u8 = 0;
+"####;
+    let lines: Vec<usize> = static_items(sample).into_iter().map(|(l, _)| l).collect();
+    assert_eq!(lines, vec![3, 4, 5, 6, 18], "{:?}", static_items(sample));
+}

@@ -2,11 +2,13 @@
 //! settings resolve, the endpoint's host resolves, it answers over trusted TLS, this machine's
 //! clock is within DLI's 15 minutes, and one signed read is accepted. Exit 0, 2 or 5.
 
+use super::context::Context;
 use super::failure::{CommandResult, EXIT_USAGE};
 use crate::cli::{CheckArgs, OutputFormat, TimingArgs, hint, resolve};
 use crate::dli::client::DliClient;
 use crate::dli::fault::{FaultClass, FaultKind};
-use crate::report::{fault_text, safe};
+use crate::report::fault_text;
+use crate::report::safe::Secrets;
 use std::time::{Duration, SystemTime};
 
 /// DLI's gateway refuses a signature dated more than this far from its own clock.
@@ -32,12 +34,12 @@ impl Checks {
         }
     }
 
-    fn print(&self, output: OutputFormat) -> i32 {
+    fn print(&self, output: OutputFormat, secrets: &Secrets) -> i32 {
         match output {
             OutputFormat::Human => {
                 for (name, ok, detail) in &self.lines {
                     let word = if *ok { "ok  " } else { "FAIL" };
-                    println!("{}", safe::line(&format!("{word} {name}: {detail}")));
+                    println!("{}", secrets.line(&format!("{word} {name}: {detail}")));
                 }
             }
             OutputFormat::Json => {
@@ -50,7 +52,7 @@ impl Checks {
                     .collect();
                 println!(
                     "{}",
-                    safe::json(&serde_json::json!({"exit_code": self.code, "checks": checks}))
+                    secrets.json(&serde_json::json!({"exit_code": self.code, "checks": checks}))
                 );
             }
         }
@@ -58,7 +60,7 @@ impl Checks {
     }
 }
 
-pub async fn command(args: CheckArgs) -> CommandResult {
+pub async fn command(args: CheckArgs, ctx: &Context) -> CommandResult {
     let mut checks = Checks {
         lines: Vec::new(),
         code: 0,
@@ -71,12 +73,13 @@ pub async fn command(args: CheckArgs) -> CommandResult {
         Ok(s) => s,
         Err(e) => {
             checks.fail("configuration", e.to_string(), EXIT_USAGE);
-            return Ok(checks.print(args.output));
+            return Ok(checks.print(args.output, &ctx.secrets));
         }
     };
     let provider = &settings.client.credentials;
-    provider.set_secret_sink(std::sync::Arc::new(|s: &[&str]| safe::remember(s)));
-    safe::remember(provider.known_secrets());
+    let secrets = ctx.secrets.clone();
+    provider.set_secret_sink(std::sync::Arc::new(move |s: &[&str]| secrets.remember(s)));
+    ctx.secrets.remember(provider.known_secrets());
     let endpoint = settings.client.endpoint.clone();
     checks.pass(
         "configuration",
@@ -110,14 +113,14 @@ pub async fn command(args: CheckArgs) -> CommandResult {
                 ),
                 EXIT_USAGE,
             );
-            return Ok(checks.print(args.output));
+            return Ok(checks.print(args.output, &ctx.secrets));
         }
     }
     let client = match DliClient::new(settings.client.clone()) {
         Ok(c) => c,
         Err(e) => {
             checks.fail("HTTP client", e.to_string(), EXIT_USAGE);
-            return Ok(checks.print(args.output));
+            return Ok(checks.print(args.output, &ctx.secrets));
         }
     };
     let (answer, server_clock) = client.probe(settings.client.request_timeout).await;
@@ -179,7 +182,7 @@ pub async fn command(args: CheckArgs) -> CommandResult {
         }
         Err(_) => {}
     }
-    Ok(checks.print(args.output))
+    Ok(checks.print(args.output, &ctx.secrets))
 }
 
 /// How far apart two clocks are, either way.

@@ -8,7 +8,7 @@ use crate::report::Reporter;
 use crate::report::github::{Github, write_failure};
 use crate::report::human::{Human, Verbosity};
 use crate::report::json::Json;
-use crate::report::safe;
+use crate::report::safe::Secrets;
 use crate::wait::outcome::{Stop, aggregate_exit_code};
 use crate::wait::record::JobReport;
 use std::io::IsTerminal;
@@ -25,6 +25,8 @@ pub struct Context {
     pub on_runner: bool,
     /// Where a reason to stop every wait is recorded (signals; `--fail-fast`).
     pub stop: watch::Sender<Option<Stop>>,
+    /// The secrets of this run: every output scrubs them.
+    pub secrets: Secrets,
 }
 
 /// Running inside GitHub Actions (the runner sets `GITHUB_ACTIONS=true`).
@@ -33,28 +35,34 @@ fn on_runner() -> bool {
 }
 
 impl Context {
-    /// The context for these output flags; `stop` from the signal listener when there is one.
-    pub fn new(output: OutputArgs, stop: Option<watch::Sender<Option<Stop>>>) -> Self {
+    /// The context for these output flags; `stop` from the signal listener when there is one;
+    /// `secrets` the run's one registry of secrets.
+    pub fn new(
+        output: OutputArgs,
+        stop: Option<watch::Sender<Option<Stop>>>,
+        secrets: Secrets,
+    ) -> Self {
         let on_runner = on_runner();
         Context {
             github: output.github || on_runner,
             on_runner,
             output,
             stop: stop.unwrap_or_else(|| watch::channel(None).0),
+            secrets,
         }
     }
 
     /// Before a command line could be parsed: defaults, GitHub mode from the environment.
-    pub fn without_command() -> Self {
-        Context::new(OutputArgs::default(), None)
+    pub fn without_command(secrets: Secrets) -> Self {
+        Context::new(OutputArgs::default(), None, secrets)
     }
 
     /// The reporter for this run; in GitHub mode wrapped in the GitHub layer, which first
     /// masks `secrets` (on a real runner only). From now on every output scrubs `secrets`.
     pub fn reporter(&self, secrets: &[&str]) -> Arc<dyn Reporter> {
-        safe::remember(secrets);
+        self.secrets.remember(secrets);
         let base: Arc<dyn Reporter> = match self.output.output {
-            OutputFormat::Json => Arc::new(Json::new()),
+            OutputFormat::Json => Arc::new(Json::new(self.secrets.clone())),
             OutputFormat::Human => {
                 let verbosity = if self.output.quiet {
                     Verbosity::Quiet
@@ -62,6 +70,7 @@ impl Context {
                     Verbosity::Normal
                 };
                 let human = Human::new(
+                    self.secrets.clone(),
                     std::io::stderr().is_terminal(),
                     verbosity,
                     self.output.heartbeat,
@@ -72,13 +81,13 @@ impl Context {
         };
         let reporter = if self.github {
             let mask: &[&str] = if self.on_runner { secrets } else { &[] };
-            Github::new(base, mask)
+            Github::new(base, mask, self.secrets.clone())
         } else {
             base
         };
         #[cfg(feature = "simulator")]
         if let Some(path) = &self.output.record {
-            return super::record::Recording::new(reporter, path.clone());
+            return super::record::Recording::new(reporter, path.clone(), self.secrets.clone());
         }
         reporter
     }
@@ -87,7 +96,7 @@ impl Context {
     /// as in progress, so a run killed before its end does not leave the last run's result.
     pub fn begin(&self, job_ids: &[String]) {
         if let Some(path) = &self.output.summary_file {
-            summary_file::write_in_progress(path, job_ids);
+            summary_file::write_in_progress(path, job_ids, &self.secrets);
         }
     }
 
@@ -103,13 +112,22 @@ impl Context {
     /// error, and in GitHub mode the step outputs and an error annotation (no summary will
     /// follow); each through its sanitiser in `report::safe`. Returns the exit status.
     pub fn fail(&self, failure: Failure) -> i32 {
-        eprintln!("{}", safe::line(&format!("error: {}", failure.message)));
+        eprintln!(
+            "{}",
+            self.secrets.line(&format!("error: {}", failure.message))
+        );
         let code = failure.exit_code();
         self.write_summary_file(&[], code, Some(&failure.message));
         if self.output.output == OutputFormat::Json {
             // `| tail -n1` finds the summary, with the error, as after any wait.
             let mut out = std::io::stdout().lock();
-            let _ = crate::report::json::write_summary(&mut out, &[], code, Some(&failure.message));
+            let _ = crate::report::json::write_summary(
+                &mut out,
+                &self.secrets.scrubber(),
+                &[],
+                code,
+                Some(&failure.message),
+            );
         }
         self.report_failure_outputs(&failure);
         code
@@ -118,13 +136,18 @@ impl Context {
     /// The GitHub outputs of a failure (nothing outside GitHub mode).
     pub fn report_failure_outputs(&self, failure: &Failure) {
         if self.github {
-            write_failure(failure.status(), failure.exit_code(), &failure.message);
+            write_failure(
+                &self.secrets,
+                failure.status(),
+                failure.exit_code(),
+                &failure.message,
+            );
         }
     }
 
     fn write_summary_file(&self, reports: &[JobReport], code: i32, error: Option<&str>) {
         if let Some(path) = &self.output.summary_file {
-            summary_file::write(path, reports, code, error);
+            summary_file::write(path, reports, code, error, &self.secrets);
         }
     }
 }

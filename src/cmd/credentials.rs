@@ -8,7 +8,7 @@ use super::failure::Failure;
 use crate::cli::{Settings, hint};
 use crate::dli::credentials::Provider;
 use crate::dli::fault::{Check, Fault, FaultClass, FaultKind};
-use crate::report::{Reporter, github, safe};
+use crate::report::{Reporter, github};
 use crate::wait::outcome::Outcome;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -21,7 +21,8 @@ const ATTEMPTS: u32 = 3;
 /// Make the credentials of `settings` ready and the reporter that knows their secrets.
 pub async fn ready(ctx: &Context, settings: &Settings) -> Result<Arc<dyn Reporter>, Failure> {
     let provider = &settings.client.credentials;
-    provider.set_secret_sink(Arc::new(|s: &[&str]| safe::remember(s)));
+    let secrets = ctx.secrets.clone();
+    provider.set_secret_sink(Arc::new(move |s: &[&str]| secrets.remember(s)));
     if let Some(w) = provider.warning() {
         tracing::warn!("credentials: {w}");
     }
@@ -38,8 +39,9 @@ pub async fn ready(ctx: &Context, settings: &Settings) -> Result<Arc<dyn Reporte
     if ctx.on_runner {
         // The reporter masked what is known now; renewed keys are masked as they come.
         let masked = Mutex::new(known.into_iter().collect::<HashSet<String>>());
+        let secrets = ctx.secrets.clone();
         provider.set_secret_sink(Arc::new(move |s: &[&str]| {
-            safe::remember(s);
+            secrets.remember(s);
             let fresh: Vec<&str> = match masked.lock() {
                 Ok(mut m) => s
                     .iter()

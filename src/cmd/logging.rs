@@ -1,14 +1,16 @@
 //! Diagnostics (`-v`, `-vv`, `RUST_LOG`) on stderr, for our own crate only: dependencies'
 //! logs could print request headers, and with them a token. Each event is one line through
-//! `report::safe::line`, like every other line we print: `-vv` logs answer bodies, which are
-//! outside text (so no colours either: they would be escape sequences of our own).
+//! the run's `report::safe::Secrets::line`, like every other line we print: `-vv` logs answer
+//! bodies, which are outside text (so no colours either: they would be escape sequences of our
+//! own).
 
 use crate::cli::OutputArgs;
-use crate::report::safe;
+use crate::report::safe::Secrets;
 use std::io::Write;
 
-/// Set up tracing for these output flags (once per process; later calls do nothing).
-pub fn init(output: &OutputArgs) {
+/// Set up tracing for these output flags (once per process; later calls do nothing); each
+/// line scrubs the run's `secrets` known when it is written.
+pub fn init(output: &OutputArgs, secrets: &Secrets) {
     use tracing_subscriber::EnvFilter;
     let level = match (output.quiet, output.verbose) {
         (true, _) => "error",
@@ -23,15 +25,25 @@ pub fn init(output: &OutputArgs) {
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(SafeLine::default)
+        .with_writer(SafeLines(secrets.clone()))
         .with_ansi(false)
         .with_target(false)
         .try_init();
 }
 
+/// The writer of diagnostics: a [`SafeLine`] per event, scrubbing these secrets.
+struct SafeLines(Secrets);
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for SafeLines {
+    type Writer = SafeLine;
+
+    fn make_writer(&'a self) -> SafeLine {
+        SafeLine(Vec::new(), self.0.clone())
+    }
+}
+
 /// One event's text, collected and then written to stderr as one sanitised line.
-#[derive(Default)]
-struct SafeLine(Vec<u8>);
+struct SafeLine(Vec<u8>, Secrets);
 
 impl Write for SafeLine {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -51,6 +63,6 @@ impl Drop for SafeLine {
         }
         let text = String::from_utf8_lossy(&self.0);
         let text = text.strip_suffix('\n').unwrap_or(&text);
-        let _ = writeln!(std::io::stderr().lock(), "{}", safe::line(text));
+        let _ = writeln!(std::io::stderr().lock(), "{}", self.1.line(text));
     }
 }

@@ -24,7 +24,7 @@ pub use context::Context;
 pub use failure::{CommandResult, EXIT_USAGE, Failure, FailureKind};
 
 use crate::cli::{Cli, Command, OutputArgs, TargetArgs};
-use crate::report::safe;
+use crate::report::safe::Secrets;
 use crate::wait::outcome::{Outcome, Signal, Stop};
 use clap::Parser;
 use std::ffi::OsString;
@@ -70,6 +70,8 @@ impl Exit {
 
 /// Run dli-wait with these arguments; returns how the process is to end.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> Exit {
+    // The run's one registry of secrets, handed to everything that prints.
+    let secrets = Secrets::new();
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
@@ -81,34 +83,34 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Exit {
             // sanitiser (and so without clap's colours), as everything else we print.
             let text = e.to_string();
             for line in text.trim_end().lines() {
-                eprintln!("{}", safe::line(line));
+                eprintln!("{}", secrets.line(line));
             }
             let first = text.lines().next().unwrap_or_default();
             let failure = Failure::usage(first.trim_start_matches("error: "));
             // Already printed by clap; only the CI outputs are left to write.
-            context::Context::without_command().report_failure_outputs(&failure);
+            context::Context::without_command(secrets).report_failure_outputs(&failure);
             return Exit::Code(failure.exit_code());
         }
     };
     let output = output_of(&cli);
     if let Some(endpoint) = target_of(&cli).and_then(|t| t.endpoint.as_deref()) {
-        safe::remember(crate::cli::endpoint_secrets(endpoint));
+        secrets.remember(crate::cli::endpoint_secrets(endpoint));
     }
-    logging::init(&output);
+    logging::init(&output, &secrets);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            let ctx = Context::new(output, None);
+            let ctx = Context::new(output, None, secrets);
             return Exit::Code(ctx.fail(Failure::internal(format!(
                 "cannot start the async runtime: {e}"
             ))));
         }
     };
     runtime.block_on(async move {
-        let ctx = Context::new(output, Some(signals::listen()));
+        let ctx = Context::new(output, Some(signals::listen()), secrets);
         let result = match cli.command {
             None => {
                 let kind = cli.job_type;
@@ -122,7 +124,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Exit {
             Some(Command::Simulate(args)) => simulate::command(args, &ctx).await,
             #[cfg(feature = "simulator")]
             Some(Command::Demo(args)) => demo::command(args, &ctx).await,
-            Some(Command::Check(args)) => check::command(*args).await,
+            Some(Command::Check(args)) => check::command(*args, &ctx).await,
             Some(Command::Completions(args)) => docs::completions(args.shell),
             Some(Command::Man) => docs::man(),
         };

@@ -5,7 +5,7 @@
 use super::summary_file;
 use crate::dli::model::JobStatus;
 use crate::report::Reporter;
-use crate::report::safe;
+use crate::report::safe::Secrets;
 use crate::sim::scenario::{End, JobSpec, Span, SubJobSpec};
 use crate::wait::events::Events;
 use crate::wait::machine::Note;
@@ -23,14 +23,16 @@ pub struct Recording {
     inner: Arc<dyn Reporter>,
     path: PathBuf,
     seen: Mutex<BTreeMap<String, Vec<(Duration, Snapshot)>>>,
+    secrets: Secrets,
 }
 
 impl Recording {
-    pub fn new(inner: Arc<dyn Reporter>, path: PathBuf) -> Arc<Self> {
+    pub fn new(inner: Arc<dyn Reporter>, path: PathBuf, secrets: Secrets) -> Arc<Self> {
         Arc::new(Recording {
             inner,
             path,
             seen: Mutex::new(BTreeMap::new()),
+            secrets,
         })
     }
 
@@ -50,7 +52,7 @@ impl Recording {
         if let Err(e) = result {
             eprintln!(
                 "{}",
-                safe::line(&format!(
+                self.secrets.line(&format!(
                     "error: cannot write --record {}: {e}",
                     self.path.display()
                 ))

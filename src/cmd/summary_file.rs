@@ -7,6 +7,7 @@
 //! symlink or file already there is never opened), is synced, and is renamed over the path
 //! (a symlink at the path itself is replaced, not followed); then the directory is synced.
 
+use crate::report::safe::Secrets;
 use crate::wait::record::JobReport;
 use serde_json::json;
 use std::io::Write;
@@ -15,19 +16,28 @@ use std::path::Path;
 /// The `status` of the in-progress marker.
 pub const IN_PROGRESS: &str = "IN_PROGRESS";
 
-/// Write the final summary to `path`. A failure to write is reported, not fatal.
-pub fn write(path: &Path, reports: &[JobReport], exit_code: i32, error: Option<&str>) {
+/// Write the final summary to `path`, scrubbed of `secrets`. A failure to write is reported,
+/// not fatal.
+pub fn write(
+    path: &Path,
+    reports: &[JobReport],
+    exit_code: i32,
+    error: Option<&str>,
+    secrets: &Secrets,
+) {
+    let scrubber = secrets.scrubber();
     report_error(
+        secrets,
         path,
         replace(path, |w| {
-            crate::report::json::write_summary(w, reports, exit_code, error)
+            crate::report::json::write_summary(w, &scrubber, reports, exit_code, error)
         }),
     );
 }
 
 /// Mark the summary as in progress for these jobs (none yet before a submit): `exit_code`
 /// null, so a check for `exit_code == 0` fails until the final summary replaces it.
-pub fn write_in_progress(path: &Path, job_ids: &[String]) {
+pub fn write_in_progress(path: &Path, job_ids: &[String], secrets: &Secrets) {
     let mut seen = std::collections::HashSet::new();
     let marker = json!({
         "event": "summary",
@@ -41,14 +51,14 @@ pub fn write_in_progress(path: &Path, job_ids: &[String]) {
             .map(|id| json!({"job_id": id, "status": IN_PROGRESS}))
             .collect::<Vec<_>>(),
     });
-    report_error(path, replace(path, |w| writeln!(w, "{marker}")));
+    report_error(secrets, path, replace(path, |w| writeln!(w, "{marker}")));
 }
 
-fn report_error(path: &Path, result: std::io::Result<()>) {
+fn report_error(secrets: &Secrets, path: &Path, result: std::io::Result<()>) {
     if let Err(e) = result {
         eprintln!(
             "{}",
-            crate::report::safe::line(&format!(
+            secrets.line(&format!(
                 "error: cannot write --summary-file {}: {e}",
                 path.display()
             ))
@@ -154,8 +164,8 @@ mod tests {
         for name in &planted {
             std::os::unix::fs::symlink(&victim, dir.0.join(name)).expect("plant a symlink");
         }
-        write_in_progress(&path, &["job-1".into()]);
-        write(&path, &[], 0, None);
+        write_in_progress(&path, &["job-1".into()], &Secrets::default());
+        write(&path, &[], 0, None, &Secrets::default());
         assert_eq!(
             std::fs::read_to_string(&victim).expect("read the victim"),
             "precious"
@@ -175,7 +185,7 @@ mod tests {
         std::fs::write(&victim, "precious").expect("write the victim");
         let path = dir.0.join("summary.json");
         std::os::unix::fs::symlink(&victim, &path).expect("plant a symlink");
-        write(&path, &[], 124, None);
+        write(&path, &[], 124, None, &Secrets::default());
         assert_eq!(
             std::fs::read_to_string(&victim).expect("read the victim"),
             "precious"
@@ -194,7 +204,7 @@ mod tests {
         let dir = Dir::new("marker");
         let path = dir.0.join("last.json");
         std::fs::write(&path, "{\"exit_code\": 0, \"jobs\": []}").expect("last night's");
-        write_in_progress(&path, &["a".into(), "b".into()]);
+        write_in_progress(&path, &["a".into(), "b".into()], &Secrets::default());
         let m = read_json(&path);
         assert_eq!(m["status"], IN_PROGRESS, "{m}");
         assert!(m["exit_code"].is_null(), "{m}");
@@ -206,7 +216,7 @@ mod tests {
             m["started"].as_str().is_some_and(|s| s.ends_with('Z')),
             "{m}"
         );
-        write(&path, &[], 3, None);
+        write(&path, &[], 3, None, &Secrets::default());
         let s = read_json(&path);
         assert_eq!(s["exit_code"], 3, "{s}");
         assert!(s.get("status").is_none(), "{s}");
@@ -217,7 +227,7 @@ mod tests {
     fn a_directory_that_does_not_exist_is_reported_not_fatal() {
         let dir = Dir::new("missing");
         let path = dir.0.join("no-such-dir").join("summary.json");
-        write(&path, &[], 0, None);
+        write(&path, &[], 0, None, &Secrets::default());
         assert!(!path.exists());
     }
 }

@@ -4,7 +4,10 @@
 //! Outside text reaches each of them through its own sanitiser in `safe`: command data and
 //! properties, output values, Markdown; so the only workflow commands are ours.
 
-use super::safe::{self, command_data, command_property, md_code, md_text};
+use super::safe::{
+    Scrubber, Secrets, command_data_with, command_property_with, md_code_with, md_text_with,
+    output_value_with,
+};
 use super::{Reporter, describe, fault_text, fmt_duration, outcome_message};
 use crate::wait::events::Events;
 use crate::wait::machine::Note;
@@ -25,6 +28,8 @@ pub struct Github {
     output_file: Option<PathBuf>,
     summary_file: Option<PathBuf>,
     state: Mutex<State>,
+    /// The run's secrets, scrubbed from everything written.
+    secrets: Secrets,
 }
 
 #[derive(Default)]
@@ -48,13 +53,15 @@ pub fn add_mask(secrets: &[&str]) {
 
 impl Github {
     /// Print `::add-mask::` for each of `mask` (pass none outside a real runner), then wrap
-    /// `inner`. Files come from `GITHUB_OUTPUT` and `GITHUB_STEP_SUMMARY` when set.
-    pub fn new(inner: Arc<dyn Reporter>, mask: &[&str]) -> Arc<Self> {
+    /// `inner`. Files come from `GITHUB_OUTPUT` and `GITHUB_STEP_SUMMARY` when set; every
+    /// output scrubs `secrets`.
+    pub fn new(inner: Arc<dyn Reporter>, mask: &[&str], secrets: Secrets) -> Arc<Self> {
         let me = Github {
             inner,
             output_file: env_file("GITHUB_OUTPUT"),
             summary_file: env_file("GITHUB_STEP_SUMMARY"),
             state: Mutex::new(State::default()),
+            secrets,
         };
         for s in mask.iter().filter(|s| !s.is_empty()) {
             me.command(&format!("::add-mask::{}", escape_data(s)));
@@ -81,7 +88,7 @@ impl Github {
         }
     }
 
-    fn append(path: &Option<PathBuf>, text: &str) {
+    fn append(secrets: &Secrets, path: &Option<PathBuf>, text: &str) {
         let Some(path) = path else { return };
         let result = std::fs::OpenOptions::new()
             .create(true)
@@ -91,7 +98,7 @@ impl Github {
         if let Err(e) = result {
             eprintln!(
                 "{}",
-                safe::line(&format!("error: cannot write {}: {e}", path.display()))
+                secrets.line(&format!("error: cannot write {}: {e}", path.display()))
             );
         }
     }
@@ -106,6 +113,7 @@ fn env_file(key: &str) -> Option<PathBuf> {
 
 /// The six step outputs, in the `$GITHUB_OUTPUT` format.
 fn output_block(
+    scrubber: &Scrubber,
     status: &str,
     exit_code: i32,
     ids: &str,
@@ -114,20 +122,20 @@ fn output_block(
     message: &str,
 ) -> String {
     [
-        output_entry("status", status),
-        output_entry("exit-code", &exit_code.to_string()),
-        output_entry("job-id", ids),
-        output_entry("duration-seconds", &secs.to_string()),
-        output_entry("polls", &polls.to_string()),
-        output_entry("message", message),
+        output_entry(scrubber, "status", status),
+        output_entry(scrubber, "exit-code", &exit_code.to_string()),
+        output_entry(scrubber, "job-id", ids),
+        output_entry(scrubber, "duration-seconds", &secs.to_string()),
+        output_entry(scrubber, "polls", &polls.to_string()),
+        output_entry(scrubber, "message", message),
     ]
     .concat()
 }
 
 /// `name<<DELIM\nvalue\nDELIM\n`, with a random delimiter that the value cannot contain; the
-/// value through `safe::output_value`.
-pub fn output_entry(name: &str, value: &str) -> String {
-    let value = &safe::output_value(value);
+/// value through `safe::output_value_with`.
+pub fn output_entry(scrubber: &Scrubber, name: &str, value: &str) -> String {
+    let value = &output_value_with(scrubber, value);
     let delim = loop {
         let d = format!("ghadelimiter_{:016x}", rand::random::<u64>());
         if !value.contains(&d) {
@@ -139,7 +147,7 @@ pub fn output_entry(name: &str, value: &str) -> String {
 
 /// The step outputs: `status`, `exit-code`, `job-id`, `duration-seconds`, `polls`, `message`;
 /// the one-value ones from the job that decides the exit code.
-pub fn outputs(reports: &[JobReport], exit_code: i32) -> String {
+pub fn outputs(scrubber: &Scrubber, reports: &[JobReport], exit_code: i32) -> String {
     let d = decisive(reports, |r| &r.outcome);
     let status = d.map_or("ERROR", |r| r.outcome.label());
     let ids: Vec<&str> = reports.iter().map(|r| r.job_id.as_str()).collect();
@@ -151,6 +159,7 @@ pub fn outputs(reports: &[JobReport], exit_code: i32) -> String {
     let polls: u32 = reports.iter().map(|r| r.polls).sum();
     let message = d.map(outcome_message).unwrap_or_default();
     output_block(
+        scrubber,
         status,
         exit_code,
         &ids.join(" "),
@@ -161,7 +170,7 @@ pub fn outputs(reports: &[JobReport], exit_code: i32) -> String {
 }
 
 /// The Markdown step summary: one row per job, then DLI's reasons and the sub-jobs at the end.
-pub fn step_summary(reports: &[JobReport], exit_code: i32) -> String {
+pub fn step_summary(scrubber: &Scrubber, reports: &[JobReport], exit_code: i32) -> String {
     let icon = |o: &Outcome| match o {
         Outcome::Finished => "✅",
         Outcome::Failed | Outcome::Refused(_) | Outcome::Misconfigured(_) => "❌",
@@ -172,13 +181,13 @@ pub fn step_summary(reports: &[JobReport], exit_code: i32) -> String {
     for r in reports {
         md.push_str(&format!(
             "| {} | {} {} | {} | {} | {} | {} |\n",
-            md_code(&r.job_id),
+            md_code_with(scrubber, &r.job_id),
             icon(&r.outcome),
             r.outcome.label(),
             fmt_duration(r.elapsed),
             r.polls,
             r.retries,
-            md_text(&r.last.as_ref().map(describe).unwrap_or_default()),
+            md_text_with(scrubber, &r.last.as_ref().map(describe).unwrap_or_default()),
         ));
     }
     for r in reports {
@@ -186,9 +195,9 @@ pub fn step_summary(reports: &[JobReport], exit_code: i32) -> String {
         if !msg.is_empty() {
             md.push_str(&format!(
                 "\n**{} {}**: {}\n",
-                md_code(&r.job_id),
+                md_code_with(scrubber, &r.job_id),
                 r.outcome.label(),
-                md_text(&msg)
+                md_text_with(scrubber, &msg)
             ));
         }
         if let Some(last) = &r.last
@@ -280,8 +289,17 @@ impl Reporter for Github {
     fn summary(&self, reports: &[JobReport], exit_code: i32) {
         self.close_group();
         // Outputs and summary first: they matter most exactly when the step fails.
-        Self::append(&self.output_file, &outputs(reports, exit_code));
-        Self::append(&self.summary_file, &step_summary(reports, exit_code));
+        let scrubber = self.secrets.scrubber();
+        Self::append(
+            &self.secrets,
+            &self.output_file,
+            &outputs(&scrubber, reports, exit_code),
+        );
+        Self::append(
+            &self.secrets,
+            &self.summary_file,
+            &step_summary(&scrubber, reports, exit_code),
+        );
         for r in reports {
             self.inner.finished(r);
         }
@@ -297,8 +315,8 @@ impl Reporter for Github {
             for text in warnings.remove(&r.job_id).unwrap_or_default() {
                 self.command(&format!(
                     "::warning title={}::{}",
-                    command_property(&format!("DLI job {}", r.job_id)),
-                    command_data(&text)
+                    command_property_with(&scrubber, &format!("DLI job {}", r.job_id)),
+                    command_data_with(&scrubber, &text)
                 ));
             }
         }
@@ -314,8 +332,11 @@ impl Reporter for Github {
             };
             self.command(&format!(
                 "::{level} title={}::{}",
-                command_property(&format!("DLI job {} {}", r.job_id, r.outcome.label())),
-                command_data(&outcome_message(r))
+                command_property_with(
+                    &scrubber,
+                    &format!("DLI job {} {}", r.job_id, r.outcome.label())
+                ),
+                command_data_with(&scrubber, &outcome_message(r))
             ));
         }
         self.inner.summary(reports, exit_code);
@@ -329,24 +350,27 @@ impl Reporter for Github {
 /// When dli-wait stops before any wait ends (bad inputs, a refused submit): the same outputs,
 /// so later steps can still read why (`status` is the ending's label, or `ERROR`), and an
 /// error annotation.
-pub fn write_failure(status: &str, exit_code: i32, message: &str) {
+pub fn write_failure(secrets: &Secrets, status: &str, exit_code: i32, message: &str) {
+    let scrubber = secrets.scrubber();
     Github::append(
+        secrets,
         &env_file("GITHUB_OUTPUT"),
-        &output_block(status, exit_code, "", 0, 0, message),
+        &output_block(&scrubber, status, exit_code, "", 0, 0, message),
     );
     // The step summary says it too: a refused submit or a bad input is what the run's page
     // should show first.
     Github::append(
+        secrets,
         &env_file("GITHUB_STEP_SUMMARY"),
         &format!(
             "### dli-wait: exit {exit_code}\n\n**{status}**: {}\n\n",
-            md_text(message)
+            md_text_with(&scrubber, message)
         ),
     );
     let _ = writeln!(
         std::io::stderr().lock(),
         "::error title=dli-wait::{}",
-        command_data(message)
+        command_data_with(&scrubber, message)
     );
 }
 
@@ -359,14 +383,14 @@ mod tests {
         assert_eq!(escape_data("50% done\r\nnext"), "50%25 done%0D%0Anext");
         assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
         assert_eq!(
-            command_data("50% done\r\n::warning::x"),
+            command_data_with(&Scrubber::default(), "50% done\r\n::warning::x"),
             "50%25 done%0A\\::warning::x"
         );
     }
 
     #[test]
     fn outputs_use_a_delimiter_the_value_cannot_end_early() {
-        let e = output_entry("message", "line1\nEOF\nline3");
+        let e = output_entry(&Scrubber::default(), "message", "line1\nEOF\nline3");
         let mut lines = e.lines();
         let head = lines.next().unwrap();
         let delim = head.strip_prefix("message<<").unwrap();

@@ -1,9 +1,8 @@
 //! Output for people on stderr: a live bar per job on a terminal; elsewhere (CI logs, cron
 //! mail) one timestamped line per change, plus a heartbeat while nothing changes.
 
-use super::{
-    Reporter, closing_line, describe, describe_state, fault_text, fmt_duration, safe, short_id,
-};
+use super::safe::Secrets;
+use super::{Reporter, closing_line, describe, describe_state, fault_text, fmt_duration, short_id};
 use crate::cli::flag;
 use crate::wait::events::Events;
 use crate::wait::machine::Note;
@@ -43,6 +42,8 @@ pub struct Human {
     verbosity: Verbosity,
     heartbeat: Duration,
     jobs: Mutex<HashMap<String, JobView>>,
+    /// The run's secrets, scrubbed from every line.
+    secrets: Secrets,
 }
 
 /// UTC, to the second: unambiguous in CI logs and cron mail.
@@ -56,8 +57,14 @@ pub fn timestamp() -> String {
 
 impl Human {
     /// `live`: draw bars (stderr is a terminal). `heartbeat`: the longest silence off a
-    /// terminal before a "still waiting" line (CI watchdogs kill silent steps).
-    pub fn new(live: bool, verbosity: Verbosity, heartbeat: Duration) -> Arc<Self> {
+    /// terminal before a "still waiting" line (CI watchdogs kill silent steps). Every line
+    /// scrubs `secrets`.
+    pub fn new(
+        secrets: Secrets,
+        live: bool,
+        verbosity: Verbosity,
+        heartbeat: Duration,
+    ) -> Arc<Self> {
         let multi = (live && verbosity == Verbosity::Normal)
             .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
         Arc::new(Human {
@@ -65,12 +72,13 @@ impl Human {
             verbosity,
             heartbeat,
             jobs: Mutex::new(HashMap::new()),
+            secrets,
         })
     }
 
-    /// Print one line; everything on it (outside text included) goes through `safe::line`.
+    /// Print one line; everything on it (outside text included) goes through `Secrets::line`.
     fn line(&self, text: &str) {
-        let text = &safe::line(text);
+        let text = &self.secrets.line(text);
         match &self.multi {
             Some(m) => {
                 let _ = m.println(text);
@@ -152,7 +160,7 @@ impl Events for Human {
                 ProgressStyle::with_template("{spinner} {prefix} [{elapsed}] {wide_msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
-            b.set_prefix(safe::line(&format!("job {}", short_id(job_id))));
+            b.set_prefix(self.secrets.line(&format!("job {}", short_id(job_id))));
             b.set_message("waiting for the first answer");
             b.enable_steady_tick(Duration::from_millis(120));
             b
@@ -182,7 +190,7 @@ impl Events for Human {
                 return;
             };
             if let Some(b) = &v.bar {
-                b.set_message(safe::line(&text));
+                b.set_message(self.secrets.line(&text));
             }
             v.last_line = text.clone();
             if v.last_state == state {

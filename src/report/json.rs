@@ -1,7 +1,8 @@
 //! `--output json`: one JSON object per line on stdout, one per event; the last line is the
 //! summary `{"exit_code": N, "jobs": [...]}` that scripts read.
 
-use super::{Reporter, outcome_message, safe};
+use super::safe::{Scrubber, Secrets, json_with};
+use super::{Reporter, outcome_message};
 use crate::cli::hint;
 use crate::dli::fault::Fault;
 use crate::wait::events::Events;
@@ -13,23 +14,23 @@ use std::io::Write;
 use std::time::Duration;
 
 /// The JSON-lines reporter. Each line is written under stdout's own lock, so lines from
-/// concurrent jobs never interleave.
+/// concurrent jobs never interleave. Every line scrubs the run's secrets.
 #[derive(Debug, Default)]
-pub struct Json;
+pub struct Json(Secrets);
 
 fn now() -> String {
     super::human::timestamp()
 }
 
 impl Json {
-    pub fn new() -> Self {
-        Json
+    pub fn new(secrets: Secrets) -> Self {
+        Json(secrets)
     }
 
-    /// One line, through `safe::json` (secrets scrubbed, nothing raw a terminal or runner
+    /// One line, through `Secrets::json` (secrets scrubbed, nothing raw a terminal or runner
     /// would act on).
     fn emit(&self, v: &Value) {
-        let _ = writeln!(std::io::stdout().lock(), "{}", safe::json(v));
+        let _ = writeln!(std::io::stdout().lock(), "{}", self.0.json(v));
     }
 }
 
@@ -100,9 +101,10 @@ pub fn job_json(r: &JobReport) -> Value {
 
 /// Write the summary object as one line (also what `--summary-file` holds), one job at a
 /// time: with 10,000 jobs a whole JSON tree in memory would cost more than the waiting did.
-/// Each piece goes through `safe::json`, as every JSON line does.
+/// Each piece goes through `safe::json_with` and `scrubber`, as every JSON line does.
 pub fn write_summary(
     w: &mut impl Write,
+    scrubber: &Scrubber,
     reports: &[JobReport],
     exit_code: i32,
     error: Option<&str>,
@@ -113,14 +115,14 @@ pub fn write_summary(
         json!(now())
     )?;
     if let Some(e) = error {
-        write!(w, ",\"error\":{}", safe::json(&json!(e)))?;
+        write!(w, ",\"error\":{}", json_with(scrubber, &json!(e)))?;
     }
     w.write_all(b",\"jobs\":[")?;
     for (i, r) in reports.iter().enumerate() {
         if i > 0 {
             w.write_all(b",")?;
         }
-        w.write_all(safe::json(&job_json(r)).as_bytes())?;
+        w.write_all(json_with(scrubber, &job_json(r)).as_bytes())?;
     }
     w.write_all(b"]}\n")?;
     w.flush()
@@ -187,7 +189,7 @@ impl Events for Json {
 impl Reporter for Json {
     fn summary(&self, reports: &[JobReport], exit_code: i32) {
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        let _ = write_summary(&mut out, reports, exit_code, None);
+        let _ = write_summary(&mut out, &self.0.scrubber(), reports, exit_code, None);
     }
 
     fn submitted(&self, job_id: &str) {

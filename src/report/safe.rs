@@ -7,15 +7,17 @@
 //!
 //! | output | sanitiser |
 //! |---|---|
-//! | a line on a terminal or in a log (human reporter, `error:` lines, diagnostics) | [`line`] |
-//! | workflow-command data and properties (`::error title=…::…`) | [`command_data`], [`command_property`] |
-//! | a step output value (`$GITHUB_OUTPUT`) | [`output_value`] |
-//! | the Markdown step summary | [`md_text`], [`md_code`] |
-//! | a JSON line (stdout, `--summary-file`) | [`json`] |
+//! | a line on a terminal or in a log (human reporter, `error:` lines, diagnostics) | [`line_with`] |
+//! | workflow-command data and properties (`::error title=…::…`) | [`command_data_with`], [`command_property_with`] |
+//! | a step output value (`$GITHUB_OUTPUT`) | [`output_value_with`] |
+//! | the Markdown step summary | [`md_text_with`], [`md_code_with`] |
+//! | a JSON line (stdout, `--summary-file`) | [`json_with`] |
 //!
 //! Every one of them first replaces each known secret with `***` ([`Scrubber`]). The secrets
-//! are registered once ([`remember`]) by whoever resolves the credentials, before anything from
-//! outside is printed; this registry is the one place that knows them.
+//! of a run live in one [`Secrets`] value, created once per run (`cmd::run`) and passed, as a
+//! clone, to whatever prints; its methods of the same names ([`Secrets::line`], …) apply these
+//! sanitisers with the secrets known so far. Whoever resolves the credentials registers them
+//! ([`Secrets::remember`]) before anything from outside is printed. No `static` holds them.
 //!
 //! What the GitHub runner would act on (actions/runner, `ActionCommand.TryParseV2` and
 //! `TryParse`): a line that starts with `::` after leading whitespace, and `##[` *anywhere* in
@@ -94,24 +96,66 @@ impl Scrubber {
     }
 }
 
-static KNOWN: RwLock<Option<Arc<Scrubber>>> = RwLock::new(None);
+/// The secrets known in this run: created once (in `cmd::run`) and handed, as a clone, to
+/// everything that prints outside text. Add-only: a secret once known is scrubbed from every
+/// output from then on. The sanitisers below are the per-output ones of the table above, each
+/// with the secrets known at the moment it is called.
+#[derive(Debug, Clone, Default)]
+pub struct Secrets(Arc<RwLock<Arc<Scrubber>>>);
 
-/// Add secret values (keys, tokens, an endpoint's userinfo) to those scrubbed from every
-/// output from now on.
-pub fn remember<S: AsRef<str>>(secrets: impl IntoIterator<Item = S>) {
-    let mut known = KNOWN.write().unwrap_or_else(|e| e.into_inner());
-    let mut next = known.as_deref().cloned().unwrap_or_default();
-    next.add(secrets);
-    *known = Some(Arc::new(next));
-}
+impl Secrets {
+    pub fn new() -> Self {
+        Self::default()
+    }
 
-/// The secrets known so far.
-pub fn known() -> Arc<Scrubber> {
-    KNOWN
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone()
-        .unwrap_or_default()
+    /// Add secret values (keys, tokens, an endpoint's userinfo) to those scrubbed from every
+    /// output from now on.
+    pub fn remember<S: AsRef<str>>(&self, secrets: impl IntoIterator<Item = S>) {
+        let mut known = self.0.write().unwrap_or_else(|e| e.into_inner());
+        let mut next = Scrubber::clone(&known);
+        next.add(secrets);
+        *known = Arc::new(next);
+    }
+
+    /// The secrets known so far.
+    pub fn scrubber(&self) -> Arc<Scrubber> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// [`line_with`] the secrets known so far.
+    pub fn line(&self, text: &str) -> String {
+        line_with(&self.scrubber(), text)
+    }
+
+    /// [`command_data_with`] the secrets known so far.
+    pub fn command_data(&self, text: &str) -> String {
+        command_data_with(&self.scrubber(), text)
+    }
+
+    /// [`command_property_with`] the secrets known so far.
+    pub fn command_property(&self, text: &str) -> String {
+        command_property_with(&self.scrubber(), text)
+    }
+
+    /// [`output_value_with`] the secrets known so far.
+    pub fn output_value(&self, text: &str) -> String {
+        output_value_with(&self.scrubber(), text)
+    }
+
+    /// [`md_text_with`] the secrets known so far.
+    pub fn md_text(&self, text: &str) -> String {
+        md_text_with(&self.scrubber(), text)
+    }
+
+    /// [`md_code_with`] the secrets known so far.
+    pub fn md_code(&self, text: &str) -> String {
+        md_code_with(&self.scrubber(), text)
+    }
+
+    /// [`json_with`] the secrets known so far.
+    pub fn json(&self, v: &Value) -> String {
+        json_with(&self.scrubber(), v)
+    }
 }
 
 /// Never printed raw: C0 controls (ESC among them), DEL, C1 controls, the Unicode line and
@@ -198,10 +242,6 @@ fn clean(text: &str, mode: Mode) -> String {
 /// A line for a terminal or a log (the human reporter, `error:` lines, diagnostics): secrets
 /// scrubbed, control and bidi characters shown as `\u{1b}`, line breaks as `⏎` so that one
 /// event stays one line, and nothing a CI runner would take for a command.
-pub fn line(text: &str) -> String {
-    line_with(&known(), text)
-}
-
 pub fn line_with(scrubber: &Scrubber, text: &str) -> String {
     clean(&scrubber.scrub(text), Mode::Line)
 }
@@ -220,45 +260,29 @@ pub fn escape_property(s: &str) -> String {
 
 /// Outside text as the data of a workflow command (`::error title=…::DATA`): scrubbed, control
 /// characters visible, line breaks kept (escaped, so an annotation may have several lines).
-pub fn command_data(text: &str) -> String {
-    command_data_with(&known(), text)
-}
-
 pub fn command_data_with(scrubber: &Scrubber, text: &str) -> String {
     escape_data(&clean(&scrubber.scrub(text), Mode::Lines))
 }
 
 /// Outside text as a workflow-command property (`title=…`).
-pub fn command_property(text: &str) -> String {
-    escape_property(&clean(&known().scrub(text), Mode::Line))
+pub fn command_property_with(scrubber: &Scrubber, text: &str) -> String {
+    escape_property(&clean(&scrubber.scrub(text), Mode::Line))
 }
 
 /// A step output's value (`$GITHUB_OUTPUT`): scrubbed, control characters visible, lines kept,
 /// and safe for a later step to print (no line starts with `::`, no `##`).
-pub fn output_value(text: &str) -> String {
-    output_value_with(&known(), text)
-}
-
 pub fn output_value_with(scrubber: &Scrubber, text: &str) -> String {
     clean(&scrubber.scrub(text), Mode::Lines)
 }
 
 /// Outside text inline in the Markdown step summary, a table cell included: one line, `|`
 /// escaped, no HTML (`<` `>` `&` as entities), no links or code spans (`[` `]` `` ` ``).
-pub fn md_text(text: &str) -> String {
-    md_text_with(&known(), text)
-}
-
 pub fn md_text_with(scrubber: &Scrubber, text: &str) -> String {
     clean(&scrubber.scrub(text), Mode::Markdown)
 }
 
 /// Outside text as a Markdown code span (`` `job-id` ``), safe in a table cell: the fence is
 /// longer than any run of backticks inside.
-pub fn md_code(text: &str) -> String {
-    md_code_with(&known(), text)
-}
-
 pub fn md_code_with(scrubber: &Scrubber, text: &str) -> String {
     let inner = clean(&scrubber.scrub(text), Mode::Code);
     let mut longest = 0;
@@ -280,10 +304,6 @@ pub fn md_code_with(scrubber: &Scrubber, text: &str) -> String {
 /// A JSON value as one line: strings scrubbed; besides what serde_json escapes, DEL, C1, line
 /// separators and bidi controls escaped too, and `##` written `#\u0023` (the same value to a
 /// JSON reader, nothing to a CI runner reading the raw line).
-pub fn json(v: &Value) -> String {
-    json_with(&known(), v)
-}
-
 pub fn json_with(scrubber: &Scrubber, v: &Value) -> String {
     let text = if scrubber.is_empty() {
         v.to_string()
@@ -404,10 +424,16 @@ mod tests {
 
     #[test]
     fn the_registry_adds_and_never_forgets() {
-        // The process-wide registry: only secrets no other test prints.
-        remember(["REGISTRYMARKER-A"]);
-        remember(["REGISTRYMARKER-B", ""]);
-        let k = known();
+        let secrets = Secrets::new();
+        let other = secrets.clone();
+        assert!(secrets.scrubber().is_empty());
+        secrets.remember(["REGISTRYMARKER-A"]);
+        other.remember(["REGISTRYMARKER-B", ""]);
+        let k = secrets.scrubber();
         assert_eq!(k.scrub("REGISTRYMARKER-A REGISTRYMARKER-B"), "*** ***");
+        assert_eq!(secrets.line("x REGISTRYMARKER-A"), "x ***");
+        assert_eq!(secrets.command_property("a:REGISTRYMARKER-B"), "a%3A***");
+        // A separate run knows none of them.
+        assert!(Secrets::new().scrubber().is_empty());
     }
 }

@@ -11,6 +11,7 @@ use dli_wait::cli::{TargetArgs, TimingArgs, resolve};
 use dli_wait::dli::client::DliClient;
 use dli_wait::report::Reporter;
 use dli_wait::report::json::{Json, write_summary};
+use dli_wait::report::safe::{Scrubber, Secrets};
 use dli_wait::wait::driver::Driver;
 use dli_wait::wait::events::Events;
 use dli_wait::wait::record::JobReport;
@@ -65,7 +66,7 @@ fn main() {
         let base = LIVE.load(Relaxed);
         // Slow enough that every wait sits in the pacer: no request is sent.
         let client = DliClient::new(settings.client.clone()).unwrap().with_rate_limit(0.001);
-        let reporter: Arc<dyn Reporter> = Arc::new(Json::new());
+        let reporter: Arc<dyn Reporter> = Arc::new(Json::new(Secrets::default()));
         let (_tx, stop) = tokio::sync::watch::channel(None);
         let after_client = LIVE.load(Relaxed);
         let mut set = tokio::task::JoinSet::new();
@@ -118,10 +119,10 @@ fn main() {
         // The summary is streamed one job at a time (report::json::write_summary): measure
         // the peak heap it takes on top of the reports, writing into a counting sink.
         let mut sink = std::io::sink();
-        write_summary(&mut sink, &reports, 0, None).unwrap();
+        write_summary(&mut sink, &Scrubber::default(), &reports, 0, None).unwrap();
         let peak = PEAK.load(Relaxed) - before_summary;
         let mut line = Vec::new();
-        write_summary(&mut line, &reports, 0, None).unwrap();
+        write_summary(&mut line, &Scrubber::default(), &reports, 0, None).unwrap();
         eprintln!("summary: streamed; peak extra heap while writing it {:.1} KiB for {n} jobs; line {:.0} B/job",
             peak as f64 / 1024.0, line.len() as f64 / n as f64);
     });

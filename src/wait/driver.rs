@@ -24,6 +24,9 @@ use tokio::time::Instant;
 /// GitHub workflow run leaves before it kills the step.
 pub const CANCEL_GRACE: Duration = Duration::from_secs(5);
 /// The longest one request of the ending may take (and never past the grace).
+/// The least time left in the grace for which a cancel is still sent: below it there is no
+/// time for an answer, and a request sent anyway would only say "no answer".
+pub const CANCEL_MIN_TIME: Duration = Duration::from_millis(500);
 pub const CANCEL_REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
 /// The pause before a DELETE is sent again after a transient fault without `Retry-After`;
 /// doubled each time, up to [`CANCEL_RETRY_MAX`].
@@ -213,8 +216,12 @@ impl<A: JobApi> Driver<A> {
                     "no turn under the request rate limit",
                 ));
             }
-            tries += 1;
             let timeout = CANCEL_REQUEST_TIMEOUT.min(by.saturating_duration_since(Instant::now()));
+            // A turn that came as the grace ran out leaves no time for an answer: not sent.
+            if timeout < CANCEL_MIN_TIME {
+                break Err(gave_up(last.as_ref(), tries, "no time left to send it"));
+            }
+            tries += 1;
             let answer = tokio::time::timeout(timeout, self.api.cancel(job_id, timeout))
                 .await
                 .unwrap_or_else(|_| Err(no_answer(timeout)));

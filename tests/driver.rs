@@ -639,7 +639,8 @@ fn most_in_a_second(times: &[Duration]) -> usize {
 /// "CI cancels a step waiting for 500 jobs, under `--max-requests-per-second 20`": the
 /// cancels go ahead of the polls but keep to the limit (never more than 20 DELETEs in a
 /// second, so a gateway allowing 20 refuses none), and the ending keeps the grace. 500
-/// DELETEs at 20 a second take 25 s: the ~100 that fit in the grace are sent and accepted;
+/// DELETEs at 20 a second take 25 s: the ~90 that fit in the grace (less its last half second)
+/// are sent and accepted;
 /// every other job's cancel says it was not sent.
 #[tokio::test(start_paused = true)]
 async fn five_hundred_cancels_after_a_signal_keep_to_the_rate_limit_and_the_grace() {
@@ -668,7 +669,9 @@ async fn five_hundred_cancels_after_a_signal_keep_to_the_rate_limit_and_the_grac
         .iter()
         .filter(|r| r.cancel.as_ref().unwrap().accepted)
         .count();
-    assert!((99..=101).contains(&accepted), "{accepted} accepted");
+    // 20 a second for the grace less its last half second (`CANCEL_MIN_TIME`: a DELETE
+    // needs time for its answer).
+    assert!((88..=92).contains(&accepted), "{accepted} accepted");
     for r in reports
         .iter()
         .filter(|r| !r.cancel.as_ref().unwrap().accepted)

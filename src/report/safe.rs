@@ -127,29 +127,9 @@ impl Secrets {
         line_with(&self.scrubber(), text)
     }
 
-    /// [`command_data_with`] the secrets known so far.
-    pub fn command_data(&self, text: &str) -> String {
-        command_data_with(&self.scrubber(), text)
-    }
-
     /// [`command_property_with`] the secrets known so far.
     pub fn command_property(&self, text: &str) -> String {
         command_property_with(&self.scrubber(), text)
-    }
-
-    /// [`output_value_with`] the secrets known so far.
-    pub fn output_value(&self, text: &str) -> String {
-        output_value_with(&self.scrubber(), text)
-    }
-
-    /// [`md_text_with`] the secrets known so far.
-    pub fn md_text(&self, text: &str) -> String {
-        md_text_with(&self.scrubber(), text)
-    }
-
-    /// [`md_code_with`] the secrets known so far.
-    pub fn md_code(&self, text: &str) -> String {
-        md_code_with(&self.scrubber(), text)
     }
 
     /// [`json_with`] the secrets known so far.

@@ -261,6 +261,50 @@ pub fn ending(job: &JobSpec) -> &'static str {
     }
 }
 
+/// What the job was doing at job time `t`, for the benchmark's `--where` breakdown of calls:
+/// launching, between sub-jobs or in the commit tail, or in a sub-job (its shape, whether it
+/// is the last, and whether a task has reported yet); "ended" once it has.
+pub fn phase_at(job: &JobSpec, t: f64) -> String {
+    if job.length().is_some_and(|l| t >= l) {
+        return "ended".into();
+    }
+    let mut clock = job.launching.get();
+    if t < clock {
+        return "launching".into();
+    }
+    let n = job.sub_jobs.len();
+    for (i, s) in job.sub_jobs.iter().enumerate() {
+        clock += s.gap.get();
+        if t < clock {
+            return "between sub-jobs".into();
+        }
+        let main = s.duration.get();
+        let extra = s.stragglers.as_ref().map_or(0.0, |x| x.extra.get());
+        if t < clock + main + extra {
+            let into = t - clock;
+            let last = if i + 1 == n { "last" } else { "earlier" };
+            let shape = if s.tasks == 1 {
+                "one task"
+            } else if s.waves && s.tasks <= s.parallelism {
+                "one wave"
+            } else if into >= main {
+                if s.stragglers.as_ref().is_some_and(|x| x.tasks == 1) {
+                    "crawler, alone"
+                } else {
+                    "stragglers, alone"
+                }
+            } else if s.flat_start.is_some_and(|f| into < f.get()) {
+                "flat start, flat"
+            } else {
+                "counting"
+            };
+            return format!("{last} sub-job: {shape}");
+        }
+        clock += main + extra;
+    }
+    "commit tail".into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,8 @@
 //!   --plot FILE.svg    draw calls vs lag per policy
 //!   --markdown         print the table as Markdown (for the README)
 //!   --late SECS        the default policy's lag by how jobs end, and how many are later than SECS
+//!   --trace N          every poll eta makes on job N of the corpus, with what the job was doing
+//!   --where            where the calls go: by what the job was doing, eta and the AWS SDK
 //!   --sweep            calls against lag for eta at several caps and open shares
 
 mod corpus;
@@ -165,6 +167,28 @@ fn run() -> Result<(), String> {
     if let Some(secs) = arg_value(&args, "--late") {
         let secs: f64 = secs.parse().map_err(|_| format!("bad --late {secs}"))?;
         print_late(&corpus, secs, markdown, &policies()[0].1);
+    }
+    if let Some(i) = arg_value(&args, "--trace") {
+        let i: usize = i.parse().map_err(|_| format!("bad --trace {i}"))?;
+        let job = corpus.get(i).ok_or("no such job")?;
+        println!("job {i}: length {:?}", job.length());
+        let id = job.id.clone().unwrap_or_default();
+        replay::replay_polls(job, (policies()[0].1)(i as u64), &mut |t| {
+            let v = job.at(t, &id);
+            let s = v.sub_job.as_ref();
+            println!(
+                "{t:>9.1} {:<28} {:?} sub {:?} {}/{} active {}",
+                corpus::phase_at(job, t),
+                v.status,
+                v.sub_job_id,
+                s.map_or(0, |s| s.num_completed_tasks),
+                s.map_or(0, |s| s.num_tasks),
+                s.map_or(0, |s| s.num_active_tasks)
+            );
+        });
+    }
+    if args.iter().any(|a| a == "--where") {
+        print_where(&corpus, &policies());
     }
     if let Some(path) = arg_value(&args, "--plot") {
         std::fs::write(&path, svg(&stats, &source))
@@ -326,6 +350,37 @@ fn print_late(
                 row[0], row[1], row[2], row[3], row[4], row[5]
             );
         }
+    }
+}
+
+/// Where the calls go: mean calls per job by what the job was doing when they were made,
+/// for eta at its defaults and the AWS SDK waiter.
+fn print_where(corpus: &[JobSpec], makers: &[Maker]) {
+    let picked: Vec<&Maker> = makers
+        .iter()
+        .filter(|(_, make)| matches!(make(0).name(), "eta, default" | "aws-sdk (smithy)"))
+        .collect();
+    let mut by: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+    for (k, (_, make)) in picked.iter().enumerate() {
+        for (i, job) in corpus.iter().enumerate() {
+            replay::replay_polls(job, make(i as u64), &mut |t| {
+                by.entry(corpus::phase_at(job, t))
+                    .or_insert_with(|| vec![0.0; picked.len()])[k] += 1.0;
+            });
+        }
+    }
+    println!();
+    print!("{:<36}", "calls per job made while the job was");
+    for (_, make) in &picked {
+        print!(" {:>18}", make(0).name());
+    }
+    println!();
+    for (phase, calls) in &by {
+        print!("{phase:<36}");
+        for c in calls {
+            print!(" {:>18.2}", c / corpus.len() as f64);
+        }
+        println!();
     }
 }
 

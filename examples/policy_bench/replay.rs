@@ -17,6 +17,15 @@ pub struct Run {
 
 /// Replay `job` from its creation until the machine ends the wait.
 pub fn replay(job: &JobSpec, policy: Box<dyn DelayPolicy>) -> Option<Run> {
+    replay_polls(job, policy, &mut |_| {})
+}
+
+/// [`replay`], telling `poll` the job time of each poll.
+pub fn replay_polls(
+    job: &JobSpec,
+    policy: Box<dyn DelayPolicy>,
+    poll: &mut dyn FnMut(f64),
+) -> Option<Run> {
     let end = job.length()?;
     let mut m = Machine::new(WaitConfig::default(), policy);
     let mut decision = m.start();
@@ -26,6 +35,7 @@ pub fn replay(job: &JobSpec, policy: Box<dyn DelayPolicy>) -> Option<Run> {
         match decision {
             Decision::Poll { after, .. } => {
                 t += after.as_secs_f64();
+                poll(t);
                 let snap = Snapshot::from(job.at(t, &id).into_progress(None));
                 decision = m.observe(Observation::Snapshot(snap), Duration::from_secs_f64(t));
             }

@@ -168,6 +168,9 @@ struct Segment {
     aimed_at: Option<f64>,
     seen: std::collections::VecDeque<(f64, i64)>,
     began_after: Option<f64>,
+    /// The count at the first poll inside an end window, and the window's latest end then:
+    /// once that has passed with the count still there, the estimate is overdue.
+    promised: Option<(i64, f64)>,
     /// The most tasks seen running at once: tasks that run side by side finish in bursts of
     /// up to this many, so a count may trail the steady pace by that much.
     batch: i64,
@@ -193,6 +196,7 @@ impl Segment {
             aimed_at: None,
             seen: std::collections::VecDeque::new(),
             began_after,
+            promised: None,
             batch: 1,
         }
     }
@@ -390,7 +394,13 @@ impl Eta {
         // Until the count has moved, nothing says the pace: a flat count may be a slow
         // pace or a burst in the making.
         let moved = seg.seen.front().is_some_and(|f| f.1 != done);
-        match seg.bounds().filter(|_| moved) {
+        // A window that passed with the count where it was is not given again: the pace it
+        // came from no longer holds (a crawling task), and stepping through new windows
+        // every few seconds would only spend calls.
+        let overdue = seg
+            .promised
+            .is_some_and(|(k, latest)| k == done && now > latest);
+        match seg.bounds().filter(|_| moved && !overdue) {
             // Far from the earliest possible end: most of the way there.
             Some((earliest, _)) if earliest - now > ETA_NEAR => {
                 seg.aimed_at = Some(now);
@@ -401,6 +411,9 @@ impl Eta {
             // Near it, or inside the window: just past the earliest end, then step through.
             Some((earliest, latest)) if latest.is_finite() && latest > now => {
                 seg.aimed_at = Some(now);
+                if seg.promised.is_none_or(|(k, _)| k != done) {
+                    seg.promised = Some((done, latest));
+                }
                 self.restart();
                 if earliest > now {
                     return secs(earliest - now + ETA_PAST, self.max);
@@ -701,6 +714,40 @@ mod tests {
         let b = eta_delay(&mut p, 24, &running(0, 9, 10), false);
         let c = eta_delay(&mut p, 90, &running(0, 9, 10), false);
         assert!(a >= 2.0 && b > a && c == 20.0, "{a} {b} {c}");
+    }
+
+    #[test]
+    fn a_window_that_passes_with_the_count_still_is_not_stepped_through_again() {
+        // 15 tasks at 100 s each, then the last one crawls on for an hour. Once the window
+        // its pace gave has passed, the polls spread out from that moment (relative lag, up
+        // to a third of the cap) instead of stepping through ever new windows.
+        let mut p = Eta::with_seed(Duration::from_secs(2), Duration::from_secs(120), 5);
+        let mut t = 0.0_f64;
+        let mut first = true;
+        let mut after = vec![];
+        while t < 1400.0 + 3600.0 {
+            let done = ((t / 100.0).floor() as i64).min(14);
+            let d = p
+                .next_delay(&PolicyInput {
+                    now: Duration::from_secs_f64(t),
+                    snapshot: Some(&running_with(0, done, 15, 15 - done)),
+                    fault: None,
+                    changed: first,
+                })
+                .as_secs_f64();
+            if t > 1600.0 {
+                after.push(d);
+            }
+            first = false;
+            t += d;
+        }
+        // An hour of a crawling task: the ramp to 40 s, then every 40 s.
+        assert!(
+            after.len() < 3400 / 40 + 8,
+            "{} polls: {after:?}",
+            after.len()
+        );
+        assert!(after.iter().skip(8).all(|d| *d == 40.0), "{after:?}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! The async loop around the pure machine: sleeps, asks the API, feeds the machine, emits
-//! events, and on the way out cancels (when asked) and fetches DLI's reason for a failure.
-//! Talks to DLI only through [`JobApi`], so tests run it on tokio's paused clock.
+//! The async loop around the pure machines, one loop for every job of a process: sleeps,
+//! takes turns under the rate limit, asks the API, feeds each machine, emits events, and on
+//! the way out cancels (when asked) and fetches DLI's reason for a failure. Talks to DLI
+//! only through [`JobApi`], so tests run it on tokio's paused clock.
 
 use super::api::JobApi;
 use super::events::Events;
@@ -37,12 +38,62 @@ const CONFIRM_EVERY: Duration = Duration::from_secs(1);
 /// How long DLI's reason for a failure may take (less near the deadline: see [`CANCEL_GRACE`]).
 const REASON_WITHIN: Duration = Duration::from_secs(10);
 
-/// Everything the loop needs besides the job id.
+/// Everything the loop needs besides the jobs.
 #[derive(Clone)]
 pub struct Driver<A: JobApi> {
     pub api: A,
     pub events: Arc<dyn Events>,
 }
+
+/// One wait to run: the job, its knobs, its delay policy.
+pub struct Wait {
+    pub job_id: String,
+    pub cfg: WaitConfig,
+    pub policy: Box<dyn DelayPolicy>,
+}
+
+/// A job of [`Driver::wait_many`]: waiting (its machine, and where in the loop it is), in
+/// its ending (a cancel, DLI's reason: a task of its own), or done.
+enum Slot {
+    Live(Box<Live>),
+    Ending,
+    Done(Box<JobReport>),
+}
+
+struct Live {
+    id: String,
+    m: Machine,
+    start: Instant,
+    deadline: Option<Instant>,
+    /// What the next poll calls.
+    endpoint: Endpoint,
+    /// Counts each move through the loop: a timer, turn or answer meant for an earlier
+    /// one is stale.
+    step: u32,
+    at: At,
+}
+
+/// Where a live job is in the loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum At {
+    /// Sleeping until its next poll is due.
+    Sleeping,
+    /// Due, in line for a turn under the rate limit.
+    Queued,
+    /// Its request is out.
+    Asking,
+}
+
+/// What a timer is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Alarm {
+    /// The next poll is due.
+    Due,
+    /// The deadline came while in line for a turn.
+    Deadline,
+}
+
+type Timer = std::cmp::Reverse<(Instant, usize, u32, Alarm)>;
 
 impl<A: JobApi> Driver<A> {
     /// Wait for `job_id` until the machine decides to end, or a signal arrives on `stop`.
@@ -51,86 +102,132 @@ impl<A: JobApi> Driver<A> {
         job_id: &str,
         cfg: WaitConfig,
         policy: Box<dyn DelayPolicy>,
-        mut stop: watch::Receiver<Option<Stop>>,
+        stop: watch::Receiver<Option<Stop>>,
     ) -> JobReport {
-        let start = Instant::now();
-        let deadline = cfg.timeout.map(|t| start + t);
-        let mut m = Machine::new(cfg, policy);
-        self.events.started(job_id);
-        let mut decision = m.start();
-        let (outcome, cancel) = loop {
-            let (after, endpoint) = match decision {
-                Decision::Poll { after, endpoint } => (after, endpoint),
-                Decision::End { outcome, cancel } => break (outcome, cancel),
-            };
-            if let Some(why) = *stop.borrow() {
-                decision = m.stop(why);
-                continue;
-            }
-            tokio::select! {
-                () = tokio::time::sleep(after) => {}
-                why = stopped(&mut stop) => { decision = m.stop(why); continue; }
-            }
-            // Wait for a turn under the shared rate limit, but never past the deadline.
-            let turn = tokio::select! {
-                turn = self.api.turn(Lane::Normal, m.remaining(start.elapsed())) => turn,
-                why = stopped(&mut stop) => { decision = m.stop(why); continue; }
-            };
-            // A request never runs past the deadline by more than a second.
-            let request_timeout = self.api.request_timeout();
-            let timeout = m.remaining(start.elapsed()).map_or(request_timeout, |r| {
-                request_timeout.min(r.max(Duration::from_secs(1)))
-            });
-            let obs = match turn {
-                Err(fault) => match m.out_of_time(start.elapsed()) {
-                    Some(end) => {
-                        decision = end;
-                        continue;
-                    }
-                    None => Observation::Fault(fault),
-                },
-                Ok(()) => tokio::select! {
-                    // Boxed: an idle wait should not carry a request's state (10,000 waits).
-                    obs = Box::pin(self.poll(job_id, endpoint, timeout)) => obs,
-                    why = stopped(&mut stop) => { decision = m.stop(why); continue; }
-                },
-            };
-            let elapsed = start.elapsed();
-            let answered = matches!(obs, Observation::Snapshot(_));
-            decision = m.observe(obs, elapsed);
-            // As the machine kept it (with what it adds, such as the time queued).
-            if answered && let Some(s) = m.last() {
-                self.events.snapshot(job_id, s, elapsed);
-            }
-            for note in m.take_notes() {
-                self.events.note(job_id, &note, elapsed);
-            }
+        let wait = Wait {
+            job_id: job_id.to_string(),
+            cfg,
+            policy,
         };
+        match self.wait_many(vec![wait], stop, |_| {}).await {
+            Ok(mut reports) => reports
+                .pop()
+                .unwrap_or_else(|| JobReport::ended_at_submit(job_id.to_string())),
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
 
+    /// Wait for every job of `waits` at once, each as [`Driver::wait`] would, until each has
+    /// ended or a reason to stop arrives on `stop`. Each record goes to the events (and to
+    /// `on_report`) as it is complete; returns them in the order of `waits`, or the error of
+    /// a request or ending task that panicked.
+    ///
+    /// One loop holds every job: a waiting job is its machine and a timer, not a task of its
+    /// own (10,000 waits in a few MiB). Jobs that are due stand in one line for turns under
+    /// the rate limit, each with its deadline; requests and endings run as tasks.
+    pub async fn wait_many(
+        &self,
+        waits: Vec<Wait>,
+        mut stop: watch::Receiver<Option<Stop>>,
+        mut on_report: impl FnMut(&JobReport),
+    ) -> Result<Vec<JobReport>, tokio::task::JoinError> {
+        let mut fleet = Fleet {
+            driver: self,
+            slots: Vec::with_capacity(waits.len()),
+            timers: std::collections::BinaryHeap::new(),
+            line: std::collections::VecDeque::new(),
+            asking: tokio::task::JoinSet::new(),
+            endings: tokio::task::JoinSet::new(),
+            stopped: *stop.borrow_and_update(),
+            left: waits.len(),
+        };
+        for (i, w) in waits.into_iter().enumerate() {
+            let start = Instant::now();
+            let deadline = w.cfg.timeout.map(|t| start + t);
+            let mut m = Machine::new(w.cfg, w.policy);
+            self.events.started(&w.job_id);
+            let first = m.start();
+            fleet.slots.push(Slot::Live(Box::new(Live {
+                id: w.job_id,
+                m,
+                start,
+                deadline,
+                endpoint: Endpoint::Progress,
+                step: 0,
+                at: At::Sleeping,
+            })));
+            fleet.decide(i, first, &mut on_report);
+        }
+        // The turn the head of the line is waiting for: whose, at which step.
+        let mut turn: Option<(usize, u32, Turn<'_>)> = None;
+        let sleep = tokio::time::sleep(Duration::ZERO);
+        tokio::pin!(sleep);
+        while fleet.left > 0 {
+            if turn.is_none() {
+                turn = fleet.next_in_line();
+            }
+            let next = fleet
+                .timers
+                .peek()
+                .map_or_else(|| Instant::now() + Duration::from_secs(86_400), |t| t.0.0);
+            sleep.as_mut().reset(next);
+            tokio::select! {
+                why = stopped(&mut stop), if fleet.stopped.is_none() => {
+                    turn = None;
+                    fleet.stop(why, &mut on_report);
+                }
+                () = &mut sleep => fleet.ring(&mut turn, &mut on_report),
+                got = wait_turn(&mut turn), if turn.is_some() => {
+                    if let Some((i, step, _)) = turn.take() {
+                        fleet.turn_came(i, step, got, &mut on_report);
+                    }
+                }
+                Some(answer) = fleet.asking.join_next(), if !fleet.asking.is_empty() => {
+                    match answer {
+                        Ok((i, step, obs)) => fleet.answered(i, step, obs, &mut on_report),
+                        Err(e) if e.is_panic() => return Err(e),
+                        // Stopped: the stop already ended the wait.
+                        Err(_) => {}
+                    }
+                }
+                Some(ended) = fleet.endings.join_next(), if !fleet.endings.is_empty() => {
+                    match ended {
+                        Ok((i, report)) => fleet.complete(i, report, &mut on_report),
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
+        Ok(fleet
+            .slots
+            .into_iter()
+            .filter_map(|s| match s {
+                Slot::Done(r) => Some(*r),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// The ending of a wait: the cancel (when asked) and DLI's reason for a failure, both
+    /// within the grace; `report` as the loop left it.
+    async fn ending(
+        &self,
+        mut report: JobReport,
+        cancel: bool,
+        start: Instant,
+        deadline: Option<Instant>,
+    ) -> JobReport {
+        let job_id = report.job_id.clone();
         // All that follows ends within the grace: past the deadline, or past this moment if
         // the wait ended before it.
         let ended = Instant::now();
         let by = deadline.map_or(ended, |d| d.min(ended)) + CANCEL_GRACE;
-        let short_lived = self.api.short_lived_credentials();
-        let mut report = JobReport {
-            job_id: job_id.to_string(),
-            outcome,
-            elapsed: start.elapsed(),
-            polls: m.polls(),
-            retries: m.retries(),
-            last: m.last().cloned(),
-            last_fault: m.last_fault().cloned(),
-            reason: None,
-            cancel: None,
-            fell_back: m.endpoint() == Endpoint::Status,
-            short_lived_credentials: short_lived,
-        };
         if cancel {
             // After a signal only the DELETE is sent (with its retries): the runner is about
             // to kill us, and the other jobs' cancels need the rate limit's slots.
             let interrupted = matches!(report.outcome, Outcome::Interrupted(_));
-            let c = Box::pin(self.cancel(job_id, !interrupted, by)).await;
-            self.events.cancelled(job_id, &c);
+            let c = Box::pin(self.cancel(&job_id, !interrupted, by)).await;
+            self.events.cancelled(&job_id, &c);
             report.cancel = Some(c);
         }
         if matches!(report.outcome, Outcome::Failed | Outcome::Cancelled) {
@@ -139,19 +236,12 @@ impl<A: JobApi> Driver<A> {
             let reason_by = deadline.map_or(reason_by, |d| reason_by.min(d + CANCEL_GRACE));
             let last = report.last.as_ref();
             report.reason =
-                tokio::time::timeout_at(reason_by, Box::pin(self.reason(job_id, last, reason_by)))
+                tokio::time::timeout_at(reason_by, Box::pin(self.reason(&job_id, last, reason_by)))
                     .await
                     .unwrap_or_else(|_| reason_from_poll(last));
         }
         report.elapsed = start.elapsed();
         report
-    }
-
-    async fn poll(&self, job_id: &str, endpoint: Endpoint, timeout: Duration) -> Observation {
-        match self.api.poll(job_id, endpoint, timeout).await {
-            Ok(s) => Observation::Snapshot(s),
-            Err(f) => Observation::Fault(f),
-        }
     }
 
     /// `/status` for a job that ended badly, retried briefly on transient faults, by `by`.
@@ -315,6 +405,242 @@ async fn stopped(stop: &mut watch::Receiver<Option<Stop>>) -> Stop {
         if stop.changed().await.is_err() {
             // The sender is gone: no signal will ever come.
             std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// A turn under the rate limit that a job is waiting for.
+type Turn<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), Fault>> + Send + 'a>>;
+
+/// The turn being waited for (never called without one: the branch is off then).
+async fn wait_turn(turn: &mut Option<(usize, u32, Turn<'_>)>) -> Result<(), Fault> {
+    match turn {
+        Some((_, _, t)) => t.as_mut().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The jobs of one [`Driver::wait_many`], and the loop's bookkeeping.
+struct Fleet<'d, A: JobApi> {
+    driver: &'d Driver<A>,
+    slots: Vec<Slot>,
+    timers: std::collections::BinaryHeap<Timer>,
+    /// The jobs due, in line for a turn: which, at which step.
+    line: std::collections::VecDeque<(usize, u32)>,
+    asking: tokio::task::JoinSet<(usize, u32, Observation)>,
+    endings: tokio::task::JoinSet<(usize, JobReport)>,
+    /// The reason to stop, once one came.
+    stopped: Option<Stop>,
+    /// Jobs without their record yet.
+    left: usize,
+}
+
+impl<'d, A: JobApi> Fleet<'d, A> {
+    fn live(&mut self, i: usize, step: u32, at: At) -> Option<&mut Live> {
+        match self.slots.get_mut(i) {
+            Some(Slot::Live(j)) if j.step == step && j.at == at => Some(j),
+            _ => None,
+        }
+    }
+
+    /// Carry out the machine's decision for job `i`.
+    fn decide(&mut self, i: usize, decision: Decision, on_report: &mut impl FnMut(&JobReport)) {
+        let stopped = self.stopped;
+        let Some(Slot::Live(j)) = self.slots.get_mut(i) else {
+            return;
+        };
+        let (outcome, cancel) = match decision {
+            Decision::Poll { after, endpoint } => match stopped {
+                Some(why) => match j.m.stop(why) {
+                    Decision::End { outcome, cancel } => (outcome, cancel),
+                    Decision::Poll { .. } => return,
+                },
+                None => {
+                    j.endpoint = endpoint;
+                    j.step += 1;
+                    j.at = At::Sleeping;
+                    self.timers.push(std::cmp::Reverse((
+                        Instant::now() + after,
+                        i,
+                        j.step,
+                        Alarm::Due,
+                    )));
+                    return;
+                }
+            },
+            Decision::End { outcome, cancel } => (outcome, cancel),
+        };
+        let needs_ending = cancel || matches!(outcome, Outcome::Failed | Outcome::Cancelled);
+        let report = JobReport {
+            job_id: j.id.clone(),
+            outcome,
+            elapsed: j.start.elapsed(),
+            polls: j.m.polls(),
+            retries: j.m.retries(),
+            last: j.m.last().cloned(),
+            last_fault: j.m.last_fault().cloned(),
+            reason: None,
+            cancel: None,
+            fell_back: j.m.endpoint() == Endpoint::Status,
+            short_lived_credentials: self.driver.api.short_lived_credentials(),
+        };
+        if needs_ending {
+            let (start, deadline) = (j.start, j.deadline);
+            self.slots[i] = Slot::Ending;
+            let driver = self.driver.clone();
+            self.endings
+                .spawn(async move { (i, driver.ending(report, cancel, start, deadline).await) });
+        } else {
+            self.complete(i, report, on_report);
+        }
+    }
+
+    /// Job `i`'s record is complete.
+    fn complete(&mut self, i: usize, report: JobReport, on_report: &mut impl FnMut(&JobReport)) {
+        self.driver.events.finished(&report);
+        on_report(&report);
+        if let Some(slot) = self.slots.get_mut(i) {
+            *slot = Slot::Done(Box::new(report));
+            self.left -= 1;
+        }
+    }
+
+    /// The timers that are due: polls join the line (the first in line asks for its turn);
+    /// a deadline that comes while in line behind others ends the wait. The one whose turn is
+    /// being asked for is left to that: at its deadline it still polls if a turn is free
+    /// then, as a wait alone would.
+    fn ring(
+        &mut self,
+        turn: &mut Option<(usize, u32, Turn<'d>)>,
+        on_report: &mut impl FnMut(&JobReport),
+    ) {
+        let now = Instant::now();
+        let mut deadlines = Vec::new();
+        while let Some(std::cmp::Reverse((at, i, step, alarm))) = self.timers.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            if alarm == Alarm::Deadline {
+                deadlines.push((i, step));
+                continue;
+            }
+            let Some(j) = self.live(i, step, At::Sleeping) else {
+                continue;
+            };
+            j.step += 1;
+            j.at = At::Queued;
+            let step = j.step;
+            if let Some(d) = j.deadline {
+                self.timers
+                    .push(std::cmp::Reverse((d.max(now), i, step, Alarm::Deadline)));
+            }
+            self.line.push_back((i, step));
+        }
+        if turn.is_none() {
+            *turn = self.next_in_line();
+        }
+        for (i, step) in deadlines {
+            if turn.as_ref().is_some_and(|(t, s, _)| (*t, *s) == (i, step)) {
+                continue;
+            }
+            let Some(j) = self.live(i, step, At::Queued) else {
+                continue;
+            };
+            if let Some(end) = j.m.out_of_time(j.start.elapsed()) {
+                self.decide(i, end, on_report);
+            }
+        }
+    }
+
+    /// The next job in line that still waits, with its turn asked for.
+    fn next_in_line(&mut self) -> Option<(usize, u32, Turn<'d>)> {
+        let api = &self.driver.api;
+        while let Some((i, step)) = self.line.pop_front() {
+            if let Some(Slot::Live(j)) = self.slots.get(i)
+                && j.step == step
+                && j.at == At::Queued
+            {
+                let within = j.m.remaining(j.start.elapsed());
+                return Some((i, step, Box::pin(api.turn(Lane::Normal, within))));
+            }
+        }
+        None
+    }
+
+    /// Job `i`'s turn came (or its deadline did first): send its request.
+    fn turn_came(
+        &mut self,
+        i: usize,
+        step: u32,
+        got: Result<(), Fault>,
+        on_report: &mut impl FnMut(&JobReport),
+    ) {
+        let api = self.driver.api.clone();
+        let Some(j) = self.live(i, step, At::Queued) else {
+            return;
+        };
+        let elapsed = j.start.elapsed();
+        if let Err(fault) = got {
+            let decision = match j.m.out_of_time(elapsed) {
+                Some(end) => end,
+                None => j.m.observe(Observation::Fault(fault), elapsed),
+            };
+            return self.decide(i, decision, on_report);
+        }
+        // A request never runs past the deadline by more than a second.
+        let request_timeout = api.request_timeout();
+        let timeout = j.m.remaining(elapsed).map_or(request_timeout, |r| {
+            request_timeout.min(r.max(Duration::from_secs(1)))
+        });
+        j.step += 1;
+        j.at = At::Asking;
+        let (id, endpoint, step) = (j.id.clone(), j.endpoint, j.step);
+        self.asking.spawn(async move {
+            let obs = match api.poll(&id, endpoint, timeout).await {
+                Ok(s) => Observation::Snapshot(s),
+                Err(f) => Observation::Fault(f),
+            };
+            (i, step, obs)
+        });
+    }
+
+    /// Job `i`'s request came back: the machine decides.
+    fn answered(
+        &mut self,
+        i: usize,
+        step: u32,
+        obs: Observation,
+        on_report: &mut impl FnMut(&JobReport),
+    ) {
+        let events = Arc::clone(&self.driver.events);
+        let Some(j) = self.live(i, step, At::Asking) else {
+            return;
+        };
+        let elapsed = j.start.elapsed();
+        let answered = matches!(obs, Observation::Snapshot(_));
+        let decision = j.m.observe(obs, elapsed);
+        // As the machine kept it (with what it adds, such as the time queued).
+        if answered && let Some(s) = j.m.last() {
+            events.snapshot(&j.id, s, elapsed);
+        }
+        for note in j.m.take_notes() {
+            events.note(&j.id, &note, elapsed);
+        }
+        self.decide(i, decision, on_report);
+    }
+
+    /// A reason to stop came: every wait still going ends now (requests out are dropped).
+    fn stop(&mut self, why: Stop, on_report: &mut impl FnMut(&JobReport)) {
+        self.stopped = Some(why);
+        self.asking.abort_all();
+        self.line.clear();
+        for i in 0..self.slots.len() {
+            if let Some(Slot::Live(j)) = self.slots.get_mut(i) {
+                j.step += 1;
+                let end = j.m.stop(why);
+                self.decide(i, end, on_report);
+            }
         }
     }
 }

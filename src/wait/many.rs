@@ -1,8 +1,8 @@
-//! Waiting for several jobs at once: one driver task per job under one stop channel, and
+//! Waiting for several jobs at once: one driver loop for them all under one stop channel, and
 //! `--fail-fast` (the first bad ending stops the rest). Returns the records in input order.
 
 use super::api::JobApi;
-use super::driver::Driver;
+use super::driver::{Driver, Wait};
 use super::events::Events;
 use super::machine::WaitConfig;
 use super::outcome::{Outcome, Stop};
@@ -33,33 +33,31 @@ pub async fn wait_all<A: JobApi>(
     let mut ids = job_ids;
     let mut seen = std::collections::HashSet::new();
     ids.retain(|id| seen.insert(id.clone()));
-    let mut set = tokio::task::JoinSet::new();
-    for (i, id) in ids.into_iter().enumerate() {
-        let driver = Driver {
-            api: api.clone(),
-            events: Arc::clone(&events),
-        };
-        let (cfg, policy, rx) = (plan.config.clone(), (plan.policy)(), stop.subscribe());
-        set.spawn(async move {
-            let report = driver.wait(&id, cfg, policy, rx).await;
-            driver.events.finished(&report);
-            (i, report)
-        });
-    }
-    let mut reports: Vec<(usize, JobReport)> = Vec::new();
-    while let Some(joined) = set.join_next().await {
-        let (i, report) = joined?;
-        if plan.fail_fast && report.outcome != Outcome::Finished {
-            stop.send_if_modified(|s| {
-                let unset = s.is_none();
-                if unset {
-                    *s = Some(Stop::FailFast);
-                }
-                unset
-            });
-        }
-        reports.push((i, report));
-    }
-    reports.sort_by_key(|(i, _)| *i);
-    Ok(reports.into_iter().map(|(_, r)| r).collect())
+    drop(seen);
+    let waits = ids
+        .into_iter()
+        .map(|job_id| Wait {
+            job_id,
+            cfg: plan.config.clone(),
+            policy: (plan.policy)(),
+        })
+        .collect();
+    let driver = Driver {
+        api: api.clone(),
+        events,
+    };
+    let fail_fast = plan.fail_fast;
+    driver
+        .wait_many(waits, stop.subscribe(), |report| {
+            if fail_fast && report.outcome != Outcome::Finished {
+                stop.send_if_modified(|s| {
+                    let unset = s.is_none();
+                    if unset {
+                        *s = Some(Stop::FailFast);
+                    }
+                    unset
+                });
+            }
+        })
+        .await
 }

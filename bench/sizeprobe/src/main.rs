@@ -1,7 +1,7 @@
-//! Attribute dli-wait's memory per job: the size of one job's wait future, the heap it holds
-//! while waiting, and the heap the final summary takes. Sets jobs up as `wait::many::wait_all` does,
-//! with a pacer so slow that every wait sits in it (no request is sent), and counts live heap
-//! bytes with a counting global allocator.
+//! Attribute dli-wait's memory per job: the heap one job holds while waiting, and the heap the
+//! final summary takes. Sets jobs up as `wait::many::wait_all` does (one driver loop for all),
+//! with a pacer so slow that every wait stands in line for a turn (no request is sent), and
+//! counts live heap bytes with a counting global allocator.
 //!
 //!   sizeprobe [N] [ENDPOINT] [LAST_PROGRESS_JSON] >/dev/null   (stdout gets the JSON events)
 //!
@@ -12,8 +12,7 @@ use dli_wait::dli::client::DliClient;
 use dli_wait::report::Reporter;
 use dli_wait::report::json::{Json, write_summary};
 use dli_wait::report::safe::{Scrubber, Secrets};
-use dli_wait::wait::driver::Driver;
-use dli_wait::wait::events::Events;
+use dli_wait::wait::driver::{Driver, Wait};
 use dli_wait::wait::record::JobReport;
 use dli_wait::wait::outcome::Outcome;
 use dli_wait::wait::snapshot::Snapshot;
@@ -69,41 +68,26 @@ fn main() {
         let reporter: Arc<dyn Reporter> = Arc::new(Json::new(Secrets::default()));
         let (_tx, stop) = tokio::sync::watch::channel(None);
         let after_client = LIVE.load(Relaxed);
-        let mut set = tokio::task::JoinSet::new();
-        let mut fut_size = 0;
-        for i in 0..n {
-            let events: Arc<dyn Events> = reporter.clone();
-            let driver = Driver { api: client.clone(), events };
-            let policy = settings.policy();
-            let (cfg, stop) = (settings.wait.clone(), stop.clone());
-            let id = format!("b0000000-0000-4000-8000-{i:012}");
-            let fut = async move {
-                let report = driver.wait(&id, cfg, policy, stop).await;
-                driver.events.finished(&report);
-                (i, report)
-            };
-            fut_size = std::mem::size_of_val(&fut);
-            set.spawn(fut);
-        }
-        let spawned = LIVE.load(Relaxed);
-        {
-            let f1 = client.progress("b0000000-0000-4000-8000-000000000000", Duration::from_secs(1));
-            let f2 = client.status("b0000000-0000-4000-8000-000000000000", Duration::from_secs(1));
-            let f3 = client.cancel("b0000000-0000-4000-8000-000000000000", Duration::from_secs(1));
-            eprintln!("futures: client.progress {} B, client.status {} B, client.cancel {} B, tokio Sleep {} B",
-                std::mem::size_of_val(&f1), std::mem::size_of_val(&f2), std::mem::size_of_val(&f3),
-                std::mem::size_of::<tokio::time::Sleep>());
-        }
-        for _ in 0..20 { tokio::task::yield_now().await; }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        let waits: Vec<Wait> = (0..n)
+            .map(|i| Wait {
+                job_id: format!("b0000000-0000-4000-8000-{i:012}"),
+                cfg: settings.wait.clone(),
+                policy: settings.policy(),
+            })
+            .collect();
+        let driver = Driver { api: client.clone(), events: reporter.clone() };
+        let set_up = LIVE.load(Relaxed);
+        let fleet = tokio::spawn(async move {
+            let _ = driver.wait_many(waits, stop, |_| {}).await;
+        });
+        // Let every wait start and stand in line for a turn.
+        tokio::time::sleep(Duration::from_millis(300)).await;
         let waiting = LIVE.load(Relaxed);
-        eprintln!("jobs {n}: one job's wait future is {fut_size} bytes (task cell a little more)");
-        eprintln!("heap: client {} B; after spawn {:.0} B/job; while waiting (in the pacer) {:.0} B/job; total {:.1} MiB",
-            after_client - base, (spawned - after_client) as f64 / n as f64,
+        eprintln!("jobs {n}: heap: client {} B; the waits as given {:.0} B/job; while waiting (in line for a turn) {:.0} B/job; total {:.1} MiB",
+            after_client - base, (set_up - after_client) as f64 / n as f64,
             (waiting - after_client) as f64 / n as f64, (waiting - base) as f64 / 1048576.0);
-        set.abort_all();
-        while set.join_next().await.is_some() {}
-        drop(set);
+        fleet.abort();
+        let _ = fleet.await;
         // The summary: n finished reports carrying the last snapshot, as at the end of a run.
         let last: Option<Snapshot> = progress_body.map(|b| {
             let p: dli_wait::dli::model::JobProgress = serde_json::from_str(&b).unwrap();

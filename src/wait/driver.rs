@@ -143,7 +143,7 @@ impl<A: JobApi> Driver<A> {
         };
         for (i, w) in waits.into_iter().enumerate() {
             let start = Instant::now();
-            let deadline = w.cfg.timeout.map(|t| start + t);
+            let deadline = w.cfg.timeout.and_then(|t| start.checked_add(t));
             let mut m = Machine::new(w.cfg, w.policy);
             self.events.started(&w.job_id);
             let first = m.start();
@@ -409,6 +409,13 @@ async fn stopped(stop: &mut watch::Receiver<Option<Stop>>) -> Stop {
     }
 }
 
+/// `after` from now, or as far as the clock goes (a `Retry-After` of years).
+fn later(after: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(after)
+        .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30))
+}
+
 /// A turn under the rate limit that a job is waiting for.
 type Turn<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), Fault>> + Send + 'a>>;
 
@@ -459,12 +466,8 @@ impl<'d, A: JobApi> Fleet<'d, A> {
                     j.endpoint = endpoint;
                     j.step += 1;
                     j.at = At::Sleeping;
-                    self.timers.push(std::cmp::Reverse((
-                        Instant::now() + after,
-                        i,
-                        j.step,
-                        Alarm::Due,
-                    )));
+                    self.timers
+                        .push(std::cmp::Reverse((later(after), i, j.step, Alarm::Due)));
                     return;
                 }
             },

@@ -401,6 +401,56 @@ fn planted_symlinks_beside_the_summary_file_are_never_followed() {
     assert_eq!(job(&s, id("job-never-ends"))["status"], "TIMED_OUT", "{s}");
 }
 
+/// `--record` of Spark batches: each is written as a batch (`"type": "spark"`, its states),
+/// and replays to the same endings: one succeeds, one dies with the reason the wait read.
+#[test]
+fn a_recorded_spark_wait_replays_as_batches_to_the_same_endings() {
+    let sim = Sim::start("spark.json");
+    let dir = TempDir::new("record-spark");
+    let file = dir.path().join("recorded.json");
+    let ids = [id("batch-succeeds"), id("batch-dies")];
+    let r = run(sim
+        .dli_wait()
+        .args(["--job-type", "spark", "--record", file.to_str().unwrap()])
+        .args(ids));
+    r.expect_code(1);
+    let recorded = std::fs::read_to_string(&file).expect("the record was written");
+    let scenario: serde_json::Value = serde_json::from_str(&recorded).unwrap();
+    let jobs = scenario["jobs"].as_array().expect("jobs");
+    assert!(
+        jobs.iter().all(|j| j["type"] == "spark"
+            && j.get("sub_jobs")
+                .is_none_or(|s| s.as_array().is_some_and(Vec::is_empty))),
+        "{recorded}"
+    );
+
+    let replay = Sim::start_file(file.to_str().unwrap());
+    let again = run(replay
+        .dli_wait()
+        .args(["--job-type", "spark", "--output", "json"])
+        .args(ids));
+    again.expect_code(1);
+    let summary = again.summary();
+    let ok = job(&summary, ids[0]);
+    assert_eq!(
+        (&ok["status"], &ok["last_status"]),
+        (&"FINISHED".into(), &"SUCCESS".into()),
+        "{summary}"
+    );
+    let dead = job(&summary, ids[1]);
+    assert_eq!(
+        (&dead["status"], &dead["last_status"]),
+        (&"FAILED".into(), &"DEAD".into()),
+        "{summary}"
+    );
+    assert!(
+        dead["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("does not exist")),
+        "{summary}"
+    );
+}
+
 /// `--record`: what a wait saw is a scenario; the simulator replays it to the same endings
 /// (a job that finishes, one that fails with DLI's reason), so a user can benchmark polling
 /// on their own jobs.

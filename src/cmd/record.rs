@@ -6,12 +6,12 @@ use super::summary_file;
 use crate::dli::model::JobStatus;
 use crate::report::Reporter;
 use crate::report::safe::Secrets;
-use crate::sim::scenario::{End, JobSpec, Span, SubJobSpec};
+use crate::sim::scenario::{End, JobKind, JobSpec, Span, SubJobSpec};
 use crate::wait::events::Events;
 use crate::wait::machine::Note;
 use crate::wait::outcome::Outcome;
 use crate::wait::record::{CancelReport, JobReport};
-use crate::wait::snapshot::Snapshot;
+use crate::wait::snapshot::{Snapshot, Source};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -65,6 +65,9 @@ impl Recording {
 /// each sub-job from its first sighting to the next one's, the commit tail, and the ending
 /// (a job whose end was not seen runs on forever). Times are since the wait started.
 pub fn job_spec(report: &JobReport, polls: &[(Duration, Snapshot)]) -> JobSpec {
+    if polls.iter().any(|(_, s)| s.source == Source::Batch) {
+        return batch_spec(report, polls);
+    }
     let secs = |d: Duration| Span(Some(d));
     let ended_at = polls
         .iter()
@@ -147,6 +150,54 @@ pub fn job_spec(report: &JobReport, polls: &[(Duration, Snapshot)]) -> JobSpec {
         launching: secs(launching),
         sub_jobs,
         commit,
+        end,
+        ..JobSpec::default()
+    }
+}
+
+/// A Spark batch as its polls saw it: `starting` until the first poll that was not, `running`
+/// until the first `recovering` or the end, `recovering` until the end, and the end (`dead`
+/// with DLI's reason as its log's tail). A batch whose end was not seen runs on forever.
+fn batch_spec(report: &JobReport, polls: &[(Duration, Snapshot)]) -> JobSpec {
+    let first =
+        |f: &dyn Fn(&JobStatus) -> bool| polls.iter().find(|(_, s)| f(&s.status)).map(|(t, _)| *t);
+    let ended_at = first(&|s| s.is_terminal());
+    let open_end = ended_at.unwrap_or(report.elapsed);
+    let running_from = first(&|s| *s != JobStatus::Starting).unwrap_or(open_end);
+    let recovering_from = first(&|s| *s == JobStatus::Recovering)
+        .filter(|t| *t >= running_from)
+        .unwrap_or(open_end);
+    let span = |d: Duration| Span(Some(d));
+    let (running, recovering) = match ended_at {
+        Some(end) => (
+            span(recovering_from.saturating_sub(running_from)),
+            span(end.saturating_sub(recovering_from)),
+        ),
+        // Still going when the wait ended: in the state it was last seen in, for ever.
+        None if recovering_from < open_end => (
+            span(recovering_from.saturating_sub(running_from)),
+            Span(None),
+        ),
+        None => (Span(None), span(Duration::ZERO)),
+    };
+    let end = match (&report.outcome, ended_at) {
+        (Outcome::Failed | Outcome::Cancelled, Some(_)) => End::Dead {
+            log: report
+                .reason
+                .as_ref()
+                .map(|r| vec![r.message.clone()])
+                .unwrap_or_default(),
+            driver_log: Vec::new(),
+        },
+        _ => End::Success,
+    };
+    JobSpec {
+        kind: JobKind::Spark,
+        id: Some(report.job_id.clone()),
+        name: Some(format!("recorded: {}", report.outcome.label())),
+        starting: span(running_from),
+        running,
+        recovering,
         end,
         ..JobSpec::default()
     }
@@ -251,6 +302,44 @@ mod tests {
         );
         assert_eq!(job.commit, Span(Some(s(15))));
         assert_eq!(job.end, End::Finished);
+    }
+
+    #[test]
+    fn a_batch_becomes_its_states_and_replays_them() {
+        let s = |secs| Duration::from_secs(secs);
+        let batch = |status: JobStatus| Snapshot::of_batch(status, String::new());
+        let polls = vec![
+            (s(0), batch(JobStatus::Starting)),
+            (s(30), batch(JobStatus::Running)),
+            (s(70), batch(JobStatus::Recovering)),
+            (s(90), batch(JobStatus::Dead)),
+        ];
+        let mut r = report(Outcome::Failed);
+        r.reason = Some(crate::wait::record::Reason {
+            message: "Caused by: no such table".into(),
+            detail: None,
+        });
+        let job = job_spec(&r, &polls);
+        assert_eq!(job.kind, JobKind::Spark);
+        assert_eq!(
+            (job.starting, job.running, job.recovering),
+            (Span(Some(s(30))), Span(Some(s(40))), Span(Some(s(20))))
+        );
+        assert!(matches!(&job.end, End::Dead { log, .. } if log == &["Caused by: no such table"]));
+        let text = serde_json::json!({ "jobs": [&job] }).to_string();
+        assert!(crate::sim::scenario::Scenario::parse(&text).is_ok(), "{text}");
+        // Replayed: the states at the times they were seen.
+        for (t, want) in [
+            (10.0, JobStatus::Starting),
+            (50.0, JobStatus::Running),
+            (80.0, JobStatus::Recovering),
+            (95.0, JobStatus::Dead),
+        ] {
+            assert_eq!(job.spark_at(t).0, want, "at {t}");
+        }
+        // Not seen to end: running for ever.
+        let job = job_spec(&report(Outcome::TimedOut), &polls[..2]);
+        assert_eq!(job.running, Span(None));
     }
 
     #[test]

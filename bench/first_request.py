@@ -2,7 +2,7 @@
 """Time from starting a process to its first request, against a fake DLI.
 
 A thread listens on 127.0.0.1:0 and answers every request with a ShowSqlJobProgress body saying
-FINISHED (so a waiter exits at once). For each run: t0 = time.monotonic() right before Popen,
+the job it names is FINISHED (so a waiter exits at once). For each run: t0 = time.monotonic() right before Popen,
 t1 = time.monotonic() when the first bytes of the first request arrive; t1 - t0 is recorded.
 
   first_request.py --runs 20 --label dli-wait -- target/release/dli-wait --endpoint {endpoint} JOB
@@ -22,12 +22,17 @@ import sys
 import threading
 import time
 
-BODY = json.dumps({
-    "is_success": True, "message": "", "job_id": "00000000-0000-4000-8000-000000000000",
-    "status": "FINISHED", "sub_jobs": [],
-}).encode()
-REPLY = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
-         b"Connection: close\r\n\r\n" % len(BODY)) + BODY
+def reply(head):
+    """A FINISHED answer about the job the request names (a waiter refuses an answer about
+    another job)."""
+    path = head.split(b" ", 2)[1] if head.count(b" ") >= 2 else b""
+    parts = path.split(b"?")[0].split(b"/")
+    job = parts[parts.index(b"jobs") + 1].decode("ascii", "replace") if b"jobs" in parts[:-1] else ""
+    body = json.dumps({
+        "is_success": True, "message": "", "job_id": job, "status": "FINISHED", "sub_jobs": [],
+    }).encode()
+    return (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+            b"Connection: close\r\n\r\n" % len(body)) + body
 
 
 class FakeDli:
@@ -69,7 +74,7 @@ class FakeDli:
                     break
                 data += more
             try:
-                conn.sendall(REPLY)
+                conn.sendall(reply(data))
             except OSError:
                 pass
 

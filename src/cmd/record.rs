@@ -327,7 +327,10 @@ mod tests {
         );
         assert!(matches!(&job.end, End::Dead { log, .. } if log == &["Caused by: no such table"]));
         let text = serde_json::json!({ "jobs": [&job] }).to_string();
-        assert!(crate::sim::scenario::Scenario::parse(&text).is_ok(), "{text}");
+        assert!(
+            crate::sim::scenario::Scenario::parse(&text).is_ok(),
+            "{text}"
+        );
         // Replayed: the states at the times they were seen.
         for (t, want) in [
             (10.0, JobStatus::Starting),

@@ -169,7 +169,7 @@ impl<A: JobApi> Driver<A> {
             let next = fleet
                 .timers
                 .peek()
-                .map_or_else(|| Instant::now() + Duration::from_secs(86_400), |t| t.0.0);
+                .map_or_else(|| later(Duration::from_secs(86_400)), |t| t.0.0);
             sleep.as_mut().reset(next);
             tokio::select! {
                 why = stopped(&mut stop), if fleet.stopped.is_none() => {

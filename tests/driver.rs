@@ -251,6 +251,18 @@ async fn wait_one(
     driver.wait("job-1", cfg, every(10), stop).await
 }
 
+/// `--timeout SECS --cancel-on timeout`.
+fn cancel_on_timeout_after(secs: u64) -> WaitConfig {
+    WaitConfig {
+        timeout: Some(Duration::from_secs(secs)),
+        cancel_on: CancelOn {
+            timeout: true,
+            ..CancelOn::default()
+        },
+        ..WaitConfig::default()
+    }
+}
+
 fn no_stop() -> watch::Receiver<Option<Stop>> {
     watch::channel(None).1
 }
@@ -317,14 +329,7 @@ async fn a_stop_during_a_hung_request_ends_the_wait_at_once_and_cancels_when_ask
 #[tokio::test(start_paused = true)]
 async fn a_cancel_on_timeout_is_confirmed_by_a_later_poll() {
     let api = Scripted::new(|_| Script::EndsAfter(u64::MAX, "FINISHED"));
-    let cfg = WaitConfig {
-        timeout: Some(Duration::from_secs(60)),
-        cancel_on: CancelOn {
-            timeout: true,
-            ..CancelOn::default()
-        },
-        ..WaitConfig::default()
-    };
+    let cfg = cancel_on_timeout_after(60);
     let r = wait_one(&api, cfg, no_stop()).await;
     assert_eq!(r.outcome, Outcome::TimedOut);
     let c = r.cancel.unwrap();
@@ -338,14 +343,7 @@ async fn a_cancel_on_timeout_is_confirmed_by_a_later_poll() {
 async fn a_cancel_that_never_shows_is_given_up_within_the_grace() {
     let mut api = Scripted::new(|_| Script::EndsAfter(u64::MAX, "FINISHED"));
     api.after_cancel = None;
-    let cfg = WaitConfig {
-        timeout: Some(Duration::from_secs(60)),
-        cancel_on: CancelOn {
-            timeout: true,
-            ..CancelOn::default()
-        },
-        ..WaitConfig::default()
-    };
+    let cfg = cancel_on_timeout_after(60);
     let r = wait_one(&api, cfg, no_stop()).await;
     assert_eq!(r.outcome, Outcome::TimedOut);
     let c = r.cancel.unwrap();
@@ -439,14 +437,7 @@ async fn a_throttled_cancel_is_sent_again_after_retry_after() {
         .lock()
         .unwrap()
         .push(("someone-else".into(), Duration::from_secs(5), true));
-    let cfg = WaitConfig {
-        timeout: Some(Duration::from_secs(5)),
-        cancel_on: CancelOn {
-            timeout: true,
-            ..CancelOn::default()
-        },
-        ..WaitConfig::default()
-    };
+    let cfg = cancel_on_timeout_after(5);
     let r = wait_one(&api, cfg, no_stop()).await;
     let c = r.cancel.unwrap();
     assert!(c.accepted && c.confirmed, "{c:?}");
@@ -767,14 +758,7 @@ async fn a_cancel_goes_ahead_of_queued_polls_and_all_requests_keep_to_the_limit(
             })
         })
         .collect();
-    let cfg = WaitConfig {
-        timeout: Some(Duration::from_secs(10)),
-        cancel_on: CancelOn {
-            timeout: true,
-            ..CancelOn::default()
-        },
-        ..WaitConfig::default()
-    };
+    let cfg = cancel_on_timeout_after(10);
     let driver = Driver {
         api: api.clone(),
         events: Arc::new(Silent),
@@ -865,14 +849,7 @@ async fn a_batch_dead_after_our_cancel_confirms_the_cancel() {
         end: "success",
     });
     api.after_cancel = Some("dead");
-    let cfg = WaitConfig {
-        timeout: Some(Duration::from_secs(60)),
-        cancel_on: CancelOn {
-            timeout: true,
-            ..CancelOn::default()
-        },
-        ..WaitConfig::default()
-    };
+    let cfg = cancel_on_timeout_after(60);
     let r = wait_one(&api, cfg, no_stop()).await;
     assert_eq!(r.outcome, Outcome::TimedOut);
     let cancel = r.cancel.unwrap();

@@ -284,6 +284,25 @@ async fn a_job_that_finishes_after_an_hour_ends_finished_after_an_hour() {
     );
 }
 
+/// "`--timeout 6h` with a short poll interval": 21,600 polls, each ending at the deadline's
+/// timer, the wait's bookkeeping the same size at the end as at the start (the driver checks
+/// that it keeps at most two timers a job, in debug builds such as this test's).
+#[tokio::test(start_paused = true)]
+async fn a_six_hour_wait_polled_every_second_keeps_its_bookkeeping_bounded() {
+    let api = Scripted::new(|_| Script::EndsAfter(u64::MAX, "FINISHED"));
+    let cfg = WaitConfig {
+        timeout: Some(Duration::from_secs(6 * 3600)),
+        ..WaitConfig::default()
+    };
+    let driver = Driver {
+        api: api.clone(),
+        events: Arc::new(Silent),
+    };
+    let r = driver.wait("job-1", cfg, every(1), no_stop()).await;
+    assert_eq!(r.outcome, Outcome::TimedOut);
+    assert!(r.polls >= 6 * 3600, "{}", r.polls);
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_deadline_holds_when_the_rate_limit_queue_is_longer_than_the_time_left() {
     let mut api = Scripted::new(|_| Script::EndsAfter(u64::MAX, "FINISHED"));

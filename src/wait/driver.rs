@@ -89,7 +89,7 @@ enum At {
 enum Alarm {
     /// The next poll is due.
     Due,
-    /// The deadline came while in line for a turn.
+    /// The job's deadline (one a job; it ends the wait if the job is in line then).
     Deadline,
 }
 
@@ -147,6 +147,11 @@ impl<A: JobApi> Driver<A> {
             let mut m = Machine::new(w.cfg, w.policy);
             self.events.started(&w.job_id);
             let first = m.start();
+            if let Some(d) = deadline {
+                fleet
+                    .timers
+                    .push(std::cmp::Reverse((d, i, 0, Alarm::Deadline)));
+            }
             fleet.slots.push(Slot::Live(Box::new(Live {
                 id: w.job_id,
                 m,
@@ -163,6 +168,8 @@ impl<A: JobApi> Driver<A> {
         let sleep = tokio::time::sleep(Duration::ZERO);
         tokio::pin!(sleep);
         while fleet.left > 0 {
+            // A poll timer and a deadline a job at most, however long the wait.
+            debug_assert!(fleet.timers.len() <= 2 * fleet.slots.len());
             if turn.is_none() {
                 turn = fleet.next_in_line();
             }
@@ -509,9 +516,10 @@ impl<'d, A: JobApi> Fleet<'d, A> {
     }
 
     /// The timers that are due: polls join the line (the first in line asks for its turn);
-    /// a deadline that comes while in line behind others ends the wait. The one whose turn is
-    /// being asked for is left to that: at its deadline it still polls if a turn is free
-    /// then, as a wait alone would.
+    /// a deadline that comes, or has come, while in line behind others ends the wait. The
+    /// one whose turn is being asked for is left to that: at its deadline it still polls if a
+    /// turn is free then, as a wait alone would. Each job has one deadline timer, set when
+    /// its wait starts: the heap holds at most two timers a job, however long the wait.
     fn ring(
         &mut self,
         turn: &mut Option<(usize, u32, Turn<'d>)>,
@@ -525,7 +533,7 @@ impl<'d, A: JobApi> Fleet<'d, A> {
             }
             self.timers.pop();
             if alarm == Alarm::Deadline {
-                deadlines.push((i, step));
+                deadlines.push(i);
                 continue;
             }
             let Some(j) = self.live(i, step, At::Sleeping) else {
@@ -533,23 +541,25 @@ impl<'d, A: JobApi> Fleet<'d, A> {
             };
             j.step += 1;
             j.at = At::Queued;
-            let step = j.step;
-            if let Some(d) = j.deadline {
-                self.timers
-                    .push(std::cmp::Reverse((d.max(now), i, step, Alarm::Deadline)));
+            let (step, due) = (j.step, j.deadline.is_some_and(|d| d <= now));
+            if due {
+                deadlines.push(i);
             }
             self.line.push_back((i, step));
         }
         if turn.is_none() {
             *turn = self.next_in_line();
         }
-        for (i, step) in deadlines {
-            if turn.as_ref().is_some_and(|(t, s, _)| (*t, *s) == (i, step)) {
-                continue;
-            }
-            let Some(j) = self.live(i, step, At::Queued) else {
+        for i in deadlines {
+            let Some(Slot::Live(j)) = self.slots.get_mut(i) else {
                 continue;
             };
+            let asking_turn = turn
+                .as_ref()
+                .is_some_and(|(t, s, _)| (*t, *s) == (i, j.step));
+            if j.at != At::Queued || asking_turn {
+                continue;
+            }
             if let Some(end) = j.m.out_of_time(j.start.elapsed()) {
                 self.decide(i, end, on_report);
             }

@@ -281,9 +281,12 @@ pub fn classify<T: DliBody>(reply: &Reply, now: SystemTime) -> Result<T, Fault> 
                 .unwrap_or_default()
         };
         // A final status next to an error code (even one that says `is_success: true`, even
-        // one only in the message) is a contradiction: not an ending.
+        // one only in the message) or an error's own message field is a contradiction: not
+        // an ending.
         let contradicts = status.is_some_and(JobStatus::is_terminal)
-            && (error.code.is_some() || extract_code(&message()).is_some());
+            && (error.code.is_some()
+                || facts.has_error_message
+                || extract_code(&message()).is_some());
         if refused || contradicts {
             let message = message();
             let code = error.code.clone().or_else(|| extract_code(&message));
@@ -872,6 +875,8 @@ mod tests {
             r#"{"is_success":true,"message":"DLI.0002: The job does not exist","status":"FINISHED"}"#,
             r#"{"status":"FINISHED","error":{"error_code":"DLI.0002","error_msg":"gone"}}"#,
             r#"{"is_success":false,"message":"","status":"CANCELLED"}"#,
+            r#"{"status":"FINISHED","error_msg":"The job does not exist"}"#,
+            r#"{"status":"FINISHED","errorMsg":"failed"}"#,
         ] {
             let r = classify::<JobProgress>(&reply(200, body), now());
             assert!(r.is_err(), "{body}: {r:?}");
@@ -976,7 +981,8 @@ mod tests {
                     true
                 )),
                 Just(("\"message\":\"\"".to_string(), false)),
-                Just(("\"error_msg\":\"nope\"".to_string(), false)),
+                Just(("\"error_msg\":\"nope\"".to_string(), true)),
+                Just(("\"errorMsg\":\"\"".to_string(), false)),
                 Just((
                     "\"job_id\":\"85798b38-ae44-48eb-bb90-7cf0dcdafe7b\"".to_string(),
                     false

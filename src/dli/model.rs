@@ -475,6 +475,9 @@ pub struct BodyFacts {
     pub has_status: bool,
     /// The body has a `state` string (a Spark batch's state).
     pub has_state: bool,
+    /// The body has an error's own message field (`error_msg`, `errorMsg`: not the
+    /// envelope's plain `message`) with text in it.
+    pub has_error_message: bool,
 }
 
 /// The names the SDKs look for an error under, pair by pair, in this order.
@@ -518,7 +521,13 @@ impl BodyFacts {
                 }
             }
         };
+        let has_error_message = level.pairs[..2].iter().any(|(_, m)| {
+            m.as_ref()
+                .and_then(Field::text)
+                .is_some_and(|t| !t.trim_ascii().is_empty())
+        });
         Ok(BodyFacts {
+            has_error_message,
             error: ErrorBody {
                 request_id: level.request_id.clone(),
                 ..error

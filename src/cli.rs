@@ -566,6 +566,11 @@ pub enum ConfigError {
     CredentialSource(String),
     #[error("{0}")]
     Trust(String),
+    /// A project id that is not one (it would not be one path segment of the requests).
+    #[error(
+        "bad project id from {from}: {why}; set it to the project id of the job's region (32 hex digits, on the console's My Credentials page)"
+    )]
+    ProjectId { from: &'static str, why: String },
 }
 
 /// The trust file variable of rustls-native-certs (and OpenSSL).
@@ -781,13 +786,28 @@ pub fn resolve(
         }
         Err(ChainError::Invalid(why)) => return Err(ConfigError::CredentialSource(why)),
     };
-    let project_id = target
+    let given = target
         .project_id
         .as_deref()
         .map(str::trim)
         .filter(|p| !p.is_empty())
-        .map(str::to_string)
-        .or_else(|| chosen.as_ref().and_then(|c| c.project_id.clone()));
+        .map(|p| {
+            (
+                p.to_string(),
+                "HUAWEICLOUD_SDK_PROJECT_ID (or --project-id)",
+            )
+        });
+    let project_id = given.or_else(|| {
+        let p = chosen.as_ref()?.project_id.clone()?;
+        Some((p, "the credentials file's project_id"))
+    });
+    // One check for every source: the id is one segment of every request's path.
+    if let Some((p, from)) = &project_id {
+        if let Some(why) = crate::dli::job_id::project_id_problem(p) {
+            return Err(ConfigError::ProjectId { from, why });
+        }
+    }
+    let project_id = project_id.map(|(p, _)| p);
     if project_id.is_none() {
         missing.push("HUAWEICLOUD_SDK_PROJECT_ID (or --project-id)");
     }
@@ -810,8 +830,8 @@ pub fn resolve(
     check_trust_file(&get)?;
     if timing.max_poll_interval < timing.poll_interval {
         return Err(ConfigError::Intervals {
-            first: humantime::format_duration(timing.poll_interval).to_string(),
-            max: humantime::format_duration(timing.max_poll_interval).to_string(),
+            first: crate::dli::human::duration(timing.poll_interval),
+            max: crate::dli::human::duration(timing.max_poll_interval),
         });
     }
     let credentials = chosen

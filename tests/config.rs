@@ -224,3 +224,45 @@ fn help_texts_say_what_applies() {
     assert!(!poll.contains("exponentially"), "{poll}");
     assert!(poll.contains("--poll-policy"), "{poll}");
 }
+
+/// A project id that is not one path segment of IAM's characters (`..`, `.`, `/`, `?`, `#`,
+/// `%`, white space) is refused with one line, from the flag, the environment or the
+/// credentials file alike, and nothing is sent: it would rewrite every request's path.
+#[test]
+fn a_project_id_that_would_rewrite_the_path_exits_2_and_nothing_is_sent() {
+    let sim = Sim::start("submit.json");
+    let dir = common::TempDir::new("bad-project");
+    for bad in [
+        "..", ".", "../v2.0", "a/b", "x?y=1", "x#y", "%2e%2e", "a b", "x\ty",
+    ] {
+        let flag = run(sim.dli_wait().args(["--project-id", bad, JOB]));
+        let env = run(sim
+            .dli_wait()
+            .env("HUAWEICLOUD_SDK_PROJECT_ID", bad)
+            .arg(JOB));
+        let file = dir.path().join("credentials");
+        std::fs::write(
+            &file,
+            format!(
+                "[basic]\nak = {}\nsk = {}\nproject_id = {bad}\n",
+                sim.ak, sim.sk
+            ),
+        )
+        .unwrap();
+        let from_file = run(sim
+            .dli_wait_without_credentials()
+            .env_remove("HUAWEICLOUD_SDK_PROJECT_ID")
+            .env("HUAWEICLOUD_SDK_CREDENTIALS_FILE", &file)
+            .arg(JOB));
+        for (r, source) in [
+            (&flag, "HUAWEICLOUD_SDK_PROJECT_ID (or --project-id)"),
+            (&env, "HUAWEICLOUD_SDK_PROJECT_ID (or --project-id)"),
+            (&from_file, "the credentials file's project_id"),
+        ] {
+            r.expect_code(2).stderr_has(&["bad project id", source]);
+            assert_eq!(error_lines(r).len(), 1, "{bad:?}\n{}", r.all());
+        }
+    }
+    let sent = sim.requests();
+    assert!(sent.is_empty(), "requests were sent: {sent:?}");
+}

@@ -10,7 +10,7 @@ use std::io::Write;
 fn load(args: &SimulateArgs) -> Result<Scenario, String> {
     let (text, from) = match &args.scenario {
         Some(p) => (
-            std::fs::read_to_string(p)
+            crate::dli::bounded::read_string(p, crate::dli::bounded::SCENARIO)
                 .map_err(|e| format!("cannot read {} {}: {e}", flag::SCENARIO, p.display()))?,
             p.display().to_string(),
         ),

@@ -2,6 +2,7 @@
 //! Knows HTTP and JSON, nothing of waiting.
 
 pub mod auth;
+pub mod bounded;
 pub mod client;
 pub mod credentials;
 pub mod fault;

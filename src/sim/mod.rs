@@ -45,15 +45,16 @@ impl Running {
         format!("http://{}", reachable(self.addr))
     }
 
-    /// Where it listens, when that is not what [`Running::endpoint`] says: " (on all
-    /// interfaces, 0.0.0.0:8090)" for an unspecified address.
-    fn listening_note(&self) -> String {
+    /// Where it listens, for people: the endpoint, or the socket and then the endpoint
+    /// when they differ ("all interfaces, 0.0.0.0:8090 (from here: http://127.0.0.1:8090)").
+    fn listening(&self) -> String {
+        let endpoint = self.endpoint();
         if self.addr.ip().is_unspecified() {
-            format!(" (listening on all interfaces, {})", self.addr)
+            format!("all interfaces, {} (from here: {endpoint})", self.addr)
         } else if reachable(self.addr) != self.addr {
-            format!(" (listening on {})", self.addr)
+            format!("{} (from here: {endpoint})", self.addr)
         } else {
-            String::new()
+            endpoint
         }
     }
 
@@ -84,8 +85,8 @@ impl Running {
     pub fn details_text(&self) -> String {
         let (endpoint, sim) = (self.endpoint(), &self.sim);
         let mut t = format!(
-            "DLI simulator listening on {endpoint}{}\nPoint dli-wait at it with:\n  export DLI_ENDPOINT={endpoint}\n  export HUAWEICLOUD_SDK_PROJECT_ID={}\n  export HUAWEICLOUD_SDK_AK={} HUAWEICLOUD_SDK_SK={}\nJobs:\n",
-            self.listening_note(),
+            "DLI simulator listening on {}\nPoint dli-wait at it with:\n  export DLI_ENDPOINT={endpoint}\n  export HUAWEICLOUD_SDK_PROJECT_ID={}\n  export HUAWEICLOUD_SDK_AK={} HUAWEICLOUD_SDK_SK={}\nJobs:\n",
+            self.listening(),
             sim.project_id,
             sim.ak,
             sim.sk

@@ -5,11 +5,11 @@ use super::context::Context;
 use super::failure::{CommandResult, Failure};
 use super::wait::{client, wait_jobs};
 use crate::cli::{RunArgs, flag, hint, resolve};
+use crate::dli::bounded;
 use crate::dli::fault::Fault;
 use crate::dli::model::SubmitJob;
 use crate::wait::outcome::Outcome;
 use crate::wait::record::JobReport;
-use std::io::Read;
 
 pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
     let settings = resolve(&args.target, &args.timing, |k| std::env::var(k).ok())
@@ -103,13 +103,10 @@ fn read_sql(args: &RunArgs) -> Result<String, String> {
     let sql = match (&args.sql, &args.sql_file) {
         (Some(s), _) => s.clone(),
         (None, Some(p)) if p.as_os_str() == "-" => {
-            let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .map_err(|e| format!("cannot read SQL from stdin: {e}"))?;
-            s
+            bounded::read_string_from(std::io::stdin().lock(), bounded::SQL)
+                .map_err(|e| format!("cannot read SQL from stdin: {e}"))?
         }
-        (None, Some(p)) => std::fs::read_to_string(p)
+        (None, Some(p)) => bounded::read_string(p, bounded::SQL)
             .map_err(|e| format!("cannot read {} {}: {e}", flag::SQL_FILE, p.display()))?,
         (None, None) => {
             return Err(format!(

@@ -6,8 +6,8 @@ use super::failure::{CommandResult, Failure};
 use super::run::{new_job_id, print_id, submit_failed};
 use super::wait::{client, wait_batches};
 use crate::cli::{RunArgs, flag, resolve};
+use crate::dli::bounded;
 use crate::dli::spark::check_batch;
-use std::io::Read;
 use std::path::Path;
 
 pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
@@ -40,13 +40,11 @@ pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
 fn read_batch(path: &Path) -> Result<serde_json::Value, String> {
     let shown = path.display();
     let text = if path.as_os_str() == "-" {
-        let mut t = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut t)
-            .map_err(|e| format!("cannot read the batch from stdin: {e}"))?;
-        t
+        bounded::read_from(std::io::stdin().lock(), bounded::SPARK_BATCH)
+            .map_err(|e| format!("cannot read the batch from stdin: {e}"))?
     } else {
-        std::fs::read(path).map_err(|e| format!("cannot read {} {shown}: {e}", flag::SPARK_FILE))?
+        bounded::read(path, bounded::SPARK_BATCH)
+            .map_err(|e| format!("cannot read {} {shown}: {e}", flag::SPARK_FILE))?
     };
     check_batch(&text).map_err(|why| format!("bad {} {shown}: {why}", flag::SPARK_FILE))
 }

@@ -463,10 +463,8 @@ fn no_answer_within(timeout: Duration) -> Fault {
 pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => {
-            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
+        Some(url::Host::Ipv4(ip)) => super::net::is_loopback_ip(ip.into()),
+        Some(url::Host::Ipv6(ip)) => super::net::is_loopback_ip(ip.into()),
         None => false,
     }
 }

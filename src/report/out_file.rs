@@ -320,4 +320,123 @@ mod tests {
         write(&long, How::Replace, b"x".to_vec(), WITHIN).expect("a 255-byte name");
         assert_eq!(std::fs::read_to_string(&long).expect("read"), "x");
     }
+
+    /// What can be at an output path.
+    #[derive(Debug, Clone, Copy)]
+    enum Kind {
+        Regular,
+        Missing,
+        Fifo,
+        FifoRead,
+        Device,
+        Symlink,
+        MissingDir,
+        ReadOnlyDir,
+        Directory,
+    }
+
+    /// Make `kind` at `dir/out`; the path, and what a symlink points to.
+    fn plant(dir: &Path, kind: Kind) -> (PathBuf, PathBuf) {
+        let p = dir.join("out");
+        let victim = dir.join("victim");
+        std::fs::write(&victim, "precious").expect("victim");
+        match kind {
+            Kind::Regular => std::fs::write(&p, "old").expect("old"),
+            Kind::Missing => {}
+            Kind::Fifo | Kind::FifoRead => mkfifo(&p),
+            Kind::Device => return (PathBuf::from("/dev/null"), victim),
+            Kind::Symlink => std::os::unix::fs::symlink(&victim, &p).expect("link"),
+            Kind::MissingDir => return (dir.join("no-such-dir").join("out"), victim),
+            Kind::ReadOnlyDir => {
+                let ro = dir.join("ro");
+                std::fs::create_dir(&ro).expect("mkdir");
+                std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555))
+                    .expect("chmod");
+                return (ro.join("out"), victim);
+            }
+            Kind::Directory => std::fs::create_dir(&p).expect("mkdir"),
+        }
+        (p, victim)
+    }
+
+    fn identity(p: &Path) -> Option<(u64, std::fs::FileType)> {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::symlink_metadata(p)
+            .ok()
+            .map(|m| (m.ino(), m.file_type()))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        /// Issue 25's invariant for output files: for any kind of path and either way of
+        /// writing, the write ends by its deadline, and nothing at the path that was not a
+        /// regular file is replaced (a link's target untouched); a regular file, or none,
+        /// ends up holding exactly what was written, or is left as it was.
+        #[test]
+        fn any_output_path_ends_in_time_and_only_regular_files_are_replaced(
+            kind in proptest::sample::select(vec![
+                Kind::Regular, Kind::Missing, Kind::Fifo, Kind::FifoRead, Kind::Device,
+                Kind::Symlink, Kind::MissingDir, Kind::ReadOnlyDir, Kind::Directory,
+            ]),
+            append in proptest::bool::ANY,
+            text in "[a-z\n]{0,200}",
+        ) {
+            let d = Dir::new(&format!("prop-{}", rand::random::<u32>()));
+            let (p, victim) = plant(&d.0, kind);
+            let before = identity(&p);
+            let reader = matches!(kind, Kind::FifoRead).then(|| {
+                let p = p.clone();
+                std::thread::spawn(move || std::fs::read(p).unwrap_or_default())
+            });
+            let how = if append { How::Append } else { How::Replace };
+            let started = std::time::Instant::now();
+            let mut result = write(&p, how, text.clone().into_bytes(), Duration::from_secs(1));
+            if reader.is_some() {
+                // The reader's open may come after our first try.
+                for _ in 0..100 {
+                    if result.is_ok() {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                    result = write(&p, how, text.clone().into_bytes(), Duration::from_secs(1));
+                }
+            }
+            proptest::prop_assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+            let after = identity(&p);
+            let was_regular = before.as_ref().is_none_or(|(_, t)| t.is_file());
+            if !was_regular {
+                proptest::prop_assert_eq!(&before, &after, "{:?} was replaced", kind);
+            }
+            let victim_text = std::fs::read_to_string(&victim).unwrap_or_default();
+            proptest::prop_assert_eq!(victim_text.as_str(), "precious");
+            match (kind, &result) {
+                (Kind::Regular, Ok(())) => {
+                    let want = if append { format!("old{text}") } else { text.clone() };
+                    proptest::prop_assert_eq!(std::fs::read_to_string(&p).ok(), Some(want));
+                }
+                (Kind::Missing, Ok(())) => {
+                    proptest::prop_assert_eq!(std::fs::read_to_string(&p).ok(), Some(text.clone()));
+                }
+                (Kind::Regular | Kind::Missing | Kind::FifoRead | Kind::Device, Err(e)) => {
+                    proptest::prop_assert!(false, "{:?}: {}", kind, e);
+                }
+                (Kind::Symlink | Kind::MissingDir | Kind::Directory | Kind::Fifo, Ok(())) => {
+                    proptest::prop_assert!(false, "{:?} was written", kind);
+                }
+                _ => {}
+            }
+            if let Some(r) = reader {
+                if result.is_err() {
+                    // Release the reader's open, so the test fails rather than hangs.
+                    let _ = std::fs::OpenOptions::new().read(true).write(true).open(&p);
+                }
+                let got = r.join().unwrap_or_default();
+                proptest::prop_assert_eq!(String::from_utf8_lossy(&got).into_owned(), text);
+            }
+            if matches!(kind, Kind::ReadOnlyDir) {
+                let _ = std::fs::set_permissions(d.0.join("ro"), std::fs::Permissions::from_mode(0o755));
+            }
+        }
+    }
 }

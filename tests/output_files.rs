@@ -146,7 +146,11 @@ fn sigterm_wins_over_github_fifos_nobody_reads() {
     let status = wait_bounded(&mut child, Duration::from_secs(20));
     let err = stderr_of(&mut child);
     assert_eq!(shell_status(status), Some(143), "{err}");
-    assert!(sent.elapsed() < Duration::from_secs(5 + 4), "{:?}", sent.elapsed());
+    assert!(
+        sent.elapsed() < Duration::from_secs(5 + 4),
+        "{:?}",
+        sent.elapsed()
+    );
 }
 
 /// Item 6: with `GITHUB_ACTIONS=true`, the static key from the environment was printed as
@@ -212,10 +216,74 @@ fn a_huge_reason_is_bounded_everywhere_it_is_shown() {
         assert!(len > 0, "{what} is empty\n{}", r.stderr.len());
         assert!(len < limit, "{what} is {len} bytes");
     }
-    assert!(r.stderr.contains(" more characters)"), "{}", &r.stderr[..2000]);
+    assert!(
+        r.stderr.contains(" more characters)"),
+        "{}",
+        &r.stderr[..2000]
+    );
     let s: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let kept = s["jobs"][0]["reason"]["message"].as_str().unwrap();
     assert!(kept.starts_with("DLI.0005: table not found"), "{kept}");
     assert!(kept.ends_with(" more characters)"), "{kept}");
+}
+
+/// Item 3: a stderr pipe nobody reads (a `tee` that hung): once its buffer (64 KiB) was full,
+/// the next line blocked the single-threaded runtime, so `--timeout` never fired. Here every
+/// poll brings a new 3,900-character status (two lines of about 4 KB each): the run still
+/// ends by its deadline, plus the grace and the 2 s it waits for stderr at the end.
+#[test]
+fn a_stderr_nobody_reads_does_not_hold_the_deadline() {
+    let dir = TempDir::new("stuck-stderr");
+    let scenario = dir.path().join("chatty.json");
+    let job = id("job-chatty");
+    let faults: Vec<serde_json::Value> = (1..=200)
+        .map(|k| {
+            serde_json::json!({
+                "kind": "custom",
+                "endpoint": "progress",
+                "requests": [k, k],
+                "body": {
+                    "is_success": true,
+                    "message": "",
+                    "job_id": job,
+                    "status": format!("S{k}-{}", "x".repeat(3_900)),
+                    "sub_job_id": 0,
+                    "progress": 0.5,
+                    "sub_jobs": [{"id": 0, "num_tasks": 10, "num_completed_tasks": 5, "stage_ids": [0]}]
+                }
+            })
+        })
+        .collect();
+    let text = serde_json::json!({
+        "speed": 1,
+        "jobs": [{
+            "id": "job-chatty",
+            "launching": "100ms",
+            "sub_jobs": [{"tasks": 10, "duration": "1000h"}],
+            "faults": faults
+        }]
+    });
+    std::fs::write(&scenario, text.to_string()).unwrap();
+    let sim = Sim::start_file(scenario.to_str().unwrap());
+    let started = Instant::now();
+    let mut child = sim
+        .dli_wait_std()
+        .args(["--timeout", "4s"])
+        .arg(job)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start dli-wait");
+    // Held open and never read.
+    let stderr = child.stderr.take();
+    let status = wait_bounded(&mut child, Duration::from_secs(25));
+    drop(stderr);
+    assert_eq!(status.code(), Some(124));
+    assert!(
+        started.elapsed() < Duration::from_secs(4 + 5 + 2 + 4),
+        "{:?}",
+        started.elapsed()
+    );
 }

@@ -7,12 +7,14 @@
 //!   name beside it (`.dli-wait-XXXXXX.tmp`, created exclusively, so a planted file or link
 //!   there is never opened, and any legal name works), synced and renamed over the path; an
 //!   existing file keeps its permissions. Appends open the file itself (`O_APPEND`).
-//! - **a FIFO, a character device or anything else that is not a regular file** (`/dev/null`,
-//!   `/dev/stdout`, a pipe to a logger): written into as it is, never replaced, never
-//!   truncated; opened without blocking (a FIFO nobody reads is an error at once, not a hang).
-//!   A socket or a directory is refused.
-//! - **a symbolic link**: refused, never followed and never replaced (a link planted at the path
-//!   cannot redirect the write, and the user's link stays as it is): name the file itself.
+//! - **a FIFO or a character device** (`/dev/null`, a terminal, a pipe to a logger): written
+//!   into as it is, never replaced, never truncated; opened without blocking (a FIFO nobody
+//!   reads is an error at once, not a hang). A socket, a block device or a directory is refused.
+//! - **a symbolic link**: never replaced. One to a FIFO or character device (`/dev/stdout`,
+//!   `/dev/stderr` on a pipe or terminal) is written through, since nothing can be replaced
+//!   or reached through it (what was opened is checked before a byte is written); any other
+//!   (to a regular file, a directory, nothing) is refused, never followed: a link planted at
+//!   the path cannot redirect the write into someone's file. Name the file itself.
 //!
 //! Every write runs on a thread of its own and is waited for at most [`WITHIN`]: a device or a
 //! reader that stops taking bytes, or a disk that hangs, costs that much, not the wait's
@@ -69,22 +71,26 @@ pub fn write(path: &Path, how: How, bytes: Vec<u8>, within: Duration) -> std::io
 /// The write itself, on the calling thread.
 pub fn write_now(path: &Path, how: How, bytes: &[u8]) -> std::io::Result<()> {
     match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => Err(refusal(
-            "is a symbolic link; dli-wait neither follows nor replaces links: name the file itself",
-        )),
+        Ok(m) if m.file_type().is_symlink() => match std::fs::metadata(path) {
+            // `/dev/stdout`, a link to a FIFO or a terminal: nothing to replace, nothing
+            // regular reachable through it (checked again on what was opened).
+            Ok(t) if is_stream(&t) => into(path, Open::ThroughLink, bytes),
+            _ => Err(refusal(
+                "is a symbolic link (not to a FIFO or terminal); dli-wait neither follows nor replaces it: name the file itself",
+            )),
+        },
         Ok(m) if m.is_dir() => Err(refusal("is a directory: name a file")),
         Ok(m) if m.is_file() => match how {
             How::Replace => replace(path, Some(&m), bytes),
-            How::Append => into(path, true, bytes),
+            How::Append => into(path, Open::Create, bytes),
         },
-        Ok(m) if is_socket(&m) => Err(refusal(
-            "is a socket, which cannot be written as a file: name a regular file or a FIFO",
+        Ok(m) if is_stream(&m) => into(path, Open::Existing, bytes),
+        Ok(_) => Err(refusal(
+            "is a socket or block device, which dli-wait does not write into: name a regular file or a FIFO",
         )),
-        // A FIFO, a device: into it as it is.
-        Ok(_) => into(path, false, bytes),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => match how {
             How::Replace => replace(path, None, bytes),
-            How::Append => into(path, true, bytes),
+            How::Append => into(path, Open::Create, bytes),
         },
         Err(e) => Err(e),
     }
@@ -94,29 +100,55 @@ fn refusal(what: &str) -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::InvalidInput, what.to_string())
 }
 
+/// A FIFO or a character device (`/dev/null`, a terminal): written into as it is.
 #[cfg(unix)]
-fn is_socket(m: &std::fs::Metadata) -> bool {
+fn is_stream(m: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::FileTypeExt;
-    m.file_type().is_socket()
+    let t = m.file_type();
+    t.is_fifo() || t.is_char_device()
 }
 
 #[cfg(not(unix))]
-fn is_socket(_: &std::fs::Metadata) -> bool {
+fn is_stream(_: &std::fs::Metadata) -> bool {
     false
 }
 
-/// Open what is at `path` (creating a regular file only when `create`) and write `bytes` at
-/// its end: never truncating, never following a link, never blocking on the open.
-fn into(path: &Path, create: bool, bytes: &[u8]) -> std::io::Result<()> {
+/// How [`into`] opens the path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Open {
+    /// A regular file, created when missing (appends).
+    Create,
+    /// What is there (a FIFO, a device), never created, never through a link.
+    Existing,
+    /// Through a link whose target is a FIFO or device.
+    ThroughLink,
+}
+
+/// Open what is at `path` as `how` says and write `bytes` at its end: never truncating, never
+/// blocking on the open; what was opened is checked to be what was expected before a byte is
+/// written (a path changed in between is refused, not written).
+fn into(path: &Path, how: Open, bytes: &[u8]) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
-    options.append(true).create(create);
+    options.append(true).create(how == Open::Create);
     #[cfg(unix)]
     {
         use rustix::fs::OFlags;
         use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY).bits() as i32);
+        let mut flags = OFlags::NONBLOCK | OFlags::NOCTTY;
+        if how != Open::ThroughLink {
+            flags |= OFlags::NOFOLLOW;
+        }
+        options.custom_flags(flags.bits() as i32);
     }
     let mut file = options.open(path).map_err(|e| explain_open(path, e))?;
+    let opened = file.metadata()?;
+    let expected = match how {
+        Open::Create => opened.is_file(),
+        Open::Existing | Open::ThroughLink => is_stream(&opened),
+    };
+    if !expected {
+        return Err(refusal("changed while it was being opened; not written"));
+    }
     #[cfg(unix)]
     {
         // Opened without blocking; written blocking, on this thread (the caller has a deadline).
@@ -144,7 +176,7 @@ fn explain_open(path: &Path, e: std::io::Error) -> std::io::Error {
             }
             Some(code) if code == rustix::io::Errno::LOOP.raw_os_error() => {
                 return refusal(
-                    "is a symbolic link; dli-wait neither follows nor replaces links: name the file itself",
+                    "is a symbolic link (not to a FIFO or terminal); dli-wait neither follows nor replaces it: name the file itself",
                 );
             }
             _ => {}
@@ -197,7 +229,7 @@ fn sync_dir(dir: &Path) {
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
-    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
 
     struct Dir(PathBuf);
 
@@ -273,6 +305,34 @@ mod tests {
         );
     }
 
+    /// A FIFO whose reader opened it and never reads: the write blocks once the pipe is full,
+    /// and is given up at its deadline.
+    #[test]
+    fn a_write_that_cannot_finish_is_given_up_at_its_deadline() {
+        let d = Dir::new("fifo-stuck");
+        let p = d.0.join("out");
+        mkfifo(&p);
+        let _reader = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+            .open(&p)
+            .expect("open the reading end");
+        let started = std::time::Instant::now();
+        let e = write(
+            &p,
+            How::Append,
+            vec![b'x'; 1 << 20],
+            Duration::from_millis(300),
+        )
+        .expect_err("nobody reads: it cannot finish");
+        assert_eq!(e.kind(), std::io::ErrorKind::TimedOut, "{e}");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
     #[test]
     fn dev_null_is_written_into_not_replaced() {
         let before = std::fs::metadata("/dev/null").expect("stat /dev/null");
@@ -330,6 +390,7 @@ mod tests {
         FifoRead,
         Device,
         Symlink,
+        LinkToDevice,
         MissingDir,
         ReadOnlyDir,
         Directory,
@@ -346,6 +407,7 @@ mod tests {
             Kind::Fifo | Kind::FifoRead => mkfifo(&p),
             Kind::Device => return (PathBuf::from("/dev/null"), victim),
             Kind::Symlink => std::os::unix::fs::symlink(&victim, &p).expect("link"),
+            Kind::LinkToDevice => std::os::unix::fs::symlink("/dev/null", &p).expect("link"),
             Kind::MissingDir => return (dir.join("no-such-dir").join("out"), victim),
             Kind::ReadOnlyDir => {
                 let ro = dir.join("ro");
@@ -377,7 +439,8 @@ mod tests {
         fn any_output_path_ends_in_time_and_only_regular_files_are_replaced(
             kind in proptest::sample::select(vec![
                 Kind::Regular, Kind::Missing, Kind::Fifo, Kind::FifoRead, Kind::Device,
-                Kind::Symlink, Kind::MissingDir, Kind::ReadOnlyDir, Kind::Directory,
+                Kind::Symlink, Kind::LinkToDevice, Kind::MissingDir, Kind::ReadOnlyDir,
+                Kind::Directory,
             ]),
             append in proptest::bool::ANY,
             text in "[a-z\n]{0,200}",
@@ -418,7 +481,7 @@ mod tests {
                 (Kind::Missing, Ok(())) => {
                     proptest::prop_assert_eq!(std::fs::read_to_string(&p).ok(), Some(text.clone()));
                 }
-                (Kind::Regular | Kind::Missing | Kind::FifoRead | Kind::Device, Err(e)) => {
+                (Kind::Regular | Kind::Missing | Kind::FifoRead | Kind::Device | Kind::LinkToDevice, Err(e)) => {
                     proptest::prop_assert!(false, "{:?}: {}", kind, e);
                 }
                 (Kind::Symlink | Kind::MissingDir | Kind::Directory | Kind::Fifo, Ok(())) => {

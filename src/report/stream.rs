@@ -37,6 +37,8 @@ struct Pending {
     queued: usize,
     /// Lines dropped since the last note.
     dropped: u64,
+    /// A write failed (a closed pipe, a full disk): what was said may be nowhere.
+    failed: bool,
 }
 
 impl std::fmt::Debug for Stream {
@@ -100,10 +102,14 @@ impl Stream {
     /// Write these bytes as they are (a JSON summary of many jobs in one piece).
     pub fn bytes(&self, bytes: Vec<u8>) {
         let Some(tx) = &self.0.tx else {
-            if let Ok(mut d) = self.0.direct.lock()
-                && let Some(w) = d.as_mut()
-            {
-                let _ = w.write_all(&bytes).and_then(|()| w.flush());
+            let ok = match self.0.direct.lock() {
+                Ok(mut d) => d
+                    .as_mut()
+                    .is_some_and(|w| w.write_all(&bytes).and_then(|()| w.flush()).is_ok()),
+                Err(_) => false,
+            };
+            if !ok && let Ok(mut p) = self.0.state.0.lock() {
+                p.failed = true;
             }
             return;
         };
@@ -141,6 +147,13 @@ impl Stream {
         }
         true
     }
+
+    /// Whether a write failed (or a line was dropped) so far: with [`Stream::flush`] first,
+    /// whether everything said got out.
+    pub fn broken(&self) -> bool {
+        let (lock, _) = &*self.0.state;
+        lock.lock().map_or(true, |p| p.failed || p.dropped > 0)
+    }
 }
 
 /// The writer thread: each line as it comes, a note on the lines dropped before it.
@@ -162,6 +175,7 @@ fn drain(rx: Receiver<Vec<u8>>, mut out: Box<dyn Write + Send>, state: &(Mutex<P
         ok = ok && out.write_all(&bytes).and_then(|()| out.flush()).is_ok();
         if let Ok(mut p) = lock.lock() {
             p.queued = p.queued.saturating_sub(1);
+            p.failed |= !ok;
         }
         cv.notify_all();
         if !ok {
@@ -217,6 +231,7 @@ mod tests {
             s.line(&format!("line {i}"));
         }
         assert!(s.flush(Duration::from_secs(5)));
+        assert!(!s.broken());
         let text = String::from_utf8(buf.0.lock().map(|b| b.clone()).unwrap_or_default())
             .unwrap_or_default();
         let want: String = (0..100).map(|i| format!("line {i}\n")).collect();

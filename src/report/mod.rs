@@ -5,7 +5,10 @@
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod limits;
+pub mod out_file;
 pub mod safe;
+pub mod stream;
 
 use crate::cli::{flag, hint};
 use crate::dli::fault::{Fault, FaultKind};

@@ -38,8 +38,9 @@ pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
     };
     let job_id = new_job_id(answer.job_id.clone(), &answer.envelope.message)?;
     // The id first, on stdout, in every output mode: `JOB=$(dli-wait run ...)` captures it.
-    print_id(&job_id);
+    let printed = print_id(&job_id, ctx);
     reporter.submitted(&job_id);
+    told(printed, args.no_wait, ctx)?;
     if args.no_wait {
         return Ok(ctx.conclude(&[], reporter.as_ref()));
     }
@@ -92,11 +93,73 @@ pub(super) fn new_job_id(id: Option<String>, said: &str) -> Result<String, Failu
     Ok(job_id)
 }
 
-pub(super) fn print_id(job_id: &str) {
+/// Print the id of the job just created on stdout. A run that cannot tell it must not end
+/// as if it had: when stdout cannot be written (`/dev/full`, a broken pipe), the id goes to
+/// stderr and `Err` is the failure a `--no-wait` run ends with (a run that waits goes on,
+/// after saying it: see [`told`]). Stdout on `/dev/null` (how a closed stdout
+/// starts) is said on stderr too, with the id.
+pub(super) fn print_id(job_id: &str, ctx: &Context) -> Result<(), Failure> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    // A closed stdout does not stop the wait: the id is on stderr too.
-    let _ = writeln!(out, "{job_id}").and_then(|()| out.flush());
+    let written = writeln!(out, "{job_id}").and_then(|()| out.flush());
+    drop(out);
+    match written {
+        Ok(()) => {
+            if stdout_is_null() {
+                eprintln!(
+                    "{}",
+                    ctx.secrets.line(&format!(
+                        "note: submitted job {job_id}; stdout is /dev/null, so its id is only on this line"
+                    ))
+                );
+            }
+            Ok(())
+        }
+        Err(e) => Err(Failure::usage(format!(
+            "submitted job {job_id}, but cannot write its id to stdout ({e}): the job was created and runs; note its id from this line (and make stdout writable)"
+        ))),
+    }
+}
+
+/// After [`print_id`]: a `--no-wait` run that could not print the id ends with that failure
+/// (exit 2, the id on stderr); a run that waits says it on stderr, with the id, and goes on.
+pub(super) fn told(
+    printed: Result<(), Failure>,
+    no_wait: bool,
+    ctx: &Context,
+) -> Result<(), Failure> {
+    match printed {
+        Err(f) if no_wait => Err(f),
+        Err(f) => {
+            eprintln!("{}", ctx.secrets.line(&format!("warning: {}", f.message)));
+            Ok(())
+        }
+        Ok(()) => Ok(()),
+    }
+}
+
+/// Whether stdout is the null device (`>/dev/null`, or a stdout that was closed at start,
+/// which the runtime reopens on `/dev/null`).
+fn stdout_is_null() -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::MetadataExt;
+        let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() else {
+            return false;
+        };
+        let (Ok(out), Ok(null)) = (
+            std::fs::File::from(fd).metadata(),
+            std::fs::metadata("/dev/null"),
+        ) else {
+            return false;
+        };
+        out.dev() == null.dev() && out.ino() == null.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
 }
 
 fn read_sql(args: &RunArgs) -> Result<String, String> {

@@ -3,7 +3,7 @@
 
 use super::context::Context;
 use super::failure::{CommandResult, Failure};
-use super::run::{new_job_id, print_id, submit_failed};
+use super::run::{new_job_id, print_id, submit_failed, told};
 use super::wait::{client, wait_batches};
 use crate::cli::{RunArgs, flag, resolve};
 use crate::dli::spark::check_batch;
@@ -28,8 +28,9 @@ pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
     let said = answer.state.clone().unwrap_or_default();
     let batch_id = new_job_id(answer.id, &said)?;
     // The id first, on stdout, in every output mode: `BATCH=$(dli-wait run ...)` captures it.
-    print_id(&batch_id);
+    let printed = print_id(&batch_id, ctx);
     reporter.submitted(&batch_id);
+    told(printed, args.no_wait, ctx)?;
     if args.no_wait {
         return Ok(ctx.conclude(&[], reporter.as_ref()));
     }

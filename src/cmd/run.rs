@@ -3,11 +3,13 @@
 
 use super::context::Context;
 use super::failure::{CommandResult, Failure};
+use super::signals;
 use super::wait::{client, wait_jobs};
 use crate::cli::{RunArgs, flag, hint, resolve};
+use crate::dli::client::Sent;
 use crate::dli::fault::Fault;
 use crate::dli::model::SubmitJob;
-use crate::wait::outcome::Outcome;
+use crate::wait::outcome::{Outcome, Signal};
 use crate::wait::record::JobReport;
 use std::io::Read;
 
@@ -32,10 +34,13 @@ pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
     };
     ctx.begin(&[]);
     // Submitted exactly once: a retry after a lost answer could run the job twice.
-    let answer = match client.submit(&job, settings.client.request_timeout).await {
-        Ok(a) => a,
-        Err(f) => return Err(submit_failed(&f)),
+    let sent = Sent::default();
+    let answer = tokio::select! {
+        biased;
+        a = client.submit(&job, settings.client.request_timeout, &sent) => a,
+        sig = signals::interrupted(&ctx.stop) => return Err(submit_interrupted(sig, &sent)),
     };
+    let answer = answer.map_err(|f| submit_failed(&f))?;
     let job_id = new_job_id(answer.job_id.clone(), &answer.envelope.message)?;
     // The id first, on stdout, in every output mode: `JOB=$(dli-wait run ...)` captures it.
     let printed = print_id(&job_id, ctx);
@@ -69,6 +74,17 @@ pub(super) fn submit_failed(f: &Fault) -> Failure {
         Outcome::of_failed_submit(f),
         format!("submit failed: {f}{hint}{extra}"),
     )
+}
+
+/// A submit a signal cut short: the run ends as interrupted, saying whether the job may
+/// exist (the request was on its way) or cannot (it was never sent).
+pub(super) fn submit_interrupted(sig: Signal, sent: &Sent) -> Failure {
+    let what = if sent.maybe() {
+        "during the submit, before DLI answered: the request may have reached DLI, so the job may or may not have been created; check DLI's job list before submitting again"
+    } else {
+        "before the submit was sent: no job was created"
+    };
+    signals::cut_short(sig, what)
 }
 
 /// The id DLI answered an accepted submit with, if it is one to wait for (a UUID); `said`

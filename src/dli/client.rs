@@ -110,14 +110,18 @@ impl DliClient {
 
     /// `POST /v1.0/{project_id}/jobs/submit-job`. Never retried here or by callers once it
     /// may have reached DLI: a double-submitted job is worse than a failed one.
+    /// `sent` records when the request went out, for a caller that gives up on it (a
+    /// signal): before that, nothing can have been created.
     pub async fn submit(
         &self,
         job: &SubmitJob,
         timeout: Duration,
+        sent: &Sent,
     ) -> Result<SubmitJobResponse, Fault> {
         let body = serde_json::to_vec(job).unwrap_or_default();
         let path = self.path("v1.0", "jobs/submit-job");
-        self.call("POST", &path, Some(body), timeout).await
+        self.call_marking("POST", &path, Some(body), timeout, sent)
+            .await
     }
 
     /// `GET /v1.0/{project_id}/jobs?page-size=1`: one signed read that needs nothing but
@@ -133,7 +137,7 @@ impl DliClient {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         let prepared = self.prepare_with(Some(&current.credentials), "GET", &path, None, unix);
-        match self.send(prepared, timeout).await {
+        match self.send(prepared, timeout, &Sent::default()).await {
             Err(f) => (Err(f), None),
             Ok(reply) => {
                 let date = reply
@@ -257,10 +261,31 @@ impl DliClient {
         body: Option<Vec<u8>>,
         timeout: Duration,
     ) -> Result<T, Fault> {
+        self.call_marking(method, path, body, timeout, &Sent::default())
+            .await
+    }
+
+    /// [`DliClient::call`], recording on `sent` the moment the request is handed to the
+    /// connection (from then on it may have reached the service).
+    pub(super) async fn call_marking<T: DliBody>(
+        &self,
+        method: &'static str,
+        path: &str,
+        body: Option<Vec<u8>>,
+        timeout: Duration,
+        sent: &Sent,
+    ) -> Result<T, Fault> {
         let provider = &self.cfg.credentials;
         let current = provider.current().await?;
         let first = self
-            .attempt(&current.credentials, method, path, body.clone(), timeout)
+            .attempt(
+                &current.credentials,
+                method,
+                path,
+                body.clone(),
+                timeout,
+                sent,
+            )
             .await;
         match first {
             Err(f) if f.kind == FaultKind::Unauthorized && provider.renews() => {
@@ -273,7 +298,7 @@ impl DliClient {
                     return Err(note(f, format!("renewing the keys failed: {why}")));
                 }
                 let renewed = provider.current().await?;
-                self.attempt(&renewed.credentials, method, path, body, timeout)
+                self.attempt(&renewed.credentials, method, path, body, timeout, sent)
                     .await
                     .map_err(|f| match f.kind {
                         FaultKind::Unauthorized => note(
@@ -298,6 +323,7 @@ impl DliClient {
         path: &str,
         body: Option<Vec<u8>>,
         timeout: Duration,
+        sent: &Sent,
     ) -> Result<T, Fault> {
         let now = SystemTime::now();
         let unix = now
@@ -305,7 +331,7 @@ impl DliClient {
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         let prepared = self.prepare_with(Some(credentials), method, path, body, unix);
         tracing::debug!(method, path, "request");
-        let reply = self.send(prepared, timeout).await?;
+        let reply = self.send(prepared, timeout, sent).await?;
         tracing::debug!(method, path, status = reply.status, "reply");
         tracing::trace!(body = %String::from_utf8_lossy(&reply.body), "reply body");
         classify(&reply, SystemTime::now())
@@ -313,14 +339,24 @@ impl DliClient {
 
     /// Send a request and read its answer, all of it within `timeout` (reqwest's own timeout
     /// covers the body too; the outer one makes that a property of this function).
-    async fn send(&self, req: PreparedRequest, timeout: Duration) -> Result<Reply, Fault> {
-        match tokio::time::timeout(timeout, self.exchange(req, timeout)).await {
+    async fn send(
+        &self,
+        req: PreparedRequest,
+        timeout: Duration,
+        sent: &Sent,
+    ) -> Result<Reply, Fault> {
+        match tokio::time::timeout(timeout, self.exchange(req, timeout, sent)).await {
             Ok(reply) => reply,
             Err(_) => Err(no_answer_within(timeout)),
         }
     }
 
-    async fn exchange(&self, req: PreparedRequest, timeout: Duration) -> Result<Reply, Fault> {
+    async fn exchange(
+        &self,
+        req: PreparedRequest,
+        timeout: Duration,
+        sent: &Sent,
+    ) -> Result<Reply, Fault> {
         let method =
             reqwest::Method::from_bytes(req.method.as_bytes()).unwrap_or(reqwest::Method::GET);
         let mut builder = self.http.request(method, req.url).timeout(timeout);
@@ -330,6 +366,7 @@ impl DliClient {
         if !req.body.is_empty() {
             builder = builder.body(req.body);
         }
+        sent.mark();
         let mut resp = builder
             .send()
             .await
@@ -364,6 +401,22 @@ impl DliClient {
             request_id,
             body: body.into_inner(),
         })
+    }
+}
+
+/// Whether a request has been handed to the connection: until then it cannot have reached
+/// the service (a submit given up before cannot have created anything).
+#[derive(Debug, Default)]
+pub struct Sent(std::sync::atomic::AtomicBool);
+
+impl Sent {
+    fn mark(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the request may have reached the service.
+    pub fn maybe(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

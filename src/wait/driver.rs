@@ -131,6 +131,7 @@ impl<A: JobApi> Driver<A> {
         mut stop: watch::Receiver<Option<Stop>>,
         mut on_report: impl FnMut(&JobReport),
     ) -> Result<Vec<JobReport>, tokio::task::JoinError> {
+        let signals = stop.clone();
         let mut fleet = Fleet {
             driver: self,
             slots: Vec::with_capacity(waits.len()),
@@ -140,6 +141,7 @@ impl<A: JobApi> Driver<A> {
             endings: tokio::task::JoinSet::new(),
             stopped: *stop.borrow_and_update(),
             left: waits.len(),
+            signals,
         };
         for (i, w) in waits.into_iter().enumerate() {
             let start = Instant::now();
@@ -216,13 +218,15 @@ impl<A: JobApi> Driver<A> {
     }
 
     /// The ending of a wait: the cancel (when asked) and DLI's reason for a failure, both
-    /// within the grace; `report` as the loop left it.
+    /// within the grace; `report` as the loop left it. A signal (on `stop`) cuts the reason
+    /// short: the last poll's message stands, and the run ends as the signal says.
     async fn ending(
         &self,
         mut report: JobReport,
         cancel: bool,
         start: Instant,
         deadline: Option<Instant>,
+        mut stop: watch::Receiver<Option<Stop>>,
     ) -> JobReport {
         let job_id = report.job_id.clone();
         // All that follows ends within the grace: past the deadline, or past this moment if
@@ -242,10 +246,15 @@ impl<A: JobApi> Driver<A> {
             let reason_by = Instant::now() + REASON_WITHIN;
             let reason_by = deadline.map_or(reason_by, |d| reason_by.min(d + CANCEL_GRACE));
             let last = report.last.as_ref();
-            report.reason =
-                tokio::time::timeout_at(reason_by, Box::pin(self.reason(&job_id, last, reason_by)))
-                    .await
-                    .unwrap_or_else(|_| reason_from_poll(last));
+            let fetch =
+                tokio::time::timeout_at(reason_by, Box::pin(self.reason(&job_id, last, reason_by)));
+            report.reason = tokio::select! {
+                reason = fetch => reason.unwrap_or_else(|_| reason_from_poll(last)),
+                sig = signalled(&mut stop) => {
+                    tracing::debug!(job_id, signal = sig.name(), "signal: not waiting for the job's failure reason");
+                    reason_from_poll(last)
+                }
+            };
         }
         report.elapsed = start.elapsed();
         report
@@ -416,6 +425,19 @@ async fn stopped(stop: &mut watch::Receiver<Option<Stop>>) -> Stop {
     }
 }
 
+/// Resolves when a signal is (or already was) recorded on `stop`; a `--fail-fast` stop is
+/// not one (the ending of the job that failed first keeps its reason).
+async fn signalled(stop: &mut watch::Receiver<Option<Stop>>) -> super::outcome::Signal {
+    loop {
+        if let Some(Stop::Signal(sig)) = *stop.borrow_and_update() {
+            return sig;
+        }
+        if stop.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
 /// `after` from now, or as far as the clock goes (a `Retry-After` of years).
 fn later(after: Duration) -> Instant {
     let now = Instant::now();
@@ -447,6 +469,8 @@ struct Fleet<'d, A: JobApi> {
     stopped: Option<Stop>,
     /// Jobs without their record yet.
     left: usize,
+    /// The stop channel, for the endings: a signal cuts their reason fetch short.
+    signals: watch::Receiver<Option<Stop>>,
 }
 
 impl<'d, A: JobApi> Fleet<'d, A> {
@@ -498,8 +522,13 @@ impl<'d, A: JobApi> Fleet<'d, A> {
             let (start, deadline) = (j.start, j.deadline);
             self.slots[i] = Slot::Ending;
             let driver = self.driver.clone();
-            self.endings
-                .spawn(async move { (i, driver.ending(report, cancel, start, deadline).await) });
+            let stop = self.signals.clone();
+            self.endings.spawn(async move {
+                (
+                    i,
+                    driver.ending(report, cancel, start, deadline, stop).await,
+                )
+            });
         } else {
             self.complete(i, report, on_report);
         }

@@ -3,7 +3,7 @@
 //! waiting or retrying: callers decide that.
 
 use super::auth::Credentials;
-use super::credentials::provider::Provider;
+use super::credentials::provider::{Provider, Rejection};
 use super::fault::{Check, Fault, FaultKind, Reply, classify};
 use super::model::DliBody;
 use super::model::{CancelJobResponse, JobProgress, JobStatusInfo, SubmitJob, SubmitJobResponse};
@@ -294,24 +294,50 @@ impl DliClient {
                     path,
                     "credentials: the service refused the temporary keys (HTTP 401); renewing them"
                 );
-                if let Err(why) = provider.renew_after_rejection(current.generation).await {
-                    return Err(note(f, format!("renewing the keys failed: {why}")));
+                let again = note(
+                    f.clone(),
+                    format!(
+                        "refused again with fresh temporary keys from {}",
+                        provider.label()
+                    ),
+                );
+                match provider
+                    .renew_after_rejection(current.generation, &again)
+                    .await
+                {
+                    Err(why) => {
+                        // Refused, and no keys to replace them: so for every request.
+                        let f = note(f, format!("renewing the keys failed: {why}"));
+                        return Err(provider.refuse(current.generation, &f));
+                    }
+                    Ok(Rejection::Uncured(refusal)) => return Err(refusal),
+                    Ok(Rejection::Renewed) => {}
                 }
                 let renewed = provider.current().await?;
-                self.attempt(&renewed.credentials, method, path, body, timeout, sent)
-                    .await
-                    .map_err(|f| match f.kind {
-                        FaultKind::Unauthorized => note(
+                let second = self
+                    .attempt(&renewed.credentials, method, path, body, timeout, sent)
+                    .await;
+                match second {
+                    Err(f) if f.kind == FaultKind::Unauthorized => {
+                        let f = note(
                             f,
                             format!(
                                 "refused again with fresh temporary keys from {}",
                                 provider.label()
                             ),
-                        ),
-                        _ => f,
-                    })
+                        );
+                        Err(provider.refuse(renewed.generation, &f))
+                    }
+                    other => {
+                        accepted(provider, renewed.generation, &other);
+                        other
+                    }
+                }
             }
-            other => other,
+            other => {
+                accepted(provider, current.generation, &other);
+                other
+            }
         }
     }
 
@@ -473,6 +499,18 @@ fn too_large(cap: usize) -> Fault {
             "answer larger than {size}; not read further (DLI's answers are a few KiB: a proxy or server in the way is misbehaving)"
         ),
     )
+}
+
+/// Tell the provider the keys of issue `used` work when the service answered anything but a
+/// 401 (a fault without an HTTP answer says nothing about them).
+fn accepted<T>(provider: &Provider, used: u64, result: &Result<T, Fault>) {
+    let answered = match result {
+        Ok(_) => true,
+        Err(f) => f.http_status.is_some() && f.kind != FaultKind::Unauthorized,
+    };
+    if answered {
+        provider.accepted(used);
+    }
 }
 
 /// `fault` with `what` added to its message.

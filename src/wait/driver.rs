@@ -142,6 +142,7 @@ impl<A: JobApi> Driver<A> {
             stopped: *stop.borrow_and_update(),
             left: waits.len(),
             signals,
+            refused: false,
         };
         for (i, w) in waits.into_iter().enumerate() {
             let start = Instant::now();
@@ -471,6 +472,8 @@ struct Fleet<'d, A: JobApi> {
     left: usize,
     /// The stop channel, for the endings: a signal cuts their reason fetch short.
     signals: watch::Receiver<Option<Stop>>,
+    /// The credentials were refused for good: every wait was ended with that.
+    refused: bool,
 }
 
 impl<'d, A: JobApi> Fleet<'d, A> {
@@ -504,6 +507,14 @@ impl<'d, A: JobApi> Fleet<'d, A> {
             },
             Decision::End { outcome, cancel } => (outcome, cancel),
         };
+        // A 401 that lasted (fixed credentials, or fresh keys refused too) is about the
+        // credentials every job shares: every wait ends with it now (exit 5 at once).
+        let refused = match &outcome {
+            Outcome::Refused(f) if f.kind == FaultKind::Unauthorized && !self.refused => {
+                Some(f.clone())
+            }
+            _ => None,
+        };
         let needs_ending = cancel || matches!(outcome, Outcome::Failed | Outcome::Cancelled);
         let report = JobReport {
             job_id: j.id.clone(),
@@ -531,6 +542,25 @@ impl<'d, A: JobApi> Fleet<'d, A> {
             });
         } else {
             self.complete(i, report, on_report);
+        }
+        if let Some(f) = refused {
+            self.refuse_all(&f, on_report);
+        }
+    }
+
+    /// The credentials were refused for good (`fault`, a 401): every wait still going ends
+    /// with that refusal now, without another request (answers still out are dropped).
+    fn refuse_all(&mut self, fault: &Fault, on_report: &mut impl FnMut(&JobReport)) {
+        self.refused = true;
+        for i in 0..self.slots.len() {
+            if let Some(Slot::Live(j)) = self.slots.get_mut(i) {
+                j.step += 1;
+                let end = Decision::End {
+                    outcome: Outcome::Refused(fault.clone()),
+                    cancel: false,
+                };
+                self.decide(i, end, on_report);
+            }
         }
     }
 

@@ -55,6 +55,10 @@ pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
         reporter.finished(&report);
         return Ok(ctx.conclude(std::slice::from_ref(&report), reporter.as_ref()));
     }
+    // DLI answered the submit: the service is reachable in this run, so the wait retries
+    // connection faults as any transient fault (no "never answered" window).
+    let mut settings = settings;
+    settings.wait.unreachable_after = None;
     wait_jobs(ctx, &settings, &client, vec![job_id], reporter).await
 }
 

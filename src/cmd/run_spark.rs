@@ -38,6 +38,9 @@ pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
     if args.no_wait {
         return Ok(ctx.conclude(&[], reporter.as_ref()));
     }
+    // DLI answered the submit: reachable in this run (see `run`).
+    let mut settings = settings;
+    settings.wait.unreachable_after = None;
     wait_batches(ctx, settings, client, vec![batch_id], reporter).await
 }
 

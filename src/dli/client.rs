@@ -618,11 +618,46 @@ pub(crate) fn transport_fault(e: &reqwest::Error, timeout: Duration) -> Fault {
     if e.is_timeout() && !e.is_connect() {
         return no_answer_within(timeout);
     }
+    if let Some(short) = local_shortage(&chain) {
+        return Fault::transport(
+            FaultKind::LocalResource,
+            format!(
+                "cannot connect to {}: {short}",
+                host.as_deref().unwrap_or("the endpoint")
+            ),
+        );
+    }
     let (message, check) = connection_message(&chain, host.as_deref());
     let fault = Fault::transport(FaultKind::Connection, message);
     match check {
         Some(c) => fault.checking(c),
         None => fault,
+    }
+}
+
+/// What this machine ran out of, if that is why a connection failed (EMFILE, ENFILE, ENOMEM,
+/// ENOBUFS): a local fault, said as one, with what to do.
+fn local_shortage(chain: &[String]) -> Option<&'static str> {
+    let has = |needles: &[&str]| {
+        chain.iter().any(|m| {
+            let m = m.to_ascii_lowercase();
+            needles.iter().any(|n| m.contains(n))
+        })
+    };
+    if has(&["too many open files in system", "os error 23)"]) {
+        Some(
+            "this machine ran out of file descriptors system-wide (too many open files in system); fewer jobs in one process, or a larger fs.file-max",
+        )
+    } else if has(&["too many open files", "os error 24)"]) {
+        Some(
+            "this machine ran out of file descriptors (too many open files: raise `ulimit -n`, or wait for fewer jobs in one process)",
+        )
+    } else if has(&["no buffer space available", "os error 105)"]) {
+        Some("this machine ran out of network buffers (no buffer space available)")
+    } else if has(&["cannot allocate memory", "out of memory", "os error 12)"]) {
+        Some("this machine ran out of memory (cannot allocate memory)")
+    } else {
+        None
     }
 }
 
@@ -658,7 +693,40 @@ fn connection_message(chain: &[String], host: Option<&str>) -> (String, Option<C
 
 #[cfg(test)]
 mod tests {
-    use super::{CappedBody, Check, FaultKind, about, connection_message, header_safe};
+    use super::{
+        CappedBody, Check, FaultKind, about, connection_message, header_safe, local_shortage,
+    };
+
+    #[test]
+    fn a_machine_out_of_descriptors_is_a_local_fault_not_an_unreachable_service() {
+        let emfile = chain(&[
+            "error sending request for url (http://127.0.0.1:8090/v1/p/jobs/j/progress)",
+            "client error (Connect)",
+            "tcp open error",
+            "Too many open files (os error 24)",
+        ]);
+        let why = local_shortage(&emfile).unwrap();
+        assert!(
+            why.contains("file descriptors") && why.contains("ulimit -n"),
+            "{why}"
+        );
+        assert!(
+            local_shortage(&chain(&["Too many open files in system (os error 23)"]))
+                .unwrap()
+                .contains("system-wide")
+        );
+        assert!(local_shortage(&chain(&["No buffer space available (os error 105)"])).is_some());
+        assert!(local_shortage(&chain(&["Cannot allocate memory (os error 12)"])).is_some());
+        // Not the service's faults: those stay connection faults.
+        for other in [
+            "Connection refused (os error 111)",
+            "connection reset by peer",
+            "dns error",
+            "os error 1234)",
+        ] {
+            assert_eq!(local_shortage(&chain(&[other])), None, "{other}");
+        }
+    }
 
     #[test]
     fn header_values_are_printable_ascii() {

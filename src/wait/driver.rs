@@ -143,6 +143,7 @@ impl<A: JobApi> Driver<A> {
             left: waits.len(),
             signals,
             refused: false,
+            heard: false,
         };
         for (i, w) in waits.into_iter().enumerate() {
             let start = Instant::now();
@@ -474,6 +475,8 @@ struct Fleet<'d, A: JobApi> {
     signals: watch::Receiver<Option<Stop>>,
     /// The credentials were refused for good: every wait was ended with that.
     refused: bool,
+    /// The service has answered (any HTTP answer, for any job) in this loop.
+    heard: bool,
 }
 
 impl<'d, A: JobApi> Fleet<'d, A> {
@@ -649,11 +652,15 @@ impl<'d, A: JobApi> Fleet<'d, A> {
         on_report: &mut impl FnMut(&JobReport),
     ) {
         let api = self.driver.api.clone();
+        let heard = self.heard;
         let Some(j) = self.live(i, step, At::Queued) else {
             return;
         };
         let elapsed = j.start.elapsed();
         if let Err(fault) = got {
+            if heard {
+                j.m.service_answered();
+            }
             let decision = match j.m.out_of_time(elapsed) {
                 Some(end) => end,
                 None => j.m.observe(Observation::Fault(fault), elapsed),
@@ -686,9 +693,21 @@ impl<'d, A: JobApi> Fleet<'d, A> {
         on_report: &mut impl FnMut(&JobReport),
     ) {
         let events = Arc::clone(&self.driver.events);
+        if self.live(i, step, At::Asking).is_none() {
+            return;
+        }
+        // Any answer of the service, to any job, says it is reachable: for every job.
+        self.heard |= match &obs {
+            Observation::Snapshot(_) => true,
+            Observation::Fault(f) => f.http_status.is_some(),
+        };
+        let heard = self.heard;
         let Some(j) = self.live(i, step, At::Asking) else {
             return;
         };
+        if heard {
+            j.m.service_answered();
+        }
         let elapsed = j.start.elapsed();
         let answered = matches!(obs, Observation::Snapshot(_));
         let decision = j.m.observe(obs, elapsed);

@@ -32,6 +32,8 @@ pub struct DliClient {
     http: reqwest::Client,
     cfg: ClientConfig,
     pacer: Option<std::sync::Arc<Pacer>>,
+    /// The budget for answer bodies being read, shared by every clone: by every job.
+    budget: std::sync::Arc<BodyBudget>,
 }
 
 /// A request ready to send: what was signed is exactly what goes on the wire.
@@ -62,6 +64,7 @@ impl DliClient {
             http,
             cfg,
             pacer: None,
+            budget: std::sync::Arc::new(BodyBudget::new(BODY_BUDGET_BYTES)),
         })
     }
 
@@ -139,7 +142,7 @@ impl DliClient {
         let prepared = self.prepare_with(Some(&current.credentials), "GET", &path, None, unix);
         match self.send(prepared, timeout, &Sent::default()).await {
             Err(f) => (Err(f), None),
-            Ok(reply) => {
+            Ok((reply, _allowance)) => {
                 let date = reply
                     .date
                     .as_deref()
@@ -357,22 +360,29 @@ impl DliClient {
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         let prepared = self.prepare_with(Some(credentials), method, path, body, unix);
         tracing::debug!(method, path, "request");
-        let reply = self.send(prepared, timeout, sent).await?;
+        // The body's share of the budget is held until it has been classified.
+        let (reply, _allowance) = self.send(prepared, timeout, sent).await?;
         tracing::debug!(method, path, status = reply.status, "reply");
         tracing::trace!(body = %String::from_utf8_lossy(&reply.body), "reply body");
         classify(&reply, SystemTime::now())
     }
 
     /// Send a request and read its answer, all of it within `timeout` (reqwest's own timeout
-    /// covers the body too; the outer one makes that a property of this function).
+    /// covers the body too; the outer one makes that a property of this function), the
+    /// answer's body under the process-wide budget (see [`BODY_BUDGET_BYTES`]): returned
+    /// with its share of it, held until the caller is done with the body.
     async fn send(
         &self,
         req: PreparedRequest,
         timeout: Duration,
         sent: &Sent,
-    ) -> Result<Reply, Fault> {
-        match tokio::time::timeout(timeout, self.exchange(req, timeout, sent)).await {
+    ) -> Result<(Reply, Allowance), Fault> {
+        let waiting = std::sync::atomic::AtomicBool::new(false);
+        match tokio::time::timeout(timeout, self.exchange(req, timeout, sent, &waiting)).await {
             Ok(reply) => reply,
+            Err(_) if waiting.load(std::sync::atomic::Ordering::Relaxed) => {
+                Err(no_budget_within(timeout))
+            }
             Err(_) => Err(no_answer_within(timeout)),
         }
     }
@@ -382,7 +392,8 @@ impl DliClient {
         req: PreparedRequest,
         timeout: Duration,
         sent: &Sent,
-    ) -> Result<Reply, Fault> {
+        waiting: &std::sync::atomic::AtomicBool,
+    ) -> Result<(Reply, Allowance), Fault> {
         let method =
             reqwest::Method::from_bytes(req.method.as_bytes()).unwrap_or(reqwest::Method::GET);
         let mut builder = self.http.request(method, req.url).timeout(timeout);
@@ -411,22 +422,27 @@ impl DliClient {
             f.http_status = Some(status);
             f
         };
-        let mut body =
-            CappedBody::new(MAX_BODY_BYTES, resp.content_length()).map_err(with_status)?;
+        let announced = resp.content_length();
+        let mut body = CappedBody::new(MAX_BODY_BYTES, announced).map_err(with_status)?;
+        let mut allowance = self.budget.start(announced, waiting).await;
         while let Some(chunk) = resp
             .chunk()
             .await
             .map_err(|e| transport_fault(&e, timeout))?
         {
+            if body.len() + chunk.len() > allowance.bytes() {
+                self.budget.enlarge(&mut allowance, waiting).await;
+            }
             body.push(&chunk).map_err(with_status)?;
         }
-        Ok(Reply {
+        let reply = Reply {
             status,
             retry_after,
             date,
             request_id,
             body: body.into_inner(),
-        })
+        };
+        Ok((reply, allowance))
     }
 }
 
@@ -454,6 +470,118 @@ impl Sent {
 /// here, as soon as the cap is passed or announced).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
+/// How much memory the answers' bodies being read may take at once, in the whole process,
+/// whatever the job count: 64 MiB (the per-answer cap, [`MAX_BODY_BYTES`], alone let 600
+/// jobs of trickled 4 MB answers hold 2.4 GB). A quarter serves bodies' first
+/// [`SMALL_BODY_BYTES`] (so DLI's answers of a few KiB never wait behind large ones), the
+/// rest whole caps for bodies larger than that. Each body is charged what it may hold,
+/// [`READ_AHEAD_BYTES`] of the HTTP stack's buffer included. A body that cannot get its
+/// share waits, within its request's timeout: a transient fault then, retried like a slow
+/// answer.
+pub const BODY_BUDGET_BYTES: usize = 64 * 1024 * 1024;
+
+/// The share every body is given when its reading starts (or less, when its length is
+/// announced): DLI's answers fit in it.
+pub const SMALL_BODY_BYTES: usize = 64 * 1024;
+
+/// What the HTTP stack may hold of a body beside what is read of it (hyper's read buffer
+/// grows to about 400 KiB on a fast connection), charged to each body whose length is not
+/// announced small.
+pub const READ_AHEAD_BYTES: usize = 512 * 1024;
+
+/// The buffer of a body announced small: what the stack reads it with.
+const ANNOUNCED_SLACK_BYTES: usize = 16 * 1024;
+
+/// The process-wide budget for answer bodies being read: bytes for bodies' first part, and
+/// whole caps for the large ones. A body holds at most one share of each, and a body holding
+/// a whole cap never waits again, so whoever waits, someone reads on: no deadlock, however
+/// many bodies trickle in at once.
+#[derive(Debug)]
+pub struct BodyBudget {
+    /// Bytes, for bodies' first [`SMALL_BODY_BYTES`].
+    small: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Whole caps ([`MAX_BODY_BYTES`] and the read-ahead each), for larger bodies.
+    large: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+/// A body's share of the [`BodyBudget`], given back when dropped.
+#[derive(Debug)]
+pub struct Allowance {
+    small: Option<tokio::sync::OwnedSemaphorePermit>,
+    /// How much of the body the small share covers.
+    small_bytes: usize,
+    large: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl Allowance {
+    /// How many bytes of the body it covers.
+    pub fn bytes(&self) -> usize {
+        if self.large.is_some() {
+            MAX_BODY_BYTES
+        } else {
+            self.small_bytes
+        }
+    }
+}
+
+impl BodyBudget {
+    /// A budget of `total` bytes: a quarter for bodies' first parts (at least one), the
+    /// rest in whole caps (at least one).
+    pub fn new(total: usize) -> Self {
+        let small = (total / 4).max(SMALL_BODY_BYTES + READ_AHEAD_BYTES);
+        let large = (total.saturating_sub(small) / (MAX_BODY_BYTES + READ_AHEAD_BYTES)).max(1);
+        BodyBudget {
+            small: std::sync::Arc::new(tokio::sync::Semaphore::new(small)),
+            large: std::sync::Arc::new(tokio::sync::Semaphore::new(large)),
+        }
+    }
+
+    /// How many bodies larger than [`SMALL_BODY_BYTES`] may be read at once.
+    pub fn large_at_once(&self) -> usize {
+        self.large.available_permits()
+    }
+
+    /// The share of a body whose reading starts (`announced`: its Content-Length): a whole
+    /// cap for one announced larger than [`SMALL_BODY_BYTES`], otherwise its length or that
+    /// much. Waits for it (`waiting` says so meanwhile).
+    pub async fn start(
+        &self,
+        announced: Option<u64>,
+        waiting: &std::sync::atomic::AtomicBool,
+    ) -> Allowance {
+        let mut a = Allowance {
+            small: None,
+            small_bytes: 0,
+            large: None,
+        };
+        let (covers, charge) = match announced.map(|n| usize::try_from(n).unwrap_or(usize::MAX)) {
+            Some(n) if n > SMALL_BODY_BYTES => {
+                self.enlarge(&mut a, waiting).await;
+                return a;
+            }
+            Some(n) => (n, n + ANNOUNCED_SLACK_BYTES),
+            None => (SMALL_BODY_BYTES, SMALL_BODY_BYTES + READ_AHEAD_BYTES),
+        };
+        // At most SMALL_BODY_BYTES and the read-ahead: fits in u32.
+        let n = u32::try_from(charge).unwrap_or(u32::MAX);
+        waiting.store(true, std::sync::atomic::Ordering::Relaxed);
+        a.small = self.small.clone().acquire_many_owned(n).await.ok();
+        waiting.store(false, std::sync::atomic::Ordering::Relaxed);
+        a.small_bytes = if a.small.is_some() { covers } else { 0 };
+        a
+    }
+
+    /// The body outgrew its share: a whole cap (waited for; `waiting` says so meanwhile).
+    pub async fn enlarge(&self, a: &mut Allowance, waiting: &std::sync::atomic::AtomicBool) {
+        if a.large.is_some() {
+            return;
+        }
+        waiting.store(true, std::sync::atomic::Ordering::Relaxed);
+        a.large = self.large.clone().acquire_owned().await.ok();
+        waiting.store(false, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// A body being read, refused as soon as it passes its cap.
 #[derive(Debug)]
 pub struct CappedBody {
@@ -474,12 +602,28 @@ impl CappedBody {
     }
 
     /// Add a chunk; an error (and nothing kept of the chunk) once the body passes the cap.
+    /// The buffer never grows past the cap (doubling, but no further).
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), Fault> {
-        if chunk.len() > self.cap - self.bytes.len() {
+        let len = self.bytes.len();
+        if chunk.len() > self.cap - len {
             return Err(too_large(self.cap));
+        }
+        let need = len + chunk.len();
+        if need > self.bytes.capacity() {
+            let grown = (2 * len).max(need).min(self.cap);
+            self.bytes.reserve_exact(grown - len);
         }
         self.bytes.extend_from_slice(chunk);
         Ok(())
+    }
+
+    /// The bytes read so far.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
     }
 
     pub fn into_inner(self) -> Vec<u8> {
@@ -533,6 +677,20 @@ pub fn about(asked: &str, answered: Option<&str>) -> Result<(), Fault> {
         )),
         _ => Ok(()),
     }
+}
+
+/// The answer came, but its body found no room in the process-wide budget in time: other
+/// jobs' answers held it (large answers arriving slowly). Transient, as a slow answer.
+fn no_budget_within(timeout: Duration) -> Fault {
+    Fault::transport(
+        FaultKind::Timeout,
+        format!(
+            "the answer could not be read within {}: the {} MiB this process reads of answers at once were held by other jobs' large answers",
+            humantime::format_duration(timeout),
+            BODY_BUDGET_BYTES / (1024 * 1024)
+        ),
+    )
+    .checking(Check::RequestTimeout)
 }
 
 fn no_answer_within(timeout: Duration) -> Fault {
@@ -696,6 +854,95 @@ mod tests {
     use super::{
         CappedBody, Check, FaultKind, about, connection_message, header_safe, local_shortage,
     };
+
+    /// For any mix of answers (sizes up to the cap, length announced or not, arriving in
+    /// pieces of any size), read at once by many jobs: every body is read whole (no
+    /// deadlock, whoever waits), and the bytes held, each body charged as the budget charges
+    /// it, never pass the budget.
+    #[tokio::test]
+    async fn the_body_budget_bounds_what_is_held_and_every_body_is_read() {
+        use rand::{Rng, SeedableRng};
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        for seed in 0..8u64 {
+            let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
+            let total = rng.gen_range(12..40) * 1024 * 1024;
+            let budget = Arc::new(super::BodyBudget::new(total));
+            let held = Arc::new(AtomicUsize::new(0));
+            let peak = Arc::new(AtomicUsize::new(0));
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..150 {
+                let size: usize = if rng.gen_bool(0.5) {
+                    rng.gen_range(0..2048)
+                } else {
+                    rng.gen_range(0..=super::MAX_BODY_BYTES)
+                };
+                let announced = rng.gen_bool(0.5).then_some(size as u64);
+                let piece = rng.gen_range(1..300_000);
+                let (budget, held, peak) = (budget.clone(), held.clone(), peak.clone());
+                tasks.spawn(async move {
+                    let waiting = AtomicBool::new(false);
+                    let mut a = budget.start(announced, &waiting).await;
+                    let charge = |a: &super::Allowance| {
+                        let small = a.small.as_ref().map_or(0, |p| p.num_permits());
+                        let large = a
+                            .large
+                            .as_ref()
+                            .map_or(0, |_| super::MAX_BODY_BYTES + super::READ_AHEAD_BYTES);
+                        small + large
+                    };
+                    let mut counted = charge(&a);
+                    let now = held.fetch_add(counted, Ordering::SeqCst) + counted;
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    let mut len = 0;
+                    while len < size {
+                        let n = piece.min(size - len);
+                        if len + n > a.bytes() {
+                            budget.enlarge(&mut a, &waiting).await;
+                            let more = charge(&a) - counted;
+                            counted += more;
+                            let now = held.fetch_add(more, Ordering::SeqCst) + more;
+                            peak.fetch_max(now, Ordering::SeqCst);
+                        }
+                        assert!(len + n <= a.bytes());
+                        len += n;
+                        tokio::task::yield_now().await;
+                    }
+                    held.fetch_sub(counted, Ordering::SeqCst);
+                    drop(a);
+                    len
+                });
+            }
+            let all = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+                let mut n = 0;
+                while let Some(r) = tasks.join_next().await {
+                    r.unwrap();
+                    n += 1;
+                }
+                n
+            })
+            .await
+            .expect("every body is read: no deadlock");
+            assert_eq!(all, 150);
+            let peak = peak.load(Ordering::SeqCst);
+            assert!(
+                peak <= total,
+                "seed {seed}: held {peak} of a budget of {total}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_buffer_never_grows_past_its_cap() {
+        let mut b = CappedBody::new(1000, None).unwrap();
+        for _ in 0..9 {
+            b.push(&[b'x'; 111]).unwrap();
+        }
+        b.push(&[b'x'; 1]).unwrap();
+        let bytes = b.into_inner();
+        assert_eq!(bytes.len(), 1000);
+        assert!(bytes.capacity() <= 1000, "{}", bytes.capacity());
+    }
 
     #[test]
     fn a_machine_out_of_descriptors_is_a_local_fault_not_an_unreachable_service() {

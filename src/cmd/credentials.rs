@@ -35,7 +35,7 @@ pub async fn ready(ctx: &Context, settings: &Settings) -> Result<Arc<dyn Reporte
         tokio::select! {
             primed = prime(provider) => primed?,
             sig = super::signals::interrupted(&ctx.stop) => {
-                return Err(super::signals::cut_short(
+                return Err(Failure::interrupted(
                     sig,
                     &format!(
                         "while getting temporary keys from {}, before any request to DLI (nothing was submitted or waited for)",

@@ -88,7 +88,7 @@ pub(super) fn submit_interrupted(sig: Signal, sent: &Sent) -> Failure {
     } else {
         "before the submit was sent: no job was created"
     };
-    signals::cut_short(sig, what)
+    Failure::interrupted(sig, what)
 }
 
 /// The id DLI answered an accepted submit with, if it is one to wait for (a UUID); `said`

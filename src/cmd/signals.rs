@@ -40,15 +40,6 @@ pub async fn interrupted(stop: &watch::Sender<Option<Stop>>) -> Signal {
     }
 }
 
-/// The failure of a phase a signal cut short: the run ends as interrupted (128 + its
-/// number, dying of it), saying what was going on (`while`) and what that means.
-pub fn cut_short(sig: Signal, while_: &str) -> super::Failure {
-    super::Failure::ended(
-        crate::wait::outcome::Outcome::Interrupted(sig),
-        format!("interrupted by {} {while_}", sig.name()),
-    )
-}
-
 /// Die of `sig` as if it had never been handled: flush what was written, restore the
 /// default action and raise it again, so the parent sees death by signal (a shell's `for`
 /// loop stops at Ctrl-C only then). Falls back to exiting 128 + its number.

@@ -23,8 +23,26 @@
 set -euo pipefail
 
 log() { printf 'dli-wait install: %s\n' "$*"; }
+# Text in a workflow command, escaped as the runner unescapes it (% CR LF): a newline in a
+# message cannot end the command and start another.
+command_data() {
+    local s="$1"
+    s="${s//'%'/%25}"
+    s="${s//$'\r'/%0D}"
+    s="${s//$'\n'/%0A}"
+    printf '%s' "$s"
+}
+# An output in the runner's heredoc form, with a random delimiter that is not in the value.
+set_output() {
+    local name="$1" value="$2" delimiter
+    delimiter="DLI_WAIT_EOF_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+    while [[ "$value" == *"$delimiter"* ]]; do
+        delimiter="${delimiter}_$RANDOM"
+    done
+    printf '%s<<%s\n%s\n%s\n' "$name" "$delimiter" "$value" "$delimiter" >>"$GITHUB_OUTPUT"
+}
 die() {
-    printf '::error title=dli-wait install::%s\n' "$*"
+    printf '::error title=dli-wait install::%s\n' "$(command_data "$*")"
     printf 'dli-wait install: error: %s\n' "$*" >&2
     exit 1
 }
@@ -128,12 +146,14 @@ use() {
     if command -v cygpath >/dev/null 2>&1; then
         dir="$(cygpath -w "$dir")" # Windows: GITHUB_PATH takes native paths
     fi
+    # One line of GITHUB_PATH is one directory: a newline would add another.
+    if [[ "$dir" == *[[:cntrl:]]* ]]; then
+        die "the install directory holds a control character: set RUNNER_TOOL_CACHE to a plain path"
+    fi
     if [[ -n "${GITHUB_PATH:-}" ]]; then printf '%s\n' "$dir" >>"$GITHUB_PATH"; fi
     if [[ -n "${GITHUB_OUTPUT:-}" ]]; then
-        {
-            printf 'path=%s\n' "$dest/bin/dli-wait$exe"
-            printf 'version=%s\n' "$version_line"
-        } >>"$GITHUB_OUTPUT"
+        set_output path "$dest/bin/dli-wait$exe"
+        set_output version "$version_line"
     fi
     log "using $version_line from $dir"
 }

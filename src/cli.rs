@@ -3,6 +3,7 @@
 //! [`flag`] and [`hint`]); only `resolve` reads the environment.
 
 use crate::dli::auth::CredentialsError;
+use crate::dli::bounded::TRUST_FILE;
 use crate::dli::client::ClientConfig;
 use crate::dli::credentials::chain::{self, ChainError};
 use crate::dli::fault::Check;
@@ -566,10 +567,48 @@ pub enum ConfigError {
     CredentialSource(String),
     #[error("{0}")]
     Trust(String),
+    /// A project id that is not one (it would not be one path segment of the requests).
+    #[error(
+        "bad project id from {from}: {why}; set it to the project id of the job's region (32 hex digits, on the console's My Credentials page)"
+    )]
+    ProjectId { from: &'static str, why: String },
 }
 
 /// The trust file variable of rustls-native-certs (and OpenSSL).
 pub const ENV_SSL_CERT_FILE: &str = "SSL_CERT_FILE";
+/// Its directory variable: every regular file in it is read (`:`-separated on Unix).
+pub const ENV_SSL_CERT_DIR: &str = "SSL_CERT_DIR";
+/// Check `SSL_CERT_DIR` when it is set: the TLS library reads every regular file of each
+/// directory whole, so their sizes together must stay within the trust file's limit.
+fn check_trust_dir(get: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+    let Some(dirs) = get(ENV_SSL_CERT_DIR) else {
+        return Ok(());
+    };
+    let var = ENV_SSL_CERT_DIR;
+    let mut total: u64 = 0;
+    for dir in std::env::split_paths(&dirs).filter(|p| !p.as_os_str().is_empty()) {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            // Not there or unreadable: the TLS library says so on the first request.
+            continue;
+        };
+        for entry in entries.flatten() {
+            // As the library does: symbolic links followed, regular files only.
+            if let Ok(m) = std::fs::metadata(entry.path())
+                && m.is_file()
+            {
+                total = total.saturating_add(m.len());
+            }
+        }
+        if total > TRUST_FILE.bytes {
+            return Err(ConfigError::Trust(format!(
+                "{var} {dir:?}: its files are larger than {} together, the most dli-wait reads as {}: set it to a directory of the certificate authorities to trust only, or unset it",
+                crate::dli::bounded::size(TRUST_FILE.bytes),
+                TRUST_FILE.of
+            )));
+        }
+    }
+    Ok(())
+}
 
 /// Check `SSL_CERT_FILE` when it is set: a file that cannot be read or holds no certificate
 /// would otherwise silently replace the system's trust store with nothing.
@@ -583,11 +622,18 @@ fn check_trust_file(get: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigE
             "{var} is set but empty: unset it, or set it to a PEM file of the certificate authorities to trust"
         )));
     }
-    let pem = std::fs::read(&path).map_err(|e| {
+    // The TLS library (rustls-native-certs) reads the file again, whole and blocking: only
+    // a regular file within the limit is handed over.
+    let pem = crate::dli::bounded::read(std::path::Path::new(&path), TRUST_FILE).map_err(|e| {
         ConfigError::Trust(format!(
             "cannot read {var} {path:?}: {e}; set it to a readable PEM file of the certificate authorities to trust, or unset it"
         ))
     })?;
+    if !std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+        return Err(ConfigError::Trust(format!(
+            "{var} {path:?} is not a regular file (a FIFO or a device cannot be read twice): set it to a PEM file of the certificate authorities to trust, or unset it"
+        )));
+    }
     crate::dli::client::trust_file_certificates(&pem).map_err(|why| {
         ConfigError::Trust(format!(
             "{var} {path:?} cannot be used: {why}; set it to a PEM file of the certificate authorities to trust, or unset it"
@@ -771,7 +817,10 @@ pub fn resolve(
 ) -> Result<Settings, ConfigError> {
     let mut missing = Vec::new();
     // The credential chain (docs: dli::credentials::chain), read from `get` and files.
-    let read = |p: &std::path::Path| std::fs::read_to_string(p);
+    let read = |p: &std::path::Path| {
+        crate::dli::bounded::read_string(p, crate::dli::bounded::CREDENTIALS_FILE)
+            .map_err(std::io::Error::from)
+    };
     let mut nothing = None;
     let chosen = match chain::choose(&get, &read, region_of(target).as_deref()) {
         Ok(c) => Some(c),
@@ -781,13 +830,28 @@ pub fn resolve(
         }
         Err(ChainError::Invalid(why)) => return Err(ConfigError::CredentialSource(why)),
     };
-    let project_id = target
+    let given = target
         .project_id
         .as_deref()
         .map(str::trim)
         .filter(|p| !p.is_empty())
-        .map(str::to_string)
-        .or_else(|| chosen.as_ref().and_then(|c| c.project_id.clone()));
+        .map(|p| {
+            (
+                p.to_string(),
+                "HUAWEICLOUD_SDK_PROJECT_ID (or --project-id)",
+            )
+        });
+    let project_id = given.or_else(|| {
+        let p = chosen.as_ref()?.project_id.clone()?;
+        Some((p, "the credentials file's project_id"))
+    });
+    // One check for every source: the id is one segment of every request's path.
+    if let Some((p, from)) = &project_id
+        && let Some(why) = crate::dli::job_id::project_id_problem(p)
+    {
+        return Err(ConfigError::ProjectId { from, why });
+    }
+    let project_id = project_id.map(|(p, _)| p);
     if project_id.is_none() {
         missing.push("HUAWEICLOUD_SDK_PROJECT_ID (or --project-id)");
     }
@@ -808,10 +872,11 @@ pub fn resolve(
     };
     check_header_values(&project_id, &chosen.header_values)?;
     check_trust_file(&get)?;
+    check_trust_dir(&get)?;
     if timing.max_poll_interval < timing.poll_interval {
         return Err(ConfigError::Intervals {
-            first: humantime::format_duration(timing.poll_interval).to_string(),
-            max: humantime::format_duration(timing.max_poll_interval).to_string(),
+            first: crate::dli::human::duration(timing.poll_interval),
+            max: crate::dli::human::duration(timing.max_poll_interval),
         });
     }
     let credentials = chosen

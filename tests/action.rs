@@ -642,14 +642,12 @@ fn a_finished_job_passes_and_a_failed_job_fails_with_dli_reason() {
         bad.all()
     );
 
-    // The secret key is masked for the runner, and written nowhere else.
+    // The secret key came from the workflow (its environment), which GitHub masks already:
+    // never `::add-mask::`ed, which would print it in every captured copy of stderr (issue 25,
+    // item 6); and written nowhere.
     for run in [&ok, &bad] {
         let wait = run.step("wait");
-        assert!(
-            wait.stderr.contains(&format!("::add-mask::{}", sim.sk)),
-            "{}",
-            run.all()
-        );
+        assert!(!wait.stderr.contains(&sim.sk), "{}", run.all());
         for text in [&wait.stdout, &wait.summary, &format!("{:?}", run.outputs)] {
             assert!(
                 !text.contains(&sim.sk),
@@ -1017,6 +1015,131 @@ fn inputs_that_make_no_sense_exit_2_with_outputs() {
             "{}",
             run.all()
         );
+    }
+}
+
+/// An input holding newlines and workflow commands (here `job-type`, which the usage errors
+/// quote) adds no command to the log and sets no output: the step still exits 2 with status
+/// ERROR, and stdout has one command, the step's own annotation.
+#[test]
+fn an_input_with_newlines_injects_no_command_and_no_output() {
+    const EVIL: &str = "\n::error::x\nstatus=FINISHED\nexit-code=0\r\n::set-output name=status::FINISHED\n%0A::warning::y";
+    let sim = Sim::start("action.json");
+    let mut runner = Runner::new(shared_release()).with_sim(&sim);
+    for inputs in [
+        vec![("sql", "SELECT 1"), ("job-type", EVIL)],
+        vec![("spark-file", "b.json"), ("job-type", EVIL)],
+        vec![("job-id", id("action-finishes")), ("job-type", EVIL)],
+    ] {
+        let mut with: Vec<(&str, &str)> = vec![("version", VERSION)];
+        with.extend(inputs);
+        let run = runner.run(&with, None);
+        let wait = run.step("wait");
+        assert_eq!(run.code(), Some(2), "{}", run.all());
+        assert_eq!(run.outputs["status"], "ERROR", "{}", run.all());
+        assert_eq!(run.outputs["exit-code"], "2", "{}", run.all());
+        let commands: Vec<&str> = wait
+            .stdout
+            .lines()
+            .chain(wait.stderr.lines())
+            .filter(|l| l.trim_start().starts_with("::"))
+            .collect();
+        assert!(
+            commands.len() <= 1
+                && commands
+                    .iter()
+                    .all(|c| c.starts_with("::error title=dli-wait")),
+            "injected commands: {commands:?}\n{}",
+            run.all()
+        );
+        // The outputs file as the runner reads it: one value per name, nothing else set.
+        let raw = std::fs::read_to_string(
+            runner
+                .dir
+                .path()
+                .join("files")
+                .join(format!("output-{}", runner.ran)),
+        )
+        .unwrap();
+        for line in raw.lines() {
+            assert!(
+                !["status=FINISHED", "exit-code=0"].contains(&line.trim()),
+                "{raw}"
+            );
+        }
+        let names: Vec<&String> = wait.outputs.keys().collect();
+        assert!(
+            names.iter().all(|n| [
+                "status",
+                "exit-code",
+                "message",
+                "job-id",
+                "duration-seconds",
+                "polls"
+            ]
+            .contains(&n.as_str())),
+            "{names:?}\n{raw}"
+        );
+    }
+}
+
+/// The same for generated inputs: any text of newlines, carriage returns, `%`, `::`, `=` and
+/// `<<` in `job-type` leaves exactly the step's own annotation and its three outputs.
+#[test]
+fn any_input_text_leaves_only_the_steps_own_command_and_outputs() {
+    use rand::{Rng, SeedableRng};
+    const PIECES: &[&str] = &[
+        "\n",
+        "\r",
+        "\r\n",
+        "%",
+        "%0A",
+        "%25",
+        "::",
+        "::error::",
+        "::add-mask::",
+        "=",
+        "<<",
+        "status",
+        "exit-code=0",
+        "EOF",
+        "DLI_WAIT_EOF_",
+        " ",
+        "a",
+        "\u{2028}",
+    ];
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(4);
+    let mut runner = Runner::new(shared_release());
+    for _ in 0..12 {
+        let n = rng.gen_range(1..12);
+        let evil: String = (0..n)
+            .map(|_| PIECES[rng.gen_range(0..PIECES.len())])
+            .collect();
+        let run = runner.run(
+            &[
+                ("version", VERSION),
+                ("sql", "SELECT 1"),
+                ("job-type", &evil),
+            ],
+            None,
+        );
+        let wait = run.step("wait");
+        assert_eq!(run.code(), Some(2), "{evil:?}\n{}", run.all());
+        let commands = wait
+            .stdout
+            .lines()
+            .filter(|l| l.trim_start().starts_with("::"))
+            .count();
+        assert_eq!(commands, 1, "{evil:?}\n{}", run.all());
+        let names: Vec<&str> = wait.outputs.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            ["exit-code", "message", "status"],
+            "{evil:?}\n{}",
+            run.all()
+        );
+        assert_eq!(wait.outputs["status"], "ERROR", "{evil:?}");
+        assert_eq!(wait.outputs["exit-code"], "2", "{evil:?}");
     }
 }
 

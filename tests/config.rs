@@ -224,3 +224,135 @@ fn help_texts_say_what_applies() {
     assert!(!poll.contains("exponentially"), "{poll}");
     assert!(poll.contains("--poll-policy"), "{poll}");
 }
+
+/// A project id that is not one path segment of IAM's characters (`..`, `.`, `/`, `?`, `#`,
+/// `%`, white space) is refused with one line, from the flag, the environment or the
+/// credentials file alike, and nothing is sent: it would rewrite every request's path.
+#[test]
+fn a_project_id_that_would_rewrite_the_path_exits_2_and_nothing_is_sent() {
+    let sim = Sim::start("submit.json");
+    let dir = common::TempDir::new("bad-project");
+    for bad in [
+        "..", ".", "../v2.0", "a/b", "x?y=1", "x#y", "%2e%2e", "a b", "x\ty",
+    ] {
+        let flag = run(sim.dli_wait().args(["--project-id", bad, JOB]));
+        let env = run(sim
+            .dli_wait()
+            .env("HUAWEICLOUD_SDK_PROJECT_ID", bad)
+            .arg(JOB));
+        let file = dir.path().join("credentials");
+        std::fs::write(
+            &file,
+            format!(
+                "[basic]\nak = {}\nsk = {}\nproject_id = {bad}\n",
+                sim.ak, sim.sk
+            ),
+        )
+        .unwrap();
+        let from_file = run(sim
+            .dli_wait_without_credentials()
+            .env_remove("HUAWEICLOUD_SDK_PROJECT_ID")
+            .env("HUAWEICLOUD_SDK_CREDENTIALS_FILE", &file)
+            .arg(JOB));
+        for (r, source) in [
+            (&flag, "HUAWEICLOUD_SDK_PROJECT_ID (or --project-id)"),
+            (&env, "HUAWEICLOUD_SDK_PROJECT_ID (or --project-id)"),
+            (&from_file, "the credentials file's project_id"),
+        ] {
+            r.expect_code(2).stderr_has(&["bad project id", source]);
+            assert_eq!(error_lines(r).len(), 1, "{bad:?}\n{}", r.all());
+        }
+    }
+    let sent = sim.requests();
+    assert!(sent.is_empty(), "requests were sent: {sent:?}");
+}
+
+/// Every file dli-wait reads has a size limit (README "Limits"): a file past it, or a device
+/// that never ends, is a configuration error naming the file and its limit, at once; and
+/// nothing is sent to DLI.
+#[test]
+fn files_past_their_size_limit_exit_2_naming_the_file_and_the_limit() {
+    let sim = Sim::start("submit.json");
+    let dir = common::TempDir::new("big-files");
+    let big_sql = dir.path().join("big.sql");
+    let mut sql = b"SELECT 1; -- ".to_vec();
+    sql.resize(2 * 1024 * 1024 + 1, b'x');
+    std::fs::write(&big_sql, &sql).unwrap();
+    let big_sql = big_sql.display().to_string();
+    let cases: Vec<(Ran, &[&str])> = vec![
+        (
+            run(sim.dli_wait_sub("run").args(["--sql-file", &big_sql])),
+            &["--sql-file", "big.sql", "larger than 2 MiB"],
+        ),
+        (
+            run(sim
+                .dli_wait_sub("run")
+                .args(["--sql-file", "-"])
+                .write_stdin(sql.clone())),
+            &["stdin", "larger than 2 MiB"],
+        ),
+        (
+            run(sim.dli_wait_sub("run").args(["--spark-file", "/dev/zero"])),
+            &["--spark-file", "/dev/zero", "larger than 1 MiB"],
+        ),
+        (
+            run(sim
+                .dli_wait_without_credentials()
+                .env("HUAWEICLOUD_SDK_CREDENTIALS_FILE", "/dev/zero")
+                .arg(JOB)),
+            &["/dev/zero", "larger than 64 KiB"],
+        ),
+        (
+            run(sim
+                .dli_wait_without_credentials()
+                .env("HUAWEICLOUD_SDK_IDP_ID", "simulator-idp")
+                .env("HUAWEICLOUD_SDK_ID_TOKEN_FILE", "/dev/zero")
+                .env("HUAWEICLOUD_SDK_IAM_ENDPOINT", &sim.endpoint)
+                .arg(JOB)),
+            &["ID token file /dev/zero", "larger than 64 KiB"],
+        ),
+        (
+            run(sim.dli_wait().env("SSL_CERT_FILE", "/dev/zero").arg(JOB)),
+            &["SSL_CERT_FILE", "/dev/zero", "larger than 16 MiB"],
+        ),
+    ];
+    for (r, words) in &cases {
+        r.expect_code(2).stderr_has(words);
+        assert_eq!(error_lines(r).len(), 1, "{}", r.all());
+    }
+    let sent: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|q| q.path.starts_with("/v"))
+        .collect();
+    assert!(sent.is_empty(), "sent to DLI: {sent:?}");
+}
+
+/// A FIFO nobody writes to, given as a file to read, does not hang the run: it reads as
+/// empty at once (the SQL is empty); as SSL_CERT_FILE, which the TLS library reads again,
+/// only a regular file is taken.
+#[cfg(unix)]
+#[test]
+fn a_fifo_without_a_writer_ends_at_once() {
+    let sim = Sim::start("submit.json");
+    let dir = common::TempDir::new("fifo");
+    let fifo = dir.path().join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let started = std::time::Instant::now();
+    let r = run(sim.dli_wait_sub("run").arg("--sql-file").arg(&fifo));
+    r.expect_code(2).stderr_has(&["the SQL is empty"]);
+    let r = run(sim.dli_wait_sub("run").arg("--spark-file").arg(&fifo));
+    r.expect_code(2).stderr_has(&["--spark-file"]);
+    let r = run(sim.dli_wait().env("SSL_CERT_FILE", &fifo).arg(JOB));
+    r.expect_code(2)
+        .stderr_has(&["SSL_CERT_FILE", "not a regular file"]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+}

@@ -253,3 +253,79 @@ fn simulate_piped_into_head_returns() {
             .is_some_and(|e| e.starts_with("http://127.0.0.1:"))
     );
 }
+
+/// `simulate --listen` on all interfaces (or on an IPv4-mapped loopback address) prints an
+/// endpoint dli-wait takes, the loopback address of the same family, and says where it listens;
+/// a mapped loopback address is loopback (no warning that other hosts can reach it).
+#[test]
+fn simulate_prints_an_endpoint_dli_wait_takes_for_any_listen_address() {
+    for (listen, endpoint_prefix, exposed) in [
+        ("0.0.0.0:0", "http://127.0.0.1:", true),
+        ("[::]:0", "http://[::1]:", true),
+        ("[::ffff:127.0.0.1]:0", "http://127.0.0.1:", false),
+        ("127.0.0.1:0", "http://127.0.0.1:", false),
+    ] {
+        let mut sim = Command::new(BIN);
+        common::clean_env(&mut sim);
+        let mut sim = sim
+            .args(["simulate", "--output", "json", "--listen", listen])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Kept until the end: the simulator stops when the reader of its stdout has gone.
+        let mut reader = std::io::BufReader::new(sim.stdout.take().unwrap());
+        let mut first = String::new();
+        let read = std::io::BufRead::read_line(&mut reader, &mut first);
+        let details: Option<serde_json::Value> = read
+            .ok()
+            .and_then(|_| serde_json::from_str(first.trim()).ok());
+        let checked = details.as_ref().map(|details| {
+            let endpoint = details["endpoint"].as_str().unwrap_or_default().to_string();
+            let mut check = Command::new(BIN);
+            common::clean_env(&mut check);
+            check
+                .arg("check")
+                .env("DLI_ENDPOINT", &endpoint)
+                .env(
+                    "HUAWEICLOUD_SDK_PROJECT_ID",
+                    details["project_id"].as_str().unwrap(),
+                )
+                .env("HUAWEICLOUD_SDK_AK", details["ak"].as_str().unwrap())
+                .env("HUAWEICLOUD_SDK_SK", details["sk"].as_str().unwrap());
+            let mut check = assert_cmd::Command::from_std(check);
+            let out = check.timeout(Duration::from_secs(20)).output().unwrap();
+            (endpoint, out)
+        });
+        common::send_signal(&sim, "TERM");
+        common::wait_bounded(&mut sim, Duration::from_secs(20));
+        drop(reader);
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(sim.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+        let (endpoint, out) =
+            checked.unwrap_or_else(|| panic!("{listen}: no details: {first:?}\n{stderr}"));
+        assert!(
+            endpoint.starts_with(endpoint_prefix),
+            "{listen}: {endpoint}"
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{listen}: dli-wait check against {endpoint}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            stderr.contains("reachable from other hosts"),
+            exposed,
+            "{listen}: {stderr}"
+        );
+        let listening = details.unwrap()["listen"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            listening.ends_with(endpoint.rsplit(':').next().unwrap()),
+            "{listen}: {listening} vs {endpoint}"
+        );
+    }
+}

@@ -433,3 +433,28 @@ pub static AFTER: u8 = 0;
     let lines: Vec<usize> = static_items(sample).into_iter().map(|(l, _)| l).collect();
     assert_eq!(lines, vec![3, 4, 5, 6, 18], "{:?}", static_items(sample));
 }
+
+/// Every file dli-wait reads goes through `dli::bounded` (its size limit, no blocking on a
+/// FIFO): no other code of `src/` reads a whole file with `std::fs`.
+#[test]
+fn files_are_read_only_through_the_bounded_reader() {
+    let mut wrong = Vec::new();
+    for (module, text) in modules() {
+        if module == "dli::bounded" {
+            continue;
+        }
+        for (i, line) in code(&text).lines().enumerate() {
+            if ["fs::read(", "fs::read_to_string("]
+                .iter()
+                .any(|p| line.contains(p))
+            {
+                wrong.push(format!("{module}:{}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "read files through dli::bounded::read / read_string (with a Limit):\n{}",
+        wrong.join("\n")
+    );
+}

@@ -280,6 +280,82 @@ fn an_answer_without_a_job_status_is_no_answer() {
     assert_eq!(job["last_status"], serde_json::Value::Null, "{}", r.all());
 }
 
+/// Issue 25: an answer that says the request failed is never a success, whatever final status
+/// it also carries (before: exit 0). A refusal that cannot clear ends the wait at once.
+#[test]
+fn a_refusal_that_also_says_finished_never_exits_0() {
+    for (job_type, body) in [
+        (
+            "sql",
+            r#"{"is_success":false,"message":"DLI.0002: The job does not exist","status":"FINISHED"}"#,
+        ),
+        (
+            "sql",
+            r#"{"error_code":"DLI.0002","error_msg":"The job does not exist","status":"FINISHED"}"#,
+        ),
+        (
+            "spark",
+            r#"{"is_success":false,"error_code":"DLI.0002","state":"success"}"#,
+        ),
+    ] {
+        let h = Hostile::start(Behaviour::Body(body.into()));
+        let r = run(h
+            .dli_wait()
+            .args(["--timeout", "5s", "--job-type", job_type, id("job-1")]));
+        r.expect_code(5).stderr_has(&["DLI.0002"]);
+    }
+}
+
+/// Issue 25: a FAILED answer with a lone surrogate escape (Java cutting an emoji) or GBK
+/// bytes is the failure it reports, with a lossy reason (before: malformed until --timeout).
+#[test]
+fn a_failure_whose_text_does_not_decode_is_still_a_failure() {
+    let lone = r#"{"is_success":true,"message":"Job aborted \ud83d","status":"FAILED"}"#;
+    let h = Hostile::start(Behaviour::Body(lone.into()));
+    run(h.dli_wait().args(["--timeout", "5s", id("job-1")]))
+        .expect_code(1)
+        .stderr_has(&["FAILED", "Job aborted"]);
+    let gbk = Behaviour::script(|_| {
+        let mut body = br#"{"status":"FAILED","message":"bad "#.to_vec();
+        body.extend_from_slice(&[0xd6, 0xd0, 0xce, 0xc4]);
+        body.extend_from_slice(br#" row"}"#);
+        let mut out = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        out.extend_from_slice(&body);
+        out
+    });
+    let h = Hostile::start(gbk);
+    run(h.dli_wait().args(["--timeout", "5s", id("job-1")]))
+        .expect_code(1)
+        .stderr_has(&["FAILED", "row"]);
+}
+
+/// Issue 25: an id asked about in upper case and DLI's lower-case echo are one job (before:
+/// "the answer is about another job" until --timeout).
+#[test]
+fn an_upper_case_job_id_matches_its_lower_case_echo() {
+    let lower = id("job-1");
+    let body = format!(r#"{{"is_success":true,"job_id":"{lower}","status":"FINISHED"}}"#);
+    let h = Hostile::start(Behaviour::Body(body));
+    run(h
+        .dli_wait()
+        .args(["--timeout", "5s", &lower.to_ascii_uppercase()]))
+    .expect_code(0);
+}
+
+/// Issue 25: status words are DLI's exactly, after an ASCII trim only: Unicode spaces and
+/// lower case make no FINISHED (before: exit 0).
+#[test]
+fn a_status_in_disguise_is_no_ending() {
+    let h = Hostile::start(Behaviour::Body(
+        r#"{"is_success":true,"status":"\u3000finished\u00a0"}"#.into(),
+    ));
+    run(h.dli_wait().args(["--timeout", "1s", id("job-1")])).expect_code(124);
+}
+
 const FINISHED: &str = r#"{"is_success": true, "message": "", "status": "FINISHED"}"#;
 
 /// A certificate from an issuer nobody here trusts cannot become trusted by retrying: exit 2

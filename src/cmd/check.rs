@@ -92,9 +92,14 @@ pub async fn command(args: CheckArgs, ctx: &Context) -> CommandResult {
     );
     let host = endpoint.host_str().unwrap_or_default().to_string();
     let port = endpoint.port_or_known_default().unwrap_or(443);
+    // An IPv6 address without the brackets of its URL form (`[::1]` resolves to nothing).
+    let name = match endpoint.host() {
+        Some(url::Host::Ipv6(ip)) => ip.to_string(),
+        _ => host.clone(),
+    };
     let lookup = tokio::time::timeout(
         Duration::from_secs(10),
-        tokio::net::lookup_host((host.as_str(), port)),
+        tokio::net::lookup_host((name.as_str(), port)),
     )
     .await
     .ok()
@@ -152,7 +157,7 @@ pub async fn command(args: CheckArgs, ctx: &Context) -> CommandResult {
             "clock",
             format!(
                 "this machine's clock is {} off the server's; DLI refuses signatures more than 15 minutes off: fix the clock (NTP)",
-                humantime::format_duration(Duration::from_secs(off.as_secs()))
+                crate::dli::human::duration(Duration::from_secs(off.as_secs()))
             ),
             EXIT_USAGE,
         ),
@@ -160,7 +165,7 @@ pub async fn command(args: CheckArgs, ctx: &Context) -> CommandResult {
             "clock",
             format!(
                 "within {} of the server's",
-                humantime::format_duration(Duration::from_secs(off.as_secs().max(1)))
+                crate::dli::human::duration(Duration::from_secs(off.as_secs().max(1)))
             ),
         ),
         None if answered => checks.pass("clock", "the server sent no Date; not compared".into()),

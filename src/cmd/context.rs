@@ -8,7 +8,9 @@ use crate::report::Reporter;
 use crate::report::github::{Github, write_failure};
 use crate::report::human::{Human, Verbosity};
 use crate::report::json::Json;
+use crate::report::limits::{TEXT_CHARS, cut};
 use crate::report::safe::Secrets;
+use crate::report::stream::{self, Stream};
 use crate::wait::outcome::{Outcome, Stop, aggregate_exit_code};
 use crate::wait::record::JobReport;
 use std::io::IsTerminal;
@@ -27,6 +29,20 @@ pub struct Context {
     pub stop: watch::Sender<Option<Stop>>,
     /// The secrets of this run: every output scrubs them.
     pub secrets: Secrets,
+    /// The run's stderr and stdout, each written by a thread of its own (`report::stream`):
+    /// nobody reading them never holds up a wait or its signals.
+    pub stderr: Stream,
+    pub stdout: Stream,
+}
+
+impl Drop for Context {
+    /// The run ends: what is queued for stderr and stdout gets a bounded time to be written.
+    fn drop(&mut self) {
+        let until = std::time::Instant::now() + stream::FLUSH_WITHIN;
+        self.stdout.flush(stream::FLUSH_WITHIN);
+        self.stderr
+            .flush(until.saturating_duration_since(std::time::Instant::now()));
+    }
 }
 
 /// Running inside GitHub Actions (the runner sets `GITHUB_ACTIONS=true`).
@@ -49,6 +65,8 @@ impl Context {
             output,
             stop: stop.unwrap_or_else(|| watch::channel(None).0),
             secrets,
+            stderr: Stream::stderr(),
+            stdout: Stream::stdout(),
         }
     }
 
@@ -58,11 +76,14 @@ impl Context {
     }
 
     /// The reporter for this run; in GitHub mode wrapped in the GitHub layer, which first
-    /// masks `secrets` (on a real runner only). From now on every output scrubs `secrets`.
-    pub fn reporter(&self, secrets: &[&str]) -> Arc<dyn Reporter> {
+    /// masks `learnt` (on a real runner only): the secrets learnt at run time (temporary keys,
+    /// tokens), never those the workflow gave, which GitHub masks already and `::add-mask::`
+    /// would print. From now on every output scrubs `secrets` (all of them).
+    pub fn reporter(&self, secrets: &[&str], learnt: &[&str]) -> Arc<dyn Reporter> {
         self.secrets.remember(secrets);
+        self.secrets.remember(learnt);
         let base: Arc<dyn Reporter> = match self.output.output {
-            OutputFormat::Json => Arc::new(Json::new(self.secrets.clone())),
+            OutputFormat::Json => Arc::new(Json::new(self.secrets.clone(), self.stdout.clone())),
             OutputFormat::Human => {
                 let verbosity = if self.output.quiet {
                     Verbosity::Quiet
@@ -71,6 +92,7 @@ impl Context {
                 };
                 let human = Human::new(
                     self.secrets.clone(),
+                    self.stderr.clone(),
                     std::io::stderr().is_terminal(),
                     verbosity,
                     self.output.heartbeat,
@@ -80,14 +102,19 @@ impl Context {
             }
         };
         let reporter = if self.github {
-            let mask: &[&str] = if self.on_runner { secrets } else { &[] };
-            Github::new(base, mask, self.secrets.clone())
+            let mask: &[&str] = if self.on_runner { learnt } else { &[] };
+            Github::new(base, mask, self.secrets.clone(), self.stderr.clone())
         } else {
             base
         };
         #[cfg(feature = "simulator")]
         if let Some(path) = &self.output.record {
-            return super::record::Recording::new(reporter, path.clone(), self.secrets.clone());
+            return super::record::Recording::new(
+                reporter,
+                path.clone(),
+                self.secrets.clone(),
+                self.stderr.clone(),
+            );
         }
         reporter
     }
@@ -96,7 +123,7 @@ impl Context {
     /// as in progress, so a run killed before its end does not leave the last run's result.
     pub fn begin(&self, job_ids: &[String]) {
         if let Some(path) = &self.output.summary_file {
-            summary_file::write_in_progress(path, job_ids, &self.secrets);
+            summary_file::write_in_progress(path, job_ids, &self.secrets, &self.stderr);
         }
     }
 
@@ -117,15 +144,15 @@ impl Context {
     /// error, and in GitHub mode the step outputs and an error annotation (no summary will
     /// follow); each through its sanitiser in `report::safe`. Returns the exit status.
     pub fn fail(&self, failure: Failure) -> i32 {
-        eprintln!(
-            "{}",
-            self.secrets.line(&format!("error: {}", failure.message))
-        );
+        self.stderr.line(&cut(
+            &self.secrets.line(&format!("error: {}", failure.message)),
+            TEXT_CHARS,
+        ));
         let code = failure.exit_code();
         self.write_summary_file(&[], code, Some(&failure.message));
         if self.output.output == OutputFormat::Json {
             // `| tail -n1` finds the summary, with the error, as after any wait.
-            let mut out = std::io::stdout().lock();
+            let mut out = Vec::new();
             let _ = crate::report::json::write_summary(
                 &mut out,
                 &self.secrets.scrubber(),
@@ -133,6 +160,7 @@ impl Context {
                 code,
                 Some(&failure.message),
             );
+            self.stdout.bytes(out);
         }
         self.report_failure_outputs(&failure);
         code
@@ -143,6 +171,7 @@ impl Context {
         if self.github {
             write_failure(
                 &self.secrets,
+                &self.stderr,
                 failure.status(),
                 failure.exit_code(),
                 &failure.message,
@@ -152,7 +181,7 @@ impl Context {
 
     fn write_summary_file(&self, reports: &[JobReport], code: i32, error: Option<&str>) {
         if let Some(path) = &self.output.summary_file {
-            summary_file::write(path, reports, code, error, &self.secrets);
+            summary_file::write(path, reports, code, error, &self.secrets, &self.stderr);
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The credentials at the start of a run: every secret goes to the output scrubber (and, on a
-//! real runner, is masked) as soon as it is known; `-v` says which source gives them (and why
+//! real runner, each one learnt at run time is masked) as soon as it is known; `-v` says which source gives them (and why
 //! the sources before it did not); temporary keys are fetched before the wait starts, so a
 //! source that cannot give any ends the run at once, naming it. Then the reporter.
 
@@ -47,11 +47,17 @@ pub async fn ready(ctx: &Context, settings: &Settings) -> Result<Arc<dyn Reporte
     }
     let known = provider.known_secrets();
     let refs: Vec<&str> = known.iter().map(String::as_str).collect();
-    let reporter = ctx.reporter(&refs);
-    if ctx.on_runner {
+    // Masked on a runner: only what was learnt at run time (temporary keys and the tokens on
+    // the way). Fixed credentials come from the workflow (its environment, or a file it
+    // wrote), whose secrets GitHub masks already; `::add-mask::` would print them in clear to
+    // every captured copy of stderr.
+    let learnt: &[&str] = if provider.renews() { &refs } else { &[] };
+    let reporter = ctx.reporter(&refs, learnt);
+    if ctx.on_runner && provider.renews() {
         // The reporter masked what is known now; renewed keys are masked as they come.
         let masked = Mutex::new(known.into_iter().collect::<HashSet<String>>());
         let secrets = ctx.secrets.clone();
+        let stderr = ctx.stderr.clone();
         provider.set_secret_sink(Arc::new(move |s: &[&str]| {
             secrets.remember(s);
             let fresh: Vec<&str> = match masked.lock() {
@@ -62,7 +68,7 @@ pub async fn ready(ctx: &Context, settings: &Settings) -> Result<Arc<dyn Reporte
                     .collect(),
                 Err(_) => s.to_vec(),
             };
-            github::add_mask(&fresh);
+            github::add_mask(&stderr, &fresh);
         }));
     }
     Ok(reporter)

@@ -6,12 +6,12 @@ use super::failure::{CommandResult, Failure};
 use super::signals;
 use super::wait::{client, wait_jobs};
 use crate::cli::{RunArgs, flag, hint, resolve};
+use crate::dli::bounded;
 use crate::dli::client::Sent;
 use crate::dli::fault::Fault;
 use crate::dli::model::SubmitJob;
 use crate::wait::outcome::{Outcome, Signal};
 use crate::wait::record::JobReport;
-use std::io::Read;
 
 pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
     let settings = resolve(&args.target, &args.timing, |k| std::env::var(k).ok())
@@ -43,7 +43,12 @@ pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
     let answer = answer.map_err(|f| submit_failed(&f))?;
     let job_id = new_job_id(answer.job_id.clone(), &answer.envelope.message)?;
     // The id first, on stdout, in every output mode: `JOB=$(dli-wait run ...)` captures it.
-    let printed = print_id(&job_id, ctx);
+    let within = if args.no_wait {
+        ID_WITHIN
+    } else {
+        ID_WAITING_WITHIN
+    };
+    let printed = print_id(&job_id, ctx, within);
     reporter.submitted(&job_id);
     told(printed, args.no_wait, ctx)?;
     if args.no_wait {
@@ -113,33 +118,43 @@ pub(super) fn new_job_id(id: Option<String>, said: &str) -> Result<String, Failu
     Ok(job_id)
 }
 
-/// Print the id of the job just created on stdout. A run that cannot tell it must not end
-/// as if it had: when stdout cannot be written (`/dev/full`, a broken pipe), the id goes to
-/// stderr and `Err` is the failure a `--no-wait` run ends with (a run that waits goes on,
-/// after saying it: see [`told`]). Stdout on `/dev/null` (how a closed stdout
-/// starts) is said on stderr too, with the id.
-pub(super) fn print_id(job_id: &str, ctx: &Context) -> Result<(), Failure> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let written = writeln!(out, "{job_id}").and_then(|()| out.flush());
-    drop(out);
-    match written {
-        Ok(()) => {
-            if stdout_is_null() {
-                eprintln!(
-                    "{}",
-                    ctx.secrets.line(&format!(
-                        "note: submitted job {job_id}; stdout is /dev/null, so its id is only on this line"
-                    ))
-                );
-            }
-            Ok(())
+/// Print the id of the job just created on stdout (through the run's stdout stream, so a
+/// stdout nobody reads never holds up the run). A run that cannot tell it must not end as if
+/// it had: when the id does not get out (`/dev/full`, a closed pipe, nobody reading within
+/// `within`), `Err` is the failure a `--no-wait` run ends with, the id in its message, for
+/// stderr (a run that waits goes on, after saying it: see [`told`]). Stdout on `/dev/null`
+/// (how a closed stdout starts) is said on stderr too, with the id.
+pub(super) fn print_id(
+    job_id: &str,
+    ctx: &Context,
+    within: std::time::Duration,
+) -> Result<(), Failure> {
+    ctx.stdout.line(job_id);
+    let flushed = ctx.stdout.flush(within);
+    let why = if ctx.stdout.broken() {
+        "writing to it failed: a closed pipe or a full disk".to_string()
+    } else if !flushed {
+        format!(
+            "nobody read it within {}",
+            humantime::format_duration(within)
+        )
+    } else {
+        if stdout_is_null() {
+            ctx.stderr.line(&ctx.secrets.line(&format!(
+                "note: submitted job {job_id}; stdout is /dev/null, so its id is only on this line"
+            )));
         }
-        Err(e) => Err(Failure::usage(format!(
-            "submitted job {job_id}, but cannot write its id to stdout ({e}): the job was created and runs; note its id from this line (and make stdout writable)"
-        ))),
-    }
+        return Ok(());
+    };
+    Err(Failure::usage(format!(
+        "submitted job {job_id}, but cannot write its id to stdout ({why}): the job was created and runs; note its id from this line (and make stdout writable)"
+    )))
 }
+
+/// How long `run --no-wait` gives stdout to take the id (its only output); a run that waits
+/// gives it [`ID_WAITING_WITHIN`] (its stderr names the job anyway).
+pub(super) const ID_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+pub(super) const ID_WAITING_WITHIN: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// After [`print_id`]: a `--no-wait` run that could not print the id ends with that failure
 /// (exit 2, the id on stderr); a run that waits says it on stderr, with the id, and goes on.
@@ -151,7 +166,8 @@ pub(super) fn told(
     match printed {
         Err(f) if no_wait => Err(f),
         Err(f) => {
-            eprintln!("{}", ctx.secrets.line(&format!("warning: {}", f.message)));
+            ctx.stderr
+                .line(&ctx.secrets.line(&format!("warning: {}", f.message)));
             Ok(())
         }
         Ok(()) => Ok(()),
@@ -186,13 +202,10 @@ fn read_sql(args: &RunArgs) -> Result<String, String> {
     let sql = match (&args.sql, &args.sql_file) {
         (Some(s), _) => s.clone(),
         (None, Some(p)) if p.as_os_str() == "-" => {
-            let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .map_err(|e| format!("cannot read SQL from stdin: {e}"))?;
-            s
+            bounded::read_string_from(std::io::stdin().lock(), bounded::SQL)
+                .map_err(|e| format!("cannot read SQL from stdin: {e}"))?
         }
-        (None, Some(p)) => std::fs::read_to_string(p)
+        (None, Some(p)) => bounded::read_string(p, bounded::SQL)
             .map_err(|e| format!("cannot read {} {}: {e}", flag::SQL_FILE, p.display()))?,
         (None, None) => {
             return Err(format!(

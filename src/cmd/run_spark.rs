@@ -3,12 +3,14 @@
 
 use super::context::Context;
 use super::failure::{CommandResult, Failure};
-use super::run::{new_job_id, print_id, submit_failed, submit_interrupted, told};
+use super::run::{
+    ID_WAITING_WITHIN, ID_WITHIN, new_job_id, print_id, submit_failed, submit_interrupted, told,
+};
 use super::wait::{client, wait_batches};
 use crate::cli::{RunArgs, flag, resolve};
+use crate::dli::bounded;
 use crate::dli::client::Sent;
 use crate::dli::spark::check_batch;
-use std::io::Read;
 use std::path::Path;
 
 pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
@@ -32,7 +34,12 @@ pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
     let said = answer.state.clone().unwrap_or_default();
     let batch_id = new_job_id(answer.id, &said)?;
     // The id first, on stdout, in every output mode: `BATCH=$(dli-wait run ...)` captures it.
-    let printed = print_id(&batch_id, ctx);
+    let within = if args.no_wait {
+        ID_WITHIN
+    } else {
+        ID_WAITING_WITHIN
+    };
+    let printed = print_id(&batch_id, ctx, within);
     reporter.submitted(&batch_id);
     told(printed, args.no_wait, ctx)?;
     if args.no_wait {
@@ -48,13 +55,11 @@ pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
 fn read_batch(path: &Path) -> Result<serde_json::Value, String> {
     let shown = path.display();
     let text = if path.as_os_str() == "-" {
-        let mut t = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut t)
-            .map_err(|e| format!("cannot read the batch from stdin: {e}"))?;
-        t
+        bounded::read_from(std::io::stdin().lock(), bounded::SPARK_BATCH)
+            .map_err(|e| format!("cannot read the batch from stdin: {e}"))?
     } else {
-        std::fs::read(path).map_err(|e| format!("cannot read {} {shown}: {e}", flag::SPARK_FILE))?
+        bounded::read(path, bounded::SPARK_BATCH)
+            .map_err(|e| format!("cannot read {} {shown}: {e}", flag::SPARK_FILE))?
     };
     check_batch(&text).map_err(|why| format!("bad {} {shown}: {why}", flag::SPARK_FILE))
 }

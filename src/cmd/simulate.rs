@@ -10,7 +10,7 @@ use std::io::Write;
 fn load(args: &SimulateArgs) -> Result<Scenario, String> {
     let (text, from) = match &args.scenario {
         Some(p) => (
-            std::fs::read_to_string(p)
+            crate::dli::bounded::read_string(p, crate::dli::bounded::SCENARIO)
                 .map_err(|e| format!("cannot read {} {}: {e}", flag::SCENARIO, p.display()))?,
             p.display().to_string(),
         ),
@@ -35,7 +35,7 @@ fn load(args: &SimulateArgs) -> Result<Scenario, String> {
 
 pub async fn command(args: SimulateArgs, ctx: &Context) -> CommandResult {
     let scenario = load(&args).map_err(Failure::usage)?;
-    if !args.listen.ip().is_loopback() {
+    if !crate::dli::net::is_loopback_ip(args.listen.ip()) {
         tracing::warn!(
             "the simulator accepts only its own keys, but it is not DLI: listening on {} makes it reachable from other hosts",
             args.listen

@@ -2,42 +2,48 @@
 //! marker when the wait starts (`"exit_code": null`), so a run killed before its end never
 //! leaves the previous run's success in place; and the final summary at every ending.
 //!
-//! Every write is whole or not at all, and never follows a planted link: the text goes to a
-//! temporary file created beside the path under a random name (created exclusively, so a
-//! symlink or file already there is never opened), is synced, and is renamed over the path
-//! (a symlink at the path itself is replaced, not followed); then the directory is synced.
+//! Written through `report::out_file`, the one way an output file is written: a regular file
+//! (or none) is replaced whole through a short-named temporary file beside it and a rename,
+//! keeping its permissions; a FIFO or device is written into as it is, never replaced; a
+//! symbolic link is refused, never followed or replaced; and no write holds the run longer
+//! than `out_file::WITHIN`. Every text in it is cut to `limits::TEXT_CHARS`.
 
+use crate::report::limits::TEXT_CHARS;
+use crate::report::out_file::{self, How};
 use crate::report::safe::Secrets;
+use crate::report::stream::Stream;
 use crate::wait::record::JobReport;
 use serde_json::json;
-use std::io::Write;
 use std::path::Path;
 
 /// The `status` of the in-progress marker.
 pub const IN_PROGRESS: &str = "IN_PROGRESS";
 
-/// Write the final summary to `path`, scrubbed of `secrets`. A failure to write is reported,
-/// not fatal.
+/// Write the final summary to `path`, scrubbed of `secrets`. A failure to write is said on
+/// `stderr`, not fatal.
 pub fn write(
     path: &Path,
     reports: &[JobReport],
     exit_code: i32,
     error: Option<&str>,
     secrets: &Secrets,
+    stderr: &Stream,
 ) {
-    let scrubber = secrets.scrubber();
-    report_error(
-        secrets,
-        path,
-        replace(path, |w| {
-            crate::report::json::write_summary(w, &scrubber, reports, exit_code, error)
-        }),
+    let mut text = Vec::new();
+    let _ = crate::report::json::write_summary_cut(
+        &mut text,
+        &secrets.scrubber(),
+        reports,
+        exit_code,
+        error,
+        Some(TEXT_CHARS),
     );
+    report_error(secrets, stderr, path, replace(path, text));
 }
 
 /// Mark the summary as in progress for these jobs (none yet before a submit): `exit_code`
 /// null, so a check for `exit_code == 0` fails until the final summary replaces it.
-pub fn write_in_progress(path: &Path, job_ids: &[String], secrets: &Secrets) {
+pub fn write_in_progress(path: &Path, job_ids: &[String], secrets: &Secrets, stderr: &Stream) {
     let mut seen = std::collections::HashSet::new();
     let marker = json!({
         "event": "summary",
@@ -51,68 +57,33 @@ pub fn write_in_progress(path: &Path, job_ids: &[String], secrets: &Secrets) {
             .map(|id| json!({"job_id": id, "status": IN_PROGRESS}))
             .collect::<Vec<_>>(),
     });
-    report_error(secrets, path, replace(path, |w| writeln!(w, "{marker}")));
+    let text = format!("{}\n", secrets.json(&marker)).into_bytes();
+    report_error(secrets, stderr, path, replace(path, text));
 }
 
-fn report_error(secrets: &Secrets, path: &Path, result: std::io::Result<()>) {
+fn report_error(secrets: &Secrets, stderr: &Stream, path: &Path, result: std::io::Result<()>) {
     if let Err(e) = result {
-        eprintln!(
-            "{}",
-            secrets.line(&format!(
-                "error: cannot write --summary-file {}: {e}",
-                path.display()
-            ))
-        );
+        stderr.line(&secrets.line(&format!(
+            "error: cannot write {} {}: {e}",
+            crate::cli::flag::SUMMARY_FILE,
+            path.display()
+        )));
     }
 }
 
-/// Replace the file at `path` with what `fill` writes, atomically and without following
-/// links. The temporary file is removed on any failure.
-pub(super) fn replace(
-    path: &Path,
-    fill: impl FnOnce(&mut std::io::BufWriter<&mut std::fs::File>) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map_or_else(|| "summary".into(), |n| n.to_string_lossy().into_owned());
-    let prefix = format!(".{name}.");
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(".tmp");
-    #[cfg(unix)]
-    {
-        // As `File::create` would (less the umask): readable by the alerting script's user.
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let mut tmp = builder.tempfile_in(dir)?;
-    {
-        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
-        fill(&mut w)?;
-        w.flush()?;
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    sync_dir(dir);
-    Ok(())
-}
-
-/// Make the rename durable where the platform allows (a directory opened and synced).
-fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Err(e) = std::fs::File::open(dir).and_then(|d| d.sync_all()) {
-        tracing::debug!(dir = %dir.display(), error = %e, "cannot sync the summary file's directory");
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
+/// Replace what is at `path` with `text`, as `report::out_file` does, within its deadline.
+pub(super) fn replace(path: &Path, text: Vec<u8>) -> std::io::Result<()> {
+    out_file::write(path, How::Replace, text, out_file::WITHIN)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Where the tests' error lines go.
+    fn quiet() -> Stream {
+        Stream::to(Box::new(std::io::sink()))
+    }
 
     struct Dir(std::path::PathBuf);
 
@@ -164,8 +135,8 @@ mod tests {
         for name in &planted {
             std::os::unix::fs::symlink(&victim, dir.0.join(name)).expect("plant a symlink");
         }
-        write_in_progress(&path, &["job-1".into()], &Secrets::default());
-        write(&path, &[], 0, None, &Secrets::default());
+        write_in_progress(&path, &["job-1".into()], &Secrets::default(), &quiet());
+        write(&path, &[], 0, None, &Secrets::default(), &quiet());
         assert_eq!(
             std::fs::read_to_string(&victim).expect("read the victim"),
             "precious"
@@ -177,26 +148,83 @@ mod tests {
         assert_eq!(names(&dir.0), expected);
     }
 
+    /// A symbolic link at the path is neither followed nor replaced: the user's link stays,
+    /// and so does what it points to.
     #[cfg(unix)]
     #[test]
-    fn a_symlink_at_the_path_itself_is_replaced_not_followed() {
+    fn a_symlink_at_the_path_itself_is_refused_not_followed_or_replaced() {
         let dir = Dir::new("symlink-path");
         let victim = dir.0.join("victim");
         std::fs::write(&victim, "precious").expect("write the victim");
         let path = dir.0.join("summary.json");
         std::os::unix::fs::symlink(&victim, &path).expect("plant a symlink");
-        write(&path, &[], 124, None, &Secrets::default());
+        write(&path, &[], 124, None, &Secrets::default(), &quiet());
         assert_eq!(
             std::fs::read_to_string(&victim).expect("read the victim"),
             "precious"
         );
         assert!(
-            !std::fs::symlink_metadata(&path)
+            std::fs::symlink_metadata(&path)
                 .expect("stat")
                 .file_type()
                 .is_symlink()
         );
-        assert_eq!(read_json(&path)["exit_code"], 124);
+    }
+
+    /// Issue 25, item 18: a 0600 summary stays 0600 when it is rewritten.
+    #[cfg(unix)]
+    #[test]
+    fn a_rewritten_summary_keeps_its_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = Dir::new("mode");
+        let path = dir.0.join("summary.json");
+        std::fs::write(&path, "{}").expect("last night's");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        write_in_progress(&path, &["a".into()], &Secrets::default(), &quiet());
+        write(&path, &[], 0, None, &Secrets::default(), &quiet());
+        assert_eq!(read_json(&path)["exit_code"], 0);
+        let mode = std::fs::metadata(&path).expect("stat").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{mode:o}");
+    }
+
+    /// Issue 25, item 18: a name of 245 characters (any legal length) works: the temporary
+    /// file's name does not grow with it.
+    #[test]
+    fn a_long_file_name_works() {
+        let dir = Dir::new("long-name");
+        let path = dir.0.join(format!("{}.json", "s".repeat(240)));
+        write(&path, &[], 0, None, &Secrets::default(), &quiet());
+        assert_eq!(read_json(&path)["exit_code"], 0);
+        assert_eq!(names(&dir.0).len(), 1);
+    }
+
+    /// Issue 25, item 12: a reason of megabytes is cut in the summary file, after its secrets
+    /// are scrubbed.
+    #[test]
+    fn a_huge_reason_is_cut_after_scrubbing() {
+        let dir = Dir::new("huge-reason");
+        let path = dir.0.join("summary.json");
+        let secrets = Secrets::new();
+        secrets.remember(["SECRETVALUE-0123456789"]);
+        let mut r = JobReport::ended_at_submit("job-1".into());
+        r.outcome = crate::wait::outcome::Outcome::Failed;
+        let mut message = "x".repeat(TEXT_CHARS - 5);
+        message.push_str("SECRETVALUE-0123456789");
+        message.push_str(&"é".repeat(2_000_000));
+        r.reason = Some(crate::wait::record::Reason {
+            message,
+            detail: None,
+        });
+        write(&path, &[r], 1, None, &secrets, &quiet());
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.len() < 5 * TEXT_CHARS * 2, "{} bytes", text.len());
+        assert!(!text.contains("SECRETVALUE"), "a secret in the summary");
+        let s: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        let reason = s["jobs"][0]["reason"]["message"]
+            .as_str()
+            .expect("a reason");
+        assert!(reason.ends_with(" more characters)"), "{reason}");
+        assert!(reason.starts_with("xxx"), "{reason}");
     }
 
     #[test]
@@ -204,7 +232,12 @@ mod tests {
         let dir = Dir::new("marker");
         let path = dir.0.join("last.json");
         std::fs::write(&path, "{\"exit_code\": 0, \"jobs\": []}").expect("last night's");
-        write_in_progress(&path, &["a".into(), "b".into()], &Secrets::default());
+        write_in_progress(
+            &path,
+            &["a".into(), "b".into()],
+            &Secrets::default(),
+            &quiet(),
+        );
         let m = read_json(&path);
         assert_eq!(m["status"], IN_PROGRESS, "{m}");
         assert!(m["exit_code"].is_null(), "{m}");
@@ -216,7 +249,7 @@ mod tests {
             m["started"].as_str().is_some_and(|s| s.ends_with('Z')),
             "{m}"
         );
-        write(&path, &[], 3, None, &Secrets::default());
+        write(&path, &[], 3, None, &Secrets::default(), &quiet());
         let s = read_json(&path);
         assert_eq!(s["exit_code"], 3, "{s}");
         assert!(s.get("status").is_none(), "{s}");
@@ -227,7 +260,7 @@ mod tests {
     fn a_directory_that_does_not_exist_is_reported_not_fatal() {
         let dir = Dir::new("missing");
         let path = dir.0.join("no-such-dir").join("summary.json");
-        write(&path, &[], 0, None, &Secrets::default());
+        write(&path, &[], 0, None, &Secrets::default(), &quiet());
         assert!(!path.exists());
     }
 }

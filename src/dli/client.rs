@@ -670,8 +670,15 @@ fn note(mut fault: Fault, what: String) -> Fault {
 /// An answer naming another job than the one asked about is no answer about this job (a
 /// confused proxy or cache): a transient malformed answer. One without a job id is fine.
 pub fn about(asked: &str, answered: Option<&str>) -> Result<(), Fault> {
-    match answered.map(str::trim).filter(|a| !a.is_empty()) {
-        Some(other) if other != asked => Err(Fault::transport(
+    let same = |other: &str| {
+        // Job ids are UUIDs: `85798B38-…` and `85798b38-…` are one job.
+        other == asked
+            || (super::job_id::is_job_id(other)
+                && super::job_id::is_job_id(asked)
+                && other.eq_ignore_ascii_case(asked))
+    };
+    match answered.map(str::trim_ascii).filter(|a| !a.is_empty()) {
+        Some(other) if !same(other) => Err(Fault::transport(
             FaultKind::MalformedBody,
             format!("the answer is about job {other}, not about job {asked} that was asked about"),
         )),
@@ -705,8 +712,8 @@ fn no_answer_within(timeout: Duration) -> Fault {
 pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv4(ip)) => super::net::is_loopback_ip(ip.into()),
+        Some(url::Host::Ipv6(ip)) => super::net::is_loopback_ip(ip.into()),
         None => false,
     }
 }
@@ -852,7 +859,8 @@ fn connection_message(chain: &[String], host: Option<&str>) -> (String, Option<C
 #[cfg(test)]
 mod tests {
     use super::{
-        CappedBody, Check, FaultKind, about, connection_message, header_safe, local_shortage,
+        CappedBody, Check, FaultKind, Url, about, connection_message, header_safe, is_loopback,
+        local_shortage,
     };
 
     /// For any mix of answers (sizes up to the cap, length announced or not, arriving in
@@ -1006,6 +1014,35 @@ mod tests {
             f.message.contains("job-2") && f.message.contains("job-1"),
             "{f}"
         );
+    }
+
+    /// Issue 25: ids are compared as UUIDs, so an upper-case id asked about and DLI's
+    /// lower-case echo are one job; other text is compared as it is.
+    #[test]
+    fn job_ids_are_compared_as_uuids() {
+        let upper = "85798B38-AE44-48EB-BB90-7CF0DCDAFE7B";
+        let lower = "85798b38-ae44-48eb-bb90-7cf0dcdafe7b";
+        assert!(about(upper, Some(lower)).is_ok());
+        assert!(about(lower, Some(upper)).is_ok());
+        assert!(about(lower, Some(&format!(" {lower}\n"))).is_ok());
+        assert!(about(lower, Some("85798b38-ae44-48eb-bb90-7cf0dcdafe7c")).is_err());
+        assert!(about("JOB-1", Some("job-1")).is_err());
+        // An echo padded with Unicode spaces is another text, not this job.
+        assert!(about(lower, Some(&format!("\u{3000}{lower}"))).is_err());
+    }
+
+    #[test]
+    fn ipv4_mapped_loopback_is_loopback() {
+        for (u, want) in [
+            ("http://[::ffff:127.0.0.1]:8080", true),
+            ("http://[::1]:1", true),
+            ("http://127.0.0.2", true),
+            ("http://[::ffff:10.0.0.1]", false),
+            ("http://0.0.0.0:1", false),
+            ("http://[::]:1", false),
+        ] {
+            assert_eq!(is_loopback(&Url::parse(u).unwrap()), want, "{u}");
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The one place that decides what an API answer means: ok, a transient fault (retry), or a
 //! permanent one (stop). Pure: it sees status, headers and body bytes, never a socket.
 
-use super::model::{BodyFacts, DliBody, ErrorBody, JobStatus};
+use super::model::{BodyFacts, DliBody, ErrorBody, JobStatus, lossy_json};
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
@@ -222,23 +222,26 @@ const QUEUE_BUSY: &str = "DLI.0999";
 /// Classify an answer: a parsed body, or the fault it stands for. `now` turns an HTTP-date
 /// `Retry-After` into a delay.
 pub fn classify<T: DliBody>(reply: &Reply, now: SystemTime) -> Result<T, Fault> {
-    let status = reply.status;
+    let status_code = reply.status;
     let retry_after = reply
         .retry_after
         .as_deref()
         .and_then(|v| parse_retry_after(v, now));
     let with_context = |mut f: Fault| {
-        f.http_status = Some(status);
+        f.http_status = Some(status_code);
         f.request_id = reply.request_id.clone();
         f.retry_after = retry_after;
         f
     };
     let text = String::from_utf8_lossy(&reply.body);
+    // Text fields decoded lossily: bytes that are not UTF-8 (GBK) and escapes of lone
+    // surrogates (Java cutting an emoji in half) become U+FFFD, not a body that never parses.
+    let json = lossy_json(&reply.body);
     // The error fields, read the same way from every body (2xx or not); `Err` when the body
     // is not one JSON object.
-    let facts = BodyFacts::read(&reply.body);
+    let facts = BodyFacts::read(&json);
 
-    if (200..300).contains(&status) {
+    if (200..300).contains(&status_code) {
         let malformed = |why: String| {
             let kind = if looks_like_html(&text) {
                 FaultKind::GatewayPage
@@ -257,27 +260,41 @@ pub fn classify<T: DliBody>(reply: &Reply, now: SystemTime) -> Result<T, Fault> 
         // Not one JSON object (an array, a string, null, a page): not an answer, whatever
         // the typed body would make of it.
         let facts = facts.map_err(|e| malformed(e.to_string()))?;
-        let body: T = serde_json::from_slice(&reply.body).map_err(|e| malformed(e.to_string()))?;
-        // A job that ended is an answer, not an error, whatever its message says:
-        // DLI puts "DLI.0999: …" into the messages of jobs that FAILED.
-        if body.job_status().is_some_and(JobStatus::is_terminal) {
-            return Ok(body);
-        }
-        // An error code makes a 2xx answer an error unless it says `is_success: true`; so
-        // does `is_success: false`, in a body with an envelope (SQL) or without (Spark).
+        let body: T = serde_json::from_slice(&json).map_err(|e| malformed(e.to_string()))?;
+        // Whether the answer says the request failed: `is_success: false` (in the envelope
+        // of a SQL body or in any body), or an error code not overruled by an explicit
+        // `is_success: true`.
         let error = &facts.error;
         let refused = body.envelope().is_some_and(|e| !e.is_success)
             || facts.is_success == Some(false)
             || (error.code.is_some() && facts.is_success != Some(true));
-        if refused {
-            let message = error
+        let status = body.job_status();
+        // A job that FAILED is an answer whatever else its body says: DLI puts "DLI.0999: …"
+        // into the messages of jobs that failed, and a refusal is no better news than a
+        // failure. Nothing else bypasses the refusal: a success (or a cancel) is believed
+        // only from an answer that says nothing of an error.
+        if status.is_some_and(JobStatus::is_failure) {
+            return Ok(body);
+        }
+        let message = || {
+            error
                 .message
                 .clone()
                 .filter(|m| !m.is_empty())
                 .or_else(|| body.envelope().map(|e| e.message.clone()))
-                .unwrap_or_default();
+                .unwrap_or_default()
+        };
+        // A final status next to an error code (even one that says `is_success: true`, even
+        // one only in the message) or an error's own message field is a contradiction: not
+        // an ending.
+        let contradicts = status.is_some_and(JobStatus::is_terminal)
+            && (error.code.is_some()
+                || facts.has_error_message
+                || extract_code(&message()).is_some());
+        if refused || contradicts {
+            let message = message();
             let code = error.code.clone().or_else(|| extract_code(&message));
-            let (class, kind) = kind_of(status, code.as_deref(), false);
+            let (class, kind) = kind_of(status_code, code.as_deref(), false);
             let mut f = with_context(Fault::new(class, kind, message));
             f.code = code;
             if let Some(id) = &error.request_id {
@@ -306,7 +323,7 @@ pub fn classify<T: DliBody>(reply: &Reply, now: SystemTime) -> Result<T, Fault> 
         .as_ref()
         .and_then(|e| e.request_id.clone())
         .or_else(|| reply.request_id.clone());
-    let (class, kind) = kind_of(status, code.as_deref(), html);
+    let (class, kind) = kind_of(status_code, code.as_deref(), html);
     let mut f = with_context(Fault::new(class, kind, message));
     f.code = code;
     f.request_id = request_id;
@@ -409,14 +426,16 @@ fn snippet(text: &str) -> String {
     }
 }
 
-/// `"DLI.0999: queue busy"` → `Some("DLI.0999")`.
+/// `"DLI.0999: queue busy"` → `Some("DLI.0999")`: `DLI.` and at least four digits, so that
+/// a table named `DLI.orders` in a message is no error code.
 fn extract_code(message: &str) -> Option<String> {
-    let start = message.find("DLI.")?;
-    let code: String = message[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
-        .collect();
-    (code.len() > 4).then_some(code)
+    message.match_indices("DLI.").find_map(|(start, _)| {
+        let digits = message[start + 4..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        (digits >= 4).then(|| message[start..start + 4 + digits].to_string())
+    })
 }
 
 #[cfg(test)]
@@ -846,6 +865,205 @@ mod tests {
         assert!(snippet(&wide).starts_with('é'));
         let page = format!("<html><title>{}</title>", "x".repeat(1000));
         assert!(html_title(&page).chars().count() <= 201);
+    }
+
+    /// Issue 25: an answer that says the request failed is never a success, whatever final
+    /// status it also carries.
+    #[test]
+    fn a_refusal_with_a_final_status_is_no_success() {
+        use crate::dli::spark::BatchState;
+        for body in [
+            r#"{"is_success":false,"message":"DLI.0002: The job does not exist","status":"FINISHED"}"#,
+            r#"{"error_code":"DLI.0002","error_msg":"The job does not exist","status":"FINISHED"}"#,
+            r#"{"is_success":true,"error_code":"DLI.0002","status":"FINISHED"}"#,
+            r#"{"is_success":true,"message":"DLI.0002: The job does not exist","status":"FINISHED"}"#,
+            r#"{"status":"FINISHED","error":{"error_code":"DLI.0002","error_msg":"gone"}}"#,
+            r#"{"is_success":false,"message":"","status":"CANCELLED"}"#,
+            r#"{"status":"FINISHED","error_msg":"The job does not exist"}"#,
+            r#"{"status":"FINISHED","errorMsg":"failed"}"#,
+        ] {
+            let r = classify::<JobProgress>(&reply(200, body), now());
+            assert!(r.is_err(), "{body}: {r:?}");
+            let r = classify::<JobStatusInfo>(&reply(200, body), now());
+            assert!(r.is_err(), "{body}: {r:?}");
+        }
+        let f = fault(&reply(
+            200,
+            r#"{"is_success":false,"message":"DLI.0002: The job does not exist","status":"FINISHED"}"#,
+        ));
+        assert_eq!(
+            (f.class, f.kind),
+            (FaultClass::Permanent, FaultKind::NotFound)
+        );
+        for body in [
+            r#"{"is_success":false,"error_code":"DLI.0002","state":"success"}"#,
+            r#"{"error_code":"DLI.0002","state":"success"}"#,
+            r#"{"is_success":false,"state":"Success"}"#,
+        ] {
+            let r = classify::<BatchState>(&reply(200, body), now());
+            assert!(r.is_err(), "{body}: {r:?}");
+        }
+        // A table named DLI.something is no error code.
+        let p: JobProgress = classify(
+            &reply(
+                200,
+                r#"{"is_success":true,"message":"wrote DLI.orders","status":"FINISHED"}"#,
+            ),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(p.status, JobStatus::Finished);
+        assert_eq!(
+            extract_code("x DLI.orders then DLI.0999: busy"),
+            Some("DLI.0999".into())
+        );
+        assert_eq!(extract_code("DLI.12"), None);
+    }
+
+    /// Issue 25: a FAILED answer whose text is not clean UTF-8 is still the failure, with a
+    /// lossy reason, not a malformed answer forever.
+    #[test]
+    fn a_failure_with_broken_text_is_still_a_failure() {
+        let lone = br#"{"is_success":true,"message":"boom \ud83d","status":"FAILED"}"#;
+        let p: JobProgress = classify(
+            &Reply {
+                status: 200,
+                body: lone.to_vec(),
+                ..Reply::default()
+            },
+            now(),
+        )
+        .unwrap();
+        assert_eq!(p.status, JobStatus::Failed);
+        assert_eq!(p.envelope.message, "boom \u{fffd}");
+        let mut gbk = br#"{"message":"\xd6\xd0\xce\xc4","status":"FAILED"}"#.to_vec();
+        // Real GBK bytes (中文), not UTF-8.
+        let at = gbk.windows(4).position(|w| w == br"\xd6").unwrap();
+        gbk.splice(at..at + 16, [0xd6, 0xd0, 0xce, 0xc4]);
+        let info: JobStatusInfo = classify(
+            &Reply {
+                status: 200,
+                body: gbk,
+                ..Reply::default()
+            },
+            now(),
+        )
+        .unwrap();
+        assert_eq!(info.status, JobStatus::Failed);
+        assert!(info.envelope.message.contains('\u{fffd}'));
+    }
+
+    mod properties {
+        use super::*;
+        use crate::dli::spark::BatchState;
+        use proptest::prelude::*;
+
+        /// One member of a generated answer body, and whether it says the request failed.
+        fn member() -> impl Strategy<Value = (String, bool)> {
+            let code = prop_oneof![
+                Just("\"DLI.0002\"".to_string()),
+                Just("\"DLI.0999\"".to_string()),
+                Just("\"APIGW.0308\"".to_string()),
+                Just("404".to_string()),
+            ];
+            prop_oneof![
+                Just(("\"is_success\":false".to_string(), true)),
+                Just(("\"is_success\":true".to_string(), false)),
+                Just(("\"is_success\":null".to_string(), false)),
+                Just(("\"is_success\":\"false\"".to_string(), false)),
+                code.clone()
+                    .prop_map(|c| (format!("\"error_code\":{c}"), true)),
+                code.clone()
+                    .prop_map(|c| (format!("\"errorCode\":{c}"), true)),
+                code.clone().prop_map(|c| (format!("\"code\":{c}"), true)),
+                code.prop_map(|c| (
+                    format!("\"error\":{{\"error_code\":{c},\"error_msg\":\"x\"}}"),
+                    true
+                )),
+                Just((
+                    "\"message\":\"DLI.0002: The job does not exist\"".to_string(),
+                    true
+                )),
+                Just(("\"message\":\"\"".to_string(), false)),
+                Just(("\"error_msg\":\"nope\"".to_string(), true)),
+                Just(("\"errorMsg\":\"\"".to_string(), false)),
+                Just((
+                    "\"job_id\":\"85798b38-ae44-48eb-bb90-7cf0dcdafe7b\"".to_string(),
+                    false
+                )),
+                "[a-z_]{1,8}".prop_map(|k| (format!("\"x_{k}\":1"), false)),
+            ]
+        }
+
+        fn status_word() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("FINISHED"),
+                Just("finished"),
+                Just(" FINISHED "),
+                Just("\\u3000FINISHED"),
+                Just("FAILED"),
+                Just("CANCELLED"),
+                Just("RUNNING"),
+                Just("success"),
+                Just("Success"),
+                Just("dead"),
+                Just("running"),
+                Just("SUCCESS\\u00a0"),
+            ]
+            .prop_map(str::to_string)
+        }
+
+        proptest! {
+            /// For any answer, a success comes only from a 2xx answer with a final-success
+            /// status and nothing in the same answer saying the request failed.
+            #[test]
+            fn a_success_only_from_an_answer_that_says_nothing_failed(
+                http in prop_oneof![Just(200u16), Just(201), Just(204), Just(400), Just(404), Just(500), 100u16..600],
+                members in proptest::collection::vec(member(), 0..5),
+                status in proptest::option::of(status_word()),
+                field in prop_oneof![Just("status"), Just("state")],
+            ) {
+                let mut parts: Vec<String> = members.iter().map(|(m, _)| m.clone()).collect();
+                if let Some(s) = &status {
+                    parts.push(format!("\"{field}\":\"{s}\""));
+                }
+                let body = format!("{{{}}}", parts.join(","));
+                let says_failed = members.iter().any(|(_, f)| *f);
+                let r = reply(http, &body);
+                if let Ok(p) = classify::<JobProgress>(&r, now())
+                    && p.status == JobStatus::Finished
+                {
+                        prop_assert!((200..300).contains(&http) && !says_failed, "{http} {body}");
+                        prop_assert_eq!(status.as_deref().map(str::trim_ascii), Some("FINISHED"));
+                }
+                if let Ok(i) = classify::<JobStatusInfo>(&r, now())
+                    && i.status == JobStatus::Finished
+                {
+                        prop_assert!((200..300).contains(&http) && !says_failed, "{http} {body}");
+                }
+                if let Ok(b) = classify::<BatchState>(&r, now())
+                    && b.state == JobStatus::Success
+                {
+                        prop_assert!((200..300).contains(&http) && !says_failed, "{http} {body}");
+                        prop_assert_eq!(
+                            status.as_deref().map(|s| s.trim_ascii().to_ascii_lowercase()),
+                            Some("success".to_string())
+                        );
+                }
+            }
+
+            /// Any bytes at all: an answer or a fault, never a panic; and lossy decoding
+            /// keeps every body that already parsed exactly as it was.
+            #[test]
+            fn any_bytes_classify_without_panic(body in proptest::collection::vec(any::<u8>(), 0..200), http in 100u16..600) {
+                let r = Reply { status: http, body: body.clone(), ..Reply::default() };
+                let _ = classify::<JobProgress>(&r, now());
+                let _ = classify::<BatchState>(&r, now());
+                if serde_json::from_slice::<serde_json::Value>(&body).is_ok() {
+                    prop_assert_eq!(&*crate::dli::model::lossy_json(&body), &body[..]);
+                }
+            }
+        }
     }
 
     #[test]

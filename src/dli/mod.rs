@@ -2,11 +2,14 @@
 //! Knows HTTP and JSON, nothing of waiting.
 
 pub mod auth;
+pub mod bounded;
 pub mod client;
 pub mod credentials;
 pub mod fault;
+pub mod human;
 pub mod job_id;
 pub mod model;
+pub mod net;
 pub mod pacer;
 pub mod sign;
 pub mod spark;

@@ -59,18 +59,34 @@ impl JobStatus {
         )
     }
 
-    /// A Spark batch's `state`, compared without case (one of DLI's examples writes
-    /// `"Success"`). Only Spark's five states are known here: a SQL word such as `FINISHED`
+    /// A Spark batch's `state`, compared without ASCII case (one of DLI's examples writes
+    /// `"Success"`) after trimming ASCII whitespace only (`"\u{3000}success"` is no state of
+    /// DLI's). Only Spark's five states are known here: a SQL word such as `FINISHED`
     /// is unknown text, as Spark's words are to [`JobStatus::from`] (SQL's reading).
     pub fn from_spark(s: &str) -> Self {
-        match s.trim().to_ascii_lowercase().as_str() {
+        match s.trim_ascii().to_ascii_lowercase().as_str() {
             "starting" => JobStatus::Starting,
             "running" => JobStatus::Running,
             "recovering" => JobStatus::Recovering,
             "success" => JobStatus::Success,
             "dead" => JobStatus::Dead,
-            _ => JobStatus::Other(s.to_string()),
+            _ => JobStatus::other(s),
         }
+    }
+
+    /// FAILED, or a Spark batch `dead`: the endings that no other word in the same answer can
+    /// make worse (see `fault::classify`).
+    pub fn is_failure(&self) -> bool {
+        matches!(self, JobStatus::Failed | JobStatus::Dead)
+    }
+
+    /// Unknown text as kept: at most [`MAX_STATUS_CHARS`] characters of it, so that a
+    /// megabyte of "status" costs no more than a word.
+    fn other(s: &str) -> Self {
+        JobStatus::Other(match s.char_indices().nth(MAX_STATUS_CHARS) {
+            Some((i, _)) => format!("{}…", &s[..i]),
+            None => s.to_string(),
+        })
     }
 
     /// Whether this final state, seen after DLI accepted our cancel, is the cancel taking: a
@@ -80,16 +96,22 @@ impl JobStatus {
     }
 }
 
+/// The most of an unknown status's text that is kept (and shown).
+pub const MAX_STATUS_CHARS: usize = 64;
+
 impl From<&str> for JobStatus {
+    /// A SQL job's `status`, as the API and its SDKs write it: upper case, compared exactly
+    /// after trimming ASCII whitespace (`"finished"` or `"\u{3000}FINISHED\u{a0}"` is unknown
+    /// text, which never ends a wait).
     fn from(s: &str) -> Self {
-        match s.trim().to_ascii_uppercase().as_str() {
+        match s.trim_ascii() {
             "LAUNCHING" => JobStatus::Launching,
             "RUNNING" => JobStatus::Running,
             "SCALING" => JobStatus::Scaling,
             "FINISHED" => JobStatus::Finished,
             "FAILED" => JobStatus::Failed,
             "CANCELLED" => JobStatus::Cancelled,
-            _ => JobStatus::Other(s.to_string()),
+            _ => JobStatus::other(s),
         }
     }
 }
@@ -110,6 +132,69 @@ impl<'de> Deserialize<'de> for JobStatus {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         Ok(JobStatus::from(s.as_str()))
+    }
+}
+
+/// A body as JSON text whose strings all decode: bytes that are not UTF-8 (a GBK message)
+/// become U+FFFD, and so does the escape of a lone surrogate (`\ud83d` with no low half: Java
+/// cutting an emoji), which serde_json refuses to put in a `String`. Everything else is left
+/// byte for byte; a body that needs neither is borrowed as it is.
+pub fn lossy_json(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    use std::borrow::Cow;
+    let text = String::from_utf8_lossy(body);
+    if !text.contains("\\u") {
+        return match text {
+            Cow::Borrowed(_) => Cow::Borrowed(body),
+            Cow::Owned(t) => Cow::Owned(t.into_bytes()),
+        };
+    }
+    let b = text.as_bytes();
+    // The four hex digits of a `\uXXXX` escape at `i` (the backslash), if it is one.
+    let escape_at = |i: usize| -> Option<u16> {
+        if b.get(i) != Some(&b'\\') || b.get(i + 1) != Some(&b'u') {
+            return None;
+        }
+        let hex = std::str::from_utf8(b.get(i + 2..i + 6)?).ok()?;
+        u16::from_str_radix(hex, 16).ok()
+    };
+    let mut out: Option<Vec<u8>> = None;
+    let mut in_string = false;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let mut step = 1;
+        let mut replace = false;
+        if !in_string {
+            in_string = c == b'"';
+        } else if c == b'"' {
+            in_string = false;
+        } else if c == b'\\' {
+            step = 2;
+            if let Some(unit) = escape_at(i) {
+                step = 6;
+                match unit {
+                    0xD800..=0xDBFF => match escape_at(i + 6) {
+                        Some(0xDC00..=0xDFFF) => step = 12,
+                        _ => replace = true,
+                    },
+                    0xDC00..=0xDFFF => replace = true,
+                    _ => {}
+                }
+            }
+        }
+        let end = (i + step).min(b.len());
+        if replace {
+            out.get_or_insert_with(|| b[..i].to_vec())
+                .extend_from_slice(b"\\ufffd");
+        } else if let Some(out) = out.as_mut() {
+            out.extend_from_slice(&b[i..end]);
+        }
+        i = end;
+    }
+    match (out, text) {
+        (Some(out), _) => Cow::Owned(out),
+        (None, Cow::Borrowed(_)) => Cow::Borrowed(body),
+        (None, Cow::Owned(t)) => Cow::Owned(t.into_bytes()),
     }
 }
 
@@ -390,6 +475,9 @@ pub struct BodyFacts {
     pub has_status: bool,
     /// The body has a `state` string (a Spark batch's state).
     pub has_state: bool,
+    /// The body has an error's own message field (`error_msg`, `errorMsg`: not the
+    /// envelope's plain `message`) with text in it.
+    pub has_error_message: bool,
 }
 
 /// The names the SDKs look for an error under, pair by pair, in this order.
@@ -433,7 +521,13 @@ impl BodyFacts {
                 }
             }
         };
+        let has_error_message = level.pairs[..2].iter().any(|(_, m)| {
+            m.as_ref()
+                .and_then(Field::text)
+                .is_some_and(|t| !t.trim_ascii().is_empty())
+        });
         Ok(BodyFacts {
+            has_error_message,
             error: ErrorBody {
                 request_id: level.request_id.clone(),
                 ..error
@@ -695,6 +789,55 @@ mod tests {
         assert!(JobStatus::Dead.confirms_cancel() && JobStatus::Cancelled.confirms_cancel());
         assert!(!JobStatus::Success.confirms_cancel() && !JobStatus::Failed.confirms_cancel());
         assert_eq!(JobStatus::Starting.to_string(), "STARTING");
+    }
+
+    /// Issue 25: status words are compared after an ASCII trim only, SQL's exactly.
+    #[test]
+    fn status_words_take_no_unicode_trim_or_case_folding() {
+        for word in [
+            "\u{3000}finished\u{a0}",
+            "finished",
+            "Finished",
+            "\u{a0}FINISHED",
+            "FINISHED\u{200b}",
+        ] {
+            assert!(!JobStatus::from(word).is_terminal(), "{word:?}");
+        }
+        assert_eq!(JobStatus::from(" FINISHED\t\r\n"), JobStatus::Finished);
+        for word in ["\u{3000}success", "success\u{a0}", "ſuccess"] {
+            assert!(!JobStatus::from_spark(word).is_terminal(), "{word:?}");
+        }
+        assert_eq!(JobStatus::from_spark(" Success\n"), JobStatus::Success);
+        // Unknown text is kept, but never more than a word's worth of it.
+        let long = "X".repeat(1_000_000);
+        match JobStatus::from(long.as_str()) {
+            JobStatus::Other(t) => assert_eq!(t.chars().count(), MAX_STATUS_CHARS + 1),
+            s => panic!("{s:?}"),
+        }
+    }
+
+    #[test]
+    fn lossy_json_replaces_only_what_cannot_decode() {
+        let l = |b: &[u8]| String::from_utf8(lossy_json(b).into_owned()).unwrap();
+        assert_eq!(l(br#"{"m":"a\ud83d b"}"#), r#"{"m":"a\ufffd b"}"#);
+        assert_eq!(l(br#"{"m":"\udc00"}"#), r#"{"m":"\ufffd"}"#);
+        assert_eq!(
+            l(br#"{"m":"\ud83d\ud83d\ude00"}"#),
+            r#"{"m":"\ufffd\ud83d\ude00"}"#
+        );
+        // A pair, an escaped backslash and text outside strings are left alone.
+        for ok in [
+            &br#"{"m":"\ud83d\ude00"}"#[..],
+            br#"{"m":"\\ud83d"}"#,
+            br#"{"m":"\"\ud83d\ude00"}"#,
+            br#"{"a":1}"#,
+        ] {
+            assert!(matches!(lossy_json(ok), std::borrow::Cow::Borrowed(_)));
+        }
+        assert_eq!(l(b"{\"m\":\"\xd6\xd0\"}"), "{\"m\":\"\u{fffd}\u{fffd}\"}");
+        let v: serde_json::Value =
+            serde_json::from_slice(&lossy_json(br#"{"m":"x\ud83d"}"#)).unwrap();
+        assert_eq!(v["m"], "x\u{fffd}");
     }
 
     fn facts(body: &str) -> BodyFacts {

@@ -1,7 +1,9 @@
 //! Output for people on stderr: a live bar per job on a terminal; elsewhere (CI logs, cron
 //! mail) one timestamped line per change, plus a heartbeat while nothing changes.
 
+use super::limits::{TEXT_CHARS, cut};
 use super::safe::Secrets;
+use super::stream::Stream;
 use super::{Reporter, closing_line, describe, describe_state, fault_text, fmt_duration, short_id};
 use crate::cli::flag;
 use crate::wait::events::Events;
@@ -10,7 +12,6 @@ use crate::wait::record::{CancelReport, JobReport};
 use crate::wait::snapshot::Snapshot;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -44,6 +45,8 @@ pub struct Human {
     jobs: Mutex<HashMap<String, JobView>>,
     /// The run's secrets, scrubbed from every line.
     secrets: Secrets,
+    /// The run's stderr: written by a thread of its own, never holding up the wait.
+    out: Stream,
 }
 
 /// UTC, to the second: unambiguous in CI logs and cron mail.
@@ -58,9 +61,10 @@ pub fn timestamp() -> String {
 impl Human {
     /// `live`: draw bars (stderr is a terminal). `heartbeat`: the longest silence off a
     /// terminal before a "still waiting" line (CI watchdogs kill silent steps). Every line
-    /// scrubs `secrets`.
+    /// scrubs `secrets` and goes to `out` (the run's stderr).
     pub fn new(
         secrets: Secrets,
+        out: Stream,
         live: bool,
         verbosity: Verbosity,
         heartbeat: Duration,
@@ -73,19 +77,20 @@ impl Human {
             heartbeat,
             jobs: Mutex::new(HashMap::new()),
             secrets,
+            out,
         })
     }
 
-    /// Print one line; everything on it (outside text included) goes through `Secrets::line`.
+    /// Print one line; everything on it (outside text included) goes through `Secrets::line`,
+    /// then is cut to `limits::TEXT_CHARS` (a megabyte of DLI's reason is not a log line).
     fn line(&self, text: &str) {
-        let text = &self.secrets.line(text);
+        let clean = self.secrets.line(text);
+        let text = &cut(&clean, TEXT_CHARS);
         match &self.multi {
             Some(m) => {
                 let _ = m.println(text);
             }
-            None => {
-                let _ = writeln!(std::io::stderr().lock(), "{text}");
-            }
+            None => self.out.line(text),
         }
     }
 
@@ -190,7 +195,7 @@ impl Events for Human {
                 return;
             };
             if let Some(b) = &v.bar {
-                b.set_message(self.secrets.line(&text));
+                b.set_message(cut(&self.secrets.line(&text), TEXT_CHARS).into_owned());
             }
             v.last_line = text.clone();
             if v.last_state == state {

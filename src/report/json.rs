@@ -1,7 +1,9 @@
 //! `--output json`: one JSON object per line on stdout, one per event; the last line is the
 //! summary `{"exit_code": N, "jobs": [...]}` that scripts read.
 
+use super::limits::cut;
 use super::safe::{Scrubber, Secrets, json_with};
+use super::stream::Stream;
 use super::{Reporter, outcome_message};
 use crate::cli::hint;
 use crate::dli::fault::Fault;
@@ -13,24 +15,29 @@ use serde_json::{Value, json};
 use std::io::Write;
 use std::time::Duration;
 
-/// The JSON-lines reporter. Each line is written under stdout's own lock, so lines from
-/// concurrent jobs never interleave. Every line scrubs the run's secrets.
-#[derive(Debug, Default)]
-pub struct Json(Secrets);
+/// The JSON-lines reporter. Each line is written whole, in order, by the run's stdout
+/// [`Stream`] (never blocking the wait, even when nobody reads stdout). Every line scrubs the
+/// run's secrets.
+#[derive(Debug)]
+pub struct Json {
+    secrets: Secrets,
+    out: Stream,
+}
 
 fn now() -> String {
     super::human::timestamp()
 }
 
 impl Json {
-    pub fn new(secrets: Secrets) -> Self {
-        Json(secrets)
+    /// JSON lines on `out` (the run's stdout), scrubbing `secrets`.
+    pub fn new(secrets: Secrets, out: Stream) -> Self {
+        Json { secrets, out }
     }
 
     /// One line, through `Secrets::json` (secrets scrubbed, nothing raw a terminal or runner
     /// would act on).
     fn emit(&self, v: &Value) {
-        let _ = writeln!(std::io::stdout().lock(), "{}", self.0.json(v));
+        self.out.line(&self.secrets.json(v));
     }
 }
 
@@ -109,23 +116,59 @@ pub fn write_summary(
     exit_code: i32,
     error: Option<&str>,
 ) -> std::io::Result<()> {
+    write_summary_cut(w, scrubber, reports, exit_code, error, None)
+}
+
+/// [`write_summary`], every text in it (reasons, messages, the error) cut to `max` characters
+/// when given (`--summary-file`: `limits::TEXT_CHARS`), after its secrets are scrubbed.
+pub fn write_summary_cut(
+    w: &mut impl Write,
+    scrubber: &Scrubber,
+    reports: &[JobReport],
+    exit_code: i32,
+    error: Option<&str>,
+    max: Option<usize>,
+) -> std::io::Result<()> {
+    let bounded = |mut v: Value| {
+        if let Some(max) = max {
+            cut_strings(&mut v, scrubber, max);
+        }
+        v
+    };
     write!(
         w,
         "{{\"event\":\"summary\",\"time\":{},\"exit_code\":{exit_code}",
         json!(now())
     )?;
     if let Some(e) = error {
-        write!(w, ",\"error\":{}", json_with(scrubber, &json!(e)))?;
+        write!(w, ",\"error\":{}", json_with(scrubber, &bounded(json!(e))))?;
     }
     w.write_all(b",\"jobs\":[")?;
     for (i, r) in reports.iter().enumerate() {
         if i > 0 {
             w.write_all(b",")?;
         }
-        w.write_all(json_with(scrubber, &job_json(r)).as_bytes())?;
+        w.write_all(json_with(scrubber, &bounded(job_json(r))).as_bytes())?;
     }
     w.write_all(b"]}\n")?;
     w.flush()
+}
+
+/// Every string in `v` scrubbed of `scrubber`'s secrets, then cut to `max` characters.
+fn cut_strings(v: &mut Value, scrubber: &Scrubber, max: usize) {
+    match v {
+        Value::String(s) => {
+            let clean = scrubber.scrub(s);
+            if let std::borrow::Cow::Owned(c) = cut(&clean, max) {
+                *s = c;
+            } else if let std::borrow::Cow::Owned(c) = clean {
+                *s = c;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| cut_strings(i, scrubber, max)),
+        Value::Object(map) => map.values_mut().for_each(|i| cut_strings(i, scrubber, max)),
+        _ => {}
+    }
 }
 
 impl Events for Json {
@@ -188,8 +231,9 @@ impl Events for Json {
 
 impl Reporter for Json {
     fn summary(&self, reports: &[JobReport], exit_code: i32) {
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        let _ = write_summary(&mut out, &self.0.scrubber(), reports, exit_code, None);
+        let mut out = Vec::new();
+        let _ = write_summary(&mut out, &self.secrets.scrubber(), reports, exit_code, None);
+        self.out.bytes(out);
     }
 
     fn submitted(&self, job_id: &str) {

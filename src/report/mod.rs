@@ -5,7 +5,10 @@
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod limits;
+pub mod out_file;
 pub mod safe;
+pub mod stream;
 
 use crate::cli::{flag, hint};
 use crate::dli::fault::{Fault, FaultKind};
@@ -36,25 +39,9 @@ pub fn fault_text(f: &Fault) -> String {
     }
 }
 
-/// `4m12s`, `1h3m`, `850ms`, `0s`: short, for log lines.
+/// `4m12s`, `1h3m`, `850ms`, `0s`: short, for log lines (rounded: `dli::human::duration`).
 pub fn fmt_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    if secs == 0 {
-        let ms = d.subsec_millis();
-        return if ms == 0 {
-            "0s".into()
-        } else {
-            format!("{ms}ms")
-        };
-    }
-    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
-    match (h, m, s) {
-        (0, 0, s) => format!("{s}s"),
-        (0, m, 0) => format!("{m}m"),
-        (0, m, s) => format!("{m}m{s}s"),
-        (h, 0, _) => format!("{h}h"),
-        (h, m, _) => format!("{h}h{m}m"),
-    }
+    crate::dli::human::duration(d)
 }
 
 /// `85798b38…`: enough of a UUID to tell jobs apart in a live view.

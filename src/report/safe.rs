@@ -26,6 +26,7 @@
 
 use serde_json::Value;
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::sync::{Arc, RwLock};
 
@@ -35,11 +36,26 @@ pub const MASK: &str = "***";
 /// What a line break inside one line of output is shown as.
 pub const NEWLINE: char = '⏎';
 
-/// Replaces each of a set of secret values with [`MASK`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The shortest run of a secret that is masked on its own: a secret cut anywhere (an error
+/// page cut to 200 characters, a line cut to its width) still shows no 16 characters of
+/// itself.
+pub const SECRET_RUN: usize = 16;
+
+/// Replaces each of a set of secret values with [`MASK`], and any run of [`SECRET_RUN`] or
+/// more of a secret's bytes (a secret cut at either end, two secrets overlapping) too.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Scrubber {
-    /// Non-empty, distinct, longest first: a secret that contains another goes first.
+    /// Non-empty, distinct, longest first.
     secrets: Vec<String>,
+    /// Every [`SECRET_RUN`]-byte window of every secret at least that long.
+    windows: HashSet<[u8; SECRET_RUN]>,
+}
+
+impl std::fmt::Debug for Scrubber {
+    /// Never the secrets themselves.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Scrubber({} secrets)", self.secrets.len())
+    }
 }
 
 impl Scrubber {
@@ -54,6 +70,11 @@ impl Scrubber {
             let s = s.as_ref();
             if !s.is_empty() && !self.secrets.iter().any(|k| k == s) {
                 self.secrets.push(s.to_string());
+                for w in s.as_bytes().windows(SECRET_RUN) {
+                    if let Ok(w) = w.try_into() {
+                        self.windows.insert(w);
+                    }
+                }
             }
         }
         self.secrets
@@ -64,15 +85,60 @@ impl Scrubber {
         self.secrets.is_empty()
     }
 
-    /// `text` with every secret replaced by `***`.
+    /// `text` with every secret, and every run of [`SECRET_RUN`] bytes of one, replaced by
+    /// `***` (overlapping runs become one mask). This is the first step of every sanitiser,
+    /// before any cut.
     pub fn scrub<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        let mut out = Cow::Borrowed(text);
-        for s in &self.secrets {
-            if out.contains(s.as_str()) {
-                out = Cow::Owned(out.replace(s.as_str(), MASK));
+        if self.secrets.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        let bytes = text.as_bytes();
+        let mut masked: Vec<(usize, usize)> = Vec::new();
+        for s in self.secrets.iter().filter(|s| s.len() < SECRET_RUN) {
+            masked.extend(
+                text.match_indices(s.as_str())
+                    .map(|(i, m)| (i, i + m.len())),
+            );
+        }
+        if !self.windows.is_empty() {
+            for (i, w) in bytes.windows(SECRET_RUN).enumerate() {
+                if w.try_into()
+                    .is_ok_and(|w: [u8; SECRET_RUN]| self.windows.contains(&w))
+                {
+                    masked.push((i, i + SECRET_RUN));
+                }
             }
         }
-        out
+        if masked.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        masked.sort_unstable();
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        let mut i = 0;
+        while i < masked.len() {
+            let (mut start, mut end) = masked[i];
+            i += 1;
+            while i < masked.len() && masked[i].0 <= end {
+                end = end.max(masked[i].1);
+                i += 1;
+            }
+            // Whole characters only (a secret is text; a run may start inside a character).
+            while !text.is_char_boundary(start) {
+                start -= 1;
+            }
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            let start = start.max(at);
+            out.push_str(&text[at..start]);
+            if end > start {
+                out.push_str(MASK);
+            }
+            at = at.max(end);
+        }
+        out.push_str(&text[at..]);
+        Cow::Owned(out)
     }
 
     /// Every string in `v` (keys too) scrubbed.
@@ -332,6 +398,30 @@ mod tests {
         assert!(Scrubber::new([""; 0]).is_empty());
     }
 
+    /// Issue 25: a secret cut at either end (an error page cut to 200 characters before it
+    /// was scrubbed), or broken by a character in between, shows no 16 characters of itself.
+    #[test]
+    fn a_cut_or_broken_secret_shows_no_run_of_itself() {
+        let token = "MIIEhQYJKoZIhvcNAQcCoIIEdjCCBHICAQExDTALBglghkgBZQMEAgEwggJ5BgkqhkiG";
+        let s = Scrubber::new([token, "AKID1234567890ABCDEF"]);
+        let page = format!("<p>X-Auth-Token: {token}</p>");
+        let cut: String = page.chars().take(60).collect();
+        assert_eq!(s.scrub(&cut), "<p>X-Auth-Token: ***");
+        assert_eq!(s.scrub(&token[30..]), "***");
+        assert_eq!(
+            s.scrub(&format!("a{}\u{1b}{}b", &token[..20], &token[20..])),
+            "a***\u{1b}***b"
+        );
+        // Fewer than 16 bytes of it, at a cut, are not taken for it.
+        assert_eq!(s.scrub(&token[..15]), &token[..15]);
+        // Secrets that touch or overlap are one mask; text around them stays.
+        assert_eq!(
+            s.scrub(&format!("x {token}AKID1234567890ABCDEF y")),
+            "x *** y"
+        );
+        assert_eq!(format!("{s:?}"), "Scrubber(2 secrets)");
+    }
+
     #[test]
     fn a_line_stays_one_line_without_controls_or_commands() {
         let l = line_with(&secrets(), &format!("{HOSTILE} SECRET"));
@@ -415,5 +505,93 @@ mod tests {
         assert_eq!(secrets.command_property("a:REGISTRYMARKER-B"), "a%3A***");
         // A separate run knows none of them.
         assert!(Secrets::new().scrubber().is_empty());
+    }
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A piece of outside text: plain words, hazards, would-be commands, and pieces of the
+        /// secret (whole, cut at either end, broken by a character).
+        fn piece(secret: String) -> impl Strategy<Value = String> {
+            let n = secret.len();
+            prop_oneof![
+                "[ -~]{0,12}",
+                Just("\n::error::x\r\n".to_string()),
+                Just("  ::add-mask::y".to_string()),
+                Just("##[warning]z".to_string()),
+                Just("\u{1b}[2J\u{7}\u{9b}\u{202e}\u{2028}\t".to_string()),
+                Just("| a | <b> [c](d) `e`".to_string()),
+                Just(secret.clone()),
+                (0..n).prop_map({
+                    let s = secret.clone();
+                    move |i| s[i..].to_string()
+                }),
+                (0..n).prop_map({
+                    let s = secret.clone();
+                    move |i| s[..i].to_string()
+                }),
+                (
+                    1..n,
+                    prop_oneof![Just('\n'), Just('\u{1b}'), Just('\t'), Just('%')]
+                )
+                    .prop_map(move |(i, c)| format!(
+                        "{}{c}{}",
+                        &secret[..i],
+                        &secret[i..]
+                    )),
+            ]
+        }
+
+        fn case() -> impl Strategy<Value = (String, String)> {
+            "[A-Za-z0-9+/=]{16,80}".prop_flat_map(|secret| {
+                let text =
+                    proptest::collection::vec(piece(secret.clone()), 0..8).prop_map(|p| p.concat());
+                (Just(secret), text)
+            })
+        }
+
+        fn holds_a_run_of(out: &str, secret: &str) -> bool {
+            secret
+                .as_bytes()
+                .windows(SECRET_RUN)
+                .any(|w| out.as_bytes().windows(SECRET_RUN).any(|o| o == w))
+        }
+
+        fn starts_a_command(line: &str) -> bool {
+            line.trim_start().starts_with("::") || line.contains("##")
+        }
+
+        proptest! {
+            /// For any outside text and any output: no control character the output does not
+            /// allow, no line a runner would take for a command, and no 16 characters of a
+            /// secret in a row.
+            #[test]
+            fn every_sanitiser_keeps_every_promise((secret, text) in case()) {
+                let s = Scrubber::new([secret.as_str()]);
+                // What a runner reads as log lines: stderr and stdout lines.
+                let printed = [line_with(&s, &text), json_with(&s, &Value::String(text.clone()))];
+                // Inside a command, or in the Markdown file: one line, no hazard.
+                let inside = [
+                    command_data_with(&s, &text),
+                    command_property_with(&s, &text),
+                    md_text_with(&s, &text),
+                    md_code_with(&s, &text),
+                ];
+                for out in printed.iter().chain(&inside) {
+                    prop_assert!(!out.chars().any(is_hazard), "{out:?}");
+                    prop_assert!(!holds_a_run_of(out, &secret), "{out:?}");
+                }
+                for out in &printed {
+                    prop_assert!(!starts_a_command(out), "{out:?}");
+                }
+                let lines = output_value_with(&s, &text);
+                prop_assert!(!lines.chars().any(|c| is_hazard(c) && c != '\n'), "{lines:?}");
+                prop_assert!(!lines.lines().any(starts_a_command), "{lines:?}");
+                prop_assert!(!holds_a_run_of(&lines, &secret), "{lines:?}");
+                // JSON stays the same text to a reader, but for the secret.
+                let back: Value = serde_json::from_str(&printed[1]).expect("valid JSON");
+                prop_assert_eq!(back.as_str().map(str::len).is_some(), true);
+            }
+        }
     }
 }

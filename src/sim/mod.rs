@@ -24,9 +24,38 @@ pub struct Running {
     task: tokio::task::JoinHandle<()>,
 }
 
+/// The address to connect to for a listener bound to `addr`: for an unspecified address
+/// (`0.0.0.0`, `[::]`, all interfaces) the loopback address of the same family, and an
+/// IPv4-mapped address (`[::ffff:127.0.0.1]`) as the IPv4 address it is; `addr` otherwise.
+/// dli-wait takes plain http only to loopback, so this is the one that works from here.
+pub fn reachable(addr: SocketAddr) -> SocketAddr {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let ip = match addr.ip() {
+        IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        ip => ip,
+    };
+    SocketAddr::new(ip, addr.port())
+}
+
 impl Running {
+    /// The endpoint to point dli-wait at (see [`reachable`]).
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", reachable(self.addr))
+    }
+
+    /// Where it listens, for people: the endpoint, or the socket and then the endpoint
+    /// when they differ ("all interfaces, 0.0.0.0:8090 (from here: http://127.0.0.1:8090)").
+    fn listening(&self) -> String {
+        let endpoint = self.endpoint();
+        if self.addr.ip().is_unspecified() {
+            format!("all interfaces, {} (from here: {endpoint})", self.addr)
+        } else if reachable(self.addr) != self.addr {
+            format!("{} (from here: {endpoint})", self.addr)
+        } else {
+            endpoint
+        }
     }
 
     /// How to reach it, as one JSON object: endpoint, project id, keys, jobs.
@@ -39,6 +68,8 @@ impl Running {
             .collect();
         serde_json::json!({
             "endpoint": self.endpoint(),
+            // The socket itself: differs from the endpoint for 0.0.0.0 or [::].
+            "listen": self.addr.to_string(),
             "project_id": self.sim.project_id,
             "ak": self.sim.ak,
             "sk": self.sim.sk,
@@ -54,8 +85,11 @@ impl Running {
     pub fn details_text(&self) -> String {
         let (endpoint, sim) = (self.endpoint(), &self.sim);
         let mut t = format!(
-            "DLI simulator listening on {endpoint}\nPoint dli-wait at it with:\n  export DLI_ENDPOINT={endpoint}\n  export HUAWEICLOUD_SDK_PROJECT_ID={}\n  export HUAWEICLOUD_SDK_AK={} HUAWEICLOUD_SDK_SK={}\nJobs:\n",
-            sim.project_id, sim.ak, sim.sk
+            "DLI simulator listening on {}\nPoint dli-wait at it with:\n  export DLI_ENDPOINT={endpoint}\n  export HUAWEICLOUD_SDK_PROJECT_ID={}\n  export HUAWEICLOUD_SDK_AK={} HUAWEICLOUD_SDK_SK={}\nJobs:\n",
+            self.listening(),
+            sim.project_id,
+            sim.ak,
+            sim.sk
         );
         let jobs = sim.job_list();
         for (id, name, expect) in &jobs {

@@ -108,6 +108,12 @@ pub fn terminal_outcome(status: &JobStatus) -> Option<Outcome> {
     }
 }
 
+/// How many distinct unknown statuses a wait names in a note (each once); past them, an
+/// unknown status is still shown with its snapshot, but no longer kept. Each is at most
+/// `dli::model::MAX_STATUS_CHARS` long: a server inventing a new word per poll costs a wait
+/// at most about 16 × 64 characters.
+pub const MAX_UNKNOWN_NOTED: usize = 16;
+
 /// The wait for one job.
 pub struct Machine {
     cfg: WaitConfig,
@@ -214,6 +220,7 @@ impl Machine {
             self.notes.push(Note::NoTaskCounts);
         }
         if let JobStatus::Other(s) = &snap.status
+            && self.unknown_seen.len() < MAX_UNKNOWN_NOTED
             && self.unknown_seen.insert(s.clone())
         {
             self.notes.push(Note::UnknownStatus(s.clone()));
@@ -844,6 +851,20 @@ mod tests {
             }
         );
         assert_eq!(m.last_fault().unwrap().code.as_deref(), Some("DLI.0999"));
+    }
+
+    /// Issue 25: a new unknown word on every poll does not grow the wait's memory.
+    #[test]
+    fn unknown_statuses_kept_are_bounded() {
+        let mut m = machine(WaitConfig::default());
+        for i in 0..1000 {
+            let word = format!("{i}{}", "W".repeat(10_000));
+            poll_after(&m.observe(progress(&word, None, 0, 0), S(i)));
+        }
+        let notes = m.take_notes();
+        assert_eq!(notes.len(), MAX_UNKNOWN_NOTED);
+        assert_eq!(m.unknown_seen.len(), MAX_UNKNOWN_NOTED);
+        assert!(m.unknown_seen.iter().all(|s| s.chars().count() <= 65));
     }
 
     #[test]

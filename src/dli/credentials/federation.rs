@@ -43,13 +43,15 @@ impl Federation {
     /// The ID token, read afresh. An unreadable or empty file is configuration.
     fn id_token(&self) -> Result<String, Fault> {
         let file = self.id_token_file.display();
-        let text = std::fs::read_to_string(&self.id_token_file).map_err(|e| {
-            Fault::config(
-                FaultKind::Unsendable,
-                format!("cannot read the ID token file {file}: {e}"),
-            )
-            .checking(Check::Federation)
-        })?;
+        let text =
+            crate::dli::bounded::read_string(&self.id_token_file, crate::dli::bounded::ID_TOKEN)
+                .map_err(|e| {
+                    Fault::config(
+                        FaultKind::Unsendable,
+                        format!("cannot read the ID token file {file}: {e}"),
+                    )
+                    .checking(Check::Federation)
+                })?;
         let token = text.trim().to_string();
         if token.is_empty() {
             return Err(Fault::config(

@@ -64,7 +64,7 @@ pub(crate) async fn exchange(
         Ok(r) => r.map_err(|f: Fault| f.checking(check)),
         Err(_) => Err(Fault::transport(
             FaultKind::Timeout,
-            format!("no answer within {}", humantime::format_duration(timeout)),
+            format!("no answer within {}", super::human::duration(timeout)),
         )
         .checking(check)),
     }

@@ -295,8 +295,8 @@ impl Provider {
                         tracing::warn!(
                             "credentials: cannot renew the temporary keys from {} ({f}); the current ones hold for {}, trying again in {}",
                             self.label(),
-                            humantime::format_duration(round(left)),
-                            humantime::format_duration(round(again)),
+                            crate::dli::human::duration(left),
+                            crate::dli::human::duration(again),
                         );
                         Ok(Current {
                             credentials,
@@ -426,7 +426,7 @@ impl Provider {
         });
         let valid = format!(
             "valid for {}, until {}",
-            humantime::format_duration(round(lifetime)),
+            crate::dli::human::duration(lifetime),
             rfc3339(keys.expires_at)
         );
         match renewal {
@@ -449,15 +449,6 @@ impl Provider {
             credentials: keys.credentials(),
             generation: s.generation,
         }
-    }
-}
-
-/// A duration to the second (to the millisecond below one), for messages.
-fn round(d: Duration) -> Duration {
-    if d >= Duration::from_secs(1) {
-        Duration::from_secs(d.as_secs())
-    } else {
-        Duration::from_millis(d.as_millis().try_into().unwrap_or(0))
     }
 }
 

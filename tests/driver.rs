@@ -32,6 +32,8 @@ enum Script {
     Unreachable,
     /// This machine cannot open a connection (EMFILE: `ulimit -n` too low).
     OutOfFiles,
+    /// The credentials are refused for good (HTTP 401, after any renewal).
+    Refused,
     /// A Spark batch: `starting` for the first `queued` seconds, `running` for `runs` more,
     /// then `end` (a Spark state); a dead batch's details say why.
     Batch {
@@ -162,6 +164,12 @@ impl JobApi for Scripted {
                 FaultKind::Connection,
                 "127.0.0.1:9 refused the connection",
             )),
+            Script::Refused => {
+                let mut f = Fault::transport(FaultKind::Unauthorized, "refused (HTTP 401)");
+                f.class = dli_wait::dli::fault::FaultClass::Permanent;
+                f.http_status = Some(401);
+                Err(f)
+            }
             Script::OutOfFiles => Err(Fault::transport(
                 FaultKind::LocalResource,
                 "cannot connect to 127.0.0.1:9: this machine ran out of file descriptors",
@@ -976,4 +984,36 @@ async fn a_machine_out_of_file_descriptors_is_never_an_unreachable_service() {
         assert_eq!(last.kind, FaultKind::LocalResource);
         assert!(last.is_transient());
     }
+}
+
+/// "A 401 that persists exits 5 at once, for every job": the credentials every job shares
+/// are refused for one of them (after any renewal); the other 49, waiting for their next
+/// poll, end REFUSED at that moment too, without another request.
+#[tokio::test(start_paused = true)]
+async fn a_lasting_401_for_one_job_ends_every_wait_at_once() {
+    let api = Scripted::new(|id| {
+        if id == "job-3" {
+            Script::Refused
+        } else {
+            Script::EndsAfter(u64::MAX, "FINISHED")
+        }
+    });
+    let ids: Vec<String> = (0..50).map(|i| format!("job-{i}")).collect();
+    let cfg = WaitConfig::default();
+    let reports = wait_for(&api, ids, &cfg).await;
+    assert_eq!(reports.len(), 50);
+    for r in &reports {
+        assert!(
+            matches!(&r.outcome, Outcome::Refused(f) if f.kind == FaultKind::Unauthorized),
+            "{}: {:?}",
+            r.job_id,
+            r.outcome
+        );
+        assert!(secs(r.elapsed) < 1.0, "{}: {:?}", r.job_id, r.elapsed);
+    }
+    assert!(*api.polls.lock().unwrap() <= 50);
+    assert_eq!(
+        dli_wait::wait::outcome::aggregate_exit_code(reports.iter().map(|r| &r.outcome)),
+        5
+    );
 }

@@ -445,3 +445,55 @@ fn an_ecs_without_an_agency_exits_5_saying_so() {
         .stderr_has(&["this ECS has no agency", "Cloud Service Agency"]);
     assert!(dli_requests(&sim.requests()).is_empty());
 }
+
+/// "A 401 that persists exits 5 at once, whatever the job count": 50 jobs under OIDC
+/// federation, every DLI request refused (401). The keys are renewed once for all of them
+/// (the first issue and one renewal: at most 2 exchanges at IAM, not one per job), and once
+/// fresh keys are refused too every job ends REFUSED, exit 5, promptly.
+#[test]
+fn a_persistent_401_for_fifty_jobs_renews_once_and_ends_them_all_with_5() {
+    let dir = TempDir::new("creds-401-fifty");
+    let jobs: Vec<serde_json::Value> = (0..50)
+        .map(|n| {
+            serde_json::json!({
+                "id": format!("refused-{n}"),
+                "launching": "1s",
+                "sub_jobs": [{"tasks": 1000, "duration": "1000h"}],
+                "faults": [{"kind": "unauthorized", "requests": [1, 100000]}],
+            })
+        })
+        .collect();
+    let scenario = dir.path().join("fifty-refused.json");
+    std::fs::write(
+        &scenario,
+        serde_json::json!({
+            "speed": 8,
+            "credentials": {"lifetime": "30s", "idp_id": IDP},
+            "jobs": jobs,
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let sim = Sim::start_file(scenario.to_str().unwrap());
+    let started = Instant::now();
+    let r = run(sim
+        .dli_wait_without_credentials()
+        .env("HUAWEICLOUD_SDK_IDP_ID", IDP)
+        .env("HUAWEICLOUD_SDK_ID_TOKEN_FILE", id_token_file(&dir))
+        .env("HUAWEICLOUD_SDK_IAM_ENDPOINT", &sim.endpoint)
+        .args(["--output", "json", "--max-requests-per-second", "5", "--"])
+        .args(sim.jobs.iter().map(|j| j.id.as_str())));
+    let took = started.elapsed();
+    r.expect_code(5);
+    let log = sim.requests();
+    let exchanges = calls(&log, SECURITY_TOKENS_PATH);
+    assert!(exchanges <= 2, "{exchanges} IAM exchanges: {log:?}");
+    let summary = r.summary();
+    let jobs = summary["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 50, "{summary}");
+    assert!(jobs.iter().all(|j| j["status"] == "REFUSED"), "{summary}");
+    // Not one poll a job under the rate limit (50 at 5/s: 10 s), but at once.
+    let dli = dli_requests(&log);
+    assert!(dli.len() <= 10, "{} requests to DLI: {dli:?}", dli.len());
+    assert!(took < Duration::from_secs(8), "took {took:?}\n{}", r.all());
+}

@@ -28,6 +28,12 @@ enum Script {
     EndsAfter(u64, &'static str),
     /// Every request hangs until the caller gives up.
     Hangs,
+    /// No connection, ever (as a refused or unroutable connection reads).
+    Unreachable,
+    /// This machine cannot open a connection (EMFILE: `ulimit -n` too low).
+    OutOfFiles,
+    /// The credentials are refused for good (HTTP 401, after any renewal).
+    Refused,
     /// A Spark batch: `starting` for the first `queued` seconds, `running` for `runs` more,
     /// then `end` (a Spark state); a dead batch's details say why.
     Batch {
@@ -154,6 +160,20 @@ impl JobApi for Scripted {
             };
         }
         match (self.script)(job_id) {
+            Script::Unreachable => Err(Fault::transport(
+                FaultKind::Connection,
+                "127.0.0.1:9 refused the connection",
+            )),
+            Script::Refused => {
+                let mut f = Fault::transport(FaultKind::Unauthorized, "refused (HTTP 401)");
+                f.class = dli_wait::dli::fault::FaultClass::Permanent;
+                f.http_status = Some(401);
+                Err(f)
+            }
+            Script::OutOfFiles => Err(Fault::transport(
+                FaultKind::LocalResource,
+                "cannot connect to 127.0.0.1:9: this machine ran out of file descriptors",
+            )),
             Script::Hangs => {
                 tokio::time::sleep(timeout).await;
                 Err(Fault::transport(FaultKind::Timeout, "no answer"))
@@ -879,4 +899,121 @@ async fn a_batch_dead_after_our_cancel_confirms_the_cancel() {
         r.elapsed
     );
     assert_eq!(api.cancels().len(), 1);
+}
+
+/// Wait for `ids` under `cfg` (a poll every 10 s), no fail-fast, no signal.
+async fn wait_for(api: &Scripted, ids: Vec<String>, cfg: &WaitConfig) -> Vec<JobReport> {
+    let policy = || every(10);
+    let (stop, _) = watch::channel(None);
+    let plan = Plan {
+        config: cfg,
+        policy: &policy,
+        fail_fast: false,
+    };
+    wait_all(api, Arc::new(Silent), ids, plan, &stop)
+        .await
+        .unwrap()
+}
+
+/// "The service answered throughout, so no job ends as 'never answered'": one job's polls
+/// are answered, the other 299 never get a connection (as under `ulimit -n 40`). The
+/// unreachable window (30 s) is the process's: the service answered, so theirs are passing
+/// faults, retried until the deadline (124), not a configuration error (2) at 30 s.
+#[tokio::test(start_paused = true)]
+async fn the_unreachable_window_is_judged_for_the_process_not_for_each_job() {
+    let api = Scripted::new(|id| {
+        if id == "job-0" {
+            Script::EndsAfter(u64::MAX, "FINISHED")
+        } else {
+            Script::Unreachable
+        }
+    });
+    let ids: Vec<String> = (0..300).map(|i| format!("job-{i}")).collect();
+    let cfg = WaitConfig {
+        timeout: Some(Duration::from_secs(120)),
+        ..WaitConfig::default()
+    };
+    let reports = wait_for(&api, ids, &cfg).await;
+    assert_eq!(reports.len(), 300);
+    for r in &reports {
+        assert_eq!(
+            r.outcome,
+            Outcome::TimedOut,
+            "{}: {:?}",
+            r.job_id,
+            r.outcome
+        );
+        assert!(secs(r.elapsed) >= 120.0, "{}: {:?}", r.job_id, r.elapsed);
+    }
+    // Nothing answered at all: the window still ends every wait as unreachable, at 30 s.
+    let api = Scripted::new(|_| Script::Unreachable);
+    let ids: Vec<String> = (0..20).map(|i| format!("job-{i}")).collect();
+    let reports = wait_for(&api, ids, &cfg).await;
+    for r in &reports {
+        assert!(
+            matches!(r.outcome, Outcome::Misconfigured(_)),
+            "{}: {:?}",
+            r.job_id,
+            r.outcome
+        );
+        assert!(secs(r.elapsed) <= 31.0, "{:?}", r.elapsed);
+    }
+}
+
+/// "Running out of file descriptors is this machine's fault, not the service's": a wait whose
+/// connections fail with EMFILE (a local-resource fault) is never ended as "the service
+/// never answered", even when nothing answered at all; it is retried to its deadline.
+#[tokio::test(start_paused = true)]
+async fn a_machine_out_of_file_descriptors_is_never_an_unreachable_service() {
+    let api = Scripted::new(|_| Script::OutOfFiles);
+    let ids: Vec<String> = (0..50).map(|i| format!("job-{i}")).collect();
+    let cfg = WaitConfig {
+        timeout: Some(Duration::from_secs(90)),
+        ..WaitConfig::default()
+    };
+    let reports = wait_for(&api, ids, &cfg).await;
+    for r in &reports {
+        assert_eq!(
+            r.outcome,
+            Outcome::TimedOut,
+            "{}: {:?}",
+            r.job_id,
+            r.outcome
+        );
+        let last = r.last_fault.as_ref().expect("the last fault");
+        assert_eq!(last.kind, FaultKind::LocalResource);
+        assert!(last.is_transient());
+    }
+}
+
+/// "A 401 that persists exits 5 at once, for every job": the credentials every job shares
+/// are refused for one of them (after any renewal); the other 49, waiting for their next
+/// poll, end REFUSED at that moment too, without another request.
+#[tokio::test(start_paused = true)]
+async fn a_lasting_401_for_one_job_ends_every_wait_at_once() {
+    let api = Scripted::new(|id| {
+        if id == "job-3" {
+            Script::Refused
+        } else {
+            Script::EndsAfter(u64::MAX, "FINISHED")
+        }
+    });
+    let ids: Vec<String> = (0..50).map(|i| format!("job-{i}")).collect();
+    let cfg = WaitConfig::default();
+    let reports = wait_for(&api, ids, &cfg).await;
+    assert_eq!(reports.len(), 50);
+    for r in &reports {
+        assert!(
+            matches!(&r.outcome, Outcome::Refused(f) if f.kind == FaultKind::Unauthorized),
+            "{}: {:?}",
+            r.job_id,
+            r.outcome
+        );
+        assert!(secs(r.elapsed) < 1.0, "{}: {:?}", r.job_id, r.elapsed);
+    }
+    assert!(*api.polls.lock().unwrap() <= 50);
+    assert_eq!(
+        dli_wait::wait::outcome::aggregate_exit_code(reports.iter().map(|r| &r.outcome)),
+        5
+    );
 }

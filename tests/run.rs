@@ -173,3 +173,46 @@ fn run_without_sql_exits_2() {
     run(sim.dli_wait_sub("run").args(["--sql", "   "])).expect_code(2);
     assert_eq!(submits(&sim), 0, "{:?}", sim.requests());
 }
+
+/// "A run that cannot tell me the id of the job it created must not exit 0": with stdout on
+/// `/dev/full` (no space: every write fails), `run --no-wait` exits 2, and its stderr still
+/// names the job it created, in JSON mode and plain. Submitted once each, never again.
+#[cfg(target_os = "linux")]
+#[test]
+fn no_wait_with_an_unwritable_stdout_fails_and_names_the_id_on_stderr() {
+    let sim = Sim::start("submit.json");
+    for output in ["json", "human"] {
+        let before = submits(&sim);
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("open /dev/full");
+        let child = sim
+            .dli_wait_sub_std("run")
+            .args([
+                "--no-wait",
+                "--output",
+                output,
+                "--sql",
+                "INSERT INTO a SELECT 1",
+            ])
+            .stdin(std::process::Stdio::null())
+            .stdout(full)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start dli-wait");
+        let out = common::wait_output_bounded(child, common::RUN_LIMIT);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{output}: {stderr}");
+        assert_eq!(submits(&sim), before + 1, "{output}: {:?}", sim.requests());
+        let id = stderr
+            .split_whitespace()
+            .find(|w| dli_wait::dli::job_id::is_job_id(w.trim_end_matches([',', ':'])))
+            .unwrap_or_else(|| panic!("{output}: no job id on stderr: {stderr}"));
+        assert!(
+            stderr.contains("cannot write its id to stdout"),
+            "{output}: {stderr}"
+        );
+        assert!(!id.is_empty());
+    }
+}

@@ -193,3 +193,169 @@ fn ctrl_c_stops_a_shell_loop_after_the_first_wait() {
         "bash did not stop of SIGINT: {out}"
     );
 }
+
+/// A job id for the hostile servers below (any UUID).
+const HELD_JOB: &str = "5f0c4e8a-2a52-4a57-9d38-1c3b8f6a0e11";
+
+/// An HTTP answer of `status` with a JSON `body`.
+fn answer(status: u16, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Wait until the server has received a request whose path contains `part` (the phase to
+/// interrupt has begun), send SIGTERM, and return (exit status, stderr, time from the signal
+/// to the exit).
+fn terminate_once(
+    h: &common::hostile::Hostile,
+    mut child: Child,
+    part: &str,
+) -> (ExitStatus, String, Duration) {
+    let until = std::time::Instant::now() + Duration::from_secs(15);
+    while !h.requests().iter().any(|r| r.path.contains(part)) {
+        assert!(
+            std::time::Instant::now() < until,
+            "no request for {part}: {:?}",
+            h.requests()
+        );
+        assert!(
+            child.try_wait().expect("poll the child").is_none(),
+            "dli-wait ended before {part} was asked for"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Well inside the phase: the request is out and held.
+    std::thread::sleep(Duration::from_millis(300));
+    let signalled = std::time::Instant::now();
+    common::send_signal(&child, "TERM");
+    let status = wait_bounded(&mut child, Duration::from_secs(15));
+    let took = signalled.elapsed();
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut stderr);
+    }
+    (status, stderr, took)
+}
+
+/// How soon after SIGTERM dli-wait must be gone, in every phase: the documented grace is 5 s
+/// (inside the 7.5 s a cancelled GitHub run allows); nothing here needs more than a moment.
+const SIGNAL_BOUND: Duration = Duration::from_secs(5);
+
+/// "A SIGTERM while DLI's reason for a failure is fetched is honoured at once": the job
+/// FAILED, `/status` (its reason) is held, SIGTERM: death by SIGTERM (143) well inside the
+/// grace, not exit 1 ten seconds later.
+#[test]
+fn sigterm_while_the_failure_reason_is_fetched_dies_of_sigterm_at_once() {
+    let h = common::hostile::Hostile::start(common::hostile::Behaviour::script(|r| {
+        if r.path.contains("/status") {
+            std::thread::sleep(Duration::from_secs(20));
+        }
+        answer(
+            200,
+            &format!(
+                r#"{{"is_success":true,"message":"boom","job_id":"{HELD_JOB}","status":"FAILED","sub_jobs":[]}}"#
+            ),
+        )
+    }));
+    let child = h
+        .dli_wait_std_with(&[("--request-timeout", "30s")])
+        .args(["--", HELD_JOB])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start dli-wait");
+    let (status, stderr, took) = terminate_once(&h, child, "/status");
+    assert_eq!(shell_status(status), Some(143), "{stderr}");
+    assert_eq!(status.signal(), Some(15), "{stderr}");
+    assert!(took < SIGNAL_BOUND, "took {took:?}: {stderr}");
+    assert!(stderr.contains("FAILED"), "{stderr}");
+}
+
+/// "A SIGTERM during a slow submit is honoured at once, and I am told the job may exist":
+/// the submit's answer is held (`--request-timeout 30s`), SIGTERM: 143 within the grace, and
+/// the message says the job may or may not have been created.
+#[test]
+fn sigterm_during_a_held_submit_dies_of_sigterm_and_says_the_job_may_exist() {
+    let h = common::hostile::Hostile::start(common::hostile::Behaviour::script(|r| {
+        if r.method == "POST" {
+            std::thread::sleep(Duration::from_secs(20));
+        }
+        answer(
+            200,
+            &format!(
+                r#"{{"is_success":true,"message":"","job_id":"{HELD_JOB}","job_mode":"async"}}"#
+            ),
+        )
+    }));
+    let mut cmd = std::process::Command::new(common::BIN);
+    common::clean_env(&mut cmd);
+    let child = cmd
+        .env("DLI_ENDPOINT", &h.endpoint)
+        .env("HUAWEICLOUD_SDK_PROJECT_ID", "hostileproject")
+        .env("HUAWEICLOUD_SDK_AK", "HOSTILEAK")
+        .env("HUAWEICLOUD_SDK_SK", "HOSTILESK")
+        .args([
+            "run",
+            "--request-timeout",
+            "30s",
+            "--sql",
+            "INSERT INTO t SELECT 1",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start dli-wait run");
+    let (status, stderr, took) = terminate_once(&h, child, "submit-job");
+    assert_eq!(shell_status(status), Some(143), "{stderr}");
+    assert_eq!(status.signal(), Some(15), "{stderr}");
+    assert!(took < SIGNAL_BOUND, "took {took:?}: {stderr}");
+    assert!(
+        stderr.contains("SIGTERM") && stderr.contains("may or may not have been created"),
+        "{stderr}"
+    );
+    assert_eq!(
+        h.requests().iter().filter(|r| r.method == "POST").count(),
+        1
+    );
+}
+
+/// "A SIGTERM while the first temporary keys are fetched (before the wait) is honoured at
+/// once": IAM holds the OIDC exchange; 143 within the grace, and no request reaches DLI.
+#[test]
+fn sigterm_while_the_first_keys_are_fetched_dies_of_sigterm_at_once() {
+    let h = common::hostile::Hostile::start(common::hostile::Behaviour::script(|_| {
+        std::thread::sleep(Duration::from_secs(20));
+        answer(500, "{}")
+    }));
+    let dir = common::TempDir::new("signal-iam");
+    let token = dir.path().join("id-token");
+    std::fs::write(&token, "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln\n").unwrap();
+    let mut cmd = std::process::Command::new(common::BIN);
+    common::clean_env(&mut cmd);
+    let child = cmd
+        .env("DLI_ENDPOINT", &h.endpoint)
+        .env("HUAWEICLOUD_SDK_PROJECT_ID", "hostileproject")
+        .env("HUAWEICLOUD_SDK_IDP_ID", "github-actions")
+        .env("HUAWEICLOUD_SDK_ID_TOKEN_FILE", &token)
+        .env("HUAWEICLOUD_SDK_IAM_ENDPOINT", &h.endpoint)
+        .args(["--request-timeout", "30s", "--", HELD_JOB])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start dli-wait");
+    let (status, stderr, took) = terminate_once(&h, child, "/v3");
+    assert_eq!(shell_status(status), Some(143), "{stderr}");
+    assert!(took < SIGNAL_BOUND, "took {took:?}: {stderr}");
+    assert!(stderr.contains("SIGTERM"), "{stderr}");
+    assert!(
+        h.requests().iter().all(|r| !r.path.contains(HELD_JOB)),
+        "{:?}",
+        h.requests()
+    );
+}

@@ -11,7 +11,7 @@ use crate::report::json::Json;
 use crate::report::limits::{TEXT_CHARS, cut};
 use crate::report::safe::Secrets;
 use crate::report::stream::{self, Stream};
-use crate::wait::outcome::{Stop, aggregate_exit_code};
+use crate::wait::outcome::{Outcome, Stop, aggregate_exit_code};
 use crate::wait::record::JobReport;
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -127,9 +127,14 @@ impl Context {
         }
     }
 
-    /// Every job has ended: the exit code, the summary file and the reporter's summary.
+    /// Every job has ended: the exit code, the summary file and the reporter's summary. A
+    /// signal that came before (while a job's ending, its cancel or DLI's reason, was still
+    /// under way) decides the code, as it does among several jobs.
     pub fn conclude(&self, reports: &[JobReport], reporter: &dyn Reporter) -> i32 {
-        let code = aggregate_exit_code(reports.iter().map(|r| &r.outcome));
+        let code = match *self.stop.borrow() {
+            Some(Stop::Signal(sig)) => Outcome::Interrupted(sig).exit_code(),
+            _ => aggregate_exit_code(reports.iter().map(|r| &r.outcome)),
+        };
         self.write_summary_file(reports, code, None);
         reporter.summary(reports, code);
         code

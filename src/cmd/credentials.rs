@@ -31,7 +31,19 @@ pub async fn ready(ctx: &Context, settings: &Settings) -> Result<Arc<dyn Reporte
         tracing::debug!("credentials: passed over {p}");
     }
     if provider.renews() {
-        prime(provider).await?;
+        // A signal is honoured here too: the keys may take IAM's time (and its retries).
+        tokio::select! {
+            primed = prime(provider) => primed?,
+            sig = super::signals::interrupted(&ctx.stop) => {
+                return Err(Failure::interrupted(
+                    sig,
+                    &format!(
+                        "while getting temporary keys from {}, before any request to DLI (nothing was submitted or waited for)",
+                        provider.label()
+                    ),
+                ));
+            }
+        }
     }
     let known = provider.known_secrets();
     let refs: Vec<&str> = known.iter().map(String::as_str).collect();

@@ -40,6 +40,16 @@ impl Failure {
         }
     }
 
+    /// A phase a signal cut short (fetching keys, a submit): the run ends as interrupted
+    /// (128 + its number, dying of it), saying what was going on (`while_`) and what that
+    /// means.
+    pub fn interrupted(sig: crate::wait::outcome::Signal, while_: &str) -> Self {
+        Failure::ended(
+            Outcome::Interrupted(sig),
+            format!("interrupted by {} {while_}", sig.name()),
+        )
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         Failure {
             kind: FailureKind::Internal,

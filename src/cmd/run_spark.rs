@@ -3,10 +3,13 @@
 
 use super::context::Context;
 use super::failure::{CommandResult, Failure};
-use super::run::{new_job_id, print_id, submit_failed};
+use super::run::{
+    ID_WAITING_WITHIN, ID_WITHIN, new_job_id, print_id, submit_failed, submit_interrupted, told,
+};
 use super::wait::{client, wait_batches};
 use crate::cli::{RunArgs, flag, resolve};
 use crate::dli::bounded;
+use crate::dli::client::Sent;
 use crate::dli::spark::check_batch;
 use std::path::Path;
 
@@ -21,18 +24,30 @@ pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
     let client = client(&settings)?;
     ctx.begin(&[]);
     // Submitted exactly once: a retry after a lost answer could run the batch twice.
-    let answer = client
-        .submit_batch(&batch, settings.client.request_timeout)
-        .await
-        .map_err(|f| submit_failed(&f))?;
+    let sent = Sent::default();
+    let answer = tokio::select! {
+        biased;
+        a = client.submit_batch(&batch, settings.client.request_timeout, &sent) => a,
+        sig = super::signals::interrupted(&ctx.stop) => return Err(submit_interrupted(sig, &sent)),
+    };
+    let answer = answer.map_err(|f| submit_failed(&f))?;
     let said = answer.state.clone().unwrap_or_default();
     let batch_id = new_job_id(answer.id, &said)?;
     // The id first, on stdout, in every output mode: `BATCH=$(dli-wait run ...)` captures it.
-    print_id(&batch_id);
+    let within = if args.no_wait {
+        ID_WITHIN
+    } else {
+        ID_WAITING_WITHIN
+    };
+    let printed = print_id(&batch_id, ctx, within);
     reporter.submitted(&batch_id);
+    told(printed, args.no_wait, ctx)?;
     if args.no_wait {
         return Ok(ctx.conclude(&[], reporter.as_ref()));
     }
+    // DLI answered the submit: reachable in this run (see `run`).
+    let mut settings = settings;
+    settings.wait.unreachable_after = None;
     wait_batches(ctx, settings, client, vec![batch_id], reporter).await
 }
 

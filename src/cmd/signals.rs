@@ -25,6 +25,21 @@ pub fn listen() -> watch::Sender<Option<Stop>> {
     tx
 }
 
+/// Resolves with the signal once one is (or already was) recorded on `stop` (a
+/// `--fail-fast` stop is not one): what every phase outside the waits races, so a signal is
+/// honoured within the grace whatever the run is doing (fetching keys, submitting).
+pub async fn interrupted(stop: &watch::Sender<Option<Stop>>) -> Signal {
+    let mut rx = stop.subscribe();
+    loop {
+        if let Some(Stop::Signal(sig)) = *rx.borrow_and_update() {
+            return sig;
+        }
+        if rx.changed().await.is_err() {
+            return std::future::pending().await;
+        }
+    }
+}
+
 /// Die of `sig` as if it had never been handled: flush what was written, restore the
 /// default action and raise it again, so the parent sees death by signal (a shell's `for`
 /// loop stops at Ctrl-C only then). Falls back to exiting 128 + its number.

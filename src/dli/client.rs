@@ -3,7 +3,7 @@
 //! waiting or retrying: callers decide that.
 
 use super::auth::Credentials;
-use super::credentials::provider::Provider;
+use super::credentials::provider::{Provider, Rejection};
 use super::fault::{Check, Fault, FaultKind, Reply, classify};
 use super::model::DliBody;
 use super::model::{CancelJobResponse, JobProgress, JobStatusInfo, SubmitJob, SubmitJobResponse};
@@ -32,6 +32,8 @@ pub struct DliClient {
     http: reqwest::Client,
     cfg: ClientConfig,
     pacer: Option<std::sync::Arc<Pacer>>,
+    /// The budget for answer bodies being read, shared by every clone: by every job.
+    budget: std::sync::Arc<BodyBudget>,
 }
 
 /// A request ready to send: what was signed is exactly what goes on the wire.
@@ -62,6 +64,7 @@ impl DliClient {
             http,
             cfg,
             pacer: None,
+            budget: std::sync::Arc::new(BodyBudget::new(BODY_BUDGET_BYTES)),
         })
     }
 
@@ -110,14 +113,18 @@ impl DliClient {
 
     /// `POST /v1.0/{project_id}/jobs/submit-job`. Never retried here or by callers once it
     /// may have reached DLI: a double-submitted job is worse than a failed one.
+    /// `sent` records when the request went out, for a caller that gives up on it (a
+    /// signal): before that, nothing can have been created.
     pub async fn submit(
         &self,
         job: &SubmitJob,
         timeout: Duration,
+        sent: &Sent,
     ) -> Result<SubmitJobResponse, Fault> {
         let body = serde_json::to_vec(job).unwrap_or_default();
         let path = self.path("v1.0", "jobs/submit-job");
-        self.call("POST", &path, Some(body), timeout).await
+        self.call_marking("POST", &path, Some(body), timeout, sent)
+            .await
     }
 
     /// `GET /v1.0/{project_id}/jobs?page-size=1`: one signed read that needs nothing but
@@ -133,9 +140,9 @@ impl DliClient {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         let prepared = self.prepare_with(Some(&current.credentials), "GET", &path, None, unix);
-        match self.send(prepared, timeout).await {
+        match self.send(prepared, timeout, &Sent::default()).await {
             Err(f) => (Err(f), None),
-            Ok(reply) => {
+            Ok((reply, _allowance)) => {
                 let date = reply
                     .date
                     .as_deref()
@@ -257,10 +264,31 @@ impl DliClient {
         body: Option<Vec<u8>>,
         timeout: Duration,
     ) -> Result<T, Fault> {
+        self.call_marking(method, path, body, timeout, &Sent::default())
+            .await
+    }
+
+    /// [`DliClient::call`], recording on `sent` the moment the request is handed to the
+    /// connection (from then on it may have reached the service).
+    pub(super) async fn call_marking<T: DliBody>(
+        &self,
+        method: &'static str,
+        path: &str,
+        body: Option<Vec<u8>>,
+        timeout: Duration,
+        sent: &Sent,
+    ) -> Result<T, Fault> {
         let provider = &self.cfg.credentials;
         let current = provider.current().await?;
         let first = self
-            .attempt(&current.credentials, method, path, body.clone(), timeout)
+            .attempt(
+                &current.credentials,
+                method,
+                path,
+                body.clone(),
+                timeout,
+                sent,
+            )
             .await;
         match first {
             Err(f) if f.kind == FaultKind::Unauthorized && provider.renews() => {
@@ -269,24 +297,50 @@ impl DliClient {
                     path,
                     "credentials: the service refused the temporary keys (HTTP 401); renewing them"
                 );
-                if let Err(why) = provider.renew_after_rejection(current.generation).await {
-                    return Err(note(f, format!("renewing the keys failed: {why}")));
+                let again = note(
+                    f.clone(),
+                    format!(
+                        "refused again with fresh temporary keys from {}",
+                        provider.label()
+                    ),
+                );
+                match provider
+                    .renew_after_rejection(current.generation, &again)
+                    .await
+                {
+                    Err(why) => {
+                        // Refused, and no keys to replace them: so for every request.
+                        let f = note(f, format!("renewing the keys failed: {why}"));
+                        return Err(provider.refuse(current.generation, &f));
+                    }
+                    Ok(Rejection::Uncured(refusal)) => return Err(refusal),
+                    Ok(Rejection::Renewed) => {}
                 }
                 let renewed = provider.current().await?;
-                self.attempt(&renewed.credentials, method, path, body, timeout)
-                    .await
-                    .map_err(|f| match f.kind {
-                        FaultKind::Unauthorized => note(
+                let second = self
+                    .attempt(&renewed.credentials, method, path, body, timeout, sent)
+                    .await;
+                match second {
+                    Err(f) if f.kind == FaultKind::Unauthorized => {
+                        let f = note(
                             f,
                             format!(
                                 "refused again with fresh temporary keys from {}",
                                 provider.label()
                             ),
-                        ),
-                        _ => f,
-                    })
+                        );
+                        Err(provider.refuse(renewed.generation, &f))
+                    }
+                    other => {
+                        accepted(provider, renewed.generation, &other);
+                        other
+                    }
+                }
             }
-            other => other,
+            other => {
+                accepted(provider, current.generation, &other);
+                other
+            }
         }
     }
 
@@ -298,6 +352,7 @@ impl DliClient {
         path: &str,
         body: Option<Vec<u8>>,
         timeout: Duration,
+        sent: &Sent,
     ) -> Result<T, Fault> {
         let now = SystemTime::now();
         let unix = now
@@ -305,22 +360,40 @@ impl DliClient {
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         let prepared = self.prepare_with(Some(credentials), method, path, body, unix);
         tracing::debug!(method, path, "request");
-        let reply = self.send(prepared, timeout).await?;
+        // The body's share of the budget is held until it has been classified.
+        let (reply, _allowance) = self.send(prepared, timeout, sent).await?;
         tracing::debug!(method, path, status = reply.status, "reply");
         tracing::trace!(body = %String::from_utf8_lossy(&reply.body), "reply body");
         classify(&reply, SystemTime::now())
     }
 
     /// Send a request and read its answer, all of it within `timeout` (reqwest's own timeout
-    /// covers the body too; the outer one makes that a property of this function).
-    async fn send(&self, req: PreparedRequest, timeout: Duration) -> Result<Reply, Fault> {
-        match tokio::time::timeout(timeout, self.exchange(req, timeout)).await {
+    /// covers the body too; the outer one makes that a property of this function), the
+    /// answer's body under the process-wide budget (see [`BODY_BUDGET_BYTES`]): returned
+    /// with its share of it, held until the caller is done with the body.
+    async fn send(
+        &self,
+        req: PreparedRequest,
+        timeout: Duration,
+        sent: &Sent,
+    ) -> Result<(Reply, Allowance), Fault> {
+        let waiting = std::sync::atomic::AtomicBool::new(false);
+        match tokio::time::timeout(timeout, self.exchange(req, timeout, sent, &waiting)).await {
             Ok(reply) => reply,
+            Err(_) if waiting.load(std::sync::atomic::Ordering::Relaxed) => {
+                Err(no_budget_within(timeout))
+            }
             Err(_) => Err(no_answer_within(timeout)),
         }
     }
 
-    async fn exchange(&self, req: PreparedRequest, timeout: Duration) -> Result<Reply, Fault> {
+    async fn exchange(
+        &self,
+        req: PreparedRequest,
+        timeout: Duration,
+        sent: &Sent,
+        waiting: &std::sync::atomic::AtomicBool,
+    ) -> Result<(Reply, Allowance), Fault> {
         let method =
             reqwest::Method::from_bytes(req.method.as_bytes()).unwrap_or(reqwest::Method::GET);
         let mut builder = self.http.request(method, req.url).timeout(timeout);
@@ -330,6 +403,7 @@ impl DliClient {
         if !req.body.is_empty() {
             builder = builder.body(req.body);
         }
+        sent.mark();
         let mut resp = builder
             .send()
             .await
@@ -348,22 +422,43 @@ impl DliClient {
             f.http_status = Some(status);
             f
         };
-        let mut body =
-            CappedBody::new(MAX_BODY_BYTES, resp.content_length()).map_err(with_status)?;
+        let announced = resp.content_length();
+        let mut body = CappedBody::new(MAX_BODY_BYTES, announced).map_err(with_status)?;
+        let mut allowance = self.budget.start(announced, waiting).await;
         while let Some(chunk) = resp
             .chunk()
             .await
             .map_err(|e| transport_fault(&e, timeout))?
         {
+            if body.len() + chunk.len() > allowance.bytes() {
+                self.budget.enlarge(&mut allowance, waiting).await;
+            }
             body.push(&chunk).map_err(with_status)?;
         }
-        Ok(Reply {
+        let reply = Reply {
             status,
             retry_after,
             date,
             request_id,
             body: body.into_inner(),
-        })
+        };
+        Ok((reply, allowance))
+    }
+}
+
+/// Whether a request has been handed to the connection: until then it cannot have reached
+/// the service (a submit given up before cannot have created anything).
+#[derive(Debug, Default)]
+pub struct Sent(std::sync::atomic::AtomicBool);
+
+impl Sent {
+    fn mark(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the request may have reached the service.
+    pub fn maybe(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -374,6 +469,118 @@ impl DliClient {
 /// memory far below 32 MB whatever a server or proxy sends (a 1 GB or endless body is cut
 /// here, as soon as the cap is passed or announced).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// How much memory the answers' bodies being read may take at once, in the whole process,
+/// whatever the job count: 64 MiB (the per-answer cap, [`MAX_BODY_BYTES`], alone let 600
+/// jobs of trickled 4 MB answers hold 2.4 GB). A quarter serves bodies' first
+/// [`SMALL_BODY_BYTES`] (so DLI's answers of a few KiB never wait behind large ones), the
+/// rest whole caps for bodies larger than that. Each body is charged what it may hold,
+/// [`READ_AHEAD_BYTES`] of the HTTP stack's buffer included. A body that cannot get its
+/// share waits, within its request's timeout: a transient fault then, retried like a slow
+/// answer.
+pub const BODY_BUDGET_BYTES: usize = 64 * 1024 * 1024;
+
+/// The share every body is given when its reading starts (or less, when its length is
+/// announced): DLI's answers fit in it.
+pub const SMALL_BODY_BYTES: usize = 64 * 1024;
+
+/// What the HTTP stack may hold of a body beside what is read of it (hyper's read buffer
+/// grows to about 400 KiB on a fast connection), charged to each body whose length is not
+/// announced small.
+pub const READ_AHEAD_BYTES: usize = 512 * 1024;
+
+/// The buffer of a body announced small: what the stack reads it with.
+const ANNOUNCED_SLACK_BYTES: usize = 16 * 1024;
+
+/// The process-wide budget for answer bodies being read: bytes for bodies' first part, and
+/// whole caps for the large ones. A body holds at most one share of each, and a body holding
+/// a whole cap never waits again, so whoever waits, someone reads on: no deadlock, however
+/// many bodies trickle in at once.
+#[derive(Debug)]
+pub struct BodyBudget {
+    /// Bytes, for bodies' first [`SMALL_BODY_BYTES`].
+    small: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Whole caps ([`MAX_BODY_BYTES`] and the read-ahead each), for larger bodies.
+    large: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+/// A body's share of the [`BodyBudget`], given back when dropped.
+#[derive(Debug)]
+pub struct Allowance {
+    small: Option<tokio::sync::OwnedSemaphorePermit>,
+    /// How much of the body the small share covers.
+    small_bytes: usize,
+    large: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl Allowance {
+    /// How many bytes of the body it covers.
+    pub fn bytes(&self) -> usize {
+        if self.large.is_some() {
+            MAX_BODY_BYTES
+        } else {
+            self.small_bytes
+        }
+    }
+}
+
+impl BodyBudget {
+    /// A budget of `total` bytes: a quarter for bodies' first parts (at least one), the
+    /// rest in whole caps (at least one).
+    pub fn new(total: usize) -> Self {
+        let small = (total / 4).max(SMALL_BODY_BYTES + READ_AHEAD_BYTES);
+        let large = (total.saturating_sub(small) / (MAX_BODY_BYTES + READ_AHEAD_BYTES)).max(1);
+        BodyBudget {
+            small: std::sync::Arc::new(tokio::sync::Semaphore::new(small)),
+            large: std::sync::Arc::new(tokio::sync::Semaphore::new(large)),
+        }
+    }
+
+    /// How many bodies larger than [`SMALL_BODY_BYTES`] may be read at once.
+    pub fn large_at_once(&self) -> usize {
+        self.large.available_permits()
+    }
+
+    /// The share of a body whose reading starts (`announced`: its Content-Length): a whole
+    /// cap for one announced larger than [`SMALL_BODY_BYTES`], otherwise its length or that
+    /// much. Waits for it (`waiting` says so meanwhile).
+    pub async fn start(
+        &self,
+        announced: Option<u64>,
+        waiting: &std::sync::atomic::AtomicBool,
+    ) -> Allowance {
+        let mut a = Allowance {
+            small: None,
+            small_bytes: 0,
+            large: None,
+        };
+        let (covers, charge) = match announced.map(|n| usize::try_from(n).unwrap_or(usize::MAX)) {
+            Some(n) if n > SMALL_BODY_BYTES => {
+                self.enlarge(&mut a, waiting).await;
+                return a;
+            }
+            Some(n) => (n, n + ANNOUNCED_SLACK_BYTES),
+            None => (SMALL_BODY_BYTES, SMALL_BODY_BYTES + READ_AHEAD_BYTES),
+        };
+        // At most SMALL_BODY_BYTES and the read-ahead: fits in u32.
+        let n = u32::try_from(charge).unwrap_or(u32::MAX);
+        waiting.store(true, std::sync::atomic::Ordering::Relaxed);
+        a.small = self.small.clone().acquire_many_owned(n).await.ok();
+        waiting.store(false, std::sync::atomic::Ordering::Relaxed);
+        a.small_bytes = if a.small.is_some() { covers } else { 0 };
+        a
+    }
+
+    /// The body outgrew its share: a whole cap (waited for; `waiting` says so meanwhile).
+    pub async fn enlarge(&self, a: &mut Allowance, waiting: &std::sync::atomic::AtomicBool) {
+        if a.large.is_some() {
+            return;
+        }
+        waiting.store(true, std::sync::atomic::Ordering::Relaxed);
+        a.large = self.large.clone().acquire_owned().await.ok();
+        waiting.store(false, std::sync::atomic::Ordering::Relaxed);
+    }
+}
 
 /// A body being read, refused as soon as it passes its cap.
 #[derive(Debug)]
@@ -395,12 +602,28 @@ impl CappedBody {
     }
 
     /// Add a chunk; an error (and nothing kept of the chunk) once the body passes the cap.
+    /// The buffer never grows past the cap (doubling, but no further).
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), Fault> {
-        if chunk.len() > self.cap - self.bytes.len() {
+        let len = self.bytes.len();
+        if chunk.len() > self.cap - len {
             return Err(too_large(self.cap));
+        }
+        let need = len + chunk.len();
+        if need > self.bytes.capacity() {
+            let grown = (2 * len).max(need).min(self.cap);
+            self.bytes.reserve_exact(grown - len);
         }
         self.bytes.extend_from_slice(chunk);
         Ok(())
+    }
+
+    /// The bytes read so far.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
     }
 
     pub fn into_inner(self) -> Vec<u8> {
@@ -420,6 +643,18 @@ fn too_large(cap: usize) -> Fault {
             "answer larger than {size}; not read further (DLI's answers are a few KiB: a proxy or server in the way is misbehaving)"
         ),
     )
+}
+
+/// Tell the provider the keys of issue `used` work when the service answered anything but a
+/// 401 (a fault without an HTTP answer says nothing about them).
+fn accepted<T>(provider: &Provider, used: u64, result: &Result<T, Fault>) {
+    let answered = match result {
+        Ok(_) => true,
+        Err(f) => f.http_status.is_some() && f.kind != FaultKind::Unauthorized,
+    };
+    if answered {
+        provider.accepted(used);
+    }
 }
 
 /// `fault` with `what` added to its message.
@@ -449,6 +684,20 @@ pub fn about(asked: &str, answered: Option<&str>) -> Result<(), Fault> {
         )),
         _ => Ok(()),
     }
+}
+
+/// The answer came, but its body found no room in the process-wide budget in time: other
+/// jobs' answers held it (large answers arriving slowly). Transient, as a slow answer.
+fn no_budget_within(timeout: Duration) -> Fault {
+    Fault::transport(
+        FaultKind::Timeout,
+        format!(
+            "the answer could not be read within {}: the {} MiB this process reads of answers at once were held by other jobs' large answers",
+            humantime::format_duration(timeout),
+            BODY_BUDGET_BYTES / (1024 * 1024)
+        ),
+    )
+    .checking(Check::RequestTimeout)
 }
 
 fn no_answer_within(timeout: Duration) -> Fault {
@@ -534,11 +783,46 @@ pub(crate) fn transport_fault(e: &reqwest::Error, timeout: Duration) -> Fault {
     if e.is_timeout() && !e.is_connect() {
         return no_answer_within(timeout);
     }
+    if let Some(short) = local_shortage(&chain) {
+        return Fault::transport(
+            FaultKind::LocalResource,
+            format!(
+                "cannot connect to {}: {short}",
+                host.as_deref().unwrap_or("the endpoint")
+            ),
+        );
+    }
     let (message, check) = connection_message(&chain, host.as_deref());
     let fault = Fault::transport(FaultKind::Connection, message);
     match check {
         Some(c) => fault.checking(c),
         None => fault,
+    }
+}
+
+/// What this machine ran out of, if that is why a connection failed (EMFILE, ENFILE, ENOMEM,
+/// ENOBUFS): a local fault, said as one, with what to do.
+fn local_shortage(chain: &[String]) -> Option<&'static str> {
+    let has = |needles: &[&str]| {
+        chain.iter().any(|m| {
+            let m = m.to_ascii_lowercase();
+            needles.iter().any(|n| m.contains(n))
+        })
+    };
+    if has(&["too many open files in system", "os error 23)"]) {
+        Some(
+            "this machine ran out of file descriptors system-wide (too many open files in system); fewer jobs in one process, or a larger fs.file-max",
+        )
+    } else if has(&["too many open files", "os error 24)"]) {
+        Some(
+            "this machine ran out of file descriptors (too many open files: raise `ulimit -n`, or wait for fewer jobs in one process)",
+        )
+    } else if has(&["no buffer space available", "os error 105)"]) {
+        Some("this machine ran out of network buffers (no buffer space available)")
+    } else if has(&["cannot allocate memory", "out of memory", "os error 12)"]) {
+        Some("this machine ran out of memory (cannot allocate memory)")
+    } else {
+        None
     }
 }
 
@@ -576,7 +860,128 @@ fn connection_message(chain: &[String], host: Option<&str>) -> (String, Option<C
 mod tests {
     use super::{
         CappedBody, Check, FaultKind, Url, about, connection_message, header_safe, is_loopback,
+        local_shortage,
     };
+
+    /// For any mix of answers (sizes up to the cap, length announced or not, arriving in
+    /// pieces of any size), read at once by many jobs: every body is read whole (no
+    /// deadlock, whoever waits), and the bytes held, each body charged as the budget charges
+    /// it, never pass the budget.
+    #[tokio::test]
+    async fn the_body_budget_bounds_what_is_held_and_every_body_is_read() {
+        use rand::{Rng, SeedableRng};
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        for seed in 0..8u64 {
+            let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
+            let total = rng.gen_range(12..40) * 1024 * 1024;
+            let budget = Arc::new(super::BodyBudget::new(total));
+            let held = Arc::new(AtomicUsize::new(0));
+            let peak = Arc::new(AtomicUsize::new(0));
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..150 {
+                let size: usize = if rng.gen_bool(0.5) {
+                    rng.gen_range(0..2048)
+                } else {
+                    rng.gen_range(0..=super::MAX_BODY_BYTES)
+                };
+                let announced = rng.gen_bool(0.5).then_some(size as u64);
+                let piece = rng.gen_range(1..300_000);
+                let (budget, held, peak) = (budget.clone(), held.clone(), peak.clone());
+                tasks.spawn(async move {
+                    let waiting = AtomicBool::new(false);
+                    let mut a = budget.start(announced, &waiting).await;
+                    let charge = |a: &super::Allowance| {
+                        let small = a.small.as_ref().map_or(0, |p| p.num_permits());
+                        let large = a
+                            .large
+                            .as_ref()
+                            .map_or(0, |_| super::MAX_BODY_BYTES + super::READ_AHEAD_BYTES);
+                        small + large
+                    };
+                    let mut counted = charge(&a);
+                    let now = held.fetch_add(counted, Ordering::SeqCst) + counted;
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    let mut len = 0;
+                    while len < size {
+                        let n = piece.min(size - len);
+                        if len + n > a.bytes() {
+                            budget.enlarge(&mut a, &waiting).await;
+                            let more = charge(&a) - counted;
+                            counted += more;
+                            let now = held.fetch_add(more, Ordering::SeqCst) + more;
+                            peak.fetch_max(now, Ordering::SeqCst);
+                        }
+                        assert!(len + n <= a.bytes());
+                        len += n;
+                        tokio::task::yield_now().await;
+                    }
+                    held.fetch_sub(counted, Ordering::SeqCst);
+                    drop(a);
+                    len
+                });
+            }
+            let all = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+                let mut n = 0;
+                while let Some(r) = tasks.join_next().await {
+                    r.unwrap();
+                    n += 1;
+                }
+                n
+            })
+            .await
+            .expect("every body is read: no deadlock");
+            assert_eq!(all, 150);
+            let peak = peak.load(Ordering::SeqCst);
+            assert!(
+                peak <= total,
+                "seed {seed}: held {peak} of a budget of {total}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_buffer_never_grows_past_its_cap() {
+        let mut b = CappedBody::new(1000, None).unwrap();
+        for _ in 0..9 {
+            b.push(&[b'x'; 111]).unwrap();
+        }
+        b.push(&[b'x'; 1]).unwrap();
+        let bytes = b.into_inner();
+        assert_eq!(bytes.len(), 1000);
+        assert!(bytes.capacity() <= 1000, "{}", bytes.capacity());
+    }
+
+    #[test]
+    fn a_machine_out_of_descriptors_is_a_local_fault_not_an_unreachable_service() {
+        let emfile = chain(&[
+            "error sending request for url (http://127.0.0.1:8090/v1/p/jobs/j/progress)",
+            "client error (Connect)",
+            "tcp open error",
+            "Too many open files (os error 24)",
+        ]);
+        let why = local_shortage(&emfile).unwrap();
+        assert!(
+            why.contains("file descriptors") && why.contains("ulimit -n"),
+            "{why}"
+        );
+        assert!(
+            local_shortage(&chain(&["Too many open files in system (os error 23)"]))
+                .unwrap()
+                .contains("system-wide")
+        );
+        assert!(local_shortage(&chain(&["No buffer space available (os error 105)"])).is_some());
+        assert!(local_shortage(&chain(&["Cannot allocate memory (os error 12)"])).is_some());
+        // Not the service's faults: those stay connection faults.
+        for other in [
+            "Connection refused (os error 111)",
+            "connection reset by peer",
+            "dns error",
+            "os error 1234)",
+        ] {
+            assert_eq!(local_shortage(&chain(&[other])), None, "{other}");
+        }
+    }
 
     #[test]
     fn header_values_are_printable_ascii() {

@@ -33,6 +33,9 @@ pub enum FaultKind {
     TooLarge,
     /// Could not connect, or the connection broke.
     Connection,
+    /// This machine ran out of a resource a connection needs (file descriptors: `ulimit -n`;
+    /// memory, network buffers): a local fault, never "the service did not answer".
+    LocalResource,
     /// The server's TLS certificate is not trusted here (unknown issuer, wrong name,
     /// expired): configuration, not a passing fault.
     Tls,
@@ -87,6 +90,7 @@ impl FaultKind {
             FaultKind::MalformedBody => "malformed_body",
             FaultKind::TooLarge => "too_large",
             FaultKind::Connection => "connection",
+            FaultKind::LocalResource => "local_resource",
             FaultKind::Tls => "tls",
             FaultKind::Unsendable => "unsendable",
             FaultKind::Timeout => "timeout",

@@ -408,14 +408,17 @@ impl DliClient {
     /// `POST /v2.0/{project_id}/batches` with `batch` (checked by [`check_batch`]). Never
     /// retried here or by callers once it may have reached DLI: a batch run twice is worse
     /// than one that failed.
+    /// `sent` records when the request went out (see [`super::client::Sent`]).
     pub async fn submit_batch(
         &self,
         batch: &serde_json::Value,
         timeout: Duration,
+        sent: &super::client::Sent,
     ) -> Result<CreateBatchResponse, Fault> {
         let body = serde_json::to_vec(batch).unwrap_or_default();
         let path = self.path("v2.0", "batches");
-        self.call("POST", &path, Some(body), timeout).await
+        self.call_marking("POST", &path, Some(body), timeout, sent)
+            .await
     }
 }
 

@@ -131,6 +131,7 @@ impl<A: JobApi> Driver<A> {
         mut stop: watch::Receiver<Option<Stop>>,
         mut on_report: impl FnMut(&JobReport),
     ) -> Result<Vec<JobReport>, tokio::task::JoinError> {
+        let signals = stop.clone();
         let mut fleet = Fleet {
             driver: self,
             slots: Vec::with_capacity(waits.len()),
@@ -140,6 +141,9 @@ impl<A: JobApi> Driver<A> {
             endings: tokio::task::JoinSet::new(),
             stopped: *stop.borrow_and_update(),
             left: waits.len(),
+            signals,
+            refused: false,
+            heard: false,
         };
         for (i, w) in waits.into_iter().enumerate() {
             let start = Instant::now();
@@ -216,13 +220,15 @@ impl<A: JobApi> Driver<A> {
     }
 
     /// The ending of a wait: the cancel (when asked) and DLI's reason for a failure, both
-    /// within the grace; `report` as the loop left it.
+    /// within the grace; `report` as the loop left it. A signal (on `stop`) cuts the reason
+    /// short: the last poll's message stands, and the run ends as the signal says.
     async fn ending(
         &self,
         mut report: JobReport,
         cancel: bool,
         start: Instant,
         deadline: Option<Instant>,
+        mut stop: watch::Receiver<Option<Stop>>,
     ) -> JobReport {
         let job_id = report.job_id.clone();
         // All that follows ends within the grace: past the deadline, or past this moment if
@@ -242,10 +248,15 @@ impl<A: JobApi> Driver<A> {
             let reason_by = Instant::now() + REASON_WITHIN;
             let reason_by = deadline.map_or(reason_by, |d| reason_by.min(d + CANCEL_GRACE));
             let last = report.last.as_ref();
-            report.reason =
-                tokio::time::timeout_at(reason_by, Box::pin(self.reason(&job_id, last, reason_by)))
-                    .await
-                    .unwrap_or_else(|_| reason_from_poll(last));
+            let fetch =
+                tokio::time::timeout_at(reason_by, Box::pin(self.reason(&job_id, last, reason_by)));
+            report.reason = tokio::select! {
+                reason = fetch => reason.unwrap_or_else(|_| reason_from_poll(last)),
+                sig = signalled(&mut stop) => {
+                    tracing::debug!(job_id, signal = sig.name(), "signal: not waiting for the job's failure reason");
+                    reason_from_poll(last)
+                }
+            };
         }
         report.elapsed = start.elapsed();
         report
@@ -416,6 +427,19 @@ async fn stopped(stop: &mut watch::Receiver<Option<Stop>>) -> Stop {
     }
 }
 
+/// Resolves when a signal is (or already was) recorded on `stop`; a `--fail-fast` stop is
+/// not one (the ending of the job that failed first keeps its reason).
+async fn signalled(stop: &mut watch::Receiver<Option<Stop>>) -> super::outcome::Signal {
+    loop {
+        if let Some(Stop::Signal(sig)) = *stop.borrow_and_update() {
+            return sig;
+        }
+        if stop.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
 /// `after` from now, or as far as the clock goes (a `Retry-After` of years).
 fn later(after: Duration) -> Instant {
     let now = Instant::now();
@@ -447,6 +471,12 @@ struct Fleet<'d, A: JobApi> {
     stopped: Option<Stop>,
     /// Jobs without their record yet.
     left: usize,
+    /// The stop channel, for the endings: a signal cuts their reason fetch short.
+    signals: watch::Receiver<Option<Stop>>,
+    /// The credentials were refused for good: every wait was ended with that.
+    refused: bool,
+    /// The service has answered (any HTTP answer, for any job) in this loop.
+    heard: bool,
 }
 
 impl<'d, A: JobApi> Fleet<'d, A> {
@@ -480,6 +510,14 @@ impl<'d, A: JobApi> Fleet<'d, A> {
             },
             Decision::End { outcome, cancel } => (outcome, cancel),
         };
+        // A 401 that lasted (fixed credentials, or fresh keys refused too) is about the
+        // credentials every job shares: every wait ends with it now (exit 5 at once).
+        let refused = match &outcome {
+            Outcome::Refused(f) if f.kind == FaultKind::Unauthorized && !self.refused => {
+                Some(f.clone())
+            }
+            _ => None,
+        };
         let needs_ending = cancel || matches!(outcome, Outcome::Failed | Outcome::Cancelled);
         let report = JobReport {
             job_id: j.id.clone(),
@@ -498,10 +536,34 @@ impl<'d, A: JobApi> Fleet<'d, A> {
             let (start, deadline) = (j.start, j.deadline);
             self.slots[i] = Slot::Ending;
             let driver = self.driver.clone();
-            self.endings
-                .spawn(async move { (i, driver.ending(report, cancel, start, deadline).await) });
+            let stop = self.signals.clone();
+            self.endings.spawn(async move {
+                (
+                    i,
+                    driver.ending(report, cancel, start, deadline, stop).await,
+                )
+            });
         } else {
             self.complete(i, report, on_report);
+        }
+        if let Some(f) = refused {
+            self.refuse_all(&f, on_report);
+        }
+    }
+
+    /// The credentials were refused for good (`fault`, a 401): every wait still going ends
+    /// with that refusal now, without another request (answers still out are dropped).
+    fn refuse_all(&mut self, fault: &Fault, on_report: &mut impl FnMut(&JobReport)) {
+        self.refused = true;
+        for i in 0..self.slots.len() {
+            if let Some(Slot::Live(j)) = self.slots.get_mut(i) {
+                j.step += 1;
+                let end = Decision::End {
+                    outcome: Outcome::Refused(fault.clone()),
+                    cancel: false,
+                };
+                self.decide(i, end, on_report);
+            }
         }
     }
 
@@ -590,11 +652,15 @@ impl<'d, A: JobApi> Fleet<'d, A> {
         on_report: &mut impl FnMut(&JobReport),
     ) {
         let api = self.driver.api.clone();
+        let heard = self.heard;
         let Some(j) = self.live(i, step, At::Queued) else {
             return;
         };
         let elapsed = j.start.elapsed();
         if let Err(fault) = got {
+            if heard {
+                j.m.service_answered();
+            }
             let decision = match j.m.out_of_time(elapsed) {
                 Some(end) => end,
                 None => j.m.observe(Observation::Fault(fault), elapsed),
@@ -627,9 +693,21 @@ impl<'d, A: JobApi> Fleet<'d, A> {
         on_report: &mut impl FnMut(&JobReport),
     ) {
         let events = Arc::clone(&self.driver.events);
+        if self.live(i, step, At::Asking).is_none() {
+            return;
+        }
+        // Any answer of the service, to any job, says it is reachable: for every job.
+        self.heard |= match &obs {
+            Observation::Snapshot(_) => true,
+            Observation::Fault(f) => f.http_status.is_some(),
+        };
+        let heard = self.heard;
         let Some(j) = self.live(i, step, At::Asking) else {
             return;
         };
+        if heard {
+            j.m.service_answered();
+        }
         let elapsed = j.start.elapsed();
         let answered = matches!(obs, Observation::Snapshot(_));
         let decision = j.m.observe(obs, elapsed);

@@ -190,6 +190,13 @@ impl Machine {
         })
     }
 
+    /// The service answered another wait of this process: it is reachable, so connection
+    /// faults of this one are retried as any transient fault (the "never answered" window is
+    /// judged for the process, not for each job).
+    pub fn service_answered(&mut self) {
+        self.answered = true;
+    }
+
     /// Told to stop: a signal (cancel if `--cancel-on signal`), or `--fail-fast` because
     /// another job ended badly (cancel if any `--cancel-on` was given).
     pub fn stop(&mut self, why: Stop) -> Decision {

@@ -216,6 +216,12 @@ impl Sim {
         cmd
     }
 
+    /// [`Sim::dli_wait_sub`] as a plain `std::process::Command` (to redirect its streams);
+    /// the caller bounds its run time.
+    pub fn dli_wait_sub_std(&self, subcommand: &str) -> std::process::Command {
+        self.command(Some(subcommand), &[])
+    }
+
     fn command(&self, subcommand: Option<&str>, timing: &[(&str, &str)]) -> std::process::Command {
         let mut cmd = std::process::Command::new(BIN);
         clean_env(&mut cmd);
@@ -425,6 +431,33 @@ pub fn wait_bounded(child: &mut Child, limit: Duration) -> std::process::ExitSta
             panic!("dli-wait did not exit within {limit:?}");
         }
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Wait for `child` within `limit` (killed, and the test failed, otherwise) and collect
+/// what it wrote to the streams that were piped.
+pub fn wait_output_bounded(mut child: Child, limit: Duration) -> std::process::Output {
+    let mut out = child.stdout.take();
+    let mut err = child.stderr.take();
+    let read_out = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        if let Some(o) = out.as_mut() {
+            let _ = o.read_to_end(&mut b);
+        }
+        b
+    });
+    let read_err = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        if let Some(e) = err.as_mut() {
+            let _ = e.read_to_end(&mut b);
+        }
+        b
+    });
+    let status = wait_bounded(&mut child, limit);
+    std::process::Output {
+        status,
+        stdout: read_out.join().unwrap_or_default(),
+        stderr: read_err.join().unwrap_or_default(),
     }
 }
 

@@ -63,6 +63,22 @@ struct State {
     generation: u64,
     /// After a failed renewal while the keys still hold: not again before this.
     retry_at: Option<SystemTime>,
+    /// The held keys were issued after a 401 and no answer has accepted them yet: a 401 for
+    /// them says the renewal did not cure it.
+    after_401: bool,
+    /// A 401 a renewal did not cure: every request of the run ends with it, at once, and no
+    /// more keys are asked for.
+    refused: Option<Fault>,
+}
+
+/// What [`Provider::renew_after_rejection`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rejection {
+    /// Fresh keys are held (issued now, or by another request since): send again with them.
+    Renewed,
+    /// The keys refused were already fresh ones issued after a 401 (or another request found
+    /// so): renewing again cannot cure it. The run's requests end with this refusal.
+    Uncured(Fault),
 }
 
 struct Held {
@@ -106,7 +122,7 @@ impl Provider {
             state: RwLock::new(State {
                 held,
                 generation: 1,
-                retry_at: None,
+                ..State::default()
             }),
             renewal: tokio::sync::Mutex::new(()),
             sink: RwLock::new(None),
@@ -246,6 +262,9 @@ impl Provider {
     /// when due. A failed renewal while the old keys still hold is a warning, retried a little
     /// later; once they have expired, it is the request's fault.
     pub async fn current(&self) -> Result<Current, Fault> {
+        if let Some(f) = self.refusal() {
+            return Err(f);
+        }
         if let Some(c) = self.fresh(SystemTime::now()) {
             return Ok(c);
         }
@@ -295,10 +314,17 @@ impl Provider {
         self.current().await.map(drop)
     }
 
-    /// The service refused the keys of issue `used` (HTTP 401): renew them, unless another
-    /// request has already done so since. `Err` when they cannot be renewed (fixed
-    /// credentials, or the issuer failed).
-    pub async fn renew_after_rejection(&self, used: u64) -> Result<(), Fault> {
+    /// The service refused the keys of issue `used` with `refusal` (HTTP 401): renew them,
+    /// unless another request has already done so since; one renewal for every request
+    /// that saw the same keys refused. When `used` were themselves issued after a 401 and
+    /// never accepted, renewing again cannot cure it: [`Rejection::Uncured`], and from then
+    /// on every request of the run ends with that refusal (no more keys are asked for).
+    /// `Err` when they cannot be renewed (fixed credentials, or the issuer failed).
+    pub async fn renew_after_rejection(
+        &self,
+        used: u64,
+        refusal: &Fault,
+    ) -> Result<Rejection, Fault> {
         if !self.renews() {
             return Err(Fault::transport(
                 crate::dli::fault::FaultKind::Unauthorized,
@@ -306,12 +332,58 @@ impl Provider {
             ));
         }
         let _turn = self.0.renewal.lock().await;
-        if self.read().generation != used {
-            return Ok(());
+        if let Some(f) = self.refusal() {
+            return Ok(Rejection::Uncured(f));
+        }
+        {
+            let s = self.read();
+            if s.generation != used {
+                return Ok(Rejection::Renewed);
+            }
+            if s.after_401 {
+                drop(s);
+                return Ok(Rejection::Uncured(self.refuse(used, refusal)));
+            }
         }
         let keys = self.issue().await?;
         self.install(keys, Some("after the service refused them (HTTP 401)"));
-        Ok(())
+        self.0
+            .state
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .after_401 = true;
+        Ok(Rejection::Renewed)
+    }
+
+    /// The keys of issue `used` were refused after a renewal that should have cured it:
+    /// every request from now on ends with `refusal` (the first such refusal is kept).
+    /// Returns the refusal the run ends with.
+    pub fn refuse(&self, used: u64, refusal: &Fault) -> Fault {
+        let mut s = self.0.state.write().unwrap_or_else(|e| e.into_inner());
+        if s.refused.is_none() && s.generation == used {
+            tracing::warn!(
+                "credentials: the service refused fresh temporary keys from {}: ending every wait",
+                self.label()
+            );
+            s.refused = Some(refusal.clone());
+        }
+        s.refused.clone().unwrap_or_else(|| refusal.clone())
+    }
+
+    /// An answer other than a 401 came for keys of issue `used`: they work.
+    pub fn accepted(&self, used: u64) {
+        if !self.read().after_401 {
+            return;
+        }
+        let mut s = self.0.state.write().unwrap_or_else(|e| e.into_inner());
+        if s.generation == used {
+            s.after_401 = false;
+        }
+    }
+
+    /// The refusal every request ends with, once a renewal did not cure a 401.
+    pub fn refusal(&self) -> Option<Fault> {
+        self.read().refused.clone()
     }
 
     async fn issue(&self) -> Result<Temporary, Fault> {
@@ -346,6 +418,7 @@ impl Provider {
         let mut s = self.0.state.write().unwrap_or_else(|e| e.into_inner());
         s.generation += 1;
         s.retry_at = None;
+        s.after_401 = false;
         s.held = Some(Held {
             credentials: keys.credentials(),
             expires_at: Some(keys.expires_at),
@@ -424,6 +497,61 @@ mod tests {
         (Provider::issued(Arc::new(issuer), "a test issuer"), calls)
     }
 
+    fn refused() -> Fault {
+        Fault::transport(FaultKind::Unauthorized, "refused (HTTP 401)")
+    }
+
+    /// A 401 for keys issued after a 401, before any answer accepted them: the renewal did
+    /// not cure it. No more keys are asked for, whoever saw which keys refused, and every
+    /// request from then on ends with the refusal; keys an answer accepted are renewed
+    /// again after a later 401.
+    #[tokio::test]
+    async fn a_401_a_renewal_did_not_cure_ends_every_request_without_more_keys() {
+        let (p, calls) = scripted(Duration::from_secs(3600), Duration::from_millis(5));
+        let first = p.current().await.unwrap();
+        assert_eq!(
+            p.renew_after_rejection(first.generation, &refused())
+                .await
+                .unwrap(),
+            Rejection::Renewed
+        );
+        let second = p.current().await.unwrap();
+        // Accepted once: a later 401 is a new one, renewed again.
+        p.accepted(second.generation);
+        assert_eq!(
+            p.renew_after_rejection(second.generation, &refused())
+                .await
+                .unwrap(),
+            Rejection::Renewed
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        // Refused again before any answer accepted them: 50 requests, no more keys.
+        let third = p.current().await.unwrap();
+        let mut tasks = Vec::new();
+        for n in 0..50 {
+            let p = p.clone();
+            let used = if n % 2 == 0 {
+                third.generation
+            } else {
+                second.generation
+            };
+            tasks.push(tokio::spawn(async move {
+                p.renew_after_rejection(used, &refused()).await
+            }));
+        }
+        for t in tasks {
+            let r = t.await.unwrap().unwrap();
+            assert!(
+                matches!(r, Rejection::Uncured(_) | Rejection::Renewed),
+                "{r:?}"
+            );
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        let f = p.current().await.unwrap_err();
+        assert_eq!(f.kind, FaultKind::Unauthorized);
+        assert!(p.refusal().is_some());
+    }
+
     fn ak(c: &Current) -> String {
         match &c.credentials {
             Credentials::AkSk { ak, .. } => ak.expose().to_string(),
@@ -436,7 +564,7 @@ mod tests {
         let p = Provider::fixed(Credentials::Token(Secret::new("T")), "env");
         assert!(!p.renews() && p.expire());
         assert!(p.current().await.is_ok());
-        assert!(p.renew_after_rejection(1).await.is_err());
+        assert!(p.renew_after_rejection(1, &refused()).await.is_err());
         assert_eq!(p.known_secrets(), ["T"]);
     }
 
@@ -477,12 +605,12 @@ mod tests {
         for _ in 0..10 {
             let p = p.clone();
             let used = first.generation;
-            tasks.push(tokio::spawn(
-                async move { p.renew_after_rejection(used).await },
-            ));
+            tasks.push(tokio::spawn(async move {
+                p.renew_after_rejection(used, &refused()).await
+            }));
         }
         for t in tasks {
-            t.await.unwrap().unwrap();
+            assert_eq!(t.await.unwrap().unwrap(), Rejection::Renewed);
         }
         assert_eq!(calls.load(Ordering::SeqCst), 2);
         assert_eq!(ak(&p.current().await.unwrap()), "AK2");
@@ -519,7 +647,7 @@ mod tests {
             s.write().unwrap().extend(x.iter().map(|v| v.to_string()))
         }));
         assert_eq!(*seen.read().unwrap(), ["AK1", "SK1", "ST1"]);
-        p.renew_after_rejection(p.snapshot().unwrap().generation)
+        p.renew_after_rejection(p.snapshot().unwrap().generation, &refused())
             .await
             .unwrap();
         assert!(seen.read().unwrap().iter().any(|v| v == "ST2"));

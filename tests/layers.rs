@@ -50,9 +50,14 @@ fn modules() -> BTreeMap<String, String> {
 
 /// The code of a file without its `#[cfg(test)]` module and comments.
 fn code(text: &str) -> String {
-    let text = match text.find("#[cfg(test)]\nmod tests") {
-        Some(i) => &text[..i],
-        None => text,
+    // The unit tests (`#[cfg(test)]` or `#[cfg(all(test, unix))]` before `mod tests`) are not
+    // the module's code.
+    let text = match text.find("\nmod tests {") {
+        Some(i) if text[..i].trim_end().ends_with(")]") => {
+            let attr = text[..i].rfind("#[cfg(").unwrap_or(i);
+            &text[..attr]
+        }
+        _ => text,
     };
     text.lines()
         .map(|l| match l.find("//") {
@@ -455,6 +460,25 @@ fn files_are_read_only_through_the_bounded_reader() {
     assert!(
         wrong.is_empty(),
         "read files through dli::bounded::read / read_string (with a Limit):\n{}",
+        wrong.join("\n")
+    );
+}
+
+/// Issue 25: a duration shown to a user is written as people write it ("2s", not
+/// "1s 996ms 339us 464ns"): through `dli::human::duration` only.
+#[test]
+fn durations_are_shown_only_through_the_one_formatter() {
+    let mut wrong = Vec::new();
+    for (module, text) in modules() {
+        for (i, line) in code(&text).lines().enumerate() {
+            if line.contains("format_duration") {
+                wrong.push(format!("{module}:{}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "show durations with dli::human::duration:\n{}",
         wrong.join("\n")
     );
 }

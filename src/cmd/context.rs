@@ -57,6 +57,7 @@ impl Context {
         output: OutputArgs,
         stop: Option<watch::Sender<Option<Stop>>>,
         secrets: Secrets,
+        stderr: Stream,
     ) -> Self {
         let on_runner = on_runner();
         Context {
@@ -65,14 +66,14 @@ impl Context {
             output,
             stop: stop.unwrap_or_else(|| watch::channel(None).0),
             secrets,
-            stderr: Stream::stderr(),
+            stderr,
             stdout: Stream::stdout(),
         }
     }
 
     /// Before a command line could be parsed: defaults, GitHub mode from the environment.
     pub fn without_command(secrets: Secrets) -> Self {
-        Context::new(OutputArgs::default(), None, secrets)
+        Context::new(OutputArgs::default(), None, secrets, Stream::stderr())
     }
 
     /// The reporter for this run; in GitHub mode wrapped in the GitHub layer, which first

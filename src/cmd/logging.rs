@@ -6,11 +6,13 @@
 
 use crate::cli::OutputArgs;
 use crate::report::safe::Secrets;
+use crate::report::stream::Stream;
 use std::io::Write;
 
 /// Set up tracing for these output flags (once per process; later calls do nothing); each
-/// line scrubs the run's `secrets` known when it is written.
-pub fn init(output: &OutputArgs, secrets: &Secrets) {
+/// line scrubs the run's `secrets` known when it is written, and goes to `stderr`, the run's
+/// one stderr writer (so a stderr nobody reads never blocks the wait for a diagnostic).
+pub fn init(output: &OutputArgs, secrets: &Secrets, stderr: &Stream) {
     use tracing_subscriber::EnvFilter;
     let level = match (output.quiet, output.verbose) {
         (true, _) => "error",
@@ -25,25 +27,25 @@ pub fn init(output: &OutputArgs, secrets: &Secrets) {
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(SafeLines(secrets.clone()))
+        .with_writer(SafeLines(secrets.clone(), stderr.clone()))
         .with_ansi(false)
         .with_target(false)
         .try_init();
 }
 
 /// The writer of diagnostics: a [`SafeLine`] per event, scrubbing these secrets.
-struct SafeLines(Secrets);
+struct SafeLines(Secrets, Stream);
 
 impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for SafeLines {
     type Writer = SafeLine;
 
     fn make_writer(&'a self) -> SafeLine {
-        SafeLine(Vec::new(), self.0.clone())
+        SafeLine(Vec::new(), self.0.clone(), self.1.clone())
     }
 }
 
 /// One event's text, collected and then written to stderr as one sanitised line.
-struct SafeLine(Vec<u8>, Secrets);
+struct SafeLine(Vec<u8>, Secrets, Stream);
 
 impl Write for SafeLine {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -63,6 +65,6 @@ impl Drop for SafeLine {
         }
         let text = String::from_utf8_lossy(&self.0);
         let text = text.strip_suffix('\n').unwrap_or(&text);
-        let _ = writeln!(std::io::stderr().lock(), "{}", self.1.line(text));
+        self.2.line(&self.1.line(text));
     }
 }

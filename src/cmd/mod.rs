@@ -96,21 +96,23 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Exit {
     if let Some(endpoint) = target_of(&cli).and_then(|t| t.endpoint.as_deref()) {
         secrets.remember(crate::cli::endpoint_secrets(endpoint));
     }
-    logging::init(&output, &secrets);
+    // The run's one stderr writer: diagnostics and every reporter's lines, in one order.
+    let stderr = crate::report::stream::Stream::stderr();
+    logging::init(&output, &secrets, &stderr);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            let ctx = Context::new(output, None, secrets);
+            let ctx = Context::new(output, None, secrets, stderr);
             return Exit::Code(ctx.fail(Failure::internal(format!(
                 "cannot start the async runtime: {e}"
             ))));
         }
     };
     runtime.block_on(async move {
-        let ctx = Context::new(output, Some(signals::listen()), secrets);
+        let ctx = Context::new(output, Some(signals::listen()), secrets, stderr);
         let result = match cli.command {
             None => {
                 let kind = cli.job_type;

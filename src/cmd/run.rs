@@ -136,7 +136,7 @@ pub(super) fn print_id(
     } else if !flushed {
         format!(
             "nobody read it within {}",
-            humantime::format_duration(within)
+            crate::dli::human::duration(within)
         )
     } else {
         if stdout_is_null() {

@@ -17,12 +17,27 @@ pub fn listen() -> watch::Sender<Option<Stop>> {
         sender.send_modify(|s| *s = Some(Stop::Signal(got)));
         loop {
             if signals.next().await == Signal::Int {
-                eprintln!("second interrupt: exiting now");
+                say_briefly("second interrupt: exiting now");
                 die_of(Signal::Int);
             }
         }
     });
     tx
+}
+
+/// Say `text` on stderr if it takes it within 200 ms: a stderr nobody reads must not hold a
+/// process that was told to exit now.
+fn say_briefly(text: &'static str) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("dli-wait-last-words".into())
+        .spawn(move || {
+            eprintln!("{text}");
+            let _ = tx.send(());
+        });
+    if spawned.is_ok() {
+        let _ = rx.recv_timeout(std::time::Duration::from_millis(200));
+    }
 }
 
 /// Resolves with the signal once one is (or already was) recorded on `stop` (a

@@ -693,7 +693,7 @@ fn no_budget_within(timeout: Duration) -> Fault {
         FaultKind::Timeout,
         format!(
             "the answer could not be read within {}: the {} MiB this process reads of answers at once were held by other jobs' large answers",
-            humantime::format_duration(timeout),
+            super::human::duration(timeout),
             BODY_BUDGET_BYTES / (1024 * 1024)
         ),
     )
@@ -703,7 +703,7 @@ fn no_budget_within(timeout: Duration) -> Fault {
 fn no_answer_within(timeout: Duration) -> Fault {
     Fault::transport(
         FaultKind::Timeout,
-        format!("no answer within {}", humantime::format_duration(timeout)),
+        format!("no answer within {}", super::human::duration(timeout)),
     )
     .checking(Check::RequestTimeout)
 }
@@ -1029,6 +1029,12 @@ mod tests {
         assert!(about("JOB-1", Some("job-1")).is_err());
         // An echo padded with Unicode spaces is another text, not this job.
         assert!(about(lower, Some(&format!("\u{3000}{lower}"))).is_err());
+    }
+
+    #[test]
+    fn a_timeout_reads_as_people_write_it() {
+        let f = super::no_answer_within(std::time::Duration::from_nanos(1_996_339_464));
+        assert_eq!(f.message, "no answer within 2s");
     }
 
     #[test]

@@ -410,7 +410,7 @@ fn reason_from_poll(last: Option<&Snapshot>) -> Option<Reason> {
 fn no_answer(timeout: Duration) -> Fault {
     Fault::transport(
         FaultKind::Timeout,
-        format!("no answer within {}", humantime::format_duration(timeout)),
+        format!("no answer within {}", crate::dli::human::duration(timeout)),
     )
 }
 

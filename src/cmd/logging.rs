@@ -65,6 +65,11 @@ impl Drop for SafeLine {
         }
         let text = String::from_utf8_lossy(&self.0);
         let text = text.strip_suffix('\n').unwrap_or(&text);
-        self.2.line(&self.1.line(text));
+        // Scrubbed first, then cut: `-vv` logs answer bodies, which may be megabytes.
+        let line = self.1.line(text);
+        self.2.line(&crate::report::limits::cut(
+            &line,
+            crate::report::limits::TEXT_CHARS,
+        ));
     }
 }

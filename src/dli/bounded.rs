@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::Duration;
 
 /// How long a FIFO or device may take to give all it has.
-pub const SLOW_FILE: Duration = Duration::from_secs(10);
+pub const SLOW_FILE: Duration = Duration::from_secs(3);
 
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;

@@ -113,7 +113,9 @@ impl Fault {
             kind,
             http_status: None,
             code: None,
-            message: message.into(),
+            // A server's message is kept to a bound (a 3 MB `error_msg` would be walked by
+            // every output, and held by every job).
+            message: super::model::cut_text(message.into()),
             request_id: None,
             retry_after: None,
             check: None,
@@ -287,10 +289,11 @@ pub fn classify<T: DliBody>(reply: &Reply, now: SystemTime) -> Result<T, Fault> 
         // A final status next to an error code (even one that says `is_success: true`, even
         // one only in the message) or an error's own message field is a contradiction: not
         // an ending.
-        let contradicts = status.is_some_and(JobStatus::is_terminal)
-            && (error.code.is_some()
-                || facts.has_error_message
-                || extract_code(&message()).is_some());
+        let contradicts = body.contradicts_itself()
+            || (body.claims_an_ending()
+                && (error.code.is_some()
+                    || facts.says_failed
+                    || extract_code(&message()).is_some()));
         if refused || contradicts {
             let message = message();
             let code = error.code.clone().or_else(|| extract_code(&message));
@@ -426,16 +429,25 @@ fn snippet(text: &str) -> String {
     }
 }
 
-/// `"DLI.0999: queue busy"` → `Some("DLI.0999")`: `DLI.` and at least four digits, so that
-/// a table named `DLI.orders` in a message is no error code.
+/// `"DLI.0999: queue busy"` → `Some("DLI.0999")`: `DLI.`, `APIGW.` or `APIG.` in any case and
+/// at least four digits, so that a table named `DLI.orders` in a message is no error code. The
+/// prefix comes back in upper case (`dli.0002` is `DLI.0002`).
 fn extract_code(message: &str) -> Option<String> {
-    message.match_indices("DLI.").find_map(|(start, _)| {
-        let digits = message[start + 4..]
-            .bytes()
-            .take_while(u8::is_ascii_digit)
-            .count();
-        (digits >= 4).then(|| message[start..start + 4 + digits].to_string())
-    })
+    let upper = message.to_ascii_uppercase();
+    ["DLI.", "APIGW.", "APIG."]
+        .iter()
+        .filter_map(|prefix| {
+            upper.match_indices(prefix).find_map(|(start, _)| {
+                let after = start + prefix.len();
+                let digits = upper[after..]
+                    .bytes()
+                    .take_while(u8::is_ascii_digit)
+                    .count();
+                (digits >= 4).then(|| (start, upper[start..after + digits].to_string()))
+            })
+        })
+        .min()
+        .map(|(_, code)| code)
 }
 
 #[cfg(test)]
@@ -881,6 +893,16 @@ mod tests {
             r#"{"is_success":false,"message":"","status":"CANCELLED"}"#,
             r#"{"status":"FINISHED","error_msg":"The job does not exist"}"#,
             r#"{"status":"FINISHED","errorMsg":"failed"}"#,
+            // A name given twice does not take an error back.
+            r#"{"error_code":"DLI.0002","error_code":null,"status":"FINISHED"}"#,
+            r#"{"error_msg":"x","error_msg":"","status":"FINISHED"}"#,
+            // Errors inside, in halves or other shapes; codes in any case.
+            r#"{"is_success":true,"status":"FINISHED","data":{"error_code":"DLI.0002"}}"#,
+            r#"{"is_success":true,"status":"FINISHED","data":{"is_success":false}}"#,
+            r#"{"code":{"error_code":"DLI.0002"},"status":"FINISHED"}"#,
+            r#"{"status":"FINISHED","error":"DLI.0002 job does not exist"}"#,
+            r#"{"status":"FINISHED","message":"dli.0002: x"}"#,
+            r#"{"status":"FINISHED","message":"APIGW.0101 x"}"#,
         ] {
             let r = classify::<JobProgress>(&reply(200, body), now());
             assert!(r.is_err(), "{body}: {r:?}");
@@ -918,6 +940,39 @@ mod tests {
             Some("DLI.0999".into())
         );
         assert_eq!(extract_code("DLI.12"), None);
+    }
+
+    /// A `sync` submit says its job FINISHED: believed only from an answer that says
+    /// nothing failed.
+    #[test]
+    fn a_sync_submit_that_says_it_failed_is_no_success() {
+        use crate::dli::model::SubmitJobResponse;
+        let id = "85798b38-ae44-48eb-bb90-7cf0dcdafe7b";
+        for body in [
+            format!(
+                r#"{{"is_success":true,"job_id":"{id}","job_mode":"sync","error_code":"DLI.0005","error_msg":"syntax error"}}"#
+            ),
+            format!(
+                r#"{{"is_success":true,"job_id":"{id}","job_mode":"sync","message":"DLI.0005: syntax error"}}"#
+            ),
+            format!(r#"{{"is_success":true,"job_id":"{id}","job_mode":"sync","status":"FAILED"}}"#),
+        ] {
+            let r = classify::<SubmitJobResponse>(&reply(200, &body), now());
+            assert!(r.is_err(), "{body}: {r:?}");
+        }
+        let ok = format!(r#"{{"is_success":true,"message":"","job_id":"{id}","job_mode":"sync"}}"#);
+        let a: SubmitJobResponse = classify(&reply(200, &ok), now()).unwrap();
+        assert!(a.is_sync());
+        // An async submit's answer claims no ending: its code is judged as before.
+        let later = format!(
+            r#"{{"is_success":true,"job_id":"{id}","job_mode":"async","error_code":"DLI.0005"}}"#
+        );
+        assert!(classify::<SubmitJobResponse>(&reply(200, &later), now()).is_ok());
+        assert_eq!(extract_code("dli.0002: x").as_deref(), Some("DLI.0002"));
+        assert_eq!(
+            extract_code("APIGW.0101 then DLI.0999").as_deref(),
+            Some("APIGW.0101")
+        );
     }
 
     /// Issue 25: a FAILED answer whose text is not clean UTF-8 is still the failure, with a
@@ -987,6 +1042,16 @@ mod tests {
                 Just(("\"message\":\"\"".to_string(), false)),
                 Just(("\"error_msg\":\"nope\"".to_string(), true)),
                 Just(("\"errorMsg\":\"\"".to_string(), false)),
+                Just(("\"error_code\":null".to_string(), false)),
+                Just(("\"error_msg\":\"\"".to_string(), false)),
+                Just(("\"data\":{\"error_code\":\"DLI.0002\"}".to_string(), true)),
+                Just(("\"data\":{\"is_success\":false}".to_string(), true)),
+                Just(("\"data\":{\"x\":{\"errorMsg\":\"no\"}}".to_string(), true)),
+                Just(("\"error\":\"DLI.0002 gone\"".to_string(), true)),
+                Just(("\"message\":\"dli.0002: gone\"".to_string(), true)),
+                Just(("\"message\":\"APIGW.0101 refused\"".to_string(), true)),
+                Just(("\"message\":\"wrote DLI.orders\"".to_string(), false)),
+                Just(("\"data\":{\"message\":\"ok\"}".to_string(), false)),
                 Just((
                     "\"job_id\":\"85798b38-ae44-48eb-bb90-7cf0dcdafe7b\"".to_string(),
                     false

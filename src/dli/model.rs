@@ -198,6 +198,36 @@ pub fn lossy_json(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     }
 }
 
+/// The most of a text field (a message, a detail, a log line) that is kept: far more than a
+/// reason needs, and a bound on what a wait holds and every output walks, whatever a server
+/// sends (an answer may be 4 MiB). Cut at a character boundary, with `…`.
+pub const MAX_TEXT_BYTES: usize = 64 * 1024;
+
+/// `text` cut to [`MAX_TEXT_BYTES`].
+pub fn cut_text(mut text: String) -> String {
+    if text.len() > MAX_TEXT_BYTES {
+        let mut end = MAX_TEXT_BYTES;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
+}
+
+/// A text field, `null` as empty, cut to [`MAX_TEXT_BYTES`].
+pub(crate) fn text_cut<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(cut_text(
+        Option::<String>::deserialize(d)?.unwrap_or_default(),
+    ))
+}
+
+/// An optional text field, cut to [`MAX_TEXT_BYTES`].
+pub(crate) fn opt_text_cut<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.map(cut_text))
+}
+
 /// `null` and a missing field both become the type's default.
 fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
@@ -213,7 +243,7 @@ pub struct Envelope {
     /// Missing or `null` counts as success, as in the SDKs.
     #[serde(default = "yes", deserialize_with = "null_true")]
     pub is_success: bool,
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "text_cut")]
     pub message: String,
 }
 
@@ -248,6 +278,16 @@ pub trait DliBody: serde::de::DeserializeOwned {
     fn job_status(&self) -> Option<&JobStatus> {
         None
     }
+    /// Whether this answer says the job has ended: a final status, or a submit that DLI ran
+    /// while answering. Such an answer is believed only if nothing in it says the request
+    /// failed (see `fault::classify`).
+    fn claims_an_ending(&self) -> bool {
+        self.job_status().is_some_and(JobStatus::is_terminal)
+    }
+    /// Whether the answer's own fields contradict each other (beyond its error fields).
+    fn contradicts_itself(&self) -> bool {
+        false
+    }
 }
 
 macro_rules! dli_body {
@@ -268,7 +308,32 @@ macro_rules! dli_body {
     };
 }
 
-dli_body!(SubmitJobResponse, CancelJobResponse, ListJobsResponse; with status: JobProgress, JobStatusInfo);
+dli_body!(CancelJobResponse, ListJobsResponse; with status: JobProgress, JobStatusInfo);
+
+impl DliBody for SubmitJobResponse {
+    fn envelope(&self) -> Option<&Envelope> {
+        Some(&self.envelope)
+    }
+    /// A `sync` submit (DDL) ran while DLI answered: it says the job FINISHED.
+    fn claims_an_ending(&self) -> bool {
+        self.is_sync()
+    }
+    /// A `sync` answer that also gives a status other than FINISHED.
+    fn contradicts_itself(&self) -> bool {
+        self.is_sync()
+            && self
+                .status
+                .as_ref()
+                .is_some_and(|s| *s != JobStatus::Finished)
+    }
+}
+
+impl SubmitJobResponse {
+    /// DLI ran the statement while answering (`job_mode: "sync"`, DDL): it has ended.
+    pub fn is_sync(&self) -> bool {
+        self.job_mode.as_deref() == Some("sync")
+    }
+}
 
 /// `GET /v1/{project_id}/jobs/{job_id}/progress` (ShowSqlJobProgressResponse).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -378,7 +443,11 @@ pub struct JobStatusInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table_name: Option<String>,
     /// A JSON *string* (the result schema), or for failed jobs more detail on the reason.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "opt_text_cut"
+    )]
     pub detail: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub statement: Option<String>,
@@ -434,6 +503,10 @@ pub struct SubmitJobResponse {
     pub rows: Option<Vec<Vec<serde_json::Value>>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_mode: Option<String>,
+    /// Not documented for a submit's answer; read so that a `sync` answer saying anything but
+    /// FINISHED is a contradiction, not a success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<JobStatus>,
 }
 
 /// The answer to `GET /v1.0/{project_id}/jobs` (ListSqlJobsResponse), of which `check`
@@ -475,9 +548,10 @@ pub struct BodyFacts {
     pub has_status: bool,
     /// The body has a `state` string (a Spark batch's state).
     pub has_state: bool,
-    /// The body has an error's own message field (`error_msg`, `errorMsg`: not the
-    /// envelope's plain `message`) with text in it.
-    pub has_error_message: bool,
+    /// Something in the body, at any depth and under any occurrence of a name, says the
+    /// request failed: an error code or an error's own message (`error_msg`, `errorMsg`,
+    /// `error`: not the envelope's plain `message`) with text, or `is_success: false`.
+    pub says_failed: bool,
 }
 
 /// The names the SDKs look for an error under, pair by pair, in this order.
@@ -521,13 +595,8 @@ impl BodyFacts {
                 }
             }
         };
-        let has_error_message = level.pairs[..2].iter().any(|(_, m)| {
-            m.as_ref()
-                .and_then(Field::text)
-                .is_some_and(|t| !t.trim_ascii().is_empty())
-        });
         Ok(BodyFacts {
-            has_error_message,
+            says_failed: level.alarm,
             error: ErrorBody {
                 request_id: level.request_id.clone(),
                 ..error
@@ -559,6 +628,10 @@ struct Level {
     has_state: bool,
     /// The last pair found in a nested object.
     nested: Option<(Option<String>, Option<String>)>,
+    /// Something here or in an object inside says the request failed: an error code or an
+    /// error's message (`error_msg`, `errorMsg`, `error`) with text, or `is_success: false`,
+    /// under any of its occurrences (a repeated name cannot take it back).
+    alarm: bool,
 }
 
 impl Level {
@@ -574,6 +647,7 @@ impl Level {
         if let Some(pair) = inner.sdk_pair() {
             self.nested = Some(pair);
         }
+        self.alarm |= inner.alarm;
     }
 }
 
@@ -629,11 +703,22 @@ impl<'de> Deserialize<'de> for Level {
                         if let Field::Object(inner) = &field {
                             level.note_nested(inner);
                         }
+                        let has_text = field.text().is_some_and(|t| !t.trim_ascii().is_empty());
+                        // A code with text says failed; so does an error's own message (not
+                        // the envelope's plain `message`, the third pair's half).
+                        if has_text && (is_code || i < 2) {
+                            level.alarm = true;
+                        }
                         let pair = &mut level.pairs[i];
-                        if is_code {
-                            pair.0 = Some(field);
-                        } else {
-                            pair.1 = Some(field);
+                        let half = if is_code { &mut pair.0 } else { &mut pair.1 };
+                        // A name given twice: the first text stays (a later `null` or "" does
+                        // not erase an error).
+                        if half
+                            .as_ref()
+                            .and_then(Field::text)
+                            .is_none_or(|t| t.is_empty())
+                        {
+                            *half = Some(field);
                         }
                         continue;
                     }
@@ -646,7 +731,14 @@ impl<'de> Deserialize<'de> for Level {
                                 Field::Bool(b) => Some(b),
                                 _ => None,
                             };
+                            level.alarm |= level.is_success == Some(false);
                         }
+                        "error" => match map.next_value()? {
+                            Field::Object(inner) => level.note_nested(&inner),
+                            f => {
+                                level.alarm |= f.text().is_some_and(|t| !t.trim_ascii().is_empty());
+                            }
+                        },
                         "status" => {
                             level.has_status = matches!(map.next_value()?, Field::Text(_));
                         }
@@ -814,6 +906,26 @@ mod tests {
             JobStatus::Other(t) => assert_eq!(t.chars().count(), MAX_STATUS_CHARS + 1),
             s => panic!("{s:?}"),
         }
+    }
+
+    /// A wait holds one snapshot per job, and every output walks its texts: a 3 MB message
+    /// is kept to a bound.
+    #[test]
+    fn text_fields_are_kept_to_a_bound() {
+        let big = "é".repeat(2_000_000);
+        let body = format!(r#"{{"status":"RUNNING","message":"{big}"}}"#);
+        let p: JobProgress = serde_json::from_str(&body).unwrap();
+        assert!(p.envelope.message.len() <= MAX_TEXT_BYTES + '…'.len_utf8());
+        assert!(p.envelope.message.ends_with('…'));
+        let body = format!(r#"{{"status":"FAILED","detail":"{big}"}}"#);
+        let i: JobStatusInfo = serde_json::from_str(&body).unwrap();
+        assert!(i.detail.unwrap().len() <= MAX_TEXT_BYTES + 3);
+        let lines = vec![big.clone(); 300];
+        let body = serde_json::json!({"id": "b", "state": "dead", "log": lines}).to_string();
+        let d: crate::dli::spark::BatchDetails = serde_json::from_str(&body).unwrap();
+        assert_eq!(d.log.len(), crate::dli::spark::MAX_LOG_LINES);
+        assert!(d.log.iter().all(|l| l.len() <= MAX_TEXT_BYTES + 3));
+        assert_eq!(cut_text("short".into()), "short");
     }
 
     #[test]

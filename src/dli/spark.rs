@@ -54,8 +54,9 @@ pub struct BatchDetails {
     pub state: JobStatus,
     #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
-    /// The last lines of the batch's log (10 at most).
-    #[serde(default, deserialize_with = "null_default")]
+    /// The last lines of the batch's log (10 at most; [`MAX_LOG_LINES`] kept, each cut to
+    /// `model::MAX_TEXT_BYTES`).
+    #[serde(default, deserialize_with = "log_tail")]
     pub log: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sc_type: Option<String>,
@@ -109,7 +110,7 @@ pub struct BatchLog {
     pub from: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "log_tail")]
     pub log: Vec<String>,
 }
 
@@ -158,6 +159,18 @@ pub struct CreateBatchResponse {
 }
 
 /// `null` and a missing field both become the type's default.
+/// The most log lines kept of an answer (DLI's log tails are 10 or 100 lines).
+pub const MAX_LOG_LINES: usize = 100;
+
+/// A log's lines, `null` as none: the last [`MAX_LOG_LINES`], each cut to
+/// `model::MAX_TEXT_BYTES`.
+fn log_tail<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let mut lines: Vec<String> = Option::<Vec<String>>::deserialize(d)?.unwrap_or_default();
+    let skip = lines.len().saturating_sub(MAX_LOG_LINES);
+    lines.drain(..skip);
+    Ok(lines.into_iter().map(super::model::cut_text).collect())
+}
+
 fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: serde::Deserializer<'de>,

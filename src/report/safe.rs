@@ -542,8 +542,11 @@ mod tests {
             ]
         }
 
+        /// Secrets of letters that no escape writes (`\n`, `%0A`, `\u{1b}` and hex digits
+        /// are left out), so that an escape next to 15 characters of a secret is no run of it
+        /// by coincidence.
         fn case() -> impl Strategy<Value = (String, String)> {
-            "[A-Za-z0-9+/=]{16,80}".prop_flat_map(|secret| {
+            "[G-Zg-mo-qsv-z]{16,80}".prop_flat_map(|secret| {
                 let text =
                     proptest::collection::vec(piece(secret.clone()), 0..8).prop_map(|p| p.concat());
                 (Just(secret), text)

@@ -91,7 +91,17 @@ impl Federation {
         timeout: Duration,
         remember: Remember<'_>,
     ) -> Result<Temporary, Fault> {
-        let id_token = self.id_token()?;
+        // Read on a blocking thread: a FIFO or a slow disk must not hold the runtime (the
+        // deadline, the signals, the other jobs' polls) while it is read.
+        let this = self.clone();
+        let id_token = tokio::task::spawn_blocking(move || this.id_token())
+            .await
+            .map_err(|e| {
+                Fault::config(
+                    FaultKind::Unsendable,
+                    format!("cannot read the ID token file: {e}"),
+                )
+            })??;
         remember(&[&id_token]);
         let who = format!("IAM ({})", self.iam_endpoint.as_str().trim_end_matches('/'));
         let body = json!({"auth": {"id_token": {"id": id_token}}});

@@ -81,6 +81,9 @@ pub fn write_now(path: &Path, how: How, bytes: &[u8]) -> std::io::Result<()> {
         },
         Ok(m) if m.is_dir() => Err(refusal("is a directory: name a file")),
         Ok(m) if m.is_file() => match how {
+            How::Replace if m.permissions().readonly() => Err(refusal(
+                "is read-only: make it writable, or name another file",
+            )),
             How::Replace => replace(path, Some(&m), bytes),
             How::Append => into(path, Open::Create, bytes),
         },
@@ -204,9 +207,60 @@ fn replace(path: &Path, old: Option<&std::fs::Metadata>, bytes: &[u8]) -> std::i
     }
     tmp.as_file_mut().write_all(bytes)?;
     tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
+    put_in_place(tmp, path, old.is_some())?;
     sync_dir(&dir);
     Ok(())
+}
+
+/// Move the written temporary file to `path`, where a regular file was (`was_file`) or
+/// nothing was. On Linux the move itself checks that this is still so: it swaps the two
+/// (`RENAME_EXCHANGE`) and swaps back if what it took out is not a regular file (a device
+/// or FIFO put there while the file was written), or it refuses to replace anything that
+/// appeared where nothing was (`RENAME_NOREPLACE`). Elsewhere, a plain rename.
+#[cfg(target_os = "linux")]
+fn put_in_place(tmp: tempfile::NamedTempFile, path: &Path, was_file: bool) -> std::io::Result<()> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    let tmp_path = tmp.into_temp_path();
+    let flags = if was_file {
+        RenameFlags::EXCHANGE
+    } else {
+        RenameFlags::NOREPLACE
+    };
+    match renameat_with(CWD, &*tmp_path, CWD, path, flags) {
+        Ok(()) if !was_file => {
+            // Ours is in place; nothing is left at the temporary name.
+            let _ = tmp_path.keep();
+            Ok(())
+        }
+        Ok(()) => {
+            // What was at the path is now at the temporary name.
+            let taken = std::fs::symlink_metadata(&*tmp_path)?;
+            if taken.file_type().is_file() {
+                // The old file: removed with the temporary name.
+                drop(tmp_path);
+                return Ok(());
+            }
+            // Swapped in while we wrote: put it back, and ours away.
+            renameat_with(CWD, &*tmp_path, CWD, path, RenameFlags::EXCHANGE)?;
+            drop(tmp_path);
+            Err(refusal(
+                "was replaced by something that is not a regular file while it was written; left as it is",
+            ))
+        }
+        Err(rustix::io::Errno::EXIST) => Err(refusal(
+            "appeared while it was written (another process?); left as it is: try again",
+        )),
+        // A file system without these flags: a plain rename, as elsewhere.
+        Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS | rustix::io::Errno::OPNOTSUPP) => {
+            tmp_path.persist(path).map_err(|e| e.error)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn put_in_place(tmp: tempfile::NamedTempFile, path: &Path, _was_file: bool) -> std::io::Result<()> {
+    tmp.persist(path).map(|_| ()).map_err(|e| e.error)
 }
 
 fn parent(path: &Path) -> PathBuf {
@@ -256,6 +310,43 @@ mod tests {
             rustix::fs::Mode::from_raw_mode(0o600),
         )
         .expect("mkfifo");
+    }
+
+    /// A FIFO (or device) put at the path while the file was written is put back, never
+    /// replaced; a file that appeared where there was none is left alone.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn what_was_swapped_in_while_writing_is_never_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        let d = Dir::new("swap");
+        let p = d.0.join("summary.json");
+        let tmp = tempfile::NamedTempFile::new_in(&d.0).expect("tmp");
+        mkfifo(&p);
+        let e = put_in_place(tmp, &p, true).expect_err("a FIFO came in between");
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        assert!(std::fs::symlink_metadata(&p).unwrap().file_type().is_fifo());
+        assert_eq!(
+            std::fs::read_dir(&d.0).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
+        let q = d.0.join("new.json");
+        std::fs::write(&q, "theirs").unwrap();
+        let tmp = tempfile::NamedTempFile::new_in(&d.0).expect("tmp");
+        let e = put_in_place(tmp, &q, false).expect_err("a file appeared");
+        assert!(e.to_string().contains("appeared"), "{e}");
+        assert_eq!(std::fs::read_to_string(&q).unwrap(), "theirs");
+    }
+
+    #[test]
+    fn a_read_only_file_is_refused_not_replaced() {
+        let d = Dir::new("ro");
+        let p = d.0.join("summary.json");
+        std::fs::write(&p, "keep").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let e = write(&p, How::Replace, b"new".to_vec(), WITHIN).expect_err("read-only");
+        assert!(e.to_string().contains("read-only"), "{e}");
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "keep");
     }
 
     #[test]

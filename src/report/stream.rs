@@ -16,6 +16,11 @@ use std::time::{Duration, Instant};
 /// Lines queued at most; past that they are dropped (and counted).
 pub const QUEUE_LINES: usize = 1024;
 
+/// Bytes queued at most (a JSON summary of many jobs is one piece): past that, pieces are
+/// dropped (and counted), so a reader that stopped costs at most this much memory. One piece
+/// larger than this is still taken when nothing else waits.
+pub const QUEUE_BYTES: usize = 8 * 1024 * 1024;
+
 /// How long the end of a run waits for a stream to take what is queued.
 pub const FLUSH_WITHIN: Duration = Duration::from_secs(2);
 
@@ -35,6 +40,8 @@ struct Inner {
 struct Pending {
     /// Lines queued and not yet written.
     queued: usize,
+    /// Their bytes.
+    queued_bytes: usize,
     /// Lines dropped since the last note.
     dropped: u64,
     /// A write failed (a closed pipe, a full disk): what was said may be nowhere.
@@ -114,14 +121,21 @@ impl Stream {
             return;
         };
         let (lock, _) = &*self.0.state;
+        let size = bytes.len();
         if let Ok(mut p) = lock.lock() {
+            if p.queued > 0 && p.queued_bytes + size > QUEUE_BYTES {
+                p.dropped += 1;
+                return;
+            }
             p.queued += 1;
+            p.queued_bytes += size;
         }
         match tx.try_send(bytes) {
             Ok(()) => {}
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
                 if let Ok(mut p) = lock.lock() {
                     p.queued -= 1;
+                    p.queued_bytes = p.queued_bytes.saturating_sub(size);
                     p.dropped += 1;
                 }
             }
@@ -175,14 +189,16 @@ fn drain(rx: Receiver<Vec<u8>>, mut out: Box<dyn Write + Send>, state: &(Mutex<P
         ok = ok && out.write_all(&bytes).and_then(|()| out.flush()).is_ok();
         if let Ok(mut p) = lock.lock() {
             p.queued = p.queued.saturating_sub(1);
+            p.queued_bytes = p.queued_bytes.saturating_sub(bytes.len());
             p.failed |= !ok;
         }
         cv.notify_all();
         if !ok {
             // A closed pipe: nothing more will get through. What is queued counts as said.
-            while rx.try_recv().is_ok() {
+            while let Ok(rest) = rx.try_recv() {
                 if let Ok(mut p) = lock.lock() {
                     p.queued = p.queued.saturating_sub(1);
+                    p.queued_bytes = p.queued_bytes.saturating_sub(rest.len());
                 }
             }
             cv.notify_all();

@@ -30,7 +30,8 @@ pub struct Running {
 /// dli-wait takes plain http only to loopback, so this is the one that works from here.
 pub fn reachable(addr: SocketAddr) -> SocketAddr {
     use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-    let ip = match addr.ip() {
+    // An IPv4-mapped address is its IPv4 address first (`[::ffff:0.0.0.0]` is all of IPv4).
+    let ip = match addr.ip().to_canonical() {
         IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
@@ -49,7 +50,7 @@ impl Running {
     /// when they differ ("all interfaces, 0.0.0.0:8090 (from here: http://127.0.0.1:8090)").
     fn listening(&self) -> String {
         let endpoint = self.endpoint();
-        if self.addr.ip().is_unspecified() {
+        if self.addr.ip().to_canonical().is_unspecified() {
             format!("all interfaces, {} (from here: {endpoint})", self.addr)
         } else if reachable(self.addr) != self.addr {
             format!("{} (from here: {endpoint})", self.addr)

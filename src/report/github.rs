@@ -5,11 +5,11 @@
 //! properties, output values, Markdown; so the only workflow commands are ours.
 
 use super::limits::{ANNOTATIONS, IDS_CHARS, SUMMARY_BYTES, TEXT_CHARS, cut, cut_escaped};
-use super::out_file::{self, How};
 use super::safe::{
     Scrubber, Secrets, command_data_with, command_property_with, md_code_with, md_text_with,
     output_value_with,
 };
+use super::sink::{AppendFile, Sink};
 use super::stream::Stream;
 use super::{Reporter, describe, fault_text, fmt_duration, outcome_message};
 use crate::cli::flag;
@@ -25,16 +25,47 @@ use std::time::Duration;
 
 pub use super::safe::{escape_data, escape_property};
 
-/// The GitHub layer. `inner` does the ordinary output.
-pub struct Github {
+/// The runner's files, as it names them (`GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`; `None` when
+/// unset or empty). Read from the environment by the caller, never here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GithubPaths {
+    pub output: Option<PathBuf>,
+    pub step_summary: Option<PathBuf>,
+}
+
+/// Where the step outputs and the step summary go: in a run each path of [`GithubPaths`] as
+/// an [`AppendFile`]; memory in a test.
+#[derive(Debug, Clone)]
+pub struct GithubFiles<F: Sink = AppendFile> {
+    pub output: Option<F>,
+    pub step_summary: Option<F>,
+}
+
+impl GithubFiles {
+    /// Each path given, appended to through `report::out_file`; a failure said on `errors`
+    /// (the run's stderr), scrubbed of `secrets`.
+    pub fn append(paths: &GithubPaths, secrets: &Secrets, errors: &Stream) -> Self {
+        let file = |p: &Option<PathBuf>| {
+            p.clone()
+                .map(|p| AppendFile::new(p, secrets.clone(), errors.clone()))
+        };
+        GithubFiles {
+            output: file(&paths.output),
+            step_summary: file(&paths.step_summary),
+        }
+    }
+}
+
+/// The GitHub layer. `inner` does the ordinary output; workflow commands go to `S` (in a run
+/// the run's stderr [`Stream`]), the step outputs and summary to `F` ([`GithubFiles`]).
+pub struct Github<S: Sink = Stream, F: Sink = AppendFile> {
     inner: Arc<dyn Reporter>,
-    output_file: Option<PathBuf>,
-    summary_file: Option<PathBuf>,
+    files: GithubFiles<F>,
     state: Mutex<State>,
     /// The run's secrets, scrubbed from everything written.
     secrets: Secrets,
     /// The run's stderr, where workflow commands go.
-    out: Stream,
+    out: S,
 }
 
 #[derive(Default)]
@@ -50,7 +81,7 @@ struct State {
 /// `out` (the run's stderr): on a real runner only, since `::add-mask::` prints the value. A
 /// secret the workflow gave (the environment, the credentials file) is never passed here: it
 /// is the workflow's own, and printing it would put it in every captured copy of stderr.
-pub fn add_mask(out: &Stream, secrets: &[&str]) {
+pub fn add_mask(out: &impl Sink, secrets: &[&str]) {
     for s in secrets.iter().filter(|s| !s.is_empty()) {
         out.line(&format!("::add-mask::{}", escape_data(s)));
     }
@@ -58,19 +89,34 @@ pub fn add_mask(out: &Stream, secrets: &[&str]) {
 
 impl Github {
     /// Print `::add-mask::` for each of `mask` (secrets learnt at run time, on a real runner;
-    /// pass none otherwise), then wrap `inner`. Files come from `GITHUB_OUTPUT` and
-    /// `GITHUB_STEP_SUMMARY` when set; every output scrubs `secrets`; workflow commands go to
-    /// `out` (the run's stderr).
+    /// pass none otherwise), then wrap `inner`. The step outputs and summary are added to the
+    /// files of `paths` that are set; every output scrubs `secrets`; workflow commands go to
+    /// `out` (the run's stderr), and so does a failure to write a file.
     pub fn new(
         inner: Arc<dyn Reporter>,
         mask: &[&str],
         secrets: Secrets,
         out: Stream,
+        paths: &GithubPaths,
+    ) -> Arc<Self> {
+        let files = GithubFiles::append(paths, &secrets, &out);
+        Github::with(inner, mask, secrets, out, files)
+    }
+}
+
+impl<S: Sink, F: Sink> Github<S, F> {
+    /// [`Github::new`] with the sinks given: workflow commands to `out`, the outputs and step
+    /// summary to `files`.
+    pub fn with(
+        inner: Arc<dyn Reporter>,
+        mask: &[&str],
+        secrets: Secrets,
+        out: S,
+        files: GithubFiles<F>,
     ) -> Arc<Self> {
         let me = Github {
             inner,
-            output_file: env_file("GITHUB_OUTPUT"),
-            summary_file: env_file("GITHUB_STEP_SUMMARY"),
+            files,
             state: Mutex::new(State::default()),
             secrets,
             out,
@@ -95,28 +141,13 @@ impl Github {
             self.command("::endgroup::");
         }
     }
-
-    /// Add `text` to the runner's file at `path` (`report::out_file`: never blocking the run
-    /// past `out_file::WITHIN`, never replacing what is there); a failure is said on `out`.
-    fn append(secrets: &Secrets, out: &Stream, path: &Option<PathBuf>, text: &str) {
-        let Some(path) = path else { return };
-        let result = out_file::write(
-            path,
-            How::Append,
-            text.as_bytes().to_vec(),
-            out_file::WITHIN,
-        );
-        if let Err(e) = result {
-            out.line(&secrets.line(&format!("error: cannot write {}: {e}", path.display())));
-        }
-    }
 }
 
-/// The file a runner names in `key` (`GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`), when set.
-fn env_file(key: &str) -> Option<PathBuf> {
-    std::env::var_os(key)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
+/// Add what `render` makes to the runner's file, when there is one (rendered only then).
+fn append(file: Option<&impl Sink>, render: impl FnOnce() -> String) {
+    if let Some(f) = file {
+        f.put(render().into_bytes());
+    }
 }
 
 /// The six step outputs, in the `$GITHUB_OUTPUT` format.
@@ -276,7 +307,7 @@ fn step_summary_within(
     md
 }
 
-impl Events for Github {
+impl<S: Sink, F: Sink> Events for Github<S, F> {
     fn started(&self, job_id: &str) {
         let open_now = self
             .state
@@ -339,23 +370,17 @@ impl Events for Github {
     }
 }
 
-impl Reporter for Github {
+impl<S: Sink, F: Sink> Reporter for Github<S, F> {
     fn summary(&self, reports: &[JobReport], exit_code: i32) {
         self.close_group();
         // Outputs and summary first: they matter most exactly when the step fails.
         let scrubber = self.secrets.scrubber();
-        Self::append(
-            &self.secrets,
-            &self.out,
-            &self.output_file,
-            &outputs(&scrubber, reports, exit_code),
-        );
-        Self::append(
-            &self.secrets,
-            &self.out,
-            &self.summary_file,
-            &step_summary(&scrubber, reports, exit_code),
-        );
+        append(self.files.output.as_ref(), || {
+            outputs(&scrubber, reports, exit_code)
+        });
+        append(self.files.step_summary.as_ref(), || {
+            step_summary(&scrubber, reports, exit_code)
+        });
         for r in reports {
             self.inner.finished(r);
         }
@@ -449,27 +474,41 @@ fn annotation(scrubber: &Scrubber, level: &str, title: &str, text: &str) -> Stri
 }
 
 /// When dli-wait stops before any wait ends (bad inputs, a refused submit): the same outputs,
-/// so later steps can still read why (`status` is the ending's label, or `ERROR`), and an
-/// error annotation.
-pub fn write_failure(secrets: &Secrets, out: &Stream, status: &str, exit_code: i32, message: &str) {
+/// so later steps can still read why (`status` is the ending's label, or `ERROR`), added to
+/// the files of `paths`, and an error annotation on `out` (the run's stderr).
+pub fn write_failure(
+    secrets: &Secrets,
+    out: &Stream,
+    paths: &GithubPaths,
+    status: &str,
+    exit_code: i32,
+    message: &str,
+) {
+    let files = GithubFiles::append(paths, secrets, out);
+    write_failure_to(secrets, out, &files, status, exit_code, message);
+}
+
+/// [`write_failure`] with the sinks given.
+pub fn write_failure_to<F: Sink>(
+    secrets: &Secrets,
+    out: &impl Sink,
+    files: &GithubFiles<F>,
+    status: &str,
+    exit_code: i32,
+    message: &str,
+) {
     let scrubber = secrets.scrubber();
-    Github::append(
-        secrets,
-        out,
-        &env_file("GITHUB_OUTPUT"),
-        &output_block(&scrubber, status, exit_code, "", 0, 0, message),
-    );
+    append(files.output.as_ref(), || {
+        output_block(&scrubber, status, exit_code, "", 0, 0, message)
+    });
     // The step summary says it too: a refused submit or a bad input is what the run's page
     // should show first.
-    Github::append(
-        secrets,
-        out,
-        &env_file("GITHUB_STEP_SUMMARY"),
-        &format!(
+    append(files.step_summary.as_ref(), || {
+        format!(
             "### dli-wait: exit {exit_code}\n\n**{status}**: {}\n\n",
             cut(&md_text_with(&scrubber, message), TEXT_CHARS)
-        ),
-    );
+        )
+    });
     out.line(&annotation(&scrubber, "error", "dli-wait", message));
 }
 

@@ -3,6 +3,7 @@
 
 use super::limits::{TEXT_CHARS, cut};
 use super::safe::Secrets;
+use super::sink::Sink;
 use super::stream::Stream;
 use super::{Reporter, closing_line, describe, describe_state, fault_text, fmt_duration, short_id};
 use crate::cli::flag;
@@ -37,16 +38,17 @@ struct JobView {
     bar: Option<ProgressBar>,
 }
 
-/// The human reporter.
-pub struct Human {
+/// The human reporter, writing its lines to `S` (in a run, the run's stderr [`Stream`]).
+pub struct Human<S: Sink = Stream> {
     multi: Option<MultiProgress>,
     verbosity: Verbosity,
     heartbeat: Duration,
     jobs: Mutex<HashMap<String, JobView>>,
     /// The run's secrets, scrubbed from every line.
     secrets: Secrets,
-    /// The run's stderr: written by a thread of its own, never holding up the wait.
-    out: Stream,
+    /// Where the lines go: the run's stderr (written by a thread of its own, never holding
+    /// up the wait), or memory in a test.
+    out: S,
 }
 
 /// UTC, to the second: unambiguous in CI logs and cron mail.
@@ -58,13 +60,13 @@ pub fn timestamp() -> String {
     .unwrap_or_default()
 }
 
-impl Human {
-    /// `live`: draw bars (stderr is a terminal). `heartbeat`: the longest silence off a
-    /// terminal before a "still waiting" line (CI watchdogs kill silent steps). Every line
-    /// scrubs `secrets` and goes to `out` (the run's stderr).
+impl<S: Sink> Human<S> {
+    /// `live`: draw bars (stderr is a terminal; they are drawn on stderr itself). `heartbeat`:
+    /// the longest silence off a terminal before a "still waiting" line (CI watchdogs kill
+    /// silent steps). Every line scrubs `secrets` and goes to `out` (the run's stderr).
     pub fn new(
         secrets: Secrets,
-        out: Stream,
+        out: S,
         live: bool,
         verbosity: Verbosity,
         heartbeat: Duration,
@@ -141,7 +143,10 @@ impl Human {
     }
 
     /// Tick every few seconds and print heartbeats (off a terminal only).
-    pub fn spawn_heartbeat(self: &Arc<Self>) {
+    pub fn spawn_heartbeat(self: &Arc<Self>)
+    where
+        S: 'static,
+    {
         if self.multi.is_some() || self.verbosity == Verbosity::Quiet {
             return;
         }
@@ -157,7 +162,7 @@ impl Human {
     }
 }
 
-impl Events for Human {
+impl<S: Sink> Events for Human<S> {
     fn started(&self, job_id: &str) {
         let bar = self.multi.as_ref().map(|m| {
             let b = m.add(ProgressBar::new_spinner());
@@ -267,7 +272,7 @@ impl Events for Human {
     }
 }
 
-impl Reporter for Human {
+impl<S: Sink> Reporter for Human<S> {
     fn summary(&self, reports: &[JobReport], exit_code: i32) {
         if reports.len() > 1 {
             let ended: Vec<String> = reports

@@ -3,6 +3,7 @@
 
 use super::limits::cut;
 use super::safe::{Scrubber, Secrets, json_with};
+use super::sink::Sink;
 use super::stream::Stream;
 use super::{Reporter, outcome_message};
 use crate::cli::hint;
@@ -15,22 +16,22 @@ use serde_json::{Value, json};
 use std::io::Write;
 use std::time::Duration;
 
-/// The JSON-lines reporter. Each line is written whole, in order, by the run's stdout
-/// [`Stream`] (never blocking the wait, even when nobody reads stdout). Every line scrubs the
-/// run's secrets.
+/// The JSON-lines reporter. Each line is handed whole, in order, to `S`: in a run the run's
+/// stdout [`Stream`] (never blocking the wait, even when nobody reads stdout), memory in a
+/// test. Every line scrubs the run's secrets.
 #[derive(Debug)]
-pub struct Json {
+pub struct Json<S: Sink = Stream> {
     secrets: Secrets,
-    out: Stream,
+    out: S,
 }
 
 fn now() -> String {
     super::human::timestamp()
 }
 
-impl Json {
+impl<S: Sink> Json<S> {
     /// JSON lines on `out` (the run's stdout), scrubbing `secrets`.
-    pub fn new(secrets: Secrets, out: Stream) -> Self {
+    pub fn new(secrets: Secrets, out: S) -> Self {
         Json { secrets, out }
     }
 
@@ -171,7 +172,7 @@ fn cut_strings(v: &mut Value, scrubber: &Scrubber, max: usize) {
     }
 }
 
-impl Events for Json {
+impl<S: Sink> Events for Json<S> {
     fn started(&self, job_id: &str) {
         self.emit(&json!({"event": "started", "time": now(), "job_id": job_id}));
     }
@@ -229,11 +230,11 @@ impl Events for Json {
     }
 }
 
-impl Reporter for Json {
+impl<S: Sink> Reporter for Json<S> {
     fn summary(&self, reports: &[JobReport], exit_code: i32) {
         let mut out = Vec::new();
         let _ = write_summary(&mut out, &self.secrets.scrubber(), reports, exit_code, None);
-        self.out.bytes(out);
+        self.out.put(out);
     }
 
     fn submitted(&self, job_id: &str) {

@@ -85,3 +85,94 @@ impl Sink for AppendFile {
         }
     }
 }
+
+/// What the reporters' unit tests share: a sink in memory, known events, hostile text.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::dli::model::{JobStatus, SubJob};
+    use crate::wait::outcome::Outcome;
+    use crate::wait::record::{JobReport, Reason};
+    use crate::wait::snapshot::{Snapshot, Source};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    /// A sink in memory; clones share it.
+    pub type Memory = Arc<Mutex<Vec<u8>>>;
+
+    pub fn memory() -> Memory {
+        Memory::default()
+    }
+
+    /// Everything written to `m` so far, as text.
+    pub fn text(m: &Memory) -> String {
+        let bytes = m.lock().map(|b| b.clone()).unwrap_or_default();
+        String::from_utf8(bytes).expect("UTF-8")
+    }
+
+    pub const ID: &str = "85798b38-ae44-48eb-bb90-7cf0dcdafe7b";
+    pub const OTHER_ID: &str = "1234abcd-0000-4000-8000-000000000001";
+
+    /// A secret the run knows (remembered in its `Secrets`).
+    pub const SECRET: &str = "SK-7f3e9a1c5b2d8e4f6a0b";
+
+    /// Text built to hijack what reads the output: workflow commands on lines of their own
+    /// (the new form and the old `##[`), terminal escapes, HTML and Markdown, a known secret.
+    pub const HOSTILE: &str = "boom\n::add-mask::FINISHED\r\n  ::warning::injected\n##[error]old form\n\x1b]0;title\x07\x1b[2J <script>x</script> | `c` [l](u) key SK-7f3e9a1c5b2d8e4f6a0b end";
+
+    /// `RUNNING 43% · tasks 43/100 · stages 1/3 · sub-job 2`.
+    pub fn running() -> Snapshot {
+        Snapshot {
+            status: JobStatus::Running,
+            message: String::new(),
+            source: Source::Progress,
+            progress: Some(0.43),
+            sub_job_id: Some(2),
+            sub_jobs: vec![SubJob {
+                id: Some(2),
+                stage_ids: vec![4, 5, 6],
+                num_tasks: 100,
+                num_completed_tasks: 43,
+                num_completed_stages: 1,
+                ..SubJob::default()
+            }],
+            detail: None,
+            queued: None,
+        }
+    }
+
+    /// A job that ended `outcome` after 4m12s, 37 polls and 2 retries, last seen [`running`].
+    pub fn ended(job_id: &str, outcome: Outcome) -> JobReport {
+        let mut r = JobReport::ended_at_submit(job_id.to_string());
+        r.outcome = outcome;
+        r.elapsed = Duration::from_secs(252);
+        r.polls = 37;
+        r.retries = 2;
+        r.last = Some(running());
+        r
+    }
+
+    /// [`ended`] FAILED, DLI saying `why`.
+    pub fn failed(job_id: &str, why: &str) -> JobReport {
+        let mut r = ended(job_id, Outcome::Failed);
+        r.reason = Some(Reason {
+            message: why.to_string(),
+            detail: None,
+        });
+        r
+    }
+
+    /// `line` without its leading `2026-01-31T12:00:00Z ` (checked to be there).
+    pub fn untimestamped(line: &str) -> &str {
+        let (stamp, rest) = line.split_at_checked(21).unwrap_or_default();
+        let shape = stamp.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            10 => b == b'T',
+            13 | 16 => b == b':',
+            19 => b == b'Z',
+            20 => b == b' ',
+            _ => b.is_ascii_digit(),
+        });
+        assert!(shape && stamp.len() == 21, "no timestamp on {line:?}");
+        rest
+    }
+}

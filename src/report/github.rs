@@ -515,6 +515,313 @@ pub fn write_failure_to<F: Sink>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dli::fault::{Fault, FaultKind};
+    use crate::report::human::{Human, Verbosity};
+    use crate::report::safe::is_hazard;
+    use crate::report::sink::testing::{
+        HOSTILE, ID, Memory, OTHER_ID, SECRET, ended, memory, running, text, untimestamped,
+    };
+
+    /// The runner's files in memory.
+    fn files() -> (GithubFiles<Memory>, Memory, Memory) {
+        let (output, step_summary) = (memory(), memory());
+        let files = GithubFiles {
+            output: Some(output.clone()),
+            step_summary: Some(step_summary.clone()),
+        };
+        (files, output, step_summary)
+    }
+
+    fn secrets() -> Secrets {
+        let s = Secrets::new();
+        s.remember([SECRET]);
+        s
+    }
+
+    /// The GitHub layer over the human reporter, both writing to one stderr in memory (so
+    /// their order shows), and the runner's files in memory.
+    fn github(secrets: &Secrets) -> (Arc<Github<Memory, Memory>>, Memory, Memory, Memory) {
+        let stderr = memory();
+        let hour = Duration::from_secs(3600);
+        let human = Human::new(
+            secrets.clone(),
+            stderr.clone(),
+            false,
+            Verbosity::Normal,
+            hour,
+        );
+        let (files, output, step_summary) = files();
+        let g = Github::with(human, &[], secrets.clone(), stderr.clone(), files);
+        (g, stderr, output, step_summary)
+    }
+
+    /// `$GITHUB_OUTPUT` read as the runner reads it: `name<<DELIM`, the value's lines, `DELIM`.
+    fn heredocs(text: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut lines = text.split_inclusive('\n');
+        while let Some(head) = lines.next() {
+            let (name, delim) = head
+                .trim_end_matches('\n')
+                .split_once("<<")
+                .unwrap_or_else(|| panic!("not a heredoc head: {head:?} in {text}"));
+            assert!(delim.starts_with("ghadelimiter_"), "{delim}");
+            let mut value = String::new();
+            loop {
+                let l = lines
+                    .next()
+                    .unwrap_or_else(|| panic!("{delim} unclosed: {text}"));
+                if l == format!("{delim}\n") {
+                    break;
+                }
+                value.push_str(l);
+            }
+            let value = value.strip_suffix('\n').unwrap_or(&value).to_string();
+            out.push((name.to_string(), value));
+        }
+        out
+    }
+
+    fn failed_with(job_id: &str, why: &str) -> JobReport {
+        crate::report::sink::testing::failed(job_id, why)
+    }
+
+    /// A FAILED job after a retry, and one that FINISHED after its own: the log group, the
+    /// closing lines after it, one annotation per job that did not finish (its retry a
+    /// warning), the six outputs as heredocs and the step summary's table.
+    #[test]
+    fn a_failed_job_gives_outputs_a_summary_table_and_annotations() {
+        let s = secrets();
+        let (g, stderr, output, step_summary) = github(&s);
+        let fault = Fault::transport(FaultKind::Connection, "connection reset by peer");
+        let retry = Note::Retrying {
+            fault,
+            after: Duration::from_secs(2),
+        };
+        g.submitted(ID);
+        g.started(ID);
+        g.started(OTHER_ID);
+        g.snapshot(ID, &running(), Duration::from_secs(5));
+        g.note(ID, &retry, Duration::from_secs(6));
+        g.note(ID, &retry, Duration::from_secs(9));
+        g.note(OTHER_ID, &retry, Duration::from_secs(9));
+        let f = failed_with(ID, "Table or view not found: t");
+        let mut done = ended(OTHER_ID, Outcome::Finished);
+        done.last = None;
+        g.finished(&f);
+        g.finished(&done);
+        g.summary(&[f, done], 1);
+
+        let err = text(&stderr);
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 12, "{err}");
+        assert_eq!(untimestamped(lines[0]), format!("submitted job {ID}"));
+        assert_eq!(lines[1], "::group::dli-wait poll log");
+        assert_eq!(
+            untimestamped(lines[2]),
+            "job 85798b38… RUNNING 43% · tasks 43/100 · stages 1/3 · sub-job 2"
+        );
+        assert_eq!(lines[6], "::endgroup::");
+        let closing =
+            format!("job {ID} FAILED in 4m12s (37 polls, 2 retries): Table or view not found: t");
+        assert_eq!(lines[7], closing);
+        assert_eq!(
+            lines[8],
+            format!("job {OTHER_ID} FINISHED in 4m12s (37 polls, 2 retries)")
+        );
+        // One warning per job and kind of fault, none for the job that finished; then the
+        // ending.
+        assert_eq!(
+            lines[9],
+            format!("::warning title=DLI job {ID}::retried: connection reset by peer")
+        );
+        assert_eq!(
+            lines[10],
+            format!("::error title=DLI job {ID} FAILED::Table or view not found: t")
+        );
+        assert!(lines[11].starts_with("2 jobs: 85798b38… FAILED, 1234abcd… FINISHED; exit 1"));
+
+        let outputs = heredocs(&text(&output));
+        let names: Vec<&str> = outputs.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "status",
+                "exit-code",
+                "job-id",
+                "duration-seconds",
+                "polls",
+                "message"
+            ]
+        );
+        let values: Vec<&str> = outputs.iter().map(|(_, v)| v.as_str()).collect();
+        let ids = format!("{ID} {OTHER_ID}");
+        assert_eq!(
+            values,
+            [
+                "FAILED",
+                "1",
+                ids.as_str(),
+                "252",
+                "74",
+                "Table or view not found: t"
+            ]
+        );
+
+        let md = text(&step_summary);
+        let want = format!(
+            "### DLI jobs: exit 1\n\n\
+             | job | final state | duration | polls | retries | last seen |\n\
+             |---|---|---|---|---|---|\n\
+             | `{ID}` | ❌ FAILED | 4m12s | 37 | 2 | RUNNING 43% · tasks 43/100 · stages 1/3 · sub-job 2 |\n\
+             | `{OTHER_ID}` | ✅ FINISHED | 4m12s | 37 | 2 |  |\n\
+             \n**`{ID}` FAILED**: Table or view not found: t\n\
+             \n| sub-job | tasks done / total | failed | stages done / total |\n\
+             |---|---|---|---|\n\
+             | 2 | 43 / 100 | 0 | 1 / 3 |\n\
+             \n"
+        );
+        assert_eq!(md, want);
+    }
+
+    /// Without the runner's files nothing is written to them, and a finished job leaves no
+    /// annotation at all, its retries included.
+    #[test]
+    fn a_finished_job_says_no_warning_and_no_files_means_none_written() {
+        let s = secrets();
+        let stderr = memory();
+        let files: GithubFiles<Memory> = GithubFiles {
+            output: None,
+            step_summary: None,
+        };
+        let json = Arc::new(crate::report::json::Json::new(s.clone(), memory()));
+        let g = Github::with(json, &[], s, stderr.clone(), files);
+        g.started(ID);
+        let fault = Fault::transport(FaultKind::Connection, "reset");
+        let after = Duration::from_secs(1);
+        g.note(ID, &Note::Retrying { fault, after }, Duration::ZERO);
+        let r = ended(ID, Outcome::Finished);
+        g.finished(&r);
+        g.summary(&[r], 0);
+        assert_eq!(text(&stderr), "::group::dli-wait poll log\n::endgroup::\n");
+    }
+
+    /// DLI's text in every GitHub output: no workflow command of its own, no raw control
+    /// character, no HTML or table row of its own, no known secret.
+    #[test]
+    fn hostile_text_is_safe_in_every_github_output() {
+        let s = secrets();
+        let (g, stderr, output, step_summary) = github(&s);
+        let mut r = failed_with(ID, HOSTILE);
+        r.last = Some(Snapshot {
+            status: crate::dli::model::JobStatus::Other(HOSTILE.into()),
+            ..running()
+        });
+        g.started(ID);
+        g.finished(&r);
+        g.summary(&[r], 1);
+        let err = text(&stderr);
+        for (name, t) in [
+            ("stderr", &err),
+            ("outputs", &text(&output)),
+            ("summary", &text(&step_summary)),
+        ] {
+            assert!(!t.contains(SECRET), "a secret in {name}: {t}");
+            // The runner reads `##[` anywhere in a line of its logs and outputs (not in the
+            // step summary, which is Markdown).
+            assert!(
+                name == "summary" || !t.contains("##"),
+                "`##` in {name}: {t}"
+            );
+            for l in t.lines() {
+                let ours = ["::group::", "::endgroup::", "::error title=DLI job "];
+                assert!(
+                    !l.trim_start().starts_with("::") || ours.iter().any(|o| l.starts_with(o)),
+                    "a command in {name}: {l}"
+                );
+                assert!(
+                    !l.chars().any(is_hazard),
+                    "a control character in {name}: {l:?}"
+                );
+            }
+        }
+        // The annotation: one line, the text's lines kept as escapes.
+        let annotation = err
+            .lines()
+            .find(|l| l.starts_with("::error "))
+            .unwrap_or_default();
+        assert!(
+            annotation.starts_with(&format!(
+                "::error title=DLI job {ID} FAILED::boom%0A\\::add-mask::FINISHED%0A  \\::warning::injected%0A#\\#[error]old form%0A\\u{{1b}}]0;title"
+            )),
+            "{annotation}"
+        );
+        // The message output: the text's lines, each safe for a later step to print.
+        let outputs = heredocs(&text(&output));
+        let message = &outputs[5].1;
+        assert_eq!(message.lines().count(), 5, "{message}");
+        assert!(
+            message.starts_with("boom\n\\::add-mask::FINISHED\n  \\::warning::injected\n"),
+            "{message}"
+        );
+        assert!(message.ends_with("key *** end"), "{message}");
+        // The step summary: each job one row, no HTML, links or code spans of DLI's.
+        let md = text(&step_summary);
+        let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| `")).collect();
+        assert_eq!(rows.len(), 1, "{md}");
+        let cells = rows[0]
+            .match_indices('|')
+            .filter(|(i, _)| !rows[0][..*i].ends_with('\\'));
+        assert_eq!(cells.count(), 7, "{}", rows[0]);
+        assert!(rows[0].starts_with(&format!("| `{ID}` | ❌ FAILED | 4m12s | 37 | 2 | boom⏎")));
+        assert!(
+            !md.contains("<script>") && md.contains("&lt;script&gt;"),
+            "{md}"
+        );
+        assert!(md.contains("\\| \\`c\\` \\[l\\](u) key *** end"), "{md}");
+    }
+
+    /// A run that stops before any wait ends still gives the outputs, a step summary and an
+    /// error annotation, scrubbed.
+    #[test]
+    fn a_failure_before_any_wait_still_gives_outputs_and_an_annotation() {
+        let s = secrets();
+        let stderr = memory();
+        let (files, output, step_summary) = files();
+        let why = format!("bad input: --timeout 0s\n::warning::x {SECRET}");
+        write_failure_to(&s, &stderr, &files, "ERROR", 2, &why);
+        let outputs = heredocs(&text(&output));
+        let got: Vec<(&str, &str)> = outputs
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("status", "ERROR"),
+                ("exit-code", "2"),
+                ("job-id", ""),
+                ("duration-seconds", "0"),
+                ("polls", "0"),
+                ("message", "bad input: --timeout 0s\n\\::warning::x ***"),
+            ]
+        );
+        assert_eq!(
+            text(&step_summary),
+            "### dli-wait: exit 2\n\n**ERROR**: bad input: --timeout 0s⏎::warning::x ***\n\n"
+        );
+        assert_eq!(
+            text(&stderr),
+            "::error title=dli-wait::bad input: --timeout 0s%0A\\::warning::x ***\n"
+        );
+    }
+
+    /// `::add-mask::` once per secret learnt, its value escaped; nothing for an empty one.
+    #[test]
+    fn masks_are_one_line_each() {
+        let out = memory();
+        add_mask(&out, &["tok%en\nnext", "", "k2"]);
+        assert_eq!(text(&out), "::add-mask::tok%25en%0Anext\n::add-mask::k2\n");
+    }
 
     #[test]
     fn annotation_text_is_escaped() {

@@ -3,6 +3,10 @@
 //! (`GITHUB_ACTIONS=true` or `--github`): elsewhere `::add-mask::` would print the secret.
 //! Outside text reaches each of them through its own sanitiser in `safe`: command data and
 //! properties, output values, Markdown; so the only workflow commands are ours.
+//!
+//! Nothing here reads the process: the runner's files (`GithubPaths`, from the environment)
+//! and the streams are given by the constructor (`cmd::context::Context::reporter`), and the
+//! formats are pure functions ([`outputs`], [`step_summary`], the annotations).
 
 use super::limits::{ANNOTATIONS, IDS_CHARS, SUMMARY_BYTES, TEXT_CHARS, cut, cut_escaped};
 use super::safe::{

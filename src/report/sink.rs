@@ -86,6 +86,55 @@ impl Sink for AppendFile {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer into a buffer a test keeps.
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.put(buf.to_vec());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A runner's file gets each piece added at its end; one that cannot be written is said
+    /// on the errors stream, scrubbed, and the run goes on.
+    #[test]
+    fn a_file_is_appended_to_and_a_failure_said() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let secrets = Secrets::new();
+        secrets.remember(["SECRET-IN-PATH-0123456789"]);
+        let said = Shared::default();
+        let errors = Stream::to(Box::new(said.clone()));
+        let path = dir.path().join("out");
+        let file = AppendFile::new(path.clone(), secrets.clone(), errors.clone());
+        file.line("a<<EOF");
+        file.put(b"b\nEOF\n".to_vec());
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap_or_default(),
+            "a<<EOF\nb\nEOF\n"
+        );
+        let bad = dir.path().join("SECRET-IN-PATH-0123456789");
+        std::fs::create_dir(&bad).expect("a directory");
+        AppendFile::new(bad, secrets, errors.clone()).line("x");
+        assert!(errors.flush(std::time::Duration::from_secs(5)));
+        let text = String::from_utf8(said.0.lock().map(|b| b.clone()).unwrap_or_default())
+            .unwrap_or_default();
+        assert!(text.starts_with("error: cannot write "), "{text}");
+        assert!(
+            text.ends_with("***: is a directory: name a file\n"),
+            "{text}"
+        );
+    }
+}
+
 /// What the reporters' unit tests share: a sink in memory, known events, hostile text.
 #[cfg(test)]
 pub(crate) mod testing {

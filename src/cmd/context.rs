@@ -5,7 +5,7 @@ use super::failure::Failure;
 use super::summary_file;
 use crate::cli::{OutputArgs, OutputFormat};
 use crate::report::Reporter;
-use crate::report::github::{Github, write_failure};
+use crate::report::github::{Github, GithubPaths, write_failure};
 use crate::report::human::{Human, Verbosity};
 use crate::report::json::Json;
 use crate::report::limits::{TEXT_CHARS, cut};
@@ -48,6 +48,19 @@ impl Drop for Context {
 /// Running inside GitHub Actions (the runner sets `GITHUB_ACTIONS=true`).
 fn on_runner() -> bool {
     std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
+}
+
+/// The runner's files (`GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`), when set and not empty.
+fn github_paths() -> GithubPaths {
+    let file = |key: &str| {
+        std::env::var_os(key)
+            .filter(|v| !v.is_empty())
+            .map(std::path::PathBuf::from)
+    };
+    GithubPaths {
+        output: file("GITHUB_OUTPUT"),
+        step_summary: file("GITHUB_STEP_SUMMARY"),
+    }
 }
 
 impl Context {
@@ -104,7 +117,8 @@ impl Context {
         };
         let reporter = if self.github {
             let mask: &[&str] = if self.on_runner { learnt } else { &[] };
-            Github::new(base, mask, self.secrets.clone(), self.stderr.clone())
+            let (secrets, stderr) = (self.secrets.clone(), self.stderr.clone());
+            Github::new(base, mask, secrets, stderr, &github_paths())
         } else {
             base
         };
@@ -173,6 +187,7 @@ impl Context {
             write_failure(
                 &self.secrets,
                 &self.stderr,
+                &github_paths(),
                 failure.status(),
                 failure.exit_code(),
                 &failure.message,

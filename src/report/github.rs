@@ -3,13 +3,17 @@
 //! (`GITHUB_ACTIONS=true` or `--github`): elsewhere `::add-mask::` would print the secret.
 //! Outside text reaches each of them through its own sanitiser in `safe`: command data and
 //! properties, output values, Markdown; so the only workflow commands are ours.
+//!
+//! Nothing here reads the process: the runner's files (`GithubPaths`, from the environment)
+//! and the streams are given by the constructor (`cmd::context::Context::reporter`), and the
+//! formats are pure functions ([`outputs`], [`step_summary`], the annotations).
 
 use super::limits::{ANNOTATIONS, IDS_CHARS, SUMMARY_BYTES, TEXT_CHARS, cut, cut_escaped};
-use super::out_file::{self, How};
 use super::safe::{
     Scrubber, Secrets, command_data_with, command_property_with, md_code_with, md_text_with,
     output_value_with,
 };
+use super::sink::{AppendFile, Sink};
 use super::stream::Stream;
 use super::{Reporter, describe, fault_text, fmt_duration, outcome_message};
 use crate::cli::flag;
@@ -25,16 +29,47 @@ use std::time::Duration;
 
 pub use super::safe::{escape_data, escape_property};
 
-/// The GitHub layer. `inner` does the ordinary output.
-pub struct Github {
+/// The runner's files, as it names them (`GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`; `None` when
+/// unset or empty). Read from the environment by the caller, never here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GithubPaths {
+    pub output: Option<PathBuf>,
+    pub step_summary: Option<PathBuf>,
+}
+
+/// Where the step outputs and the step summary go: in a run each path of [`GithubPaths`] as
+/// an [`AppendFile`]; memory in a test.
+#[derive(Debug, Clone)]
+pub struct GithubFiles<F: Sink = AppendFile> {
+    pub output: Option<F>,
+    pub step_summary: Option<F>,
+}
+
+impl GithubFiles {
+    /// Each path given, appended to through `report::out_file`; a failure said on `errors`
+    /// (the run's stderr), scrubbed of `secrets`.
+    pub fn append(paths: &GithubPaths, secrets: &Secrets, errors: &Stream) -> Self {
+        let file = |p: &Option<PathBuf>| {
+            p.clone()
+                .map(|p| AppendFile::new(p, secrets.clone(), errors.clone()))
+        };
+        GithubFiles {
+            output: file(&paths.output),
+            step_summary: file(&paths.step_summary),
+        }
+    }
+}
+
+/// The GitHub layer. `inner` does the ordinary output; workflow commands go to `S` (in a run
+/// the run's stderr [`Stream`]), the step outputs and summary to `F` ([`GithubFiles`]).
+pub struct Github<S: Sink = Stream, F: Sink = AppendFile> {
     inner: Arc<dyn Reporter>,
-    output_file: Option<PathBuf>,
-    summary_file: Option<PathBuf>,
+    files: GithubFiles<F>,
     state: Mutex<State>,
     /// The run's secrets, scrubbed from everything written.
     secrets: Secrets,
     /// The run's stderr, where workflow commands go.
-    out: Stream,
+    out: S,
 }
 
 #[derive(Default)]
@@ -50,7 +85,7 @@ struct State {
 /// `out` (the run's stderr): on a real runner only, since `::add-mask::` prints the value. A
 /// secret the workflow gave (the environment, the credentials file) is never passed here: it
 /// is the workflow's own, and printing it would put it in every captured copy of stderr.
-pub fn add_mask(out: &Stream, secrets: &[&str]) {
+pub fn add_mask(out: &impl Sink, secrets: &[&str]) {
     for s in secrets.iter().filter(|s| !s.is_empty()) {
         out.line(&format!("::add-mask::{}", escape_data(s)));
     }
@@ -58,19 +93,34 @@ pub fn add_mask(out: &Stream, secrets: &[&str]) {
 
 impl Github {
     /// Print `::add-mask::` for each of `mask` (secrets learnt at run time, on a real runner;
-    /// pass none otherwise), then wrap `inner`. Files come from `GITHUB_OUTPUT` and
-    /// `GITHUB_STEP_SUMMARY` when set; every output scrubs `secrets`; workflow commands go to
-    /// `out` (the run's stderr).
+    /// pass none otherwise), then wrap `inner`. The step outputs and summary are added to the
+    /// files of `paths` that are set; every output scrubs `secrets`; workflow commands go to
+    /// `out` (the run's stderr), and so does a failure to write a file.
     pub fn new(
         inner: Arc<dyn Reporter>,
         mask: &[&str],
         secrets: Secrets,
         out: Stream,
+        paths: &GithubPaths,
+    ) -> Arc<Self> {
+        let files = GithubFiles::append(paths, &secrets, &out);
+        Github::with(inner, mask, secrets, out, files)
+    }
+}
+
+impl<S: Sink, F: Sink> Github<S, F> {
+    /// [`Github::new`] with the sinks given: workflow commands to `out`, the outputs and step
+    /// summary to `files`.
+    pub fn with(
+        inner: Arc<dyn Reporter>,
+        mask: &[&str],
+        secrets: Secrets,
+        out: S,
+        files: GithubFiles<F>,
     ) -> Arc<Self> {
         let me = Github {
             inner,
-            output_file: env_file("GITHUB_OUTPUT"),
-            summary_file: env_file("GITHUB_STEP_SUMMARY"),
+            files,
             state: Mutex::new(State::default()),
             secrets,
             out,
@@ -95,28 +145,13 @@ impl Github {
             self.command("::endgroup::");
         }
     }
-
-    /// Add `text` to the runner's file at `path` (`report::out_file`: never blocking the run
-    /// past `out_file::WITHIN`, never replacing what is there); a failure is said on `out`.
-    fn append(secrets: &Secrets, out: &Stream, path: &Option<PathBuf>, text: &str) {
-        let Some(path) = path else { return };
-        let result = out_file::write(
-            path,
-            How::Append,
-            text.as_bytes().to_vec(),
-            out_file::WITHIN,
-        );
-        if let Err(e) = result {
-            out.line(&secrets.line(&format!("error: cannot write {}: {e}", path.display())));
-        }
-    }
 }
 
-/// The file a runner names in `key` (`GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`), when set.
-fn env_file(key: &str) -> Option<PathBuf> {
-    std::env::var_os(key)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
+/// Add what `render` makes to the runner's file, when there is one (rendered only then).
+fn append(file: Option<&impl Sink>, render: impl FnOnce() -> String) {
+    if let Some(f) = file {
+        f.put(render().into_bytes());
+    }
 }
 
 /// The six step outputs, in the `$GITHUB_OUTPUT` format.
@@ -276,7 +311,7 @@ fn step_summary_within(
     md
 }
 
-impl Events for Github {
+impl<S: Sink, F: Sink> Events for Github<S, F> {
     fn started(&self, job_id: &str) {
         let open_now = self
             .state
@@ -339,23 +374,17 @@ impl Events for Github {
     }
 }
 
-impl Reporter for Github {
+impl<S: Sink, F: Sink> Reporter for Github<S, F> {
     fn summary(&self, reports: &[JobReport], exit_code: i32) {
         self.close_group();
         // Outputs and summary first: they matter most exactly when the step fails.
         let scrubber = self.secrets.scrubber();
-        Self::append(
-            &self.secrets,
-            &self.out,
-            &self.output_file,
-            &outputs(&scrubber, reports, exit_code),
-        );
-        Self::append(
-            &self.secrets,
-            &self.out,
-            &self.summary_file,
-            &step_summary(&scrubber, reports, exit_code),
-        );
+        append(self.files.output.as_ref(), || {
+            outputs(&scrubber, reports, exit_code)
+        });
+        append(self.files.step_summary.as_ref(), || {
+            step_summary(&scrubber, reports, exit_code)
+        });
         for r in reports {
             self.inner.finished(r);
         }
@@ -449,33 +478,354 @@ fn annotation(scrubber: &Scrubber, level: &str, title: &str, text: &str) -> Stri
 }
 
 /// When dli-wait stops before any wait ends (bad inputs, a refused submit): the same outputs,
-/// so later steps can still read why (`status` is the ending's label, or `ERROR`), and an
-/// error annotation.
-pub fn write_failure(secrets: &Secrets, out: &Stream, status: &str, exit_code: i32, message: &str) {
+/// so later steps can still read why (`status` is the ending's label, or `ERROR`), added to
+/// the files of `paths`, and an error annotation on `out` (the run's stderr).
+pub fn write_failure(
+    secrets: &Secrets,
+    out: &Stream,
+    paths: &GithubPaths,
+    status: &str,
+    exit_code: i32,
+    message: &str,
+) {
+    let files = GithubFiles::append(paths, secrets, out);
+    write_failure_to(secrets, out, &files, status, exit_code, message);
+}
+
+/// [`write_failure`] with the sinks given.
+pub fn write_failure_to<F: Sink>(
+    secrets: &Secrets,
+    out: &impl Sink,
+    files: &GithubFiles<F>,
+    status: &str,
+    exit_code: i32,
+    message: &str,
+) {
     let scrubber = secrets.scrubber();
-    Github::append(
-        secrets,
-        out,
-        &env_file("GITHUB_OUTPUT"),
-        &output_block(&scrubber, status, exit_code, "", 0, 0, message),
-    );
+    append(files.output.as_ref(), || {
+        output_block(&scrubber, status, exit_code, "", 0, 0, message)
+    });
     // The step summary says it too: a refused submit or a bad input is what the run's page
     // should show first.
-    Github::append(
-        secrets,
-        out,
-        &env_file("GITHUB_STEP_SUMMARY"),
-        &format!(
+    append(files.step_summary.as_ref(), || {
+        format!(
             "### dli-wait: exit {exit_code}\n\n**{status}**: {}\n\n",
             cut(&md_text_with(&scrubber, message), TEXT_CHARS)
-        ),
-    );
+        )
+    });
     out.line(&annotation(&scrubber, "error", "dli-wait", message));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dli::fault::{Fault, FaultKind};
+    use crate::report::human::{Human, Verbosity};
+    use crate::report::safe::is_hazard;
+    use crate::report::sink::testing::{
+        HOSTILE, ID, Memory, OTHER_ID, SECRET, ended, memory, running, text, untimestamped,
+    };
+
+    /// The runner's files in memory.
+    fn files() -> (GithubFiles<Memory>, Memory, Memory) {
+        let (output, step_summary) = (memory(), memory());
+        let files = GithubFiles {
+            output: Some(output.clone()),
+            step_summary: Some(step_summary.clone()),
+        };
+        (files, output, step_summary)
+    }
+
+    fn secrets() -> Secrets {
+        let s = Secrets::new();
+        s.remember([SECRET]);
+        s
+    }
+
+    /// The GitHub layer over the human reporter, both writing to one stderr in memory (so
+    /// their order shows), and the runner's files in memory.
+    fn github(secrets: &Secrets) -> (Arc<Github<Memory, Memory>>, Memory, Memory, Memory) {
+        let stderr = memory();
+        let hour = Duration::from_secs(3600);
+        let human = Human::new(
+            secrets.clone(),
+            stderr.clone(),
+            false,
+            Verbosity::Normal,
+            hour,
+        );
+        let (files, output, step_summary) = files();
+        let g = Github::with(human, &[], secrets.clone(), stderr.clone(), files);
+        (g, stderr, output, step_summary)
+    }
+
+    /// `$GITHUB_OUTPUT` read as the runner reads it: `name<<DELIM`, the value's lines, `DELIM`.
+    fn heredocs(text: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut lines = text.split_inclusive('\n');
+        while let Some(head) = lines.next() {
+            let (name, delim) = head
+                .trim_end_matches('\n')
+                .split_once("<<")
+                .unwrap_or_else(|| panic!("not a heredoc head: {head:?} in {text}"));
+            assert!(delim.starts_with("ghadelimiter_"), "{delim}");
+            let mut value = String::new();
+            loop {
+                let l = lines
+                    .next()
+                    .unwrap_or_else(|| panic!("{delim} unclosed: {text}"));
+                if l == format!("{delim}\n") {
+                    break;
+                }
+                value.push_str(l);
+            }
+            let value = value.strip_suffix('\n').unwrap_or(&value).to_string();
+            out.push((name.to_string(), value));
+        }
+        out
+    }
+
+    fn failed_with(job_id: &str, why: &str) -> JobReport {
+        crate::report::sink::testing::failed(job_id, why)
+    }
+
+    /// A FAILED job after a retry, and one that FINISHED after its own: the log group, the
+    /// closing lines after it, one annotation per job that did not finish (its retry a
+    /// warning), the six outputs as heredocs and the step summary's table.
+    #[test]
+    fn a_failed_job_gives_outputs_a_summary_table_and_annotations() {
+        let s = secrets();
+        let (g, stderr, output, step_summary) = github(&s);
+        let fault = Fault::transport(FaultKind::Connection, "connection reset by peer");
+        let retry = Note::Retrying {
+            fault,
+            after: Duration::from_secs(2),
+        };
+        g.submitted(ID);
+        g.started(ID);
+        g.started(OTHER_ID);
+        g.snapshot(ID, &running(), Duration::from_secs(5));
+        g.note(ID, &retry, Duration::from_secs(6));
+        g.note(ID, &retry, Duration::from_secs(9));
+        g.note(OTHER_ID, &retry, Duration::from_secs(9));
+        let f = failed_with(ID, "Table or view not found: t");
+        let mut done = ended(OTHER_ID, Outcome::Finished);
+        done.last = None;
+        g.finished(&f);
+        g.finished(&done);
+        g.summary(&[f, done], 1);
+
+        let err = text(&stderr);
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 12, "{err}");
+        assert_eq!(untimestamped(lines[0]), format!("submitted job {ID}"));
+        assert_eq!(lines[1], "::group::dli-wait poll log");
+        assert_eq!(
+            untimestamped(lines[2]),
+            "job 85798b38… RUNNING 43% · tasks 43/100 · stages 1/3 · sub-job 2"
+        );
+        assert_eq!(lines[6], "::endgroup::");
+        let closing =
+            format!("job {ID} FAILED in 4m12s (37 polls, 2 retries): Table or view not found: t");
+        assert_eq!(lines[7], closing);
+        assert_eq!(
+            lines[8],
+            format!("job {OTHER_ID} FINISHED in 4m12s (37 polls, 2 retries)")
+        );
+        // One warning per job and kind of fault, none for the job that finished; then the
+        // ending.
+        assert_eq!(
+            lines[9],
+            format!("::warning title=DLI job {ID}::retried: connection reset by peer")
+        );
+        assert_eq!(
+            lines[10],
+            format!("::error title=DLI job {ID} FAILED::Table or view not found: t")
+        );
+        assert!(lines[11].starts_with("2 jobs: 85798b38… FAILED, 1234abcd… FINISHED; exit 1"));
+
+        let outputs = heredocs(&text(&output));
+        let names: Vec<&str> = outputs.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "status",
+                "exit-code",
+                "job-id",
+                "duration-seconds",
+                "polls",
+                "message"
+            ]
+        );
+        let values: Vec<&str> = outputs.iter().map(|(_, v)| v.as_str()).collect();
+        let ids = format!("{ID} {OTHER_ID}");
+        assert_eq!(
+            values,
+            [
+                "FAILED",
+                "1",
+                ids.as_str(),
+                "252",
+                "74",
+                "Table or view not found: t"
+            ]
+        );
+
+        let md = text(&step_summary);
+        let want = format!(
+            "### DLI jobs: exit 1\n\n\
+             | job | final state | duration | polls | retries | last seen |\n\
+             |---|---|---|---|---|---|\n\
+             | `{ID}` | ❌ FAILED | 4m12s | 37 | 2 | RUNNING 43% · tasks 43/100 · stages 1/3 · sub-job 2 |\n\
+             | `{OTHER_ID}` | ✅ FINISHED | 4m12s | 37 | 2 |  |\n\
+             \n**`{ID}` FAILED**: Table or view not found: t\n\
+             \n| sub-job | tasks done / total | failed | stages done / total |\n\
+             |---|---|---|---|\n\
+             | 2 | 43 / 100 | 0 | 1 / 3 |\n\
+             \n"
+        );
+        assert_eq!(md, want);
+    }
+
+    /// Without the runner's files nothing is written to them, and a finished job leaves no
+    /// annotation at all, its retries included.
+    #[test]
+    fn a_finished_job_says_no_warning_and_no_files_means_none_written() {
+        let s = secrets();
+        let stderr = memory();
+        let files: GithubFiles<Memory> = GithubFiles {
+            output: None,
+            step_summary: None,
+        };
+        let json = Arc::new(crate::report::json::Json::new(s.clone(), memory()));
+        let g = Github::with(json, &[], s, stderr.clone(), files);
+        g.started(ID);
+        let fault = Fault::transport(FaultKind::Connection, "reset");
+        let after = Duration::from_secs(1);
+        g.note(ID, &Note::Retrying { fault, after }, Duration::ZERO);
+        let r = ended(ID, Outcome::Finished);
+        g.finished(&r);
+        g.summary(&[r], 0);
+        assert_eq!(text(&stderr), "::group::dli-wait poll log\n::endgroup::\n");
+    }
+
+    /// DLI's text in every GitHub output: no workflow command of its own, no raw control
+    /// character, no HTML or table row of its own, no known secret.
+    #[test]
+    fn hostile_text_is_safe_in_every_github_output() {
+        let s = secrets();
+        let (g, stderr, output, step_summary) = github(&s);
+        let mut r = failed_with(ID, HOSTILE);
+        r.last = Some(Snapshot {
+            status: crate::dli::model::JobStatus::Other(HOSTILE.into()),
+            ..running()
+        });
+        g.started(ID);
+        g.finished(&r);
+        g.summary(&[r], 1);
+        let err = text(&stderr);
+        for (name, t) in [
+            ("stderr", &err),
+            ("outputs", &text(&output)),
+            ("summary", &text(&step_summary)),
+        ] {
+            assert!(!t.contains(SECRET), "a secret in {name}: {t}");
+            // The runner reads `##[` anywhere in a line of its logs and outputs (not in the
+            // step summary, which is Markdown).
+            assert!(
+                name == "summary" || !t.contains("##"),
+                "`##` in {name}: {t}"
+            );
+            for l in t.lines() {
+                let ours = ["::group::", "::endgroup::", "::error title=DLI job "];
+                assert!(
+                    !l.trim_start().starts_with("::") || ours.iter().any(|o| l.starts_with(o)),
+                    "a command in {name}: {l}"
+                );
+                assert!(
+                    !l.chars().any(is_hazard),
+                    "a control character in {name}: {l:?}"
+                );
+            }
+        }
+        // The annotation: one line, the text's lines kept as escapes.
+        let annotation = err
+            .lines()
+            .find(|l| l.starts_with("::error "))
+            .unwrap_or_default();
+        assert!(
+            annotation.starts_with(&format!(
+                "::error title=DLI job {ID} FAILED::boom%0A\\::add-mask::FINISHED%0A  \\::warning::injected%0A#\\#[error]old form%0A\\u{{1b}}]0;title"
+            )),
+            "{annotation}"
+        );
+        // The message output: the text's lines, each safe for a later step to print.
+        let outputs = heredocs(&text(&output));
+        let message = &outputs[5].1;
+        assert_eq!(message.lines().count(), 5, "{message}");
+        assert!(
+            message.starts_with("boom\n\\::add-mask::FINISHED\n  \\::warning::injected\n"),
+            "{message}"
+        );
+        assert!(message.ends_with("key *** end"), "{message}");
+        // The step summary: each job one row, no HTML, links or code spans of DLI's.
+        let md = text(&step_summary);
+        let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| `")).collect();
+        assert_eq!(rows.len(), 1, "{md}");
+        let cells = rows[0]
+            .match_indices('|')
+            .filter(|(i, _)| !rows[0][..*i].ends_with('\\'));
+        assert_eq!(cells.count(), 7, "{}", rows[0]);
+        assert!(rows[0].starts_with(&format!("| `{ID}` | ❌ FAILED | 4m12s | 37 | 2 | boom⏎")));
+        assert!(
+            !md.contains("<script>") && md.contains("&lt;script&gt;"),
+            "{md}"
+        );
+        assert!(md.contains("\\| \\`c\\` \\[l\\](u) key *** end"), "{md}");
+    }
+
+    /// A run that stops before any wait ends still gives the outputs, a step summary and an
+    /// error annotation, scrubbed.
+    #[test]
+    fn a_failure_before_any_wait_still_gives_outputs_and_an_annotation() {
+        let s = secrets();
+        let stderr = memory();
+        let (files, output, step_summary) = files();
+        let why = format!("bad input: --timeout 0s\n::warning::x {SECRET}");
+        write_failure_to(&s, &stderr, &files, "ERROR", 2, &why);
+        let outputs = heredocs(&text(&output));
+        let got: Vec<(&str, &str)> = outputs
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("status", "ERROR"),
+                ("exit-code", "2"),
+                ("job-id", ""),
+                ("duration-seconds", "0"),
+                ("polls", "0"),
+                ("message", "bad input: --timeout 0s\n\\::warning::x ***"),
+            ]
+        );
+        assert_eq!(
+            text(&step_summary),
+            "### dli-wait: exit 2\n\n**ERROR**: bad input: --timeout 0s⏎::warning::x ***\n\n"
+        );
+        assert_eq!(
+            text(&stderr),
+            "::error title=dli-wait::bad input: --timeout 0s%0A\\::warning::x ***\n"
+        );
+    }
+
+    /// `::add-mask::` once per secret learnt, its value escaped; nothing for an empty one.
+    #[test]
+    fn masks_are_one_line_each() {
+        let out = memory();
+        add_mask(&out, &["tok%en\nnext", "", "k2"]);
+        assert_eq!(text(&out), "::add-mask::tok%25en%0Anext\n::add-mask::k2\n");
+    }
 
     #[test]
     fn annotation_text_is_escaped() {

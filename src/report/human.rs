@@ -3,6 +3,7 @@
 
 use super::limits::{TEXT_CHARS, cut};
 use super::safe::Secrets;
+use super::sink::Sink;
 use super::stream::Stream;
 use super::{Reporter, closing_line, describe, describe_state, fault_text, fmt_duration, short_id};
 use crate::cli::flag;
@@ -37,16 +38,17 @@ struct JobView {
     bar: Option<ProgressBar>,
 }
 
-/// The human reporter.
-pub struct Human {
+/// The human reporter, writing its lines to `S` (in a run, the run's stderr [`Stream`]).
+pub struct Human<S: Sink = Stream> {
     multi: Option<MultiProgress>,
     verbosity: Verbosity,
     heartbeat: Duration,
     jobs: Mutex<HashMap<String, JobView>>,
     /// The run's secrets, scrubbed from every line.
     secrets: Secrets,
-    /// The run's stderr: written by a thread of its own, never holding up the wait.
-    out: Stream,
+    /// Where the lines go: the run's stderr (written by a thread of its own, never holding
+    /// up the wait), or memory in a test.
+    out: S,
 }
 
 /// UTC, to the second: unambiguous in CI logs and cron mail.
@@ -58,13 +60,13 @@ pub fn timestamp() -> String {
     .unwrap_or_default()
 }
 
-impl Human {
-    /// `live`: draw bars (stderr is a terminal). `heartbeat`: the longest silence off a
-    /// terminal before a "still waiting" line (CI watchdogs kill silent steps). Every line
-    /// scrubs `secrets` and goes to `out` (the run's stderr).
+impl<S: Sink> Human<S> {
+    /// `live`: draw bars (stderr is a terminal; they are drawn on stderr itself). `heartbeat`:
+    /// the longest silence off a terminal before a "still waiting" line (CI watchdogs kill
+    /// silent steps). Every line scrubs `secrets` and goes to `out` (the run's stderr).
     pub fn new(
         secrets: Secrets,
-        out: Stream,
+        out: S,
         live: bool,
         verbosity: Verbosity,
         heartbeat: Duration,
@@ -141,7 +143,10 @@ impl Human {
     }
 
     /// Tick every few seconds and print heartbeats (off a terminal only).
-    pub fn spawn_heartbeat(self: &Arc<Self>) {
+    pub fn spawn_heartbeat(self: &Arc<Self>)
+    where
+        S: 'static,
+    {
         if self.multi.is_some() || self.verbosity == Verbosity::Quiet {
             return;
         }
@@ -157,7 +162,7 @@ impl Human {
     }
 }
 
-impl Events for Human {
+impl<S: Sink> Events for Human<S> {
     fn started(&self, job_id: &str) {
         let bar = self.multi.as_ref().map(|m| {
             let b = m.add(ProgressBar::new_spinner());
@@ -267,7 +272,7 @@ impl Events for Human {
     }
 }
 
-impl Reporter for Human {
+impl<S: Sink> Reporter for Human<S> {
     fn summary(&self, reports: &[JobReport], exit_code: i32) {
         if reports.len() > 1 {
             let ended: Vec<String> = reports
@@ -285,5 +290,165 @@ impl Reporter for Human {
     fn submitted(&self, job_id: &str) {
         // Even with -q: the id is what someone needs to find the job later.
         self.line(&format!("{} submitted job {job_id}", timestamp()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dli::fault::{Fault, FaultKind};
+    use crate::report::safe::is_hazard;
+    use crate::report::sink::testing::{
+        HOSTILE, ID, Memory, OTHER_ID, SECRET, ended, failed, memory, running, text, untimestamped,
+    };
+    use crate::wait::outcome::Outcome;
+
+    fn human(verbosity: Verbosity, heartbeat: Duration) -> (Arc<Human<Memory>>, Memory) {
+        let out = memory();
+        let secrets = Secrets::new();
+        secrets.remember([SECRET]);
+        (
+            Human::new(secrets, out.clone(), false, verbosity, heartbeat),
+            out,
+        )
+    }
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    /// Off a terminal: a timestamped line per change of state (not per poll), per note and
+    /// cancel, then the closing line as the user reads it.
+    #[test]
+    fn a_line_per_change_then_the_closing_line() {
+        let (h, out) = human(Verbosity::Normal, HOUR);
+        h.submitted(ID);
+        h.started(ID);
+        h.snapshot(ID, &running(), Duration::from_secs(5));
+        // The same state again: no line.
+        h.snapshot(ID, &running(), Duration::from_secs(10));
+        let fault = Fault::transport(FaultKind::Connection, "connection reset by peer");
+        let after = Duration::from_secs(2);
+        h.note(
+            ID,
+            &Note::Retrying { fault, after },
+            Duration::from_secs(12),
+        );
+        h.note(ID, &Note::UnknownStatus("THAWING".into()), Duration::ZERO);
+        let cancel = CancelReport {
+            accepted: true,
+            confirmed: true,
+            message: String::new(),
+        };
+        h.cancelled(ID, &cancel);
+        h.finished(&ended(ID, Outcome::Finished));
+        let all = text(&out);
+        let lines: Vec<&str> = all.lines().collect();
+        assert_eq!(lines.len(), 6, "{all}");
+        assert_eq!(untimestamped(lines[0]), format!("submitted job {ID}"));
+        assert_eq!(
+            untimestamped(lines[1]),
+            "job 85798b38… RUNNING 43% · tasks 43/100 · stages 1/3 · sub-job 2"
+        );
+        assert_eq!(
+            untimestamped(lines[2]),
+            "job 85798b38… connection reset by peer; retrying in 2s"
+        );
+        assert_eq!(
+            untimestamped(lines[3]),
+            "job 85798b38… DLI reported status \"THAWING\", unknown to this version of dli-wait; treating it as not ended yet"
+        );
+        assert_eq!(
+            untimestamped(lines[4]),
+            "job 85798b38… cancelled (confirmed by DLI)"
+        );
+        assert_eq!(
+            lines[5],
+            format!("job {ID} FINISHED in 4m12s (37 polls, 2 retries)")
+        );
+        assert!(all.ends_with(")\n"), "{all:?}");
+    }
+
+    /// `-q`: the submitted id and the closing line only; a summary line only for several jobs.
+    #[test]
+    fn quiet_says_the_id_and_the_closing_line_and_several_jobs_a_summary() {
+        let (h, out) = human(Verbosity::Quiet, HOUR);
+        h.submitted(ID);
+        h.started(ID);
+        h.snapshot(ID, &running(), Duration::from_secs(5));
+        h.note(ID, &Note::NoTaskCounts, Duration::ZERO);
+        h.beat();
+        let r = failed(ID, "Table or view not found: t");
+        h.finished(&r);
+        h.summary(std::slice::from_ref(&r), 1);
+        let all = text(&out);
+        let lines: Vec<&str> = all.lines().collect();
+        assert_eq!(lines.len(), 2, "{all}");
+        assert_eq!(untimestamped(lines[0]), format!("submitted job {ID}"));
+        assert_eq!(
+            lines[1],
+            format!("job {ID} FAILED in 4m12s (37 polls, 2 retries): Table or view not found: t")
+        );
+        let other = ended(OTHER_ID, Outcome::Finished);
+        h.summary(&[r, other], 1);
+        assert!(
+            text(&out).ends_with("2 jobs: 85798b38… FAILED, 1234abcd… FINISHED; exit 1\n"),
+            "{}",
+            text(&out)
+        );
+    }
+
+    /// A job silent for longer than the heartbeat gets a "still waiting" line; past a
+    /// handful of them, one line says it for all.
+    #[test]
+    fn heartbeats_say_who_is_still_waiting() {
+        let (h, out) = human(Verbosity::Normal, Duration::ZERO);
+        h.started(ID);
+        h.beat();
+        let all = text(&out);
+        let line = untimestamped(all.trim_end());
+        assert!(
+            line.starts_with("job 85798b38… still waiting: no answer yet (waited "),
+            "{all}"
+        );
+        for i in 0..MAX_HEARTBEAT_LINES {
+            h.started(&format!("job-{i}"));
+        }
+        h.beat();
+        let all = text(&out);
+        let last = all.lines().last().unwrap_or_default();
+        assert_eq!(
+            untimestamped(last),
+            "still waiting for 6 jobs (6 silent for 0s or more)"
+        );
+        assert_eq!(all.lines().count(), 2, "{all}");
+    }
+
+    /// DLI's text is data: the closing line stays one line, shows control characters, starts
+    /// no workflow command, shows no known secret, and is cut to `limits::TEXT_CHARS`.
+    #[test]
+    fn hostile_reasons_stay_one_safe_bounded_line() {
+        let (h, out) = human(Verbosity::Normal, HOUR);
+        h.finished(&failed(ID, HOSTILE));
+        let all = text(&out);
+        assert_eq!(all.matches('\n').count(), 1, "{all:?}");
+        assert!(!all.trim_end().chars().any(is_hazard), "{all:?}");
+        assert!(
+            !all.contains(SECRET) && all.contains("key *** end"),
+            "{all:?}"
+        );
+        assert!(!all.contains("##"), "{all:?}");
+        assert!(
+            all.ends_with(": boom⏎::add-mask::FINISHED⏎  ::warning::injected⏎#\\#[error]old form⏎\\u{1b}]0;title\\u{7}\\u{1b}[2J <script>x</script> | `c` [l](u) key *** end\n"),
+            "{all:?}"
+        );
+        let huge = format!("{SECRET}{}", "x".repeat(3 * TEXT_CHARS));
+        h.finished(&failed(ID, &huge));
+        let last = text(&out).lines().last().unwrap_or_default().to_string();
+        assert!(
+            last.starts_with(&format!("job {ID} FAILED in 4m12s")),
+            "{last}"
+        );
+        assert!(last.contains(": ***x"), "{last}");
+        assert!(last.ends_with(" more characters)"), "{last}");
+        assert!(last.chars().count() < TEXT_CHARS + 40, "{}", last.len());
     }
 }

@@ -3,6 +3,7 @@
 
 use super::limits::cut;
 use super::safe::{Scrubber, Secrets, json_with};
+use super::sink::Sink;
 use super::stream::Stream;
 use super::{Reporter, outcome_message};
 use crate::cli::hint;
@@ -15,22 +16,22 @@ use serde_json::{Value, json};
 use std::io::Write;
 use std::time::Duration;
 
-/// The JSON-lines reporter. Each line is written whole, in order, by the run's stdout
-/// [`Stream`] (never blocking the wait, even when nobody reads stdout). Every line scrubs the
-/// run's secrets.
+/// The JSON-lines reporter. Each line is handed whole, in order, to `S`: in a run the run's
+/// stdout [`Stream`] (never blocking the wait, even when nobody reads stdout), memory in a
+/// test. Every line scrubs the run's secrets.
 #[derive(Debug)]
-pub struct Json {
+pub struct Json<S: Sink = Stream> {
     secrets: Secrets,
-    out: Stream,
+    out: S,
 }
 
 fn now() -> String {
     super::human::timestamp()
 }
 
-impl Json {
+impl<S: Sink> Json<S> {
     /// JSON lines on `out` (the run's stdout), scrubbing `secrets`.
-    pub fn new(secrets: Secrets, out: Stream) -> Self {
+    pub fn new(secrets: Secrets, out: S) -> Self {
         Json { secrets, out }
     }
 
@@ -171,7 +172,7 @@ fn cut_strings(v: &mut Value, scrubber: &Scrubber, max: usize) {
     }
 }
 
-impl Events for Json {
+impl<S: Sink> Events for Json<S> {
     fn started(&self, job_id: &str) {
         self.emit(&json!({"event": "started", "time": now(), "job_id": job_id}));
     }
@@ -229,14 +230,169 @@ impl Events for Json {
     }
 }
 
-impl Reporter for Json {
+impl<S: Sink> Reporter for Json<S> {
     fn summary(&self, reports: &[JobReport], exit_code: i32) {
         let mut out = Vec::new();
         let _ = write_summary(&mut out, &self.secrets.scrubber(), reports, exit_code, None);
-        self.out.bytes(out);
+        self.out.put(out);
     }
 
     fn submitted(&self, job_id: &str) {
         self.emit(&json!({"event": "submitted", "time": now(), "job_id": job_id}));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dli::fault::FaultKind;
+    use crate::report::limits::TEXT_CHARS;
+    use crate::report::safe::is_hazard;
+    use crate::report::sink::testing::{
+        HOSTILE, ID, Memory, OTHER_ID, SECRET, ended, failed, memory, running, text,
+    };
+    use crate::wait::outcome::Outcome;
+
+    fn json() -> (Json<Memory>, Memory) {
+        let out = memory();
+        let secrets = Secrets::new();
+        secrets.remember([SECRET]);
+        (Json::new(secrets, out.clone()), out)
+    }
+
+    fn lines(out: &Memory) -> Vec<Value> {
+        text(out)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+
+    /// One object per event, each on its own line, and last the summary scripts read with
+    /// `tail -n1`: its exit code and every job's record.
+    #[test]
+    fn a_line_per_event_and_last_the_summary() {
+        let (j, out) = json();
+        j.submitted(ID);
+        j.started(ID);
+        j.snapshot(ID, &running(), Duration::from_millis(5_250));
+        let fault = Fault::transport(FaultKind::Connection, "connection reset by peer");
+        let after = Duration::from_secs(2);
+        j.note(ID, &Note::Retrying { fault, after }, Duration::from_secs(6));
+        let r = failed(ID, "Table or view not found: t");
+        j.finished(&r);
+        j.summary(&[r, ended(OTHER_ID, Outcome::Finished)], 1);
+        let all = text(&out);
+        assert!(all.starts_with("{\"event\":\"submitted\","), "{all}");
+        assert!(all.ends_with("]}\n"), "{all}");
+        let v = lines(&out);
+        let events: Vec<&str> = v.iter().filter_map(|l| l["event"].as_str()).collect();
+        assert_eq!(
+            events,
+            ["submitted", "started", "poll", "retry", "end", "summary"]
+        );
+        let poll = &v[2];
+        assert_eq!(poll["job_id"], ID);
+        assert_eq!(poll["elapsed_seconds"], 5.25);
+        assert_eq!(poll["status"], "RUNNING");
+        assert_eq!(poll["source"], "progress");
+        assert_eq!(poll["sub_job_id"], 2);
+        assert_eq!(
+            (poll["tasks_done"].clone(), poll["tasks_total"].clone()),
+            (json!(43), json!(100))
+        );
+        assert_eq!(
+            (poll["stages_done"].clone(), poll["stages_total"].clone()),
+            (json!(1), json!(3))
+        );
+        let retry = &v[3];
+        assert_eq!(retry["fault"]["kind"], "connection");
+        assert_eq!(retry["fault"]["class"], "transient");
+        assert_eq!(retry["retry_in_seconds"], 2.0);
+        assert_eq!(v[4]["status"], "FAILED");
+        let summary = &v[5];
+        assert_eq!(summary["exit_code"], 1);
+        let jobs = summary["jobs"].as_array().cloned().unwrap_or_default();
+        assert_eq!(jobs.len(), 2, "{summary}");
+        let f = &jobs[0];
+        assert_eq!(f["job_id"], ID);
+        assert_eq!(f["status"], "FAILED");
+        assert_eq!(f["exit_code"], 1);
+        assert_eq!(f["duration_seconds"], 252.0);
+        assert_eq!(
+            (f["polls"].clone(), f["retries"].clone()),
+            (json!(37), json!(2))
+        );
+        assert_eq!(f["message"], "Table or view not found: t");
+        assert_eq!(f["reason"]["message"], "Table or view not found: t");
+        assert_eq!(f["last_status"], "RUNNING");
+        assert_eq!(f["tasks_done"], 43);
+        assert_eq!(f["polled_status_endpoint"], false);
+        assert_eq!(f["cancel"], Value::Null);
+        assert_eq!(jobs[1]["status"], "FINISHED");
+        assert_eq!(jobs[1]["message"], "");
+        // The end line is the job's record plus its event and time.
+        let mut end = v[4].clone();
+        end.as_object_mut()
+            .map(|o| (o.remove("event"), o.remove("time")));
+        assert_eq!(end, jobs[0]);
+    }
+
+    /// DLI's text reaches the reader as the same value, secrets scrubbed, with nothing raw
+    /// that a terminal or a runner reading the line would act on.
+    #[test]
+    fn hostile_text_is_the_same_value_with_nothing_raw() {
+        let (j, out) = json();
+        j.note(ID, &Note::UnknownStatus(HOSTILE.into()), Duration::ZERO);
+        let r = failed(ID, HOSTILE);
+        j.finished(&r);
+        j.summary(&[r], 1);
+        let all = text(&out);
+        assert_eq!(all.lines().count(), 3, "{all}");
+        assert!(!all.contains(SECRET), "{all}");
+        assert!(!all.contains("##"), "{all}");
+        assert!(all.lines().all(|l| !l.chars().any(is_hazard)), "{all:?}");
+        assert!(all.lines().all(|l| l.starts_with('{')), "{all}");
+        let scrubbed = HOSTILE.replace(SECRET, "***");
+        let v = lines(&out);
+        assert_eq!(v[0]["status"], scrubbed.as_str());
+        assert_eq!(v[2]["jobs"][0]["reason"]["message"], scrubbed.as_str());
+    }
+
+    /// `--summary-file`'s form: every text scrubbed first, then cut to its bound.
+    #[test]
+    fn the_cut_summary_scrubs_then_bounds_each_text() {
+        let reason = format!(
+            "{}{SECRET}{}",
+            "r".repeat(TEXT_CHARS - 10),
+            "x".repeat(50_000)
+        );
+        let secrets = Secrets::new();
+        secrets.remember([SECRET]);
+        let mut out = Vec::new();
+        let r = failed(ID, &reason);
+        write_summary_cut(
+            &mut out,
+            &secrets.scrubber(),
+            &[r],
+            1,
+            Some(&reason),
+            Some(TEXT_CHARS),
+        )
+        .expect("written");
+        let text = String::from_utf8(out).expect("UTF-8");
+        assert!(
+            !text.contains(SECRET) && !text.contains("SK-7f3e"),
+            "a secret, or part of one"
+        );
+        let v: Value = serde_json::from_str(&text).expect("JSON");
+        for s in [
+            &v["error"],
+            &v["jobs"][0]["reason"]["message"],
+            &v["jobs"][0]["message"],
+        ] {
+            let s = s.as_str().unwrap_or_default();
+            assert!(s.ends_with(" more characters)"), "{}", &s[s.len() - 40..]);
+            assert!(s.chars().count() < TEXT_CHARS + 40, "{}", s.len());
+        }
     }
 }

@@ -8,6 +8,7 @@ pub mod json;
 pub mod limits;
 pub mod out_file;
 pub mod safe;
+pub mod sink;
 pub mod stream;
 
 use crate::cli::{flag, hint};

@@ -1,0 +1,5 @@
+//! The command line (clap): its types, in [`args`].
+
+pub mod args;
+
+pub use args::*;

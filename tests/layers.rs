@@ -13,8 +13,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("wait", &["dli"]),
     ("sim", &["dli"]),
     ("cli", &["dli", "wait"]),
+    ("config", &["cli", "dli", "wait"]),
     ("report", &["cli", "dli", "wait"]),
-    ("cmd", &["cli", "dli", "wait", "report", "sim"]),
+    ("cmd", &["cli", "config", "dli", "wait", "report", "sim"]),
 ];
 
 /// Module path (`wait::driver`) → file text, for every file under `src/` but the crate roots.

@@ -4,7 +4,8 @@
 
 use super::context::Context;
 use super::failure::{CommandResult, EXIT_USAGE};
-use crate::cli::{CheckArgs, OutputFormat, TimingArgs, hint, resolve};
+use crate::cli::{CheckArgs, OutputFormat, TimingArgs, hint};
+use crate::config::resolve;
 use crate::dli::client::DliClient;
 use crate::dli::fault::{FaultClass, FaultKind};
 use crate::report::fault_text;

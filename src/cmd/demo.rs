@@ -4,7 +4,8 @@
 use super::context::Context;
 use super::failure::{CommandResult, Failure};
 use super::wait::{client, wait_jobs};
-use crate::cli::{DemoArgs, Limit, OutputFormat, TargetArgs, TimingArgs, resolve};
+use crate::cli::{DemoArgs, Limit, OutputFormat, TargetArgs, TimingArgs};
+use crate::config::resolve;
 use crate::sim::scenario::Scenario;
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -94,7 +94,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Exit {
     };
     let output = output_of(&cli);
     if let Some(endpoint) = target_of(&cli).and_then(|t| t.endpoint.as_deref()) {
-        secrets.remember(crate::cli::endpoint_secrets(endpoint));
+        secrets.remember(crate::config::endpoint_secrets(endpoint));
     }
     // The run's one stderr writer: diagnostics and every reporter's lines, in one order.
     let stderr = crate::report::stream::Stream::stderr();

@@ -7,7 +7,8 @@ use super::run::{
     ID_WAITING_WITHIN, ID_WITHIN, new_job_id, print_id, submit_failed, submit_interrupted, told,
 };
 use super::wait::{client, wait_batches};
-use crate::cli::{RunArgs, flag, resolve};
+use crate::cli::{RunArgs, flag};
+use crate::config::resolve;
 use crate::dli::bounded;
 use crate::dli::client::Sent;
 use crate::dli::spark::check_batch;

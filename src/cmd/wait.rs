@@ -4,7 +4,8 @@
 
 use super::context::Context;
 use super::failure::{CommandResult, Failure};
-use crate::cli::{Command, JobType, Settings, TargetArgs, TimingArgs, resolve};
+use crate::cli::{Command, JobType, TargetArgs, TimingArgs};
+use crate::config::{ConfigError, Settings, resolve};
 use crate::dli::client::DliClient;
 use crate::dli::job_id::{is_job_id, problem};
 use crate::report::Reporter;
@@ -21,7 +22,7 @@ pub async fn command(
     ctx: &Context,
 ) -> CommandResult {
     if job_ids.is_empty() {
-        return Err(Failure::usage(crate::cli::ConfigError::NoJobs.to_string()));
+        return Err(Failure::usage(ConfigError::NoJobs.to_string()));
     }
     if let Some(cmd) = job_ids
         .iter()

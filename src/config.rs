@@ -1,5 +1,7 @@
 //! The configuration: the command line's flags plus the environment, resolved into the
-//! [`Settings`] a wait needs, or one [`ConfigError`]; only [`resolve`] reads the environment.
+//! [`Settings`] a wait needs, or one [`ConfigError`]. The environment is read once per run,
+//! into an [`Env`] snapshot (`Env::from_process`, in `cmd::run`): resolution, GitHub mode
+//! and logging all read that snapshot, never the process.
 
 use crate::cli::{CancelWhen, PollPolicy, TargetArgs, TimingArgs};
 use crate::dli::auth::CredentialsError;
@@ -7,8 +9,63 @@ use crate::dli::bounded::TRUST_FILE;
 use crate::dli::client::ClientConfig;
 use crate::dli::credentials::chain::{self, ChainError};
 use crate::wait::machine::{CancelOn, DEFAULT_FALLBACK_AFTER, WaitConfig};
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
 use std::time::Duration;
 use url::Url;
+
+/// One snapshot of the process's environment: the one reader of it is [`Env::from_process`],
+/// called once per run by `cmd::run`; the run hands the snapshot (`cmd::Context::env`) to
+/// whatever needs a variable. Tests build one from pairs: `Env::from([("HUAWEICLOUD_SDK_AK",
+/// "…")])`. Its `Debug` shows the names only: values may be secrets.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Env {
+    vars: BTreeMap<OsString, OsString>,
+}
+
+impl Env {
+    /// The process's environment, now.
+    pub fn from_process() -> Self {
+        std::env::vars_os().collect()
+    }
+
+    /// `name`'s value when it is set and is Unicode (a value that is not reads as unset).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars.get(OsStr::new(name))?.to_str()
+    }
+
+    /// A variable naming a file (`GITHUB_OUTPUT`): its value as a path, when set and not empty.
+    pub fn path(&self, name: &str) -> Option<PathBuf> {
+        self.vars
+            .get(OsStr::new(name))
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    }
+}
+
+impl<K: Into<OsString>, V: Into<OsString>> FromIterator<(K, V)> for Env {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(pairs: I) -> Self {
+        Env {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
+    }
+}
+
+impl<K: Into<OsString>, V: Into<OsString>, const N: usize> From<[(K, V); N]> for Env {
+    fn from(pairs: [(K, V); N]) -> Self {
+        pairs.into_iter().collect()
+    }
+}
+
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.vars.keys()).finish()
+    }
+}
 
 /// A configuration problem: exit 2 with this one line.
 #[derive(Debug, thiserror::Error)]
@@ -51,8 +108,8 @@ pub const ENV_SSL_CERT_FILE: &str = "SSL_CERT_FILE";
 pub const ENV_SSL_CERT_DIR: &str = "SSL_CERT_DIR";
 /// Check `SSL_CERT_DIR` when it is set: the TLS library reads every regular file of each
 /// directory whole, so their sizes together must stay within the trust file's limit.
-fn check_trust_dir(get: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-    let Some(dirs) = get(ENV_SSL_CERT_DIR) else {
+fn check_trust_dir(env: &Env) -> Result<(), ConfigError> {
+    let Some(dirs) = env.get(ENV_SSL_CERT_DIR) else {
         return Ok(());
     };
     let var = ENV_SSL_CERT_DIR;
@@ -83,8 +140,8 @@ fn check_trust_dir(get: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigEr
 
 /// Check `SSL_CERT_FILE` when it is set: a file that cannot be read or holds no certificate
 /// would otherwise silently replace the system's trust store with nothing.
-fn check_trust_file(get: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-    let Some(path) = get(ENV_SSL_CERT_FILE) else {
+fn check_trust_file(env: &Env) -> Result<(), ConfigError> {
+    let Some(path) = env.get(ENV_SSL_CERT_FILE) else {
         return Ok(());
     };
     let var = ENV_SSL_CERT_FILE;
@@ -95,12 +152,12 @@ fn check_trust_file(get: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigE
     }
     // The TLS library (rustls-native-certs) reads the file again, whole and blocking: only
     // a regular file within the limit is handed over.
-    let pem = crate::dli::bounded::read(std::path::Path::new(&path), TRUST_FILE).map_err(|e| {
+    let pem = crate::dli::bounded::read(std::path::Path::new(path), TRUST_FILE).map_err(|e| {
         ConfigError::Trust(format!(
             "cannot read {var} {path:?}: {e}; set it to a readable PEM file of the certificate authorities to trust, or unset it"
         ))
     })?;
-    if !std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
         return Err(ConfigError::Trust(format!(
             "{var} {path:?} is not a regular file (a FIFO or a device cannot be read twice): set it to a PEM file of the certificate authorities to trust, or unset it"
         )));
@@ -280,19 +337,21 @@ impl TimingArgs {
     }
 }
 
-/// Turn flags plus the environment (`get`) into settings, or one clear error.
+/// Turn flags plus the environment (`env`, the run's snapshot) into settings, or one clear
+/// error.
 pub fn resolve(
     target: &TargetArgs,
     timing: &TimingArgs,
-    get: impl Fn(&str) -> Option<String>,
+    env: &Env,
 ) -> Result<Settings, ConfigError> {
     let mut missing = Vec::new();
-    // The credential chain (docs: dli::credentials::chain), read from `get` and files.
+    // The credential chain (docs: dli::credentials::chain), read from `env` and files.
     let read = |p: &std::path::Path| {
         crate::dli::bounded::read_string(p, crate::dli::bounded::CREDENTIALS_FILE)
             .map_err(std::io::Error::from)
     };
     let mut nothing = None;
+    let get = |k: &str| env.get(k).map(str::to_string);
     let chosen = match chain::choose(&get, &read, region_of(target).as_deref()) {
         Ok(c) => Some(c),
         Err(ChainError::Nothing(why)) => {
@@ -342,8 +401,8 @@ pub fn resolve(
         return Err(ConfigError::Missing(parts.join("; ")));
     };
     check_header_values(&project_id, &chosen.header_values)?;
-    check_trust_file(&get)?;
-    check_trust_dir(&get)?;
+    check_trust_file(env)?;
+    check_trust_dir(env)?;
     if timing.max_poll_interval < timing.poll_interval {
         return Err(ConfigError::Intervals {
             first: crate::dli::human::duration(timing.poll_interval),
@@ -429,11 +488,164 @@ mod tests {
         assert!(region_endpoint("cn north").is_err());
     }
 
+    const PROJECT: &str = "0123456789abcdef0123456789abcdef";
+
+    /// A complete configuration but for what a test changes: loopback endpoint, project id.
+    fn target() -> TargetArgs {
+        TargetArgs {
+            region: None,
+            endpoint: Some("http://127.0.0.1:9".into()),
+            project_id: Some(PROJECT.into()),
+        }
+    }
+
+    /// A key pair in the environment.
+    fn keys() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("HUAWEICLOUD_SDK_AK", "SOMEAK"),
+            ("HUAWEICLOUD_SDK_SK", "SOMESK"),
+        ]
+    }
+
+    fn refused(target: &TargetArgs, timing: &TimingArgs, env: &Env) -> String {
+        resolve(target, timing, env).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_snapshot_is_what_it_was_given_and_debug_shows_no_value() {
+        let env = Env::from([("A", "1"), ("EMPTY", ""), ("SECRET_KEY", "hunter2")]);
+        assert_eq!(env.get("A"), Some("1"));
+        assert_eq!(env.get("B"), None);
+        assert_eq!(env.path("EMPTY"), None);
+        assert_eq!(env.path("A"), Some(PathBuf::from("1")));
+        let shown = format!("{env:?}");
+        assert!(
+            shown.contains("SECRET_KEY") && !shown.contains("hunter2"),
+            "{shown}"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStringExt;
+            let env: Env = [(OsString::from("X"), OsString::from_vec(vec![0xff]))]
+                .into_iter()
+                .collect();
+            // Not Unicode: read as unset (as the standard library has it), yet a path all the same.
+            assert_eq!(env.get("X"), None);
+            assert!(env.path("X").is_some());
+        }
+    }
+
+    #[test]
+    fn a_complete_configuration_resolves_from_the_snapshot() {
+        let s = resolve(&target(), &TimingArgs::default(), &Env::from_iter(keys())).unwrap();
+        assert_eq!(s.client.endpoint.as_str(), "http://127.0.0.1:9/");
+        assert_eq!(s.client.project_id, PROJECT);
+        assert!(!s.client.credentials.renews());
+        assert_eq!(s.client.request_timeout, Duration::from_secs(30));
+        let region = TargetArgs {
+            region: Some("cn-north-4".into()),
+            endpoint: None,
+            ..target()
+        };
+        let s = resolve(&region, &TimingArgs::default(), &Env::from_iter(keys())).unwrap();
+        assert_eq!(
+            s.client.endpoint.host_str(),
+            Some("dli.cn-north-4.myhuaweicloud.com")
+        );
+    }
+
+    /// tests/config.rs checks the same through the binary (exit 2, one line).
+    #[test]
+    fn half_a_key_pair_names_the_missing_half() {
+        let env = Env::from([("HUAWEICLOUD_SDK_AK", "SOMEAK")]);
+        let e = refused(&target(), &TimingArgs::default(), &env);
+        assert!(
+            e.contains("HUAWEICLOUD_SDK_SK") && !e.contains("SOMEAK"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn max_poll_interval_below_poll_interval_is_refused_naming_both() {
+        let timing = TimingArgs {
+            poll_interval: Duration::from_secs(10),
+            max_poll_interval: Duration::from_secs(1),
+            ..TimingArgs::default()
+        };
+        let e = refused(&target(), &timing, &Env::from_iter(keys()));
+        assert!(
+            e.contains("--max-poll-interval (1s)") && e.contains("--poll-interval (10s)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_bad_region_or_a_plain_http_endpoint_is_refused() {
+        let bad_region = TargetArgs {
+            region: Some("cn north 4".into()),
+            endpoint: None,
+            ..target()
+        };
+        let e = refused(&bad_region, &TimingArgs::default(), &Env::from_iter(keys()));
+        assert!(e.contains("--region") && e.contains("cn-north-4"), "{e}");
+        let http = TargetArgs {
+            endpoint: Some("http://example.com".into()),
+            ..target()
+        };
+        let e = refused(&http, &TimingArgs::default(), &Env::from_iter(keys()));
+        assert!(e.contains("loopback") && e.contains("https://"), "{e}");
+    }
+
+    #[test]
+    fn a_trust_file_set_but_empty_is_refused() {
+        let mut env = keys();
+        env.push((ENV_SSL_CERT_FILE, " "));
+        let e = refused(&target(), &TimingArgs::default(), &Env::from_iter(env));
+        assert!(e.contains("SSL_CERT_FILE is set but empty"), "{e}");
+    }
+
+    /// The credentials file the snapshot names gives the project id when no flag or variable
+    /// does, and its id is checked as theirs is (tests/config.rs: through the binary).
+    #[test]
+    fn the_credentials_file_named_in_the_snapshot_gives_the_project_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("credentials");
+        let no_project = TargetArgs {
+            project_id: None,
+            ..target()
+        };
+        for (id, ok) in [(PROJECT, true), ("../v2.0", false)] {
+            std::fs::write(
+                &file,
+                format!("[basic]\nak = A\nsk = S\nproject_id = {id}\n"),
+            )
+            .unwrap();
+            let env = Env::from([(
+                "HUAWEICLOUD_SDK_CREDENTIALS_FILE",
+                file.as_os_str().to_owned(),
+            )]);
+            let got = resolve(&no_project, &TimingArgs::default(), &env);
+            if ok {
+                assert_eq!(got.unwrap().client.project_id, PROJECT);
+            } else {
+                let e = got.unwrap_err().to_string();
+                assert!(
+                    e.contains("bad project id from the credentials file's project_id"),
+                    "{e}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn nothing_set_names_everything_to_set_in_one_line() {
-        let e = resolve(&TargetArgs::default(), &TimingArgs::default(), |_| None)
-            .unwrap_err()
-            .to_string();
+        let e = resolve(
+            &TargetArgs::default(),
+            &TimingArgs::default(),
+            &Env::default(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(!e.contains('\n'));
         for v in [
             "HUAWEICLOUD_SDK_AK",

@@ -70,7 +70,7 @@ pub async fn command(args: CheckArgs, ctx: &Context) -> CommandResult {
         request_timeout: args.request_timeout,
         ..TimingArgs::default()
     };
-    let settings = match resolve(&args.target, &timing, |k| std::env::var(k).ok()) {
+    let settings = match resolve(&args.target, &timing, &ctx.env) {
         Ok(s) => s,
         Err(e) => {
             checks.fail("configuration", e.to_string(), EXIT_USAGE);

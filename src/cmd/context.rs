@@ -1,11 +1,13 @@
 //! What every command shares, decided once from the command line and the environment: the
-//! output mode, GitHub Actions or not, the summary file, and the stop channel signals use.
+//! output mode, GitHub Actions or not, the summary file, the stop channel signals use, and
+//! the run's one snapshot of the environment (`env`).
 
 use super::failure::Failure;
 use super::summary_file;
 use crate::cli::{OutputArgs, OutputFormat};
+use crate::config::Env;
 use crate::report::Reporter;
-use crate::report::github::{Github, write_failure};
+use crate::report::github::{Github, RunnerFiles, write_failure};
 use crate::report::human::{Human, Verbosity};
 use crate::report::json::Json;
 use crate::report::limits::{TEXT_CHARS, cut};
@@ -33,6 +35,9 @@ pub struct Context {
     /// nobody reading them never holds up a wait or its signals.
     pub stderr: Stream,
     pub stdout: Stream,
+    /// The run's one snapshot of the environment (`cmd::run` takes it): every variable is
+    /// read from it, never from the process.
+    pub env: Env,
 }
 
 impl Drop for Context {
@@ -46,20 +51,21 @@ impl Drop for Context {
 }
 
 /// Running inside GitHub Actions (the runner sets `GITHUB_ACTIONS=true`).
-fn on_runner() -> bool {
-    std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
+fn on_runner(env: &Env) -> bool {
+    env.get("GITHUB_ACTIONS") == Some("true")
 }
 
 impl Context {
     /// The context for these output flags; `stop` from the signal listener when there is one;
-    /// `secrets` the run's one registry of secrets.
+    /// `secrets` the run's one registry of secrets; `env` its snapshot of the environment.
     pub fn new(
         output: OutputArgs,
         stop: Option<watch::Sender<Option<Stop>>>,
         secrets: Secrets,
         stderr: Stream,
+        env: Env,
     ) -> Self {
-        let on_runner = on_runner();
+        let on_runner = on_runner(&env);
         Context {
             github: output.github || on_runner,
             on_runner,
@@ -68,12 +74,21 @@ impl Context {
             secrets,
             stderr,
             stdout: Stream::stdout(),
+            env,
         }
     }
 
     /// Before a command line could be parsed: defaults, GitHub mode from the environment.
-    pub fn without_command(secrets: Secrets) -> Self {
-        Context::new(OutputArgs::default(), None, secrets, Stream::stderr())
+    pub fn without_command(secrets: Secrets, env: Env) -> Self {
+        Context::new(OutputArgs::default(), None, secrets, Stream::stderr(), env)
+    }
+
+    /// The files a GitHub runner names (`GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`), when set.
+    fn runner_files(&self) -> RunnerFiles {
+        RunnerFiles {
+            output: self.env.path("GITHUB_OUTPUT"),
+            step_summary: self.env.path("GITHUB_STEP_SUMMARY"),
+        }
     }
 
     /// The reporter for this run; in GitHub mode wrapped in the GitHub layer, which first
@@ -104,7 +119,13 @@ impl Context {
         };
         let reporter = if self.github {
             let mask: &[&str] = if self.on_runner { learnt } else { &[] };
-            Github::new(base, mask, self.secrets.clone(), self.stderr.clone())
+            Github::new(
+                base,
+                mask,
+                self.runner_files(),
+                self.secrets.clone(),
+                self.stderr.clone(),
+            )
         } else {
             base
         };
@@ -171,6 +192,7 @@ impl Context {
     pub fn report_failure_outputs(&self, failure: &Failure) {
         if self.github {
             write_failure(
+                &self.runner_files(),
                 &self.secrets,
                 &self.stderr,
                 failure.status(),

@@ -24,6 +24,7 @@ pub use context::Context;
 pub use failure::{CommandResult, EXIT_USAGE, Failure, FailureKind};
 
 use crate::cli::{Cli, Command, OutputArgs, TargetArgs};
+use crate::config::Env;
 use crate::report::safe::Secrets;
 use crate::wait::outcome::{Outcome, Signal, Stop};
 use clap::Parser;
@@ -70,6 +71,8 @@ impl Exit {
 
 /// Run dli-wait with these arguments; returns how the process is to end.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> Exit {
+    // The run's one snapshot of the environment: nothing else reads it.
+    let env = Env::from_process();
     // The run's one registry of secrets, handed to everything that prints.
     let secrets = Secrets::new();
     let cli = match Cli::try_parse_from(args) {
@@ -88,7 +91,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Exit {
             let first = text.lines().next().unwrap_or_default();
             let failure = Failure::usage(first.trim_start_matches("error: "));
             // Already printed by clap; only the CI outputs are left to write.
-            context::Context::without_command(secrets).report_failure_outputs(&failure);
+            context::Context::without_command(secrets, env).report_failure_outputs(&failure);
             return Exit::Code(failure.exit_code());
         }
     };
@@ -98,21 +101,21 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Exit {
     }
     // The run's one stderr writer: diagnostics and every reporter's lines, in one order.
     let stderr = crate::report::stream::Stream::stderr();
-    logging::init(&output, &secrets, &stderr);
+    logging::init(&output, &env, &secrets, &stderr);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            let ctx = Context::new(output, None, secrets, stderr);
+            let ctx = Context::new(output, None, secrets, stderr, env);
             return Exit::Code(ctx.fail(Failure::internal(format!(
                 "cannot start the async runtime: {e}"
             ))));
         }
     };
     runtime.block_on(async move {
-        let ctx = Context::new(output, Some(signals::listen()), secrets, stderr);
+        let ctx = Context::new(output, Some(signals::listen()), secrets, stderr, env);
         let result = match cli.command {
             None => {
                 let kind = cli.job_type;

@@ -15,8 +15,8 @@ use crate::wait::outcome::{Outcome, Signal};
 use crate::wait::record::JobReport;
 
 pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
-    let settings = resolve(&args.target, &args.timing, |k| std::env::var(k).ok())
-        .map_err(|e| Failure::usage(e.to_string()))?;
+    let settings =
+        resolve(&args.target, &args.timing, &ctx.env).map_err(|e| Failure::usage(e.to_string()))?;
     let sql = read_sql(&args).map_err(Failure::usage)?;
     if let Some(c) = args.conf.iter().find(|c| !c.contains('=')) {
         return Err(Failure::usage(format!(

@@ -15,8 +15,8 @@ use crate::dli::spark::check_batch;
 use std::path::Path;
 
 pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
-    let settings = resolve(&args.target, &args.timing, |k| std::env::var(k).ok())
-        .map_err(|e| Failure::usage(e.to_string()))?;
+    let settings =
+        resolve(&args.target, &args.timing, &ctx.env).map_err(|e| Failure::usage(e.to_string()))?;
     let Some(path) = args.spark_file.as_deref() else {
         return Err(Failure::internal("no --spark-file to submit"));
     };

@@ -35,8 +35,7 @@ pub async fn command(
     if let Some(bad) = job_ids.iter().find(|id| !is_job_id(id)) {
         return Err(Failure::usage(not_a_job_id(bad)));
     }
-    let settings = resolve(target, timing, |k| std::env::var(k).ok())
-        .map_err(|e| Failure::usage(e.to_string()))?;
+    let settings = resolve(target, timing, &ctx.env).map_err(|e| Failure::usage(e.to_string()))?;
     let reporter = super::credentials::ready(ctx, &settings).await?;
     let client = client(&settings)?;
     match kind {

@@ -25,6 +25,16 @@ use std::time::Duration;
 
 pub use super::safe::{escape_data, escape_property};
 
+/// The files a runner names for a step (`GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`), when set:
+/// read from the run's environment by `cmd::Context`.
+#[derive(Debug, Clone, Default)]
+pub struct RunnerFiles {
+    /// `$GITHUB_OUTPUT`: the step outputs.
+    pub output: Option<PathBuf>,
+    /// `$GITHUB_STEP_SUMMARY`: the step summary (Markdown).
+    pub step_summary: Option<PathBuf>,
+}
+
 /// The GitHub layer. `inner` does the ordinary output.
 pub struct Github {
     inner: Arc<dyn Reporter>,
@@ -58,19 +68,20 @@ pub fn add_mask(out: &Stream, secrets: &[&str]) {
 
 impl Github {
     /// Print `::add-mask::` for each of `mask` (secrets learnt at run time, on a real runner;
-    /// pass none otherwise), then wrap `inner`. Files come from `GITHUB_OUTPUT` and
-    /// `GITHUB_STEP_SUMMARY` when set; every output scrubs `secrets`; workflow commands go to
-    /// `out` (the run's stderr).
+    /// pass none otherwise), then wrap `inner`. Outputs and the step summary go to `files`
+    /// (those set); every output scrubs `secrets`; workflow commands go to `out` (the run's
+    /// stderr).
     pub fn new(
         inner: Arc<dyn Reporter>,
         mask: &[&str],
+        files: RunnerFiles,
         secrets: Secrets,
         out: Stream,
     ) -> Arc<Self> {
         let me = Github {
             inner,
-            output_file: env_file("GITHUB_OUTPUT"),
-            summary_file: env_file("GITHUB_STEP_SUMMARY"),
+            output_file: files.output,
+            summary_file: files.step_summary,
             state: Mutex::new(State::default()),
             secrets,
             out,
@@ -110,13 +121,6 @@ impl Github {
             out.line(&secrets.line(&format!("error: cannot write {}: {e}", path.display())));
         }
     }
-}
-
-/// The file a runner names in `key` (`GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`), when set.
-fn env_file(key: &str) -> Option<PathBuf> {
-    std::env::var_os(key)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
 }
 
 /// The six step outputs, in the `$GITHUB_OUTPUT` format.
@@ -451,12 +455,19 @@ fn annotation(scrubber: &Scrubber, level: &str, title: &str, text: &str) -> Stri
 /// When dli-wait stops before any wait ends (bad inputs, a refused submit): the same outputs,
 /// so later steps can still read why (`status` is the ending's label, or `ERROR`), and an
 /// error annotation.
-pub fn write_failure(secrets: &Secrets, out: &Stream, status: &str, exit_code: i32, message: &str) {
+pub fn write_failure(
+    files: &RunnerFiles,
+    secrets: &Secrets,
+    out: &Stream,
+    status: &str,
+    exit_code: i32,
+    message: &str,
+) {
     let scrubber = secrets.scrubber();
     Github::append(
         secrets,
         out,
-        &env_file("GITHUB_OUTPUT"),
+        &files.output,
         &output_block(&scrubber, status, exit_code, "", 0, 0, message),
     );
     // The step summary says it too: a refused submit or a bad input is what the run's page
@@ -464,7 +475,7 @@ pub fn write_failure(secrets: &Secrets, out: &Stream, status: &str, exit_code: i
     Github::append(
         secrets,
         out,
-        &env_file("GITHUB_STEP_SUMMARY"),
+        &files.step_summary,
         &format!(
             "### dli-wait: exit {exit_code}\n\n**{status}**: {}\n\n",
             cut(&md_text_with(&scrubber, message), TEXT_CHARS)

@@ -3,7 +3,7 @@
 //! them (flag names, hints, the help's closing text) are in `super::words`.
 
 use super::words;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -76,8 +76,13 @@ pub enum Command {
 }
 
 impl Command {
-    /// The command names, which a job id can never be.
-    pub const NAMES: &[&str] = &["run", "simulate", "demo", "check", "completions", "man"];
+    /// The command names, which a job id can never be: clap's, as `--help` lists them.
+    pub fn names() -> Vec<String> {
+        Cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .collect()
+    }
 }
 
 /// `dli-wait check`.
@@ -510,8 +515,17 @@ mod tests {
         ] {
             assert!(longs.iter().any(|l| l == f), "{f} is not a flag");
         }
-        let names: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
-        assert_eq!(names, Command::NAMES);
+    }
+
+    /// The names a job id cannot be are the parser's own, in `--help`'s order.
+    #[test]
+    fn command_names_are_the_parsers() {
+        let want: &[&str] = if cfg!(feature = "simulator") {
+            &["run", "simulate", "demo", "check", "completions", "man"]
+        } else {
+            &["run", "check", "completions", "man"]
+        };
+        assert_eq!(Command::names(), want);
     }
 
     #[test]

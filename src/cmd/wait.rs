@@ -24,10 +24,7 @@ pub async fn command(
     if job_ids.is_empty() {
         return Err(Failure::usage(ConfigError::NoJobs.to_string()));
     }
-    if let Some(cmd) = job_ids
-        .iter()
-        .find(|id| Command::NAMES.contains(&id.as_str()))
-    {
+    if let Some(cmd) = job_ids.iter().find(|id| Command::names().contains(id)) {
         return Err(Failure::usage(format!(
             "{cmd:?} is a command, not a job id: put the options after it, e.g. `dli-wait {cmd} --timeout 1h ...`"
         )));
@@ -68,8 +65,8 @@ fn not_a_job_id(word: &str) -> String {
         .escape_debug()
         .to_string();
     let more = if word.chars().count() > 40 { "…" } else { "" };
-    let close = Command::NAMES
-        .iter()
+    let close = Command::names()
+        .into_iter()
         .find(|name| edit_distance(&word.to_ascii_lowercase(), name) <= 2);
     match close {
         Some(name) => format!(

@@ -70,8 +70,15 @@ impl std::fmt::Debug for Env {
 /// A configuration problem: exit 2 with this one line.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error(
-        "no job id given: run `dli-wait [OPTIONS] <JOB_ID>...` (see --help), or `dli-wait demo` to try it without a cloud account"
+    #[cfg_attr(
+        feature = "simulator",
+        error(
+            "no job id given: run `dli-wait [OPTIONS] <JOB_ID>...` (see --help), or `dli-wait demo` to try it without a cloud account"
+        )
+    )]
+    #[cfg_attr(
+        not(feature = "simulator"),
+        error("no job id given: run `dli-wait [OPTIONS] <JOB_ID>...` (see --help)")
     )]
     NoJobs,
     #[error("missing configuration: {0}")]

@@ -295,6 +295,7 @@ pub struct OutputArgs {
     /// Also write what was seen of each job (its polls: time, state, sub-job, task counts) as
     /// a simulator scenario, to replay with `dli-wait simulate --scenario FILE` or the
     /// policy benchmark's `--corpus`, e.g. `--record runs/$(date +%F).json`.
+    #[cfg(feature = "simulator")]
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
 }
@@ -475,12 +476,13 @@ mod tests {
             (OutputFormat::Human, 0, false)
         );
         assert_eq!(o.heartbeat, Duration::from_secs(60));
-        assert!(o.summary_file.is_none() && !o.github && o.record.is_none());
+        assert!(o.summary_file.is_none() && !o.github);
+        #[cfg(feature = "simulator")]
+        assert!(o.record.is_none());
     }
 
     #[test]
     fn flag_names_in_messages_are_real_flags() {
-        use clap::CommandFactory;
         let cmd = Cli::command();
         let mut longs: Vec<String> = cmd
             .get_arguments()
@@ -492,6 +494,10 @@ mod tests {
                     .filter_map(|a| a.get_long().map(|l| format!("--{l}"))),
             );
         }
+        #[cfg(feature = "simulator")]
+        let simulator = [flag::RECORD, flag::SCENARIO, flag::SPEED, flag::LISTEN];
+        #[cfg(not(feature = "simulator"))]
+        let simulator = [];
         for f in [
             flag::TIMEOUT,
             flag::STALL_TIMEOUT,
@@ -502,18 +508,39 @@ mod tests {
             flag::ENDPOINT,
             flag::PROJECT_ID,
             flag::SUMMARY_FILE,
-            flag::RECORD,
             flag::CONF,
             flag::SQL,
             flag::SQL_FILE,
-            flag::SCENARIO,
-            flag::SPEED,
-            flag::LISTEN,
             flag::UNREACHABLE_TIMEOUT,
             flag::JOB_TYPE,
             flag::SPARK_FILE,
-        ] {
+        ]
+        .into_iter()
+        .chain(simulator)
+        {
             assert!(longs.iter().any(|l| l == f), "{f} is not a flag");
+        }
+    }
+
+    /// Without the simulator (`--no-default-features`) no help names any of it: no
+    /// `--record`, no `simulate` or `demo` command; with it, the help shows all three.
+    #[test]
+    fn the_help_names_the_simulator_only_where_it_is_built_in() {
+        let mut cmd = Cli::command();
+        let mut helps = vec![
+            cmd.render_help().to_string(),
+            cmd.render_long_help().to_string(),
+        ];
+        for sub in cmd.get_subcommands_mut() {
+            helps.push(sub.render_long_help().to_string());
+        }
+        let all = helps.join("\n");
+        for word in ["--record", "simulate", "demo"] {
+            assert_eq!(
+                all.contains(word),
+                cfg!(feature = "simulator"),
+                "{word:?} in the help:\n{all}"
+            );
         }
     }
 

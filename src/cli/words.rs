@@ -69,12 +69,16 @@ pub mod flag {
     pub const ENDPOINT: &str = "--endpoint";
     pub const PROJECT_ID: &str = "--project-id";
     pub const SUMMARY_FILE: &str = "--summary-file";
+    #[cfg(feature = "simulator")]
     pub const RECORD: &str = "--record";
     pub const CONF: &str = "--conf";
     pub const SQL: &str = "--sql";
     pub const SQL_FILE: &str = "--sql-file";
+    #[cfg(feature = "simulator")]
     pub const SCENARIO: &str = "--scenario";
+    #[cfg(feature = "simulator")]
     pub const SPEED: &str = "--speed";
+    #[cfg(feature = "simulator")]
     pub const LISTEN: &str = "--listen";
     pub const UNREACHABLE_TIMEOUT: &str = "--unreachable-timeout";
     pub const JOB_TYPE: &str = "--job-type";

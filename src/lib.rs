@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod cmd;
+pub mod config;
 pub mod dli;
 pub mod report;
 #[cfg(feature = "simulator")]

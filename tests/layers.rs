@@ -13,8 +13,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("wait", &["dli"]),
     ("sim", &["dli"]),
     ("cli", &["dli", "wait"]),
+    ("config", &["cli", "dli", "wait"]),
     ("report", &["cli", "dli", "wait"]),
-    ("cmd", &["cli", "dli", "wait", "report", "sim"]),
+    ("cmd", &["cli", "config", "dli", "wait", "report", "sim"]),
 ];
 
 /// Module path (`wait::driver`) → file text, for every file under `src/` but the crate roots.
@@ -481,4 +482,48 @@ fn durations_are_shown_only_through_the_one_formatter() {
         "show durations with dli::human::duration:\n{}",
         wrong.join("\n")
     );
+}
+
+/// Issue 20: one reader of the environment. The run takes one snapshot of it
+/// (`config::Env::from_process`, called once by `cmd::run`), and everything reads that:
+/// resolution, GitHub mode and files, `RUST_LOG`. No other code of `src/`, tests and
+/// comments included, names a way to read a variable.
+#[test]
+fn the_environment_is_read_only_by_the_one_snapshot() {
+    let readers = [
+        "env::var",
+        "var_os(",
+        "from_default_env",
+        "EnvFilter::from_env",
+    ];
+    let mut found = Vec::new();
+    for (module, text) in modules() {
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if readers.iter().any(|r| line.contains(r)) {
+                // The function the line is in: the nearest `fn` above it.
+                let within = lines[..=i]
+                    .iter()
+                    .rev()
+                    .find(|l| {
+                        l.trim_start().starts_with("pub fn ") || l.trim_start().starts_with("fn ")
+                    })
+                    .map_or(String::new(), |l| l.trim().to_string());
+                found.push((module.clone(), i + 1, line.trim().to_string(), within));
+            }
+        }
+    }
+    let wrong: Vec<String> = found
+        .iter()
+        .filter(|(m, _, _, within)| !(m == "config" && within.starts_with("pub fn from_process()")))
+        .map(|(m, l, said, _)| format!("  {m}:{l}: {said}"))
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "read the environment from the run's config::Env (cmd::Context::env), not the \
+         process:\n{}",
+        wrong.join("\n")
+    );
+    // The scan sees the one reader (one that found nothing would pass anything).
+    assert_eq!(found.len(), 1, "{found:?}");
 }

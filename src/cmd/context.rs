@@ -1,9 +1,11 @@
 //! What every command shares, decided once from the command line and the environment: the
-//! output mode, GitHub Actions or not, the summary file, and the stop channel signals use.
+//! output mode, GitHub Actions or not, the summary file, the stop channel signals use, and
+//! the run's one snapshot of the environment (`env`).
 
 use super::failure::Failure;
 use super::summary_file;
 use crate::cli::{OutputArgs, OutputFormat};
+use crate::config::Env;
 use crate::report::Reporter;
 use crate::report::github::{Github, GithubPaths, write_failure};
 use crate::report::human::{Human, Verbosity};
@@ -33,6 +35,9 @@ pub struct Context {
     /// nobody reading them never holds up a wait or its signals.
     pub stderr: Stream,
     pub stdout: Stream,
+    /// The run's one snapshot of the environment (`cmd::run` takes it): every variable is
+    /// read from it, never from the process.
+    pub env: Env,
 }
 
 impl Drop for Context {
@@ -46,33 +51,21 @@ impl Drop for Context {
 }
 
 /// Running inside GitHub Actions (the runner sets `GITHUB_ACTIONS=true`).
-fn on_runner() -> bool {
-    std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
-}
-
-/// The runner's files (`GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`), when set and not empty.
-fn github_paths() -> GithubPaths {
-    let file = |key: &str| {
-        std::env::var_os(key)
-            .filter(|v| !v.is_empty())
-            .map(std::path::PathBuf::from)
-    };
-    GithubPaths {
-        output: file("GITHUB_OUTPUT"),
-        step_summary: file("GITHUB_STEP_SUMMARY"),
-    }
+fn on_runner(env: &Env) -> bool {
+    env.get("GITHUB_ACTIONS") == Some("true")
 }
 
 impl Context {
     /// The context for these output flags; `stop` from the signal listener when there is one;
-    /// `secrets` the run's one registry of secrets.
+    /// `secrets` the run's one registry of secrets; `env` its snapshot of the environment.
     pub fn new(
         output: OutputArgs,
         stop: Option<watch::Sender<Option<Stop>>>,
         secrets: Secrets,
         stderr: Stream,
+        env: Env,
     ) -> Self {
-        let on_runner = on_runner();
+        let on_runner = on_runner(&env);
         Context {
             github: output.github || on_runner,
             on_runner,
@@ -81,12 +74,21 @@ impl Context {
             secrets,
             stderr,
             stdout: Stream::stdout(),
+            env,
         }
     }
 
     /// Before a command line could be parsed: defaults, GitHub mode from the environment.
-    pub fn without_command(secrets: Secrets) -> Self {
-        Context::new(OutputArgs::default(), None, secrets, Stream::stderr())
+    pub fn without_command(secrets: Secrets, env: Env) -> Self {
+        Context::new(OutputArgs::default(), None, secrets, Stream::stderr(), env)
+    }
+
+    /// The files a GitHub runner names (`GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`), when set.
+    fn runner_files(&self) -> GithubPaths {
+        GithubPaths {
+            output: self.env.path("GITHUB_OUTPUT"),
+            step_summary: self.env.path("GITHUB_STEP_SUMMARY"),
+        }
     }
 
     /// The reporter for this run; in GitHub mode wrapped in the GitHub layer, which first
@@ -118,7 +120,7 @@ impl Context {
         let reporter = if self.github {
             let mask: &[&str] = if self.on_runner { learnt } else { &[] };
             let (secrets, stderr) = (self.secrets.clone(), self.stderr.clone());
-            Github::new(base, mask, secrets, stderr, &github_paths())
+            Github::new(base, mask, secrets, stderr, &self.runner_files())
         } else {
             base
         };
@@ -187,7 +189,7 @@ impl Context {
             write_failure(
                 &self.secrets,
                 &self.stderr,
-                &github_paths(),
+                &self.runner_files(),
                 failure.status(),
                 failure.exit_code(),
                 &failure.message,

@@ -5,7 +5,8 @@
 
 use super::context::Context;
 use super::failure::Failure;
-use crate::cli::{Settings, hint};
+use crate::cli::hint;
+use crate::config::Settings;
 use crate::dli::credentials::Provider;
 use crate::dli::fault::{Check, Fault, FaultClass, FaultKind};
 use crate::report::{Reporter, github};

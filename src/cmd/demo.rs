@@ -4,7 +4,9 @@
 use super::context::Context;
 use super::failure::{CommandResult, Failure};
 use super::wait::{client, wait_jobs};
-use crate::cli::{DemoArgs, Limit, OutputFormat, TargetArgs, TimingArgs, resolve};
+use crate::cli::{DemoArgs, Limit, OutputFormat, TargetArgs, TimingArgs};
+use crate::config::{Env, resolve};
+use crate::dli::auth::{ENV_AK, ENV_SK};
 use crate::sim::scenario::Scenario;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -31,13 +33,10 @@ pub async fn command(_args: DemoArgs, ctx: &Context) -> CommandResult {
         request_timeout: Duration::from_secs(5),
         ..TimingArgs::default()
     };
-    let (ak, sk) = (sim.ak.clone(), sim.sk.clone());
-    let settings = resolve(&target, &timing, |k| match k {
-        "HUAWEICLOUD_SDK_AK" => Some(ak.clone()),
-        "HUAWEICLOUD_SDK_SK" => Some(sk.clone()),
-        _ => None,
-    })
-    .map_err(|e| Failure::internal(format!("the demo's own settings are refused: {e}")))?;
+    // The demo's own environment: the simulator's keys, nothing of the process's.
+    let env = Env::from([(ENV_AK, &sim.ak), (ENV_SK, &sim.sk)]);
+    let settings = resolve(&target, &timing, &env)
+        .map_err(|e| Failure::internal(format!("the demo's own settings are refused: {e}")))?;
     let human = ctx.output.output == OutputFormat::Human;
     if human {
         eprintln!(

@@ -1,18 +1,20 @@
-//! Diagnostics (`-v`, `-vv`, `RUST_LOG`) on stderr, for our own crate only: dependencies'
+//! Diagnostics (`-v`, `-vv`, `RUST_LOG` from the run's `config::Env`) on stderr, for our own crate only: dependencies'
 //! logs could print request headers, and with them a token. Each event is one line through
 //! the run's `report::safe::Secrets::line`, like every other line we print: `-vv` logs answer
 //! bodies, which are outside text (so no colours either: they would be escape sequences of our
 //! own).
 
 use crate::cli::OutputArgs;
+use crate::config::Env;
 use crate::report::safe::Secrets;
 use crate::report::stream::Stream;
 use std::io::Write;
 
-/// Set up tracing for these output flags (once per process; later calls do nothing); each
+/// Set up tracing for these output flags, or without `-v` for `RUST_LOG` in `env` (once per
+/// process; later calls do nothing); each
 /// line scrubs the run's `secrets` known when it is written, and goes to `stderr`, the run's
 /// one stderr writer (so a stderr nobody reads never blocks the wait for a diagnostic).
-pub fn init(output: &OutputArgs, secrets: &Secrets, stderr: &Stream) {
+pub fn init(output: &OutputArgs, env: &Env, secrets: &Secrets, stderr: &Stream) {
     use tracing_subscriber::EnvFilter;
     let level = match (output.quiet, output.verbose) {
         (true, _) => "error",
@@ -21,7 +23,11 @@ pub fn init(output: &OutputArgs, secrets: &Secrets, stderr: &Stream) {
         _ => "warn,dli_wait=trace",
     };
     let filter = if output.verbose == 0 {
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level))
+        // As tracing's own reading of `RUST_LOG`, on the snapshot: unset, not Unicode or not a
+        // filter, and the level stands.
+        env.get(EnvFilter::DEFAULT_ENV)
+            .and_then(|v| EnvFilter::try_new(v).ok())
+            .unwrap_or_else(|| EnvFilter::new(level))
     } else {
         EnvFilter::new(level)
     };

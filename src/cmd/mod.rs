@@ -23,11 +23,14 @@ mod wait;
 pub use context::Context;
 pub use failure::{CommandResult, EXIT_USAGE, Failure, FailureKind};
 
-use crate::cli::{Cli, Command, OutputArgs, TargetArgs};
+use crate::cli::{Cli, Command, OutputArgs};
+use crate::config::Env;
 use crate::report::safe::Secrets;
 use crate::wait::outcome::{Outcome, Signal, Stop};
 use clap::Parser;
 use std::ffi::OsString;
+use std::future::Future;
+use std::pin::Pin;
 
 /// How the process ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +73,8 @@ impl Exit {
 
 /// Run dli-wait with these arguments; returns how the process is to end.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> Exit {
+    // The run's one snapshot of the environment: nothing else reads it.
+    let env = Env::from_process();
     // The run's one registry of secrets, handed to everything that prints.
     let secrets = Secrets::new();
     let cli = match Cli::try_parse_from(args) {
@@ -88,48 +93,36 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Exit {
             let first = text.lines().next().unwrap_or_default();
             let failure = Failure::usage(first.trim_start_matches("error: "));
             // Already printed by clap; only the CI outputs are left to write.
-            context::Context::without_command(secrets).report_failure_outputs(&failure);
+            context::Context::without_command(secrets, env).report_failure_outputs(&failure);
             return Exit::Code(failure.exit_code());
         }
     };
-    let output = output_of(&cli);
-    if let Some(endpoint) = target_of(&cli).and_then(|t| t.endpoint.as_deref()) {
-        secrets.remember(crate::cli::endpoint_secrets(endpoint));
+    let Plan {
+        output,
+        endpoint,
+        body,
+    } = Plan::of(cli);
+    if let Some(endpoint) = &endpoint {
+        secrets.remember(crate::config::endpoint_secrets(endpoint));
     }
     // The run's one stderr writer: diagnostics and every reporter's lines, in one order.
     let stderr = crate::report::stream::Stream::stderr();
-    logging::init(&output, &secrets, &stderr);
+    logging::init(&output, &env, &secrets, &stderr);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            let ctx = Context::new(output, None, secrets, stderr);
+            let ctx = Context::new(output, None, secrets, stderr, env);
             return Exit::Code(ctx.fail(Failure::internal(format!(
                 "cannot start the async runtime: {e}"
             ))));
         }
     };
     runtime.block_on(async move {
-        let ctx = Context::new(output, Some(signals::listen()), secrets, stderr);
-        let result = match cli.command {
-            None => {
-                let kind = cli.job_type;
-                wait::command(cli.job_ids, &cli.target, &cli.timing, kind, &ctx).await
-            }
-            Some(Command::Run(args)) if args.spark_file.is_some() => {
-                run_spark::command(*args, &ctx).await
-            }
-            Some(Command::Run(args)) => run::command(*args, &ctx).await,
-            #[cfg(feature = "simulator")]
-            Some(Command::Simulate(args)) => simulate::command(args, &ctx).await,
-            #[cfg(feature = "simulator")]
-            Some(Command::Demo(args)) => demo::command(args, &ctx).await,
-            Some(Command::Check(args)) => check::command(*args, &ctx).await,
-            Some(Command::Completions(args)) => docs::completions(args.shell),
-            Some(Command::Man) => docs::man(),
-        };
+        let ctx = Context::new(output, Some(signals::listen()), secrets, stderr, env);
+        let result = body(&ctx).await;
         let code = match result {
             Ok(code) => code,
             Err(failure) => ctx.fail(failure),
@@ -138,29 +131,86 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Exit {
     })
 }
 
-/// Where the command would send requests, if it takes `--endpoint`.
-fn target_of(cli: &Cli) -> Option<&TargetArgs> {
-    match &cli.command {
-        Some(Command::Run(r)) => Some(&r.target),
-        Some(Command::Check(c)) => Some(&c.target),
-        None => Some(&cli.target),
-        Some(_) => None,
-    }
+/// A command, to run once the [`Context`] is made.
+type Body = Box<dyn for<'c> FnOnce(&'c Context) -> CommandFuture<'c>>;
+type CommandFuture<'c> = Pin<Box<dyn Future<Output = CommandResult> + 'c>>;
+
+fn body<F>(f: F) -> Body
+where
+    F: for<'c> FnOnce(&'c Context) -> CommandFuture<'c> + 'static,
+{
+    Box::new(f)
 }
 
-/// The output flags of whichever command was given.
-fn output_of(cli: &Cli) -> OutputArgs {
-    match &cli.command {
-        Some(Command::Run(r)) => r.output.clone(),
-        #[cfg(feature = "simulator")]
-        Some(Command::Simulate(s)) => s.output_args(),
-        #[cfg(feature = "simulator")]
-        Some(Command::Demo(d)) => d.output_args(),
-        Some(Command::Check(c)) => OutputArgs {
-            output: c.output,
-            ..OutputArgs::default()
-        },
-        Some(Command::Completions(_) | Command::Man) | None => cli.output.clone(),
+/// What the command line asks for, read in one place: each command's output flags, where it
+/// would send requests (its `--endpoint`, whose userinfo is a secret from the start), and
+/// the command itself.
+struct Plan {
+    output: OutputArgs,
+    endpoint: Option<String>,
+    body: Body,
+}
+
+impl Plan {
+    fn of(cli: Cli) -> Plan {
+        let Cli {
+            command,
+            job_ids,
+            job_type,
+            target,
+            timing,
+            output,
+        } = cli;
+        match command {
+            None => Plan {
+                output,
+                endpoint: target.endpoint.clone(),
+                body: body(move |ctx| {
+                    Box::pin(async move {
+                        wait::command(job_ids, &target, &timing, job_type, ctx).await
+                    })
+                }),
+            },
+            Some(Command::Run(args)) => Plan {
+                output: args.output.clone(),
+                endpoint: args.target.endpoint.clone(),
+                body: if args.spark_file.is_some() {
+                    body(move |ctx| Box::pin(run_spark::command(*args, ctx)))
+                } else {
+                    body(move |ctx| Box::pin(run::command(*args, ctx)))
+                },
+            },
+            #[cfg(feature = "simulator")]
+            Some(Command::Simulate(args)) => Plan {
+                output: args.output_args(),
+                endpoint: None,
+                body: body(move |ctx| Box::pin(simulate::command(args, ctx))),
+            },
+            #[cfg(feature = "simulator")]
+            Some(Command::Demo(args)) => Plan {
+                output: args.output_args(),
+                endpoint: None,
+                body: body(move |ctx| Box::pin(demo::command(args, ctx))),
+            },
+            Some(Command::Check(args)) => Plan {
+                output: OutputArgs {
+                    output: args.output,
+                    ..OutputArgs::default()
+                },
+                endpoint: args.target.endpoint.clone(),
+                body: body(move |ctx| Box::pin(check::command(*args, ctx))),
+            },
+            Some(Command::Completions(args)) => Plan {
+                output,
+                endpoint: None,
+                body: body(move |_| Box::pin(async move { docs::completions(args.shell) })),
+            },
+            Some(Command::Man) => Plan {
+                output,
+                endpoint: None,
+                body: body(|_| Box::pin(async { docs::man() })),
+            },
+        }
     }
 }
 

@@ -5,7 +5,8 @@ use super::context::Context;
 use super::failure::{CommandResult, Failure};
 use super::signals;
 use super::wait::{client, wait_jobs};
-use crate::cli::{RunArgs, flag, hint, resolve};
+use crate::cli::{RunArgs, flag, hint};
+use crate::config::resolve;
 use crate::dli::bounded;
 use crate::dli::client::Sent;
 use crate::dli::fault::Fault;
@@ -14,8 +15,8 @@ use crate::wait::outcome::{Outcome, Signal};
 use crate::wait::record::JobReport;
 
 pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
-    let settings = resolve(&args.target, &args.timing, |k| std::env::var(k).ok())
-        .map_err(|e| Failure::usage(e.to_string()))?;
+    let settings =
+        resolve(&args.target, &args.timing, &ctx.env).map_err(|e| Failure::usage(e.to_string()))?;
     let sql = read_sql(&args).map_err(Failure::usage)?;
     if let Some(c) = args.conf.iter().find(|c| !c.contains('=')) {
         return Err(Failure::usage(format!(

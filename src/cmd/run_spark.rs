@@ -7,15 +7,16 @@ use super::run::{
     ID_WAITING_WITHIN, ID_WITHIN, new_job_id, print_id, submit_failed, submit_interrupted, told,
 };
 use super::wait::{client, wait_batches};
-use crate::cli::{RunArgs, flag, resolve};
+use crate::cli::{RunArgs, flag};
+use crate::config::resolve;
 use crate::dli::bounded;
 use crate::dli::client::Sent;
 use crate::dli::spark::check_batch;
 use std::path::Path;
 
 pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
-    let settings = resolve(&args.target, &args.timing, |k| std::env::var(k).ok())
-        .map_err(|e| Failure::usage(e.to_string()))?;
+    let settings =
+        resolve(&args.target, &args.timing, &ctx.env).map_err(|e| Failure::usage(e.to_string()))?;
     let Some(path) = args.spark_file.as_deref() else {
         return Err(Failure::internal("no --spark-file to submit"));
     };

@@ -1,0 +1,568 @@
+//! The command line's clap types: every command's arguments, their defaults and their value
+//! parsers. What the flags mean once read is `crate::config`'s; the words messages use for
+//! them (flag names, hints, the help's closing text) are in `super::words`.
+
+use super::words;
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Wait until Huawei Cloud DLI jobs end, and exit with a status that says how they ended.
+#[derive(Debug, Parser)]
+#[command(
+    name = "dli-wait",
+    version,
+    about,
+    after_help = words::after_help(),
+    args_conflicts_with_subcommands = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// The DLI job id(s) to wait for (several are waited for at once).
+    #[arg(value_name = "JOB_ID")]
+    pub job_ids: Vec<String>,
+
+    /// What the ids are: `sql` jobs, or `spark` batch jobs (a batch's id from
+    /// /v2.0/{project_id}/batches), e.g. `--job-type spark`.
+    #[arg(
+        long,
+        value_enum,
+        env = "DLI_JOB_TYPE",
+        default_value_t = JobType::Sql,
+        value_name = "TYPE",
+        help_heading = "Where"
+    )]
+    pub job_type: JobType,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub timing: TimingArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// What kind of DLI job the ids name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum JobType {
+    /// SQL jobs (/v1.0/{project_id}/jobs).
+    #[default]
+    Sql,
+    /// Spark batch jobs (/v2.0/{project_id}/batches).
+    Spark,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Submit a SQL job (or a Spark batch), print its id at once, then wait for it.
+    Run(Box<RunArgs>),
+    /// Serve the built-in DLI simulator on loopback (try pipelines without a cloud account).
+    #[cfg(feature = "simulator")]
+    Simulate(SimulateArgs),
+    /// The simulator and the waiter in one process: a job launches, runs, hits a DLI.0999 and
+    /// finishes.
+    #[cfg(feature = "simulator")]
+    Demo(DemoArgs),
+    /// Check the configuration before a long wait: the endpoint resolves and answers, TLS
+    /// trusts it, the clock is within DLI's 15 minutes, and one signed read is accepted.
+    Check(Box<CheckArgs>),
+    /// Print shell completions, e.g. `dli-wait completions bash > /etc/bash_completion.d/dli-wait`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), e.g. `dli-wait man > /usr/local/share/man/man1/dli-wait.1`.
+    Man,
+}
+
+impl Command {
+    /// The command names, which a job id can never be: clap's, as `--help` lists them.
+    pub fn names() -> Vec<String> {
+        Cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .collect()
+    }
+}
+
+/// `dli-wait check`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  dli-wait check --region cn-north-4            # first step of a CI job, before a long wait
+  dli-wait check --output json | jq .exit_code
+
+One line per check. Exit status: 0 all passed; 2 configuration (missing settings, a host that
+does not resolve or answer, TLS trust, a clock more than 15 minutes off); 5 DLI refused the
+credentials or the project.")]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Limit for the one request, e.g. `--request-timeout 10s`.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+    /// `human` (one line per check) or `json` (one object with every check).
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = OutputFormat::Human,
+        value_name = "FORMAT",
+        hide_possible_values = true
+    )]
+    pub output: OutputFormat,
+}
+
+/// `dli-wait completions`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  dli-wait completions bash > ~/.local/share/bash-completion/completions/dli-wait
+  dli-wait completions zsh > \"${fpath[1]}/_dli-wait\"
+  dli-wait completions fish > ~/.config/fish/completions/dli-wait.fish")]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Where DLI is, and which project.
+#[derive(Debug, Clone, Args, Default)]
+#[command(next_help_heading = "Where")]
+pub struct TargetArgs {
+    /// Region of the job, e.g. `--region cn-north-4`; the endpoint is then
+    /// https://dli.<REGION>.myhuaweicloud.com.
+    #[arg(long, env = "HUAWEICLOUD_SDK_REGION", value_name = "REGION")]
+    pub region: Option<String>,
+    /// Full base URL, overriding --region, e.g. `--endpoint https://dli.cn-north-4.myhuaweicloud.com`.
+    /// Plain http:// only for loopback hosts (the simulator).
+    #[arg(long, env = "DLI_ENDPOINT", value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// The project the job belongs to, e.g. `--project-id 0123456789abcdef0123456789abcdef`.
+    #[arg(long, env = "HUAWEICLOUD_SDK_PROJECT_ID", value_name = "ID")]
+    pub project_id: Option<String>,
+}
+
+/// A duration flag that may be switched off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    Off,
+    After(Duration),
+}
+
+impl Limit {
+    pub fn get(self) -> Option<Duration> {
+        match self {
+            Limit::Off => None,
+            Limit::After(d) => Some(d),
+        }
+    }
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("{e}; write a duration such as 500ms, 90s, 15m or \"1h 30m\""))?;
+    if d.is_zero() {
+        return Err("must be longer than zero".into());
+    }
+    Ok(d)
+}
+
+fn parse_limit(s: &str) -> Result<Limit, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "off" | "none" | "never" => Ok(Limit::Off),
+        _ => parse_duration(s).map(Limit::After),
+    }
+}
+
+/// How polls are spaced (see README "Performance").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum PollPolicy {
+    /// Aim at the running sub-job's predicted end.
+    #[default]
+    Eta,
+    /// Double the delay each poll, from --poll-interval to --max-poll-interval.
+    Exponential,
+}
+
+/// When to cancel the job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CancelWhen {
+    Timeout,
+    Stall,
+    Signal,
+}
+
+/// How long and how often.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "How long and how often")]
+pub struct TimingArgs {
+    /// Overall deadline for the whole wait, e.g. `--timeout 2h`; `off` waits forever.
+    #[arg(long, value_name = "DURATION", default_value = "6h", value_parser = parse_limit)]
+    pub timeout: Limit,
+    /// Fail when a RUNNING job's task and stage counts have not moved for this long,
+    /// e.g. `--stall-timeout 20m`; `off` disables. Spark batches report no task counts, so
+    /// it does not apply to them (their progress line says how long a batch has been
+    /// STARTING, queued for resources, instead).
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_limit)]
+    pub stall_timeout: Limit,
+    /// The first delay between polls, e.g. `--poll-interval 5s`, and again after each change
+    /// of state or sub-job; later delays follow --poll-policy, within --max-poll-interval.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    pub poll_interval: Duration,
+    /// The cap on the delay between polls, e.g. `--max-poll-interval 30s` (shorter: quicker
+    /// to notice a failure mid-way, more calls).
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
+    pub max_poll_interval: Duration,
+    /// How to space polls: `eta` aims at the running sub-job's predicted end from its task
+    /// counts; `exponential` only doubles the delay, e.g. `--poll-policy exponential`.
+    #[arg(long, value_enum, default_value_t = PollPolicy::Eta, value_name = "POLICY")]
+    pub poll_policy: PollPolicy,
+    /// Limit for one HTTP request, e.g. `--request-timeout 10s`; a slow answer is a transient
+    /// fault and is retried.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+    /// While the service has never answered in this run, how long to retry connection
+    /// failures (DNS, refused, no route) before exit 2, e.g. `--unreachable-timeout 2m`; once
+    /// it has answered they are retried until --timeout. `off` retries until --timeout.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_limit)]
+    pub unreachable_timeout: Limit,
+    /// Cancel the job (DELETE) when the wait ends this way, e.g. `--cancel-on timeout,stall`.
+    #[arg(long, value_name = "WHEN", value_delimiter = ',', value_enum)]
+    pub cancel_on: Vec<CancelWhen>,
+    /// With several jobs, stop waiting as soon as one ends without FINISHED (and with
+    /// --cancel-on, cancel the others).
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Limit on requests per second across all jobs of this process, e.g.
+    /// `--max-requests-per-second 5` (DLI's gateway throttles with HTTP 429 beyond its quota).
+    #[arg(long, value_name = "N", default_value_t = 10.0, value_parser = parse_rate)]
+    pub max_requests_per_second: f64,
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if r > 0.0 && r.is_finite() => Ok(r),
+        _ => Err("must be a positive number of requests per second, e.g. 10 or 0.5".into()),
+    }
+}
+
+impl Default for TimingArgs {
+    /// The defaults `--help` shows, read from the flags' own declarations.
+    fn default() -> Self {
+        #[derive(Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            timing: TimingArgs,
+        }
+        Defaults::parse_from(["dli-wait"]).timing
+    }
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum OutputFormat {
+    /// Progress for people on stderr: a live bar on a terminal, one line per change otherwise.
+    #[default]
+    Human,
+    /// JSON lines on stdout, one per event; the last line is the summary.
+    Json,
+}
+
+/// What it says.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "What it says")]
+pub struct OutputArgs {
+    /// `--output json` prints JSON lines on stdout (the last is the summary).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human, value_name = "FORMAT")]
+    pub output: OutputFormat,
+    /// More diagnostics on stderr (-v requests, -vv bodies); RUST_LOG also works.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only the closing line of each job.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Off a terminal, the longest silence before a "still waiting" line, e.g. `--heartbeat 5m`.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub heartbeat: Duration,
+    /// Also write the final JSON summary to this file (atomically: write, then rename), for
+    /// alerting scripts, e.g. `--summary-file /var/lib/nightly/last.json`.
+    #[arg(long, value_name = "PATH")]
+    pub summary_file: Option<PathBuf>,
+    /// Speak GitHub Actions (outputs, step summary, annotations); on by itself when
+    /// GITHUB_ACTIONS=true.
+    #[arg(long)]
+    pub github: bool,
+    /// Also write what was seen of each job (its polls: time, state, sub-job, task counts) as
+    /// a simulator scenario, to replay with `dli-wait simulate --scenario FILE` or the
+    /// policy benchmark's `--corpus`, e.g. `--record runs/$(date +%F).json`.
+    #[cfg(feature = "simulator")]
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+}
+
+impl Default for OutputArgs {
+    /// The defaults `--help` shows, read from the flags' own declarations.
+    fn default() -> Self {
+        #[derive(Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            output: OutputArgs,
+        }
+        Defaults::parse_from(["dli-wait"]).output
+    }
+}
+
+/// `dli-wait run`: submit, then wait.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  dli-wait run --region cn-north-4 --queue etl --sql-file nightly.sql --summary-file last.json
+  echo 'SELECT count(*) FROM sales.orders' | dli-wait run --queue default --sql-file -
+  dli-wait run --sql \"INSERT INTO t SELECT * FROM s\" --cancel-on timeout,stall,signal --timeout 4h
+  A=$(dli-wait run --no-wait --sql-file a.sql); B=$(dli-wait run --no-wait --sql-file b.sql)
+  dli-wait -- \"$A\" \"$B\"                          # submit several, then wait for all
+  dli-wait run --spark-file transform.json --timeout 4h  # a Spark batch (POST .../batches)
+
+The job id is the first line of stdout the moment DLI accepts the submit (in every output
+mode; with --output json the JSON lines follow it), so JOB=$(dli-wait run --no-wait ...)
+captures it. The submit is sent once and never retried (a lost answer could otherwise run the
+job twice). A submit DLI refuses, e.g. for bad
+SQL, exits 1 with DLI's reason; otherwise the exit status is that of waiting (dli-wait --help).
+
+--spark-file takes the JSON body of POST /v2.0/{project_id}/batches as DLI's console exports
+it: an object with at least \"file\" and \"className\" (and \"queue\"); it is checked before
+anything is sent.")]
+pub struct RunArgs {
+    /// The SQL to run, e.g. `--sql "INSERT INTO t SELECT * FROM s"`.
+    #[arg(
+        long,
+        value_name = "SQL",
+        conflicts_with_all = ["sql_file", "spark_file"],
+        required_unless_present_any = ["sql_file", "spark_file"],
+        allow_hyphen_values = true
+    )]
+    pub sql: Option<String>,
+    /// Read the SQL from a file (`-` for stdin), e.g. `--sql-file nightly.sql`.
+    #[arg(long, value_name = "PATH", conflicts_with = "spark_file")]
+    pub sql_file: Option<PathBuf>,
+    /// Submit a Spark batch job instead: the JSON body of POST /v2.0/{project_id}/batches in
+    /// this file (`-` for stdin), e.g. `--spark-file transform.json`; its queue is the body's
+    /// "queue".
+    #[arg(
+        long,
+        value_name = "PATH",
+        conflicts_with_all = ["queue", "database", "conf"]
+    )]
+    pub spark_file: Option<PathBuf>,
+    /// The queue to run on, e.g. `--queue default`.
+    #[arg(long, value_name = "NAME")]
+    pub queue: Option<String>,
+    /// The database the SQL runs in, e.g. `--database sales`.
+    #[arg(long, value_name = "DB")]
+    pub database: Option<String>,
+    /// A Spark/DLI setting for the job, repeatable, e.g. `--conf dli.sql.shuffle.partitions=200`.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub conf: Vec<String>,
+    /// Submit, print the job id and exit 0 without waiting (wait later with `dli-wait ID`),
+    /// e.g. `JOB=$(dli-wait run --no-wait --sql-file load.sql)`.
+    #[arg(long)]
+    pub no_wait: bool,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub timing: TimingArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `dli-wait simulate`.
+#[cfg(feature = "simulator")]
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  dli-wait simulate                                   # the default jobs on a free port
+  dli-wait simulate --listen 127.0.0.1:8090 --scenario examples/scenarios/default.json
+  dli-wait simulate --output json | head -n1          # endpoint, project id, keys, job ids
+
+Without --scenario it serves examples/scenarios/default.json: one job that finishes, one that
+fails, one that stalls and one that never ends. The scenario format is in docs/scenarios.md.")]
+pub struct SimulateArgs {
+    /// Address to listen on, e.g. `--listen 127.0.0.1:8090`; port 0 takes a free port.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub listen: std::net::SocketAddr,
+    /// A scenario file scripting the jobs, e.g. `--scenario examples/scenarios/default.json`.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Replay faster (sim seconds per real second), e.g. `--speed 60`; overrides the file's.
+    #[arg(long, value_name = "FACTOR")]
+    pub speed: Option<f64>,
+    /// How to print the connection details: `human` (how to point dli-wait at it) or `json`
+    /// (one line: endpoint, project id, keys, jobs), e.g. `--output json`.
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = OutputFormat::Human,
+        value_name = "FORMAT",
+        hide_possible_values = true
+    )]
+    pub output: OutputFormat,
+    /// Log every request on stderr (-v).
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[cfg(feature = "simulator")]
+impl SimulateArgs {
+    pub fn output_args(&self) -> OutputArgs {
+        OutputArgs {
+            output: self.output,
+            verbose: self.verbose,
+            ..OutputArgs::default()
+        }
+    }
+}
+
+/// `dli-wait demo`.
+#[cfg(feature = "simulator")]
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// `human` (default) shows the wait as a person sees it; `json` shows the JSON lines a
+    /// script would read instead, e.g. `--output json`.
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = OutputFormat::Human,
+        value_name = "FORMAT",
+        hide_possible_values = true
+    )]
+    pub output: OutputFormat,
+}
+
+#[cfg(feature = "simulator")]
+impl DemoArgs {
+    pub fn output_args(&self) -> OutputArgs {
+        OutputArgs {
+            output: self.output,
+            ..OutputArgs::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::words::flag;
+
+    #[test]
+    fn defaults_are_the_ones_help_shows() {
+        let t = TimingArgs::default();
+        assert_eq!(t.timeout, Limit::After(Duration::from_secs(6 * 3600)));
+        assert_eq!(t.stall_timeout, Limit::After(Duration::from_secs(3600)));
+        assert_eq!(
+            (t.poll_interval, t.max_poll_interval, t.request_timeout),
+            (
+                Duration::from_secs(2),
+                Duration::from_secs(120),
+                Duration::from_secs(30)
+            )
+        );
+        assert_eq!(t.poll_policy, PollPolicy::Eta);
+        assert_eq!(t.max_requests_per_second, 10.0);
+        assert!(t.cancel_on.is_empty() && !t.fail_fast);
+        let o = OutputArgs::default();
+        assert_eq!(
+            (o.output, o.verbose, o.quiet),
+            (OutputFormat::Human, 0, false)
+        );
+        assert_eq!(o.heartbeat, Duration::from_secs(60));
+        assert!(o.summary_file.is_none() && !o.github);
+        #[cfg(feature = "simulator")]
+        assert!(o.record.is_none());
+    }
+
+    #[test]
+    fn flag_names_in_messages_are_real_flags() {
+        let cmd = Cli::command();
+        let mut longs: Vec<String> = cmd
+            .get_arguments()
+            .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+            .collect();
+        for sub in cmd.get_subcommands() {
+            longs.extend(
+                sub.get_arguments()
+                    .filter_map(|a| a.get_long().map(|l| format!("--{l}"))),
+            );
+        }
+        #[cfg(feature = "simulator")]
+        let simulator = [flag::RECORD, flag::SCENARIO, flag::SPEED, flag::LISTEN];
+        #[cfg(not(feature = "simulator"))]
+        let simulator = [];
+        for f in [
+            flag::TIMEOUT,
+            flag::STALL_TIMEOUT,
+            flag::FAIL_FAST,
+            flag::REQUEST_TIMEOUT,
+            flag::MAX_REQUESTS_PER_SECOND,
+            flag::REGION,
+            flag::ENDPOINT,
+            flag::PROJECT_ID,
+            flag::SUMMARY_FILE,
+            flag::CONF,
+            flag::SQL,
+            flag::SQL_FILE,
+            flag::UNREACHABLE_TIMEOUT,
+            flag::JOB_TYPE,
+            flag::SPARK_FILE,
+        ]
+        .into_iter()
+        .chain(simulator)
+        {
+            assert!(longs.iter().any(|l| l == f), "{f} is not a flag");
+        }
+    }
+
+    /// Without the simulator (`--no-default-features`) no help names any of it: no
+    /// `--record`, no `simulate` or `demo` command; with it, the help shows all three.
+    #[test]
+    fn the_help_names_the_simulator_only_where_it_is_built_in() {
+        let mut cmd = Cli::command();
+        let mut helps = vec![
+            cmd.render_help().to_string(),
+            cmd.render_long_help().to_string(),
+        ];
+        for sub in cmd.get_subcommands_mut() {
+            helps.push(sub.render_long_help().to_string());
+        }
+        let all = helps.join("\n");
+        for word in ["--record", "simulate", "demo"] {
+            assert_eq!(
+                all.contains(word),
+                cfg!(feature = "simulator"),
+                "{word:?} in the help:\n{all}"
+            );
+        }
+    }
+
+    /// The names a job id cannot be are the parser's own, in `--help`'s order.
+    #[test]
+    fn command_names_are_the_parsers() {
+        let want: &[&str] = if cfg!(feature = "simulator") {
+            &["run", "simulate", "demo", "check", "completions", "man"]
+        } else {
+            &["run", "check", "completions", "man"]
+        };
+        assert_eq!(Command::names(), want);
+    }
+
+    #[test]
+    fn durations_accept_off_and_reject_nonsense() {
+        assert_eq!(parse_limit("off"), Ok(Limit::Off));
+        assert_eq!(
+            parse_limit("1h 30m"),
+            Ok(Limit::After(Duration::from_secs(5400)))
+        );
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("0s").is_err());
+    }
+}

@@ -4,7 +4,8 @@
 
 use super::context::Context;
 use super::failure::{CommandResult, EXIT_USAGE};
-use crate::cli::{CheckArgs, OutputFormat, TimingArgs, hint, resolve};
+use super::session::{process_env, settings};
+use crate::cli::{CheckArgs, OutputFormat, TimingArgs, hint};
 use crate::dli::client::DliClient;
 use crate::dli::fault::{FaultClass, FaultKind};
 use crate::report::fault_text;
@@ -69,7 +70,7 @@ pub async fn command(args: CheckArgs, ctx: &Context) -> CommandResult {
         request_timeout: args.request_timeout,
         ..TimingArgs::default()
     };
-    let settings = match resolve(&args.target, &timing, |k| std::env::var(k).ok()) {
+    let settings = match settings(&args.target, &timing, process_env) {
         Ok(s) => s,
         Err(e) => {
             checks.fail("configuration", e.to_string(), EXIT_USAGE);

@@ -3,8 +3,9 @@
 
 use super::context::Context;
 use super::failure::{CommandResult, Failure};
-use super::wait::{client, wait_jobs};
-use crate::cli::{DemoArgs, Limit, OutputFormat, TargetArgs, TimingArgs, resolve};
+use super::session::{Session, settings};
+use crate::cli::{DemoArgs, Limit, OutputFormat, TargetArgs, TimingArgs};
+use crate::kind::sql::Sql;
 use crate::sim::scenario::Scenario;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -32,7 +33,7 @@ pub async fn command(_args: DemoArgs, ctx: &Context) -> CommandResult {
         ..TimingArgs::default()
     };
     let (ak, sk) = (sim.ak.clone(), sim.sk.clone());
-    let settings = resolve(&target, &timing, |k| match k {
+    let settings = settings(&target, &timing, |k| match k {
         "HUAWEICLOUD_SDK_AK" => Some(ak.clone()),
         "HUAWEICLOUD_SDK_SK" => Some(sk.clone()),
         _ => None,
@@ -51,8 +52,10 @@ pub async fn command(_args: DemoArgs, ctx: &Context) -> CommandResult {
             jobs.join(" ")
         );
     }
-    let reporter = super::credentials::ready(ctx, &settings).await?;
-    let code = wait_jobs(ctx, &settings, &client(&settings)?, jobs, reporter).await?;
+    let code = Session::<Sql>::start(ctx, settings)
+        .await?
+        .wait(jobs)
+        .await?;
     if human {
         eprintln!(
             "exit status {code} ({}); in a pipeline, that status is the gate.",

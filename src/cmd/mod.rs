@@ -13,7 +13,7 @@ mod logging;
 #[cfg(feature = "simulator")]
 mod record;
 mod run;
-mod run_spark;
+mod session;
 mod signals;
 #[cfg(feature = "simulator")]
 mod simulate;
@@ -117,9 +117,6 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Exit {
             None => {
                 let kind = cli.job_type;
                 wait::command(cli.job_ids, &cli.target, &cli.timing, kind, &ctx).await
-            }
-            Some(Command::Run(args)) if args.spark_file.is_some() => {
-                run_spark::command(*args, &ctx).await
             }
             Some(Command::Run(args)) => run::command(*args, &ctx).await,
             #[cfg(feature = "simulator")]

@@ -4,7 +4,7 @@
 
 use super::context::Context;
 use super::failure::{CommandResult, EXIT_USAGE};
-use super::session::{process_env, settings};
+use super::session::{open_without_waiting, process_env, settings};
 use crate::cli::{CheckArgs, OutputFormat, TimingArgs, hint};
 use crate::dli::client::DliClient;
 use crate::dli::fault::{FaultClass, FaultKind};
@@ -77,10 +77,8 @@ pub async fn command(args: CheckArgs, ctx: &Context) -> CommandResult {
             return Ok(checks.print(args.output, &ctx.secrets));
         }
     };
+    open_without_waiting(ctx, &settings);
     let provider = &settings.client.credentials;
-    let secrets = ctx.secrets.clone();
-    provider.set_secret_sink(std::sync::Arc::new(move |s: &[&str]| secrets.remember(s)));
-    ctx.secrets.remember(provider.known_secrets());
     let endpoint = settings.client.endpoint.clone();
     checks.pass(
         "configuration",

@@ -40,6 +40,15 @@ pub fn resolved(target: &TargetArgs, timing: &TimingArgs) -> Result<Settings, Fa
     settings(target, timing, process_env).map_err(|e| Failure::usage(e.to_string()))
 }
 
+/// A session opened without waiting (`check`): `settings` resolved, every secret of their
+/// credentials scrubbed from all output from now on (those known now at once); no keys are
+/// fetched, no reporter is made.
+pub fn open_without_waiting(ctx: &Context, settings: &Settings) {
+    let provider = &settings.client.credentials;
+    super::credentials::sink_secrets(ctx, provider);
+    ctx.secrets.remember(provider.known_secrets());
+}
+
 /// A session: what a command needs to submit and wait for jobs of kind `K`.
 pub struct Session<'c, K: Kind> {
     ctx: &'c Context,

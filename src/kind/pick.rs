@@ -29,3 +29,26 @@ macro_rules! with_kind {
     };
 }
 pub(crate) use with_kind;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn run_args(args: &[&str]) -> RunArgs {
+        let cli = Cli::try_parse_from(args).expect("parses");
+        match cli.command {
+            Some(Command::Run(r)) => *r,
+            _ => panic!("not a run"),
+        }
+    }
+
+    #[test]
+    fn run_submits_a_spark_batch_only_with_a_spark_file() {
+        let sql = run_args(&["dli-wait", "run", "--sql", "SELECT 1"]);
+        assert_eq!(of_run(&sql), JobType::Sql);
+        let spark = run_args(&["dli-wait", "run", "--spark-file", "batch.json"]);
+        assert_eq!(of_run(&spark), JobType::Spark);
+    }
+}

@@ -262,7 +262,8 @@ impl<A: JobApi> Driver<A> {
         report
     }
 
-    /// The kind's reason read ([`JobApi::reason`]: a SQL job's `/status`) for a job that ended badly, retried briefly on transient faults, by `by`.
+    /// The kind's reason read ([`JobApi::reason`]: a SQL job's `/status`) for a job that
+    /// ended badly, retried briefly on transient faults, by `by`.
     async fn reason(&self, job_id: &str, last: Option<&Snapshot>, by: Instant) -> Option<Reason> {
         // Polling an endpoint that carries the reason already (a SQL job's `/status`, after
         // the fallback): its last answer is the reason.

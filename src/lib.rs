@@ -7,6 +7,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod dli;
+pub mod kind;
 pub mod report;
 #[cfg(feature = "simulator")]
 pub mod sim;

@@ -6,7 +6,7 @@
 
 use dli_wait::dli::fault::{Fault, FaultKind};
 use dli_wait::dli::model::JobStatus;
-use dli_wait::dli::pacer::{Lane, Pacer};
+use dli_wait::dli::pacer::Pacer;
 use dli_wait::wait::api::JobApi;
 use dli_wait::wait::driver::{CANCEL_GRACE, Driver};
 use dli_wait::wait::events::Silent;
@@ -120,33 +120,17 @@ fn snapshot(status: &str, source: Source) -> Snapshot {
     }
 }
 
-impl JobApi for Scripted {
-    async fn turn(&self, lane: Lane, within: Option<Duration>) -> Result<(), Fault> {
-        let Some(p) = &self.pacer else { return Ok(()) };
-        match within {
-            None => {
-                p.wait_in(lane).await;
-                Ok(())
-            }
-            Some(left) => tokio::time::timeout(left, p.wait_in(lane))
-                .await
-                .map_err(|_| Fault::transport(FaultKind::Timeout, "no turn")),
-        }
-    }
-
-    async fn poll(
+impl Scripted {
+    /// A poll's answer from an endpoint like `source`.
+    async fn answer(
         &self,
         job_id: &str,
-        endpoint: Endpoint,
+        source: Source,
         timeout: Duration,
     ) -> Result<Snapshot, Fault> {
         *self.polls.lock().unwrap() += 1;
         self.poll_times.lock().unwrap().push(self.started.elapsed());
         tokio::time::sleep(self.latency.min(timeout)).await;
-        let source = match endpoint {
-            Endpoint::Progress => Source::Progress,
-            Endpoint::Status => Source::Status,
-        };
         let cancelled = self
             .cancels
             .lock()
@@ -195,13 +179,37 @@ impl JobApi for Scripted {
                 } else {
                     end
                 };
-                let why = match (state, endpoint) {
-                    ("dead", Endpoint::Status) => "YARN Diagnostics: no resources within 3 hours",
+                let why = match (state, source.reason) {
+                    ("dead", true) => "YARN Diagnostics: no resources within 3 hours",
                     _ => "",
                 };
                 Ok(Snapshot::of_batch(JobStatus::from_spark(state), why.into()))
             }
         }
+    }
+}
+
+impl JobApi for Scripted {
+    fn pacer(&self) -> Option<&Pacer> {
+        self.pacer.as_deref()
+    }
+
+    async fn poll(
+        &self,
+        job_id: &str,
+        endpoint: Endpoint,
+        timeout: Duration,
+    ) -> Result<Snapshot, Fault> {
+        let source = match endpoint {
+            Endpoint::Primary => Source::PROGRESS,
+            Endpoint::Fallback => Source::STATUS,
+        };
+        self.answer(job_id, source, timeout).await
+    }
+
+    /// As `/status` answers (a batch's details: a dead one says why).
+    async fn reason(&self, job_id: &str, timeout: Duration) -> Result<Snapshot, Fault> {
+        self.answer(job_id, Source::STATUS, timeout).await
     }
 
     async fn cancel(&self, job_id: &str, _timeout: Duration) -> Result<String, Fault> {

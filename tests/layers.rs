@@ -14,8 +14,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("sim", &["dli"]),
     ("cli", &["dli", "wait"]),
     ("config", &["cli", "dli", "wait"]),
+    ("kind", &["cli", "config", "dli", "wait", "sim"]),
     ("report", &["cli", "dli", "wait"]),
-    ("cmd", &["cli", "config", "dli", "wait", "report", "sim"]),
+    (
+        "cmd",
+        &["cli", "config", "dli", "wait", "report", "sim", "kind"],
+    ),
 ];
 
 /// Module path (`wait::driver`) → file text, for every file under `src/` but the crate roots.
@@ -526,4 +530,44 @@ fn the_environment_is_read_only_by_the_one_snapshot() {
     );
     // The scan sees the one reader (one that found nothing would pass anything).
     assert_eq!(found.len(), 1, "{found:?}");
+}
+
+/// Issue 20: a job kind is one value behind one trait (`kind::Kind`). The machine, the driver,
+/// the reporters and the commands ask a snapshot what it has (`has_task_counts`, …), never
+/// which kind it is: no test for Spark outside the Spark kind's own file (`kind::spark`), the
+/// code that picks a kind (`kind`, its `mod.rs`) and the simulator (a DLI of our own, which
+/// serves every kind).
+#[test]
+fn only_the_spark_kind_knows_it_is_spark() {
+    const TESTS: &[&str] = &[
+        "is_spark",
+        "JobType::Spark",
+        "JobKind::Spark",
+        "Source::Batch",
+        "Source::BATCH",
+        "spark_file.is_some",
+        "spark_file.is_none",
+        "kind::spark::",
+        "SparkApi",
+    ];
+    let mut wrong = Vec::new();
+    for (module, text) in modules() {
+        if module == "kind::pick" || module == "kind::spark" || top(&module) == "sim" {
+            continue;
+        }
+        for (i, line) in code(&text).lines().enumerate() {
+            if let Some(t) = TESTS.iter().find(|t| line.contains(*t)) {
+                wrong.push(format!("{module}:{}: {t}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "ask the snapshot what it has (or the kind, through kind::Kind), not whether it is Spark:\n{}",
+        wrong.join("\n")
+    );
+    // The check sees the tests where they belong (a matcher that found none would pass all).
+    let all = modules();
+    assert!(code(&all["kind::pick"]).contains("JobType::Spark"));
+    assert!(code(&all["kind::spark"]).contains("Source::BATCH"));
 }

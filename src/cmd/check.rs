@@ -4,8 +4,8 @@
 
 use super::context::Context;
 use super::failure::{CommandResult, EXIT_USAGE};
+use super::session::{open_without_waiting, settings};
 use crate::cli::{CheckArgs, OutputFormat, TimingArgs, hint};
-use crate::config::resolve;
 use crate::dli::client::DliClient;
 use crate::dli::fault::{FaultClass, FaultKind};
 use crate::report::fault_text;
@@ -70,17 +70,15 @@ pub async fn command(args: CheckArgs, ctx: &Context) -> CommandResult {
         request_timeout: args.request_timeout,
         ..TimingArgs::default()
     };
-    let settings = match resolve(&args.target, &timing, &ctx.env) {
+    let settings = match settings(&args.target, &timing, &ctx.env) {
         Ok(s) => s,
         Err(e) => {
             checks.fail("configuration", e.to_string(), EXIT_USAGE);
             return Ok(checks.print(args.output, &ctx.secrets));
         }
     };
+    open_without_waiting(ctx, &settings);
     let provider = &settings.client.credentials;
-    let secrets = ctx.secrets.clone();
-    provider.set_secret_sink(std::sync::Arc::new(move |s: &[&str]| secrets.remember(s)));
-    ctx.secrets.remember(provider.known_secrets());
     let endpoint = settings.client.endpoint.clone();
     checks.pass(
         "configuration",

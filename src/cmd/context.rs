@@ -94,7 +94,8 @@ impl Context {
     /// The reporter for this run; in GitHub mode wrapped in the GitHub layer, which first
     /// masks `learnt` (on a real runner only): the secrets learnt at run time (temporary keys,
     /// tokens), never those the workflow gave, which GitHub masks already and `::add-mask::`
-    /// would print. From now on every output scrubs `secrets` (all of them).
+    /// would print. From now on every output scrubs `secrets` (all of them). (`--record` wraps
+    /// it in `cmd::session`, which knows the job kind a recording replays.)
     pub fn reporter(&self, secrets: &[&str], learnt: &[&str]) -> Arc<dyn Reporter> {
         self.secrets.remember(secrets);
         self.secrets.remember(learnt);
@@ -117,23 +118,13 @@ impl Context {
                 human
             }
         };
-        let reporter = if self.github {
+        if self.github {
             let mask: &[&str] = if self.on_runner { learnt } else { &[] };
             let (secrets, stderr) = (self.secrets.clone(), self.stderr.clone());
             Github::new(base, mask, secrets, stderr, &self.runner_files())
         } else {
             base
-        };
-        #[cfg(feature = "simulator")]
-        if let Some(path) = &self.output.record {
-            return super::record::Recording::new(
-                reporter,
-                path.clone(),
-                self.secrets.clone(),
-                self.stderr.clone(),
-            );
         }
-        reporter
     }
 
     /// The wait for these jobs (none yet: a submit comes first) starts: mark the summary file

@@ -19,11 +19,16 @@ use std::time::Duration;
 /// gives up.
 const ATTEMPTS: u32 = 3;
 
+/// Every secret `provider` learns goes to the run's `Secrets` from now on.
+pub fn sink_secrets(ctx: &Context, provider: &Provider) {
+    let secrets = ctx.secrets.clone();
+    provider.set_secret_sink(Arc::new(move |s: &[&str]| secrets.remember(s)));
+}
+
 /// Make the credentials of `settings` ready and the reporter that knows their secrets.
 pub async fn ready(ctx: &Context, settings: &Settings) -> Result<Arc<dyn Reporter>, Failure> {
     let provider = &settings.client.credentials;
-    let secrets = ctx.secrets.clone();
-    provider.set_secret_sink(Arc::new(move |s: &[&str]| secrets.remember(s)));
+    sink_secrets(ctx, provider);
     if let Some(w) = provider.warning() {
         tracing::warn!("credentials: {w}");
     }

@@ -3,10 +3,9 @@
 
 use super::context::Context;
 use super::failure::{CommandResult, Failure};
-use super::wait::{client, wait_jobs};
+use super::session::{Session, settings};
 use crate::cli::{DemoArgs, Limit, OutputFormat, TargetArgs, TimingArgs};
-use crate::config::{Env, resolve};
-use crate::dli::auth::{ENV_AK, ENV_SK};
+use crate::kind::sql::Sql;
 use crate::sim::scenario::Scenario;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -34,8 +33,11 @@ pub async fn command(_args: DemoArgs, ctx: &Context) -> CommandResult {
         ..TimingArgs::default()
     };
     // The demo's own environment: the simulator's keys, nothing of the process's.
-    let env = Env::from([(ENV_AK, &sim.ak), (ENV_SK, &sim.sk)]);
-    let settings = resolve(&target, &timing, &env)
+    let env = crate::config::Env::from([
+        (crate::dli::auth::ENV_AK, &sim.ak),
+        (crate::dli::auth::ENV_SK, &sim.sk),
+    ]);
+    let settings = settings(&target, &timing, &env)
         .map_err(|e| Failure::internal(format!("the demo's own settings are refused: {e}")))?;
     let human = ctx.output.output == OutputFormat::Human;
     if human {
@@ -50,8 +52,10 @@ pub async fn command(_args: DemoArgs, ctx: &Context) -> CommandResult {
             jobs.join(" ")
         );
     }
-    let reporter = super::credentials::ready(ctx, &settings).await?;
-    let code = wait_jobs(ctx, &settings, &client(&settings)?, jobs, reporter).await?;
+    let code = Session::<Sql>::start(ctx, settings)
+        .await?
+        .wait(jobs)
+        .await?;
     if human {
         eprintln!(
             "exit status {code} ({}); in a pipeline, that status is the gate.",

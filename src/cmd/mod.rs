@@ -13,7 +13,7 @@ mod logging;
 #[cfg(feature = "simulator")]
 mod record;
 mod run;
-mod run_spark;
+mod session;
 mod signals;
 #[cfg(feature = "simulator")]
 mod simulate;
@@ -174,11 +174,7 @@ impl Plan {
             Some(Command::Run(args)) => Plan {
                 output: args.output.clone(),
                 endpoint: args.target.endpoint.clone(),
-                body: if args.spark_file.is_some() {
-                    body(move |ctx| Box::pin(run_spark::command(*args, ctx)))
-                } else {
-                    body(move |ctx| Box::pin(run::command(*args, ctx)))
-                },
+                body: body(move |ctx| Box::pin(run::command(*args, ctx))),
             },
             #[cfg(feature = "simulator")]
             Some(Command::Simulate(args)) => Plan {

@@ -9,16 +9,15 @@
 //! cut, and its scenario name and a note on stderr say so.
 
 use super::summary_file;
-use crate::dli::model::JobStatus;
+use crate::kind::Seen;
 use crate::report::Reporter;
 use crate::report::safe::Secrets;
 use crate::report::stream::Stream;
-use crate::sim::scenario::{End, JobKind, JobSpec, Span, SubJobSpec};
+use crate::sim::scenario::JobSpec;
 use crate::wait::events::Events;
 use crate::wait::machine::Note;
-use crate::wait::outcome::Outcome;
 use crate::wait::record::{CancelReport, JobReport};
-use crate::wait::snapshot::{Snapshot, Source};
+use crate::wait::snapshot::Snapshot;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -28,47 +27,8 @@ use std::time::Duration;
 /// recording is cut.
 pub const MAX_CHANGES: usize = 10_000;
 
-/// The most characters of a status DLI did not define that are kept.
-const STATUS_CHARS: usize = 64;
-
-/// What the timeline needs of one poll: its status, source, sub-job and that sub-job's size.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Seen {
-    pub status: JobStatus,
-    pub source: Source,
-    pub sub_job_id: Option<i64>,
-    /// The running sub-job's (or else the first one's) tasks and stages, at least 1 each.
-    pub counts: (i64, i64),
-}
-
-impl Seen {
-    pub fn of(s: &Snapshot) -> Self {
-        let status = match &s.status {
-            JobStatus::Other(text) if text.chars().count() > STATUS_CHARS => {
-                JobStatus::Other(text.chars().take(STATUS_CHARS).collect())
-            }
-            other => other.clone(),
-        };
-        let counts = s
-            .sub_jobs
-            .iter()
-            .find(|j| j.id == s.sub_job_id && j.id.is_some())
-            .or(s.sub_jobs.first())
-            .map(|j| {
-                (
-                    j.num_tasks.max(1),
-                    i64::try_from(j.stage_ids.len()).unwrap_or(1).max(1),
-                )
-            })
-            .unwrap_or((1, 1));
-        Seen {
-            status,
-            source: s.source,
-            sub_job_id: s.sub_job_id,
-            counts,
-        }
-    }
-}
+/// How a kind replays what a wait saw of one job (`kind::Kind::recorded`).
+pub type Replay = fn(&JobReport, &[(Duration, Seen)]) -> JobSpec;
 
 /// One job's kept polls.
 #[derive(Debug, Clone, Default)]
@@ -107,6 +67,8 @@ pub struct Recording {
     inner: Arc<dyn Reporter>,
     path: PathBuf,
     seen: Mutex<BTreeMap<String, Timeline>>,
+    /// The waited kind's replay of a timeline.
+    replay: Replay,
     secrets: Secrets,
     stderr: Stream,
 }
@@ -115,6 +77,7 @@ impl Recording {
     pub fn new(
         inner: Arc<dyn Reporter>,
         path: PathBuf,
+        replay: Replay,
         secrets: Secrets,
         stderr: Stream,
     ) -> Arc<Self> {
@@ -122,6 +85,7 @@ impl Recording {
             inner,
             path,
             seen: Mutex::new(BTreeMap::new()),
+            replay,
             secrets,
             stderr,
         })
@@ -135,7 +99,7 @@ impl Recording {
                 .iter()
                 .map(|r| {
                     let t = seen.get(&r.job_id);
-                    let mut spec = job_spec(r, t.map_or(&[][..], |t| t.polls.as_slice()));
+                    let mut spec = (self.replay)(r, t.map_or(&[][..], |t| t.polls.as_slice()));
                     if t.is_some_and(|t| t.cut) {
                         cut += 1;
                         spec.name = Some(format!(
@@ -168,137 +132,6 @@ impl Recording {
                 self.path.display()
             )));
         }
-    }
-}
-
-/// The scenario job that plays back what `polls` saw of `report`'s job: time in LAUNCHING,
-/// each sub-job from its first sighting to the next one's, the commit tail, and the ending
-/// (a job whose end was not seen runs on forever). Times are since the wait started.
-pub fn job_spec(report: &JobReport, polls: &[(Duration, Seen)]) -> JobSpec {
-    if polls.iter().any(|(_, s)| s.source == Source::Batch) {
-        return batch_spec(report, polls);
-    }
-    let secs = |d: Duration| Span(Some(d));
-    let ended_at = polls
-        .iter()
-        .find(|(_, s)| s.status.is_terminal())
-        .map(|(t, _)| *t);
-    let launching = polls
-        .iter()
-        .find(|(_, s)| s.status != JobStatus::Launching)
-        .map_or_else(|| ended_at.unwrap_or(report.elapsed), |(t, _)| *t);
-    // Each sub-job: first seen, and its size (tasks, stages) as last seen.
-    let mut subs: Vec<(i64, Duration, i64, i64)> = Vec::new();
-    for (t, s) in polls {
-        let Some(id) = s.sub_job_id else { continue };
-        let counts = s.counts;
-        match subs.last_mut() {
-            Some(last) if last.0 == id => (last.2, last.3) = counts,
-            _ => subs.push((id, *t, counts.0, counts.1)),
-        }
-    }
-    // A sub-job runs until the next one is seen, or until the last poll that showed it.
-    let last_seen = |id: i64| {
-        polls
-            .iter()
-            .filter(|(_, s)| s.sub_job_id == Some(id))
-            .map(|(t, _)| *t)
-            .next_back()
-    };
-    let mut sub_jobs = Vec::new();
-    let mut clock = launching;
-    for (i, (id, first, tasks, stages)) in subs.iter().enumerate() {
-        let until = subs
-            .get(i + 1)
-            .map(|next| next.1)
-            .or_else(|| last_seen(*id))
-            .unwrap_or(*first);
-        sub_jobs.push(SubJobSpec {
-            gap: secs(first.saturating_sub(clock)),
-            tasks: *tasks,
-            stages: *stages,
-            duration: secs(until.saturating_sub(*first).max(Duration::from_millis(1))),
-            parallelism: 16,
-            stragglers: None,
-            stall_at: None,
-            waves: false,
-            flat_start: None,
-        });
-        clock = until.max(*first);
-    }
-    let (commit, end) = match (&report.outcome, ended_at) {
-        (Outcome::Finished, Some(t)) => (secs(t.saturating_sub(clock)), End::Finished),
-        (Outcome::Failed, Some(t)) => (
-            secs(t.saturating_sub(clock)),
-            End::Failed {
-                message: report
-                    .reason
-                    .as_ref()
-                    .map(|r| r.message.clone())
-                    .unwrap_or_default(),
-                detail: report.reason.as_ref().and_then(|r| r.detail.clone()),
-            },
-        ),
-        (Outcome::Cancelled, Some(t)) => (secs(t.saturating_sub(clock)), End::Cancelled),
-        // The end was not seen (timed out, stalled, interrupted): it goes on.
-        _ => (Span(None), End::Finished),
-    };
-    JobSpec {
-        id: Some(report.job_id.clone()),
-        name: Some(format!("recorded: {}", report.outcome.label())),
-        launching: secs(launching),
-        sub_jobs,
-        commit,
-        end,
-        ..JobSpec::default()
-    }
-}
-
-/// A Spark batch as its polls saw it: `starting` until the first poll that was not, `running`
-/// until the first `recovering` or the end, `recovering` until the end, and the end (`dead`
-/// with DLI's reason as its log's tail). A batch whose end was not seen runs on forever.
-fn batch_spec(report: &JobReport, polls: &[(Duration, Seen)]) -> JobSpec {
-    let first =
-        |f: &dyn Fn(&JobStatus) -> bool| polls.iter().find(|(_, s)| f(&s.status)).map(|(t, _)| *t);
-    let ended_at = first(&|s| s.is_terminal());
-    let open_end = ended_at.unwrap_or(report.elapsed);
-    let running_from = first(&|s| *s != JobStatus::Starting).unwrap_or(open_end);
-    let recovering_from = first(&|s| *s == JobStatus::Recovering)
-        .filter(|t| *t >= running_from)
-        .unwrap_or(open_end);
-    let span = |d: Duration| Span(Some(d));
-    let (running, recovering) = match ended_at {
-        Some(end) => (
-            span(recovering_from.saturating_sub(running_from)),
-            span(end.saturating_sub(recovering_from)),
-        ),
-        // Still going when the wait ended: in the state it was last seen in, for ever.
-        None if recovering_from < open_end => (
-            span(recovering_from.saturating_sub(running_from)),
-            Span(None),
-        ),
-        None => (Span(None), span(Duration::ZERO)),
-    };
-    let end = match (&report.outcome, ended_at) {
-        (Outcome::Failed | Outcome::Cancelled, Some(_)) => End::Dead {
-            log: report
-                .reason
-                .as_ref()
-                .map(|r| vec![r.message.clone()])
-                .unwrap_or_default(),
-            driver_log: Vec::new(),
-        },
-        _ => End::Success,
-    };
-    JobSpec {
-        kind: JobKind::Spark,
-        id: Some(report.job_id.clone()),
-        name: Some(format!("recorded: {}", report.outcome.label())),
-        starting: span(running_from),
-        running,
-        recovering,
-        end,
-        ..JobSpec::default()
     }
 }
 
@@ -347,14 +180,27 @@ impl Reporter for Recording {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dli::model::SubJob;
+    use crate::dli::model::{JobStatus, SubJob};
+    use crate::kind::spark::Spark;
+    use crate::kind::sql::Sql;
+    use crate::kind::{Kind, STATUS_CHARS};
+    use crate::sim::scenario::{End, JobKind, Span};
+    use crate::wait::outcome::Outcome;
     use crate::wait::snapshot::Source;
+
+    fn job_spec(r: &JobReport, polls: &[(Duration, Seen)]) -> JobSpec {
+        Sql::recorded(r, polls)
+    }
+
+    fn batch_spec(r: &JobReport, polls: &[(Duration, Seen)]) -> JobSpec {
+        Spark::recorded(r, polls)
+    }
 
     fn snap(status: &str, sub: Option<(i64, i64)>) -> Snapshot {
         Snapshot {
             status: JobStatus::from(status),
             message: String::new(),
-            source: Source::Progress,
+            source: Source::PROGRESS,
             progress: None,
             sub_job_id: sub.map(|(id, _)| id),
             sub_jobs: sub
@@ -422,7 +268,7 @@ mod tests {
             message: "Caused by: no such table".into(),
             detail: None,
         });
-        let job = job_spec(&r, &seen(&polls));
+        let job = batch_spec(&r, &seen(&polls));
         assert_eq!(job.kind, JobKind::Spark);
         assert_eq!(
             (job.starting, job.running, job.recovering),
@@ -444,7 +290,7 @@ mod tests {
             assert_eq!(job.spark_at(t).0, want, "at {t}");
         }
         // Not seen to end: running for ever.
-        let job = job_spec(&report(Outcome::TimedOut), &seen(&polls[..2]));
+        let job = batch_spec(&report(Outcome::TimedOut), &seen(&polls[..2]));
         assert_eq!(job.running, Span(None));
     }
 
@@ -536,10 +382,12 @@ mod tests {
                 t.push(*at, s.clone());
             }
             let r = report(ended);
-            proptest::prop_assert_eq!(
-                serde_json::json!(job_spec(&r, &t.polls)),
-                serde_json::json!(job_spec(&r, &all))
-            );
+            for replay in [job_spec as Replay, batch_spec] {
+                proptest::prop_assert_eq!(
+                    serde_json::json!(replay(&r, &t.polls)),
+                    serde_json::json!(replay(&r, &all))
+                );
+            }
         }
     }
 }

@@ -234,22 +234,12 @@ impl DliClient {
     /// not). `within` bounds the wait: a queue longer than the time left is a timeout fault,
     /// so a deadline holds however many jobs share the limit.
     pub async fn turn(&self, lane: Lane, within: Option<Duration>) -> Result<(), Fault> {
-        let Some(p) = &self.pacer else { return Ok(()) };
-        match within {
-            None => {
-                p.wait_in(lane).await;
-                Ok(())
-            }
-            Some(left) => tokio::time::timeout(left, p.wait_in(lane))
-                .await
-                .map_err(|_| {
-                    Fault::transport(
-                        FaultKind::Timeout,
-                        "no turn to send a request before the deadline",
-                    )
-                    .checking(Check::RequestRate)
-                }),
-        }
+        super::pacer::turn(self.pacer(), lane, within).await
+    }
+
+    /// The rate limit all clones of this client share, if it has one.
+    pub fn pacer(&self) -> Option<&Pacer> {
+        self.pacer.as_deref()
     }
 
     /// Sign, send and classify one request, with the current credentials (renewed first when

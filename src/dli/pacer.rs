@@ -2,6 +2,7 @@
 //! wait and every kind of request. Knows time only: nothing of HTTP or of what the requests
 //! are, beyond which lane they wait in.
 
+use super::fault::{Check, Fault, FaultKind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::{Mutex, Notify};
@@ -15,6 +16,32 @@ pub enum Lane {
     /// Cancels: they take the next slots before any waiting normal request (a runner kills
     /// the step a few seconds after its signal; the polls can wait).
     Urgent,
+}
+
+/// Wait for a turn in `lane` under `pacer` (none: at once). `within` bounds the wait: a
+/// queue longer than the time left is a timeout fault, so a deadline holds however many jobs
+/// share the limit. Every kind's requests take their turns here (`wait::api::JobApi::turn`).
+pub async fn turn(
+    pacer: Option<&Pacer>,
+    lane: Lane,
+    within: Option<Duration>,
+) -> Result<(), Fault> {
+    let Some(p) = pacer else { return Ok(()) };
+    match within {
+        None => {
+            p.wait_in(lane).await;
+            Ok(())
+        }
+        Some(left) => tokio::time::timeout(left, p.wait_in(lane))
+            .await
+            .map_err(|_| {
+                Fault::transport(
+                    FaultKind::Timeout,
+                    "no turn to send a request before the deadline",
+                )
+                .checking(Check::RequestRate)
+            }),
+    }
 }
 
 /// A global request rate limit: requests go out at least `interval` apart, so thousands of

@@ -17,7 +17,7 @@ use crate::dli::model::JobStatus;
 use crate::wait::events::Events;
 use crate::wait::outcome::Outcome;
 use crate::wait::record::JobReport;
-use crate::wait::snapshot::{Snapshot, Source};
+use crate::wait::snapshot::Snapshot;
 use std::time::Duration;
 
 /// A wait's events (from the driver) plus what only a command knows: a submit, the end.
@@ -180,8 +180,8 @@ pub fn outcome_message(r: &JobReport) -> String {
             " [polled /status: /progress kept answering DLI.0999, so stall detection was off]",
         );
     }
-    let batch = r.last.as_ref().is_some_and(|s| s.source == Source::Batch);
-    if batch && may_run {
+    let no_counts = r.last.as_ref().is_some_and(Snapshot::never_has_task_counts);
+    if no_counts && may_run {
         msg.push_str(
             " [a Spark batch: DLI reports no task counts for it, so stall detection was off]",
         );

@@ -141,7 +141,7 @@ pub(crate) mod testing {
     use crate::dli::model::{JobStatus, SubJob};
     use crate::wait::outcome::Outcome;
     use crate::wait::record::{JobReport, Reason};
-    use crate::wait::snapshot::{Snapshot, Source};
+    use crate::wait::snapshot::{Snapshot, Source, TaskCounts};
     use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
@@ -173,7 +173,12 @@ pub(crate) mod testing {
         Snapshot {
             status: JobStatus::Running,
             message: String::new(),
-            source: Source::Progress,
+            // A SQL job's `/progress` (`kind::sql`), as a report sees it: a name and counts.
+            source: Source {
+                name: "progress",
+                counts: TaskCounts::Given,
+                reason: false,
+            },
             progress: Some(0.43),
             sub_job_id: Some(2),
             sub_jobs: vec![SubJob {

@@ -9,7 +9,7 @@ use super::machine::{Decision, Endpoint, Machine, Observation, WaitConfig};
 use super::outcome::{Outcome, Stop};
 use super::policy::DelayPolicy;
 use super::record::{CancelReport, JobReport, Reason};
-use super::snapshot::{Snapshot, Source};
+use super::snapshot::Snapshot;
 use crate::dli::fault::{Fault, FaultKind};
 use crate::dli::pacer::Lane;
 use backon::{ConstantBuilder, Retryable};
@@ -161,7 +161,7 @@ impl<A: JobApi> Driver<A> {
                 m,
                 start,
                 deadline,
-                endpoint: Endpoint::Progress,
+                endpoint: Endpoint::Primary,
                 step: 0,
                 at: At::Sleeping,
             })));
@@ -262,10 +262,12 @@ impl<A: JobApi> Driver<A> {
         report
     }
 
-    /// `/status` for a job that ended badly, retried briefly on transient faults, by `by`.
+    /// The kind's reason read ([`JobApi::reason`]: a SQL job's `/status`) for a job that
+    /// ended badly, retried briefly on transient faults, by `by`.
     async fn reason(&self, job_id: &str, last: Option<&Snapshot>, by: Instant) -> Option<Reason> {
-        // Polling /status already (after the fallback): its last answer is the reason.
-        if let Some(s) = last.filter(|s| s.source == Source::Status) {
+        // Polling an endpoint that carries the reason already (a SQL job's `/status`, after
+        // the fallback): its last answer is the reason.
+        if let Some(s) = last.filter(|s| s.carries_reason()) {
             return Some(Reason {
                 message: s.message.clone(),
                 detail: s.detail.clone().filter(|d| !d.trim().is_empty()),
@@ -296,13 +298,13 @@ impl<A: JobApi> Driver<A> {
         }
     }
 
-    /// One `/status` poll after the wait: a turn under the rate limit, the request, both
+    /// One reason read ([`JobApi::reason`]) after the wait: a turn under the rate limit, the request, both
     /// within what is left until `by`.
     async fn ending_poll(&self, job_id: &str, by: Instant) -> Result<Snapshot, Fault> {
         let left = by.saturating_duration_since(Instant::now());
         self.api.turn(Lane::Normal, Some(left)).await?;
         let timeout = CANCEL_REQUEST_TIMEOUT.min(by.saturating_duration_since(Instant::now()));
-        tokio::time::timeout(timeout, self.api.poll(job_id, Endpoint::Status, timeout))
+        tokio::time::timeout(timeout, self.api.reason(job_id, timeout))
             .await
             .unwrap_or_else(|_| Err(no_answer(timeout)))
     }
@@ -529,7 +531,7 @@ impl<'d, A: JobApi> Fleet<'d, A> {
             last_fault: j.m.last_fault().cloned(),
             reason: None,
             cancel: None,
-            fell_back: j.m.endpoint() == Endpoint::Status,
+            fell_back: j.m.endpoint() == Endpoint::Fallback,
             short_lived_credentials: self.driver.api.short_lived_credentials(),
         };
         if needs_ending {

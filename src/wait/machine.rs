@@ -3,19 +3,30 @@
 
 use super::outcome::{Outcome, Stop};
 use super::policy::{DelayPolicy, PolicyInput};
-use super::snapshot::{Snapshot, Source};
+use super::snapshot::Snapshot;
 use super::stall::StallWatch;
 use crate::dli::fault::{Fault, FaultClass, FaultKind};
 use crate::dli::model::JobStatus;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-/// After this many `DLI.0999` answers in a row from `/progress`, poll `/status` instead:
-/// on a queue whose backend is too old, `/progress` never recovers.
+/// After this many `DLI.0999` answers in a row from the primary endpoint (a SQL job's
+/// `/progress`), poll the fallback one (`/status`) instead: on a queue whose backend is too
+/// old, `/progress` never recovers.
 pub const DEFAULT_FALLBACK_AFTER: u32 = 5;
 
-/// `fallback_after` for jobs that have no `/status` to fall back to (Spark batches): never.
+/// `fallback_after` for jobs whose kind has no endpoint to fall back to: never.
 pub const NEVER_FALL_BACK: u32 = u32::MAX;
+
+/// Whether a kind's polls fall back from its primary endpoint to its fallback one when the
+/// primary keeps answering `DLI.0999` (a kind's policy: `crate::kind::Kind::FALLBACK`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fallback {
+    /// After `fallback_after` busy answers in a row.
+    WhenBusy,
+    /// Never: busy answers are retried until the deadline like any transient fault.
+    Never,
+}
 
 /// How long connection faults are retried while the service has never answered in this run:
 /// long enough for DNS and networks that blink at a CI job's start, short enough that a
@@ -45,6 +56,16 @@ pub struct WaitConfig {
     pub unreachable_after: Option<Duration>,
 }
 
+impl WaitConfig {
+    /// This config under a kind's fallback policy.
+    pub fn with_fallback(mut self, fallback: Fallback) -> Self {
+        if fallback == Fallback::Never {
+            self.fallback_after = NEVER_FALL_BACK;
+        }
+        self
+    }
+}
+
 impl Default for WaitConfig {
     fn default() -> Self {
         WaitConfig {
@@ -57,13 +78,15 @@ impl Default for WaitConfig {
     }
 }
 
-/// Which API the next poll should call.
+/// Which of its kind's endpoints the next poll should call (each kind says what they are:
+/// `crate::kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
-    /// `GET /v1/{project_id}/jobs/{job_id}/progress`: state and task counts.
-    Progress,
-    /// `GET /v1.0/{project_id}/jobs/{job_id}/status`: state only.
-    Status,
+    /// Every poll's, while it answers (a SQL job's `/progress`: state and task counts; a
+    /// Spark batch's `/state`).
+    Primary,
+    /// After the kind's fallback ([`Fallback::WhenBusy`]): a SQL job's `/status`, state only.
+    Fallback,
 }
 
 /// What one poll brought back.
@@ -89,7 +112,7 @@ pub enum Note {
     UnknownStatus(String),
     /// `/progress` kept answering `DLI.0999`; polling `/status` from now on.
     FallbackToStatus { busy_answers: u32 },
-    /// The job reports no task counts (a Spark batch), so `stall_timeout` cannot apply to it.
+    /// The job reports no task counts (its kind never has them), so `stall_timeout` cannot apply to it.
     /// Said once, at the first such answer, when a stall timeout is set.
     NoTaskCounts,
     /// A transient fault; the next poll comes after `after`.
@@ -140,7 +163,7 @@ impl Machine {
         Machine {
             cfg,
             policy,
-            endpoint: Endpoint::Progress,
+            endpoint: Endpoint::Primary,
             polls: 0,
             retries: 0,
             busy_streak: 0,
@@ -210,12 +233,12 @@ impl Machine {
 
     fn on_snapshot(&mut self, mut snap: Snapshot, now: Duration) -> Result<Duration, Decision> {
         self.answered = true;
-        if snap.source == Source::Progress {
+        if snap.has_task_counts() {
             self.busy_streak = 0;
         }
         snap.queued = self.queued_for(&snap.status, now);
         let quiet = self.no_counts_said || snap.status.is_terminal();
-        if snap.source == Source::Batch && self.cfg.stall_timeout.is_some() && !quiet {
+        if snap.never_has_task_counts() && self.cfg.stall_timeout.is_some() && !quiet {
             self.no_counts_said = true;
             self.notes.push(Note::NoTaskCounts);
         }
@@ -230,8 +253,8 @@ impl Machine {
             .as_ref()
             .is_none_or(|prev| prev.status != snap.status || prev.sub_job_id != snap.sub_job_id);
         let terminal = terminal_outcome(&snap.status);
-        // Only /progress has the counts a stall is judged by.
-        let still_for = if snap.source == Source::Progress {
+        // Only an answer with task counts says whether the job is stalled.
+        let still_for = if snap.has_task_counts() {
             self.stall.observe(&snap, now)
         } else {
             Duration::ZERO
@@ -283,10 +306,10 @@ impl Machine {
             });
         }
         self.retries += 1;
-        if fault.kind == FaultKind::QueueBusy && self.endpoint == Endpoint::Progress {
+        if fault.kind == FaultKind::QueueBusy && self.endpoint == Endpoint::Primary {
             self.busy_streak += 1;
             if self.busy_streak >= self.cfg.fallback_after {
-                self.endpoint = Endpoint::Status;
+                self.endpoint = Endpoint::Fallback;
                 self.stall.reset();
                 self.notes.push(Note::FallbackToStatus {
                     busy_answers: self.busy_streak,
@@ -487,7 +510,7 @@ mod tests {
             m.start(),
             Decision::Poll {
                 after: Duration::ZERO,
-                endpoint: Endpoint::Progress
+                endpoint: Endpoint::Primary
             }
         );
         assert_eq!(
@@ -539,7 +562,7 @@ mod tests {
                 d,
                 Decision::Poll {
                     after: S(10),
-                    endpoint: Endpoint::Progress
+                    endpoint: Endpoint::Primary
                 }
             );
         }
@@ -561,6 +584,33 @@ mod tests {
     }
 
     #[test]
+    fn a_kind_that_never_falls_back_keeps_its_primary_endpoint() {
+        let mut m = machine(WaitConfig::default().with_fallback(Fallback::Never));
+        m.start();
+        for i in 0..DEFAULT_FALLBACK_AFTER * 4 {
+            let d = m.observe(busy(), S(u64::from(i) * 10));
+            assert!(
+                matches!(
+                    d,
+                    Decision::Poll {
+                        endpoint: Endpoint::Primary,
+                        ..
+                    }
+                ),
+                "{d:?}"
+            );
+        }
+        assert!(
+            !m.take_notes()
+                .iter()
+                .any(|n| matches!(n, Note::FallbackToStatus { .. }))
+        );
+        // A kind that falls back keeps the configured count.
+        let cfg = WaitConfig::default().with_fallback(Fallback::WhenBusy);
+        assert_eq!(cfg.fallback_after, DEFAULT_FALLBACK_AFTER);
+    }
+
+    #[test]
     fn persistent_queue_busy_falls_back_to_status() {
         let mut m = machine(WaitConfig::default());
         let mut last = m.start();
@@ -571,7 +621,7 @@ mod tests {
             last,
             Decision::Poll {
                 after: S(10),
-                endpoint: Endpoint::Status
+                endpoint: Endpoint::Fallback
             }
         );
         assert!(
@@ -589,7 +639,7 @@ mod tests {
             m.observe(status("RUNNING"), S(60)),
             Decision::Poll {
                 after: S(10),
-                endpoint: Endpoint::Status
+                endpoint: Endpoint::Fallback
             }
         );
         let d = m.observe(status("FINISHED"), S(70));

@@ -11,5 +11,4 @@ pub mod outcome;
 pub mod policy;
 pub mod record;
 pub mod snapshot;
-pub mod spark;
 pub mod stall;

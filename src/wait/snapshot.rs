@@ -1,27 +1,38 @@
-//! What one successful poll tells us about a job, in one shape whether it came from
-//! `/progress` (with task counts), from `/status` (without), or from a Spark batch's state
-//! (without either). Knows nothing of HTTP.
+//! What one successful poll tells us about a job, in one shape whatever its kind and endpoint:
+//! its state, and what else that answer carries ([`Source`]: task counts or not, DLI's reason
+//! or not). The machine and the reporters ask the snapshot what it has, never which kind it
+//! is; each kind (`crate::kind`) builds its snapshots and names their sources. Knows nothing
+//! of HTTP.
 
-use crate::dli::model::{JobProgress, JobStatus, JobStatusInfo, SubJob};
-use crate::dli::spark::{BatchDetails, BatchState};
+use crate::dli::model::{JobStatus, SubJob};
 use std::time::Duration;
 
-/// Which endpoint a snapshot came from.
+/// Where a snapshot came from, as its kind describes it: a name (the `source` of a JSON line)
+/// and what an answer from there carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    Progress,
-    Status,
-    /// A Spark batch's `/state` or details: no task counts, so no stall detection.
-    Batch,
+pub struct Source {
+    /// Its name in JSON lines (`progress`, `status`, `batch`).
+    pub name: &'static str,
+    pub counts: TaskCounts,
+    /// The answer carries DLI's reason for a failure, as the ending would read it: a wait
+    /// that was polling it already needs no other read.
+    pub reason: bool,
+}
+
+/// Whether an answer carries task counts (what stall detection judges by).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskCounts {
+    /// It does.
+    Given,
+    /// Not this endpoint's answers; the kind's other endpoint has them.
+    NotHere,
+    /// The kind never reports task counts, on any endpoint: stall detection cannot apply.
+    Never,
 }
 
 impl Source {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Progress => "progress",
-            Source::Status => "status",
-            Source::Batch => "batch",
-        }
+        self.name
     }
 }
 
@@ -81,68 +92,23 @@ impl Snapshot {
             })
     }
 
+    /// This answer carries task counts (stall detection judges by them).
+    pub fn has_task_counts(&self) -> bool {
+        self.source.counts == TaskCounts::Given
+    }
+
+    /// The job's kind never reports task counts, so stall detection cannot apply to it.
+    pub fn never_has_task_counts(&self) -> bool {
+        self.source.counts == TaskCounts::Never
+    }
+
+    /// This answer carries DLI's reason for a failure (see [`Source::reason`]).
+    pub fn carries_reason(&self) -> bool {
+        self.source.reason
+    }
+
     /// Progress as a percentage, 0–100, when DLI gave one.
     pub fn percent(&self) -> Option<f64> {
         self.progress.map(|p| (p * 100.0).clamp(0.0, 100.0))
-    }
-}
-
-impl From<JobProgress> for Snapshot {
-    fn from(p: JobProgress) -> Self {
-        Snapshot {
-            status: p.status,
-            message: p.envelope.message,
-            source: Source::Progress,
-            progress: p.progress,
-            sub_job_id: p.sub_job_id,
-            sub_jobs: p.sub_jobs,
-            detail: None,
-            queued: None,
-        }
-    }
-}
-
-impl From<JobStatusInfo> for Snapshot {
-    fn from(s: JobStatusInfo) -> Self {
-        Snapshot {
-            status: s.status,
-            message: s.envelope.message,
-            source: Source::Status,
-            progress: None,
-            sub_job_id: None,
-            sub_jobs: Vec::new(),
-            detail: s.detail,
-            queued: None,
-        }
-    }
-}
-
-impl From<BatchState> for Snapshot {
-    fn from(b: BatchState) -> Self {
-        Snapshot::of_batch(b.state, String::new())
-    }
-}
-
-impl From<BatchDetails> for Snapshot {
-    /// The details as a batch's ending reads them: the state, and why, from the log's tail.
-    fn from(b: BatchDetails) -> Self {
-        let reason = b.reason().unwrap_or_default();
-        Snapshot::of_batch(b.state, reason)
-    }
-}
-
-impl Snapshot {
-    /// A Spark batch in `status`, with `message` (why it ended, when it has).
-    pub fn of_batch(status: JobStatus, message: String) -> Self {
-        Snapshot {
-            status,
-            message,
-            source: Source::Batch,
-            progress: None,
-            sub_job_id: None,
-            sub_jobs: Vec::new(),
-            detail: None,
-            queued: None,
-        }
     }
 }

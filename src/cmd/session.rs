@@ -1,0 +1,300 @@
+//! One session of waiting, as every command that talks to DLI opens it: the settings resolved
+//! (the one call of `config::resolve`), the credentials made ready (`cmd::credentials::ready`:
+//! every secret to the run's `Secrets`, temporary keys fetched first), the reporter, the HTTP
+//! client under the request-rate limit, and the job kind ([`Kind`]) on it. Then
+//! [`Session::submit`] (`run`), [`Session::wait`] (every job at once, under the kind's
+//! fallback policy) and [`Session::conclude`] (the exit code, the summary file, the reporter's
+//! summary).
+
+use super::context::Context;
+use super::failure::{CommandResult, Failure};
+use super::signals;
+use crate::cli::{TargetArgs, TimingArgs, hint};
+use crate::config::{ConfigError, Env, Settings, resolve};
+use crate::dli::client::{DliClient, Sent};
+use crate::dli::fault::Fault;
+use crate::kind::Kind;
+use crate::report::Reporter;
+use crate::wait::many::{Plan, wait_all};
+use crate::wait::outcome::{Outcome, Signal};
+use crate::wait::record::JobReport;
+use std::sync::Arc;
+
+/// The settings of `target` and `timing`, with the environment `env`: the one call of
+/// `resolve`.
+pub fn settings(
+    target: &TargetArgs,
+    timing: &TimingArgs,
+    env: &Env,
+) -> Result<Settings, ConfigError> {
+    resolve(target, timing, env)
+}
+
+/// The settings of `target` and `timing` in the run's environment (`ctx.env`); a usage error
+/// when they do not resolve.
+pub fn resolved(
+    ctx: &Context,
+    target: &TargetArgs,
+    timing: &TimingArgs,
+) -> Result<Settings, Failure> {
+    settings(target, timing, &ctx.env).map_err(|e| Failure::usage(e.to_string()))
+}
+
+/// A session opened without waiting (`check`): `settings` resolved, every secret of their
+/// credentials scrubbed from all output from now on (those known now at once); no keys are
+/// fetched, no reporter is made.
+pub fn open_without_waiting(ctx: &Context, settings: &Settings) {
+    let provider = &settings.client.credentials;
+    super::credentials::sink_secrets(ctx, provider);
+    ctx.secrets.remember(provider.known_secrets());
+}
+
+/// A session: what a command needs to submit and wait for jobs of kind `K`.
+pub struct Session<'c, K: Kind> {
+    ctx: &'c Context,
+    settings: Settings,
+    kind: K,
+    reporter: Arc<dyn Reporter>,
+}
+
+/// What came of a submit.
+pub enum Submit {
+    /// The job to wait for.
+    Wait(String),
+    /// The run ends here with this exit status (`--no-wait`, or a job DLI ran while
+    /// answering).
+    Ended(i32),
+}
+
+impl<'c, K: Kind> Session<'c, K> {
+    /// Resolve `target` and `timing` in the process's environment, then [`Session::start`].
+    pub async fn open(
+        ctx: &'c Context,
+        target: &TargetArgs,
+        timing: &TimingArgs,
+    ) -> Result<Self, Failure> {
+        let settings = resolved(ctx, target, timing)?;
+        Self::start(ctx, settings).await
+    }
+
+    /// Open a session on resolved `settings`: the credentials ready and the reporter that
+    /// knows their secrets (and records, with `--record`), the client, the kind.
+    pub async fn start(ctx: &'c Context, settings: Settings) -> Result<Self, Failure> {
+        let reporter = super::credentials::ready(ctx, &settings).await?;
+        #[cfg(feature = "simulator")]
+        let reporter: Arc<dyn Reporter> = match &ctx.output.record {
+            Some(path) => super::record::Recording::new(
+                reporter,
+                path.clone(),
+                K::recorded,
+                ctx.secrets.clone(),
+                ctx.stderr.clone(),
+            ),
+            None => reporter,
+        };
+        let client = client(&settings)?;
+        Ok(Session {
+            ctx,
+            settings,
+            kind: K::new(client),
+            reporter,
+        })
+    }
+
+    /// Submit `what` exactly once, say the new job's id at once (stdout, in every output
+    /// mode: `JOB=$(dli-wait run ...)` captures it), and tell whether to wait for it.
+    pub async fn submit(&mut self, what: &K::Submission, no_wait: bool) -> Result<Submit, Failure> {
+        let ctx = self.ctx;
+        ctx.begin(&[]);
+        // Submitted exactly once: a retry after a lost answer could run the job twice.
+        let sent = Sent::default();
+        let timeout = self.settings.client.request_timeout;
+        let answer = tokio::select! {
+            biased;
+            a = self.kind.submit(what, timeout, &sent) => a,
+            sig = signals::interrupted(&ctx.stop) => return Err(submit_interrupted(sig, &sent)),
+        };
+        let answer = answer.map_err(|f| submit_failed(&f))?;
+        let job_id = new_job_id(answer.id, &answer.said)?;
+        let within = if no_wait {
+            ID_WITHIN
+        } else {
+            ID_WAITING_WITHIN
+        };
+        let printed = print_id(&job_id, ctx, within);
+        self.reporter.submitted(&job_id);
+        told(printed, no_wait, ctx)?;
+        if no_wait {
+            return Ok(Submit::Ended(self.conclude(&[])));
+        }
+        if answer.ended {
+            let report = JobReport::ended_at_submit(job_id);
+            self.reporter.finished(&report);
+            return Ok(Submit::Ended(self.conclude(std::slice::from_ref(&report))));
+        }
+        // DLI answered the submit: the service is reachable in this run, so the wait retries
+        // connection faults as any transient fault (no "never answered" window).
+        self.settings.wait.unreachable_after = None;
+        Ok(Submit::Wait(job_id))
+    }
+
+    /// Wait for every job at once, under the kind's fallback policy; report each as it ends,
+    /// then [`Session::conclude`]: the exit status.
+    pub async fn wait(&self, job_ids: Vec<String>) -> CommandResult {
+        let settings = &self.settings;
+        let config = settings.wait.clone().with_fallback(K::FALLBACK);
+        let policy = || settings.policy();
+        let plan = Plan {
+            config: &config,
+            policy: &policy,
+            fail_fast: settings.fail_fast,
+        };
+        self.ctx.begin(&job_ids);
+        let reports = wait_all(
+            &self.kind,
+            self.reporter.clone(),
+            job_ids,
+            plan,
+            &self.ctx.stop,
+        )
+        .await
+        .map_err(|e| Failure::internal(format!("internal error: a wait task failed: {e}")))?;
+        Ok(self.conclude(&reports))
+    }
+
+    /// Every job has ended (or none was waited for): the exit code, the summary file and the
+    /// reporter's summary (`Context::conclude`).
+    pub fn conclude(&self, reports: &[JobReport]) -> i32 {
+        self.ctx.conclude(reports, self.reporter.as_ref())
+    }
+}
+
+/// The HTTP client for these settings, under their request-rate limit.
+fn client(settings: &Settings) -> Result<DliClient, Failure> {
+    DliClient::new(settings.client.clone())
+        .map(|c| c.with_rate_limit(settings.max_requests_per_second))
+        .map_err(|e| Failure::usage(format!("cannot set up the HTTP client: {e}")))
+}
+
+/// A submit that failed: how the job ended (see `Outcome::of_failed_submit`), in one line
+/// that says it was not retried when it may have reached DLI.
+fn submit_failed(f: &Fault) -> Failure {
+    let extra = if f.is_transient() {
+        " (not retried: the job may or may not have been created; check DLI's job list before submitting again)"
+    } else {
+        ""
+    };
+    let hint = f
+        .check()
+        .map(|c| format!(" — {}", hint(c)))
+        .unwrap_or_default();
+    Failure::ended(
+        Outcome::of_failed_submit(f),
+        format!("submit failed: {f}{hint}{extra}"),
+    )
+}
+
+/// A submit a signal cut short: the run ends as interrupted, saying whether the job may
+/// exist (the request was on its way) or cannot (it was never sent).
+fn submit_interrupted(sig: Signal, sent: &Sent) -> Failure {
+    let what = if sent.maybe() {
+        "during the submit, before DLI answered: the request may have reached DLI, so the job may or may not have been created; check DLI's job list before submitting again"
+    } else {
+        "before the submit was sent: no job was created"
+    };
+    Failure::interrupted(sig, what)
+}
+
+/// The id DLI answered an accepted submit with, if it is one to wait for (a UUID); `said`
+/// is what else the answer said, for the message when there is no id.
+fn new_job_id(id: Option<String>, said: &str) -> Result<String, Failure> {
+    let Some(job_id) = id.filter(|j| !j.is_empty()) else {
+        return Err(Failure::ended(
+            Outcome::Failed,
+            format!("DLI accepted the submit but returned no job id ({said})"),
+        ));
+    };
+    if !crate::dli::job_id::is_job_id(&job_id) {
+        // The job may exist; its id is not one to poll, nor to print raw.
+        return Err(Failure::ended(
+            Outcome::Failed,
+            format!(
+                "DLI accepted the submit but answered a job id that is not a UUID ({:?}); check DLI's job list",
+                job_id.chars().take(60).collect::<String>()
+            ),
+        ));
+    }
+    Ok(job_id)
+}
+
+/// Print the id of the job just created on stdout (through the run's stdout stream, so a
+/// stdout nobody reads never holds up the run). A run that cannot tell it must not end as if
+/// it had: when the id does not get out (`/dev/full`, a closed pipe, nobody reading within
+/// `within`), `Err` is the failure a `--no-wait` run ends with, the id in its message, for
+/// stderr (a run that waits goes on, after saying it: see [`told`]). Stdout on `/dev/null`
+/// (how a closed stdout starts) is said on stderr too, with the id.
+fn print_id(job_id: &str, ctx: &Context, within: std::time::Duration) -> Result<(), Failure> {
+    ctx.stdout.line(job_id);
+    let flushed = ctx.stdout.flush(within);
+    let why = if ctx.stdout.broken() {
+        "writing to it failed: a closed pipe or a full disk".to_string()
+    } else if !flushed {
+        format!(
+            "nobody read it within {}",
+            crate::dli::human::duration(within)
+        )
+    } else {
+        if stdout_is_null() {
+            ctx.stderr.line(&ctx.secrets.line(&format!(
+                "note: submitted job {job_id}; stdout is /dev/null, so its id is only on this line"
+            )));
+        }
+        return Ok(());
+    };
+    Err(Failure::usage(format!(
+        "submitted job {job_id}, but cannot write its id to stdout ({why}): the job was created and runs; note its id from this line (and make stdout writable)"
+    )))
+}
+
+/// How long `run --no-wait` gives stdout to take the id (its only output); a run that waits
+/// gives it [`ID_WAITING_WITHIN`] (its stderr names the job anyway).
+const ID_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+const ID_WAITING_WITHIN: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// After [`print_id`]: a `--no-wait` run that could not print the id ends with that failure
+/// (exit 2, the id on stderr); a run that waits says it on stderr, with the id, and goes on.
+fn told(printed: Result<(), Failure>, no_wait: bool, ctx: &Context) -> Result<(), Failure> {
+    match printed {
+        Err(f) if no_wait => Err(f),
+        Err(f) => {
+            ctx.stderr
+                .line(&ctx.secrets.line(&format!("warning: {}", f.message)));
+            Ok(())
+        }
+        Ok(()) => Ok(()),
+    }
+}
+
+/// Whether stdout is the null device (`>/dev/null`, or a stdout that was closed at start,
+/// which the runtime reopens on `/dev/null`).
+fn stdout_is_null() -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::MetadataExt;
+        let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() else {
+            return false;
+        };
+        let (Ok(out), Ok(null)) = (
+            std::fs::File::from(fd).metadata(),
+            std::fs::metadata("/dev/null"),
+        ) else {
+            return false;
+        };
+        out.dev() == null.dev() && out.ino() == null.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}

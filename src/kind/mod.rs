@@ -1,0 +1,142 @@
+//! Job kinds: everything dli-wait knows of one kind of DLI job, behind one trait, [`Kind`]:
+//! how to poll it and what its snapshots carry, whether its polls fall back, how to cancel
+//! it, how to read its reason (its driver half, [`JobApi`], which `wait/` knows), how to
+//! submit it, and how a recording replays it in the simulator. SQL jobs are [`sql::Sql`],
+//! Spark batches [`spark::Spark`]. The machine, the driver and the reporters ask a snapshot
+//! what it has, never which kind it is; the one place a kind is picked is [`pick`].
+
+pub mod pick;
+pub mod spark;
+pub mod sql;
+
+use crate::cli::RunArgs;
+use crate::dli::client::{DliClient, Sent};
+use crate::dli::fault::Fault;
+use crate::wait::api::JobApi;
+use crate::wait::machine::Fallback;
+use std::future::Future;
+use std::time::Duration;
+
+/// One kind of DLI job, as the commands and the driver need it; a value of it holds the
+/// run's client.
+pub trait Kind: JobApi {
+    /// What `run` submits, read and checked from its flags before any request.
+    type Submission: Send + Sync;
+    /// Whether its polls fall back when the primary endpoint keeps answering `DLI.0999`
+    /// (the machine's config: `WaitConfig::with_fallback`).
+    const FALLBACK: Fallback;
+    /// The kind's calls on `client` (clones share its connection and rate limit).
+    fn new(client: DliClient) -> Self;
+    /// What `run` would submit, read and checked: a usage error in the command line's words.
+    fn submission(args: &RunArgs) -> Result<Self::Submission, String>;
+    /// Submit it exactly once, never retried (`sent` says whether it may have reached DLI).
+    fn submit(
+        &self,
+        what: &Self::Submission,
+        timeout: Duration,
+        sent: &Sent,
+    ) -> impl Future<Output = Result<Submitted, Fault>> + Send;
+    /// The simulator's scenario job that replays what a wait saw (`--record`).
+    #[cfg(feature = "simulator")]
+    fn recorded(report: &JobReport, polls: &[(Duration, Seen)]) -> JobSpec;
+}
+
+/// What DLI answered an accepted submit.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Submitted {
+    /// The new job's id, if DLI gave one (not checked yet).
+    pub id: Option<String>,
+    /// What else the answer said, for the message when there is no id.
+    pub said: String,
+    /// DLI ran the job while answering (a SQL DDL, `job_mode` `sync`): it has ended,
+    /// FINISHED, without a poll.
+    pub ended: bool,
+}
+
+#[cfg(feature = "simulator")]
+use crate::{sim::scenario::JobSpec, wait::record::JobReport};
+#[cfg(feature = "simulator")]
+pub use recording::{STATUS_CHARS, Seen};
+
+#[cfg(feature = "simulator")]
+mod recording {
+    use crate::dli::model::JobStatus;
+    use crate::wait::snapshot::{Snapshot, Source};
+
+    /// The most characters of a status DLI did not define that are kept.
+    pub const STATUS_CHARS: usize = 64;
+
+    /// What a recording (`--record`) keeps of one poll: its status, source, sub-job and that
+    /// sub-job's size; each kind's [`super::Kind::recorded`] replays a run of them.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Seen {
+        pub status: JobStatus,
+        pub source: Source,
+        pub sub_job_id: Option<i64>,
+        /// The running sub-job's (or else the first one's) tasks and stages, at least 1 each.
+        pub counts: (i64, i64),
+    }
+
+    impl Seen {
+        pub fn of(s: &Snapshot) -> Self {
+            let status = match &s.status {
+                JobStatus::Other(text) if text.chars().count() > STATUS_CHARS => {
+                    JobStatus::Other(text.chars().take(STATUS_CHARS).collect())
+                }
+                other => other.clone(),
+            };
+            let counts = s
+                .sub_jobs
+                .iter()
+                .find(|j| j.id == s.sub_job_id && j.id.is_some())
+                .or(s.sub_jobs.first())
+                .map(|j| {
+                    (
+                        j.num_tasks.max(1),
+                        i64::try_from(j.stage_ids.len()).unwrap_or(1).max(1),
+                    )
+                })
+                .unwrap_or((1, 1));
+            Seen {
+                status,
+                source: s.source,
+                sub_job_id: s.sub_job_id,
+                counts,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Kind;
+    use super::spark::Spark;
+    use super::sql::Sql;
+    use crate::dli::model::{JobProgress, JobStatus, JobStatusInfo};
+    use crate::dli::spark::BatchState;
+    use crate::wait::machine::Fallback;
+    use crate::wait::snapshot::Snapshot;
+
+    /// What the machine and reporters ask of a snapshot, as each kind answers it; and each
+    /// kind's fallback policy (issue 20: the kind says, nothing tests for Spark).
+    #[test]
+    fn each_kind_says_what_its_snapshots_carry_and_whether_it_falls_back() {
+        let progress = Snapshot::from(JobProgress::default());
+        assert!(progress.has_task_counts() && !progress.never_has_task_counts());
+        assert!(!progress.carries_reason());
+        assert_eq!(progress.source.as_str(), "progress");
+        let status = Snapshot::from(JobStatusInfo::default());
+        assert!(!status.has_task_counts() && !status.never_has_task_counts());
+        assert!(status.carries_reason());
+        assert_eq!(status.source.as_str(), "status");
+        let batch = Snapshot::from(BatchState {
+            id: None,
+            state: JobStatus::Running,
+        });
+        assert!(!batch.has_task_counts() && batch.never_has_task_counts());
+        assert!(!batch.carries_reason());
+        assert_eq!(batch.source.as_str(), "batch");
+        assert_eq!(Sql::FALLBACK, Fallback::WhenBusy);
+        assert_eq!(Spark::FALLBACK, Fallback::Never);
+    }
+}

@@ -1,0 +1,243 @@
+//! Spark batch jobs (`/v2.0/{project_id}/batches`), as a [`Kind`], on the same client, rate
+//! limit and machine as SQL jobs. A poll reads the batch's `/state` (no task counts, so no
+//! stall detection, and nothing to fall back to: `DLI.0999` is retried until the deadline);
+//! the ending (a failure's reason, a cancel's confirmation) reads its details, whose log tail
+//! says why it died, and when that says nothing, the last lines of its log. A submit posts
+//! the `--spark-file` body.
+
+use super::{Kind, Submitted};
+use crate::cli::{RunArgs, flag};
+use crate::dli::bounded;
+use crate::dli::client::{DliClient, Sent};
+use crate::dli::fault::Fault;
+use crate::dli::model::JobStatus;
+use crate::dli::pacer::{Lane, Pacer};
+use crate::dli::spark::{BatchDetails, BatchState, check_batch, reason_in};
+use crate::wait::api::JobApi;
+use crate::wait::machine::{Endpoint, Fallback};
+use crate::wait::snapshot::{Snapshot, Source, TaskCounts};
+use std::path::Path;
+use std::time::Duration;
+use tokio::time::Instant;
+
+impl Source {
+    /// A Spark batch's `/state` or details: no task counts, ever.
+    pub const BATCH: Source = Source {
+        name: "batch",
+        counts: TaskCounts::Never,
+        reason: false,
+    };
+}
+
+impl From<BatchState> for Snapshot {
+    fn from(b: BatchState) -> Self {
+        Snapshot::of_batch(b.state, String::new())
+    }
+}
+
+impl From<BatchDetails> for Snapshot {
+    /// The details as a batch's ending reads them: the state, and why, from the log's tail.
+    fn from(b: BatchDetails) -> Self {
+        let reason = b.reason().unwrap_or_default();
+        Snapshot::of_batch(b.state, reason)
+    }
+}
+
+impl Snapshot {
+    /// A Spark batch in `status`, with `message` (why it ended, when it has).
+    pub fn of_batch(status: JobStatus, message: String) -> Self {
+        Snapshot {
+            status,
+            message,
+            source: Source::BATCH,
+            progress: None,
+            sub_job_id: None,
+            sub_jobs: Vec::new(),
+            detail: None,
+            queued: None,
+        }
+    }
+}
+
+/// The Spark batch calls of a [`DliClient`], as the driver needs them.
+#[derive(Debug, Clone)]
+pub struct Spark(pub DliClient);
+
+impl Spark {
+    /// The details of a batch as a snapshot, with the reason it died: the details' log tail,
+    /// or when that says nothing, the last lines of the batch's log (one more request, which
+    /// takes its turn under the rate limit, within `timeout` in all).
+    async fn details(&self, batch_id: &str, timeout: Duration) -> Result<Snapshot, Fault> {
+        let by = Instant::now() + timeout;
+        let details = self.0.batch(batch_id, timeout).await?;
+        let mut snap = Snapshot::from(details);
+        if snap.status == JobStatus::Dead && snap.message.is_empty() {
+            let left = by.saturating_duration_since(Instant::now());
+            let log = match self.0.turn(Lane::Normal, Some(left)).await {
+                Ok(()) => {
+                    let left = by.saturating_duration_since(Instant::now());
+                    self.0.batch_log(batch_id, left).await
+                }
+                Err(f) => Err(f),
+            };
+            match log {
+                Ok(log) => snap.message = reason_in(&log.log).unwrap_or_default(),
+                Err(e) => {
+                    tracing::debug!(batch_id, error = %e, "could not read the batch's log");
+                }
+            }
+        }
+        Ok(snap)
+    }
+}
+
+impl JobApi for Spark {
+    fn pacer(&self) -> Option<&Pacer> {
+        self.0.pacer()
+    }
+
+    /// Every poll reads `/state` (a batch has no endpoint to fall back to: [`Kind::FALLBACK`]
+    /// is never, so [`Endpoint::Fallback`] is never asked for; it would read the details).
+    async fn poll(
+        &self,
+        job_id: &str,
+        endpoint: Endpoint,
+        timeout: Duration,
+    ) -> Result<Snapshot, Fault> {
+        match endpoint {
+            Endpoint::Primary => self
+                .0
+                .batch_state(job_id, timeout)
+                .await
+                .map(Snapshot::from),
+            Endpoint::Fallback => self.details(job_id, timeout).await,
+        }
+    }
+
+    /// The details and, for a dead batch, why.
+    async fn reason(&self, job_id: &str, timeout: Duration) -> Result<Snapshot, Fault> {
+        self.details(job_id, timeout).await
+    }
+
+    /// DLI's `{"msg": "deleted"}` says only that the DELETE was taken: no message.
+    async fn cancel(&self, job_id: &str, timeout: Duration) -> Result<String, Fault> {
+        let answer = self.0.cancel_batch(job_id, timeout).await?;
+        Ok(if answer.msg.trim().eq_ignore_ascii_case("deleted") {
+            String::new()
+        } else {
+            answer.msg
+        })
+    }
+
+    fn request_timeout(&self) -> Duration {
+        self.0.config().request_timeout
+    }
+
+    fn short_lived_credentials(&self) -> bool {
+        self.0.config().credentials.expire()
+    }
+}
+
+impl Kind for Spark {
+    type Submission = serde_json::Value;
+    const FALLBACK: Fallback = Fallback::Never;
+
+    fn new(client: DliClient) -> Self {
+        Spark(client)
+    }
+
+    fn submission(args: &RunArgs) -> Result<serde_json::Value, String> {
+        let Some(path) = args.spark_file.as_deref() else {
+            return Err(format!("no {} to submit", flag::SPARK_FILE));
+        };
+        read_batch(path)
+    }
+
+    async fn submit(
+        &self,
+        batch: &serde_json::Value,
+        timeout: Duration,
+        sent: &Sent,
+    ) -> Result<Submitted, Fault> {
+        let answer = self.0.submit_batch(batch, timeout, sent).await?;
+        Ok(Submitted {
+            said: answer.state.clone().unwrap_or_default(),
+            id: answer.id,
+            ended: false,
+        })
+    }
+
+    #[cfg(feature = "simulator")]
+    fn recorded(report: &JobReport, polls: &[(Duration, Seen)]) -> JobSpec {
+        recorded(report, polls)
+    }
+}
+
+/// The batch in `path` (`-`: stdin), checked: a usage error says what is wrong with it.
+fn read_batch(path: &Path) -> Result<serde_json::Value, String> {
+    let shown = path.display();
+    let text = if path.as_os_str() == "-" {
+        bounded::read_from(std::io::stdin().lock(), bounded::SPARK_BATCH)
+            .map_err(|e| format!("cannot read the batch from stdin: {e}"))?
+    } else {
+        bounded::read(path, bounded::SPARK_BATCH)
+            .map_err(|e| format!("cannot read {} {shown}: {e}", flag::SPARK_FILE))?
+    };
+    check_batch(&text).map_err(|why| format!("bad {} {shown}: {why}", flag::SPARK_FILE))
+}
+
+#[cfg(feature = "simulator")]
+use crate::{
+    kind::Seen,
+    sim::scenario::{End, JobKind, JobSpec, Span},
+    wait::{outcome::Outcome, record::JobReport},
+};
+
+/// A Spark batch as its polls saw it: `starting` until the first poll that was not, `running`
+/// until the first `recovering` or the end, `recovering` until the end, and the end (`dead`
+/// with DLI's reason as its log's tail). A batch whose end was not seen runs on forever.
+#[cfg(feature = "simulator")]
+pub fn recorded(report: &JobReport, polls: &[(Duration, Seen)]) -> JobSpec {
+    let first =
+        |f: &dyn Fn(&JobStatus) -> bool| polls.iter().find(|(_, s)| f(&s.status)).map(|(t, _)| *t);
+    let ended_at = first(&|s| s.is_terminal());
+    let open_end = ended_at.unwrap_or(report.elapsed);
+    let running_from = first(&|s| *s != JobStatus::Starting).unwrap_or(open_end);
+    let recovering_from = first(&|s| *s == JobStatus::Recovering)
+        .filter(|t| *t >= running_from)
+        .unwrap_or(open_end);
+    let span = |d: Duration| Span(Some(d));
+    let (running, recovering) = match ended_at {
+        Some(end) => (
+            span(recovering_from.saturating_sub(running_from)),
+            span(end.saturating_sub(recovering_from)),
+        ),
+        // Still going when the wait ended: in the state it was last seen in, for ever.
+        None if recovering_from < open_end => (
+            span(recovering_from.saturating_sub(running_from)),
+            Span(None),
+        ),
+        None => (Span(None), span(Duration::ZERO)),
+    };
+    let end = match (&report.outcome, ended_at) {
+        (Outcome::Failed | Outcome::Cancelled, Some(_)) => End::Dead {
+            log: report
+                .reason
+                .as_ref()
+                .map(|r| vec![r.message.clone()])
+                .unwrap_or_default(),
+            driver_log: Vec::new(),
+        },
+        _ => End::Success,
+    };
+    JobSpec {
+        kind: JobKind::Spark,
+        id: Some(report.job_id.clone()),
+        name: Some(format!("recorded: {}", report.outcome.label())),
+        starting: span(running_from),
+        running,
+        recovering,
+        end,
+        ..JobSpec::default()
+    }
+}

@@ -287,3 +287,25 @@ fn a_stderr_nobody_reads_does_not_hold_the_deadline() {
         started.elapsed()
     );
 }
+
+/// `--record` writes what DLI said (a failure's reason) as every output does: a secret the
+/// server echoes is scrubbed, and the text is cut (before: the whole key, uncut).
+#[test]
+fn the_recording_scrubs_secrets_and_cuts_reasons() {
+    let sk = "SKSECRETSKSECRETSKSECRET0123456789abcdef";
+    let reason = format!("boom {} {sk}", "x".repeat(5_000));
+    let body = format!(r#"{{"is_success":true,"status":"FAILED","message":"{reason}"}}"#);
+    let h = common::hostile::Hostile::start(common::hostile::Behaviour::Body(body));
+    let dir = common::TempDir::new("record-scrub");
+    let path = dir.path().join("rec.json");
+    let r = common::run(
+        h.dli_wait()
+            .env("HUAWEICLOUD_SDK_SK", sk)
+            .args(["--record", path.to_str().unwrap(), "--timeout", "5s"])
+            .arg(common::id("job-1")),
+    );
+    r.expect_code(1);
+    let text = std::fs::read_to_string(&path).expect("the recording");
+    assert!(!text.contains("SKSECRETSKSECRET"), "{text}");
+    assert!(text.len() < 6_000, "{} bytes", text.len());
+}

@@ -359,3 +359,39 @@ fn sigterm_while_the_first_keys_are_fetched_dies_of_sigterm_at_once() {
         h.requests()
     );
 }
+
+/// "SQL from a stdin that never ends does not hold a signal": `run --sql-file -` with a stdin
+/// kept open and silent, SIGTERM: 143 within the grace, saying nothing was submitted (before:
+/// the signal waited for stdin to close).
+#[test]
+fn sigterm_while_the_sql_is_read_from_stdin_dies_of_sigterm_and_submits_nothing() {
+    let h = common::hostile::Hostile::start(common::hostile::Behaviour::Body("{}".into()));
+    let mut cmd = std::process::Command::new(common::BIN);
+    common::clean_env(&mut cmd);
+    let mut child = cmd
+        .env("DLI_ENDPOINT", &h.endpoint)
+        .env("HUAWEICLOUD_SDK_PROJECT_ID", "hostileproject")
+        .env("HUAWEICLOUD_SDK_AK", "HOSTILEAK")
+        .env("HUAWEICLOUD_SDK_SK", "HOSTILESK")
+        .args(["run", "--sql-file", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start dli-wait run");
+    // Our end of its stdin stays open, and silent, until the child is gone.
+    let _stdin = child.stdin.take();
+    std::thread::sleep(Duration::from_millis(700));
+    let signalled = std::time::Instant::now();
+    common::send_signal(&child, "TERM");
+    let status = wait_bounded(&mut child, Duration::from_secs(15));
+    let took = signalled.elapsed();
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut stderr);
+    }
+    assert_eq!(shell_status(status), Some(143), "{stderr}");
+    assert!(took < SIGNAL_BOUND, "took {took:?}: {stderr}");
+    assert!(stderr.contains("no job was created"), "{stderr}");
+    assert!(h.requests().is_empty(), "{:?}", h.requests());
+}

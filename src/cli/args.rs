@@ -313,7 +313,7 @@ impl Default for OutputArgs {
 }
 
 /// `dli-wait run`: submit, then wait.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(after_help = "\
 Examples:
   dli-wait run --region cn-north-4 --queue etl --sql-file nightly.sql --summary-file last.json

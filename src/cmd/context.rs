@@ -38,17 +38,32 @@ pub struct Context {
     /// The run's one snapshot of the environment (`cmd::run` takes it): every variable is
     /// read from it, never from the process.
     pub env: Env,
+    /// The time every output file written at the end shares (`report::out_file::Budget`):
+    /// set when the run concludes or fails, so files nobody reads hold the end once, not
+    /// once each.
+    pub files: crate::report::out_file::Budget,
 }
 
 impl Drop for Context {
     /// The run ends: what is queued for stderr and stdout gets a bounded time to be written.
     fn drop(&mut self) {
-        let until = std::time::Instant::now() + stream::FLUSH_WITHIN;
-        self.stdout.flush(stream::FLUSH_WITHIN);
+        // What is left of the end's time, but a moment at least for lines to get out.
+        let within = self
+            .files
+            .left()
+            .max(std::time::Duration::from_millis(200))
+            .min(stream::FLUSH_WITHIN);
+        let until = std::time::Instant::now() + within;
+        self.stdout.flush(within);
         self.stderr
             .flush(until.saturating_duration_since(std::time::Instant::now()));
     }
 }
+
+/// The time the end of a run (the summary file, the step outputs and summary, the
+/// recording, what is queued for stderr and stdout) has in all, however many of them nobody
+/// reads: well inside the 5 s grace after a deadline or a signal.
+pub const END_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Running inside GitHub Actions (the runner sets `GITHUB_ACTIONS=true`).
 fn on_runner(env: &Env) -> bool {
@@ -75,6 +90,7 @@ impl Context {
             stderr,
             stdout: Stream::stdout(),
             env,
+            files: Default::default(),
         }
     }
 
@@ -88,6 +104,7 @@ impl Context {
         GithubPaths {
             output: self.env.path("GITHUB_OUTPUT"),
             step_summary: self.env.path("GITHUB_STEP_SUMMARY"),
+            budget: self.files.clone(),
         }
     }
 
@@ -131,7 +148,13 @@ impl Context {
     /// as in progress, so a run killed before its end does not leave the last run's result.
     pub fn begin(&self, job_ids: &[String]) {
         if let Some(path) = &self.output.summary_file {
-            summary_file::write_in_progress(path, job_ids, &self.secrets, &self.stderr);
+            summary_file::write_in_progress(
+                path,
+                job_ids,
+                &self.secrets,
+                &self.stderr,
+                &self.files,
+            );
         }
     }
 
@@ -139,6 +162,7 @@ impl Context {
     /// signal that came before (while a job's ending, its cancel or DLI's reason, was still
     /// under way) decides the code, as it does among several jobs.
     pub fn conclude(&self, reports: &[JobReport], reporter: &dyn Reporter) -> i32 {
+        self.files.end_within(END_WITHIN);
         let code = match *self.stop.borrow() {
             Some(Stop::Signal(sig)) => Outcome::Interrupted(sig).exit_code(),
             _ => aggregate_exit_code(reports.iter().map(|r| &r.outcome)),
@@ -152,6 +176,7 @@ impl Context {
     /// error, and in GitHub mode the step outputs and an error annotation (no summary will
     /// follow); each through its sanitiser in `report::safe`. Returns the exit status.
     pub fn fail(&self, failure: Failure) -> i32 {
+        self.files.end_within(END_WITHIN);
         self.stderr.line(&cut(
             &self.secrets.line(&format!("error: {}", failure.message)),
             TEXT_CHARS,
@@ -190,7 +215,15 @@ impl Context {
 
     fn write_summary_file(&self, reports: &[JobReport], code: i32, error: Option<&str>) {
         if let Some(path) = &self.output.summary_file {
-            summary_file::write(path, reports, code, error, &self.secrets, &self.stderr);
+            summary_file::write(
+                path,
+                reports,
+                code,
+                error,
+                &self.secrets,
+                &self.stderr,
+                &self.files,
+            );
         }
     }
 }

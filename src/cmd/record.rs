@@ -71,6 +71,8 @@ pub struct Recording {
     replay: Replay,
     secrets: Secrets,
     stderr: Stream,
+    /// The time its write shares with the run's other output files.
+    budget: crate::report::out_file::Budget,
 }
 
 impl Recording {
@@ -80,6 +82,7 @@ impl Recording {
         replay: Replay,
         secrets: Secrets,
         stderr: Stream,
+        budget: crate::report::out_file::Budget,
     ) -> Arc<Self> {
         Arc::new(Recording {
             inner,
@@ -88,6 +91,7 @@ impl Recording {
             replay,
             secrets,
             stderr,
+            budget,
         })
     }
 
@@ -118,12 +122,16 @@ impl Recording {
                 if cut == 1 { " is" } else { "s are" }
             ));
         }
-        let scenario = serde_json::json!({ "speed": 1, "jobs": jobs });
+        let mut scenario = serde_json::json!({ "speed": 1, "jobs": jobs });
+        // Outside text (DLI's reasons, in the scenario's messages) as every output has it:
+        // scrubbed of secrets first, then cut.
+        self.secrets.scrub_json(&mut scenario);
+        cut_strings(&mut scenario);
         let result = serde_json::to_vec_pretty(&scenario)
             .map_err(std::io::Error::other)
             .and_then(|mut text| {
                 text.push(b'\n');
-                summary_file::replace(&self.path, text)
+                summary_file::replace(&self.path, text, &self.budget)
             });
         if let Err(e) = result {
             self.stderr.line(&self.secrets.line(&format!(
@@ -132,6 +140,23 @@ impl Recording {
                 self.path.display()
             )));
         }
+    }
+}
+
+/// Every string of `v` cut to `report::limits::TEXT_CHARS`.
+fn cut_strings(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => {
+            if let std::borrow::Cow::Owned(c) =
+                crate::report::limits::cut(s, crate::report::limits::TEXT_CHARS)
+            {
+                *s = c;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(cut_strings),
+        Value::Object(map) => map.values_mut().for_each(cut_strings),
+        _ => {}
     }
 }
 

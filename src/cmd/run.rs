@@ -15,10 +15,43 @@ pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
 
 async fn run<K: Kind>(args: &RunArgs, ctx: &Context) -> CommandResult {
     let settings = resolved(ctx, &args.target, &args.timing)?;
-    let what = K::submission(args).map_err(Failure::usage)?;
+    let what = read_submission::<K>(args, ctx).await?;
     let mut session = Session::<K>::start(ctx, settings).await?;
     match session.submit(&what, args.no_wait).await? {
         Submit::Wait(job_id) => session.wait(vec![job_id]).await,
         Submit::Ended(code) => Ok(code),
+    }
+}
+
+/// What to submit (the SQL, the batch), read and checked on a thread of its own: standard
+/// input or a FIFO that never ends must not hold a signal, which is raced here. Nothing has
+/// been sent yet, so an interrupted read has created nothing.
+async fn read_submission<K: Kind + 'static>(
+    args: &RunArgs,
+    ctx: &Context,
+) -> Result<K::Submission, Failure>
+where
+    K::Submission: 'static,
+{
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let owned = args.clone();
+    // A plain thread, not the runtime's blocking pool: the runtime's end must never wait for
+    // a read that does not end (it is left to the process's exit).
+    std::thread::Builder::new()
+        .name("dli-wait-read".into())
+        .spawn(move || {
+            let _ = tx.send(K::submission(&owned));
+        })
+        .map_err(|e| Failure::internal(format!("cannot start a thread to read the input: {e}")))?;
+    tokio::select! {
+        biased;
+        sig = super::signals::interrupted(&ctx.stop) => Err(Failure::interrupted(
+            sig,
+            "while the input was read: nothing was submitted, no job was created",
+        )),
+        read = rx => match read {
+            Ok(what) => what.map_err(Failure::usage),
+            Err(_) => Err(Failure::internal("the input could not be read")),
+        },
     }
 }

@@ -89,6 +89,7 @@ impl<'c, K: Kind> Session<'c, K> {
                 K::recorded,
                 ctx.secrets.clone(),
                 ctx.stderr.clone(),
+                ctx.files.clone(),
             ),
             None => reporter,
         };

@@ -28,6 +28,7 @@ pub fn write(
     error: Option<&str>,
     secrets: &Secrets,
     stderr: &Stream,
+    budget: &out_file::Budget,
 ) {
     let mut text = Vec::new();
     let _ = crate::report::json::write_summary_cut(
@@ -38,12 +39,18 @@ pub fn write(
         error,
         Some(TEXT_CHARS),
     );
-    report_error(secrets, stderr, path, replace(path, text));
+    report_error(secrets, stderr, path, replace(path, text, budget));
 }
 
 /// Mark the summary as in progress for these jobs (none yet before a submit): `exit_code`
 /// null, so a check for `exit_code == 0` fails until the final summary replaces it.
-pub fn write_in_progress(path: &Path, job_ids: &[String], secrets: &Secrets, stderr: &Stream) {
+pub fn write_in_progress(
+    path: &Path,
+    job_ids: &[String],
+    secrets: &Secrets,
+    stderr: &Stream,
+    budget: &out_file::Budget,
+) {
     let mut seen = std::collections::HashSet::new();
     let marker = json!({
         "event": "summary",
@@ -58,7 +65,7 @@ pub fn write_in_progress(path: &Path, job_ids: &[String], secrets: &Secrets, std
             .collect::<Vec<_>>(),
     });
     let text = format!("{}\n", secrets.json(&marker)).into_bytes();
-    report_error(secrets, stderr, path, replace(path, text));
+    report_error(secrets, stderr, path, replace(path, text, budget));
 }
 
 fn report_error(secrets: &Secrets, stderr: &Stream, path: &Path, result: std::io::Result<()>) {
@@ -71,9 +78,13 @@ fn report_error(secrets: &Secrets, stderr: &Stream, path: &Path, result: std::io
     }
 }
 
-/// Replace what is at `path` with `text`, as `report::out_file` does, within its deadline.
-pub(super) fn replace(path: &Path, text: Vec<u8>) -> std::io::Result<()> {
-    out_file::write(path, How::Replace, text, out_file::WITHIN)
+/// Replace what is at `path` with `text`, as `report::out_file` does, within `budget`.
+pub(super) fn replace(
+    path: &Path,
+    text: Vec<u8>,
+    budget: &out_file::Budget,
+) -> std::io::Result<()> {
+    out_file::write(path, How::Replace, text, budget.left())
 }
 
 #[cfg(test)]
@@ -135,8 +146,22 @@ mod tests {
         for name in &planted {
             std::os::unix::fs::symlink(&victim, dir.0.join(name)).expect("plant a symlink");
         }
-        write_in_progress(&path, &["job-1".into()], &Secrets::default(), &quiet());
-        write(&path, &[], 0, None, &Secrets::default(), &quiet());
+        write_in_progress(
+            &path,
+            &["job-1".into()],
+            &Secrets::default(),
+            &quiet(),
+            &Default::default(),
+        );
+        write(
+            &path,
+            &[],
+            0,
+            None,
+            &Secrets::default(),
+            &quiet(),
+            &Default::default(),
+        );
         assert_eq!(
             std::fs::read_to_string(&victim).expect("read the victim"),
             "precious"
@@ -158,7 +183,15 @@ mod tests {
         std::fs::write(&victim, "precious").expect("write the victim");
         let path = dir.0.join("summary.json");
         std::os::unix::fs::symlink(&victim, &path).expect("plant a symlink");
-        write(&path, &[], 124, None, &Secrets::default(), &quiet());
+        write(
+            &path,
+            &[],
+            124,
+            None,
+            &Secrets::default(),
+            &quiet(),
+            &Default::default(),
+        );
         assert_eq!(
             std::fs::read_to_string(&victim).expect("read the victim"),
             "precious"
@@ -180,8 +213,22 @@ mod tests {
         let path = dir.0.join("summary.json");
         std::fs::write(&path, "{}").expect("last night's");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-        write_in_progress(&path, &["a".into()], &Secrets::default(), &quiet());
-        write(&path, &[], 0, None, &Secrets::default(), &quiet());
+        write_in_progress(
+            &path,
+            &["a".into()],
+            &Secrets::default(),
+            &quiet(),
+            &Default::default(),
+        );
+        write(
+            &path,
+            &[],
+            0,
+            None,
+            &Secrets::default(),
+            &quiet(),
+            &Default::default(),
+        );
         assert_eq!(read_json(&path)["exit_code"], 0);
         let mode = std::fs::metadata(&path).expect("stat").permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{mode:o}");
@@ -193,7 +240,15 @@ mod tests {
     fn a_long_file_name_works() {
         let dir = Dir::new("long-name");
         let path = dir.0.join(format!("{}.json", "s".repeat(240)));
-        write(&path, &[], 0, None, &Secrets::default(), &quiet());
+        write(
+            &path,
+            &[],
+            0,
+            None,
+            &Secrets::default(),
+            &quiet(),
+            &Default::default(),
+        );
         assert_eq!(read_json(&path)["exit_code"], 0);
         assert_eq!(names(&dir.0).len(), 1);
     }
@@ -215,7 +270,15 @@ mod tests {
             message,
             detail: None,
         });
-        write(&path, &[r], 1, None, &secrets, &quiet());
+        write(
+            &path,
+            &[r],
+            1,
+            None,
+            &secrets,
+            &quiet(),
+            &Default::default(),
+        );
         let text = std::fs::read_to_string(&path).expect("read");
         assert!(text.len() < 5 * TEXT_CHARS * 2, "{} bytes", text.len());
         assert!(!text.contains("SECRETVALUE"), "a secret in the summary");
@@ -237,6 +300,7 @@ mod tests {
             &["a".into(), "b".into()],
             &Secrets::default(),
             &quiet(),
+            &Default::default(),
         );
         let m = read_json(&path);
         assert_eq!(m["status"], IN_PROGRESS, "{m}");
@@ -249,7 +313,15 @@ mod tests {
             m["started"].as_str().is_some_and(|s| s.ends_with('Z')),
             "{m}"
         );
-        write(&path, &[], 3, None, &Secrets::default(), &quiet());
+        write(
+            &path,
+            &[],
+            3,
+            None,
+            &Secrets::default(),
+            &quiet(),
+            &Default::default(),
+        );
         let s = read_json(&path);
         assert_eq!(s["exit_code"], 3, "{s}");
         assert!(s.get("status").is_none(), "{s}");
@@ -260,7 +332,15 @@ mod tests {
     fn a_directory_that_does_not_exist_is_reported_not_fatal() {
         let dir = Dir::new("missing");
         let path = dir.0.join("no-such-dir").join("summary.json");
-        write(&path, &[], 0, None, &Secrets::default(), &quiet());
+        write(
+            &path,
+            &[],
+            0,
+            None,
+            &Secrets::default(),
+            &quiet(),
+            &Default::default(),
+        );
         assert!(!path.exists());
     }
 }

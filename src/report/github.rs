@@ -31,10 +31,12 @@ pub use super::safe::{escape_data, escape_property};
 
 /// The runner's files, as it names them (`GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`; `None` when
 /// unset or empty). Read from the environment by the caller, never here.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct GithubPaths {
     pub output: Option<PathBuf>,
     pub step_summary: Option<PathBuf>,
+    /// The time the writes share (the run's `out_file::Budget`).
+    pub budget: super::out_file::Budget,
 }
 
 /// Where the step outputs and the step summary go: in a run each path of [`GithubPaths`] as
@@ -51,7 +53,7 @@ impl GithubFiles {
     pub fn append(paths: &GithubPaths, secrets: &Secrets, errors: &Stream) -> Self {
         let file = |p: &Option<PathBuf>| {
             p.clone()
-                .map(|p| AppendFile::new(p, secrets.clone(), errors.clone()))
+                .map(|p| AppendFile::new(p, secrets.clone(), errors.clone(), paths.budget.clone()))
         };
         GithubFiles {
             output: file(&paths.output),

@@ -29,6 +29,34 @@ use std::time::Duration;
 /// How long one write of an output file may take before it is given up.
 pub const WITHIN: Duration = Duration::from_secs(2);
 
+/// The time the writes of a run's end share: once [`Budget::end_within`] is called (by
+/// `cmd::Context` when it concludes), every write through this budget, and its clones, ends
+/// by then, so four output files that nobody reads cost that once, not once each. Before,
+/// each write has [`WITHIN`].
+#[derive(Debug, Clone, Default)]
+pub struct Budget(std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>>);
+
+impl Budget {
+    /// From now on, every write through this budget ends within `within` from now (or by the
+    /// end already set, if sooner).
+    pub fn end_within(&self, within: Duration) {
+        let by = std::time::Instant::now() + within;
+        if let Ok(mut end) = self.0.lock() {
+            *end = Some(end.map_or(by, |e| e.min(by)));
+        }
+    }
+
+    /// How long the next write may take: [`WITHIN`], or what is left of the end's time.
+    pub fn left(&self) -> Duration {
+        match self.0.lock().ok().and_then(|e| *e) {
+            Some(by) => by
+                .saturating_duration_since(std::time::Instant::now())
+                .min(WITHIN),
+            None => WITHIN,
+        }
+    }
+}
+
 /// How the file is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum How {
@@ -58,8 +86,8 @@ pub fn write(path: &Path, how: How, bytes: Vec<u8>, within: Duration) -> std::io
         Err(RecvTimeoutError::Timeout) => Err(std::io::Error::new(
             std::io::ErrorKind::TimedOut,
             format!(
-                "not written within {}s (a FIFO or device nobody reads, or a disk that hangs); given up",
-                within.as_secs_f64()
+                "not written within {} (a FIFO or device nobody reads, or a disk that hangs); given up",
+                crate::dli::human::duration(within)
             ),
         )),
         Err(RecvTimeoutError::Disconnected) => {
@@ -336,6 +364,38 @@ mod tests {
         let e = put_in_place(tmp, &q, false).expect_err("a file appeared");
         assert!(e.to_string().contains("appeared"), "{e}");
         assert_eq!(std::fs::read_to_string(&q).unwrap(), "theirs");
+    }
+
+    /// The end of a run shares one time: three FIFOs whose readers never read cost it once,
+    /// not [`WITHIN`] each (before: 2 s per file, one after another).
+    #[test]
+    fn writes_through_one_budget_share_its_time() {
+        let d = Dir::new("budget");
+        let budget = Budget::default();
+        let mut readers = Vec::new();
+        let paths: Vec<PathBuf> = (0..3).map(|i| d.0.join(format!("f{i}"))).collect();
+        for p in &paths {
+            mkfifo(p);
+            // A reader that holds the FIFO open and never reads: writes past the pipe's
+            // buffer block.
+            let p = p.clone();
+            readers.push(std::thread::spawn(move || {
+                let f = std::fs::File::open(&p).expect("open the FIFO for reading");
+                std::thread::sleep(Duration::from_secs(8));
+                drop(f);
+            }));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        budget.end_within(Duration::from_millis(300));
+        let started = std::time::Instant::now();
+        for p in &paths {
+            let e = write(p, How::Append, vec![b'x'; 1 << 20], budget.left()).expect_err("stuck");
+            assert!(e.to_string().contains("not written within"), "{e}");
+        }
+        let took = started.elapsed();
+        assert!(took < Duration::from_millis(1500), "{took:?}");
+        assert_eq!(budget.left(), Duration::ZERO);
+        assert_eq!(Budget::default().left(), WITHIN);
     }
 
     #[test]

@@ -198,6 +198,12 @@ impl Secrets {
         command_property_with(&self.scrubber(), text)
     }
 
+    /// Every string of `v` (keys too) scrubbed of the secrets known so far, in place: for a
+    /// JSON file written whole (`--record`).
+    pub fn scrub_json(&self, v: &mut Value) {
+        self.scrubber().scrub_value(v);
+    }
+
     /// [`json_with`] the secrets known so far.
     pub fn json(&self, v: &Value) -> String {
         json_with(&self.scrubber(), v)

@@ -62,21 +62,24 @@ pub struct AppendFile {
     path: PathBuf,
     secrets: Secrets,
     errors: Stream,
+    budget: out_file::Budget,
 }
 
 impl AppendFile {
-    pub fn new(path: PathBuf, secrets: Secrets, errors: Stream) -> Self {
+    /// Appending to `path` within `budget` (the run's: see `out_file::Budget`).
+    pub fn new(path: PathBuf, secrets: Secrets, errors: Stream, budget: out_file::Budget) -> Self {
         AppendFile {
             path,
             secrets,
             errors,
+            budget,
         }
     }
 }
 
 impl Sink for AppendFile {
     fn put(&self, bytes: Vec<u8>) {
-        if let Err(e) = out_file::write(&self.path, How::Append, bytes, out_file::WITHIN) {
+        if let Err(e) = out_file::write(&self.path, How::Append, bytes, self.budget.left()) {
             self.errors.line(
                 &self
                     .secrets
@@ -114,7 +117,12 @@ mod tests {
         let said = Shared::default();
         let errors = Stream::to(Box::new(said.clone()));
         let path = dir.path().join("out");
-        let file = AppendFile::new(path.clone(), secrets.clone(), errors.clone());
+        let file = AppendFile::new(
+            path.clone(),
+            secrets.clone(),
+            errors.clone(),
+            Default::default(),
+        );
         file.line("a<<EOF");
         file.put(b"b\nEOF\n".to_vec());
         assert_eq!(
@@ -123,7 +131,7 @@ mod tests {
         );
         let bad = dir.path().join("SECRET-IN-PATH-0123456789");
         std::fs::create_dir(&bad).expect("a directory");
-        AppendFile::new(bad, secrets, errors.clone()).line("x");
+        AppendFile::new(bad, secrets, errors.clone(), Default::default()).line("x");
         assert!(errors.flush(std::time::Duration::from_secs(5)));
         let text = String::from_utf8(said.0.lock().map(|b| b.clone()).unwrap_or_default())
             .unwrap_or_default();

@@ -91,17 +91,25 @@ impl Federation {
         timeout: Duration,
         remember: Remember<'_>,
     ) -> Result<Temporary, Fault> {
-        // Read on a blocking thread: a FIFO or a slow disk must not hold the runtime (the
-        // deadline, the signals, the other jobs' polls) while it is read.
+        // Read on a thread of its own: a FIFO or a slow disk must not hold the runtime (the
+        // deadline, the signals, the other jobs' polls) while it is read; a plain thread, so
+        // that the runtime's end never waits for it either.
+        let (tx, rx) = tokio::sync::oneshot::channel();
         let this = self.clone();
-        let id_token = tokio::task::spawn_blocking(move || this.id_token())
-            .await
+        std::thread::Builder::new()
+            .name("dli-wait-id-token".into())
+            .spawn(move || {
+                let _ = tx.send(this.id_token());
+            })
             .map_err(|e| {
                 Fault::config(
                     FaultKind::Unsendable,
-                    format!("cannot read the ID token file: {e}"),
+                    format!("cannot start a thread to read the ID token file: {e}"),
                 )
-            })??;
+            })?;
+        let id_token = rx.await.map_err(|_| {
+            Fault::config(FaultKind::Unsendable, "the ID token file could not be read")
+        })??;
         remember(&[&id_token]);
         let who = format!("IAM ({})", self.iam_endpoint.as_str().trim_end_matches('/'));
         let body = json!({"auth": {"id_token": {"id": id_token}}});

@@ -559,3 +559,69 @@ let x = exit_code(&o);
     assert_eq!(numbered_exits("cmd::x", sample), vec![1, 2, 3]);
     assert_eq!(numbered_exits("dli::x", sample), vec![1, 2]);
 }
+
+/// Issue 20, as `cargo machete` checks it (.ci/run runs that too where it is installed): every
+/// dependency of Cargo.toml is named in the code that may use it (`name::` or `use name`,
+/// `-` as `_`): a normal one in `src/` or `examples/`, a dev-dependency in `tests/`,
+/// `examples/` or `src/` (unit tests). A dev-dependency that repeats a normal one (for its
+/// test features) is that one.
+#[test]
+fn every_dependency_is_used() {
+    fn texts(dir: &Path, out: &mut String) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                texts(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push_str(&std::fs::read_to_string(&path).unwrap());
+                out.push('\n');
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let (mut normal, mut dev) = (BTreeSet::new(), BTreeSet::new());
+    let mut section = String::new();
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            section = line.to_string();
+        } else if let Some((name, _)) = line.split_once('=')
+            && !line.starts_with('#')
+        {
+            let name = name.trim().replace('-', "_");
+            if section == "[dependencies]" || section.ends_with(".dependencies]") {
+                normal.insert(name);
+            } else if section == "[dev-dependencies]" {
+                dev.insert(name);
+            }
+        }
+    }
+    let (mut lib, mut all) = (String::new(), String::new());
+    for dir in ["src", "examples"] {
+        texts(&root.join(dir), &mut lib);
+    }
+    all.push_str(&lib);
+    texts(&root.join("tests"), &mut all);
+    let named = |text: &str, name: &str| {
+        text.contains(&format!("{name}::")) || text.contains(&format!("use {name}"))
+    };
+    let mut unused: Vec<String> = normal
+        .iter()
+        .filter(|n| !named(&lib, n))
+        .map(|n| format!("{n} (dependencies)"))
+        .collect();
+    unused.extend(
+        dev.iter()
+            .filter(|n| !normal.contains(*n) && !named(&all, n))
+            .map(|n| format!("{n} (dev-dependencies)")),
+    );
+    assert!(
+        !normal.is_empty() && !dev.is_empty(),
+        "read no dependencies from Cargo.toml"
+    );
+    assert!(
+        unused.is_empty(),
+        "dependencies no code names; remove them from Cargo.toml:\n{}",
+        unused.join("\n")
+    );
+}

@@ -70,7 +70,7 @@ fn not_a_job_id(word: &str) -> String {
     let more = if word.chars().count() > 40 { "…" } else { "" };
     let close = Command::NAMES
         .iter()
-        .find(|name| edit_distance(&word.to_ascii_lowercase(), name) <= 2);
+        .find(|name| strsim::levenshtein(&word.to_ascii_lowercase(), name) <= 2);
     match close {
         Some(name) => format!(
             "\"{shown}{more}\" is not a job id; did you mean the command `dli-wait {name}`?"
@@ -80,22 +80,6 @@ fn not_a_job_id(word: &str) -> String {
             problem(word)
         ),
     }
-}
-
-/// Levenshtein distance, for "did you mean" on short words.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 /// The HTTP client for these settings, under their request-rate limit.

@@ -116,7 +116,7 @@ mod tests {
 
     #[test]
     fn a_mistyped_command_is_named_and_other_words_say_what_is_wrong() {
-        assert!(not_a_job_id("simualte").contains("`dli-wait simulate`"));
+        assert!(not_a_job_id("chekc").contains("`dli-wait check`"));
         assert!(not_a_job_id("rnu").contains("`dli-wait run`"));
         let long = "x".repeat(100_000);
         let e = not_a_job_id(&long);

@@ -116,7 +116,7 @@ impl ExitStatus {
         ExitStatus::Finished,
     ];
 
-    /// The table: exit codes as numbers appear here only (tests/layers.rs checks it).
+    /// The table: exit codes as numbers appear here only (tests/it/layers.rs checks it).
     const fn row(self) -> Row {
         let (code, label, help) = match self {
             ExitStatus::Finished => (0, "FINISHED", "every job FINISHED (a Spark batch: success)"),

@@ -3,7 +3,7 @@
 # but FINISHED. The summary JSON is left for dashboards and for the alert text.
 #
 # Runs as cron runs it: nothing in the environment but HOME, LOGNAME, SHELL and
-# PATH=/usr/bin:/bin (tests/examples.rs runs it that way, under env -i).
+# PATH=/usr/bin:/bin (tests/it/examples.rs runs it that way, under env -i).
 #
 #   DLI_WAIT_ENV_FILE  (default /etc/dli-wait/nightly.env, mode 0600) KEY=value lines, read
 #                      with every variable exported:

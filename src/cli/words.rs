@@ -11,7 +11,10 @@ pub fn after_help() -> String {
     } else {
         ""
     };
-    format!("{EXAMPLES}{demo}\n\n{CREDENTIALS}\n\n{EXIT_STATUS}")
+    format!(
+        "{EXAMPLES}{demo}\n\n{CREDENTIALS}\n\n{}",
+        crate::wait::outcome::exit_status_help()
+    )
 }
 
 const EXAMPLES: &str = "\
@@ -42,21 +45,6 @@ Credentials (never flags): the first source that has some, in the SDKs' order
   3. the ECS metadata service (the ECS agency's keys): only with DLI_WAIT_ECS_METADATA=1, or
      on a Huawei Cloud ECS (DMI) unless DLI_WAIT_ECS_METADATA=0
   Temporary keys are renewed before they expire; -v says which source was used.";
-
-/// What each exit status means.
-const EXIT_STATUS: &str = "\
-Exit status:
-  0    every job FINISHED (a Spark batch: success)
-  1    a job FAILED (a Spark batch: dead; DLI's reason is printed)
-  2    bad usage or configuration, found at once (an untrusted TLS certificate, an
-       unreadable SSL_CERT_FILE) or when DLI never answered (--unreachable-timeout)
-  3    a job was CANCELLED (a Spark batch has no such state: one killed by others is dead, 1;
-       one our --cancel-on killed has its cancel confirmed, the ending's own code stands)
-  4    a job stalled (--stall-timeout)
-  5    DLI refused the request for good (authentication, permission, unknown job or project)
-  124  --timeout passed first
-  129/130/143  interrupted by SIGHUP/SIGINT/SIGTERM
-  With several jobs: a signal's code wins; otherwise the first of 2, 5, 1, 4, 3, 124, 0.";
 
 /// Flag names as messages say them (checked against the parser by a test).
 pub mod flag {

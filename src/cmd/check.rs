@@ -3,23 +3,22 @@
 //! clock is within DLI's 15 minutes, and one signed read is accepted. Exit 0, 2 or 5.
 
 use super::context::Context;
-use super::failure::{CommandResult, EXIT_USAGE};
+use super::failure::CommandResult;
 use super::session::{open_without_waiting, settings};
 use crate::cli::{CheckArgs, OutputFormat, TimingArgs, hint};
 use crate::dli::client::DliClient;
 use crate::dli::fault::{FaultClass, FaultKind};
 use crate::report::fault_text;
 use crate::report::safe::Secrets;
+use crate::wait::outcome::ExitStatus;
 use std::time::{Duration, SystemTime};
 
 /// DLI's gateway refuses a signature dated more than this far from its own clock.
 const CLOCK_WINDOW: Duration = Duration::from_secs(15 * 60);
-/// Exit status when DLI refuses the credentials or project.
-const EXIT_REFUSED: i32 = 5;
 
 struct Checks {
     lines: Vec<(String, bool, String)>,
-    code: i32,
+    status: ExitStatus,
 }
 
 impl Checks {
@@ -27,11 +26,11 @@ impl Checks {
         self.lines.push((name.into(), true, detail));
     }
 
-    fn fail(&mut self, name: &str, detail: String, code: i32) {
+    fn fail(&mut self, name: &str, detail: String, status: ExitStatus) {
         self.lines.push((name.into(), false, detail));
-        // Configuration (2) wins over a refusal (5): fix the settings first.
-        if self.code == 0 || code == EXIT_USAGE {
-            self.code = code;
+        // Configuration wins over a refusal: fix the settings first.
+        if self.status == ExitStatus::Finished || status == ExitStatus::Misconfigured {
+            self.status = status;
         }
     }
 
@@ -53,18 +52,20 @@ impl Checks {
                     .collect();
                 println!(
                     "{}",
-                    secrets.json(&serde_json::json!({"exit_code": self.code, "checks": checks}))
+                    secrets.json(
+                        &serde_json::json!({"exit_code": self.status.code(), "checks": checks})
+                    )
                 );
             }
         }
-        self.code
+        self.status.code()
     }
 }
 
 pub async fn command(args: CheckArgs, ctx: &Context) -> CommandResult {
     let mut checks = Checks {
         lines: Vec::new(),
-        code: 0,
+        status: ExitStatus::Finished,
     };
     let timing = TimingArgs {
         request_timeout: args.request_timeout,
@@ -73,7 +74,7 @@ pub async fn command(args: CheckArgs, ctx: &Context) -> CommandResult {
     let settings = match settings(&args.target, &timing, &ctx.env) {
         Ok(s) => s,
         Err(e) => {
-            checks.fail("configuration", e.to_string(), EXIT_USAGE);
+            checks.fail("configuration", e.to_string(), ExitStatus::Misconfigured);
             return Ok(checks.print(args.output, &ctx.secrets));
         }
     };
@@ -115,7 +116,7 @@ pub async fn command(args: CheckArgs, ctx: &Context) -> CommandResult {
                     "cannot resolve {host}: {}",
                     hint(crate::dli::fault::Check::HostName)
                 ),
-                EXIT_USAGE,
+                ExitStatus::Misconfigured,
             );
             return Ok(checks.print(args.output, &ctx.secrets));
         }
@@ -123,7 +124,7 @@ pub async fn command(args: CheckArgs, ctx: &Context) -> CommandResult {
     let client = match DliClient::new(settings.client.clone()) {
         Ok(c) => c,
         Err(e) => {
-            checks.fail("HTTP client", e.to_string(), EXIT_USAGE);
+            checks.fail("HTTP client", e.to_string(), ExitStatus::Misconfigured);
             return Ok(checks.print(args.output, &ctx.secrets));
         }
     };
@@ -146,9 +147,9 @@ pub async fn command(args: CheckArgs, ctx: &Context) -> CommandResult {
             ),
         ),
         Err(f) if f.class == FaultClass::Config => {
-            checks.fail("endpoint", fault_text(f), EXIT_USAGE);
+            checks.fail("endpoint", fault_text(f), ExitStatus::Misconfigured);
         }
-        Err(f) => checks.fail("endpoint", fault_text(f), EXIT_USAGE),
+        Err(f) => checks.fail("endpoint", fault_text(f), ExitStatus::Misconfigured),
         Ok(()) => {}
     }
     match server_clock.map(|at| skew(SystemTime::now(), at)) {
@@ -158,7 +159,7 @@ pub async fn command(args: CheckArgs, ctx: &Context) -> CommandResult {
                 "this machine's clock is {} off the server's; DLI refuses signatures more than 15 minutes off: fix the clock (NTP)",
                 crate::dli::human::duration(Duration::from_secs(off.as_secs()))
             ),
-            EXIT_USAGE,
+            ExitStatus::Misconfigured,
         ),
         Some(off) => checks.pass(
             "clock",
@@ -178,9 +179,9 @@ pub async fn command(args: CheckArgs, ctx: &Context) -> CommandResult {
         Err(f) if answered => {
             let code = match f.kind {
                 FaultKind::Unauthorized | FaultKind::Forbidden | FaultKind::NotFound => {
-                    EXIT_REFUSED
+                    ExitStatus::Refused
                 }
-                _ => EXIT_USAGE,
+                _ => ExitStatus::Misconfigured,
             };
             checks.fail("credentials", fault_text(f), code);
         }

@@ -7,6 +7,7 @@ use super::session::{Session, settings};
 use crate::cli::{DemoArgs, Limit, OutputFormat, TargetArgs, TimingArgs};
 use crate::kind::sql::Sql;
 use crate::sim::scenario::Scenario;
+use crate::wait::outcome::ExitStatus;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -59,7 +60,11 @@ pub async fn command(_args: DemoArgs, ctx: &Context) -> CommandResult {
     if human {
         eprintln!(
             "exit status {code} ({}); in a pipeline, that status is the gate.",
-            if code == 0 { "FINISHED" } else { "see above" }
+            if code == ExitStatus::Finished.code() {
+                ExitStatus::Finished.label()
+            } else {
+                "see above"
+            }
         );
     }
     Ok(code)

@@ -3,6 +3,7 @@
 
 use super::failure::{CommandResult, Failure};
 use crate::cli::Cli;
+use crate::wait::outcome::ExitStatus;
 use clap::CommandFactory;
 use std::io::Write;
 
@@ -25,9 +26,9 @@ pub fn man() -> CommandResult {
 fn print(bytes: &[u8]) -> CommandResult {
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        Ok(()) => Ok(0),
+        Ok(()) => Ok(ExitStatus::Finished.code()),
         // A closed pipe (`| head`) is the reader's choice, not an error.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitStatus::Finished.code()),
         Err(e) => Err(Failure::internal(format!("cannot write to stdout: {e}"))),
     }
 }

@@ -1,10 +1,10 @@
 //! How a command ends when it cannot wait as asked: a one-line message and the exit status
 //! it stands for (usage, a known ending such as a refused submit, or an internal error).
 
-use crate::wait::outcome::Outcome;
+use crate::wait::outcome::{ExitStatus, Outcome};
 
-/// Exit status for usage and configuration errors.
-pub const EXIT_USAGE: i32 = 2;
+/// Exit status for usage and configuration errors (the table's: `ExitStatus::Misconfigured`).
+pub const EXIT_USAGE: i32 = ExitStatus::Misconfigured.code();
 
 /// What a command ended with when it could not wait (or finish waiting) as asked.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,11 +17,11 @@ pub struct Failure {
 /// Which exit status a failure has.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FailureKind {
-    /// Bad usage or configuration: exit 2.
+    /// Bad usage or configuration: exit `ExitStatus::Misconfigured` (2).
     Usage,
     /// The job's fate is known without a wait (a submit DLI refused): that ending's status.
     Ended(Outcome),
-    /// dli-wait itself broke: exit 1.
+    /// dli-wait itself broke: exit `ExitStatus::Failed` (1).
     Internal,
 }
 
@@ -61,7 +61,7 @@ impl Failure {
         match &self.kind {
             FailureKind::Usage => EXIT_USAGE,
             FailureKind::Ended(o) => o.exit_code(),
-            FailureKind::Internal => 1,
+            FailureKind::Internal => ExitStatus::Failed.code(),
         }
     }
 

@@ -82,7 +82,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Exit {
         Err(e) => {
             if !e.use_stderr() {
                 let _ = e.print();
-                return Exit::Code(0); // --help, --version
+                return Exit::Code(crate::wait::outcome::ExitStatus::Finished.code()); // --help, --version
             }
             // clap's message quotes the command line's values: each line through the line
             // sanitiser (and so without clap's colours), as everything else we print.

@@ -57,7 +57,7 @@ pub async fn command(args: SimulateArgs, ctx: &Context) -> CommandResult {
         // `dli-wait simulate --output json | head -n1`: the reader is gone, so is the user.
         () = stdout_closed() => {}
     }
-    Ok(0)
+    Ok(crate::wait::outcome::ExitStatus::Finished.code())
 }
 
 /// Resolves when stdout is a pipe whose reader has gone; never otherwise (a terminal, a file).

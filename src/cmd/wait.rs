@@ -43,7 +43,7 @@ fn not_a_job_id(word: &str) -> String {
     let more = if word.chars().count() > 40 { "…" } else { "" };
     let close = Command::names()
         .into_iter()
-        .find(|name| edit_distance(&word.to_ascii_lowercase(), name) <= 2);
+        .find(|name| strsim::levenshtein(&word.to_ascii_lowercase(), name) <= 2);
     match close {
         Some(name) => format!(
             "\"{shown}{more}\" is not a job id; did you mean the command `dli-wait {name}`?"
@@ -55,29 +55,13 @@ fn not_a_job_id(word: &str) -> String {
     }
 }
 
-/// Levenshtein distance, for "did you mean" on short words.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn a_mistyped_command_is_named_and_other_words_say_what_is_wrong() {
-        assert!(not_a_job_id("simualte").contains("`dli-wait simulate`"));
+        assert!(not_a_job_id("chekc").contains("`dli-wait check`"));
         assert!(not_a_job_id("rnu").contains("`dli-wait run`"));
         let long = "x".repeat(100_000);
         let e = not_a_job_id(&long);

@@ -1,5 +1,7 @@
-//! Credentials: AK/SK (optionally temporary, with a security token) or an IAM token, read
-//! from the SDKs' environment variables only. Their `Debug` never shows a secret.
+//! Credentials: AK/SK (optionally temporary, with a security token) or an IAM token, as a
+//! source hands them out (the SDKs' environment variables through [`Credentials::from_lookup`],
+//! or the credentials file, OIDC federation and ECS metadata of `dli::credentials`). Their
+//! `Debug` never shows a secret.
 
 use std::fmt;
 

@@ -2,14 +2,11 @@
 //! them before a request keeps a path segment from ever being `..`, empty, a newline, a `/`
 //! or 100,000 characters.
 
-/// `85798b38-ae44-48eb-bb90-7cf0dcdafe7b` (hex digits in either case, 8-4-4-4-12).
+/// `85798b38-ae44-48eb-bb90-7cf0dcdafe7b` (hex digits in either case, 8-4-4-4-12): the
+/// hyphenated form only, the one of 36 characters (`uuid` also parses the simple, braced and
+/// URN forms, which are shorter or longer).
 pub fn is_job_id(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
+    s.len() == 36 && uuid::Uuid::try_parse(s).is_ok()
 }
 
 /// Why `s` is not a job id, in a few words (for a usage error).
@@ -103,6 +100,7 @@ mod tests {
     fn only_uuids_are_job_ids() {
         assert!(is_job_id("85798b38-ae44-48eb-bb90-7cf0dcdafe7b"));
         assert!(is_job_id("85798B38-AE44-48EB-BB90-7CF0DCDAFE7B"));
+        assert!(is_job_id("85798b38-AE44-48eb-BB90-7cf0dcdafe7b"));
         for bad in [
             "",
             ".",
@@ -113,6 +111,11 @@ mod tests {
             "85798b38-ae44-48eb-bb90-7cf0dcdafe7g",
             "85798b38-ae44-48eb-bb90_7cf0dcdafe7b",
             "../../v1.0/p/jobs/85798b38-ae44-48eb",
+            "{85798b38-ae44-48eb-bb90-7cf0dcdafe7b}",
+            "urn:uuid:85798b38-ae44-48eb-bb90-7cf0dcdafe7b",
+            "85798b38a-e44-48eb-bb90-7cf0dcdafe7b",
+            "85798b38-ae44-48eb-bb90-7cf0dcdafé7",
+            "+5798b38-ae44-48eb-bb90-7cf0dcdafe7b",
         ] {
             assert!(!is_job_id(bad), "{bad:?}");
         }

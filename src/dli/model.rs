@@ -698,7 +698,7 @@ impl<'de> Deserialize<'de> for Level {
                             None
                         }
                     });
-                    if let Some((i, is_code)) = slot {
+                    if let Some((i, code_half)) = slot {
                         let field: Field = map.next_value()?;
                         if let Field::Object(inner) = &field {
                             level.note_nested(inner);
@@ -706,11 +706,11 @@ impl<'de> Deserialize<'de> for Level {
                         let has_text = field.text().is_some_and(|t| !t.trim_ascii().is_empty());
                         // A code with text says failed; so does an error's own message (not
                         // the envelope's plain `message`, the third pair's half).
-                        if has_text && (is_code || i < 2) {
+                        if has_text && (code_half || i < 2) {
                             level.alarm = true;
                         }
                         let pair = &mut level.pairs[i];
-                        let half = if is_code { &mut pair.0 } else { &mut pair.1 };
+                        let half = if code_half { &mut pair.0 } else { &mut pair.1 };
                         // A name given twice: the first text stays (a later `null` or "" does
                         // not erase an error).
                         if half

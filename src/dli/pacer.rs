@@ -77,11 +77,6 @@ impl Pacer {
         }
     }
 
-    /// Wait for a normal request's turn.
-    pub async fn wait(&self) {
-        self.wait_in(Lane::Normal).await;
-    }
-
     /// Wait for this request's turn in `lane`. Dropping the future leaves the queue.
     pub async fn wait_in(&self, lane: Lane) {
         match lane {
@@ -215,10 +210,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn after_a_pause_no_burst() {
         let p = Pacer::per_second(2.0);
-        p.wait().await;
+        p.wait_in(Lane::Normal).await;
         tokio::time::sleep(Duration::from_secs(10)).await;
         let t = Instant::now();
-        p.wait().await;
+        p.wait_in(Lane::Normal).await;
         p.wait_in(Lane::Urgent).await;
         // The second request goes one interval after the first, not at once.
         assert_eq!(t.elapsed(), Duration::from_millis(500));
@@ -227,13 +222,13 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn an_urgent_request_that_gives_up_lets_the_polls_go_again() {
         let p = Arc::new(Pacer::per_second(1.0));
-        p.wait().await; // next slot at 1 s
+        p.wait_in(Lane::Normal).await; // next slot at 1 s
         let gave_up = tokio::time::timeout(Duration::from_millis(300), p.wait_in(Lane::Urgent))
             .await
             .is_err();
         assert!(gave_up);
         let t = Instant::now();
-        p.wait().await;
+        p.wait_in(Lane::Normal).await;
         assert_eq!(t.elapsed(), Duration::from_millis(700));
     }
 }

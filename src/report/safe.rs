@@ -15,8 +15,9 @@
 //!
 //! Every one of them first replaces each known secret with `***` ([`Scrubber`]). The secrets
 //! of a run live in one [`Secrets`] value, created once per run (`cmd::run`) and passed, as a
-//! clone, to whatever prints; its methods of the same names ([`Secrets::line`], …) apply these
-//! sanitisers with the secrets known so far. Whoever resolves the credentials registers them
+//! clone, to whatever prints; [`Secrets::line`], [`Secrets::command_property`] and
+//! [`Secrets::json`] apply those sanitisers with the secrets known so far, and
+//! [`Secrets::scrubber`] takes a snapshot of them for the `*_with` forms. Whoever resolves the credentials registers them
 //! ([`Secrets::remember`]) before anything from outside is printed. No `static` holds them.
 //!
 //! What the GitHub runner would act on (actions/runner, `ActionCommand.TryParseV2` and

@@ -24,10 +24,10 @@ use tokio::time::Instant;
 /// fit in it, whatever DLI does (slow, failing, 429, hung). Inside the 7.5 s a cancelled
 /// GitHub workflow run leaves before it kills the step.
 pub const CANCEL_GRACE: Duration = Duration::from_secs(5);
-/// The longest one request of the ending may take (and never past the grace).
 /// The least time left in the grace for which a cancel is still sent: below it there is no
 /// time for an answer, and a request sent anyway would only say "no answer".
 pub const CANCEL_MIN_TIME: Duration = Duration::from_millis(500);
+/// The longest one request of the ending may take (and never past the grace).
 pub const CANCEL_REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
 /// The pause before a DELETE is sent again after a transient fault without `Retry-After`;
 /// doubled each time, up to [`CANCEL_RETRY_MAX`].
@@ -96,28 +96,7 @@ enum Alarm {
 type Timer = std::cmp::Reverse<(Instant, usize, u32, Alarm)>;
 
 impl<A: JobApi> Driver<A> {
-    /// Wait for `job_id` until the machine decides to end, or a signal arrives on `stop`.
-    pub async fn wait(
-        &self,
-        job_id: &str,
-        cfg: WaitConfig,
-        policy: Box<dyn DelayPolicy>,
-        stop: watch::Receiver<Option<Stop>>,
-    ) -> JobReport {
-        let wait = Wait {
-            job_id: job_id.to_string(),
-            cfg,
-            policy,
-        };
-        match self.wait_many(vec![wait], stop, |_| {}).await {
-            Ok(mut reports) => reports
-                .pop()
-                .unwrap_or_else(|| JobReport::ended_at_submit(job_id.to_string())),
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        }
-    }
-
-    /// Wait for every job of `waits` at once, each as [`Driver::wait`] would, until each has
+    /// Wait for every job of `waits` at once, each until its machine decides to end, until each has
     /// ended or a reason to stop arrives on `stop`. Each record goes to the events (and to
     /// `on_report`) as it is complete; returns them in the order of `waits`, or the error of
     /// a request or ending task that panicked.

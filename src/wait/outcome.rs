@@ -56,21 +56,182 @@ pub enum Outcome {
     Abandoned,
 }
 
+/// The exit statuses of the contract: the one table of codes, with the word each stands for
+/// (`status` in outputs and JSON), its line in `--help` (`exit_status_help`) and README's
+/// "Exit status" (tests check both against this table), and the order that picks the run's
+/// status among several jobs (`ExitStatus::ORDER`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Every job FINISHED (also: a command that waits for nothing ended well).
+    Finished,
+    /// A job FAILED (also: dli-wait itself broke).
+    Failed,
+    /// Bad usage or configuration.
+    Misconfigured,
+    /// A job was CANCELLED.
+    Cancelled,
+    /// A job stalled.
+    Stalled,
+    /// DLI refused the request for good.
+    Refused,
+    /// `--timeout` passed first.
+    TimedOut,
+    /// A signal interrupted the wait: 128 + its number.
+    Interrupted(Signal),
+}
+
+/// One row of the table.
+struct Row {
+    code: i32,
+    label: &'static str,
+    /// Its `--help` line (line breaks where `--help` wraps it).
+    help: &'static str,
+}
+
+impl ExitStatus {
+    /// Every status, in the order of their codes.
+    pub const ALL: [ExitStatus; 10] = [
+        ExitStatus::Finished,
+        ExitStatus::Failed,
+        ExitStatus::Misconfigured,
+        ExitStatus::Cancelled,
+        ExitStatus::Stalled,
+        ExitStatus::Refused,
+        ExitStatus::TimedOut,
+        ExitStatus::Interrupted(Signal::Hup),
+        ExitStatus::Interrupted(Signal::Int),
+        ExitStatus::Interrupted(Signal::Term),
+    ];
+
+    /// Which status several jobs end with: the first of this order that applies (every
+    /// signal ranks first alike: the first job's decides).
+    pub const ORDER: [ExitStatus; 8] = [
+        ExitStatus::Interrupted(Signal::Hup),
+        ExitStatus::Misconfigured,
+        ExitStatus::Refused,
+        ExitStatus::Failed,
+        ExitStatus::Stalled,
+        ExitStatus::Cancelled,
+        ExitStatus::TimedOut,
+        ExitStatus::Finished,
+    ];
+
+    /// The table: exit codes as numbers appear here only (tests/it/layers.rs checks it).
+    const fn row(self) -> Row {
+        let (code, label, help) = match self {
+            ExitStatus::Finished => (0, "FINISHED", "every job FINISHED (a Spark batch: success)"),
+            ExitStatus::Failed => (
+                1,
+                "FAILED",
+                "a job FAILED (a Spark batch: dead; DLI's reason is printed)",
+            ),
+            ExitStatus::Misconfigured => (
+                2,
+                "ERROR",
+                "bad usage or configuration, found at once (an untrusted TLS certificate, an\n\
+                 unreadable SSL_CERT_FILE) or when DLI never answered (--unreachable-timeout)",
+            ),
+            ExitStatus::Cancelled => (
+                3,
+                "CANCELLED",
+                "a job was CANCELLED (a Spark batch has no such state: one killed by others is \
+                 dead, 1;\n\
+                 one our --cancel-on killed has its cancel confirmed, the ending's own code stands)",
+            ),
+            ExitStatus::Stalled => (4, "STALLED", "a job stalled (--stall-timeout)"),
+            ExitStatus::Refused => (
+                5,
+                "REFUSED",
+                "DLI refused the request for good (authentication, permission, unknown job or \
+                 project)",
+            ),
+            ExitStatus::TimedOut => (124, "TIMED_OUT", "--timeout passed first"),
+            ExitStatus::Interrupted(Signal::Hup) => (129, "INTERRUPTED", "interrupted by SIGHUP"),
+            ExitStatus::Interrupted(Signal::Int) => (130, "INTERRUPTED", "interrupted by SIGINT"),
+            ExitStatus::Interrupted(Signal::Term) => (143, "INTERRUPTED", "interrupted by SIGTERM"),
+        };
+        Row { code, label, help }
+    }
+
+    /// The process's exit status.
+    pub const fn code(self) -> i32 {
+        self.row().code
+    }
+
+    /// The word for it in output and in JSON (`status`).
+    pub const fn label(self) -> &'static str {
+        self.row().label
+    }
+
+    /// Its line in `--help` (with the line breaks `--help` shows).
+    pub const fn help(self) -> &'static str {
+        self.row().help
+    }
+
+    /// Its place in `ORDER` (lower decides).
+    fn rank(self) -> usize {
+        let same = |s: &ExitStatus| std::mem::discriminant(s) == std::mem::discriminant(&self);
+        ExitStatus::ORDER
+            .iter()
+            .position(same)
+            .unwrap_or(ExitStatus::ORDER.len())
+    }
+}
+
+/// The "Exit status:" section of `--help`, generated from the table: one line per status
+/// (the signals on one), then the order for several jobs.
+pub fn exit_status_help() -> String {
+    let mut lines = vec!["Exit status:".to_string()];
+    let entry = |codes: &str, help: &str| {
+        let width = (codes.len() + 2).max(5);
+        let help = help.replace('\n', "\n       ");
+        format!("  {codes:<width$}{help}")
+    };
+    let (signals, others): (Vec<ExitStatus>, Vec<ExitStatus>) = ExitStatus::ALL
+        .into_iter()
+        .partition(|s| matches!(s, ExitStatus::Interrupted(_)));
+    for s in others {
+        lines.push(entry(&s.code().to_string(), s.help()));
+    }
+    let join = |f: &dyn Fn(ExitStatus) -> String| {
+        signals.iter().map(|s| f(*s)).collect::<Vec<_>>().join("/")
+    };
+    let codes = join(&|s| s.code().to_string());
+    let names = join(&|s| match s {
+        ExitStatus::Interrupted(sig) => sig.name().to_string(),
+        _ => String::new(),
+    });
+    lines.push(entry(&codes, &format!("interrupted by {names}")));
+    let order: Vec<String> = ExitStatus::ORDER
+        .iter()
+        .filter(|s| !matches!(s, ExitStatus::Interrupted(_)))
+        .map(|s| s.code().to_string())
+        .collect();
+    lines.push(format!(
+        "  With several jobs: a signal's code wins; otherwise the first of {}.",
+        order.join(", ")
+    ));
+    lines.join("\n")
+}
+
 impl Outcome {
     /// The contract's exit status for this ending.
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_status(&self) -> ExitStatus {
         match self {
-            Outcome::Finished => 0,
-            Outcome::Failed | Outcome::Abandoned => 1,
-            Outcome::Misconfigured(_) => 2,
-            Outcome::Cancelled => 3,
-            Outcome::Stalled { .. } => 4,
-            Outcome::Refused(_) => 5,
-            Outcome::TimedOut => 124,
-            Outcome::Interrupted(Signal::Hup) => 129,
-            Outcome::Interrupted(Signal::Int) => 130,
-            Outcome::Interrupted(Signal::Term) => 143,
+            Outcome::Finished => ExitStatus::Finished,
+            Outcome::Failed | Outcome::Abandoned => ExitStatus::Failed,
+            Outcome::Misconfigured(_) => ExitStatus::Misconfigured,
+            Outcome::Cancelled => ExitStatus::Cancelled,
+            Outcome::Stalled { .. } => ExitStatus::Stalled,
+            Outcome::Refused(_) => ExitStatus::Refused,
+            Outcome::TimedOut => ExitStatus::TimedOut,
+            Outcome::Interrupted(sig) => ExitStatus::Interrupted(*sig),
         }
+    }
+
+    /// The contract's exit code for this ending.
+    pub fn exit_code(&self) -> i32 {
+        self.exit_status().code()
     }
 
     /// The ending of a job whose submit failed: a configuration fault is that (2); refused
@@ -89,37 +250,22 @@ impl Outcome {
         }
     }
 
-    /// The word used in output and in JSON (`status`).
+    /// The word used in output and in JSON (`status`): its exit status's, but for a job
+    /// `--fail-fast` abandoned.
     pub fn label(&self) -> &'static str {
         match self {
-            Outcome::Finished => "FINISHED",
-            Outcome::Failed => "FAILED",
-            Outcome::Cancelled => "CANCELLED",
-            Outcome::Stalled { .. } => "STALLED",
-            Outcome::Refused(_) => "REFUSED",
-            Outcome::Misconfigured(_) => "ERROR",
-            Outcome::TimedOut => "TIMED_OUT",
-            Outcome::Interrupted(_) => "INTERRUPTED",
             Outcome::Abandoned => "ABANDONED",
+            o => o.exit_status().label(),
         }
     }
-}
 
-impl Outcome {
-    /// Precedence among several jobs' endings (lower decides): a signal, then the order
-    /// 2, 5, 1, 4, 3, 124, 0; jobs abandoned by `--fail-fast` count only if nothing else does,
-    /// so the job that failed first decides.
-    fn precedence(&self) -> u8 {
+    /// Precedence among several jobs' endings (lower decides): `ExitStatus::ORDER`; jobs
+    /// abandoned by `--fail-fast` count only if nothing else does, so the job that failed
+    /// first decides.
+    fn precedence(&self) -> usize {
         match self {
-            Outcome::Interrupted(_) => 0,
-            Outcome::Misconfigured(_) => 1,
-            Outcome::Refused(_) => 2,
-            Outcome::Failed => 3,
-            Outcome::Stalled { .. } => 4,
-            Outcome::Cancelled => 5,
-            Outcome::TimedOut => 6,
-            Outcome::Finished => 7,
-            Outcome::Abandoned => 8,
+            Outcome::Abandoned => ExitStatus::ORDER.len() + 1,
+            o => o.exit_status().rank(),
         }
     }
 }
@@ -134,10 +280,10 @@ pub fn decisive<T>(items: &[T], outcome: impl Fn(&T) -> &Outcome) -> Option<&T> 
         .map(|(_, t)| t)
 }
 
-/// The exit status for several jobs: the decisive ending's code (0 for none).
+/// The exit status for several jobs: the decisive ending's code (FINISHED's for none).
 pub fn aggregate_exit_code<'a>(outcomes: impl IntoIterator<Item = &'a Outcome>) -> i32 {
     let all: Vec<&Outcome> = outcomes.into_iter().collect();
-    decisive(&all, |o| o).map_or(0, |o| o.exit_code())
+    decisive(&all, |o| o).map_or(ExitStatus::Finished.code(), |o| o.exit_code())
 }
 
 #[cfg(test)]
@@ -213,6 +359,36 @@ mod tests {
             4
         );
         assert_eq!(aggregate_exit_code(&[Abandoned]), 1);
+    }
+
+    /// `--help`'s "Exit status:" as it was written by hand (src/cli.rs) before the table
+    /// generated it: same words.
+    #[test]
+    fn the_help_text_is_generated_from_the_table() {
+        let by_hand = "\
+Exit status:
+  0    every job FINISHED (a Spark batch: success)
+  1    a job FAILED (a Spark batch: dead; DLI's reason is printed)
+  2    bad usage or configuration, found at once (an untrusted TLS certificate, an
+       unreadable SSL_CERT_FILE) or when DLI never answered (--unreachable-timeout)
+  3    a job was CANCELLED (a Spark batch has no such state: one killed by others is dead, 1;
+       one our --cancel-on killed has its cancel confirmed, the ending's own code stands)
+  4    a job stalled (--stall-timeout)
+  5    DLI refused the request for good (authentication, permission, unknown job or project)
+  124  --timeout passed first
+  129/130/143  interrupted by SIGHUP/SIGINT/SIGTERM
+  With several jobs: a signal's code wins; otherwise the first of 2, 5, 1, 4, 3, 124, 0.";
+        assert_eq!(exit_status_help(), by_hand);
+    }
+
+    #[test]
+    fn every_status_is_in_the_order_once() {
+        for s in ExitStatus::ALL {
+            assert!(s.rank() < ExitStatus::ORDER.len(), "{s:?}");
+        }
+        let mut codes: Vec<i32> = ExitStatus::ALL.iter().map(|s| s.code()).collect();
+        codes.dedup();
+        assert_eq!(codes.len(), ExitStatus::ALL.len());
     }
 
     #[test]

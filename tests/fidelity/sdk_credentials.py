@@ -9,7 +9,7 @@ The metadata service's address is a class attribute of the SDK
 (`MetadataAccessor._METADATA_ENDPOINT`, http://169.254.169.254): it is pointed at the simulator
 before anything is asked, so nothing ever goes to 169.254.169.254.
 
-Usage (run by tests/sdk_fidelity.rs; by hand):
+Usage (run by tests/it/sdk_fidelity.rs; by hand):
     dli-wait simulate --scenario tests/fidelity/credentials.json --output json > /tmp/sim.json &
     .venv/bin/python tests/fidelity/sdk_credentials.py --sim-line /tmp/sim.json
 One line per check; exit 1 at the first failure, 2 on bad usage.

@@ -12,7 +12,7 @@ Each success body is checked three ways:
   * `to_dict()`: equals the raw JSON, key for key (catches renamed or coerced fields).
 Errors must surface as the SDK's ClientRequestException with the right status and error_code.
 
-Usage (run by tests/sdk_fidelity.rs; by hand):
+Usage (run by tests/it/sdk_fidelity.rs; by hand):
     dli-wait simulate --scenario tests/fidelity/scenario.json --output json > /tmp/sim.json &
     .venv/bin/python tests/fidelity/sdk_fidelity.py --sim-line /tmp/sim.json
 --sim-line takes the simulator's first `--output json` line from a file, or `-` for stdin;

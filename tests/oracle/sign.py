@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Signing oracle for tests/signer_oracle.rs: the OFFICIAL Huawei Cloud Python SDK signer.
+"""Signing oracle for tests/it/signer_oracle.rs: the OFFICIAL Huawei Cloud Python SDK signer.
 
 Reads a JSON array of cases on stdin, signs each with
 huaweicloudsdkcore.signer.signer.Signer (pinned: huaweicloudsdkcore==3.1.219), prints a JSON

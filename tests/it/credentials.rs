@@ -10,7 +10,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Logged, Ran, Sim, TempDir, id, run};
 use std::path::{Path, PathBuf};

@@ -7,7 +7,7 @@
 #![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Sim, TempDir, id, run, send_signal, shell_status, wait_bounded};
 use std::os::unix::fs::FileTypeExt;

@@ -8,7 +8,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Ran, Sim, TempDir, bare, id, run};
 use std::collections::BTreeMap;

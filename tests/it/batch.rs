@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Sim, TempDir, bare, id, job, run, wait_bounded};
 use std::path::{Path, PathBuf};

@@ -8,7 +8,7 @@
 #![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{BIN, Sim, TempDir, id};
 use serde::Deserialize;

@@ -6,7 +6,7 @@
 
 use dli_wait::dli::fault::{Fault, FaultKind};
 use dli_wait::dli::model::JobStatus;
-use dli_wait::dli::pacer::Pacer;
+use dli_wait::dli::pacer::{Lane, Pacer};
 use dli_wait::wait::api::JobApi;
 use dli_wait::wait::driver::{CANCEL_GRACE, Driver};
 use dli_wait::wait::events::Silent;
@@ -336,7 +336,7 @@ async fn the_deadline_holds_when_the_rate_limit_queue_is_longer_than_the_time_le
     let mut api = Scripted::new(|_| Script::EndsAfter(u64::MAX, "FINISHED"));
     // One request a minute, already used: the next turn is past a 30 s deadline.
     let pacer = Arc::new(Pacer::per_second(1.0 / 60.0));
-    pacer.wait().await;
+    pacer.wait_in(Lane::Normal).await;
     api.pacer = Some(pacer);
     let cfg = WaitConfig {
         timeout: Some(Duration::from_secs(30)),
@@ -1024,4 +1024,37 @@ async fn a_lasting_401_for_one_job_ends_every_wait_at_once() {
         dli_wait::wait::outcome::aggregate_exit_code(reports.iter().map(|r| &r.outcome)),
         5
     );
+}
+
+/// One job's wait, as the tests here ask for it: [`Driver::wait_many`] with one job.
+trait WaitOne {
+    async fn wait(
+        &self,
+        job_id: &str,
+        cfg: WaitConfig,
+        policy: Box<dyn DelayPolicy>,
+        stop: watch::Receiver<Option<Stop>>,
+    ) -> JobReport;
+}
+
+impl<A: JobApi> WaitOne for Driver<A> {
+    async fn wait(
+        &self,
+        job_id: &str,
+        cfg: WaitConfig,
+        policy: Box<dyn DelayPolicy>,
+        stop: watch::Receiver<Option<Stop>>,
+    ) -> JobReport {
+        let wait = dli_wait::wait::driver::Wait {
+            job_id: job_id.to_string(),
+            cfg,
+            policy,
+        };
+        match self.wait_many(vec![wait], stop, |_| {}).await {
+            Ok(mut reports) => reports
+                .pop()
+                .unwrap_or_else(|| JobReport::ended_at_submit(job_id.to_string())),
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
 }

@@ -571,3 +571,142 @@ fn only_the_spark_kind_knows_it_is_spark() {
     assert!(code(&all["kind::pick"]).contains("JobType::Spark"));
     assert!(code(&all["kind::spark"]).contains("Source::BATCH"));
 }
+
+/// Issue 20: the exit-code contract is one table (`wait::outcome::ExitStatus`); elsewhere an
+/// exit status is named (`ExitStatus::Refused.code()`), never written as a number. Flags, in
+/// code (tests, comments and strings aside), an integer literal that follows a name of an
+/// exit status or code (`exit_code == 1`, `Exit::Code(0)`, `EXIT_X: i32 = 5`, `code: 0`)
+/// before the next `,`, `;` or brace, and a command's result written as a number (`Ok(0)`
+/// in `cmd/`).
+#[test]
+fn exit_codes_as_numbers_appear_only_in_the_outcome_table() {
+    fn numbered_exits(module: &str, code: &str) -> Vec<usize> {
+        let mut found = Vec::new();
+        for (n, line) in code.lines().enumerate() {
+            let b = line.as_bytes();
+            let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+            let literal_in = |from: usize| {
+                let end = line[from..]
+                    .find([',', ';', '{', '}'])
+                    .map_or(line.len(), |k| from + k);
+                (from..end).any(|k| b[k].is_ascii_digit() && (k == 0 || !word(b[k - 1])))
+            };
+            let mut i = 0;
+            let mut hit = false;
+            while i < b.len() {
+                if word(b[i]) && (i == 0 || !word(b[i - 1])) {
+                    let end = (i..b.len()).find(|&k| !word(b[k])).unwrap_or(b.len());
+                    let name = line[i..end].to_ascii_lowercase();
+                    let names_exit = name.contains("exit")
+                        || name == "code"
+                        || (name.ends_with("_code") && name != "status_code");
+                    hit |= names_exit && literal_in(end);
+                    i = end;
+                } else {
+                    i += 1;
+                }
+            }
+            let ok_number = line.find("Ok(").is_some_and(|k| {
+                b.get(k + 3).is_some_and(u8::is_ascii_digit) && (k == 0 || !word(b[k - 1]))
+            });
+            hit |= module.starts_with("cmd") && ok_number;
+            if hit {
+                found.push(n + 1);
+            }
+        }
+        found
+    }
+    let mut wrong = Vec::new();
+    for (module, text) in modules() {
+        if module == "wait::outcome" {
+            continue;
+        }
+        let code = without_tests(&blank_literals(&text));
+        for n in numbered_exits(&module, &code) {
+            let line = code.lines().nth(n - 1).unwrap_or("").trim();
+            wrong.push(format!("{module}:{n}: {line}"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "name exit statuses through wait::outcome::ExitStatus, not as numbers:\n{}",
+        wrong.join("\n")
+    );
+    // The scanner sees numbered exits at all, and only them.
+    let sample = "\
+pub const EXIT_USAGE: i32 = 2;
+fn f() -> i32 { if code == 0 { return Exit::Code(1); } }
+    Ok(0)
+let status_code = 200; if (200..300).contains(&status_code) {}
+write(scrubber, exit_code, 0, 0);
+let x = exit_code(&o);
+";
+    assert_eq!(numbered_exits("cmd::x", sample), vec![1, 2, 3]);
+    assert_eq!(numbered_exits("dli::x", sample), vec![1, 2]);
+}
+
+/// Issue 20, as `cargo machete` checks it (.ci/run runs that too where it is installed): every
+/// dependency of Cargo.toml is named in the code that may use it (`name::` or `use name`,
+/// `-` as `_`): a normal one in `src/` or `examples/`, a dev-dependency in `tests/`,
+/// `examples/` or `src/` (unit tests). A dev-dependency that repeats a normal one (for its
+/// test features) is that one.
+#[test]
+fn every_dependency_is_used() {
+    fn texts(dir: &Path, out: &mut String) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                texts(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push_str(&std::fs::read_to_string(&path).unwrap());
+                out.push('\n');
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let (mut normal, mut dev) = (BTreeSet::new(), BTreeSet::new());
+    let mut section = String::new();
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            section = line.to_string();
+        } else if let Some((name, _)) = line.split_once('=')
+            && !line.starts_with('#')
+        {
+            let name = name.trim().replace('-', "_");
+            if section == "[dependencies]" || section.ends_with(".dependencies]") {
+                normal.insert(name);
+            } else if section == "[dev-dependencies]" {
+                dev.insert(name);
+            }
+        }
+    }
+    let (mut lib, mut all) = (String::new(), String::new());
+    for dir in ["src", "examples"] {
+        texts(&root.join(dir), &mut lib);
+    }
+    all.push_str(&lib);
+    texts(&root.join("tests"), &mut all);
+    let named = |text: &str, name: &str| {
+        text.contains(&format!("{name}::")) || text.contains(&format!("use {name}"))
+    };
+    let mut unused: Vec<String> = normal
+        .iter()
+        .filter(|n| !named(&lib, n))
+        .map(|n| format!("{n} (dependencies)"))
+        .collect();
+    unused.extend(
+        dev.iter()
+            .filter(|n| !normal.contains(*n) && !named(&all, n))
+            .map(|n| format!("{n} (dev-dependencies)")),
+    );
+    assert!(
+        !normal.is_empty() && !dev.is_empty(),
+        "read no dependencies from Cargo.toml"
+    );
+    assert!(
+        unused.is_empty(),
+        "dependencies no code names; remove them from Cargo.toml:\n{}",
+        unused.join("\n")
+    );
+}

@@ -1,7 +1,7 @@
 //! The one place that decides what an API answer means: ok, a transient fault (retry), or a
 //! permanent one (stop). Pure: it sees status, headers and body bytes, never a socket.
 
-use super::model::{BodyFacts, DliBody, ErrorBody, JobStatus, lossy_json};
+use super::model::{BodyFacts, DliBody, ErrorBody, JobStatus, extract_code, lossy_json};
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
@@ -427,27 +427,6 @@ fn snippet(text: &str) -> String {
         Some((i, _)) => format!("{}…", &one_line[..i]),
         None => one_line,
     }
-}
-
-/// `"DLI.0999: queue busy"` → `Some("DLI.0999")`: `DLI.`, `APIGW.` or `APIG.` in any case and
-/// at least four digits, so that a table named `DLI.orders` in a message is no error code. The
-/// prefix comes back in upper case (`dli.0002` is `DLI.0002`).
-fn extract_code(message: &str) -> Option<String> {
-    let upper = message.to_ascii_uppercase();
-    ["DLI.", "APIGW.", "APIG."]
-        .iter()
-        .filter_map(|prefix| {
-            upper.match_indices(prefix).find_map(|(start, _)| {
-                let after = start + prefix.len();
-                let digits = upper[after..]
-                    .bytes()
-                    .take_while(u8::is_ascii_digit)
-                    .count();
-                (digits >= 4).then(|| (start, upper[start..after + digits].to_string()))
-            })
-        })
-        .min()
-        .map(|(_, code)| code)
 }
 
 #[cfg(test)]

@@ -228,6 +228,27 @@ pub(crate) fn opt_text_cut<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Str
     Ok(Option::<String>::deserialize(d)?.map(cut_text))
 }
 
+/// `"DLI.0999: queue busy"` → `Some("DLI.0999")`: `DLI.`, `APIGW.` or `APIG.` in any case and
+/// at least four digits, so that a table named `DLI.orders` in a message is no error code. The
+/// prefix comes back in upper case (`dli.0002` is `DLI.0002`).
+pub fn extract_code(message: &str) -> Option<String> {
+    let upper = message.to_ascii_uppercase();
+    ["DLI.", "APIGW.", "APIG."]
+        .iter()
+        .filter_map(|prefix| {
+            upper.match_indices(prefix).find_map(|(start, _)| {
+                let after = start + prefix.len();
+                let digits = upper[after..]
+                    .bytes()
+                    .take_while(u8::is_ascii_digit)
+                    .count();
+                (digits >= 4).then(|| (start, upper[start..after + digits].to_string()))
+            })
+        })
+        .min()
+        .map(|(_, code)| code)
+}
+
 /// `null` and a missing field both become the type's default.
 fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
@@ -585,7 +606,7 @@ impl BodyFacts {
                 let first = |code: bool| {
                     level.pairs.iter().find_map(|(c, m)| {
                         let field = if code { c } else { m };
-                        field.as_ref()?.text()
+                        field.as_ref()?.text().filter(|t| !t.is_empty())
                     })
                 };
                 ErrorBody {
@@ -707,6 +728,11 @@ impl<'de> Deserialize<'de> for Level {
                         // A code with text says failed; so does an error's own message (not
                         // the envelope's plain `message`, the third pair's half).
                         if has_text && (code_half || i < 2) {
+                            level.alarm = true;
+                        }
+                        // Any message (the envelope's too, under any of its occurrences) that
+                        // names an error code says the request failed.
+                        if !code_half && field.text().is_some_and(|t| extract_code(&t).is_some()) {
                             level.alarm = true;
                         }
                         let pair = &mut level.pairs[i];

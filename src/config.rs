@@ -561,7 +561,7 @@ mod tests {
         );
     }
 
-    /// tests/config.rs checks the same through the binary (exit 2, one line).
+    /// tests/it/config.rs checks the same through the binary (exit 2, one line).
     #[test]
     fn half_a_key_pair_names_the_missing_half() {
         let env = Env::from([("HUAWEICLOUD_SDK_AK", "SOMEAK")]);
@@ -612,7 +612,7 @@ mod tests {
     }
 
     /// The credentials file the snapshot names gives the project id when no flag or variable
-    /// does, and its id is checked as theirs is (tests/config.rs: through the binary).
+    /// does, and its id is checked as theirs is (tests/it/config.rs: through the binary).
     #[test]
     fn the_credentials_file_named_in_the_snapshot_gives_the_project_id() {
         let dir = tempfile::tempdir().unwrap();

@@ -545,6 +545,37 @@ mod tests {
     }
 
     /// The names a job id cannot be are the parser's own, in `--help`'s order.
+    /// The exit statuses the commands' help names are the outcome table's.
+    #[test]
+    fn exit_statuses_in_help_are_the_tables() {
+        use crate::wait::outcome::ExitStatus;
+        use clap::CommandFactory;
+        let help = |name: &str| {
+            let mut cmd = Cli::command();
+            let sub = cmd.find_subcommand_mut(name).expect("a command").clone();
+            sub.clone().render_long_help().to_string()
+        };
+        let check = help("check");
+        for (status, words) in [
+            (ExitStatus::Finished, "all passed"),
+            (ExitStatus::Misconfigured, "configuration"),
+            (ExitStatus::Refused, "DLI refused"),
+        ] {
+            assert!(
+                check.contains(&format!("{} {words}", status.code())),
+                "{check}"
+            );
+        }
+        let run = help("run");
+        assert!(
+            run.contains(&format!(
+                "exits {} with DLI's reason",
+                ExitStatus::Failed.code()
+            )),
+            "{run}"
+        );
+    }
+
     #[test]
     fn command_names_are_the_parsers() {
         let want: &[&str] = if cfg!(feature = "simulator") {

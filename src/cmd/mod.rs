@@ -11,7 +11,7 @@ mod docs;
 mod failure;
 mod logging;
 #[cfg(feature = "simulator")]
-mod record;
+mod recording;
 mod run;
 mod session;
 mod signals;

@@ -1,5 +1,5 @@
 //! `dli-wait run`: submit a job exactly once, say its id at once, then wait for it. The kind
-//! decides what is submitted and how (`kind::of_run`: a SQL job, or with `--spark-file` a
+//! decides what is submitted and how (`kind::pick::of_run`: a SQL job, or with `--spark-file` a
 //! Spark batch); the session does the rest.
 
 use super::context::Context;

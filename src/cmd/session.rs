@@ -67,7 +67,7 @@ pub enum Submit {
 }
 
 impl<'c, K: Kind> Session<'c, K> {
-    /// Resolve `target` and `timing` in the process's environment, then [`Session::start`].
+    /// Resolve `target` and `timing` in the run's environment (`ctx.env`), then [`Session::start`].
     pub async fn open(
         ctx: &'c Context,
         target: &TargetArgs,
@@ -83,7 +83,7 @@ impl<'c, K: Kind> Session<'c, K> {
         let reporter = super::credentials::ready(ctx, &settings).await?;
         #[cfg(feature = "simulator")]
         let reporter: Arc<dyn Reporter> = match &ctx.output.record {
-            Some(path) => super::record::Recording::new(
+            Some(path) => super::recording::Recording::new(
                 reporter,
                 path.clone(),
                 K::recorded,

@@ -135,9 +135,9 @@ impl Kind for Sql {
     ) -> Result<Submitted, Fault> {
         let answer = self.0.submit(job, timeout, sent).await?;
         Ok(Submitted {
+            ended: answer.is_sync(),
             id: answer.job_id,
             said: answer.envelope.message,
-            ended: answer.job_mode.as_deref() == Some("sync"),
         })
     }
 

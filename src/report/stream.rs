@@ -274,4 +274,33 @@ mod tests {
         );
         drop(reader);
     }
+
+    /// A reader that stopped costs at most [`QUEUE_BYTES`] of queued output, however large
+    /// the pieces (a JSON summary of many jobs is one): what does not fit is dropped, and
+    /// counted.
+    #[cfg(unix)]
+    #[test]
+    fn what_waits_for_a_stuck_reader_is_bounded_in_bytes() {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        let s = Stream::to(Box::new(writer));
+        let piece = vec![b'x'; 1024 * 1024];
+        // 64 pieces of 1 MiB: 8 times the byte bound, far under the line bound.
+        for _ in 0..64 {
+            s.bytes(piece.clone());
+        }
+        let (lock, _) = &*s.0.state;
+        let p = lock.lock().expect("the state");
+        assert!(
+            p.queued_bytes <= QUEUE_BYTES,
+            "{} bytes queued",
+            p.queued_bytes
+        );
+        assert!(
+            p.dropped >= 64 - 1 - (QUEUE_BYTES / piece.len()) as u64,
+            "{}",
+            p.dropped
+        );
+        drop(p);
+        drop(reader);
+    }
 }

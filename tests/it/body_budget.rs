@@ -9,10 +9,8 @@
 
 use crate::common;
 
-use common::Ran;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -103,54 +101,6 @@ fn serve(mut conn: TcpStream, stop: &AtomicBool, answers: &AtomicU64) {
     }
 }
 
-/// Run `cmd` to its end (within `limit`) and return what it printed and its peak RSS in kB
-/// (`VmHWM`, read every 20 ms).
-fn run_measuring_memory(mut cmd: std::process::Command, limit: Duration) -> (Ran, u64) {
-    let start = Instant::now();
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start dli-wait");
-    let drain = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = r.read_to_string(&mut s);
-            s
-        })
-    };
-    let out = drain(Box::new(child.stdout.take().unwrap()));
-    let err = drain(Box::new(child.stderr.take().unwrap()));
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut peak_kb = 0u64;
-    let status = loop {
-        if let Ok(text) = std::fs::read_to_string(&status_file)
-            && let Some(kb) = text
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        {
-            peak_kb = peak_kb.max(kb);
-        }
-        if let Some(status) = child.try_wait().expect("poll the child") {
-            break status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("dli-wait did not exit within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let ran = Ran {
-        code: status.code(),
-        stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
-    };
-    (ran, peak_kb)
-}
-
 /// The peak the run must stay under: the 64 MiB budget, plus the process itself and what a
 /// parsed answer costs beside its body (about 10 MiB each way). Without the budget the same
 /// run peaks at about a job count times the answer size (120 jobs: some 450 MB).
@@ -184,7 +134,7 @@ fn many_jobs_of_large_trickled_answers_stay_under_the_process_wide_body_budget()
         .args(["--timeout", "2m", "-q", "--"])
         .args(&jobs);
     let started = Instant::now();
-    let (r, peak_kb) = run_measuring_memory(cmd, Duration::from_secs(150));
+    let (r, peak_kb, _) = common::run_measuring_memory(cmd, Duration::from_secs(150));
     eprintln!(
         "{count} jobs x {BODY_BYTES} B trickled: peak RSS {peak_kb} kB ({:.1} MiB), {:.1} s, {} answers",
         peak_kb as f64 / 1024.0,

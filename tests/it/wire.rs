@@ -8,7 +8,7 @@ use crate::common;
 
 use common::hostile::{Behaviour, Hostile, INJECTION};
 use common::tls::{PrivateCa, self_signed, serve_tls};
-use common::{Ran, TempDir, id, run};
+use common::{TempDir, id, run};
 use std::time::{Duration, Instant};
 
 fn get(url: &str) -> (u16, String) {
@@ -58,58 +58,6 @@ fn the_hostile_server_answers_as_scripted() {
     assert_eq!(get(&format!("{}/x/y", h.endpoint)).1, "/x/y");
 }
 
-/// A run of `cmd` with its peak resident memory: `VmHWM` (the kernel's high-water mark) from
-/// `/proc/<pid>/status`, read every 20 ms while the child lives. The mark only grows, so the
-/// last reading before the exit is a lower bound of the true peak, and the peak of a body
-/// being read comes long before the exit.
-fn run_measuring_memory(mut cmd: std::process::Command, limit: Duration) -> (Ran, u64, Duration) {
-    use std::io::Read;
-    use std::process::Stdio;
-    let start = Instant::now();
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start dli-wait");
-    let drain = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = r.read_to_string(&mut s);
-            s
-        })
-    };
-    let out = drain(Box::new(child.stdout.take().unwrap()));
-    let err = drain(Box::new(child.stderr.take().unwrap()));
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut peak_kb = 0u64;
-    let status = loop {
-        if let Ok(text) = std::fs::read_to_string(&status_file)
-            && let Some(kb) = text
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        {
-            peak_kb = peak_kb.max(kb);
-        }
-        if let Some(status) = child.try_wait().expect("poll the child") {
-            break status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("dli-wait did not exit within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let ran = Ran {
-        code: status.code(),
-        stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
-    };
-    (ran, peak_kb, start.elapsed())
-}
-
 /// The memory bound a wait keeps whatever the server sends.
 const PEAK_RSS_LIMIT_KB: u64 = 32 * 1024;
 
@@ -117,7 +65,7 @@ fn body_flood(behaviour: Behaviour) {
     let h = Hostile::start(behaviour);
     let mut cmd = h.dli_wait_std();
     cmd.args(["--timeout", "2s", id("job-1")]);
-    let (r, peak_kb, took) = run_measuring_memory(cmd, Duration::from_secs(30));
+    let (r, peak_kb, took) = common::run_measuring_memory(cmd, Duration::from_secs(30));
     eprintln!(
         "peak RSS {peak_kb} kB, {:.1} s, {} MB sent",
         took.as_secs_f64(),
@@ -571,7 +519,7 @@ fn a_host_that_never_resolves_ends_within_a_minute_by_default() {
         .env("HUAWEICLOUD_SDK_AK", "AK")
         .env("HUAWEICLOUD_SDK_SK", "SK")
         .arg(id("job-1"));
-    let (r, _, took) = run_measuring_memory(cmd, Duration::from_secs(60));
+    let (r, _, took) = common::run_measuring_memory(cmd, Duration::from_secs(60));
     r.expect_code(2)
         .stderr_has(&["cannot resolve nonexistent.invalid (DNS)"]);
     assert!(

@@ -107,6 +107,11 @@ pub enum ConfigError {
         "bad project id from {from}: {why}; set it to the project id of the job's region (32 hex digits, on the console's My Credentials page)"
     )]
     ProjectId { from: &'static str, why: String },
+    /// `--settle` without `--until running`: there is nothing for it to settle.
+    #[error(
+        "--settle is how long a job must stay running for --until running: add --until running (or drop --settle)"
+    )]
+    SettleWithoutUntil,
 }
 
 /// The trust file variable of rustls-native-certs (and OpenSSL).
@@ -221,6 +226,8 @@ pub struct Settings {
     pub poll_policy: PollPolicy,
     pub fail_fast: bool,
     pub max_requests_per_second: f64,
+    /// `--savepoint`: a Flink job's stop takes a savepoint first.
+    pub savepoint: bool,
 }
 
 impl Settings {
@@ -340,6 +347,9 @@ impl TimingArgs {
             },
             fallback_after: DEFAULT_FALLBACK_AFTER,
             unreachable_after: self.unreachable_timeout.get(),
+            until_running: self.until == crate::cli::args::Until::Running,
+            settle: self.settle,
+            max_restarts: self.max_restarts,
         }
     }
 }
@@ -351,6 +361,9 @@ pub fn resolve(
     timing: &TimingArgs,
     env: &Env,
 ) -> Result<Settings, ConfigError> {
+    if timing.settle.is_some() && timing.until != crate::cli::args::Until::Running {
+        return Err(ConfigError::SettleWithoutUntil);
+    }
     let mut missing = Vec::new();
     // The credential chain (docs: dli::credentials::chain), read from `env` and files.
     let read = |p: &std::path::Path| {
@@ -432,6 +445,7 @@ pub fn resolve(
         poll_policy: timing.poll_policy,
         fail_fast: timing.fail_fast,
         max_requests_per_second: timing.max_requests_per_second,
+        savepoint: timing.savepoint,
     })
 }
 

@@ -25,8 +25,9 @@ pub struct Cli {
     #[arg(value_name = "JOB_ID")]
     pub job_ids: Vec<String>,
 
-    /// What the ids are: `sql` jobs, or `spark` batch jobs (a batch's id from
-    /// /v2.0/{project_id}/batches), e.g. `--job-type spark`.
+    /// What the ids are: `sql` jobs, `spark` batch jobs (a batch's id from
+    /// /v2.0/{project_id}/batches), or `flink` jobs (an integer id from
+    /// /v1.0/{project_id}/streaming/jobs), e.g. `--job-type flink`.
     #[arg(
         long,
         value_enum,
@@ -53,6 +54,18 @@ pub enum JobType {
     Sql,
     /// Spark batch jobs (/v2.0/{project_id}/batches).
     Spark,
+    /// Flink jobs (/v1.0/{project_id}/streaming/jobs): integer ids.
+    Flink,
+}
+
+/// What a wait waits for (`--until`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Until {
+    /// The job's end (FINISHED, FAILED, CANCELLED, …).
+    #[default]
+    End,
+    /// The job running (a deploy gate for a streaming job): exit 0, status RUNNING.
+    Running,
 }
 
 #[derive(Debug, Subcommand)]
@@ -233,6 +246,31 @@ pub struct TimingArgs {
     /// --cancel-on, cancel the others).
     #[arg(long)]
     pub fail_fast: bool,
+    /// `end` (default) waits for the job's end; `running` exits 0 (status RUNNING) once the
+    /// job runs, e.g. `--job-type flink --until running --settle 2m`: a deploy gate for a
+    /// streaming job, which never ends.
+    #[arg(
+        long,
+        value_enum,
+        env = "DLI_WAIT_UNTIL",
+        default_value_t = Until::End,
+        value_name = "WHEN"
+    )]
+    pub until: Until,
+    /// With --until running: the job must stay running this long, e.g. `--settle 2m`; a
+    /// restart (restart_times grows) or any other state inside the window ends the wait
+    /// as STALLED (exit 4), a final state as that state says.
+    #[arg(long, env = "DLI_WAIT_SETTLE", value_name = "DURATION", value_parser = parse_duration)]
+    pub settle: Option<Duration>,
+    /// End the wait as STALLED (exit 4; cancelled with --cancel-on stall) once the job's
+    /// restart_times grew by more than N during it, e.g. `--max-restarts 3` (Flink jobs say
+    /// how often DLI restarted them).
+    #[arg(long, env = "DLI_WAIT_MAX_RESTARTS", value_name = "N")]
+    pub max_restarts: Option<u64>,
+    /// A Flink job that --cancel-on stops takes a savepoint first (the stop API's
+    /// trigger_savepoint), e.g. `--cancel-on timeout,signal --savepoint`.
+    #[arg(long, env = "DLI_WAIT_SAVEPOINT")]
+    pub savepoint: bool,
     /// Limit on requests per second across all jobs of this process, e.g.
     /// `--max-requests-per-second 5` (DLI's gateway throttles with HTTP 429 beyond its quota).
     #[arg(long, value_name = "N", default_value_t = 10.0, value_parser = parse_rate)]

@@ -71,6 +71,10 @@ pub mod flag {
     pub const UNREACHABLE_TIMEOUT: &str = "--unreachable-timeout";
     pub const JOB_TYPE: &str = "--job-type";
     pub const SPARK_FILE: &str = "--spark-file";
+    pub const UNTIL: &str = "--until";
+    pub const SETTLE: &str = "--settle";
+    pub const MAX_RESTARTS: &str = "--max-restarts";
+    pub const SAVEPOINT: &str = "--savepoint";
 }
 
 /// What to check about a fault, in this command line's words.

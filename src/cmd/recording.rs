@@ -240,6 +240,8 @@ mod tests {
                 .unwrap_or_default(),
             detail: None,
             queued: None,
+            restart_times: None,
+            restarted: None,
         }
     }
 

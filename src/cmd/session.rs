@@ -80,6 +80,13 @@ impl<'c, K: Kind> Session<'c, K> {
     /// Open a session on resolved `settings`: the credentials ready and the reporter that
     /// knows their secrets (and records, with `--record`), the client, the kind.
     pub async fn start(ctx: &'c Context, settings: Settings) -> Result<Self, Failure> {
+        // Before any request (temporary keys included).
+        if settings.savepoint && !K::SAVEPOINTS {
+            return Err(Failure::usage(format!(
+                "{} is for Flink jobs (--job-type flink): only their stop takes a savepoint",
+                crate::cli::flag::SAVEPOINT
+            )));
+        }
         let reporter = super::credentials::ready(ctx, &settings).await?;
         #[cfg(feature = "simulator")]
         let reporter: Arc<dyn Reporter> = match &ctx.output.record {
@@ -96,8 +103,8 @@ impl<'c, K: Kind> Session<'c, K> {
         let client = client(&settings)?;
         Ok(Session {
             ctx,
+            kind: K::new(client, &settings),
             settings,
-            kind: K::new(client),
             reporter,
         })
     }

@@ -1,11 +1,12 @@
-//! `dli-wait [OPTIONS] <JOB_ID>...`: check the job ids, open a session of their kind
-//! (`--job-type`: SQL jobs, or Spark batches), and wait for every job at once.
+//! `dli-wait [OPTIONS] <JOB_ID>...`: check the job ids as their kind says (`--job-type`: SQL
+//! jobs, Spark batches or Flink jobs), open a session of that kind, and wait for every job
+//! at once.
 
 use super::context::Context;
 use super::failure::{CommandResult, Failure};
 use super::session::Session;
 use crate::cli::{Command, JobType, TargetArgs, TimingArgs};
-use crate::dli::job_id::{is_job_id, problem};
+use crate::kind::Kind;
 use crate::kind::pick::with_kind;
 
 pub async fn command(
@@ -25,15 +26,19 @@ pub async fn command(
             "{cmd:?} is a command, not a job id: put the options after it, e.g. `dli-wait {cmd} --timeout 1h ...`"
         )));
     }
-    if let Some(bad) = job_ids.iter().find(|id| !is_job_id(id)) {
-        return Err(Failure::usage(not_a_job_id(bad)));
-    }
-    with_kind!(kind, K => Session::<K>::open(ctx, target, timing).await?.wait(job_ids).await)
+    with_kind!(kind, K => {
+        // Before any request: an id that is not one of this kind is a usage error.
+        let bad = job_ids.iter().find_map(|id| K::id_problem(id).map(|why| (id, why)));
+        if let Some((bad, why)) = bad {
+            return Err(Failure::usage(not_a_job_id(bad, &why)));
+        }
+        Session::<K>::open(ctx, target, timing).await?.wait(job_ids).await
+    })
 }
 
 /// The usage error for a word that is not a job id: what is wrong with it, and the command
 /// it may be a mistyping of.
-fn not_a_job_id(word: &str) -> String {
+fn not_a_job_id(word: &str, why: &str) -> String {
     let shown: String = word
         .chars()
         .take(40)
@@ -49,15 +54,18 @@ fn not_a_job_id(word: &str) -> String {
             "\"{shown}{more}\" is not a job id; did you mean the command `dli-wait {name}`?"
         ),
         None => format!(
-            "\"{shown}{more}\" is not a job id: {} (put `--` before job ids that come from variables)",
-            problem(word)
+            "\"{shown}{more}\" is not a job id: {why} (put `--` before job ids that come from variables)"
         ),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::dli::job_id::problem;
+
+    fn not_a_job_id(word: &str) -> String {
+        super::not_a_job_id(word, problem(word))
+    }
 
     #[test]
     fn a_mistyped_command_is_named_and_other_words_say_what_is_wrong() {

@@ -241,7 +241,11 @@ pub fn classify<T: DliBody>(reply: &Reply, now: SystemTime) -> Result<T, Fault> 
     let json = lossy_json(&reply.body);
     // The error fields, read the same way from every body (2xx or not); `Err` when the body
     // is not one JSON object.
-    let facts = BodyFacts::read(&json);
+    let facts = if T::LIST {
+        BodyFacts::read_list(&json)
+    } else {
+        BodyFacts::read(&json)
+    };
 
     if (200..300).contains(&status_code) {
         let malformed = |why: String| {
@@ -305,7 +309,7 @@ pub fn classify<T: DliBody>(reply: &Reply, now: SystemTime) -> Result<T, Fault> 
             }
             return Err(f);
         }
-        if body.job_status().is_some() && !facts.has(T::STATUS_FIELD) {
+        if body.status_missing(&facts) {
             return Err(malformed("no job status in it".to_string()));
         }
         return Ok(body);

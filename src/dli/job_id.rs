@@ -1,4 +1,5 @@
-//! DLI's ids: SQL job ids and Spark batch ids are UUIDs, project ids are IAM's ids. Checking
+//! DLI's ids: SQL job ids and Spark batch ids are UUIDs, Flink job ids positive integers,
+//! project ids are IAM's ids. Checking
 //! them before a request keeps a path segment from ever being `..`, empty, a newline, a `/`
 //! or 100,000 characters.
 
@@ -19,6 +20,24 @@ pub fn problem(s: &str) -> &'static str {
         "it is longer than a job id"
     } else {
         "a DLI job id is a UUID such as 85798b38-ae44-48eb-bb90-7cf0dcdafe7b"
+    }
+}
+
+/// Why `s` is not a Flink job id (a positive integer such as 50320: ASCII digits, no sign,
+/// no leading zero, at most `i64::MAX`), or `None` when it is one.
+pub fn flink_job_id_problem(s: &str) -> Option<&'static str> {
+    if s.is_empty() {
+        Some("it is empty")
+    } else if s.chars().any(char::is_control) {
+        Some("it holds a control character (a newline?)")
+    } else if !s.bytes().all(|b| b.is_ascii_digit()) {
+        Some("a Flink job id is a positive integer such as 50320")
+    } else if s.starts_with('0') {
+        Some("a Flink job id is a positive integer without leading zeros, such as 50320")
+    } else if s.parse::<i64>().is_err() {
+        Some("it is larger than any Flink job id")
+    } else {
+        None
     }
 }
 
@@ -93,6 +112,30 @@ mod tests {
         ] {
             let why = project_id_problem(bad).unwrap_or_else(|| panic!("{bad:?} taken"));
             assert!(!why.contains('\n'), "{why}");
+        }
+    }
+
+    #[test]
+    fn flink_job_ids_are_positive_integers() {
+        for good in ["1", "50320", "9223372036854775807"] {
+            assert_eq!(flink_job_id_problem(good), None, "{good}");
+        }
+        for bad in [
+            "",
+            "0",
+            "050320",
+            "-1",
+            "+1",
+            "1.0",
+            "1e3",
+            " 1",
+            "1\n",
+            "9223372036854775808",
+            "85798b38-ae44-48eb-bb90-7cf0dcdafe7b",
+            "٣",
+            "../1",
+        ] {
+            assert!(flink_job_id_problem(bad).is_some(), "{bad:?}");
         }
     }
 

@@ -6,6 +6,7 @@ pub mod bounded;
 pub mod client;
 pub mod credentials;
 pub mod fault;
+pub mod flink;
 pub mod human;
 pub mod job_id;
 pub mod model;

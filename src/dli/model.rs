@@ -26,7 +26,30 @@ pub enum JobStatus {
     Success,
     /// A Spark batch that ended otherwise (`dead`): failed, or killed by a cancel.
     Dead,
+    /// A Flink job's `status` (`job_running`, …): what each means is `flink::FLINK_STATES`.
+    Flink(super::flink::FlinkState),
     Other(String),
+}
+
+/// Where a job is in its life, whatever its kind: what the machine asks of a status (the
+/// one mapping of each kind's states is [`JobStatus::phase`]; Flink's is its table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Not running yet, or not now (queued, submitting, restoring, being stopped), or a
+    /// status this version does not know: not ended.
+    Waiting,
+    /// Running (what `--until running` waits for).
+    Running,
+    /// Ended, this way.
+    Ended(Ending),
+}
+
+/// How a job ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    Finished,
+    Failed,
+    Cancelled,
 }
 
 impl JobStatus {
@@ -42,21 +65,41 @@ impl JobStatus {
             JobStatus::Recovering => "RECOVERING",
             JobStatus::Success => "SUCCESS",
             JobStatus::Dead => "DEAD",
+            JobStatus::Flink(f) => f.wire(),
             JobStatus::Other(s) => s,
         }
     }
 
-    /// FINISHED, FAILED and CANCELLED end a SQL job, `success` and `dead` a Spark batch;
-    /// everything else, unknown text included, does not.
+    /// Where the job is: RUNNING and SCALING (a SQL job), `running` (a Spark batch) and
+    /// Flink's running states run; FINISHED, FAILED and CANCELLED end a SQL job, `success`
+    /// and `dead` a Spark batch, Flink's final states a Flink job (`flink::FLINK_STATES`);
+    /// everything else, unknown text included, waits.
+    pub fn phase(&self) -> Phase {
+        match self {
+            JobStatus::Running | JobStatus::Scaling => Phase::Running,
+            JobStatus::Finished | JobStatus::Success => Phase::Ended(Ending::Finished),
+            JobStatus::Failed | JobStatus::Dead => Phase::Ended(Ending::Failed),
+            JobStatus::Cancelled => Phase::Ended(Ending::Cancelled),
+            JobStatus::Flink(f) => f.phase(),
+            JobStatus::Launching
+            | JobStatus::Starting
+            | JobStatus::Recovering
+            | JobStatus::Other(_) => Phase::Waiting,
+        }
+    }
+
+    /// How the job ended, if it has.
+    pub fn ending(&self) -> Option<Ending> {
+        match self.phase() {
+            Phase::Ended(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The job has ended (see [`JobStatus::phase`]); everything else, unknown text
+    /// included, has not.
     pub fn is_terminal(&self) -> bool {
-        matches!(
-            self,
-            JobStatus::Finished
-                | JobStatus::Failed
-                | JobStatus::Cancelled
-                | JobStatus::Success
-                | JobStatus::Dead
-        )
+        self.ending().is_some()
     }
 
     /// A Spark batch's `state`, compared without ASCII case (one of DLI's examples writes
@@ -77,12 +120,12 @@ impl JobStatus {
     /// FAILED, or a Spark batch `dead`: the endings that no other word in the same answer can
     /// make worse (see `fault::classify`).
     pub fn is_failure(&self) -> bool {
-        matches!(self, JobStatus::Failed | JobStatus::Dead)
+        self.ending() == Some(Ending::Failed)
     }
 
     /// Unknown text as kept: at most [`MAX_STATUS_CHARS`] characters of it, so that a
     /// megabyte of "status" costs no more than a word.
-    fn other(s: &str) -> Self {
+    pub(super) fn other(s: &str) -> Self {
         JobStatus::Other(match s.char_indices().nth(MAX_STATUS_CHARS) {
             Some((i, _)) => format!("{}…", &s[..i]),
             None => s.to_string(),
@@ -90,9 +133,10 @@ impl JobStatus {
     }
 
     /// Whether this final state, seen after DLI accepted our cancel, is the cancel taking: a
-    /// SQL job shows CANCELLED; a Spark batch has no such state and shows `dead`.
+    /// SQL job shows CANCELLED (a Flink job `job_cancel_success`); a Spark batch has no such
+    /// state and shows `dead`.
     pub fn confirms_cancel(&self) -> bool {
-        matches!(self, JobStatus::Cancelled | JobStatus::Dead)
+        matches!(self, JobStatus::Dead) || self.ending() == Some(Ending::Cancelled)
     }
 }
 
@@ -309,6 +353,15 @@ pub trait DliBody: serde::de::DeserializeOwned {
     fn contradicts_itself(&self) -> bool {
         false
     }
+    /// A body that says it is about a job but has no status where the kind puts it (by
+    /// default: [`DliBody::STATUS_FIELD`] at the top) is no answer.
+    fn status_missing(&self, facts: &BodyFacts) -> bool {
+        self.job_status().is_some() && !facts.has(Self::STATUS_FIELD)
+    }
+    /// The answer may be a JSON list of objects (Flink's stop: one result per job), each
+    /// read for errors as one body is ([`BodyFacts::read_list`]); otherwise only one JSON
+    /// object is an answer.
+    const LIST: bool = false;
 }
 
 macro_rules! dli_body {
@@ -626,6 +679,37 @@ impl BodyFacts {
             has_status: level.has_status,
             has_state: level.has_state,
         })
+    }
+
+    /// [`BodyFacts::read`] for a body that may be a JSON list of objects (or one object):
+    /// the list's facts are its items' together. An item that says the request failed says
+    /// so for the whole answer, and its error is the one reported.
+    pub fn read_list(body: &[u8]) -> Result<BodyFacts, serde_json::Error> {
+        let trimmed = body.trim_ascii_start();
+        if !trimmed.starts_with(b"[") {
+            return BodyFacts::read(body);
+        }
+        let items: Vec<serde_json::Value> = serde_json::from_slice(body)?;
+        let mut all = BodyFacts::default();
+        let (mut first, mut first_failing) = (None, None);
+        for item in items {
+            let one = BodyFacts::read(&serde_json::to_vec(&item).unwrap_or_default())?;
+            let failed = one.says_failed || one.is_success == Some(false);
+            if failed && first_failing.is_none() {
+                first_failing = Some(one.error.clone());
+            }
+            first.get_or_insert(one.error);
+            all.is_success = match (all.is_success, one.is_success) {
+                _ if failed => Some(false),
+                (Some(false), _) => Some(false),
+                (a, b) => a.or(b),
+            };
+            all.says_failed |= one.says_failed;
+            all.has_status |= one.has_status;
+            all.has_state |= one.has_state;
+        }
+        all.error = first_failing.or(first).unwrap_or_default();
+        Ok(all)
     }
 
     /// Whether the body has `field` as a string.

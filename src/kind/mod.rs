@@ -2,14 +2,16 @@
 //! how to poll it and what its snapshots carry, whether its polls fall back, how to cancel
 //! it, how to read its reason (its driver half, [`JobApi`], which `wait/` knows), how to
 //! submit it, and how a recording replays it in the simulator. SQL jobs are [`sql::Sql`],
-//! Spark batches [`spark::Spark`]. The machine, the driver and the reporters ask a snapshot
+//! Spark batches [`spark::Spark`], Flink jobs [`flink::Flink`]. The machine, the driver and the reporters ask a snapshot
 //! what it has, never which kind it is; the one place a kind is picked is [`pick`].
 
+pub mod flink;
 pub mod pick;
 pub mod spark;
 pub mod sql;
 
 use crate::cli::RunArgs;
+use crate::config::Settings;
 use crate::dli::client::{DliClient, Sent};
 use crate::dli::fault::Fault;
 use crate::wait::api::JobApi;
@@ -25,8 +27,17 @@ pub trait Kind: JobApi {
     /// Whether its polls fall back when the primary endpoint keeps answering `DLI.0999`
     /// (the machine's config: `WaitConfig::with_fallback`).
     const FALLBACK: Fallback;
-    /// The kind's calls on `client` (clones share its connection and rate limit).
-    fn new(client: DliClient) -> Self;
+    /// Whether its cancel can take a savepoint first (`--savepoint`).
+    const SAVEPOINTS: bool = false;
+    /// The kind's calls on `client` (clones share its connection and rate limit), as
+    /// `settings` ask (`--savepoint`).
+    fn new(client: DliClient, settings: &Settings) -> Self;
+    /// What is wrong with `id` as an id of this kind, in a few words (a usage error before
+    /// any request); `None` when it is one. SQL job and Spark batch ids are UUIDs.
+    fn id_problem(id: &str) -> Option<String> {
+        use crate::dli::job_id::{is_job_id, problem};
+        (!is_job_id(id)).then(|| problem(id).to_string())
+    }
     /// What `run` would submit, read and checked: a usage error in the command line's words.
     fn submission(args: &RunArgs) -> Result<Self::Submission, String>;
     /// Submit it exactly once, never retried (`sent` says whether it may have reached DLI).

@@ -1,5 +1,5 @@
-//! The one place a job type becomes a kind: `--job-type` for a wait, `--spark-file` or not
-//! for `run`. A new kind is one more arm here (and a value of `--job-type`).
+//! The one place a job type becomes a kind: `--job-type` for a wait (`sql`, `spark`,
+//! `flink`), `--spark-file` or not for `run` (which submits no Flink jobs). A new kind is one more arm here (and a value of `--job-type`).
 
 use crate::cli::{JobType, RunArgs};
 
@@ -23,6 +23,10 @@ macro_rules! with_kind {
             }
             $crate::cli::JobType::Spark => {
                 type $k = $crate::kind::spark::Spark;
+                $body
+            }
+            $crate::cli::JobType::Flink => {
+                type $k = $crate::kind::flink::Flink;
                 $body
             }
         }

@@ -26,6 +26,8 @@ impl Source {
         name: "batch",
         counts: TaskCounts::Never,
         reason: false,
+        what: "a Spark batch",
+        instead: "the wait ends at success, dead or --timeout",
     };
 }
 
@@ -55,6 +57,8 @@ impl Snapshot {
             sub_jobs: Vec::new(),
             detail: None,
             queued: None,
+            restart_times: None,
+            restarted: None,
         }
     }
 }
@@ -142,7 +146,7 @@ impl Kind for Spark {
     type Submission = serde_json::Value;
     const FALLBACK: Fallback = Fallback::Never;
 
-    fn new(client: DliClient) -> Self {
+    fn new(client: DliClient, _settings: &crate::config::Settings) -> Self {
         Spark(client)
     }
 

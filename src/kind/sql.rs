@@ -25,12 +25,16 @@ impl Source {
         name: "progress",
         counts: TaskCounts::Given,
         reason: false,
+        what: "a SQL job",
+        instead: "",
     };
     /// A SQL job's `/status`: state, and DLI's reason and detail; no task counts.
     pub const STATUS: Source = Source {
         name: "status",
         counts: TaskCounts::NotHere,
         reason: true,
+        what: "a SQL job",
+        instead: "",
     };
 }
 
@@ -45,6 +49,8 @@ impl From<JobProgress> for Snapshot {
             sub_jobs: p.sub_jobs,
             detail: None,
             queued: None,
+            restart_times: None,
+            restarted: None,
         }
     }
 }
@@ -60,6 +66,8 @@ impl From<JobStatusInfo> for Snapshot {
             sub_jobs: Vec::new(),
             detail: s.detail,
             queued: None,
+            restart_times: None,
+            restarted: None,
         }
     }
 }
@@ -109,7 +117,7 @@ impl Kind for Sql {
     type Submission = SubmitJob;
     const FALLBACK: Fallback = Fallback::WhenBusy;
 
-    fn new(client: DliClient) -> Self {
+    fn new(client: DliClient, _settings: &crate::config::Settings) -> Self {
         Sql(client)
     }
 

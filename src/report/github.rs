@@ -345,7 +345,7 @@ impl<S: Sink, F: Sink> Events for Github<S, F> {
                     .into(),
             )),
             Note::UnknownStatus(s) => Some(("unknown".into(), format!("unknown job status {s:?}"))),
-            Note::NoTaskCounts => None,
+            Note::NoTaskCounts { .. } => None,
         };
         if let Some((kind, text)) = warning
             && let Ok(mut s) = self.state.lock()
@@ -407,11 +407,12 @@ impl<S: Sink, F: Sink> Reporter for Github<S, F> {
         }
         for r in reports {
             let level = match r.outcome {
-                Outcome::Finished => continue,
+                Outcome::Finished | Outcome::Running { .. } => continue,
                 Outcome::Failed
                 | Outcome::Refused(_)
                 | Outcome::Misconfigured(_)
                 | Outcome::Stalled { .. }
+                | Outcome::Unsteady { .. }
                 | Outcome::TimedOut => "error",
                 _ => "warning",
             };

@@ -224,10 +224,9 @@ impl<S: Sink> Events for Human<S> {
             Note::FallbackToStatus { busy_answers } => format!(
                 "/progress answered DLI.0999 {busy_answers} times in a row (queue busy, or its backend too old for /progress); polling /status instead, without task counts, so stall detection is off"
             ),
-            Note::NoTaskCounts => format!(
-                "a Spark batch reports no task counts, so stall detection ({}) is off for it; the wait ends at success, dead or {}",
+            Note::NoTaskCounts { what, instead } => format!(
+                "{what} reports no task counts, so stall detection ({}) is off for it; {instead}",
                 flag::STALL_TIMEOUT,
-                flag::TIMEOUT
             ),
             Note::Retrying { fault, after } => format!(
                 "{}; retrying in {}",
@@ -374,7 +373,14 @@ mod tests {
         h.submitted(ID);
         h.started(ID);
         h.snapshot(ID, &running(), Duration::from_secs(5));
-        h.note(ID, &Note::NoTaskCounts, Duration::ZERO);
+        h.note(
+            ID,
+            &Note::NoTaskCounts {
+                what: "a Spark batch",
+                instead: "",
+            },
+            Duration::ZERO,
+        );
         h.beat();
         let r = failed(ID, "Table or view not found: t");
         h.finished(&r);

@@ -100,6 +100,8 @@ pub fn job_json(r: &JobReport) -> Value {
         "stages_total": counts.map(|c| c.stages_total),
         "sub_jobs": last.map(|s| s.sub_jobs.clone()).unwrap_or_default(),
         "queued_seconds": last.and_then(|s| s.queued).map(secs),
+        "restart_times": last.and_then(|s| s.restart_times),
+        "restarts_during_wait": last.and_then(|s| s.restarted),
         "last_fault": r.last_fault.as_ref().map(fault_json),
         "reason": r.reason.as_ref().map(reason_json),
         "cancel": r.cancel.as_ref().map(cancel_json),
@@ -193,6 +195,8 @@ impl<S: Sink> Events for Json<S> {
             "stages_done": c.stages_done,
             "stages_total": c.stages_total,
             "queued_seconds": s.queued.map(secs),
+            "restart_times": s.restart_times,
+            "restarts_during_wait": s.restarted,
         }));
     }
 
@@ -204,7 +208,9 @@ impl<S: Sink> Events for Json<S> {
             Note::FallbackToStatus { busy_answers } => {
                 json!({"event": "fallback_to_status", "busy_answers": busy_answers})
             }
-            Note::NoTaskCounts => json!({"event": "no_stall_detection", "why": "no task counts"}),
+            Note::NoTaskCounts { what, .. } => {
+                json!({"event": "no_stall_detection", "why": "no task counts", "job": what})
+            }
             Note::Retrying { fault, after } => json!({
                 "event": "retry",
                 "fault": fault_json(fault),

@@ -63,6 +63,22 @@ pub fn describe(s: &Snapshot) -> String {
     out
 }
 
+/// `restarted 2 times during the wait (restart_times 5)`, for a job whose kind counts its
+/// restarts and that restarted while waited for; `None` otherwise.
+pub fn restarts_text(s: &Snapshot) -> Option<String> {
+    let n = s.restarted.filter(|n| *n > 0)?;
+    let times = if n == 1 { "once" } else { "times" };
+    let n = if n == 1 {
+        String::new()
+    } else {
+        format!("{n} ")
+    };
+    let total = s
+        .restart_times
+        .map_or_else(String::new, |t| format!(" (restart_times {t})"));
+    Some(format!("restarted {n}{times} during the wait{total}"))
+}
+
 /// How long the job has been queued, to the second, from a second on.
 fn queued_text(s: &Snapshot) -> Option<String> {
     let whole = Duration::from_secs(s.queued?.as_secs());
@@ -89,6 +105,9 @@ pub fn describe_state(s: &Snapshot) -> String {
     }
     if let Some(id) = s.sub_job_id {
         out.push_str(&format!(" · sub-job {id}"));
+    }
+    if let Some(r) = restarts_text(s) {
+        out.push_str(&format!(" · {r}"));
     }
     out
 }
@@ -134,6 +153,34 @@ fn cancel_text(r: &JobReport) -> Option<String> {
 pub fn outcome_message(r: &JobReport) -> String {
     let mut msg = match &r.outcome {
         Outcome::Finished => String::new(),
+        Outcome::Running { settled } => match settled {
+            Some(d) => format!(
+                "running, and stayed running for {} ({} {})",
+                fmt_duration(*d),
+                flag::SETTLE,
+                fmt_duration(*d)
+            ),
+            None => format!("running ({} running)", flag::UNTIL),
+        },
+        Outcome::Unsteady {
+            restarts,
+            max_restarts,
+            settle,
+        } => match (settle, max_restarts) {
+            (Some(d), _) => format!(
+                "did not stay running for {} ({} {}): it restarted or left running inside the window; {}",
+                fmt_duration(*d),
+                flag::SETTLE,
+                fmt_duration(*d),
+                last_seen(r)
+            ),
+            (None, max) => format!(
+                "restart_times grew by {restarts} during the wait, more than {} {}; {}",
+                flag::MAX_RESTARTS,
+                max.unwrap_or_default(),
+                last_seen(r)
+            ),
+        },
         Outcome::Failed | Outcome::Cancelled => match &r.reason {
             Some(reason) if !reason.message.is_empty() => {
                 let mut m = reason.message.clone();
@@ -168,8 +215,22 @@ pub fn outcome_message(r: &JobReport) -> String {
     };
     let may_run = matches!(
         r.outcome,
-        Outcome::Stalled { .. } | Outcome::TimedOut | Outcome::Interrupted(_) | Outcome::Abandoned
+        Outcome::Stalled { .. }
+            | Outcome::Unsteady { .. }
+            | Outcome::TimedOut
+            | Outcome::Interrupted(_)
+            | Outcome::Abandoned
     );
+    // A restart count is said on every ending (once: the last state named may say it).
+    if let Some(t) = r.last.as_ref().and_then(restarts_text)
+        && !msg.contains(&t)
+    {
+        if msg.is_empty() {
+            msg = t;
+        } else {
+            msg.push_str(&format!("; {t}"));
+        }
+    }
     match cancel_text(r) {
         Some(c) => msg.push_str(&format!("; {c}")),
         None if may_run => msg.push_str("; the job may still be running"),
@@ -180,11 +241,14 @@ pub fn outcome_message(r: &JobReport) -> String {
             " [polled /status: /progress kept answering DLI.0999, so stall detection was off]",
         );
     }
-    let no_counts = r.last.as_ref().is_some_and(Snapshot::never_has_task_counts);
-    if no_counts && may_run {
-        msg.push_str(
-            " [a Spark batch: DLI reports no task counts for it, so stall detection was off]",
-        );
+    let no_counts = r.last.as_ref().filter(|s| s.never_has_task_counts());
+    if let Some(s) = no_counts
+        && may_run
+    {
+        msg.push_str(&format!(
+            " [{}: DLI reports no task counts for it, so stall detection was off]",
+            s.source.what
+        ));
     }
     msg
 }

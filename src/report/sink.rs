@@ -186,6 +186,8 @@ pub(crate) mod testing {
                 name: "progress",
                 counts: TaskCounts::Given,
                 reason: false,
+                what: "a SQL job",
+                instead: "",
             },
             progress: Some(0.43),
             sub_job_id: Some(2),
@@ -199,6 +201,8 @@ pub(crate) mod testing {
             }],
             detail: None,
             queued: None,
+            restart_times: None,
+            restarted: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The built-in DLI simulator: a DLI of our own on loopback, scripted by scenario files, for
 //! trying pipelines without a cloud account and for end-to-end tests. Not used by the waiter.
 
+pub mod flink;
 pub mod http;
 pub mod iam;
 pub mod scenario;

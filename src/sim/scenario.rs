@@ -159,6 +159,8 @@ pub enum JobKind {
     Sql,
     /// A Spark batch job (`/v2.0/{project_id}/batches`).
     Spark,
+    /// A Flink job (`/v1.0/{project_id}/streaming/jobs`): its `states` over time.
+    Flink,
 }
 
 /// One job's scripted life.
@@ -213,6 +215,9 @@ pub struct JobSpec {
     /// (Spark) Time `recovering` after running (the driver restarted), before the end.
     #[serde(default)]
     pub recovering: Span,
+    /// (Flink) Its states, one after another (`sim::flink::FlinkStep`); the last lasts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub states: Vec<super::flink::FlinkStep>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -561,6 +566,8 @@ impl JobSpec {
     pub fn expectation(&self) -> &'static str {
         if self.kind == JobKind::Spark {
             self.spark_expectation()
+        } else if self.kind == JobKind::Flink {
+            self.flink_expectation()
         } else if self.fails_at.is_some() {
             "fails"
         } else if self.sub_jobs.iter().any(|s| s.stall_at.is_some()) {

@@ -47,6 +47,8 @@ pub(super) struct Job {
     pub(super) statement: String,
     /// Job time at which a cancel takes effect.
     pub(super) cancel_at: Option<f64>,
+    /// (Flink) When the stop was asked for (job time), and whether with a savepoint.
+    pub(super) stop: Option<(f64, bool)>,
     seen: HashMap<&'static str, u32>,
 }
 
@@ -102,6 +104,13 @@ impl Simulator {
 
     /// Add a job; its id is the spec's (a name becomes a UUID, see `job_uuid`), or fresh.
     fn add_job(&self, spec: JobSpec, statement: String) -> String {
+        if spec.kind == JobKind::Flink {
+            let id = super::flink::flink_id(
+                spec.id.as_deref(),
+                self.next_id.fetch_add(1, Ordering::Relaxed),
+            );
+            return self.add_job_as(spec, statement, Some(id));
+        }
         let id = spec.id.as_deref().map(super::scenario::job_uuid);
         self.add_job_as(spec, statement, id)
     }
@@ -122,6 +131,7 @@ impl Simulator {
                 created_wall: SystemTime::now(),
                 statement,
                 cancel_at: None,
+                stop: None,
                 seen: HashMap::new(),
             });
         }
@@ -240,6 +250,7 @@ impl Simulator {
                 )
             }
             (_, "v2.0", ["batches", ..]) => self.batches(req, rest),
+            (_, "v1.0", ["streaming", "jobs", ..]) => self.streaming(req, rest),
             _ => error(
                 404,
                 "APIGW.0101",
@@ -354,10 +365,10 @@ impl Simulator {
             return error(500, "DLI.0999", "simulator state poisoned");
         };
         let Some(job) = jobs.iter_mut().find(|j| j.id == id && j.spec.kind == kind) else {
-            let what = if kind == JobKind::Spark {
-                "batch"
-            } else {
-                "job"
+            let what = match kind {
+                JobKind::Spark => "batch",
+                JobKind::Flink => "Flink job",
+                JobKind::Sql => "job",
             };
             return error(400, "DLI.0002", &format!("The {what} {id} does not exist."));
         };

@@ -100,6 +100,7 @@ impl JobSpec {
                     ));
                 }
             }
+            JobKind::Flink => return self.check_flink(),
             JobKind::Spark => {
                 let sql_life = !zero(self.launching)
                     || !zero(self.commit)

@@ -6,7 +6,7 @@ use super::policy::{DelayPolicy, PolicyInput};
 use super::snapshot::Snapshot;
 use super::stall::StallWatch;
 use crate::dli::fault::{Fault, FaultClass, FaultKind};
-use crate::dli::model::JobStatus;
+use crate::dli::model::{JobStatus, Phase};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -54,6 +54,15 @@ pub struct WaitConfig {
     /// retried this long from the start, then the wait ends as misconfigured; once it has
     /// answered they are retried as any transient fault. `None`: until `timeout`.
     pub unreachable_after: Option<Duration>,
+    /// `--until running`: end with [`Outcome::Running`] once the job runs (for `settle`,
+    /// once it has run that long), instead of at its end.
+    pub until_running: bool,
+    /// `--settle`: with `until_running`, how long the job must be seen running, with no
+    /// restart and no other state in between, from the first poll that saw it running.
+    pub settle: Option<Duration>,
+    /// `--max-restarts`: end as [`Outcome::Unsteady`] once the job's `restart_times` grew by
+    /// more than this during the wait (cancelled with `--cancel-on stall`).
+    pub max_restarts: Option<u64>,
 }
 
 impl WaitConfig {
@@ -74,6 +83,9 @@ impl Default for WaitConfig {
             cancel_on: CancelOn::default(),
             fallback_after: DEFAULT_FALLBACK_AFTER,
             unreachable_after: Some(DEFAULT_UNREACHABLE_AFTER),
+            until_running: false,
+            settle: None,
+            max_restarts: None,
         }
     }
 }
@@ -113,8 +125,12 @@ pub enum Note {
     /// `/progress` kept answering `DLI.0999`; polling `/status` from now on.
     FallbackToStatus { busy_answers: u32 },
     /// The job reports no task counts (its kind never has them), so `stall_timeout` cannot apply to it.
-    /// Said once, at the first such answer, when a stall timeout is set.
-    NoTaskCounts,
+    /// Said once, at the first such answer, when a stall timeout is set: `what` the job is
+    /// and what watches it `instead` (its snapshot's `Source`).
+    NoTaskCounts {
+        what: &'static str,
+        instead: &'static str,
+    },
     /// A transient fault; the next poll comes after `after`.
     Retrying { fault: Fault, after: Duration },
 }
@@ -123,12 +139,12 @@ pub enum Note {
 /// Spark batch `success` (finished) or `dead` (failed: a batch has no cancelled state, and a
 /// batch our own cancel killed is told apart by the cancel's record, not here).
 pub fn terminal_outcome(status: &JobStatus) -> Option<Outcome> {
-    match status {
-        JobStatus::Finished | JobStatus::Success => Some(Outcome::Finished),
-        JobStatus::Failed | JobStatus::Dead => Some(Outcome::Failed),
-        JobStatus::Cancelled => Some(Outcome::Cancelled),
-        _ => None,
-    }
+    use crate::dli::model::Ending;
+    Some(match status.ending()? {
+        Ending::Finished => Outcome::Finished,
+        Ending::Failed => Outcome::Failed,
+        Ending::Cancelled => Outcome::Cancelled,
+    })
 }
 
 /// How many distinct unknown statuses a wait names in a note (each once); past them, an
@@ -154,6 +170,12 @@ pub struct Machine {
     queued_since: Option<Duration>,
     /// [`Note::NoTaskCounts`] was said.
     no_counts_said: bool,
+    /// The job's `restart_times` at the last answer that gave it.
+    restarts_last: Option<i64>,
+    /// How much it grew during this wait.
+    restarted: u64,
+    /// `--until running`: since when the job has been seen running, without a break.
+    running_since: Option<Duration>,
     unknown_seen: BTreeSet<String>,
     notes: Vec<Note>,
 }
@@ -173,6 +195,9 @@ impl Machine {
             stall: StallWatch::default(),
             queued_since: None,
             no_counts_said: false,
+            restarts_last: None,
+            restarted: 0,
+            running_since: None,
             unknown_seen: BTreeSet::new(),
             notes: Vec::new(),
         }
@@ -237,10 +262,14 @@ impl Machine {
             self.busy_streak = 0;
         }
         snap.queued = self.queued_for(&snap.status, now);
+        let restarted_now = self.restarts_in(&mut snap);
         let quiet = self.no_counts_said || snap.status.is_terminal();
         if snap.never_has_task_counts() && self.cfg.stall_timeout.is_some() && !quiet {
             self.no_counts_said = true;
-            self.notes.push(Note::NoTaskCounts);
+            self.notes.push(Note::NoTaskCounts {
+                what: snap.source.what,
+                instead: snap.source.instead,
+            });
         }
         if let JobStatus::Other(s) = &snap.status
             && self.unknown_seen.len() < MAX_UNKNOWN_NOTED
@@ -275,6 +304,12 @@ impl Machine {
                 cancel: self.cfg.cancel_on.stall,
             });
         }
+        if let Some(max) = self.cfg.max_restarts
+            && self.restarted > max
+        {
+            return Err(self.unsteady(None));
+        }
+        let settle_left = self.until_running(restarted_now, now)?;
         let input = PolicyInput {
             now,
             snapshot: self.last.as_ref(),
@@ -282,7 +317,68 @@ impl Machine {
             changed,
         };
         let delay = self.policy.next_delay(&input);
-        Ok(self.cap_at_stall(delay, now))
+        let delay = self.cap_at_stall(delay, now);
+        Ok(settle_left.map_or(delay, |left| delay.min(left)))
+    }
+
+    /// Count the restarts `snap` shows (its `restart_times` grew since the last answer that
+    /// gave it) into `snap.restarted`; whether it grew now.
+    fn restarts_in(&mut self, snap: &mut Snapshot) -> bool {
+        let Some(n) = snap.restart_times else {
+            return false;
+        };
+        let grew = self
+            .restarts_last
+            .map_or(0, |last| u64::try_from(n.saturating_sub(last)).unwrap_or(0));
+        self.restarts_last = Some(n);
+        self.restarted = self.restarted.saturating_add(grew);
+        snap.restarted = Some(self.restarted);
+        grew > 0
+    }
+
+    /// `--until running` at this answer (already in `self.last`): the end, once the job has
+    /// run (through the `--settle` window); the time left of the window while it settles
+    /// (the next poll lands on its end). A restart, or any state but running, once the
+    /// window began ends the wait as [`Outcome::Unsteady`].
+    fn until_running(
+        &mut self,
+        restarted_now: bool,
+        now: Duration,
+    ) -> Result<Option<Duration>, Decision> {
+        if !self.cfg.until_running {
+            return Ok(None);
+        }
+        let running = self
+            .last
+            .as_ref()
+            .is_some_and(|s| s.status.phase() == Phase::Running);
+        let settling = self.running_since.is_some() && self.cfg.settle.is_some();
+        if settling && (restarted_now || !running) {
+            return Err(self.unsteady(self.cfg.settle));
+        }
+        if !running {
+            return Ok(None);
+        }
+        let since = *self.running_since.get_or_insert(now);
+        let ran = now.saturating_sub(since);
+        match self.cfg.settle {
+            Some(window) if ran < window => Ok(Some(window - ran)),
+            settled => Err(Decision::End {
+                outcome: Outcome::Running { settled },
+                cancel: false,
+            }),
+        }
+    }
+
+    fn unsteady(&self, settle: Option<Duration>) -> Decision {
+        Decision::End {
+            outcome: Outcome::Unsteady {
+                restarts: self.restarted,
+                max_restarts: self.cfg.max_restarts,
+                settle,
+            },
+            cancel: self.cfg.cancel_on.stall,
+        }
     }
 
     fn on_fault(&mut self, fault: Fault, now: Duration) -> Result<Duration, Decision> {
@@ -1024,7 +1120,13 @@ mod tests {
         for t in (0..3600).step_by(10) {
             poll_after(&m.observe(batch("running"), S(t)));
         }
-        assert_eq!(m.take_notes(), vec![Note::NoTaskCounts]);
+        assert_eq!(
+            m.take_notes(),
+            vec![Note::NoTaskCounts {
+                what: "a Spark batch",
+                instead: "the wait ends at success, dead or --timeout"
+            }]
+        );
         // Without a stall timeout there is nothing to say; nor for a batch that ended at once.
         let mut m = machine(WaitConfig::default());
         poll_after(&m.observe(batch("running"), S(0)));

@@ -42,6 +42,18 @@ pub enum Outcome {
     Cancelled,
     /// A RUNNING job's counts did not move for `--stall-timeout`.
     Stalled { still_for: Duration },
+    /// `--until running`: the job was seen running (for `settled`, `--settle`: that long,
+    /// with no restart). Exit 0, status `RUNNING`.
+    Running { settled: Option<Duration> },
+    /// The job did not run steadily: its `restart_times` grew by `restarts` during the wait,
+    /// more than `max_restarts` (`--max-restarts`), or it restarted or left running inside
+    /// the `settle` window (`--settle`). Exit 4, as a stall: it is not making progress, and
+    /// may still be running.
+    Unsteady {
+        restarts: u64,
+        max_restarts: Option<u64>,
+        settle: Option<Duration>,
+    },
     /// DLI refused the request for good (authentication, permission, unknown job).
     Refused(Fault),
     /// It cannot work as configured: a fault no retry can mend (a certificate not trusted
@@ -119,11 +131,17 @@ impl ExitStatus {
     /// The table: exit codes as numbers appear here only (tests/it/layers.rs checks it).
     const fn row(self) -> Row {
         let (code, label, help) = match self {
-            ExitStatus::Finished => (0, "FINISHED", "every job FINISHED (a Spark batch: success)"),
+            ExitStatus::Finished => (
+                0,
+                "FINISHED",
+                "every job FINISHED (a Spark batch: success; a Flink job: job_finish); with\n\
+                 --until running: every job RUNNING (for --settle, that long)",
+            ),
             ExitStatus::Failed => (
                 1,
                 "FAILED",
-                "a job FAILED (a Spark batch: dead; DLI's reason is printed)",
+                "a job FAILED (a Spark batch: dead; a Flink job: job_submit_fail,\n\
+                 job_running_exception or job_arrearage_stopped; DLI's reason is printed)",
             ),
             ExitStatus::Misconfigured => (
                 2,
@@ -134,11 +152,16 @@ impl ExitStatus {
             ExitStatus::Cancelled => (
                 3,
                 "CANCELLED",
-                "a job was CANCELLED (a Spark batch has no such state: one killed by others is \
-                 dead, 1;\n\
-                 one our --cancel-on killed has its cancel confirmed, the ending's own code stands)",
+                "a job was CANCELLED (a Flink job: job_cancel_success; a Spark batch has no such\n\
+                 state: one killed by others is dead, 1; one our --cancel-on killed has its cancel\n\
+                 confirmed, the ending's own code stands)",
             ),
-            ExitStatus::Stalled => (4, "STALLED", "a job stalled (--stall-timeout)"),
+            ExitStatus::Stalled => (
+                4,
+                "STALLED",
+                "a job stalled (--stall-timeout), restarted more than --max-restarts, or did not\n\
+                 stay running through --settle",
+            ),
             ExitStatus::Refused => (
                 5,
                 "REFUSED",
@@ -218,11 +241,11 @@ impl Outcome {
     /// The contract's exit status for this ending.
     pub fn exit_status(&self) -> ExitStatus {
         match self {
-            Outcome::Finished => ExitStatus::Finished,
+            Outcome::Finished | Outcome::Running { .. } => ExitStatus::Finished,
             Outcome::Failed | Outcome::Abandoned => ExitStatus::Failed,
             Outcome::Misconfigured(_) => ExitStatus::Misconfigured,
             Outcome::Cancelled => ExitStatus::Cancelled,
-            Outcome::Stalled { .. } => ExitStatus::Stalled,
+            Outcome::Stalled { .. } | Outcome::Unsteady { .. } => ExitStatus::Stalled,
             Outcome::Refused(_) => ExitStatus::Refused,
             Outcome::TimedOut => ExitStatus::TimedOut,
             Outcome::Interrupted(sig) => ExitStatus::Interrupted(*sig),
@@ -251,10 +274,11 @@ impl Outcome {
     }
 
     /// The word used in output and in JSON (`status`): its exit status's, but for a job
-    /// `--fail-fast` abandoned.
+    /// `--fail-fast` abandoned and one `--until running` saw running.
     pub fn label(&self) -> &'static str {
         match self {
             Outcome::Abandoned => "ABANDONED",
+            Outcome::Running { .. } => "RUNNING",
             o => o.exit_status().label(),
         }
     }
@@ -367,13 +391,17 @@ mod tests {
     fn the_help_text_is_generated_from_the_table() {
         let by_hand = "\
 Exit status:
-  0    every job FINISHED (a Spark batch: success)
-  1    a job FAILED (a Spark batch: dead; DLI's reason is printed)
+  0    every job FINISHED (a Spark batch: success; a Flink job: job_finish); with
+       --until running: every job RUNNING (for --settle, that long)
+  1    a job FAILED (a Spark batch: dead; a Flink job: job_submit_fail,
+       job_running_exception or job_arrearage_stopped; DLI's reason is printed)
   2    bad usage or configuration, found at once (an untrusted TLS certificate, an
        unreadable SSL_CERT_FILE) or when DLI never answered (--unreachable-timeout)
-  3    a job was CANCELLED (a Spark batch has no such state: one killed by others is dead, 1;
-       one our --cancel-on killed has its cancel confirmed, the ending's own code stands)
-  4    a job stalled (--stall-timeout)
+  3    a job was CANCELLED (a Flink job: job_cancel_success; a Spark batch has no such
+       state: one killed by others is dead, 1; one our --cancel-on killed has its cancel
+       confirmed, the ending's own code stands)
+  4    a job stalled (--stall-timeout), restarted more than --max-restarts, or did not
+       stay running through --settle
   5    DLI refused the request for good (authentication, permission, unknown job or project)
   124  --timeout passed first
   129/130/143  interrupted by SIGHUP/SIGINT/SIGTERM

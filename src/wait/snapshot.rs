@@ -17,6 +17,10 @@ pub struct Source {
     /// The answer carries DLI's reason for a failure, as the ending would read it: a wait
     /// that was polling it already needs no other read.
     pub reason: bool,
+    /// The kind in a few words, for messages ("a Spark batch").
+    pub what: &'static str,
+    /// For a kind without task counts: what watches the wait instead of stall detection.
+    pub instead: &'static str,
 }
 
 /// Whether an answer carries task counts (what stall detection judges by).
@@ -50,6 +54,12 @@ pub struct Snapshot {
     /// How long the job has been queued for resources (a Spark batch `starting`), as the
     /// wait has seen it: set by the machine (`wait::machine`), the one place that knows.
     pub queued: Option<Duration>,
+    /// How many times DLI has restarted the job in all (a Flink job's `restart_times`), when
+    /// its kind says.
+    pub restart_times: Option<i64>,
+    /// How many of those came during this wait (since its first answer): set by the
+    /// machine, as `queued`.
+    pub restarted: Option<u64>,
 }
 
 /// Task and stage counts summed over the sub-jobs DLI reports.

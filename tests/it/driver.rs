@@ -117,6 +117,8 @@ fn snapshot(status: &str, source: Source) -> Snapshot {
         sub_jobs: Vec::new(),
         detail: None,
         queued: None,
+        restart_times: None,
+        restarted: None,
     }
 }
 

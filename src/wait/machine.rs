@@ -1208,4 +1208,141 @@ mod tests {
             poll_after(&m.observe(unreachable(), S(t)));
         }
     }
+    /// A job of a kind that counts its restarts and has no task counts, in a Flink `status`.
+    fn streaming(status: &str, restart_times: i64) -> Observation {
+        use crate::wait::snapshot::{Source, TaskCounts};
+        Observation::Snapshot(Snapshot {
+            status: JobStatus::from_flink(status),
+            message: String::new(),
+            source: Source {
+                name: "streaming",
+                counts: TaskCounts::Never,
+                reason: true,
+                what: "a streaming job",
+                instead: "",
+            },
+            progress: None,
+            sub_job_id: None,
+            sub_jobs: Vec::new(),
+            detail: None,
+            queued: None,
+            restart_times: Some(restart_times),
+            restarted: None,
+        })
+    }
+
+    fn until_running(settle: Option<u64>) -> Machine {
+        machine(WaitConfig {
+            until_running: true,
+            settle: settle.map(S),
+            ..WaitConfig::default()
+        })
+    }
+
+    fn ended(d: Decision) -> Outcome {
+        match d {
+            Decision::End { outcome, .. } => outcome,
+            other => panic!("expected an end, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn until_running_ends_at_the_first_running_answer_of_any_kind() {
+        let mut m = until_running(None);
+        poll_after(&m.observe(streaming("job_submitting", 0), S(0)));
+        assert_eq!(
+            ended(m.observe(streaming("job_running", 0), S(10))),
+            Outcome::Running { settled: None }
+        );
+        let mut m = until_running(None);
+        poll_after(&m.observe(progress("LAUNCHING", None, 0, 0), S(0)));
+        assert_eq!(
+            ended(m.observe(progress("RUNNING", Some(0), 1, 10), S(10))),
+            Outcome::Running { settled: None }
+        );
+        // An ending before it was seen running is that ending.
+        let mut m = until_running(Some(60));
+        assert_eq!(
+            ended(m.observe(streaming("job_submit_fail", 0), S(0))),
+            Outcome::Failed
+        );
+    }
+
+    #[test]
+    fn settle_needs_the_whole_window_running_and_polls_land_on_its_end() {
+        let mut m = until_running(Some(30));
+        poll_after(&m.observe(streaming("job_submitting", 0), S(0)));
+        // Seen running at 5 s: the next poll is at most the 30 s left of the window away.
+        assert_eq!(
+            poll_after(&m.observe(streaming("job_running", 0), S(5))),
+            S(10)
+        );
+        poll_after(&m.observe(streaming("job_savepointing", 0), S(15)));
+        let d = m.observe(streaming("job_running", 0), S(30));
+        assert_eq!(poll_after(&d), S(5));
+        assert_eq!(
+            ended(m.observe(streaming("job_running", 0), S(35))),
+            Outcome::Running {
+                settled: Some(S(30))
+            }
+        );
+    }
+
+    #[test]
+    fn a_restart_or_another_state_inside_the_window_is_not_a_pass() {
+        let mut m = until_running(Some(30));
+        poll_after(&m.observe(streaming("job_running", 3), S(0)));
+        let end = ended(m.observe(streaming("job_running", 4), S(10)));
+        assert_eq!(
+            end,
+            Outcome::Unsteady {
+                restarts: 1,
+                max_restarts: None,
+                settle: Some(S(30))
+            }
+        );
+        assert_eq!(end.exit_code(), 4);
+        let mut m = until_running(Some(30));
+        poll_after(&m.observe(streaming("job_running", 0), S(0)));
+        assert!(matches!(
+            ended(m.observe(streaming("job_submitting", 0), S(10))),
+            Outcome::Unsteady { .. }
+        ));
+        // Restarts before the window began do not count against it.
+        let mut m = until_running(Some(30));
+        poll_after(&m.observe(streaming("job_submitting", 0), S(0)));
+        poll_after(&m.observe(streaming("job_submitting", 2), S(10)));
+        poll_after(&m.observe(streaming("job_running", 2), S(20)));
+        assert!(matches!(
+            ended(m.observe(streaming("job_running", 2), S(50))),
+            Outcome::Running { .. }
+        ));
+    }
+
+    #[test]
+    fn max_restarts_counts_growth_during_the_wait_and_cancels_as_a_stall() {
+        let mut m = machine(WaitConfig {
+            max_restarts: Some(1),
+            cancel_on: CancelOn {
+                stall: true,
+                ..CancelOn::default()
+            },
+            ..WaitConfig::default()
+        });
+        // Restarts from before the wait are not counted; one more is within the limit.
+        poll_after(&m.observe(streaming("job_running", 5), S(0)));
+        poll_after(&m.observe(streaming("job_running", 6), S(10)));
+        assert_eq!(m.last().and_then(|s| s.restarted), Some(1));
+        assert_eq!(
+            m.observe(streaming("job_running", 7), S(20)),
+            Decision::End {
+                outcome: Outcome::Unsteady {
+                    restarts: 2,
+                    max_restarts: Some(1),
+                    settle: None
+                },
+                cancel: true
+            }
+        );
+    }
 }

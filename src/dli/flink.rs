@@ -1,142 +1,14 @@
-//! DLI's Flink jobs: the one table of their states and what each means ([`FLINK_STATES`]),
-//! their bodies (the official SDK's `ShowFlinkJobResponse` with its `FlinkJob`,
+//! DLI's Flink jobs: their bodies (the official SDK's `ShowFlinkJobResponse` with its `FlinkJob`,
 //! `StopFlinkJobsRequestBody` and `BatchStopFlinkJobsResponse`, field for field and under
 //! their JSON names), and the client calls on `/v1.0/{project_id}/streaming/jobs`. Flink job
-//! ids are positive integers (`dli::job_id::flink_job_id_problem`).
+//! ids are positive integers (`dli::job_id::flink_job_id_problem`); the one table of their
+//! states and what each means is `model::FLINK_STATES`.
 
 use super::client::{DliClient, about};
 use super::fault::Fault;
-use super::model::{BodyFacts, DliBody, Ending, Envelope, JobStatus, Phase};
+use super::model::{BodyFacts, DliBody, Envelope, JobStatus, Phase};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::time::Duration;
-
-/// A Flink job's `status`, as DLI's API reference and the SDK's `FlinkJob` list them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FlinkState {
-    Init,
-    Submitting,
-    SubmitFail,
-    Running,
-    RunningException,
-    Downloading,
-    Idle,
-    Canceling,
-    CancelSuccess,
-    CancelFail,
-    Savepointing,
-    ArrearageStopped,
-    ArrearageRecovering,
-    Finish,
-}
-
-/// One row of [`FLINK_STATES`].
-#[derive(Debug, Clone, Copy)]
-pub struct FlinkRow {
-    pub state: FlinkState,
-    /// The word on the wire.
-    pub wire: &'static str,
-    pub phase: Phase,
-    /// What the state means, in words: an ending's reason when DLI's `status_desc` says none.
-    pub says: &'static str,
-}
-
-const fn row(state: FlinkState, wire: &'static str, phase: Phase, says: &'static str) -> FlinkRow {
-    FlinkRow {
-        state,
-        wire,
-        phase,
-        says,
-    }
-}
-
-use FlinkState as F;
-use Phase::{Ended, Running, Waiting};
-
-/// Every Flink state and where it puts the job: the one place that decides (README "Flink
-/// jobs" shows this table). `job_running_exception` is final: DLI's API reference says of it
-/// "the billing stops; the job stops running due to an exception"; a job DLI brings back
-/// (its "auto restart upon exception") shows as `restart_times` growing
-/// (`--max-restarts`). `job_savepointing` runs (Flink takes a savepoint while it
-/// processes); `job_cancel_fail` waits (the stop failed: the job's own next state decides).
-pub const FLINK_STATES: [FlinkRow; 14] = [
-    row(F::Init, "job_init", Waiting, "a draft, not submitted"),
-    row(F::Submitting, "job_submitting", Waiting, "being submitted"),
-    row(
-        F::SubmitFail,
-        "job_submit_fail",
-        Ended(Ending::Failed),
-        "the job could not be submitted",
-    ),
-    row(F::Running, "job_running", Running, "running"),
-    row(
-        F::RunningException,
-        "job_running_exception",
-        Ended(Ending::Failed),
-        "the job stopped running because of an exception",
-    ),
-    row(
-        F::Downloading,
-        "job_downloading",
-        Waiting,
-        "being downloaded",
-    ),
-    row(F::Idle, "job_idle", Waiting, "idle"),
-    row(F::Canceling, "job_canceling", Waiting, "being stopped"),
-    row(
-        F::CancelSuccess,
-        "job_cancel_success",
-        Ended(Ending::Cancelled),
-        "the job was stopped",
-    ),
-    row(F::CancelFail, "job_cancel_fail", Waiting, "the stop failed"),
-    row(
-        F::Savepointing,
-        "job_savepointing",
-        Running,
-        "taking a savepoint",
-    ),
-    row(
-        F::ArrearageStopped,
-        "job_arrearage_stopped",
-        Ended(Ending::Failed),
-        "the account is in arrears: DLI stopped the job",
-    ),
-    row(
-        F::ArrearageRecovering,
-        "job_arrearage_recovering",
-        Waiting,
-        "being restored after the account's arrears were paid",
-    ),
-    row(F::Finish, "job_finish", Ended(Ending::Finished), "finished"),
-];
-
-impl FlinkState {
-    pub fn row(self) -> &'static FlinkRow {
-        // Every state has its row (a test checks the table is complete and in order).
-        &FLINK_STATES[self as usize]
-    }
-    pub fn wire(self) -> &'static str {
-        self.row().wire
-    }
-    pub fn phase(self) -> Phase {
-        self.row().phase
-    }
-    pub fn says(self) -> &'static str {
-        self.row().says
-    }
-}
-
-impl JobStatus {
-    /// A Flink job's `status`, compared exactly after trimming ASCII whitespace, as DLI
-    /// writes it (lower case). Anything else is unknown text, which never ends a wait.
-    pub fn from_flink(s: &str) -> Self {
-        let t = s.trim_ascii();
-        FLINK_STATES
-            .iter()
-            .find(|r| r.wire == t)
-            .map_or_else(|| JobStatus::other(s), |r| JobStatus::Flink(r.state))
-    }
-}
 
 /// `null`, absent or not a string: no status.
 fn flink_status<'de, D: Deserializer<'de>>(d: D) -> Result<Option<JobStatus>, D::Error> {
@@ -169,24 +41,42 @@ fn yes() -> bool {
     true
 }
 
+/// `is_success` as the SDK's model types it: the text `"true"` or `"false"`.
+fn bool_text<S: Serializer>(b: &bool, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(if *b { "true" } else { "false" })
+}
+
 /// `GET /v1.0/{project_id}/streaming/jobs/{job_id}` (ShowFlinkJobResponse).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(from = "RawShow")]
+#[serde(from = "RawShow", into = "RawShow")]
 pub struct ShowFlinkJobResponse {
-    #[serde(flatten)]
     pub envelope: Envelope,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_detail: Option<FlinkJob>,
 }
 
-#[derive(Deserialize)]
+/// The body as on the wire (`is_success` written as text, as the SDK's model has it).
+#[derive(Serialize, Deserialize)]
 struct RawShow {
-    #[serde(default = "yes", deserialize_with = "str_bool")]
+    #[serde(
+        default = "yes",
+        deserialize_with = "str_bool",
+        serialize_with = "bool_text"
+    )]
     is_success: bool,
     #[serde(default, deserialize_with = "super::model::text_cut")]
     message: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     job_detail: Option<FlinkJob>,
+}
+
+impl From<ShowFlinkJobResponse> for RawShow {
+    fn from(r: ShowFlinkJobResponse) -> Self {
+        RawShow {
+            is_success: r.envelope.is_success,
+            message: r.envelope.message,
+            job_detail: r.job_detail,
+        }
+    }
 }
 
 impl From<RawShow> for ShowFlinkJobResponse {
@@ -318,7 +208,11 @@ pub struct StopFlinkJobs {
 /// One job's result in the stop answer (FlinkSuccessResponse).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FlinkSuccess {
-    #[serde(default = "yes", deserialize_with = "str_bool")]
+    #[serde(
+        default = "yes",
+        deserialize_with = "str_bool",
+        serialize_with = "bool_text"
+    )]
     pub is_success: bool,
     #[serde(default, deserialize_with = "super::model::text_cut")]
     pub message: String,
@@ -417,6 +311,7 @@ impl DliClient {
 mod tests {
     use super::*;
     use crate::dli::fault::{FaultKind, Reply, classify};
+    use crate::dli::model::{Ending, FLINK_STATES, FlinkState};
     use std::time::SystemTime;
 
     fn reply(status: u16, body: &str) -> Reply {

@@ -26,8 +26,8 @@ pub enum JobStatus {
     Success,
     /// A Spark batch that ended otherwise (`dead`): failed, or killed by a cancel.
     Dead,
-    /// A Flink job's `status` (`job_running`, …): what each means is `flink::FLINK_STATES`.
-    Flink(super::flink::FlinkState),
+    /// A Flink job's `status` (`job_running`, …): what each means is [`FLINK_STATES`].
+    Flink(FlinkState),
     Other(String),
 }
 
@@ -72,7 +72,7 @@ impl JobStatus {
 
     /// Where the job is: RUNNING and SCALING (a SQL job), `running` (a Spark batch) and
     /// Flink's running states run; FINISHED, FAILED and CANCELLED end a SQL job, `success`
-    /// and `dead` a Spark batch, Flink's final states a Flink job (`flink::FLINK_STATES`);
+    /// and `dead` a Spark batch, Flink's final states a Flink job ([`FLINK_STATES`]);
     /// everything else, unknown text included, waits.
     pub fn phase(&self) -> Phase {
         match self {
@@ -137,6 +137,134 @@ impl JobStatus {
     /// state and shows `dead`.
     pub fn confirms_cancel(&self) -> bool {
         matches!(self, JobStatus::Dead) || self.ending() == Some(Ending::Cancelled)
+    }
+}
+
+/// A Flink job's `status`, as DLI's API reference and the SDK's `FlinkJob` list them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FlinkState {
+    Init,
+    Submitting,
+    SubmitFail,
+    Running,
+    RunningException,
+    Downloading,
+    Idle,
+    Canceling,
+    CancelSuccess,
+    CancelFail,
+    Savepointing,
+    ArrearageStopped,
+    ArrearageRecovering,
+    Finish,
+}
+
+/// One row of [`FLINK_STATES`].
+#[derive(Debug, Clone, Copy)]
+pub struct FlinkRow {
+    pub state: FlinkState,
+    /// The word on the wire.
+    pub wire: &'static str,
+    pub phase: Phase,
+    /// What the state means, in words: an ending's reason when DLI's `status_desc` says none.
+    pub says: &'static str,
+}
+
+const fn row(state: FlinkState, wire: &'static str, phase: Phase, says: &'static str) -> FlinkRow {
+    FlinkRow {
+        state,
+        wire,
+        phase,
+        says,
+    }
+}
+
+use FlinkState as F;
+use Phase::{Ended, Running, Waiting};
+
+/// Every Flink state and where it puts the job: the one place that decides (README "Flink
+/// jobs" shows this table). `job_running_exception` is final: DLI's API reference says of it
+/// "the billing stops; the job stops running due to an exception"; a job DLI brings back
+/// (its "auto restart upon exception") shows as `restart_times` growing
+/// (`--max-restarts`). `job_savepointing` runs (Flink takes a savepoint while it
+/// processes); `job_cancel_fail` waits (the stop failed: the job's own next state decides).
+pub const FLINK_STATES: [FlinkRow; 14] = [
+    row(F::Init, "job_init", Waiting, "a draft, not submitted"),
+    row(F::Submitting, "job_submitting", Waiting, "being submitted"),
+    row(
+        F::SubmitFail,
+        "job_submit_fail",
+        Ended(Ending::Failed),
+        "the job could not be submitted",
+    ),
+    row(F::Running, "job_running", Running, "running"),
+    row(
+        F::RunningException,
+        "job_running_exception",
+        Ended(Ending::Failed),
+        "the job stopped running because of an exception",
+    ),
+    row(
+        F::Downloading,
+        "job_downloading",
+        Waiting,
+        "being downloaded",
+    ),
+    row(F::Idle, "job_idle", Waiting, "idle"),
+    row(F::Canceling, "job_canceling", Waiting, "being stopped"),
+    row(
+        F::CancelSuccess,
+        "job_cancel_success",
+        Ended(Ending::Cancelled),
+        "the job was stopped",
+    ),
+    row(F::CancelFail, "job_cancel_fail", Waiting, "the stop failed"),
+    row(
+        F::Savepointing,
+        "job_savepointing",
+        Running,
+        "taking a savepoint",
+    ),
+    row(
+        F::ArrearageStopped,
+        "job_arrearage_stopped",
+        Ended(Ending::Failed),
+        "the account is in arrears: DLI stopped the job",
+    ),
+    row(
+        F::ArrearageRecovering,
+        "job_arrearage_recovering",
+        Waiting,
+        "being restored after the account's arrears were paid",
+    ),
+    row(F::Finish, "job_finish", Ended(Ending::Finished), "finished"),
+];
+
+impl FlinkState {
+    pub fn row(self) -> &'static FlinkRow {
+        // Every state has its row (a test checks the table is complete and in order).
+        &FLINK_STATES[self as usize]
+    }
+    pub fn wire(self) -> &'static str {
+        self.row().wire
+    }
+    pub fn phase(self) -> Phase {
+        self.row().phase
+    }
+    pub fn says(self) -> &'static str {
+        self.row().says
+    }
+}
+
+impl JobStatus {
+    /// A Flink job's `status`, compared exactly after trimming ASCII whitespace, as DLI
+    /// writes it (lower case). Anything else is unknown text, which never ends a wait.
+    pub fn from_flink(s: &str) -> Self {
+        let t = s.trim_ascii();
+        FLINK_STATES
+            .iter()
+            .find(|r| r.wire == t)
+            .map_or_else(|| JobStatus::other(s), |r| JobStatus::Flink(r.state))
     }
 }
 

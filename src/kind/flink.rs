@@ -1,7 +1,7 @@
 //! Flink jobs (`/v1.0/{project_id}/streaming/jobs`), as a [`Kind`], on the same client, rate
 //! limit and machine as SQL jobs and Spark batches. Their ids are positive integers. A poll
 //! reads the job's details (ShowFlinkJob): its state (one table decides what each means:
-//! `dli::flink::FLINK_STATES`), DLI's `status_desc` (the reason, in the same answer) and
+//! `dli::model::FLINK_STATES`), DLI's `status_desc` (the reason, in the same answer) and
 //! `restart_times` (what `--max-restarts` and `--settle` watch). No task counts, so no stall
 //! detection, and nothing to fall back to. A cancel is the stop API (BatchStopFlinkJobs),
 //! with a savepoint first under `--savepoint`. `run` does not submit Flink jobs.
@@ -158,7 +158,7 @@ impl Kind for Flink {
 #[cfg(feature = "simulator")]
 use crate::{
     kind::Seen,
-    sim::flink::FlinkStep,
+    sim::scenario::FlinkStep,
     sim::scenario::{JobKind, JobSpec, Span},
     wait::record::JobReport,
 };

@@ -11,39 +11,8 @@ use super::scenario::{End, JobKind, JobSpec, Span};
 use super::server::{Job, Simulator, error};
 use crate::dli::flink::{FlinkJob, FlinkSuccess, ShowFlinkJobResponse, StopFlinkJobs};
 use crate::dli::model::{Envelope, JobStatus, Phase};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::time::UNIX_EPOCH;
-
-/// One state of a Flink job's scripted life.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct FlinkStep {
-    /// DLI's word (`job_running`, …; any other text is served as it is: an unknown state).
-    pub status: String,
-    /// How long it lasts (job time); the last state lasts for ever whatever it says.
-    #[serde(rename = "for", default = "forever")]
-    pub lasts: Span,
-    /// The job's `restart_times` from this state on (the previous state's when absent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub restart_times: Option<i64>,
-    /// DLI's `status_desc` in this state.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub status_desc: String,
-}
-
-fn forever() -> Span {
-    Span::FOREVER
-}
-
-/// The id the simulator serves a Flink job under: the scenario's when it is a Flink job id (a
-/// positive integer), otherwise one of its own (50000 + `n`).
-pub(super) fn flink_id(given: Option<&str>, n: u64) -> String {
-    match given {
-        Some(id) if crate::dli::job_id::flink_job_id_problem(id).is_none() => id.to_string(),
-        _ => (50_000 + n).to_string(),
-    }
-}
 
 /// What a Flink job shows at one instant.
 #[derive(Debug, Clone, PartialEq)]
@@ -120,6 +89,15 @@ impl JobSpec {
 }
 
 impl Simulator {
+    /// The id the simulator serves a Flink job under: the scenario's when it is a Flink job
+    /// id (a positive integer), otherwise one of its own (50000 + `n`).
+    pub(super) fn flink_id(given: Option<&str>, n: u64) -> String {
+        match given {
+            Some(id) if crate::dli::job_id::flink_job_id_problem(id).is_none() => id.to_string(),
+            _ => (50_000 + n).to_string(),
+        }
+    }
+
     /// The routes under `/v1.0/{project_id}/streaming/jobs`.
     pub(super) fn streaming(&self, req: &Request, rest: &[&str]) -> Response {
         let kind = JobKind::Flink;
@@ -279,7 +257,7 @@ mod tests {
         assert_eq!(j.flink_expectation(), "finishes");
         let bad = spec(json!({"type": "flink", "states": [], "launching": "1s"}));
         assert!(bad.check_flink().is_err());
-        assert_eq!(flink_id(Some("50320"), 1), "50320");
-        assert_eq!(flink_id(Some("job-a"), 1), "50001");
+        assert_eq!(Simulator::flink_id(Some("50320"), 1), "50320");
+        assert_eq!(Simulator::flink_id(Some("job-a"), 1), "50001");
     }
 }

@@ -217,7 +217,28 @@ pub struct JobSpec {
     pub recovering: Span,
     /// (Flink) Its states, one after another (`sim::flink::FlinkStep`); the last lasts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub states: Vec<super::flink::FlinkStep>,
+    pub states: Vec<FlinkStep>,
+}
+
+/// One state of a Flink job's scripted life.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlinkStep {
+    /// DLI's word (`job_running`, …; any other text is served as it is: an unknown state).
+    pub status: String,
+    /// How long it lasts (job time); the last state lasts for ever whatever it says.
+    #[serde(rename = "for", default = "forever")]
+    pub lasts: Span,
+    /// The job's `restart_times` from this state on (the previous state's when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_times: Option<i64>,
+    /// DLI's `status_desc` in this state.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub status_desc: String,
+}
+
+fn forever() -> Span {
+    Span::FOREVER
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

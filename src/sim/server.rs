@@ -105,7 +105,7 @@ impl Simulator {
     /// Add a job; its id is the spec's (a name becomes a UUID, see `job_uuid`), or fresh.
     fn add_job(&self, spec: JobSpec, statement: String) -> String {
         if spec.kind == JobKind::Flink {
-            let id = super::flink::flink_id(
+            let id = Simulator::flink_id(
                 spec.id.as_deref(),
                 self.next_id.fetch_add(1, Ordering::Relaxed),
             );

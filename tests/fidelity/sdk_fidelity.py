@@ -40,7 +40,8 @@ try:
                                       ShowSqlJobStatusRequest, CancelSparkJobRequest,
                                       CreateSparkJobRequest, CreateSparkJobRequestBody,
                                       ShowSparkJobLogRequest, ShowSparkJobRequest,
-                                      ShowSparkJobStatusRequest)
+                                      ShowSparkJobStatusRequest, ShowFlinkJobRequest,
+                                      BatchStopFlinkJobsRequest, StopFlinkJobsRequestBody)
 except ImportError as e:  # pragma: no cover - setup problem
     print("FAIL setup: the Huawei Cloud SDK is not importable (%s); install it with: "
           "python3 -m venv .venv && .venv/bin/pip install huaweicloudsdkcore==3.1.219 "
@@ -61,6 +62,12 @@ UNKNOWN_JOB = "00000000-0000-4000-8000-00000000dead"
 RUNNING_BATCH = "f1de1170-0000-4000-8000-0000000000b1"
 SUCCESS_BATCH = "f1de1170-0000-4000-8000-0000000000b2"
 DEAD_BATCH = "f1de1170-0000-4000-8000-0000000000b3"
+RUNNING_FLINK = 50320
+FINISHING_FLINK = 50321
+FLINK_STATES = {"job_init", "job_submitting", "job_submit_fail", "job_running",
+                "job_running_exception", "job_downloading", "job_idle", "job_canceling",
+                "job_cancel_success", "job_cancel_fail", "job_savepointing",
+                "job_arrearage_stopped", "job_arrearage_recovering", "job_finish"}
 SPARK_STATES = {"starting", "running", "recovering", "success", "dead"}
 SPARK_NOT_ENDED = {"starting", "running", "recovering"}
 POLL_LIMIT_S = 10.0
@@ -635,6 +642,73 @@ def main():
         lambda: expect_error(lambda: batch_state(a.running_job), 400, "DLI.0002",
                              "batch state(sql job)"))
 
+    # Flink jobs: ShowFlinkJob, and BatchStopFlinkJobs (whose body is a JSON list).
+    def flink_job(job):
+        return dli.show_flink_job(ShowFlinkJobRequest(job_id=job))
+
+    def flink_checks(r, raw, job, what):
+        need_keys(raw, ["is_success", "message", "job_detail"], what)
+        need(r.is_success == "true", "%s: is_success %r" % (what, r.is_success))
+        d = r.job_detail
+        need_keys(raw["job_detail"], ["job_id", "name", "job_type", "status", "create_time",
+                                      "start_time", "duration", "queue_name", "run_mode",
+                                      "restart_times"], what)
+        need(d.job_id == job, "%s: job_id %r, asked for %r" % (what, d.job_id, job))
+        need(d.status in FLINK_STATES, "%s: status %r is not one of DLI's" % (what, d.status))
+        need(isinstance(d.restart_times, int) and d.restart_times >= 0,
+             "%s: restart_times %r" % (what, d.restart_times))
+        now_ms = time.time() * 1000
+        need(isinstance(d.create_time, int) and abs(now_ms - d.create_time) < 86400e3,
+             "%s: create_time %r is not epoch milliseconds of today" % (what, d.create_time))
+
+    def running_flink():
+        what = "flink job(running)"
+        r = flink_job(RUNNING_FLINK)
+        raw = verify(r, what)
+        flink_checks(r, raw, RUNNING_FLINK, what)
+        need(r.job_detail.status == "job_running", "%s: status %r" % (what, r.job_detail.status))
+        need(r.job_detail.restart_times == 2, "%s: restart_times %r" % (what, r.job_detail.restart_times))
+        return "%s, restart_times %d, type %s" % (r.job_detail.status, r.job_detail.restart_times,
+                                                  r.job_detail.job_type)
+    run("ShowFlinkJob on a running Flink job", running_flink)
+
+    def finished_flink():
+        what = "flink job(finished)"
+        r = poll(lambda: flink_job(FINISHING_FLINK),
+                 lambda r: r.job_detail.status == "job_finish", what)
+        flink_checks(r, verify(r, what), FINISHING_FLINK, what)
+        return "job_finish"
+    run("ShowFlinkJob on a Flink job that finishes", finished_flink)
+
+    def stop_flink():
+        what = "stop flink job"
+        r = dli.batch_stop_flink_jobs(BatchStopFlinkJobsRequest(body=StopFlinkJobsRequestBody(
+            job_ids=[RUNNING_FLINK], trigger_savepoint=True)))
+        raw = json.loads(r.raw_content.decode("utf-8"))
+        need(isinstance(raw, list) and len(raw) == 1,
+             "%s: the body is JSON %s, not a list of one result" % (what, json_kind(raw)))
+        check_raw_model(raw[0], dli_models.FlinkSuccessResponse, what + "[0]")
+        need(isinstance(r.body, list) and len(r.body) == 1
+             and isinstance(r.body[0], dli_models.FlinkSuccessResponse),
+             "%s: the SDK read %r" % (what, r.body))
+        need(r.body[0].is_success == "true" and r.body[0].message,
+             "%s: %r" % (what, r.body[0]))
+        return "%r" % r.body[0].message
+    run("BatchStopFlinkJobs (trigger_savepoint) on the running job", stop_flink)
+
+    def stopped_flink():
+        what = "flink job(stopped)"
+        r = poll(lambda: flink_job(RUNNING_FLINK),
+                 lambda r: r.job_detail.status == "job_cancel_success", what)
+        flink_checks(r, verify(r, what), RUNNING_FLINK, what)
+        need(r.job_detail.has_savepoint is True and r.job_detail.savepoint_path,
+             "%s: no savepoint: %r" % (what, r.job_detail))
+        return "job_cancel_success, savepoint %s" % r.job_detail.savepoint_path
+    run("ShowFlinkJob on it: job_cancel_success, with its savepoint", stopped_flink)
+
+    run("ShowFlinkJob on an unknown Flink job -> 400 DLI.0002",
+        lambda: expect_error(lambda: flink_job(99999), 400, "DLI.0002", "flink job(unknown)"))
+
     # 7. Where the SDK's calls landed, as the simulator logged them (its /_sim/requests).
     def request_log():
         import urllib.request
@@ -650,7 +724,9 @@ def main():
                       ("GET", r"/v2\.0/%s/batches/[^/]+" % pid),
                       ("GET", r"/v2\.0/%s/batches/[^/]+/log" % pid),
                       ("DELETE", r"/v2\.0/%s/batches/[^/]+" % pid),
-                      ("POST", r"/v2\.0/%s/batches" % pid)]
+                      ("POST", r"/v2\.0/%s/batches" % pid),
+                      ("GET", r"/v1\.0/%s/streaming/jobs/[0-9]+" % pid),
+                      ("POST", r"/v1\.0/%s/streaming/jobs/stop" % pid)]
         for e in log:
             if e["path"].startswith("/_sim/"):
                 continue

@@ -572,6 +572,47 @@ fn only_the_spark_kind_knows_it_is_spark() {
     assert!(code(&all["kind::spark"]).contains("Source::BATCH"));
 }
 
+/// Issue 23: Flink jobs are a kind like the others: nothing tests for Flink outside its own
+/// file (`kind::flink`), the code that picks a kind (`kind::pick`), the DLI layer's Flink
+/// models and calls (`dli::flink`, and `dli::model`, whose `JobStatus` holds Flink's states
+/// and asks the table) and the simulator: no `if flink` in the machine or the reporters.
+#[test]
+fn only_the_flink_kind_knows_it_is_flink() {
+    const TESTS: &[&str] = &[
+        "is_flink",
+        "JobType::Flink",
+        "JobKind::Flink",
+        "Source::FLINK",
+        "kind::flink::",
+        "JobStatus::Flink",
+        "FlinkState",
+        "from_flink",
+    ];
+    let mut wrong = Vec::new();
+    for (module, text) in modules() {
+        let allowed = ["kind::pick", "kind::flink", "dli::flink", "dli::model"];
+        if allowed.contains(&module.as_str()) || top(&module) == "sim" {
+            continue;
+        }
+        // Unit tests of the machine build such states to check it asks only the phase.
+        let text = code(&text);
+        let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for (i, line) in text.lines().enumerate() {
+            if let Some(t) = TESTS.iter().find(|t| line.contains(*t)) {
+                wrong.push(format!("{module}:{}: {t}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "ask the snapshot or its status's phase, not whether it is a Flink job:\n{}",
+        wrong.join("\n")
+    );
+    let all = modules();
+    assert!(code(&all["kind::pick"]).contains("JobType::Flink"));
+    assert!(code(&all["kind::flink"]).contains("Source::FLINK"));
+}
+
 /// Issue 20: the exit-code contract is one table (`wait::outcome::ExitStatus`); elsewhere an
 /// exit status is named (`ExitStatus::Refused.code()`), never written as a number. Flags, in
 /// code (tests, comments and strings aside), an integer literal that follows a name of an

@@ -320,6 +320,8 @@ def main():
     ap.add_argument("--running-batch", default=RUNNING_BATCH)
     ap.add_argument("--success-batch", default=SUCCESS_BATCH)
     ap.add_argument("--dead-batch", default=DEAD_BATCH)
+    ap.add_argument("--running-flink", type=int, default=RUNNING_FLINK)
+    ap.add_argument("--finishing-flink", type=int, default=FINISHING_FLINK)
     a = ap.parse_args()
     if a.sim_line:
         f = sys.stdin if a.sim_line == "-" else open(a.sim_line, encoding="utf-8")
@@ -663,9 +665,9 @@ def main():
 
     def running_flink():
         what = "flink job(running)"
-        r = flink_job(RUNNING_FLINK)
+        r = flink_job(a.running_flink)
         raw = verify(r, what)
-        flink_checks(r, raw, RUNNING_FLINK, what)
+        flink_checks(r, raw, a.running_flink, what)
         need(r.job_detail.status == "job_running", "%s: status %r" % (what, r.job_detail.status))
         need(r.job_detail.restart_times == 2, "%s: restart_times %r" % (what, r.job_detail.restart_times))
         return "%s, restart_times %d, type %s" % (r.job_detail.status, r.job_detail.restart_times,
@@ -674,16 +676,16 @@ def main():
 
     def finished_flink():
         what = "flink job(finished)"
-        r = poll(lambda: flink_job(FINISHING_FLINK),
+        r = poll(lambda: flink_job(a.finishing_flink),
                  lambda r: r.job_detail.status == "job_finish", what)
-        flink_checks(r, verify(r, what), FINISHING_FLINK, what)
+        flink_checks(r, verify(r, what), a.finishing_flink, what)
         return "job_finish"
     run("ShowFlinkJob on a Flink job that finishes", finished_flink)
 
     def stop_flink():
         what = "stop flink job"
         r = dli.batch_stop_flink_jobs(BatchStopFlinkJobsRequest(body=StopFlinkJobsRequestBody(
-            job_ids=[RUNNING_FLINK], trigger_savepoint=True)))
+            job_ids=[a.running_flink], trigger_savepoint=True)))
         raw = json.loads(r.raw_content.decode("utf-8"))
         need(isinstance(raw, list) and len(raw) == 1,
              "%s: the body is JSON %s, not a list of one result" % (what, json_kind(raw)))
@@ -698,9 +700,9 @@ def main():
 
     def stopped_flink():
         what = "flink job(stopped)"
-        r = poll(lambda: flink_job(RUNNING_FLINK),
+        r = poll(lambda: flink_job(a.running_flink),
                  lambda r: r.job_detail.status == "job_cancel_success", what)
-        flink_checks(r, verify(r, what), RUNNING_FLINK, what)
+        flink_checks(r, verify(r, what), a.running_flink, what)
         need(r.job_detail.has_savepoint is True and r.job_detail.savepoint_path,
              "%s: no savepoint: %r" % (what, r.job_detail))
         return "job_cancel_success, savepoint %s" % r.job_detail.savepoint_path

@@ -776,6 +776,72 @@ fn spark_batches_are_waited_for_and_submitted() {
     assert_eq!(posts, 1, "{:?}", sim.requests());
 }
 
+/// The streaming deploy gate of examples/workflows/flink-deploy-gate.yml, run as written
+/// (its `with:`), against the simulator's Flink jobs: only the job id (the workflow's input)
+/// and the window (2 minutes there, 2 s here) are the test's. A job that runs steadily
+/// passes with status RUNNING; one that restarts inside the window (DLI restarts it every
+/// second) fails the step.
+#[test]
+fn the_flink_deploy_gate_example_passes_a_steady_job_and_fails_one_that_restarts() {
+    let release = shared_release(); // first: the jobs' clocks start with the simulator
+    let text = std::fs::read_to_string(format!("{ROOT}/examples/workflows/flink-deploy-gate.yml"))
+        .unwrap();
+    let wf: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
+    let step = wf["jobs"]["gate"]["steps"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|s| s["uses"].as_str().is_some_and(|u| u.contains("/dli-wait@")))
+        .unwrap();
+    let inputs: Vec<(String, String)> = step["with"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().unwrap().to_string(),
+                v.as_str().unwrap().to_string(),
+            )
+        })
+        .filter(|(k, _)| !["region", "project-id", "timeout"].contains(&k.as_str()))
+        .collect();
+    let get = |k: &str| inputs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    assert_eq!(
+        (get("job-type"), get("until"), get("settle")),
+        (Some("flink"), Some("running"), Some("2m")),
+        "the example is the gate README shows"
+    );
+    let gate = |sim: &Sim, job: &str| {
+        let mut runner = Runner::new(release).with_sim(sim);
+        let mut with: Vec<(&str, &str)> = inputs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .filter(|(k, _)| !["job-id", "settle"].contains(k))
+            .collect();
+        with.extend([("job-id", job), ("settle", "2s"), ("version", VERSION)]);
+        let with = self::with(&with);
+        runner.run(&with, None)
+    };
+    let sim = Sim::start("flink.json");
+    let run = gate(&sim, "50003");
+    assert_eq!(run.code(), Some(0), "{}", run.all());
+    assert_eq!(run.outputs["status"], "RUNNING", "{}", run.all());
+    assert!(
+        run.outputs["message"].contains("stayed running for 2s"),
+        "{}",
+        run.all()
+    );
+    let sim = Sim::start("flink.json");
+    let run = gate(&sim, "50009");
+    assert_eq!(run.code(), Some(4), "{}", run.all());
+    assert_eq!(run.outputs["status"], "STALLED", "{}", run.all());
+    assert!(
+        run.outputs["message"].contains("did not stay running for 2s"),
+        "{}",
+        run.all()
+    );
+}
+
 #[test]
 fn the_default_version_is_the_action_ref_when_it_is_a_release_tag() {
     let mut runner = Runner::new(shared_release());

@@ -99,7 +99,7 @@ fn the_official_python_sdk_accepts_the_simulators_answers() {
         );
     }
     // tests/fidelity/scenario.json: the running job, the finished one, the failed one; then
-    // the Spark batches: running, success, dead.
+    // the Spark batches: running, success, dead; the Flink jobs: running, finishing.
     let ids: Vec<&str> = info["jobs"]
         .as_array()
         .expect("jobs in the simulator's first line")
@@ -113,9 +113,11 @@ fn the_official_python_sdk_accepts_the_simulators_answers() {
         batch_running,
         batch_success,
         batch_dead,
+        flink_running,
+        flink_finishing,
     ] = ids[..]
     else {
-        panic!("tests/fidelity/scenario.json should hold 6 jobs, the simulator lists {ids:?}");
+        panic!("tests/fidelity/scenario.json should hold 8 jobs, the simulator lists {ids:?}");
     };
 
     let mut cmd = Command::new(&python);
@@ -127,6 +129,8 @@ fn the_official_python_sdk_accepts_the_simulators_answers() {
         .args(["--running-batch", batch_running])
         .args(["--success-batch", batch_success])
         .args(["--dead-batch", batch_dead])
+        .args(["--running-flink", flink_running])
+        .args(["--finishing-flink", flink_finishing])
         .env("PYTHONUNBUFFERED", "1")
         .env("PYTHONDONTWRITEBYTECODE", "1");
     let out = run_bounded(cmd, &line, SCRIPT).expect("run tests/fidelity/sdk_fidelity.py");

@@ -25,7 +25,11 @@ Examples:
   dli-wait --region cn-north-4 85798b38-ae44-48eb-bb90-7cf0dcdafe7b
   dli-wait --region cn-north-4 --timeout 2h --stall-timeout 30m --cancel-on timeout,stall JOB_ID
   dli-wait --output json JOB_A JOB_B | tail -n1        # the summary line
-  dli-wait --job-type spark BATCH_ID                   # a Spark batch job";
+  dli-wait --job-type spark BATCH_ID                   # a Spark batch job
+  dli-wait --job-type flink 50320                      # a Flink job (integer id) until it ends
+  dli-wait --job-type flink --until running --settle 2m --timeout 15m 50320
+                                                       # deploy gate: running, and for 2 minutes
+  dli-wait --job-type flink --max-restarts 3 --cancel-on timeout,stall --savepoint 50320";
 
 /// Only where the simulator is built in.
 const DEMO_EXAMPLE: &str = "

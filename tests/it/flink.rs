@@ -242,3 +242,17 @@ fn until_running_works_for_sql_jobs_too() {
     r.expect_code(0);
     assert_eq!(r.summary()["jobs"][0]["status"], "RUNNING", "{}", r.all());
 }
+
+/// examples/scenarios/flink.json does what its jobs' names say (the ones that say it within
+/// seconds): the streaming job runs, the one whose submit fails fails with DLI's words.
+#[test]
+fn the_example_flink_scenario_serves_what_it_says() {
+    let path = format!("{}/examples/scenarios/flink.json", env!("CARGO_MANIFEST_DIR"));
+    let sim = Sim::start_file(&path);
+    let r = run(flink(&sim).args(["--until", "running", "--settle", "1s", "50320"]));
+    r.expect_code(0);
+    assert!(closing_line(&r, "50320").starts_with("job 50320 RUNNING"), "{}", r.all());
+    let r = run(flink(&sim).arg("50323"));
+    r.expect_code(1);
+    assert!(closing_line(&r, "50323").contains("SQL parse failed"), "{}", r.all());
+}

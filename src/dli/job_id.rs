@@ -139,6 +139,24 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any text is refused as a Flink job id, or is the decimal text of a positive i64
+        /// (so exactly one path segment of digits): never a path, sign, space or escape.
+        #[test]
+        fn a_flink_id_is_refused_or_a_positive_integer_written_plainly(
+            s in "[0-9+\\-./ a-z%\n\u{0660}-\u{0669}]{0,22}"
+        ) {
+            match flink_job_id_problem(&s) {
+                Some(why) => proptest::prop_assert!(!why.contains('\n')),
+                None => {
+                    let n: i64 = s.parse().unwrap_or_default();
+                    proptest::prop_assert!(n > 0);
+                    proptest::prop_assert_eq!(n.to_string(), s);
+                }
+            }
+        }
+    }
+
     #[test]
     fn only_uuids_are_job_ids() {
         assert!(is_job_id("85798b38-ae44-48eb-bb90-7cf0dcdafe7b"));

@@ -1345,4 +1345,42 @@ mod tests {
             }
         );
     }
+
+    proptest::proptest! {
+        /// Whatever a job does (states, restarts, poll times): `--until running --settle W`
+        /// ends RUNNING only when every answer from the first running one of an unbroken
+        /// run up to the last was running, with no restart in between, over at least W.
+        #[test]
+        fn settle_passes_only_a_job_seen_running_without_a_break_for_the_window(
+            steps in proptest::collection::vec((0usize..4, 0i64..2, 1u64..20), 1..40)
+        ) {
+            const STATES: [&str; 4] = ["job_running", "job_submitting", "job_savepointing", "job_idle"];
+            let window = S(30);
+            let mut m = until_running(Some(30));
+            let (mut now, mut restarts) = (Duration::ZERO, 0);
+            let mut seen = Vec::new();
+            for (state, grow, gap) in steps {
+                now += S(gap);
+                restarts += grow;
+                seen.push((now, STATES[state], restarts));
+                match m.observe(streaming(STATES[state], restarts), now) {
+                    Decision::Poll { .. } => continue,
+                    Decision::End { outcome: Outcome::Running { settled }, .. } => {
+                        proptest::prop_assert_eq!(settled, Some(window));
+                        let running = |s: &str| s == "job_running" || s == "job_savepointing";
+                        let start = seen.iter().rposition(|(_, s, _)| !running(s)).map_or(0, |i| i + 1);
+                        let stretch = &seen[start..];
+                        proptest::prop_assert!(!stretch.is_empty());
+                        proptest::prop_assert!(now - stretch[0].0 >= window, "{seen:?}");
+                        proptest::prop_assert!(stretch.iter().all(|(_, _, r)| *r == stretch[0].2), "{seen:?}");
+                        break;
+                    }
+                    Decision::End { outcome, .. } => {
+                        proptest::prop_assert!(matches!(outcome, Outcome::Unsteady { .. }), "{outcome:?}");
+                        break;
+                    }
+                }
+            }
+        }
+    }
 }

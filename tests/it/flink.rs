@@ -247,12 +247,23 @@ fn until_running_works_for_sql_jobs_too() {
 /// seconds): the streaming job runs, the one whose submit fails fails with DLI's words.
 #[test]
 fn the_example_flink_scenario_serves_what_it_says() {
-    let path = format!("{}/examples/scenarios/flink.json", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/examples/scenarios/flink.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let sim = Sim::start_file(&path);
     let r = run(flink(&sim).args(["--until", "running", "--settle", "1s", "50320"]));
     r.expect_code(0);
-    assert!(closing_line(&r, "50320").starts_with("job 50320 RUNNING"), "{}", r.all());
+    assert!(
+        closing_line(&r, "50320").starts_with("job 50320 RUNNING"),
+        "{}",
+        r.all()
+    );
     let r = run(flink(&sim).arg("50323"));
     r.expect_code(1);
-    assert!(closing_line(&r, "50323").contains("SQL parse failed"), "{}", r.all());
+    assert!(
+        closing_line(&r, "50323").contains("SQL parse failed"),
+        "{}",
+        r.all()
+    );
 }

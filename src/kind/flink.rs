@@ -164,7 +164,8 @@ use crate::{
 };
 
 /// A Flink job as its polls saw it: each run of one state, for as long as it was seen, the
-/// last one for ever (an ending stays). Restarts are not kept by a recording.
+/// last one for ever (an ending stays, with DLI's `status_desc` as the wait read it).
+/// Restarts are not kept by a recording.
 #[cfg(feature = "simulator")]
 pub fn recorded(report: &JobReport, polls: &[(Duration, Seen)]) -> JobSpec {
     let mut steps: Vec<(Duration, String)> = Vec::new();
@@ -175,7 +176,18 @@ pub fn recorded(report: &JobReport, polls: &[(Duration, Seen)]) -> JobSpec {
         }
     }
     let n = steps.len();
-    let states = steps
+    // DLI's own words of the ending: the reason without what the state means.
+    let desc = report.reason.as_ref().map(|r| {
+        let says = match polls.last().map(|(_, s)| &s.status) {
+            Some(JobStatus::Flink(f)) => f.says(),
+            _ => "",
+        };
+        r.message
+            .strip_prefix(says)
+            .map_or(r.message.as_str(), |m| m.trim_start_matches(": "))
+            .to_string()
+    });
+    let mut states: Vec<FlinkStep> = steps
         .iter()
         .enumerate()
         .map(|(i, (from, status))| {
@@ -196,6 +208,12 @@ pub fn recorded(report: &JobReport, polls: &[(Duration, Seen)]) -> JobSpec {
             }
         })
         .collect();
+    if let (Some(last), Some(desc)) = (states.last_mut(), desc)
+        && JobStatus::from_flink(&last.status).is_terminal()
+        && !desc.is_empty()
+    {
+        last.status_desc = desc;
+    }
     JobSpec {
         kind: JobKind::Flink,
         id: Some(report.job_id.clone()),

@@ -267,3 +267,34 @@ fn the_example_flink_scenario_serves_what_it_says() {
         r.all()
     );
 }
+
+/// `--record` of Flink jobs: each is written as a Flink job (`"type": "flink"`, its states)
+/// and replays to the same endings, DLI's `status_desc` included.
+#[test]
+fn a_recorded_flink_wait_replays_to_the_same_endings() {
+    let sim = Sim::start("flink.json");
+    let dir = common::TempDir::new("record-flink");
+    let file = dir.path().join("recorded.json");
+    let r = run(flink(&sim)
+        .args(["--record", file.to_str().unwrap()])
+        .args(["50001", "50002"]));
+    r.expect_code(1);
+    let recorded = std::fs::read_to_string(&file).expect("the record was written");
+    let scenario: serde_json::Value = serde_json::from_str(&recorded).unwrap();
+    let jobs = scenario["jobs"].as_array().expect("jobs");
+    assert!(jobs.iter().all(|j| j["type"] == "flink"), "{recorded}");
+
+    let replay = Sim::start_file(file.to_str().unwrap());
+    let again = run(flink(&replay).args(["--output", "json", "50001", "50002"]));
+    again.expect_code(1);
+    let summary = again.summary();
+    let ok = common::job(&summary, "50001");
+    assert_eq!(ok["status"], "FINISHED", "{summary}");
+    let failed = common::job(&summary, "50002");
+    assert_eq!(failed["status"], "FAILED", "{summary}");
+    assert_eq!(
+        failed["message"],
+        "the job could not be submitted: DLI.0005: SQL parse failed: Encountered \"SELEC\" at line 3, column 1",
+        "{summary}"
+    );
+}

@@ -235,7 +235,7 @@ fn step_summary_within(
     budget: usize,
 ) -> String {
     let icon = |o: &Outcome| match o {
-        Outcome::Finished => "✅",
+        o if o.is_success() => "✅",
         Outcome::Failed | Outcome::Refused(_) | Outcome::Misconfigured(_) => "❌",
         _ => "⚠️",
     };
@@ -367,7 +367,7 @@ impl<S: Sink, F: Sink> Events for Github<S, F> {
         // The closing line is said in `summary`, after the log group closes, so that it
         // stays visible; the job stops counting as waiting now. A FINISHED job's warnings
         // will never be said.
-        if matches!(report.outcome, Outcome::Finished)
+        if report.outcome.is_success()
             && let Ok(mut s) = self.state.lock()
         {
             s.warnings.remove(&report.job_id);
@@ -398,7 +398,7 @@ impl<S: Sink, F: Sink> Reporter for Github<S, F> {
         // (level, title, text, rank): a job's ending ranks before a retry it went through.
         let mut said: Vec<(&str, String, String, u8)> = Vec::new();
         for r in reports {
-            if matches!(r.outcome, Outcome::Finished) {
+            if r.outcome.is_success() {
                 continue;
             }
             for text in warnings.remove(&r.job_id).unwrap_or_default() {
@@ -406,8 +406,8 @@ impl<S: Sink, F: Sink> Reporter for Github<S, F> {
             }
         }
         for r in reports {
-            let level = match r.outcome {
-                Outcome::Finished | Outcome::Running { .. } => continue,
+            let level = match &r.outcome {
+                o if o.is_success() => continue,
                 Outcome::Failed
                 | Outcome::Refused(_)
                 | Outcome::Misconfigured(_)

@@ -5,7 +5,7 @@ use super::api::JobApi;
 use super::driver::{Driver, Wait};
 use super::events::Events;
 use super::machine::WaitConfig;
-use super::outcome::{Outcome, Stop};
+use super::outcome::Stop;
 use super::policy::DelayPolicy;
 use super::record::JobReport;
 use std::sync::Arc;
@@ -49,7 +49,7 @@ pub async fn wait_all<A: JobApi>(
     let fail_fast = plan.fail_fast;
     driver
         .wait_many(waits, stop.subscribe(), |report| {
-            if fail_fast && report.outcome != Outcome::Finished {
+            if fail_fast && !report.outcome.is_success() {
                 stop.send_if_modified(|s| {
                     let unset = s.is_none();
                     if unset {

@@ -252,6 +252,12 @@ impl Outcome {
         }
     }
 
+    /// The wait reached what it waited for (exit 0): the job FINISHED, or with `--until
+    /// running`, it ran.
+    pub fn is_success(&self) -> bool {
+        self.exit_status() == ExitStatus::Finished
+    }
+
     /// The contract's exit code for this ending.
     pub fn exit_code(&self) -> i32 {
         self.exit_status().code()

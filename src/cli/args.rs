@@ -213,9 +213,9 @@ pub struct TimingArgs {
     #[arg(long, value_name = "DURATION", default_value = "6h", value_parser = parse_limit)]
     pub timeout: Limit,
     /// Fail when a RUNNING job's task and stage counts have not moved for this long,
-    /// e.g. `--stall-timeout 20m`; `off` disables. Spark batches report no task counts, so
-    /// it does not apply to them (their progress line says how long a batch has been
-    /// STARTING, queued for resources, instead).
+    /// e.g. `--stall-timeout 20m`; `off` disables. Spark batches and Flink jobs report no
+    /// task counts, so it does not apply to them (a batch's progress line says how long it
+    /// has been STARTING, queued for resources, instead; for Flink jobs see --max-restarts).
     #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_limit)]
     pub stall_timeout: Limit,
     /// The first delay between polls, e.g. `--poll-interval 5s`, and again after each change
@@ -239,7 +239,8 @@ pub struct TimingArgs {
     /// it has answered they are retried until --timeout. `off` retries until --timeout.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_limit)]
     pub unreachable_timeout: Limit,
-    /// Cancel the job (DELETE) when the wait ends this way, e.g. `--cancel-on timeout,stall`.
+    /// Cancel the job (DELETE; a Flink job: the stop API) when the wait ends this way, e.g.
+    /// `--cancel-on timeout,stall`.
     #[arg(long, value_name = "WHEN", value_delimiter = ',', value_enum)]
     pub cancel_on: Vec<CancelWhen>,
     /// With several jobs, stop waiting as soon as one ends without FINISHED (and with

@@ -189,6 +189,12 @@ impl DliBody for ShowFlinkJobResponse {
     fn job_status(&self) -> Option<&JobStatus> {
         self.job_detail.as_ref()?.status.as_ref()
     }
+    /// Running is what a deploy gate passes on (`--until running`): held, as an ending, to
+    /// an answer that says nothing of an error.
+    fn claims_an_ending(&self) -> bool {
+        self.job_status()
+            .is_some_and(|s| s.is_terminal() || s.phase() == Phase::Running)
+    }
     /// The status is in `job_detail`: an answer with no `job_detail.status` is no answer
     /// (unless it says why: a refusal is classified first).
     fn status_missing(&self, _facts: &BodyFacts) -> bool {
@@ -370,6 +376,16 @@ mod tests {
         )
         .unwrap_err();
         assert!(!f.is_transient(), "{f:?}");
+        // Running beside an error is no answer (a gate must not pass on it): a fault.
+        let f = classify::<ShowFlinkJobResponse>(
+            &reply(
+                200,
+                r#"{"is_success":"true","error_code":"DLI.0999","job_detail":{"job_id":1,"status":"job_running"}}"#,
+            ),
+            SystemTime::now(),
+        )
+        .unwrap_err();
+        assert_eq!(f.kind, FaultKind::QueueBusy, "{f:?}");
         // A submit that failed is an answer, with DLI's words and what the state means.
         let failed = r#"{"is_success":true,"job_detail":{"job_id":7,"status":"job_submit_fail","status_desc":"DLI.0005: bad SQL"}}"#;
         let b: ShowFlinkJobResponse = classify(&reply(200, failed), SystemTime::now()).unwrap();

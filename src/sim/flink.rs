@@ -7,7 +7,7 @@
 //! (`dli::flink`).
 
 use super::http::{Request, Response};
-use super::scenario::{End, JobKind, JobSpec, Span};
+use super::scenario::{End, EndpointSpec, JobKind, JobSpec, Span};
 use super::server::{Job, Simulator, error};
 use crate::dli::flink::{FlinkJob, FlinkSuccess, ShowFlinkJobResponse, StopFlinkJobs};
 use crate::dli::model::{Envelope, JobStatus, Phase};
@@ -78,6 +78,16 @@ impl JobSpec {
             || !zero(self.running)
             || !zero(self.recovering)
             || self.end != End::Finished;
+        if let Some(e) = self.faults.iter().map(|f| f.endpoint).find(|e| {
+            !matches!(
+                e,
+                EndpointSpec::Any | EndpointSpec::Details | EndpointSpec::Cancel
+            )
+        }) {
+            return Err(format!(
+                "a Flink job has no {e:?} endpoint (details, cancel: its stop, or any)"
+            ));
+        }
         if others {
             return Err(
                 "a Flink job's life is its \"states\" (launching, sub_jobs, commit, sync, fails_at, starting, running, recovering and end are the other kinds')"
@@ -199,11 +209,16 @@ impl Simulator {
                 });
             // A scripted fault (or an unknown job) answers the whole request.
             match &answer {
+                // Our own result is one object; a scripted body (a list, anything else) is
+                // sent as it is.
                 Response::Reply {
                     status: 200, body, ..
-                } => match serde_json::from_slice::<FlinkSuccess>(body) {
-                    Ok(r) => results.push(r),
-                    Err(_) => return answer,
+                } => match serde_json::from_slice::<serde_json::Value>(body) {
+                    Ok(v) if v.is_object() => match serde_json::from_value::<FlinkSuccess>(v) {
+                        Ok(r) => results.push(r),
+                        Err(_) => return answer,
+                    },
+                    _ => return answer,
                 },
                 _ => return answer,
             }
@@ -257,6 +272,11 @@ mod tests {
         assert_eq!(j.flink_expectation(), "finishes");
         let bad = spec(json!({"type": "flink", "states": [], "launching": "1s"}));
         assert!(bad.check_flink().is_err());
+        let bad = spec(
+            json!({"type": "flink", "states": [{"status": "job_running"}],
+            "faults": [{"kind": "queue_busy", "endpoint": "progress"}]}),
+        );
+        assert!(bad.check_flink().unwrap_err().contains("Progress"));
         assert_eq!(Simulator::flink_id(Some("50320"), 1), "50320");
         assert_eq!(Simulator::flink_id(Some("job-a"), 1), "50001");
     }

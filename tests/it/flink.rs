@@ -298,3 +298,29 @@ fn a_recorded_flink_wait_replays_to_the_same_endings() {
         "{summary}"
     );
 }
+
+/// DLI.0999 on the details is retried as for the other kinds; a stop DLI refuses in its JSON
+/// list (`"is_success": "false"`) is a cancel that did not take, said as such.
+#[test]
+fn a_busy_queue_is_retried_and_a_refused_stop_is_said() {
+    let sim = Sim::start("flink.json");
+    let r = run(flink(&sim).args([
+        "--output",
+        "json",
+        "--timeout",
+        "2s",
+        "--cancel-on",
+        "timeout",
+        "50010",
+    ]));
+    r.expect_code(124);
+    let job = &r.summary()["jobs"][0];
+    assert!(job["retries"].as_u64().unwrap() >= 2, "{job}");
+    assert_eq!(job["last_status"], "job_running", "{job}");
+    assert_eq!(job["cancel"]["accepted"], false, "{job}");
+    let message = job["message"].as_str().unwrap();
+    assert!(
+        message.contains("the cancel did NOT take") && message.contains("cannot be stopped now"),
+        "{message}"
+    );
+}

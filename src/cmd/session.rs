@@ -87,6 +87,12 @@ impl<'c, K: Kind> Session<'c, K> {
                 crate::cli::flag::SAVEPOINT
             )));
         }
+        if settings.wait.max_restarts.is_some() && !K::COUNTS_RESTARTS {
+            return Err(Failure::usage(format!(
+                "{} is for Flink jobs (--job-type flink): only they say how often DLI restarted them",
+                crate::cli::flag::MAX_RESTARTS
+            )));
+        }
         let reporter = super::credentials::ready(ctx, &settings).await?;
         #[cfg(feature = "simulator")]
         let reporter: Arc<dyn Reporter> = match &ctx.output.record {

@@ -121,6 +121,7 @@ impl Kind for Flink {
     type Submission = ();
     const FALLBACK: Fallback = Fallback::Never;
     const SAVEPOINTS: bool = true;
+    const COUNTS_RESTARTS: bool = true;
 
     fn new(client: DliClient, settings: &Settings) -> Self {
         Flink {

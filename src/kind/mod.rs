@@ -29,6 +29,8 @@ pub trait Kind: JobApi {
     const FALLBACK: Fallback;
     /// Whether its cancel can take a savepoint first (`--savepoint`).
     const SAVEPOINTS: bool = false;
+    /// Whether its snapshots say how often DLI restarted the job (`--max-restarts`).
+    const COUNTS_RESTARTS: bool = false;
     /// The kind's calls on `client` (clones share its connection and rate limit), as
     /// `settings` ask (`--savepoint`).
     fn new(client: DliClient, settings: &Settings) -> Self;

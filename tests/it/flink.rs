@@ -203,6 +203,15 @@ fn cancel_on_timeout_stops_the_job_and_exits_124() {
         .args(["--savepoint", "85798b38-ae44-48eb-bb90-7cf0dcdafe7b"]))
     .expect_code(2)
     .stderr_has(&["--savepoint is for Flink jobs"]);
+    run(sim.dli_wait().args([
+        "--job-type",
+        "spark",
+        "--max-restarts",
+        "2",
+        "85798b38-ae44-48eb-bb90-7cf0dcdafe7b",
+    ]))
+    .expect_code(2)
+    .stderr_has(&["--max-restarts is for Flink jobs"]);
     assert!(sim.requests().is_empty(), "{:?}", sim.requests());
 }
 

@@ -164,16 +164,19 @@ use crate::{
     wait::record::JobReport,
 };
 
-/// A Flink job as its polls saw it: each run of one state, for as long as it was seen, the
-/// last one for ever (an ending stays, with DLI's `status_desc` as the wait read it).
-/// Restarts are not kept by a recording.
+/// A Flink job as its polls saw it: each run of one state and restart count, for as long as
+/// it was seen, the last one for ever (an ending stays, with DLI's `status_desc` as the wait
+/// read it).
 #[cfg(feature = "simulator")]
 pub fn recorded(report: &JobReport, polls: &[(Duration, Seen)]) -> JobSpec {
-    let mut steps: Vec<(Duration, String)> = Vec::new();
+    let mut steps: Vec<(Duration, String, Option<i64>)> = Vec::new();
     for (t, s) in polls {
         let word = s.status.as_str().to_string();
-        if steps.last().is_none_or(|(_, w)| *w != word) {
-            steps.push((*t, word));
+        if steps
+            .last()
+            .is_none_or(|(_, w, r)| *w != word || *r != s.restart_times)
+        {
+            steps.push((*t, word, s.restart_times));
         }
     }
     let n = steps.len();
@@ -191,9 +194,9 @@ pub fn recorded(report: &JobReport, polls: &[(Duration, Seen)]) -> JobSpec {
     let mut states: Vec<FlinkStep> = steps
         .iter()
         .enumerate()
-        .map(|(i, (from, status))| {
+        .map(|(i, (from, status, restart_times))| {
             let lasts = match steps.get(i + 1) {
-                Some((next, _)) if i + 1 < n => Span(Some(next.saturating_sub(*from))),
+                Some((next, _, _)) if i + 1 < n => Span(Some(next.saturating_sub(*from))),
                 _ => Span::FOREVER,
             };
             // The first state covers the time before the first poll too.
@@ -204,7 +207,7 @@ pub fn recorded(report: &JobReport, polls: &[(Duration, Seen)]) -> JobSpec {
             FlinkStep {
                 status: status.clone(),
                 lasts,
-                restart_times: None,
+                restart_times: *restart_times,
                 status_desc: String::new(),
             }
         })

@@ -88,6 +88,8 @@ mod recording {
         pub sub_job_id: Option<i64>,
         /// The running sub-job's (or else the first one's) tasks and stages, at least 1 each.
         pub counts: (i64, i64),
+        /// How often DLI had restarted the job, when its kind says (a Flink job).
+        pub restart_times: Option<i64>,
     }
 
     impl Seen {
@@ -115,6 +117,7 @@ mod recording {
                 source: s.source,
                 sub_job_id: s.sub_job_id,
                 counts,
+                restart_times: s.restart_times,
             }
         }
     }

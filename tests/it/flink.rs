@@ -277,8 +277,9 @@ fn the_example_flink_scenario_serves_what_it_says() {
     );
 }
 
-/// `--record` of Flink jobs: each is written as a Flink job (`"type": "flink"`, its states)
-/// and replays to the same endings, DLI's `status_desc` included.
+/// `--record` of Flink jobs: each is written as a Flink job (`"type": "flink"`, its states
+/// and restart counts) and replays to the same endings, DLI's `status_desc` included, and to
+/// the same restarts.
 #[test]
 fn a_recorded_flink_wait_replays_to_the_same_endings() {
     let sim = Sim::start("flink.json");
@@ -292,6 +293,16 @@ fn a_recorded_flink_wait_replays_to_the_same_endings() {
     let scenario: serde_json::Value = serde_json::from_str(&recorded).unwrap();
     let jobs = scenario["jobs"].as_array().expect("jobs");
     assert!(jobs.iter().all(|j| j["type"] == "flink"), "{recorded}");
+
+    // A job that restarted during the wait replays restarting.
+    let file2 = dir.path().join("restarts.json");
+    let r = run(flink(&sim)
+        .args(["--record", file2.to_str().unwrap(), "--timeout", "2500ms"])
+        .arg("50009"));
+    r.expect_code(124);
+    let replay = Sim::start_file(file2.to_str().unwrap());
+    let again = run(flink(&replay).args(["--output", "json", "--max-restarts", "0", "50009"]));
+    again.expect_code(4);
 
     let replay = Sim::start_file(file.to_str().unwrap());
     let again = run(flink(&replay).args(["--output", "json", "50001", "50002"]));

@@ -17,7 +17,7 @@ use crate::dli::model::JobStatus;
 use crate::dli::pacer::Pacer;
 use crate::wait::api::JobApi;
 use crate::wait::machine::{Endpoint, Fallback};
-use crate::wait::snapshot::{Snapshot, Source, TaskCounts};
+use crate::wait::snapshot::{Snapshot, Source, TaskCounts, Words};
 use std::time::Duration;
 
 impl Source {
@@ -27,8 +27,10 @@ impl Source {
         name: "flink",
         counts: TaskCounts::Never,
         reason: true,
-        what: "a Flink job",
-        instead: "--max-restarts ends a wait whose job keeps restarting; otherwise the wait ends at the job's end or --timeout",
+        words: &Words {
+            what: "a Flink job",
+            instead: "--max-restarts ends a wait whose job keeps restarting; otherwise the wait ends at the job's end or --timeout",
+        },
     };
 }
 

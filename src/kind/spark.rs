@@ -15,7 +15,7 @@ use crate::dli::pacer::{Lane, Pacer};
 use crate::dli::spark::{BatchDetails, BatchState, check_batch, reason_in};
 use crate::wait::api::JobApi;
 use crate::wait::machine::{Endpoint, Fallback};
-use crate::wait::snapshot::{Snapshot, Source, TaskCounts};
+use crate::wait::snapshot::{Snapshot, Source, TaskCounts, Words};
 use std::path::Path;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -26,8 +26,10 @@ impl Source {
         name: "batch",
         counts: TaskCounts::Never,
         reason: false,
-        what: "a Spark batch",
-        instead: "the wait ends at success, dead or --timeout",
+        words: &Words {
+            what: "a Spark batch",
+            instead: "the wait ends at success, dead or --timeout",
+        },
     };
 }
 

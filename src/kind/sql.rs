@@ -12,7 +12,7 @@ use crate::dli::model::{JobProgress, JobStatusInfo, SubmitJob};
 use crate::dli::pacer::Pacer;
 use crate::wait::api::JobApi;
 use crate::wait::machine::{Endpoint, Fallback};
-use crate::wait::snapshot::{Snapshot, Source, TaskCounts};
+use crate::wait::snapshot::{Snapshot, Source, TaskCounts, Words};
 use std::time::Duration;
 
 /// The SQL job calls of a [`DliClient`].
@@ -25,16 +25,20 @@ impl Source {
         name: "progress",
         counts: TaskCounts::Given,
         reason: false,
-        what: "a SQL job",
-        instead: "",
+        words: &Words {
+            what: "a SQL job",
+            instead: "",
+        },
     };
     /// A SQL job's `/status`: state, and DLI's reason and detail; no task counts.
     pub const STATUS: Source = Source {
         name: "status",
         counts: TaskCounts::NotHere,
         reason: true,
-        what: "a SQL job",
-        instead: "",
+        words: &Words {
+            what: "a SQL job",
+            instead: "",
+        },
     };
 }
 

@@ -247,7 +247,7 @@ pub fn outcome_message(r: &JobReport) -> String {
     {
         msg.push_str(&format!(
             " [{}: DLI reports no task counts for it, so stall detection was off]",
-            s.source.what
+            s.source.words.what
         ));
     }
     msg

@@ -149,7 +149,7 @@ pub(crate) mod testing {
     use crate::dli::model::{JobStatus, SubJob};
     use crate::wait::outcome::Outcome;
     use crate::wait::record::{JobReport, Reason};
-    use crate::wait::snapshot::{Snapshot, Source, TaskCounts};
+    use crate::wait::snapshot::{Snapshot, Source, TaskCounts, Words};
     use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
@@ -186,8 +186,10 @@ pub(crate) mod testing {
                 name: "progress",
                 counts: TaskCounts::Given,
                 reason: false,
-                what: "a SQL job",
-                instead: "",
+                words: &Words {
+                    what: "a SQL job",
+                    instead: "",
+                },
             },
             progress: Some(0.43),
             sub_job_id: Some(2),

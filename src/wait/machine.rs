@@ -267,8 +267,8 @@ impl Machine {
         if snap.never_has_task_counts() && self.cfg.stall_timeout.is_some() && !quiet {
             self.no_counts_said = true;
             self.notes.push(Note::NoTaskCounts {
-                what: snap.source.what,
-                instead: snap.source.instead,
+                what: snap.source.words.what,
+                instead: snap.source.words.instead,
             });
         }
         if let JobStatus::Other(s) = &snap.status
@@ -1210,7 +1210,7 @@ mod tests {
     }
     /// A job of a kind that counts its restarts and has no task counts, in a Flink `status`.
     fn streaming(status: &str, restart_times: i64) -> Observation {
-        use crate::wait::snapshot::{Source, TaskCounts};
+        use crate::wait::snapshot::{Source, TaskCounts, Words};
         Observation::Snapshot(Snapshot {
             status: JobStatus::from_flink(status),
             message: String::new(),
@@ -1218,8 +1218,10 @@ mod tests {
                 name: "streaming",
                 counts: TaskCounts::Never,
                 reason: true,
-                what: "a streaming job",
-                instead: "",
+                words: &Words {
+                    what: "a streaming job",
+                    instead: "",
+                },
             },
             progress: None,
             sub_job_id: None,

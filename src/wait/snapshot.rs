@@ -17,7 +17,14 @@ pub struct Source {
     /// The answer carries DLI's reason for a failure, as the ending would read it: a wait
     /// that was polling it already needs no other read.
     pub reason: bool,
-    /// The kind in a few words, for messages ("a Spark batch").
+    /// What messages say of the kind.
+    pub words: &'static Words,
+}
+
+/// A kind's words for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Words {
+    /// The kind in a few words ("a Spark batch").
     pub what: &'static str,
     /// For a kind without task counts: what watches the wait instead of stall detection.
     pub instead: &'static str,

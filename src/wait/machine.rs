@@ -1268,6 +1268,10 @@ mod tests {
             ended(m.observe(streaming("job_submit_fail", 0), S(0))),
             Outcome::Failed
         );
+        let mut m = until_running(Some(60));
+        poll_after(&m.observe(streaming("job_running", 0), S(0)));
+        let end = ended(m.observe(streaming("job_finish", 0), S(10)));
+        assert_eq!((end.clone(), end.exit_code()), (Outcome::Finished, 0));
     }
 
     #[test]

@@ -126,6 +126,7 @@ mod recording {
 #[cfg(test)]
 mod tests {
     use super::Kind;
+    use super::flink::Flink;
     use super::spark::Spark;
     use super::sql::Sql;
     use crate::dli::model::{JobProgress, JobStatus, JobStatusInfo};
@@ -152,7 +153,27 @@ mod tests {
         assert!(!batch.has_task_counts() && batch.never_has_task_counts());
         assert!(!batch.carries_reason());
         assert_eq!(batch.source.as_str(), "batch");
+        let flink = Snapshot::from(crate::dli::flink::FlinkJob {
+            status: Some(JobStatus::from_flink("job_running")),
+            restart_times: Some(3),
+            ..Default::default()
+        });
+        assert!(!flink.has_task_counts() && flink.never_has_task_counts());
+        assert!(flink.carries_reason());
+        assert_eq!(flink.source.as_str(), "flink");
+        assert_eq!(flink.restart_times, Some(3));
         assert_eq!(Sql::FALLBACK, Fallback::WhenBusy);
         assert_eq!(Spark::FALLBACK, Fallback::Never);
+        assert_eq!(Flink::FALLBACK, Fallback::Never);
+        // Only Flink jobs take a savepoint and count restarts; ids differ by kind.
+        assert!(Flink::SAVEPOINTS && Flink::COUNTS_RESTARTS);
+        assert!(!Sql::SAVEPOINTS && !Spark::COUNTS_RESTARTS);
+        assert_eq!(Flink::id_problem("50320"), None);
+        assert!(Flink::id_problem("85798b38-ae44-48eb-bb90-7cf0dcdafe7b").is_some());
+        assert_eq!(
+            Sql::id_problem("85798b38-ae44-48eb-bb90-7cf0dcdafe7b"),
+            None
+        );
+        assert!(Spark::id_problem("50320").is_some());
     }
 }

@@ -166,8 +166,8 @@ mod tests {
         assert_eq!(Spark::FALLBACK, Fallback::Never);
         assert_eq!(Flink::FALLBACK, Fallback::Never);
         // Only Flink jobs take a savepoint and count restarts; ids differ by kind.
-        assert!(Flink::SAVEPOINTS && Flink::COUNTS_RESTARTS);
-        assert!(!Sql::SAVEPOINTS && !Spark::COUNTS_RESTARTS);
+        const { assert!(Flink::SAVEPOINTS && Flink::COUNTS_RESTARTS) };
+        const { assert!(!Sql::SAVEPOINTS && !Spark::COUNTS_RESTARTS) };
         assert_eq!(Flink::id_problem("50320"), None);
         assert!(Flink::id_problem("85798b38-ae44-48eb-bb90-7cf0dcdafe7b").is_some());
         assert_eq!(

@@ -9,7 +9,7 @@
 use super::context::Context;
 use super::failure::{CommandResult, Failure};
 use super::signals;
-use crate::cli::{TargetArgs, TimingArgs, hint};
+use crate::cli::{OutputFormat, TargetArgs, TimingArgs, hint};
 use crate::config::{ConfigError, Env, Settings, resolve};
 use crate::dli::client::{DliClient, Sent};
 use crate::dli::fault::Fault;
@@ -102,8 +102,9 @@ impl<'c, K: Kind> Session<'c, K> {
         })
     }
 
-    /// Submit `what` exactly once, say the new job's id at once (stdout, in every output
-    /// mode: `JOB=$(dli-wait run ...)` captures it), and tell whether to wait for it.
+    /// Submit `what` exactly once, say the new job's id at once (human mode: stdout's first
+    /// line, so `JOB=$(dli-wait run ...)` captures it; JSON mode: the `submitted` event), and
+    /// tell whether to wait for it.
     pub async fn submit(&mut self, what: &K::Submission, no_wait: bool) -> Result<Submit, Failure> {
         let ctx = self.ctx;
         ctx.begin(&[]);
@@ -122,7 +123,12 @@ impl<'c, K: Kind> Session<'c, K> {
         } else {
             ID_WAITING_WITHIN
         };
-        let printed = print_id(&job_id, ctx, within);
+        // Human mode: the bare id is stdout's first line (`JOB=$(dli-wait run ...)`); JSON
+        // mode: every stdout line is JSON, the id the `submitted` event's field.
+        let printed = match ctx.output.output {
+            OutputFormat::Human => print_id(&job_id, ctx, within),
+            OutputFormat::Json => Ok(()),
+        };
         self.reporter.submitted(&job_id);
         told(printed, no_wait, ctx)?;
         if no_wait {

@@ -337,6 +337,7 @@ impl TimingArgs {
                 timeout: on(CancelWhen::Timeout),
                 stall: on(CancelWhen::Stall),
                 signal: on(CancelWhen::Signal),
+                abandoned: on(CancelWhen::Abandoned),
             },
             fallback_after: DEFAULT_FALLBACK_AFTER,
             unreachable_after: self.unreachable_timeout.get(),

@@ -303,9 +303,14 @@ pub enum PollPolicy {
 /// When to cancel the job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CancelWhen {
+    /// `--timeout` passed.
     Timeout,
+    /// The job stalled (`--stall-timeout`).
     Stall,
+    /// SIGINT, SIGTERM or SIGHUP.
     Signal,
+    /// `--fail-fast` stopped waiting for it because another job did not finish (ABANDONED).
+    Abandoned,
 }
 
 /// How long and how often.
@@ -384,7 +389,8 @@ pub struct TimingArgs {
         env = "DLI_WAIT_UNREACHABLE_TIMEOUT",
     )]
     pub unreachable_timeout: Limit,
-    /// Cancel the job (DELETE) when the wait ends this way, e.g. `--cancel-on timeout,stall`.
+    /// Cancel the job (DELETE) when the wait ends this way, e.g. `--cancel-on timeout,stall`;
+    /// `abandoned`: when `--fail-fast` stopped its wait.
     #[arg(
         long,
         value_name = "WHEN",
@@ -393,8 +399,9 @@ pub struct TimingArgs {
         env = "DLI_WAIT_CANCEL_ON"
     )]
     pub cancel_on: Vec<CancelWhen>,
-    /// With several jobs, stop waiting as soon as one ends without FINISHED (and with
-    /// --cancel-on, cancel the others).
+    /// With several jobs, stop waiting for the others (status ABANDONED) as soon as one ends
+    /// without FINISHED; they are cancelled only with `--cancel-on abandoned`, e.g.
+    /// `--fail-fast --cancel-on abandoned,timeout`.
     #[arg(
         long,
         env = "DLI_WAIT_FAIL_FAST",

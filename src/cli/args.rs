@@ -534,9 +534,13 @@ Examples:
 
 In human mode the job id is the first line of stdout the moment DLI accepts the submit, so
 JOB=$(dli-wait run --no-wait ...) captures it; with --output json every stdout line is JSON
-and the id is the \"submitted\" event's job_id (jq -r 'select(.event==\"submitted\").job_id'). The submit is sent once and never retried (a lost answer could otherwise run the
-job twice). A submit DLI refuses, e.g. for bad
-SQL, exits 1 with DLI's reason; otherwise the exit status is that of waiting (dli-wait --help).
+and the id is the \"submitted\" event's job_id (jq -r 'select(.event==\"submitted\").job_id').
+
+The submit is sent once and never retried (a lost answer could otherwise run the job twice);
+one that never left this machine (the host did not resolve, the connection was refused, TLS
+was not trusted) is tried again within --unreachable-timeout, then exits 2: no job was
+created. A submit DLI refuses, e.g. for bad SQL, exits 1 with DLI's reason; otherwise the
+exit status is that of waiting (dli-wait --help).
 
 --spark-file takes the JSON body of POST /v2.0/{project_id}/batches as DLI's console exports
 it: an object with at least \"file\" and \"className\" (and \"queue\"); it is checked before

@@ -12,7 +12,7 @@ use super::signals;
 use crate::cli::{OutputFormat, TargetArgs, TimingArgs, hint};
 use crate::config::{ConfigError, Env, Settings, resolve};
 use crate::dli::client::{DliClient, Sent};
-use crate::dli::fault::Fault;
+use crate::dli::fault::{Delivery, Fault};
 use crate::kind::Kind;
 use crate::report::Reporter;
 use crate::wait::many::{Plan, wait_all};
@@ -108,15 +108,7 @@ impl<'c, K: Kind> Session<'c, K> {
     pub async fn submit(&mut self, what: &K::Submission, no_wait: bool) -> Result<Submit, Failure> {
         let ctx = self.ctx;
         ctx.begin(&[]);
-        // Submitted exactly once: a retry after a lost answer could run the job twice.
-        let sent = Sent::default();
-        let timeout = self.settings.client.request_timeout;
-        let answer = tokio::select! {
-            biased;
-            a = self.kind.submit(what, timeout, &sent) => a,
-            sig = signals::interrupted(&ctx.stop) => return Err(submit_interrupted(sig, &sent)),
-        };
-        let answer = answer.map_err(|f| submit_failed(&f))?;
+        let answer = self.submit_once(what).await?;
         let job_id = new_job_id(answer.id, &answer.said)?;
         let within = if no_wait {
             ID_WITHIN
@@ -143,6 +135,59 @@ impl<'c, K: Kind> Session<'c, K> {
         // connection faults as any transient fault (no "never answered" window).
         self.settings.wait.unreachable_after = None;
         Ok(Submit::Wait(job_id))
+    }
+
+    /// Submit `what` exactly once: a retry after a lost answer could run the job twice. Only a
+    /// submit that was never sent ([`Delivery::NotSent`]: DNS, a refused connection, no
+    /// connection) is tried again, as a wait retries a service that never answered: within
+    /// `--unreachable-timeout` (`off`: within `--timeout`), then exit 2 saying no job was
+    /// created. One never sent for a reason no retry mends (TLS trust) ends so at once.
+    async fn submit_once(&self, what: &K::Submission) -> Result<crate::kind::Submitted, Failure> {
+        let ctx = self.ctx;
+        let timeout = self.settings.client.request_timeout;
+        let window = self
+            .settings
+            .wait
+            .unreachable_after
+            .or(self.settings.wait.timeout);
+        let started = std::time::Instant::now();
+        let mut pause = SUBMIT_RETRY_FIRST;
+        loop {
+            let sent = Sent::default();
+            let answer = tokio::select! {
+                biased;
+                a = self.kind.submit(what, timeout, &sent) => a,
+                sig = signals::interrupted(&ctx.stop) => return Err(submit_interrupted(sig, &sent)),
+            };
+            let fault = match answer {
+                Ok(a) => return Ok(a),
+                Err(f) if f.delivery == Delivery::NotSent => f,
+                Err(f) => return Err(submit_failed(&f)),
+            };
+            let waited = started.elapsed();
+            let left = window.map(|w| w.saturating_sub(waited));
+            if !fault.is_transient() || left.is_some_and(|l| l.is_zero()) {
+                return Err(submit_not_sent(&fault, waited));
+            }
+            if pause == SUBMIT_RETRY_FIRST && !ctx.output.quiet {
+                let within = window.map_or("until it is sent".to_string(), |w| {
+                    format!("for up to {}", crate::dli::human::duration(w))
+                });
+                ctx.stderr.line(&ctx.secrets.line(&format!(
+                    "submit not sent ({fault}): no job was created; trying again {within} (--unreachable-timeout)"
+                )));
+            }
+            let nap = left.map_or(pause, |l| pause.min(l));
+            tokio::select! {
+                biased;
+                sig = signals::interrupted(&ctx.stop) => return Err(Failure::interrupted(
+                    sig,
+                    "before the submit was sent: no job was created",
+                )),
+                () = tokio::time::sleep(nap) => {}
+            }
+            pause = (pause * 2).min(SUBMIT_RETRY_MAX);
+        }
     }
 
     /// Wait for every job at once, under the kind's fallback policy; report each as it ends,
@@ -198,6 +243,31 @@ fn submit_failed(f: &Fault) -> Failure {
     Failure::ended(
         Outcome::of_failed_submit(f),
         format!("submit failed: {f}{hint}{extra}"),
+    )
+}
+
+/// The pause before a never-sent submit is tried again, doubled each time up to the most.
+const SUBMIT_RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(500);
+const SUBMIT_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A submit that was never sent, given up: exit 2 (configuration: the host, the address, the
+/// trust), saying the cause and that no job was created.
+fn submit_not_sent(f: &Fault, waited: std::time::Duration) -> Failure {
+    let hint = f
+        .check()
+        .map(|c| format!(" — {}", hint(c)))
+        .unwrap_or_default();
+    let tried = if f.is_transient() {
+        format!(
+            ", tried for {} (--unreachable-timeout)",
+            crate::dli::human::duration(waited)
+        )
+    } else {
+        String::new()
+    };
+    Failure::ended(
+        Outcome::Misconfigured(Box::new(f.clone())),
+        format!("submit not sent: {f}{hint} (no job was created{tried})"),
     )
 }
 

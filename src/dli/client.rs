@@ -736,7 +736,19 @@ pub fn trust_file_certificates(pem: &[u8]) -> Result<usize, String> {
 /// A reqwest error as a fault, described without headers (so without secrets) and without
 /// URLs' secrets (there are none in our URLs): transient, but for what no retry can mend (a
 /// certificate not trusted here, a request that cannot be built), which is configuration.
+/// Its [`Fault::delivery`] is [`crate::dli::fault::Delivery::NotSent`] when the connection was
+/// never made (`is_connect`: DNS, refused, connect timeout, the TLS handshake) or the request
+/// could not be built.
 pub(crate) fn transport_fault(e: &reqwest::Error, timeout: Duration) -> Fault {
+    let fault = classify_transport(e, timeout);
+    if e.is_connect() || e.is_builder() {
+        fault.not_sent()
+    } else {
+        fault
+    }
+}
+
+fn classify_transport(e: &reqwest::Error, timeout: Duration) -> Fault {
     let mut chain = vec![e.to_string()];
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {

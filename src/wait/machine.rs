@@ -473,6 +473,7 @@ mod tests {
             request_id: None,
             retry_after: None,
             check: None,
+            delivery: crate::dli::fault::Delivery::MaybeSent,
         })
     }
 

@@ -53,3 +53,78 @@ fn every_option_comes_from_the_environment_and_flags_win() {
         .arg(common::id("x")));
     r.expect_code(2).stderr_has(&["(from DLI_WAIT_FAIL_FAST)"]);
 }
+
+/// `dli-wait run` against `endpoint` with made-up credentials and `args` after `run`.
+fn run_against(endpoint: &str, args: &[&str]) -> common::Ran {
+    run(common::bare()
+        .env("DLI_ENDPOINT", endpoint)
+        .env(
+            "HUAWEICLOUD_SDK_PROJECT_ID",
+            "0123456789abcdef0123456789abcdef",
+        )
+        .env("HUAWEICLOUD_SDK_AK", "SUBMITTESTAK")
+        .env("HUAWEICLOUD_SDK_SK", "SUBMITTESTSK")
+        .arg("run")
+        .args(["--request-timeout", "2s", "--sql", "INSERT INTO t SELECT 1"])
+        .args(args))
+}
+
+/// A submit that never left the machine (a refused port, a host that does not resolve) is
+/// tried again within `--unreachable-timeout`, then ends with exit 2 saying no job was
+/// created, and why: not the "may have been created" of a submit that was sent.
+#[test]
+fn a_submit_that_was_never_sent_says_no_job_was_created() {
+    // A port nothing listens on: bind one, then close it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let refused = format!("http://127.0.0.1:{port}");
+    let r = run_against(&refused, &["--unreachable-timeout", "1s"]);
+    r.expect_code(2).stderr_has(&[
+        &format!("error: submit not sent: 127.0.0.1:{port} refused the connection"),
+        "(no job was created, tried for 1s (--unreachable-timeout))",
+    ]);
+    r.never_shows("may or may not have been created");
+    let r = run_against(
+        "https://nonexistent.invalid",
+        &["--unreachable-timeout", "500ms", "--output", "json"],
+    );
+    r.expect_code(2).stderr_has(&[
+        "error: submit not sent: cannot resolve nonexistent.invalid (DNS)",
+        "no job was created",
+    ]);
+    r.never_shows("may or may not have been created");
+}
+
+/// A TLS certificate this machine does not trust fails the handshake: nothing was sent, and
+/// no retry mends it, so exit 2 at once, saying so.
+#[test]
+fn a_submit_refused_by_tls_trust_was_never_sent() {
+    use common::hostile::Behaviour;
+    let h = common::tls::serve_tls(Behaviour::Body("{}".into()), common::tls::self_signed());
+    let start = std::time::Instant::now();
+    let r = run_against(&h.endpoint, &[]);
+    r.expect_code(2).stderr_has(&[
+        "error: submit not sent:",
+        "not trusted",
+        "(no job was created)",
+    ]);
+    assert!(start.elapsed() < std::time::Duration::from_secs(10));
+    assert!(h.requests().is_empty());
+}
+
+/// A connection that breaks after the request was written may have created the job: exit 1,
+/// not retried, the careful words kept.
+#[test]
+fn a_submit_lost_after_it_was_sent_keeps_the_careful_words() {
+    use common::hostile::{Behaviour, Hostile};
+    let h = Hostile::start(Behaviour::script(|_| Vec::new()));
+    let r = run_against(&h.endpoint, &[]);
+    r.expect_code(1).stderr_has(&[
+        "submit failed:",
+        "not retried: the job may or may not have been created; check DLI's job list before submitting again",
+    ]);
+    assert_eq!(h.requests().len(), 1, "sent once, never again");
+}

@@ -140,7 +140,8 @@ fn fail_fast_with_other_cancel_reasons_leaves_the_rest_running() {
         id("job-fails"),
         id("job-never-ends"),
     ]));
-    r.expect_code(1).stderr_has(&["--fail-fast", "may still be running"]);
+    r.expect_code(1)
+        .stderr_has(&["--fail-fast", "may still be running"]);
     assert!(
         !sim.was_cancelled(id("job-never-ends")),
         "{:?}",
@@ -149,9 +150,13 @@ fn fail_fast_with_other_cancel_reasons_leaves_the_rest_running() {
     let s = read_summary(&path, 1);
     assert_eq!(job(&s, id("job-never-ends"))["status"], "ABANDONED", "{s}");
     // The simulator still runs it: another wait sees it RUNNING.
-    let r = run(sim
-        .dli_wait_with(&[])
-        .args(["--timeout", "1s", "--stall-timeout", "off", id("job-never-ends")]));
+    let r = run(sim.dli_wait_with(&[]).args([
+        "--timeout",
+        "1s",
+        "--stall-timeout",
+        "off",
+        id("job-never-ends"),
+    ]));
     r.expect_code(124).stderr_has(&["RUNNING"]);
 }
 

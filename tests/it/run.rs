@@ -89,9 +89,10 @@ fn run_prints_the_id_first_in_human_mode_and_only_json_in_json_mode() {
     assert_eq!(summary["jobs"][0]["job_id"], id.as_str(), "{summary}");
     assert_eq!(summary["jobs"][0]["status"], "FINISHED", "{summary}");
 
-    let r = run(sim
-        .dli_wait_sub("run")
-        .args(["--output", "json", "--no-wait", "--sql", "SELECT 1"]));
+    let r =
+        run(sim
+            .dli_wait_sub("run")
+            .args(["--output", "json", "--no-wait", "--sql", "SELECT 1"]));
     r.expect_code(0);
     let events = r.json_lines();
     assert_eq!(events[0]["event"], "submitted", "{}", r.all());

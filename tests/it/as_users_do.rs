@@ -128,3 +128,20 @@ fn a_submit_lost_after_it_was_sent_keeps_the_careful_words() {
     ]);
     assert_eq!(h.requests().len(), 1, "sent once, never again");
 }
+
+/// Several jobs: every progress line and the closing summary name each job by its full id,
+/// so ids with a common prefix never read alike, and `grep "$ID"` finds all of its lines.
+#[test]
+fn several_jobs_are_named_by_their_full_ids() {
+    let sim = Sim::start("endings.json");
+    let (a, b) = (common::id("job-finishes"), common::id("job-fails"));
+    let r = run(sim.dli_wait().args([a, b]));
+    r.expect_code(1);
+    let progress: Vec<&str> = r.stderr.lines().filter(|l| l.contains(" job ")).collect();
+    assert!(progress.len() >= 4, "{}", r.all());
+    for line in &progress {
+        assert!(line.contains(a) || line.contains(b), "{line}\n{}", r.all());
+    }
+    assert!(!r.stderr.contains('…'), "{}", r.all());
+    r.stderr_has(&[&format!("2 jobs: {a} FINISHED, {b} FAILED; exit 1")]);
+}

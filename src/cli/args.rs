@@ -111,11 +111,84 @@ pub fn command_for(argv: &[std::ffi::OsString]) -> clap::Command {
     read_env(Cli::command(), &given)
 }
 
+/// The command line with options written before a command moved after it: `dli-wait -q run
+/// --sql …` is `dli-wait run -q --sql …`, `dli-wait --region r check` is `dli-wait check
+/// --region r`. (clap's `global = true` cannot do this here: the commands take different
+/// options, and a global one would be accepted, and ignored, by commands it does not apply
+/// to.) An option the command does not take is then refused by it, in one line (see
+/// [`error_text`]). Nothing is moved past `--`, nor when the words before the command are not
+/// all options `dli-wait` knows, or ask for `--help` or `--version`.
+pub fn subcommand_first(argv: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let cmd = Cli::command();
+    let arg_of = |token: &str| -> Option<clap::Arg> {
+        let found = if let Some(long) = token.strip_prefix("--") {
+            let name = long.split('=').next().unwrap_or_default();
+            cmd.get_arguments().find(|a| a.get_long() == Some(name))
+        } else {
+            let c = token.strip_prefix('-')?.chars().next()?;
+            cmd.get_arguments().find(|a| a.get_short() == Some(c))
+        };
+        found.cloned()
+    };
+    let mut i = 1;
+    while let Some(token) = argv.get(i).and_then(|t| t.to_str()) {
+        if token == "--" || !token.starts_with('-') || token == "-" {
+            break;
+        }
+        let Some(arg) = arg_of(token) else {
+            return argv;
+        };
+        if matches!(
+            arg.get_action(),
+            clap::ArgAction::Help
+                | clap::ArgAction::HelpShort
+                | clap::ArgAction::HelpLong
+                | clap::ArgAction::Version
+        ) {
+            return argv;
+        }
+        let short_cluster = !token.starts_with("--") && token.len() > 2;
+        if short_cluster {
+            // `-qv`: every letter a known switch.
+            let all_switches = token[1..].chars().all(|c| {
+                cmd.get_arguments()
+                    .find(|a| a.get_short() == Some(c))
+                    .is_some_and(|a| !a.get_action().takes_values())
+            });
+            if !all_switches {
+                return argv;
+            }
+        }
+        let inline = token.contains('=') || short_cluster;
+        i += if arg.get_action().takes_values() && !inline {
+            2
+        } else {
+            1
+        };
+    }
+    let is_command = argv
+        .get(i)
+        .and_then(|t| t.to_str())
+        .is_some_and(|t| cmd.find_subcommand(t).is_some());
+    if i <= 1 || i >= argv.len() || !is_command {
+        return argv;
+    }
+    let mut out = Vec::with_capacity(argv.len());
+    out.push(argv[0].clone());
+    out.push(argv[i].clone());
+    out.extend_from_slice(&argv[1..i]);
+    out.extend_from_slice(&argv[i + 1..]);
+    out
+}
+
 /// clap's message for `err`, naming the environment variable a bad value came from
 /// (`invalid value 'soon' for '--timeout <DURATION>' (from DLI_WAIT_TIMEOUT)`): a value the
 /// user never typed must say where it was read.
 pub fn error_text(err: &clap::Error, argv: &[std::ffi::OsString]) -> String {
     use clap::error::{ContextKind, ContextValue};
+    if let Some(line) = not_for_this_command(err, argv).or_else(|| missing(err, argv)) {
+        return line;
+    }
     let text = err.to_string();
     let Some(ContextValue::String(shown)) = err.get(ContextKind::InvalidArg) else {
         return text;
@@ -140,6 +213,96 @@ pub fn error_text(err: &clap::Error, argv: &[std::ffi::OsString]) -> String {
         return text;
     };
     text.replacen(&format!("'{shown}'"), &format!("'{shown}' (from {var})"), 1)
+}
+
+/// An option another command takes, given to one that does not (`dli-wait check --timeout
+/// 1h`): one line naming the option, the command, and those that take it.
+fn not_for_this_command(err: &clap::Error, argv: &[std::ffi::OsString]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if err.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(shown)) = err.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let flag = shown.split('=').next().unwrap_or_default();
+    let takes = |c: &clap::Command| {
+        c.get_arguments().any(|a| {
+            flag.strip_prefix("--")
+                .is_some_and(|l| a.get_long() == Some(l))
+                || flag
+                    .strip_prefix('-')
+                    .and_then(|s| s.chars().next())
+                    .is_some_and(|s| a.get_short() == Some(s) && flag.len() == 2)
+        })
+    };
+    let cli = Cli::command();
+    let this = argv
+        .get(1)
+        .and_then(|t| t.to_str())
+        .and_then(|t| cli.find_subcommand(t));
+    let mut by: Vec<String> = cli
+        .get_subcommands()
+        .filter(|c| takes(c))
+        .map(|c| format!("`dli-wait {}`", c.get_name()))
+        .collect();
+    if takes(&cli) {
+        by.insert(0, "`dli-wait <JOB_ID>...`".to_string());
+    }
+    if by.is_empty() {
+        return None;
+    }
+    let (name, help) = match this {
+        Some(c) => (
+            format!("`dli-wait {}`", c.get_name()),
+            format!("dli-wait {} --help", c.get_name()),
+        ),
+        None => (
+            "waiting for job ids".to_string(),
+            "dli-wait --help".to_string(),
+        ),
+    };
+    Some(format!(
+        "error: {flag} does not apply to {name}: it is an option of {} (`{help}` lists what {name} takes)",
+        by.join(", ")
+    ))
+}
+
+/// A required option not given (`dli-wait run` alone): one line naming every way to give it,
+/// `--sql <SQL>`, `--sql-file <PATH>` or `--spark-file <PATH>`.
+fn missing(err: &clap::Error, argv: &[std::ffi::OsString]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if err.kind() != ErrorKind::MissingRequiredArgument {
+        return None;
+    }
+    let Some(ContextValue::Strings(wanted)) = err.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let either = |w: &str| -> String {
+        let ways: Vec<&str> = w
+            .strip_prefix('<')
+            .and_then(|w| w.strip_suffix('>'))
+            .map_or_else(|| vec![w], |inner| inner.split('|').collect());
+        match ways.split_last() {
+            Some((last, rest)) if !rest.is_empty() => {
+                format!("one of {} or {last}", rest.join(", "))
+            }
+            _ => w.to_string(),
+        }
+    };
+    let wanted: Vec<String> = wanted.iter().map(|w| either(w)).collect();
+    let cli = Cli::command();
+    let name = argv
+        .get(1)
+        .and_then(|t| t.to_str())
+        .and_then(|t| cli.find_subcommand(t))
+        .map_or("dli-wait".to_string(), |c| {
+            format!("dli-wait {}", c.get_name())
+        });
+    Some(format!(
+        "error: `{name}` needs {} (see `{name} --help`)",
+        wanted.join(" and ")
+    ))
 }
 
 /// The option names written in a command line (before any `--`): `--long`, `--long=value`,
@@ -545,13 +708,17 @@ exit status is that of waiting (dli-wait --help).
 --spark-file takes the JSON body of POST /v2.0/{project_id}/batches as DLI's console exports
 it: an object with at least \"file\" and \"className\" (and \"queue\"); it is checked before
 anything is sent.")]
+#[command(group(
+    clap::ArgGroup::new("submission")
+        .required(true)
+        .args(["sql", "sql_file", "spark_file"])
+))]
 pub struct RunArgs {
     /// The SQL to run, e.g. `--sql "INSERT INTO t SELECT * FROM s"`.
     #[arg(
         long,
         value_name = "SQL",
         conflicts_with_all = ["sql_file", "spark_file"],
-        required_unless_present_any = ["sql_file", "spark_file"],
         allow_hyphen_values = true,
         env = "DLI_WAIT_SQL"
     )]
@@ -765,6 +932,35 @@ mod tests {
         ]);
         assert_eq!(given.longs, ["sql-file"]);
         assert_eq!(given.shorts, ['q', 'v']);
+    }
+
+    /// Options before a command move after it; nothing else moves.
+    #[test]
+    fn options_before_a_command_move_after_it() {
+        let moved = |line: &str| {
+            let argv = line.split(' ').map(std::ffi::OsString::from).collect();
+            subcommand_first(argv)
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert_eq!(moved("dli-wait -q run --sql x"), "dli-wait run -q --sql x");
+        assert_eq!(
+            moved("dli-wait --timeout 1h -qv --output=json check"),
+            "dli-wait check --timeout 1h -qv --output=json"
+        );
+        for same in [
+            "dli-wait run --sql x",
+            "dli-wait --timeout 1h JOB run",
+            "dli-wait -- run",
+            "dli-wait --help run",
+            "dli-wait --bogus run",
+            "dli-wait --timeout run",
+            "dli-wait -q",
+        ] {
+            assert_eq!(moved(same), same);
+        }
     }
 
     #[test]

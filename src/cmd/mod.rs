@@ -76,7 +76,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Exit {
     let env = Env::from_process();
     // The run's one registry of secrets, handed to everything that prints.
     let secrets = Secrets::new();
-    let args: Vec<OsString> = args.into_iter().collect();
+    let args = crate::cli::args::subcommand_first(args.into_iter().collect());
     let parsed = crate::cli::args::command_for(&args)
         .try_get_matches_from(&args)
         .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));

@@ -145,3 +145,41 @@ fn several_jobs_are_named_by_their_full_ids() {
     assert!(!r.stderr.contains('…'), "{}", r.all());
     r.stderr_has(&[&format!("2 jobs: {a} FINISHED, {b} FAILED; exit 1")]);
 }
+
+/// Options before the command work as after it (`dli-wait -q run --sql …`); an option the
+/// command does not take is refused in one line naming it and the commands that take it;
+/// every hint printed is itself a command that works.
+#[test]
+fn options_go_before_or_after_the_command() {
+    let sim = Sim::start("submit.json");
+    // Sim::dli_wait puts the fast timing flags first; `run` comes after them.
+    let r = run(sim
+        .dli_wait()
+        .args(["-q", "run", "--sql", "INSERT INTO t SELECT 1"]));
+    r.expect_code(0);
+    assert!(
+        dli_wait::dli::job_id::is_job_id(r.stdout.lines().next().unwrap_or_default()),
+        "{}",
+        r.all()
+    );
+    let r = run(common::bare().args(["--timeout", "1h", "check"]));
+    r.expect_code(2);
+    assert_eq!(
+        r.stderr.trim_end(),
+        "error: --timeout does not apply to `dli-wait check`: it is an option of `dli-wait <JOB_ID>...`, `dli-wait run` (`dli-wait check --help` lists what `dli-wait check` takes)",
+        "{}",
+        r.all()
+    );
+    run(common::bare().args(["check", "--help"])).expect_code(0);
+    // A command written after `--` is a job id: the hint is a working command.
+    let r = run(common::bare().args(["--", "check"]));
+    r.expect_code(2)
+        .stderr_has(&["e.g. `dli-wait check --help`"]);
+    // `run` with nothing to submit names every way to give it.
+    let r = run(common::bare().arg("run"));
+    r.expect_code(2);
+    assert_eq!(
+        r.stderr.trim_end(),
+        "error: `dli-wait run` needs one of --sql <SQL>, --sql-file <PATH> or --spark-file <PATH> (see `dli-wait run --help`)"
+    );
+}

@@ -631,7 +631,8 @@ pub struct OutputArgs {
     /// More diagnostics on stderr (-v requests, -vv bodies); RUST_LOG also works.
     #[arg(short, long, action = clap::ArgAction::Count, env = "DLI_WAIT_VERBOSE")]
     pub verbose: u8,
-    /// Only the closing line of each job.
+    /// Less: each job's closing line only (also `run`'s `submitted job` line, and with several
+    /// jobs the line of all their endings).
     #[arg(
         short,
         long,

@@ -12,7 +12,7 @@ use super::signals;
 use crate::cli::{OutputFormat, TargetArgs, TimingArgs, hint};
 use crate::config::{ConfigError, Env, Settings, resolve};
 use crate::dli::client::{DliClient, Sent};
-use crate::dli::fault::{Delivery, Fault};
+use crate::dli::fault::{Check, Delivery, Fault};
 use crate::kind::Kind;
 use crate::report::Reporter;
 use crate::wait::many::{Plan, wait_all};
@@ -236,8 +236,13 @@ fn submit_failed(f: &Fault) -> Failure {
     } else {
         ""
     };
+    // Nothing to wait for yet: a refusal is about what the submit names, not a job id.
     let hint = f
         .check()
+        .map(|c| match c {
+            Check::JobAndProject => Check::Submission,
+            c => c,
+        })
         .map(|c| format!(" — {}", hint(c)))
         .unwrap_or_default();
     Failure::ended(

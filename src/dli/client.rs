@@ -327,6 +327,9 @@ impl DliClient {
                     }
                 }
             }
+            // Keys that are not renewed, refused: the message names their source, so the
+            // hint need not list every source there is.
+            Err(f) if f.kind == FaultKind::Unauthorized => Err(note_refused(f, provider)),
             other => {
                 accepted(provider, current.generation, &other);
                 other
@@ -645,6 +648,17 @@ fn accepted<T>(provider: &Provider, used: u64, result: &Result<T, Fault>) {
     if answered {
         provider.accepted(used);
     }
+}
+
+/// What a 401 refused, in words naming the source: `refused the credentials from the
+/// environment (HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK)`.
+fn refused_from(provider: &Provider) -> String {
+    format!("refused the credentials from {}", provider.source())
+}
+
+/// A 401 `fault`, its message naming the source of the credentials refused.
+pub fn note_refused(fault: Fault, provider: &Provider) -> Fault {
+    note(fault, refused_from(provider))
 }
 
 /// `fault` with `what` added to its message.

@@ -185,6 +185,9 @@ pub enum Check {
     Permissions,
     /// The job id, the project and the region.
     JobAndProject,
+    /// What a submit names (the queue, the database, the tables of the SQL), the project and
+    /// the region: a refused submit has no job id to check.
+    Submission,
     /// The region or endpoint's host name, and DNS.
     HostName,
     /// The endpoint's address, and that the service is up.

@@ -183,3 +183,162 @@ fn options_go_before_or_after_the_command() {
         "error: `dli-wait run` needs one of --sql <SQL>, --sql-file <PATH> or --spark-file <PATH> (see `dli-wait run --help`)"
     );
 }
+
+/// The lines of README's first ```text block after `marker`.
+fn readme_block(marker: &str) -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let after = &readme[readme.find(marker).expect("the marker in README")..];
+    let block = &after[after.find("```text\n").expect("a text block") + 8..];
+    let block = &block[..block.find("```").expect("the block's end")];
+    block.lines().map(str::to_string).collect()
+}
+
+/// A line with what changes from run to run (the time, the progress a poll happened to see,
+/// the time waited) replaced by `_`.
+fn modulo_times(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    // A leading RFC 3339 timestamp.
+    if rest.len() > 21 && rest.as_bytes()[4] == b'-' && rest.as_bytes()[19] == b'Z' {
+        out.push_str("_ ");
+        rest = &rest[21..];
+    }
+    let words: Vec<String> = rest
+        .split(' ')
+        .map(|w| {
+            let digits_then = |suffix: &str| {
+                w.strip_suffix(suffix)
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            };
+            match w.split_once('/') {
+                // `tasks 25/120`: the count seen varies, the total does not.
+                Some((done, total))
+                    if done.bytes().all(|b| b.is_ascii_digit()) && !done.is_empty() =>
+                {
+                    format!("_/{total}")
+                }
+                _ if digits_then("%") => "_%".to_string(),
+                _ => w.to_string(),
+            }
+        })
+        .collect();
+    out.push_str(&words.join(" "));
+    // The closing line's time waited: `in 12s (`.
+    if let Some(i) = out.find(" in ")
+        && let Some(j) = out[i..].find(" (")
+        && out.contains(" polls")
+    {
+        out.replace_range(i + 4..i + j, "_");
+    }
+    out
+}
+
+/// README's demo sample is what `dli-wait demo` prints off a terminal, line for line (the
+/// same states, faults, retries and poll count), but for the times and the progress a poll
+/// happened to see. Called by `output::demo_shows_a_whole_wait_and_exits_0`, which runs the
+/// demo once for both.
+pub fn readme_demo_is_what_the_demo_prints(r: &common::Ran) {
+    let printed: Vec<String> = r
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("20") || l.starts_with("job "))
+        .map(modulo_times)
+        .collect();
+    let readme: Vec<String> = readme_block("Off a terminal (CI logs, cron mail)")
+        .iter()
+        .map(|l| modulo_times(l))
+        .collect();
+    assert_eq!(readme, printed, "README's demo sample\n{}", r.all());
+}
+
+/// README's `check` sample is what `check` prints against an endpoint that answers over
+/// trusted TLS and accepts the signed read, but for the host (and the clock's second).
+#[test]
+fn readme_check_sample_is_what_check_prints() {
+    use common::hostile::Behaviour;
+    let ca = common::tls::PrivateCa::new();
+    let h = common::tls::serve_tls(
+        Behaviour::script(|_| {
+            let body = r#"{"is_success":true,"message":"","job_count":0,"jobs":[]}"#;
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nDate: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                httpdate::fmt_http_date(std::time::SystemTime::now()),
+                body.len()
+            )
+            .into_bytes()
+        }),
+        ca.server_config(),
+    );
+    let dir = common::TempDir::new("readme-check");
+    let pem = ca.write_pem(dir.path());
+    let endpoint = format!("https://localhost:{}", h.port);
+    let r = run(common::bare()
+        .env("SSL_CERT_FILE", &pem)
+        .env("HUAWEICLOUD_SDK_AK", "READMECHECKAK")
+        .env("HUAWEICLOUD_SDK_SK", "READMECHECKSK")
+        .env(
+            "HUAWEICLOUD_SDK_PROJECT_ID",
+            "0123456789abcdef0123456789abcdef",
+        )
+        .args(["check", "--endpoint", &endpoint]));
+    r.expect_code(0);
+    let host = "dli.cn-north-4.myhuaweicloud.com";
+    let printed: Vec<String> = r
+        .stdout
+        .lines()
+        .map(|l| {
+            l.replace(&endpoint, &format!("https://{host}"))
+                .replace("localhost", host)
+        })
+        .collect();
+    let readme = readme_block("make it a CI job's first step");
+    assert_eq!(readme[0], "$ dli-wait check --region cn-north-4");
+    assert_eq!(
+        readme[1..],
+        printed[..],
+        "README's check sample\n{}",
+        r.all()
+    );
+}
+
+/// Words that match behaviour: a 401 names the one credential source in use; a refused
+/// submit's hint is about what the submit names, not a job id or `--job-type`; a bad
+/// `DLI_ENDPOINT` is named as `DLI_ENDPOINT`.
+#[test]
+fn messages_name_what_the_user_set() {
+    let sim = Sim::start("refusals.json");
+    let r = run(sim
+        .dli_wait()
+        .env("HUAWEICLOUD_SDK_SK", "NOTTHESIMULATORSSECRETKEY")
+        .arg(common::id("any")));
+    r.expect_code(5).stderr_has(&[
+        "refused the credentials from the environment (HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK)",
+        "check the keys or token of that source",
+    ]);
+    r.never_shows("HUAWEICLOUD_SDK_AUTH_TOKEN");
+
+    let r = run(sim
+        .dli_wait_sub("run")
+        .args(["--sql", "INSERT INTO etl_missing.t SELECT 1"]));
+    r.expect_code(5).stderr_has(&[
+        "DLI.0002",
+        "check what the submit names: --queue, --database",
+    ]);
+    r.never_shows("--job-type");
+    r.never_shows("the job id");
+
+    let r = run(common::bare()
+        .env("DLI_ENDPOINT", "ftp://dli.example.com")
+        .env("HUAWEICLOUD_SDK_AK", "WORDSAK")
+        .env("HUAWEICLOUD_SDK_SK", "WORDSSK")
+        .env(
+            "HUAWEICLOUD_SDK_PROJECT_ID",
+            "0123456789abcdef0123456789abcdef",
+        )
+        .arg(common::id("any")));
+    r.expect_code(2).stderr_has(&[
+        "error: bad DLI_ENDPOINT \"ftp://dli.example.com\": unsupported scheme ftp://",
+    ]);
+    r.never_shows("bad --endpoint");
+}

@@ -75,14 +75,19 @@ pub enum Command {
     Man,
 }
 
+/// A variable of the run's environment snapshot, by name.
+pub type Var<'a> = &'a dyn Fn(&str) -> Option<String>;
+
 /// The parser `dli-wait` runs: [`Cli`]'s, with every option's environment variable read as
 /// README's "Environment" says: a variable set to the empty string counts as unset (so
 /// `DLI_WAIT_TIMEOUT=` in a wrapper leaves the default), and a flag on the command line wins.
 /// A variable whose option conflicts with a flag given in `argv` (`DLI_WAIT_SQL` set, and
 /// `--sql-file` on the command line) is not read either: the flag wins.
-pub fn command_for(argv: &[std::ffi::OsString]) -> clap::Command {
+/// `var` is how the run's one snapshot of the environment is asked for a variable (`None`:
+/// unset, or not Unicode).
+pub fn command_for(argv: &[std::ffi::OsString], var: Var) -> clap::Command {
     let given = Given::of(argv);
-    fn read_env(cmd: clap::Command, given: &Given) -> clap::Command {
+    fn read_env(cmd: clap::Command, given: &Given, var: Var) -> clap::Command {
         let yielding: Vec<clap::Id> = cmd
             .get_arguments()
             .filter(|a| a.get_env().is_some())
@@ -98,7 +103,7 @@ pub fn command_for(argv: &[std::ffi::OsString]) -> clap::Command {
         cmd.mut_args(|a| {
             let empty = a
                 .get_env()
-                .and_then(std::env::var_os)
+                .and_then(|name| var(&name.to_string_lossy()))
                 .is_some_and(|v| v.is_empty());
             if empty || yielding.contains(a.get_id()) {
                 a.env(None)
@@ -106,9 +111,9 @@ pub fn command_for(argv: &[std::ffi::OsString]) -> clap::Command {
                 a
             }
         })
-        .mut_subcommands(|sub| read_env(sub, given))
+        .mut_subcommands(|sub| read_env(sub, given, var))
     }
-    read_env(Cli::command(), &given)
+    read_env(Cli::command(), &given, var)
 }
 
 /// The command line with options written before a command moved after it: `dli-wait -q run
@@ -184,7 +189,7 @@ pub fn subcommand_first(argv: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString
 /// clap's message for `err`, naming the environment variable a bad value came from
 /// (`invalid value 'soon' for '--timeout <DURATION>' (from DLI_WAIT_TIMEOUT)`): a value the
 /// user never typed must say where it was read.
-pub fn error_text(err: &clap::Error, argv: &[std::ffi::OsString]) -> String {
+pub fn error_text(err: &clap::Error, argv: &[std::ffi::OsString], var: Var) -> String {
     use clap::error::{ContextKind, ContextValue};
     if let Some(line) = not_for_this_command(err, argv).or_else(|| missing(err, argv)) {
         return line;
@@ -208,7 +213,7 @@ pub fn error_text(err: &clap::Error, argv: &[std::ffi::OsString]) -> String {
     let Some(var) = find(&Cli::command(), long)
         .filter(|a| !given.has(a))
         .and_then(|a| a.get_env().map(|v| v.to_string_lossy().into_owned()))
-        .filter(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
+        .filter(|v| var(v).is_some_and(|x| !x.is_empty()))
     else {
         return text;
     };

@@ -77,7 +77,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Exit {
     // The run's one registry of secrets, handed to everything that prints.
     let secrets = Secrets::new();
     let args = crate::cli::args::subcommand_first(args.into_iter().collect());
-    let parsed = crate::cli::args::command_for(&args)
+    let var = |name: &str| env.get(name).map(str::to_string);
+    let parsed = crate::cli::args::command_for(&args, &var)
         .try_get_matches_from(&args)
         .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
     let cli = match parsed {
@@ -89,7 +90,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Exit {
             }
             // clap's message quotes the command line's values: each line through the line
             // sanitiser (and so without clap's colours), as everything else we print.
-            let text = crate::cli::args::error_text(&e, &args);
+            let text = crate::cli::args::error_text(&e, &args, &var);
             for line in text.trim_end().lines() {
                 eprintln!("{}", secrets.line(line));
             }

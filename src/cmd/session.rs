@@ -117,11 +117,11 @@ impl<'c, K: Kind> Session<'c, K> {
         };
         // Human mode: the bare id is stdout's first line (`JOB=$(dli-wait run ...)`); JSON
         // mode: every stdout line is JSON, the id the `submitted` event's field.
-        let printed = match ctx.output.output {
-            OutputFormat::Human => print_id(&job_id, ctx, within),
-            OutputFormat::Json => Ok(()),
-        };
+        if ctx.output.output == OutputFormat::Human {
+            ctx.stdout.line(&job_id);
+        }
         self.reporter.submitted(&job_id);
+        let printed = id_got_out(&job_id, ctx, within);
         told(printed, no_wait, ctx)?;
         if no_wait {
             return Ok(Submit::Ended(self.conclude(&[])));
@@ -309,14 +309,14 @@ fn new_job_id(id: Option<String>, said: &str) -> Result<String, Failure> {
     Ok(job_id)
 }
 
-/// Print the id of the job just created on stdout (through the run's stdout stream, so a
-/// stdout nobody reads never holds up the run). A run that cannot tell it must not end as if
+/// See that the id of the job just created, written to stdout (the bare id in human mode, the
+/// `submitted` event in JSON mode, through the run's stdout stream, so a stdout nobody reads
+/// never holds up the run), got out. A run that cannot tell it must not end as if
 /// it had: when the id does not get out (`/dev/full`, a closed pipe, nobody reading within
 /// `within`), `Err` is the failure a `--no-wait` run ends with, the id in its message, for
 /// stderr (a run that waits goes on, after saying it: see [`told`]). Stdout on `/dev/null`
 /// (how a closed stdout starts) is said on stderr too, with the id.
-fn print_id(job_id: &str, ctx: &Context, within: std::time::Duration) -> Result<(), Failure> {
-    ctx.stdout.line(job_id);
+fn id_got_out(job_id: &str, ctx: &Context, within: std::time::Duration) -> Result<(), Failure> {
     let flushed = ctx.stdout.flush(within);
     let why = if ctx.stdout.broken() {
         "writing to it failed: a closed pipe or a full disk".to_string()
@@ -343,7 +343,7 @@ fn print_id(job_id: &str, ctx: &Context, within: std::time::Duration) -> Result<
 const ID_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
 const ID_WAITING_WITHIN: std::time::Duration = std::time::Duration::from_millis(100);
 
-/// After [`print_id`]: a `--no-wait` run that could not print the id ends with that failure
+/// After [`id_got_out`]: a `--no-wait` run that could not print the id ends with that failure
 /// (exit 2, the id on stderr); a run that waits says it on stderr, with the id, and goes on.
 fn told(printed: Result<(), Failure>, no_wait: bool, ctx: &Context) -> Result<(), Failure> {
     match printed {

@@ -969,6 +969,51 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// For any options of the wait (some with values, `--x=v` or `--x v`, short clusters)
+        /// written before a command, the command line parses as with them after it: to the
+        /// same arguments, or refused either way.
+        #[test]
+        fn options_before_a_command_parse_as_after_it(
+            picks in proptest::collection::vec(0usize..OPTIONS.len(), 0..6),
+            command in proptest::sample::select(vec!["run", "check", "completions"]),
+        ) {
+            let options: Vec<&str> = picks.iter().flat_map(|&i| OPTIONS[i].iter().copied()).collect();
+            let tail: &[&str] = match command {
+                "run" => &["--sql", "SELECT 1"],
+                "completions" => &["bash"],
+                _ => &[],
+            };
+            let argv = |words: Vec<&str>| -> Vec<std::ffi::OsString> {
+                words.into_iter().map(Into::into).collect()
+            };
+            let before = argv([&["dli-wait"][..], &options, &[command], tail].concat());
+            let after = argv([&["dli-wait", command][..], &options, tail].concat());
+            // Refused either way (which of two mistakes clap names first may differ).
+            let parse = |a: Vec<std::ffi::OsString>| {
+                Cli::try_parse_from(a).map(|cli| format!("{cli:?}")).ok()
+            };
+            proptest::prop_assert_eq!(parse(subcommand_first(before)), parse(after));
+        }
+    }
+
+    /// Options of the wait, as a user writes them.
+    const OPTIONS: &[&[&str]] = &[
+        &["-q"],
+        &["-v"],
+        &["-qv"],
+        &["--timeout", "1h"],
+        &["--timeout=2h"],
+        &["--output", "json"],
+        &["--region", "cn-north-4"],
+        &["--cancel-on", "timeout,abandoned"],
+        &["--fail-fast"],
+        &["--request-timeout=5s"],
+        &["--bogus"],
+    ];
+
     #[test]
     fn flag_names_in_messages_are_real_flags() {
         let cmd = Cli::command();

@@ -342,3 +342,43 @@ fn messages_name_what_the_user_set() {
     ]);
     r.never_shows("bad --endpoint");
 }
+
+/// README's Options table names, for every flag it lists, the variable the parser reads for
+/// it (`--timeout` `DLI_WAIT_TIMEOUT`, `--region` `HUAWEICLOUD_SDK_REGION`, …).
+#[test]
+fn readme_options_table_names_each_flags_variable() {
+    use clap::CommandFactory;
+    fn env_of(cmd: &clap::Command, long: &str) -> Option<String> {
+        cmd.get_arguments()
+            .find(|a| a.get_long() == Some(long))
+            .and_then(|a| a.get_env().map(|e| e.to_string_lossy().into_owned()))
+            .or_else(|| cmd.get_subcommands().find_map(|s| env_of(s, long)))
+    }
+    let cli = dli_wait::cli::Cli::command();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let table = &readme[readme.find("## Options").unwrap()..];
+    let table = &table[table.find("\n| flag").unwrap() + 1..];
+    let table = &table[..table.find("\n\n").unwrap_or(table.len())];
+    let mut checked = 0;
+    for row in table.lines().skip(2) {
+        let cells: Vec<&str> = row.split(" | ").collect();
+        let Some(long) = cells[0]
+            .strip_prefix("| `--")
+            .and_then(|f| f.split([' ', '`']).next())
+        else {
+            continue;
+        };
+        let var = env_of(&cli, long).unwrap_or_else(|| {
+            panic!("--{long} in README's Options table is not a flag with a variable")
+        });
+        assert!(
+            cells
+                .get(1)
+                .is_some_and(|c| c.contains(&format!("`{var}`"))),
+            "README's Options row for --{long} does not name {var}: {row}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 18, "only {checked} rows checked");
+}

@@ -382,3 +382,46 @@ fn readme_options_table_names_each_flags_variable() {
     }
     assert!(checked >= 18, "only {checked} rows checked");
 }
+
+/// `-q`, as `--help` and README say it: each job's closing line, `run`'s `submitted job` line,
+/// and with several jobs the line of all their endings; nothing else.
+#[test]
+fn quiet_says_what_the_help_says() {
+    let sim = Sim::start("endings.json");
+    let (a, b) = (common::id("job-finishes"), common::id("job-fails"));
+    let r = run(sim.dli_wait().args(["-q", a, b]));
+    r.expect_code(1);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", r.all());
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with(&format!("job {a} FINISHED in ")))
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with(&format!("job {b} FAILED in ")))
+    );
+    assert_eq!(
+        lines[2],
+        format!("2 jobs: {a} FINISHED, {b} FAILED; exit 1")
+    );
+
+    let sim = Sim::start("submit.json");
+    let r = run(sim.dli_wait().args(["-q", "run", "--sql", "SELECT 1"]));
+    r.expect_code(0);
+    let id = r.stdout.trim();
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", r.all());
+    assert!(
+        lines[0].ends_with(&format!(" submitted job {id}")),
+        "{}",
+        r.all()
+    );
+    assert!(
+        lines[1].starts_with(&format!("job {id} FINISHED in ")),
+        "{}",
+        r.all()
+    );
+}

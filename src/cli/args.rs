@@ -194,15 +194,15 @@ pub fn error_text(err: &clap::Error, argv: &[std::ffi::OsString], var: Var) -> S
     if let Some(line) = not_for_this_command(err, argv).or_else(|| missing(err, argv)) {
         return line;
     }
-    let text = err.to_string();
-    let Some(ContextValue::String(shown)) = err.get(ContextKind::InvalidArg) else {
-        return text;
-    };
-    let long = shown
-        .trim_start_matches('-')
-        .split([' ', '='])
-        .next()
-        .unwrap_or_default();
+    let mut text = err.to_string();
+    let mut shown: Vec<&String> = Vec::new();
+    for kind in [ContextKind::InvalidArg, ContextKind::PriorArg] {
+        match err.get(kind) {
+            Some(ContextValue::String(s)) => shown.push(s),
+            Some(ContextValue::Strings(many)) => shown.extend(many),
+            _ => {}
+        }
+    }
     fn find(cmd: &clap::Command, long: &str) -> Option<clap::Arg> {
         cmd.get_arguments()
             .find(|a| a.get_long() == Some(long))
@@ -210,14 +210,26 @@ pub fn error_text(err: &clap::Error, argv: &[std::ffi::OsString], var: Var) -> S
             .or_else(|| cmd.get_subcommands().find_map(|s| find(s, long)))
     }
     let given = Given::of(argv);
-    let Some(var) = find(&Cli::command(), long)
-        .filter(|a| !given.has(a))
-        .and_then(|a| a.get_env().map(|v| v.to_string_lossy().into_owned()))
-        .filter(|v| var(v).is_some_and(|x| !x.is_empty()))
-    else {
-        return text;
-    };
-    text.replacen(&format!("'{shown}'"), &format!("'{shown}' (from {var})"), 1)
+    let cli = Cli::command();
+    for shown in shown {
+        let long = shown
+            .trim_start_matches('-')
+            .split([' ', '=', '.'])
+            .next()
+            .unwrap_or_default();
+        let from_env = find(&cli, long)
+            .filter(|a| !given.has(a))
+            .and_then(|a| a.get_env().map(|v| v.to_string_lossy().into_owned()))
+            .filter(|v| var(v).is_some_and(|x| !x.is_empty()));
+        if let Some(name) = from_env {
+            text = text.replacen(
+                &format!("'{shown}'"),
+                &format!("'{shown}' (from {name})"),
+                1,
+            );
+        }
+    }
+    text
 }
 
 /// An option another command takes, given to one that does not (`dli-wait check --timeout

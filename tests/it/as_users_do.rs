@@ -52,6 +52,14 @@ fn every_option_comes_from_the_environment_and_flags_win() {
         .env("DLI_WAIT_FAIL_FAST", "maybe")
         .arg(common::id("x")));
     r.expect_code(2).stderr_has(&["(from DLI_WAIT_FAIL_FAST)"]);
+    // Two variables that conflict: both named.
+    let r = run(sim
+        .dli_wait_sub("run")
+        .env("DLI_WAIT_SQL", sql)
+        .env("DLI_WAIT_SQL_FILE", "load.sql"));
+    r.expect_code(2).stderr_has(&[
+        "error: the argument '--sql <SQL>' (from DLI_WAIT_SQL) cannot be used with '--sql-file <PATH>' (from DLI_WAIT_SQL_FILE)",
+    ]);
 }
 
 /// `dli-wait run` against `endpoint` with made-up credentials and `args` after `run`.

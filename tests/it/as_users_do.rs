@@ -104,6 +104,8 @@ fn a_submit_that_was_never_sent_says_no_job_was_created() {
         "no job was created",
     ]);
     r.never_shows("may or may not have been created");
+    // JSON mode: stdout is JSON all the same, the summary last.
+    assert_eq!(r.summary()["exit_code"], 2, "{}", r.all());
 }
 
 /// A TLS certificate this machine does not trust fails the handshake: nothing was sent, and

@@ -20,33 +20,13 @@ const HOSTED_RUNNER_CAP: Duration = Duration::from_secs(360 * 60);
 /// before it (checkout, installing dli-wait).
 const AFTER_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
-/// Run the crontab's command line the way cron does: `/bin/sh -c`, with an environment of
-/// HOME, LOGNAME, SHELL, cron's PATH, and the variables the crontab sets.
-fn run_cron(sim: &Sim, sql: &str) -> (Option<i32>, String, serde_json::Value) {
-    let dir = TempDir::new("cron");
-    let home = dir.path().join("home");
-    // Where `cargo install` puts dli-wait.
-    std::fs::create_dir_all(home.join(".cargo/bin")).unwrap();
-    std::os::unix::fs::symlink(BIN, home.join(".cargo/bin/dli-wait")).unwrap();
-    let sql_file = dir.path().join("nightly.sql");
-    std::fs::write(&sql_file, sql).unwrap();
-    let state = dir.path().join("state");
-    // As people write env files: plain KEY=value lines, nothing exported.
-    let env_file = dir.path().join("nightly.env");
-    std::fs::write(
-        &env_file,
-        format!(
-            "DLI_ENDPOINT={}\nHUAWEICLOUD_SDK_PROJECT_ID={}\nHUAWEICLOUD_SDK_AK={}\nHUAWEICLOUD_SDK_SK={}\nSQL_FILE={}\nSTATE_DIR={}\n",
-            sim.endpoint,
-            sim.project_id,
-            sim.ak,
-            sim.sk,
-            sql_file.display(),
-            state.display()
-        ),
-    )
-    .unwrap();
+/// The tools examples/cron/nightly-dli.sh says it needs (but dli-wait, which is in
+/// ~/.cargo/bin): the cron tests' PATH holds these and nothing else, so a tool it uses without
+/// saying (python3) is not found.
+const CRON_TOOLS: &[&str] = &["bash", "jq", "flock", "mkdir", "rm", "cat", "curl"];
 
+/// The crontab's job line, with the paths the example installs to pointed at this checkout.
+fn cron_command() -> (Vec<(String, String)>, String) {
     let crontab = std::fs::read_to_string(Path::new(ROOT).join("examples/cron/crontab")).unwrap();
     let mut vars = vec![];
     let mut command = None;
@@ -66,40 +46,172 @@ fn run_cron(sim: &Sim, sql: &str) -> (Option<i32>, String, serde_json::Value) {
             }
         }
     }
-    let command = command.expect("the crontab has a job line");
-    // The paths the example installs to, pointed at this checkout and this test's files.
-    let command = command
-        .replace(
-            "/usr/local/bin/nightly-dli.sh",
-            &format!("{ROOT}/examples/cron/nightly-dli.sh"),
+    let command = command.expect("the crontab has a job line").replace(
+        "/usr/local/bin/nightly-dli.sh",
+        &format!("{ROOT}/examples/cron/nightly-dli.sh"),
+    );
+    (vars, command)
+}
+
+/// One night of the cron example: a home with dli-wait in ~/.cargo/bin, an env file as people
+/// write them, a state directory, and a PATH of [`CRON_TOOLS`] (less any left out).
+struct Cron {
+    dir: TempDir,
+    env_file: std::path::PathBuf,
+    state: std::path::PathBuf,
+    path: std::path::PathBuf,
+}
+
+impl Cron {
+    fn new(sim: &Sim, sql: &str, extra_env: &str, without: &[&str]) -> Cron {
+        let dir = TempDir::new("cron");
+        let home = dir.path().join("home");
+        // Where `cargo install` puts dli-wait.
+        std::fs::create_dir_all(home.join(".cargo/bin")).unwrap();
+        std::os::unix::fs::symlink(BIN, home.join(".cargo/bin/dli-wait")).unwrap();
+        let path = dir.path().join("bin");
+        std::fs::create_dir_all(&path).unwrap();
+        for tool in CRON_TOOLS.iter().filter(|t| !without.contains(t)) {
+            let found = ["/usr/bin", "/bin"]
+                .iter()
+                .map(|d| Path::new(d).join(tool))
+                .find(|p| p.is_file())
+                .unwrap_or_else(|| panic!("the cron tests need {tool} in /usr/bin or /bin"));
+            std::os::unix::fs::symlink(found, path.join(tool)).unwrap();
+        }
+        let sql_file = dir.path().join("nightly.sql");
+        std::fs::write(&sql_file, sql).unwrap();
+        let state = dir.path().join("state");
+        // As people write env files: plain KEY=value lines, nothing exported.
+        let env_file = dir.path().join("nightly.env");
+        std::fs::write(
+            &env_file,
+            format!(
+                "DLI_ENDPOINT={}\nHUAWEICLOUD_SDK_PROJECT_ID={}\nHUAWEICLOUD_SDK_AK={}\nHUAWEICLOUD_SDK_SK={}\nSQL_FILE={}\nSTATE_DIR={}\n{extra_env}",
+                sim.endpoint,
+                sim.project_id,
+                sim.ak,
+                sim.sk,
+                sql_file.display(),
+                state.display()
+            ),
         )
-        .replace("/var/lock/", &format!("{}/", dir.path().display()));
-    let mut cmd = Command::new("/usr/bin/env");
-    cmd.arg("-i")
-        .arg(format!("HOME={}", home.display()))
-        .arg("LOGNAME=nightly")
-        .arg("SHELL=/bin/sh")
-        .arg("PATH=/usr/bin:/bin");
-    for (k, v) in vars {
-        let v = if k == "DLI_WAIT_ENV_FILE" {
-            env_file.display().to_string()
-        } else {
-            v
-        };
-        cmd.arg(format!("{k}={v}"));
+        .unwrap();
+        Cron {
+            dir,
+            env_file,
+            state,
+            path,
+        }
     }
-    let out = cmd
-        .args(["/bin/sh", "-c", &command])
-        .output()
-        .expect("run the cron line");
-    let summary = std::fs::read_to_string(state.join("nightly-summary.json"))
-        .map(|t| serde_json::from_str(&t).expect("the summary is JSON"))
-        .unwrap_or(serde_json::Value::Null);
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        summary,
-    )
+
+    /// The crontab's command line as cron runs it: `/bin/sh -c`, under [`Cron::env`].
+    fn command(&self) -> Command {
+        let mut cmd = self.env();
+        cmd.args(["/bin/sh", "-c", &cron_command().1]);
+        cmd
+    }
+
+    /// `env -i` with what cron gives a job: HOME, LOGNAME, SHELL, the PATH of this night and
+    /// the variables the crontab sets.
+    fn env(&self) -> Command {
+        let vars = cron_command().0;
+        let mut cmd = Command::new("/usr/bin/env");
+        cmd.arg("-i")
+            .arg(format!("HOME={}", self.dir.path().join("home").display()))
+            .arg("LOGNAME=nightly")
+            .arg("SHELL=/bin/sh")
+            .arg(format!("PATH={}", self.path.display()));
+        for (k, v) in vars {
+            let v = if k == "DLI_WAIT_ENV_FILE" {
+                self.env_file.display().to_string()
+            } else {
+                v
+            };
+            cmd.arg(format!("{k}={v}"));
+        }
+        cmd
+    }
+
+    /// Run the night to its end: exit code, stdout, stderr (what cron would mail).
+    fn run(&self) -> (Option<i32>, String, String) {
+        let child = self
+            .command()
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run the cron line");
+        let out = common::wait_output_bounded(child, Duration::from_secs(60));
+        (
+            common::shell_status(out.status),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn summary(&self) -> serde_json::Value {
+        std::fs::read_to_string(self.state.join("nightly-summary.json"))
+            .map(|t| serde_json::from_str(&t).expect("the summary is JSON"))
+            .unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Run the crontab's command line the way cron does, with every tool the script names.
+fn run_cron(sim: &Sim, sql: &str) -> (Option<i32>, String, serde_json::Value) {
+    let cron = Cron::new(sim, sql, "", &[]);
+    let (code, _, stderr) = cron.run();
+    (code, stderr, cron.summary())
+}
+
+/// A webhook on loopback that answers 200 and keeps the bodies it was posted.
+struct Webhook {
+    url: String,
+    bodies: std::sync::mpsc::Receiver<String>,
+}
+
+impl Webhook {
+    fn start() -> Webhook {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let (tx, bodies) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // A few posts at most; the thread ends with the test process.
+            for stream in listener.incoming().take(4) {
+                let Ok(mut stream) = stream else { return };
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((k, v)) = line.split_once(':') {
+                        if k.eq_ignore_ascii_case("content-length") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                let _ = tx.send(String::from_utf8_lossy(&body).into_owned());
+            }
+        });
+        Webhook { url, bodies }
+    }
+
+    /// The text of the one alert posted, as JSON `{"text": ...}`.
+    fn alert(&self) -> String {
+        let body = self
+            .bodies
+            .recv_timeout(Duration::from_secs(10))
+            .expect("an alert was posted");
+        let v: serde_json::Value = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("the alert is not JSON ({e}): {body:?}"));
+        v["text"].as_str().expect("a text field").to_string()
+    }
 }
 
 #[test]
@@ -111,17 +223,195 @@ fn the_cron_example_runs_as_cron_runs_it() {
     assert!(stderr.contains("FINISHED"), "{stderr}");
 }
 
+/// Without python3 on PATH (the cron tests' PATH has only the tools the script names), a
+/// failed job's alert carries DLI's reason, on stderr and in the webhook's JSON.
 #[test]
 fn the_cron_example_alerts_with_dlis_reason_when_the_job_fails() {
     let sim = Sim::start("submit.json");
-    let (code, stderr, summary) = run_cron(&sim, "INSERT INTO t SELECT * FROM sales.orders_tmp");
+    let hook = Webhook::start();
+    let cron = Cron::new(
+        &sim,
+        "INSERT INTO t SELECT * FROM sales.orders_tmp",
+        &format!("ALERT_WEBHOOK={}\n", hook.url),
+        &[],
+    );
+    assert!(!cron.path.join("python3").exists());
+    let (code, _, stderr) = cron.run();
     assert_eq!(code, Some(1), "{stderr}");
-    assert_eq!(summary["exit_code"], 1, "{summary}");
+    assert_eq!(cron.summary()["exit_code"], 1, "{}", cron.summary());
+    let job = cron.summary()["jobs"][0]["job_id"].as_str().unwrap().to_string();
+    let line = format!("nightly DLI job did not finish (exit 1): job {job} FAILED: ");
     assert!(
-        stderr.contains("nightly DLI job did not finish (exit 1): FAILED")
-            && stderr.contains("Table or view not found"),
+        stderr.contains(&line) && stderr.contains("Table or view not found"),
         "{stderr}"
     );
+    let alert = hook.alert();
+    assert!(
+        alert.starts_with(&line) && alert.contains("Table or view not found"),
+        "{alert}"
+    );
+}
+
+/// A tool the script needs and cannot find stops it before anything runs, naming the tool.
+#[test]
+fn the_cron_example_names_a_missing_tool_before_it_starts() {
+    let sim = Sim::start("submit.json");
+    let cron = Cron::new(&sim, "INSERT INTO sales.daily SELECT 1", "", &["jq"]);
+    let (code, _, stderr) = cron.run();
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("nightly DLI job not started: jq not found on PATH"),
+        "{stderr}"
+    );
+    assert!(sim.requests().is_empty(), "{:?}", sim.requests());
+}
+
+/// An error before any submit is said as dli-wait said it, not as a job `? - ...`.
+#[test]
+fn the_cron_example_says_an_error_before_the_submit() {
+    let sim = Sim::start("submit.json");
+    let cron = Cron::new(
+        &sim,
+        "INSERT INTO sales.daily SELECT 1",
+        "HUAWEICLOUD_SDK_PROJECT_ID=\n",
+        &[],
+    );
+    let (code, _, stderr) = cron.run();
+    assert_eq!(code, Some(2), "{stderr}");
+    let reason = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("nightly DLI job did not finish (exit 2): "))
+        .unwrap_or_else(|| panic!("no alert line: {stderr}"));
+    assert!(
+        reason.starts_with("missing configuration: ")
+            && reason.contains("HUAWEICLOUD_SDK_PROJECT_ID"),
+        "{reason}"
+    );
+}
+
+/// A night that finds the last one still holding the lock alerts and exits 75; nothing is
+/// submitted.
+#[test]
+fn the_cron_example_reports_a_held_lock() {
+    let sim = Sim::start("submit.json");
+    let hook = Webhook::start();
+    let cron = Cron::new(
+        &sim,
+        "INSERT INTO sales.daily SELECT 1",
+        &format!("ALERT_WEBHOOK={}\n", hook.url),
+        &[],
+    );
+    std::fs::create_dir_all(&cron.state).unwrap();
+    let lock = cron.state.join("nightly.lock");
+    // Last night's run, still going: it holds the lock until this test ends it.
+    let mut holder = Command::new("flock")
+        .arg(&lock)
+        .args(["sleep", "60"])
+        .spawn()
+        .unwrap();
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    while !lock.exists() && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // flock creates the file before it takes the lock: give it the moment it needs.
+    std::thread::sleep(Duration::from_millis(200));
+    let (code, _, stderr) = cron.run();
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(code, Some(75), "{stderr}");
+    assert!(
+        stderr.contains("nightly DLI job not started: another run still holds"),
+        "{stderr}"
+    );
+    assert!(hook.alert().contains("another run still holds"));
+    assert!(sim.requests().is_empty(), "{:?}", sim.requests());
+}
+
+/// QUIET=1: a night that finishes prints nothing (cron sends no mail); one that fails prints
+/// dli-wait's progress and the alert.
+#[test]
+fn the_cron_example_is_quiet_unless_it_fails() {
+    let sim = Sim::start("submit.json");
+    let good = Cron::new(&sim, "INSERT INTO sales.daily SELECT 1", "QUIET=1\n", &[]);
+    let (code, stdout, stderr) = good.run();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!((stdout.as_str(), stderr.as_str()), ("", ""));
+    assert_eq!(good.summary()["exit_code"], 0);
+    let bad = Cron::new(
+        &sim,
+        "INSERT INTO t SELECT * FROM sales.orders_tmp",
+        "QUIET=1\n",
+        &[],
+    );
+    let (code, _, stderr) = bad.run();
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("submitted job ") && stderr.contains("nightly DLI job did not finish (exit 1)"),
+        "{stderr}"
+    );
+}
+
+/// The limits come from the env file (DLI_WAIT_TIMEOUT), without editing the script: a
+/// 2-second timeout on a long job ends the night with 124, the job cancelled.
+#[test]
+fn the_cron_example_takes_its_timeout_from_the_environment() {
+    let sim = Sim::start("cron.json");
+    let cron = Cron::new(
+        &sim,
+        "INSERT INTO backfill SELECT * FROM history",
+        "DLI_WAIT_TIMEOUT=2s\n",
+        &[],
+    );
+    let (code, _, stderr) = cron.run();
+    assert_eq!(code, Some(124), "{stderr}");
+    let job = cron.summary()["jobs"][0]["job_id"].as_str().unwrap().to_string();
+    assert!(sim.was_cancelled(&job), "{stderr}");
+    assert!(
+        stderr.contains("nightly DLI job did not finish (exit 124)"),
+        "{stderr}"
+    );
+}
+
+/// `kill -TERM <wrapper pid>`: the wrapper passes it on, dli-wait cancels the job in DLI and
+/// exits 143, and the alert goes out; no dli-wait is left running.
+#[test]
+fn the_cron_example_killed_with_sigterm_cancels_the_job_and_alerts() {
+    use std::io::BufRead;
+    let sim = Sim::start("cron.json");
+    let hook = Webhook::start();
+    let cron = Cron::new(
+        &sim,
+        "INSERT INTO backfill SELECT * FROM history",
+        &format!("ALERT_WEBHOOK={}\n", hook.url),
+        &[],
+    );
+    // The script itself (env execs it), so the signal goes to the wrapper's own pid.
+    let mut child = cron
+        .env()
+        .arg(format!("{ROOT}/examples/cron/nightly-dli.sh"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The job id is the first line of stdout once DLI accepted the submit.
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut job = String::new();
+    stdout.read_line(&mut job).unwrap();
+    let job = job.trim().to_string();
+    assert!(!job.is_empty(), "no job id on stdout");
+    common::send_signal(&child, "TERM");
+    let out = common::wait_output_bounded(child, Duration::from_secs(30));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(common::shell_status(out.status), Some(143), "{stderr}");
+    assert!(sim.was_cancelled(&job), "no cancel for {job}: {stderr}");
+    let alert = hook.alert();
+    assert!(
+        alert.starts_with(&format!("nightly DLI job did not finish (exit 143): job {job}")),
+        "{alert}"
+    );
+    // DLI says CANCELLED when asked afterwards.
+    let after = sim.dli_wait().arg("--").arg(&job).output().unwrap();
+    assert_eq!(after.status.code(), Some(3), "{after:?}");
 }
 
 fn yaml(path: &Path) -> Value {

@@ -32,11 +32,7 @@ fn shell(name: &str) -> Option<PathBuf> {
 }
 
 fn dli_wait(args: &[&str]) -> Output {
-    let out = Command::new(BIN)
-        .args(args)
-        .env_clear()
-        .output()
-        .unwrap();
+    let out = Command::new(BIN).args(args).env_clear().output().unwrap();
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -122,7 +118,10 @@ fn bash_completes_the_flags_of_every_command() {
     assert_eq!(complete("dli-wait run --no"), ["--no-wait"]);
     let first = complete("dli-wait ");
     for (name, flags) in commands() {
-        assert!(first.contains(&name), "dli-wait <TAB> lacks {name}: {first:?}");
+        assert!(
+            first.contains(&name),
+            "dli-wait <TAB> lacks {name}: {first:?}"
+        );
         if flags.is_empty() {
             continue;
         }

@@ -1,6 +1,9 @@
 //! Examples are code: each runs as written in the environment it targets. The cron script
-//! under `env -i` with only what cron gives a job; the GitHub workflows' time limits against
-//! the 360-minute cap of GitHub-hosted runners; GitLab and Jenkins pass job ids after `--`.
+//! under `env -i` with only what cron gives a job and a PATH of only the tools it names (its
+//! lock, QUIET=1, its limits from the environment, a SIGTERM passed on); the GitHub workflows'
+//! time limits against the 360-minute cap of GitHub-hosted runners; GitLab's download step
+//! against an archive packed by release.yml's own step; GitLab's allowed exit codes against
+//! their cancels; GitLab and Jenkins pass job ids after `--` and cancel on SIGTERM.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -195,7 +198,9 @@ impl Webhook {
                 }
                 let mut body = vec![0; length];
                 let _ = reader.read_exact(&mut body);
-                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
                 let _ = tx.send(String::from_utf8_lossy(&body).into_owned());
             }
         });
@@ -239,7 +244,10 @@ fn the_cron_example_alerts_with_dlis_reason_when_the_job_fails() {
     let (code, _, stderr) = cron.run();
     assert_eq!(code, Some(1), "{stderr}");
     assert_eq!(cron.summary()["exit_code"], 1, "{}", cron.summary());
-    let job = cron.summary()["jobs"][0]["job_id"].as_str().unwrap().to_string();
+    let job = cron.summary()["jobs"][0]["job_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let line = format!("nightly DLI job did not finish (exit 1): job {job} FAILED: ");
     assert!(
         stderr.contains(&line) && stderr.contains("Table or view not found"),
@@ -303,18 +311,20 @@ fn the_cron_example_reports_a_held_lock() {
     );
     std::fs::create_dir_all(&cron.state).unwrap();
     let lock = cron.state.join("nightly.lock");
-    // Last night's run, still going: it holds the lock until this test ends it.
+    // Last night's run, still going: it holds the lock (and says so) until this test ends it.
     let mut holder = Command::new("flock")
         .arg(&lock)
-        .args(["sleep", "60"])
+        .args(["sh", "-c", "echo locked; exec sleep 60"])
+        .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let until = std::time::Instant::now() + Duration::from_secs(10);
-    while !lock.exists() && std::time::Instant::now() < until {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    // flock creates the file before it takes the lock: give it the moment it needs.
-    std::thread::sleep(Duration::from_millis(200));
+    let mut locked = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.stdout.as_mut().unwrap()),
+        &mut locked,
+    )
+    .unwrap();
+    assert_eq!(locked.trim(), "locked");
     let (code, _, stderr) = cron.run();
     let _ = holder.kill();
     let _ = holder.wait();
@@ -346,7 +356,8 @@ fn the_cron_example_is_quiet_unless_it_fails() {
     let (code, _, stderr) = bad.run();
     assert_eq!(code, Some(1), "{stderr}");
     assert!(
-        stderr.contains("submitted job ") && stderr.contains("nightly DLI job did not finish (exit 1)"),
+        stderr.contains("submitted job ")
+            && stderr.contains("nightly DLI job did not finish (exit 1)"),
         "{stderr}"
     );
 }
@@ -355,7 +366,7 @@ fn the_cron_example_is_quiet_unless_it_fails() {
 /// 2-second timeout on a long job ends the night with 124, the job cancelled.
 #[test]
 fn the_cron_example_takes_its_timeout_from_the_environment() {
-    let sim = Sim::start("cron.json");
+    let sim = Sim::start("examples.json");
     let cron = Cron::new(
         &sim,
         "INSERT INTO backfill SELECT * FROM history",
@@ -364,7 +375,10 @@ fn the_cron_example_takes_its_timeout_from_the_environment() {
     );
     let (code, _, stderr) = cron.run();
     assert_eq!(code, Some(124), "{stderr}");
-    let job = cron.summary()["jobs"][0]["job_id"].as_str().unwrap().to_string();
+    let job = cron.summary()["jobs"][0]["job_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(sim.was_cancelled(&job), "{stderr}");
     assert!(
         stderr.contains("nightly DLI job did not finish (exit 124)"),
@@ -377,7 +391,7 @@ fn the_cron_example_takes_its_timeout_from_the_environment() {
 #[test]
 fn the_cron_example_killed_with_sigterm_cancels_the_job_and_alerts() {
     use std::io::BufRead;
-    let sim = Sim::start("cron.json");
+    let sim = Sim::start("examples.json");
     let hook = Webhook::start();
     let cron = Cron::new(
         &sim,
@@ -406,7 +420,9 @@ fn the_cron_example_killed_with_sigterm_cancels_the_job_and_alerts() {
     assert!(sim.was_cancelled(&job), "no cancel for {job}: {stderr}");
     let alert = hook.alert();
     assert!(
-        alert.starts_with(&format!("nightly DLI job did not finish (exit 143): job {job}")),
+        alert.starts_with(&format!(
+            "nightly DLI job did not finish (exit 143): job {job}"
+        )),
         "{alert}"
     );
     // DLI says CANCELLED when asked afterwards.
@@ -617,5 +633,288 @@ fn simulate_prints_an_endpoint_dli_wait_takes_for_any_listen_address() {
             listening.ends_with(endpoint.rsplit(':').next().unwrap()),
             "{listen}: {listening} vs {endpoint}"
         );
+    }
+}
+
+// --- GitLab and Jenkins, as they would run ---------------------------------------------------
+
+/// `examples/gitlab-ci.yml` and `examples/Jenkinsfile`, and release.yml's packing step.
+fn file(path: &str) -> String {
+    std::fs::read_to_string(Path::new(ROOT).join(path)).unwrap()
+}
+
+/// A YAML list of script lines (GitLab's `script:` / `before_script:`) as one shell script.
+fn script_lines(v: &Value) -> String {
+    v.as_sequence()
+        .expect("a list of script lines")
+        .iter()
+        .map(|l| l.as_str().expect("a script line").to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The shell of the Jenkinsfile's `sh` step (between its `'''`s).
+fn jenkins_script() -> String {
+    let text = file("examples/Jenkinsfile");
+    let start = text
+        .find("script: '''")
+        .expect("an sh step with a ''' script")
+        + 11;
+    let len = text[start..].find("'''").expect("the script ends");
+    text[start..start + len].to_string()
+}
+
+/// Build a release archive the way .github/workflows/release.yml does: its `Package` step,
+/// run as written, over the freshly built binary as the x86_64 musl target.
+fn release_archive(dir: &Path) -> std::path::PathBuf {
+    let wf = yaml(&Path::new(ROOT).join(".github/workflows/release.yml"));
+    let package = wf["jobs"]["build"]["steps"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Package")
+        .and_then(|s| s["run"].as_str())
+        .expect("release.yml has a Package step")
+        .to_string();
+    let target = "x86_64-unknown-linux-musl";
+    let built = dir.join("target").join(target).join("dist");
+    std::fs::create_dir_all(&built).unwrap();
+    std::fs::copy(BIN, built.join("dli-wait")).unwrap();
+    std::fs::copy(Path::new(ROOT).join("README.md"), dir.join("README.md")).unwrap();
+    let out = Command::new("bash")
+        .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &package])
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("TARGET", target)
+        .env("ARCHIVE", "tar.gz")
+        .env("RUNS_HERE", "true")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "release.yml's Package step: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir.join("dist")
+}
+
+/// GitLab's download step (`.dli-wait`'s before_script, as written) against a release archive
+/// packed as release.yml packs it: the checksum holds, the member it extracts is in the
+/// archive, and the installed dli-wait runs.
+#[test]
+fn gitlab_installs_dli_wait_from_a_release_archive_built_like_releases() {
+    let dir = TempDir::new("gitlab-release");
+    let dist = release_archive(&dir.path().join("build"));
+    let ci = yaml(&Path::new(ROOT).join("examples/gitlab-ci.yml"));
+    let version = ci["variables"]["DLI_WAIT_VERSION"].as_str().unwrap();
+    // The releases page: <base>/<tag>/<asset>, served from files.
+    let releases = dir.path().join("releases");
+    std::fs::create_dir_all(releases.join(version)).unwrap();
+    for entry in std::fs::read_dir(&dist).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, releases.join(version).join(p.file_name().unwrap())).unwrap();
+    }
+    // alpine's apk is not here: a stand-in that has nothing to do (curl is installed).
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(bin.join("apk"), "#!/bin/sh\nexit 0\n").unwrap();
+    std::fs::set_permissions(
+        bin.join("apk"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let install_dir = dir.path().join("usr-local-bin");
+    std::fs::create_dir_all(&install_dir).unwrap();
+    let script = script_lines(&ci[".dli-wait"]["before_script"])
+        .replace("/usr/local/bin/", &format!("{}/", install_dir.display()));
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let out = Command::new("/bin/sh")
+        .args(["-e", "-c", &script])
+        .current_dir(&work)
+        .env_clear()
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("DLI_WAIT_VERSION", version)
+        .env(
+            "DLI_WAIT_RELEASES",
+            format!("file://{}", releases.display()),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let installed = Command::new(install_dir.join("dli-wait"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&installed.stdout).starts_with("dli-wait "),
+        "{installed:?}"
+    );
+    // The archive also ships what release.yml generates: completions, a page per command.
+    let listing = Command::new("tar")
+        .arg("-tzf")
+        .arg(dist.join("dli-wait-x86_64-unknown-linux-musl.tar.gz"))
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    for member in [
+        "./dli-wait",
+        "./dli-wait.1",
+        "./dli-wait-run.1",
+        "./completions/dli-wait.bash",
+    ] {
+        assert!(listing.lines().any(|l| l == member), "{member}:\n{listing}");
+    }
+}
+
+/// The `--cancel-on` cases end in a cancelled job (timeout: 124, stall: 4): a code GitLab is
+/// told to allow must not be one of them, and a message that says the job "may still" finish
+/// must not follow a wait that cancels it on timeout.
+#[test]
+fn gitlab_and_jenkins_allowed_exit_codes_agree_with_their_cancels() {
+    let cancels = |command: &str| -> Vec<String> {
+        command
+            .split("--cancel-on")
+            .skip(1)
+            .filter_map(|rest| rest.split_whitespace().next())
+            .flat_map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>())
+            .collect()
+    };
+    let codes = |cancel: &[String]| -> Vec<u64> {
+        cancel
+            .iter()
+            .filter_map(|c| match c.as_str() {
+                "timeout" => Some(124),
+                "stall" => Some(4),
+                _ => None,
+            })
+            .collect()
+    };
+    let ci = yaml(&Path::new(ROOT).join("examples/gitlab-ci.yml"));
+    let mut waits = 0;
+    for (name, job) in ci.as_mapping().unwrap() {
+        let Some(script) = job.get("script") else {
+            continue;
+        };
+        let script = script_lines(script);
+        if !script.contains("dli-wait") {
+            continue;
+        }
+        waits += 1;
+        let cancelled = codes(&cancels(&script));
+        let allowed: Vec<u64> = job["allow_failure"]["exit_codes"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_u64)
+            .collect();
+        for code in &allowed {
+            assert!(
+                !cancelled.contains(code),
+                "gitlab-ci.yml job {name:?} allows exit {code}, which its --cancel-on makes a cancelled job"
+            );
+        }
+    }
+    assert!(waits >= 2, "{waits} dli-wait jobs in gitlab-ci.yml");
+
+    let jenkins = file("examples/Jenkinsfile");
+    let cancelled = codes(&cancels(&jenkins_script()));
+    let on_timeout = &jenkins[jenkins.find("case 124:").expect("a case for 124")..];
+    let on_timeout = &on_timeout[..on_timeout.find("break").unwrap()];
+    assert!(
+        !(cancelled.contains(&124) && on_timeout.contains("may still")),
+        "the Jenkinsfile says a cancelled job may still finish: {on_timeout}"
+    );
+}
+
+/// Start `script` as a CI runner starts a job's shell: its own process group, dli-wait on
+/// PATH, the simulator's keys in the environment, the job id in DLI_JOB_ID. Once dli-wait
+/// has polled the job, SIGTERM goes to the whole group, as GitLab's Docker and Kubernetes
+/// executors do on a cancel and Jenkins does on an abort. Returns what the script said on
+/// stderr, once dli-wait too has exited.
+fn sigterm_a_ci_script(sim: &Sim, shell: &[&str], script: &str, job: &str) -> String {
+    use std::os::unix::process::CommandExt;
+    let dir = TempDir::new("ci-sigterm");
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(BIN, bin.join("dli-wait")).unwrap();
+    let child = Command::new(shell[0])
+        .args(&shell[1..])
+        .arg(script)
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("DLI_ENDPOINT", &sim.endpoint)
+        .env("HUAWEICLOUD_SDK_PROJECT_ID", &sim.project_id)
+        .env("HUAWEICLOUD_SDK_AK", &sim.ak)
+        .env("HUAWEICLOUD_SDK_SK", &sim.sk)
+        .env("DLI_JOB_ID", job)
+        .process_group(0)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let until = std::time::Instant::now() + Duration::from_secs(20);
+    while sim.requests_for(job).iter().all(|r| r.method != "GET") {
+        assert!(
+            std::time::Instant::now() < until,
+            "dli-wait never polled {job}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let sent = Command::new("kill")
+        .args(["-TERM", "--", &format!("-{}", child.id())])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    // The streams close when dli-wait, not only the shell, has exited.
+    let out = common::wait_output_bounded(child, Duration::from_secs(30));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// What the comments of both examples say of a cancelled pipeline or an aborted build:
+/// SIGTERM to the job's processes cancels the DLI job, which DLI then reports CANCELLED.
+#[test]
+fn gitlab_and_jenkins_cancel_the_dli_job_when_their_job_gets_sigterm() {
+    let sim = Sim::start("examples.json");
+    let ci = yaml(&Path::new(ROOT).join("examples/gitlab-ci.yml"));
+    let gitlab = script_lines(&ci["wait-for-dli"]["script"]);
+    let jenkins = jenkins_script();
+    for (what, shell, script) in [
+        (
+            "gitlab-ci.yml wait-for-dli",
+            vec!["/bin/sh", "-e", "-c"],
+            gitlab,
+        ),
+        ("Jenkinsfile", vec!["/bin/sh", "-xe", "-c"], jenkins),
+    ] {
+        let submitted = sim
+            .dli_wait_sub("run")
+            .args([
+                "--no-wait",
+                "--sql",
+                "INSERT INTO backfill SELECT * FROM history",
+            ])
+            .output()
+            .unwrap();
+        let job = String::from_utf8_lossy(&submitted.stdout)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        assert!(!job.is_empty(), "{submitted:?}");
+        let stderr = sigterm_a_ci_script(&sim, &shell, &script, &job);
+        assert!(
+            sim.was_cancelled(&job),
+            "{what}: no cancel for {job}:\n{stderr}"
+        );
+        let after = sim.dli_wait().arg("--").arg(&job).output().unwrap();
+        assert_eq!(after.status.code(), Some(3), "{what}: {after:?}\n{stderr}");
     }
 }

@@ -525,6 +525,7 @@ mod tests {
             flag::CONF,
             flag::SQL,
             flag::SQL_FILE,
+            flag::NO_WAIT,
             flag::UNREACHABLE_TIMEOUT,
             flag::JOB_TYPE,
             flag::SPARK_FILE,

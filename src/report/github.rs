@@ -81,6 +81,9 @@ struct State {
     /// Warnings held back until the job's end: a retry that a FINISHED job got past is noise
     /// on the workflow run's page, so only jobs that did not finish get theirs.
     warnings: HashMap<String, Vec<String>>,
+    /// The jobs `run` submitted: with `--no-wait` the summary has no report of them, and the
+    /// outputs say SUBMITTED with their ids.
+    submitted: Vec<String>,
 }
 
 /// Mask secrets learnt at run time (temporary keys, tokens: what GitHub cannot know of), on
@@ -218,6 +221,47 @@ pub fn outputs(scrubber: &Scrubber, reports: &[JobReport], exit_code: i32) -> St
         polls,
         &message,
     )
+}
+
+/// The step outputs of a `run --no-wait` that submitted `ids`: status SUBMITTED, exit code 0,
+/// the ids, and how to wait for them later.
+pub fn submitted_outputs(scrubber: &Scrubber, ids: &[String]) -> String {
+    output_block(
+        scrubber,
+        SUBMITTED,
+        0,
+        &ids.join(" "),
+        0,
+        0,
+        &submitted_message(ids),
+    )
+}
+
+/// What the outputs and the step summary call a job `run --no-wait` submitted.
+pub const SUBMITTED: &str = "SUBMITTED";
+
+fn submitted_message(ids: &[String]) -> String {
+    format!(
+        "submitted, not waited for ({}); wait for it with: dli-wait -- {}",
+        flag::NO_WAIT,
+        ids.join(" ")
+    )
+}
+
+/// The step summary of a `run --no-wait`: the job ids, submitted and not waited for.
+fn submitted_summary(scrubber: &Scrubber, ids: &[String]) -> String {
+    let mut md = String::from("### DLI jobs: submitted\n\n| job | state |\n|---|---|\n");
+    for id in ids {
+        md.push_str(&format!(
+            "| {} | {SUBMITTED} |\n",
+            md_code_with(scrubber, id)
+        ));
+    }
+    md.push_str(&format!(
+        "\n{}\n\n",
+        md_text_with(scrubber, &submitted_message(ids))
+    ));
+    md
 }
 
 /// The Markdown step summary: one row per job, then DLI's reasons and the sub-jobs at the end.
@@ -381,6 +425,22 @@ impl<S: Sink, F: Sink> Reporter for Github<S, F> {
         self.close_group();
         // Outputs and summary first: they matter most exactly when the step fails.
         let scrubber = self.secrets.scrubber();
+        let submitted = self
+            .state
+            .lock()
+            .map(|s| s.submitted.clone())
+            .unwrap_or_default();
+        if reports.is_empty() && exit_code == 0 && !submitted.is_empty() {
+            // `run --no-wait`: submitted, and nothing waited for.
+            append(self.files.output.as_ref(), || {
+                submitted_outputs(&scrubber, &submitted)
+            });
+            append(self.files.step_summary.as_ref(), || {
+                submitted_summary(&scrubber, &submitted)
+            });
+            self.inner.summary(reports, exit_code);
+            return;
+        }
         append(self.files.output.as_ref(), || {
             outputs(&scrubber, reports, exit_code)
         });
@@ -429,6 +489,9 @@ impl<S: Sink, F: Sink> Reporter for Github<S, F> {
     }
 
     fn submitted(&self, job_id: &str) {
+        if let Ok(mut s) = self.state.lock() {
+            s.submitted.push(job_id.to_string());
+        }
         self.inner.submitted(job_id);
     }
 }

@@ -86,6 +86,7 @@ args=(run --sql-file "$SQL_FILE" --queue "${DLI_QUEUE:-default}"
 # dli-wait runs in its own process group (set -m) and this script waits for it: a signal to
 # this script is passed on once (trap), so dli-wait cancels the job and the alert still runs.
 pid=""
+# shellcheck disable=SC2329 # called by the traps below
 forward() {
   if [ -n "$pid" ]; then
     kill -"$1" "$pid" 2>/dev/null || true

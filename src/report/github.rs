@@ -885,6 +885,40 @@ mod tests {
     }
 
     /// `::add-mask::` once per secret learnt, its value escaped; nothing for an empty one.
+    /// `run --no-wait`: no job was waited for, yet the outputs are not ERROR: SUBMITTED, 0, the
+    /// new id, and how to wait for it.
+    #[test]
+    fn a_submit_without_a_wait_says_submitted_with_the_id() {
+        let s = secrets();
+        let (g, _, output, step_summary) = github(&s);
+        let id = "5e1f0000-0000-4000-8000-000000000001";
+        g.submitted(id);
+        g.summary(&[], 0);
+        let outputs = heredocs(&text(&output));
+        let got: Vec<(&str, &str)> = outputs
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let message =
+            format!("submitted, not waited for (--no-wait); wait for it with: dli-wait -- {id}");
+        assert_eq!(
+            got,
+            [
+                ("status", "SUBMITTED"),
+                ("exit-code", "0"),
+                ("job-id", id),
+                ("duration-seconds", "0"),
+                ("polls", "0"),
+                ("message", message.as_str()),
+            ]
+        );
+        assert!(
+            text(&step_summary).contains(&format!("| `{id}` | SUBMITTED |")),
+            "{}",
+            text(&step_summary)
+        );
+    }
+
     #[test]
     fn masks_are_one_line_each() {
         let out = memory();

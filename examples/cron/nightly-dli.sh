@@ -48,7 +48,7 @@ for tool in "${needs[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
-  echo "nightly DLI job not started: ${missing[*]} not found on PATH ($PATH); install it, or put it there" >&2
+  echo "nightly DLI job not started: ${missing[*]} not found on PATH ($PATH): install what is missing, or add its directory to PATH" >&2
   exit 2
 fi
 

@@ -19,7 +19,7 @@ use super::{Reporter, describe, fault_text, fmt_duration, outcome_message};
 use crate::cli::flag;
 use crate::wait::events::Events;
 use crate::wait::machine::Note;
-use crate::wait::outcome::{Outcome, decisive};
+use crate::wait::outcome::{ExitStatus, Outcome, decisive};
 use crate::wait::record::{CancelReport, JobReport};
 use crate::wait::snapshot::{Counts, Snapshot};
 use std::collections::{HashMap, HashSet};
@@ -229,7 +229,7 @@ pub fn submitted_outputs(scrubber: &Scrubber, ids: &[String]) -> String {
     output_block(
         scrubber,
         SUBMITTED,
-        0,
+        ExitStatus::Finished.code(),
         &ids.join(" "),
         0,
         0,
@@ -430,7 +430,7 @@ impl<S: Sink, F: Sink> Reporter for Github<S, F> {
             .lock()
             .map(|s| s.submitted.clone())
             .unwrap_or_default();
-        if reports.is_empty() && exit_code == 0 && !submitted.is_empty() {
+        if reports.is_empty() && exit_code == ExitStatus::Finished.code() && !submitted.is_empty() {
             // `run --no-wait`: submitted, and nothing waited for.
             append(self.files.output.as_ref(), || {
                 submitted_outputs(&scrubber, &submitted)

@@ -1377,16 +1377,10 @@ impl Drop for IdTokenService {
     }
 }
 
-/// A keyless job: no key in the job's env, `identity-provider` and `audience` given, the
-/// runner's ID-token service on hand. The action fetches the ID token (bearer token and
-/// audience checked), keeps it in a 0600 file under RUNNER_TEMP, masks it, and dli-wait
-/// exchanges it at the simulator's IAM: the job FINISHES, and the token shows nowhere but in
-/// the mask command.
-#[test]
-fn keyless_with_the_runners_id_token_waits_with_temporary_keys() {
-    let release = shared_release();
-    let sim = Sim::start("keyless.json");
-    let service = IdTokenService::start();
+/// The keyless job of the tests below: no key in the job's env, the simulator as DLI and IAM,
+/// `service` as the runner's ID-token service, `identity-provider` github-dli and the
+/// test's audience.
+fn run_keyless(release: &Path, sim: &Sim, service: &IdTokenService) -> (Runner, ActionRun) {
     let mut runner = Runner::new(release);
     runner.env.extend([
         ("DLI_ENDPOINT".into(), sim.endpoint.clone()),
@@ -1407,6 +1401,20 @@ fn keyless_with_the_runners_id_token_waits_with_temporary_keys() {
         ]),
         None,
     );
+    (runner, run)
+}
+
+/// A keyless job: no key in the job's env, `identity-provider` and `audience` given, the
+/// runner's ID-token service on hand. The action fetches the ID token (bearer token and
+/// audience checked), keeps it in a 0600 file under RUNNER_TEMP, masks it, and dli-wait
+/// exchanges it at the simulator's IAM: the job FINISHES, and the token shows nowhere but in
+/// the mask command.
+#[test]
+fn keyless_with_the_runners_id_token_waits_with_temporary_keys() {
+    let release = shared_release();
+    let sim = Sim::start("keyless.json");
+    let service = IdTokenService::start();
+    let (runner, run) = run_keyless(release, &sim, &service);
     assert_eq!(run.code(), Some(0), "{}", run.all());
     assert_eq!(run.outputs["status"], "FINISHED", "{}", run.all());
     assert_eq!(service.requests().len(), 1, "{:?}", service.requests());
@@ -1533,26 +1541,7 @@ fn keyless_after_github_rotated_its_keys_says_to_update_the_signing_key() {
     std::fs::write(&path, scenario.to_string()).unwrap();
     let sim = Sim::start_file(path.to_str().unwrap());
     let service = IdTokenService::start();
-    let mut runner = Runner::new(release);
-    runner.env.extend([
-        ("DLI_ENDPOINT".into(), sim.endpoint.clone()),
-        ("HUAWEICLOUD_SDK_PROJECT_ID".into(), sim.project_id.clone()),
-        ("HUAWEICLOUD_SDK_IAM_ENDPOINT".into(), sim.endpoint.clone()),
-        ("ACTIONS_ID_TOKEN_REQUEST_URL".into(), service.url.clone()),
-        (
-            "ACTIONS_ID_TOKEN_REQUEST_TOKEN".into(),
-            REQUEST_TOKEN.into(),
-        ),
-    ]);
-    let run = runner.run(
-        &with(&[
-            ("job-id", id("keyless-finishes")),
-            ("version", VERSION),
-            ("identity-provider", "github-dli"),
-            ("audience", AUDIENCE),
-        ]),
-        None,
-    );
+    let (_, run) = run_keyless(release, &sim, &service);
     assert_eq!(run.code(), Some(5), "{}", run.all());
     assert_eq!(run.outputs["status"], "REFUSED", "{}", run.all());
     let said = format!("{}\n{}", run.step("wait").stderr, run.outputs["message"]);

@@ -407,12 +407,24 @@ fn the_cron_example_killed_with_sigterm_cancels_the_job_and_alerts() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // The job id is the first line of stdout once DLI accepted the submit.
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut job = String::new();
-    stdout.read_line(&mut job).unwrap();
-    let job = job.trim().to_string();
-    assert!(!job.is_empty(), "no job id on stdout");
+    // The job id is the first line of stdout once DLI accepted the submit (read on a thread:
+    // a wrapper that never says it cannot hang the test).
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let job = rx
+        .recv_timeout(Duration::from_secs(20))
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    if job.is_empty() {
+        let _ = child.kill();
+        panic!("no job id on stdout within 20 s");
+    }
     common::send_signal(&child, "TERM");
     let out = common::wait_output_bounded(child, Duration::from_secs(30));
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -242,9 +242,10 @@ pub const SUBMITTED: &str = "SUBMITTED";
 
 fn submitted_message(ids: &[String]) -> String {
     format!(
-        "submitted, not waited for ({}); wait for it with: dli-wait -- {}",
+        "submitted, not waited for ({}); wait for it later with: dli-wait -- {} ({} spark for a Spark batch)",
         flag::NO_WAIT,
-        ids.join(" ")
+        ids.join(" "),
+        flag::JOB_TYPE
     )
 }
 
@@ -899,8 +900,9 @@ mod tests {
             .iter()
             .map(|(n, v)| (n.as_str(), v.as_str()))
             .collect();
-        let message =
-            format!("submitted, not waited for (--no-wait); wait for it with: dli-wait -- {id}");
+        let message = format!(
+            "submitted, not waited for (--no-wait); wait for it later with: dli-wait -- {id} (--job-type spark for a Spark batch)"
+        );
         assert_eq!(
             got,
             [

@@ -387,7 +387,8 @@ fn the_cron_example_takes_its_timeout_from_the_environment() {
 }
 
 /// `kill -TERM <wrapper pid>`: the wrapper passes it on, dli-wait cancels the job in DLI and
-/// exits 143, and the alert goes out; no dli-wait is left running.
+/// exits 143, and the alert goes out; no dli-wait is left running (its stderr, the
+/// wrapper's, closes before the test reads it to the end).
 #[test]
 fn the_cron_example_killed_with_sigterm_cancels_the_job_and_alerts() {
     use std::io::BufRead;

@@ -84,8 +84,9 @@ pub enum Command {
     Check(Box<CheckArgs>),
     /// Print shell completions, e.g. `dli-wait completions bash > /etc/bash_completion.d/dli-wait`.
     Completions(CompletionsArgs),
-    /// Print the manual page (roff), e.g. `dli-wait man > /usr/local/share/man/man1/dli-wait.1`.
-    Man,
+    /// Print the manual page (roff), e.g. `dli-wait man > /usr/local/share/man/man1/dli-wait.1`,
+    /// or one command's, e.g. `dli-wait man run > .../man1/dli-wait-run.1`.
+    Man(ManArgs),
 }
 
 /// A variable of the run's environment snapshot, by name.
@@ -432,6 +433,19 @@ pub struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// `dli-wait man`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  dli-wait man | man -l -                       # read it now
+  dli-wait man > /usr/local/share/man/man1/dli-wait.1
+  dli-wait man run > /usr/local/share/man/man1/dli-wait-run.1   # the page dli-wait(1) points to")]
+pub struct ManArgs {
+    /// The command whose page to print (`run`, `check`, ...); without it, dli-wait(1).
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
 }
 
 /// Where DLI is, and which project.
@@ -1098,6 +1112,7 @@ mod tests {
             flag::CONF,
             flag::SQL,
             flag::SQL_FILE,
+            flag::NO_WAIT,
             flag::UNREACHABLE_TIMEOUT,
             flag::JOB_TYPE,
             flag::SPARK_FILE,

@@ -19,6 +19,7 @@ mod body_budget;
 mod cancel;
 #[cfg(feature = "simulator")]
 mod check;
+mod completions;
 #[cfg(feature = "simulator")]
 mod config;
 #[cfg(feature = "simulator")]

@@ -100,6 +100,13 @@ impl JobApi for Flink {
             .client
             .stop_flink_job(id, self.savepoint, timeout)
             .await?;
+        // One result per job asked about: none is no answer about this one.
+        if answer.results.is_empty() {
+            return Err(Fault::transport(
+                FaultKind::MalformedBody,
+                "the stop answer holds no result for the job",
+            ));
+        }
         let m = answer.message().trim();
         Ok(
             if m.to_ascii_lowercase().contains("delivered successfully") {

@@ -344,3 +344,24 @@ fn a_busy_queue_is_retried_and_a_refused_stop_is_said() {
         "{message}"
     );
 }
+
+/// A stop answer that lists no result says nothing of the job: the cancel did not take, and
+/// the output says why.
+#[test]
+fn a_stop_answer_without_a_result_is_no_confirmation() {
+    let sim = Sim::start("flink.json");
+    let r = run(flink(&sim).args([
+        "--output",
+        "json",
+        "--timeout",
+        "1s",
+        "--cancel-on",
+        "timeout",
+        "50011",
+    ]));
+    r.expect_code(124);
+    let job = &r.summary()["jobs"][0];
+    assert_eq!(job["cancel"]["accepted"], false, "{job}");
+    let message = job["message"].as_str().unwrap();
+    assert!(message.contains("holds no result for the job"), "{message}");
+}

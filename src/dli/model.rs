@@ -179,66 +179,67 @@ const fn row(state: FlinkState, wire: &'static str, phase: Phase, says: &'static
     }
 }
 
-use FlinkState as F;
-use Phase::{Ended, Running, Waiting};
-
 /// Every Flink state and where it puts the job: the one place that decides (README "Flink
 /// jobs" shows this table). `job_running_exception` is final: DLI's API reference says of it
 /// "the billing stops; the job stops running due to an exception"; a job DLI brings back
 /// (its "auto restart upon exception") shows as `restart_times` growing
 /// (`--max-restarts`). `job_savepointing` runs (Flink takes a savepoint while it
 /// processes); `job_cancel_fail` waits (the stop failed: the job's own next state decides).
-pub const FLINK_STATES: [FlinkRow; 14] = [
-    row(F::Init, "job_init", Waiting, "a draft, not submitted"),
-    row(F::Submitting, "job_submitting", Waiting, "being submitted"),
-    row(
-        F::SubmitFail,
-        "job_submit_fail",
-        Ended(Ending::Failed),
-        "the job could not be submitted",
-    ),
-    row(F::Running, "job_running", Running, "running"),
-    row(
-        F::RunningException,
-        "job_running_exception",
-        Ended(Ending::Failed),
-        "the job stopped running because of an exception",
-    ),
-    row(
-        F::Downloading,
-        "job_downloading",
-        Waiting,
-        "being downloaded",
-    ),
-    row(F::Idle, "job_idle", Waiting, "idle"),
-    row(F::Canceling, "job_canceling", Waiting, "being stopped"),
-    row(
-        F::CancelSuccess,
-        "job_cancel_success",
-        Ended(Ending::Cancelled),
-        "the job was stopped",
-    ),
-    row(F::CancelFail, "job_cancel_fail", Waiting, "the stop failed"),
-    row(
-        F::Savepointing,
-        "job_savepointing",
-        Running,
-        "taking a savepoint",
-    ),
-    row(
-        F::ArrearageStopped,
-        "job_arrearage_stopped",
-        Ended(Ending::Failed),
-        "the account is in arrears: DLI stopped the job",
-    ),
-    row(
-        F::ArrearageRecovering,
-        "job_arrearage_recovering",
-        Waiting,
-        "being restored after the account's arrears were paid",
-    ),
-    row(F::Finish, "job_finish", Ended(Ending::Finished), "finished"),
-];
+pub const FLINK_STATES: [FlinkRow; 14] = {
+    use FlinkState as F;
+    use Phase::{Ended, Running, Waiting};
+    [
+        row(F::Init, "job_init", Waiting, "a draft, not submitted"),
+        row(F::Submitting, "job_submitting", Waiting, "being submitted"),
+        row(
+            F::SubmitFail,
+            "job_submit_fail",
+            Ended(Ending::Failed),
+            "the job could not be submitted",
+        ),
+        row(F::Running, "job_running", Running, "running"),
+        row(
+            F::RunningException,
+            "job_running_exception",
+            Ended(Ending::Failed),
+            "the job stopped running because of an exception",
+        ),
+        row(
+            F::Downloading,
+            "job_downloading",
+            Waiting,
+            "being downloaded",
+        ),
+        row(F::Idle, "job_idle", Waiting, "idle"),
+        row(F::Canceling, "job_canceling", Waiting, "being stopped"),
+        row(
+            F::CancelSuccess,
+            "job_cancel_success",
+            Ended(Ending::Cancelled),
+            "the job was stopped",
+        ),
+        row(F::CancelFail, "job_cancel_fail", Waiting, "the stop failed"),
+        row(
+            F::Savepointing,
+            "job_savepointing",
+            Running,
+            "taking a savepoint",
+        ),
+        row(
+            F::ArrearageStopped,
+            "job_arrearage_stopped",
+            Ended(Ending::Failed),
+            "the account is in arrears: DLI stopped the job",
+        ),
+        row(
+            F::ArrearageRecovering,
+            "job_arrearage_recovering",
+            Waiting,
+            "being restored after the account's arrears were paid",
+        ),
+        row(F::Finish, "job_finish", Ended(Ending::Finished), "finished"),
+    ]
+};
 
 impl FlinkState {
     pub fn row(self) -> &'static FlinkRow {

@@ -96,22 +96,21 @@ fn until_running_with_settle_passes_a_steady_job_and_not_one_that_restarts() {
     assert!(job["duration_seconds"].as_f64().unwrap() >= 3.0, "{job}");
     assert_eq!(job["restarts_during_wait"], 0, "{job}");
 
-    // The job restarts 1.5 s into the window: not a pass (exit 4), and the output says why.
-    // (Scenario time runs from the simulator's start: a fresh one.)
-    let sim = Sim::start("flink.json");
+    // A job DLI restarts every second restarts inside any 3 s window, whenever the wait
+    // starts: not a pass (exit 4), and the output says why.
     let r = run(flink(&sim)
         .env("DLI_WAIT_UNTIL", "running")
         .env("DLI_WAIT_SETTLE", "3s")
-        .arg("50004"));
+        .arg("50009"));
     r.expect_code(4);
-    let line = closing_line(&r, "50004");
-    assert!(line.starts_with("job 50004 STALLED"), "{line}");
+    let line = closing_line(&r, "50009");
+    assert!(line.starts_with("job 50009 STALLED"), "{line}");
     assert!(
         line.contains("did not stay running for 3s (--settle 3s)"),
         "{line}"
     );
     assert!(
-        line.contains("restarted once during the wait (restart_times 1)"),
+        line.contains("restarted once during the wait (restart_times "),
         "{line}"
     );
 }
@@ -138,7 +137,8 @@ fn max_restarts_ends_a_job_that_keeps_restarting_as_stalled() {
     r.expect_code(4);
     let job = &r.summary()["jobs"][0];
     assert_eq!(job["status"], "STALLED", "{job}");
-    assert_eq!(job["restart_times"], 6, "{job}");
+    // Counted from the wait's first answer, whatever DLI's count was then.
+    assert!(job["restart_times"].as_i64().unwrap() >= 6, "{job}");
     assert_eq!(job["restarts_during_wait"], 2, "{job}");
     let message = job["message"].as_str().unwrap();
     assert!(

@@ -250,6 +250,12 @@ fn until_running_works_for_sql_jobs_too() {
         .args(["--output", "json", "--until", "running", job]));
     r.expect_code(0);
     assert_eq!(r.summary()["jobs"][0]["status"], "RUNNING", "{}", r.all());
+    // `run` too: submit, then wait until the new job runs.
+    let r = run(sim.dli_wait_sub("run").args([
+        "--output", "json", "--until", "running", "--sql", "SELECT 1",
+    ]));
+    r.expect_code(0);
+    assert_eq!(r.summary()["jobs"][0]["status"], "RUNNING", "{}", r.all());
 }
 
 /// examples/scenarios/flink.json does what its jobs' names say (the ones that say it within

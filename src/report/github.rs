@@ -390,7 +390,7 @@ impl<S: Sink, F: Sink> Events for Github<S, F> {
                     .into(),
             )),
             Note::UnknownStatus(s) => Some(("unknown".into(), format!("unknown job status {s:?}"))),
-            Note::NoTaskCounts { .. } => None,
+            Note::NoTaskCounts { .. } | Note::Settling { .. } => None,
         };
         if let Some((kind, text)) = warning
             && let Ok(mut s) = self.state.lock()

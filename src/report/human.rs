@@ -228,6 +228,11 @@ impl<S: Sink> Events for Human<S> {
                 "{what} reports no task counts, so stall detection ({}) is off for it; {instead}",
                 flag::STALL_TIMEOUT,
             ),
+            Note::Settling { window } => format!(
+                "running; it passes once it has stayed running for {} ({})",
+                fmt_duration(*window),
+                flag::SETTLE
+            ),
             Note::Retrying { fault, after } => format!(
                 "{}; retrying in {}",
                 fault_text(fault).trim_end_matches('.'),

@@ -211,6 +211,9 @@ impl<S: Sink> Events for Json<S> {
             Note::NoTaskCounts { what, .. } => {
                 json!({"event": "no_stall_detection", "why": "no task counts", "job": what})
             }
+            Note::Settling { window } => {
+                json!({"event": "settling", "settle_seconds": secs(*window)})
+            }
             Note::Retrying { fault, after } => json!({
                 "event": "retry",
                 "fault": fault_json(fault),

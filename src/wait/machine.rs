@@ -135,6 +135,9 @@ pub enum Note {
     },
     /// A transient fault; the next poll comes after `after`.
     Retrying { fault: Fault, after: Duration },
+    /// `--until running --settle`: the job was seen running; it passes once it has stayed
+    /// running for `window` (said when the window begins).
+    Settling { window: Duration },
 }
 
 /// How a job in `status` has ended, if it has: a SQL job FINISHED, FAILED or CANCELLED; a
@@ -360,6 +363,11 @@ impl Machine {
         }
         if !running {
             return Ok(None);
+        }
+        if self.running_since.is_none()
+            && let Some(window) = self.cfg.settle
+        {
+            self.notes.push(Note::Settling { window });
         }
         let since = *self.running_since.get_or_insert(now);
         let ran = now.saturating_sub(since);
@@ -1301,6 +1309,7 @@ mod tests {
             poll_after(&m.observe(streaming("job_running", 0), S(5))),
             S(10)
         );
+        assert!(m.take_notes().contains(&Note::Settling { window: S(30) }));
         poll_after(&m.observe(streaming("job_savepointing", 0), S(15)));
         let d = m.observe(streaming("job_running", 0), S(30));
         assert_eq!(poll_after(&d), S(5));

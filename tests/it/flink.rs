@@ -90,6 +90,14 @@ fn until_running_with_settle_passes_a_steady_job_and_not_one_that_restarts() {
         "--output", "json", "--until", "running", "--settle", "3s", "50003",
     ]));
     r.expect_code(0);
+    // Said when the window began.
+    assert!(
+        r.json_lines()
+            .iter()
+            .any(|l| l["event"] == "settling" && l["settle_seconds"] == 3.0),
+        "{}",
+        r.all()
+    );
     let job = &r.summary()["jobs"][0];
     assert_eq!(job["status"], "RUNNING", "{job}");
     assert_eq!(job["last_status"], "job_running", "{job}");

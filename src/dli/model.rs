@@ -533,6 +533,9 @@ fn check_tag_text(what: &str, text: &str, max: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// The `conf` setting that makes DLI cancel a SQL job running longer than it (seconds).
+pub const SQL_JOB_TIMEOUT_CONF: &str = "dli.sql.job.timeout";
+
 /// `POST /v1.0/{project_id}/jobs/submit-job` body (CreateSqlJobRequestBody).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SubmitJob {

@@ -622,6 +622,12 @@ impl Scenario {
             }
             j.check_kind().map_err(|e| format!("job {i}: {e}"))?;
         }
+        if s.list_faults
+            .iter()
+            .any(|f| f.kind == FaultKindSpec::Custom && f.body.is_none())
+        {
+            return Err("list_faults: a custom fault needs a body".into());
+        }
         for r in &s.submit_rules {
             if !s.templates.contains_key(&r.template) {
                 return Err(format!(

@@ -54,6 +54,9 @@ pub struct SqlJobQuery {
     pub tag: Option<Tag>,
     /// `job-status`: `FINISHED`, `RUNNING`, …
     pub job_status: Option<JobStatus>,
+    /// `job-type`: `QUERY`, `INSERT`, `DDL`, …, or `ALL` (what DLI lists without it is not
+    /// documented: a lookup that must see every job sends `ALL`).
+    pub job_type: Option<String>,
     /// `page-size` (1 to [`MAX_SQL_PAGE_SIZE`]).
     pub page_size: Option<u32>,
     /// `current-page` (from 1).
@@ -81,6 +84,9 @@ impl SqlJobQuery {
         }
         if let Some(s) = &self.job_status {
             pairs.push(("job-status", s.as_str().to_string()));
+        }
+        if let Some(t) = &self.job_type {
+            pairs.push(("job-type", t.clone()));
         }
         if let Some(o) = self.order {
             pairs.push(("order", o.as_str().to_string()));
@@ -358,6 +364,7 @@ mod tests {
                 value: "nightly 2026-12-02".into(),
             }),
             job_status: Some(JobStatus::Finished),
+            job_type: Some("ALL".into()),
             page_size: Some(10),
             current_page: Some(2),
             order: Some(SqlOrder::StartTimeDesc),
@@ -368,7 +375,7 @@ mod tests {
         };
         assert_eq!(
             q.to_query(),
-            "current-page=2&end=2&job-status=FINISHED&order=start_time_desc&page-size=10&queue_name=etl&sql_pattern=insert%20into&start=1&tags=dli-wait-key%3Dnightly%202026-12-02"
+            "current-page=2&end=2&job-status=FINISHED&job-type=ALL&order=start_time_desc&page-size=10&queue_name=etl&sql_pattern=insert%20into&start=1&tags=dli-wait-key%3Dnightly%202026-12-02"
         );
         assert_eq!(SqlJobQuery::default().to_query(), "");
         assert_eq!(SqlOrder::parse("DURATION_ASC"), Some(SqlOrder::DurationAsc));

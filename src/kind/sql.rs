@@ -156,6 +156,7 @@ impl Kind for Sql {
         let tag = key.tag();
         let query = SqlJobQuery {
             tag: Some(tag.clone()),
+            job_type: Some("ALL".into()),
             page_size: Some(MAX_SQL_PAGE_SIZE),
             current_page: Some(1),
             order: Some(SqlOrder::StartTimeDesc),

@@ -136,6 +136,7 @@ impl Simulator {
             }
         }
         let status = get("job-status").map(|s| JobStatus::from(s.as_str()));
+        let job_type = get("job-type").filter(|t| !t.eq_ignore_ascii_case("ALL"));
         let queue = get("queue_name");
         let pattern = get("sql_pattern").map(|p| p.to_lowercase());
         let Ok(jobs) = self.jobs.lock() else {
@@ -147,6 +148,7 @@ impl Simulator {
             .map(|j| self.sql_item(j))
             .filter(|i| tags.iter().all(|t| i.has_tag(t)))
             .filter(|i| status.as_ref().is_none_or(|s| i.status == *s))
+            .filter(|i| job_type.is_none_or(|t| i.job_type.as_ref() == Some(t)))
             .filter(|i| queue.is_none_or(|q| i.queue_name.as_ref() == Some(q)))
             .filter(|i| {
                 pattern.as_ref().is_none_or(|p| {

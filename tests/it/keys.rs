@@ -61,7 +61,7 @@ fn kill_9(mut child: Child) {
 }
 
 /// What DLI's `/status` says of `job_id` now (the test's own signed request).
-fn status(sim: &Sim, job_id: &str) -> JobStatusInfo {
+pub(crate) fn status(sim: &Sim, job_id: &str) -> JobStatusInfo {
     let client = DliClient::new(ClientConfig {
         endpoint: url::Url::parse(&sim.endpoint).unwrap(),
         project_id: sim.project_id.clone(),
@@ -321,4 +321,25 @@ fn a_key_dli_would_refuse_is_a_usage_error_before_any_request() {
     r.expect_code(2)
         .stderr_has(&["names its batch \"load\"", "remove \"name\""]);
     assert!(sim.requests().is_empty(), "{:?}", sim.requests());
+}
+
+/// A lookup that keeps failing for now never becomes a submit "to be safe": at --timeout the
+/// run ends with 124, naming the fault, and nothing was submitted.
+#[test]
+fn a_lookup_that_never_succeeds_ends_at_the_timeout_without_a_submit() {
+    let sim = Sim::start("keys-down.json");
+    let r = run(sim.dli_wait_sub("run").args([
+        "--sql",
+        "INSERT INTO t SELECT 1",
+        "--idempotency-key",
+        "k1",
+        "--timeout",
+        "2s",
+    ]));
+    r.expect_code(124).stderr_has(&[
+        "--timeout passed during the lookup of the jobs submitted with --idempotency-key \"k1\"",
+        "503",
+        "nothing was submitted",
+    ]);
+    assert_eq!(submits(&sim), 0, "{:?}", sim.requests());
 }

@@ -334,9 +334,9 @@ it: an object with at least \"file\" and \"className\" (and \"queue\"); it is ch
 anything is sent.
 
 Once per key (--idempotency-key KEY), so a re-run does not submit twice:
-  dli-wait run --idempotency-key \"${{ github.run_id }}-${{ github.job }}\" --sql-file load.sql  # GitHub
-  dli-wait run --idempotency-key \"$CI_PIPELINE_ID-$CI_JOB_NAME\" --sql-file load.sql          # GitLab
-  dli-wait run --idempotency-key \"nightly-$(date +%F)\" --sql-file load.sql                   # cron
+  GitHub: dli-wait run --idempotency-key \"${{ github.run_id }}-${{ github.job }}\" --sql-file a.sql
+  GitLab: dli-wait run --idempotency-key \"$CI_PIPELINE_ID-$CI_JOB_NAME\" --sql-file a.sql
+  cron:   dli-wait run --idempotency-key \"nightly-$(date +%F)\" --sql-file a.sql
 Before submitting, run looks for the newest job submitted with KEY (a SQL job's tag
 dli-wait-key=KEY; a Spark batch's \"name\", which KEY becomes): one that has not ended is
 re-attached to (its id on stdout, then waited for), one that FINISHED ends the run with exit 0

@@ -343,3 +343,34 @@ fn a_lookup_that_never_succeeds_ends_at_the_timeout_without_a_submit() {
     ]);
     assert_eq!(submits(&sim), 0, "{:?}", sim.requests());
 }
+
+/// SIGTERM while the key's jobs are being looked up (a slow list): the run ends at once with
+/// 143, saying nothing was submitted, and nothing was.
+#[test]
+fn a_signal_during_the_lookup_submits_nothing() {
+    let sim = Sim::start("keys-slow.json");
+    let mut cmd = sim.dli_wait_sub_std("run");
+    cmd.args(["--sql", "INSERT INTO t SELECT 1", "--idempotency-key", "k1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().expect("start dli-wait run");
+    let asked = Instant::now() + Duration::from_secs(15);
+    while !sim
+        .requests()
+        .iter()
+        .any(|q| q.method == "GET" && q.path.ends_with("/jobs"))
+    {
+        assert!(Instant::now() < asked, "no lookup within 15 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    common::send_signal(&child, "TERM");
+    let out = common::wait_output_bounded(child, Duration::from_secs(10));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(common::shell_status(out.status), Some(143), "{stderr}");
+    assert!(
+        stderr.contains("while looking up the jobs of --idempotency-key k1: nothing was submitted"),
+        "{stderr}"
+    );
+    assert_eq!(submits(&sim), 0, "{:?}", sim.requests());
+}

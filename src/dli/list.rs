@@ -136,7 +136,7 @@ pub struct SqlJobItem {
     /// Run time in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "super::model::null_default")]
     pub status: JobStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database_name: Option<String>,
@@ -144,7 +144,7 @@ pub struct SqlJobItem {
     pub statement: Option<String>,
     #[serde(
         default,
-        deserialize_with = "null_default",
+        deserialize_with = "super::model::null_default",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub tags: Vec<Tag>,
@@ -174,7 +174,7 @@ pub struct ListSqlJobsResponse {
     /// How many jobs match the filters, on every page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_count: Option<i64>,
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "super::model::null_default")]
     pub jobs: Vec<SqlJobItem>,
 }
 
@@ -264,7 +264,7 @@ impl BatchQuery {
 pub struct BatchItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    #[serde(default = "unknown_state", with = "super::spark::state")]
+    #[serde(default = "super::spark::state::unknown", with = "super::spark::state")]
     pub state: JobStatus,
     #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
@@ -288,10 +288,6 @@ pub struct BatchItem {
     pub duration: Option<i64>,
 }
 
-fn unknown_state() -> JobStatus {
-    JobStatus::Other(String::new())
-}
-
 /// The answer to `GET /v2.0/{project_id}/batches` (ListSparkJobsResponse).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListBatchesResponse {
@@ -300,7 +296,7 @@ pub struct ListBatchesResponse {
     /// How many batches match, in all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "super::model::null_default")]
     pub sessions: Vec<BatchItem>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_time: Option<i64>,
@@ -310,14 +306,6 @@ impl DliBody for ListBatchesResponse {
     fn envelope(&self) -> Option<&Envelope> {
         None
     }
-}
-
-fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 impl DliClient {

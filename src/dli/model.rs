@@ -250,7 +250,7 @@ pub fn extract_code(message: &str) -> Option<String> {
 }
 
 /// `null` and a missing field both become the type's default.
-fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+pub(crate) fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: Default + Deserialize<'de>,

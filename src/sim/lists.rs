@@ -4,6 +4,7 @@
 use super::http::Response;
 use super::scenario::{FaultKindSpec, FaultSpec, JobKind, Span};
 use super::server::{Job, Simulator, error};
+use super::spark::millis;
 use crate::dli::list::{
     BatchItem, BatchOrder, ListBatchesResponse, ListSqlJobsResponse, MAX_SQL_PAGE_SIZE, SqlJobItem,
     SqlOrder,
@@ -11,19 +12,13 @@ use crate::dli::list::{
 use crate::dli::model::{Envelope, JobStatus, Tag};
 use serde_json::json;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 impl Job {
     /// A batch's name: the submitted body's, else the scenario's.
     pub(super) fn batch_name(&self) -> Option<String> {
         self.meta.name.clone()
     }
-}
-
-/// Epoch milliseconds.
-fn millis(t: std::time::SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0))
 }
 
 /// The query's pairs, decoded.

@@ -216,8 +216,8 @@ impl<'c, K: Kind> Session<'c, K> {
                 .retry_after
                 .or_else(|| delays.next())
                 .unwrap_or(settings.max_poll_interval);
-            let wake = tokio::time::Instant::now() + delay;
-            if deadline.is_some_and(|d| wake >= d) {
+            let now = tokio::time::Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
                 return Err(Failure::ended(
                     Outcome::TimedOut,
                     format!(
@@ -226,6 +226,8 @@ impl<'c, K: Kind> Session<'c, K> {
                     ),
                 ));
             }
+            // The last try lands on the deadline.
+            let wake = deadline.map_or(now + delay, |d| (now + delay).min(d));
             tracing::info!(fault = %fault, delay = ?delay, "the key's lookup failed for now; retrying");
             tokio::select! {
                 biased;

@@ -761,6 +761,23 @@ mod tests {
         assert_eq!(s.expectation(), "stalls");
     }
 
+    /// The scenarios docs/scenarios.md shows are scenarios the simulator takes.
+    #[test]
+    fn every_scenario_in_the_docs_parses() {
+        let doc = include_str!("../../docs/scenarios.md");
+        let blocks: Vec<&str> = doc
+            .split("```json\n")
+            .skip(1)
+            .filter_map(|b| b.split("```").next())
+            .collect();
+        assert!(blocks.len() >= 5, "{}", blocks.len());
+        for b in blocks {
+            if let Err(e) = Scenario::parse(b) {
+                panic!("docs/scenarios.md: {e}\n{b}");
+            }
+        }
+    }
+
     #[test]
     fn bad_scenarios_are_refused_with_a_reason() {
         assert!(Scenario::parse(r#"{"speed": 0}"#).is_err());

@@ -72,6 +72,8 @@ pub mod flag {
     pub const UNREACHABLE_TIMEOUT: &str = "--unreachable-timeout";
     pub const JOB_TYPE: &str = "--job-type";
     pub const SPARK_FILE: &str = "--spark-file";
+    pub const IDEMPOTENCY_KEY: &str = "--idempotency-key";
+    pub const CANCEL_ON: &str = "--cancel-on";
 }
 
 /// What to check about a fault, in this command line's words.

@@ -32,6 +32,8 @@ mod exit_codes;
 mod exit_status_table;
 #[cfg(feature = "simulator")]
 mod faults;
+#[cfg(feature = "simulator")]
+mod keys;
 mod layers;
 #[cfg(feature = "simulator")]
 mod local_faults;

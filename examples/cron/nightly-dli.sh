@@ -79,7 +79,12 @@ fi
 # Last night's summary must not be read as tonight's.
 rm -f -- "$SUMMARY"
 
+# One load a night: a retry of the same night (by hand, or by cron after a reboot) re-attaches
+# to the night's job, or submits nothing when it FINISHED, instead of loading twice. (bash's
+# own printf gives the date: no `date` needed.)
+printf -v today '%(%F)T' -1
 args=(run --sql-file "$SQL_FILE" --queue "${DLI_QUEUE:-default}"
+  --idempotency-key "${DLI_WAIT_IDEMPOTENCY_KEY:-nightly-$today}"
   --timeout "${DLI_WAIT_TIMEOUT:-4h}" --stall-timeout "${DLI_WAIT_STALL_TIMEOUT:-45m}"
   --cancel-on "${DLI_WAIT_CANCEL_ON:-timeout,stall,signal}" --summary-file "$SUMMARY")
 

@@ -76,6 +76,8 @@ pub mod flag {
     pub const UNREACHABLE_TIMEOUT: &str = "--unreachable-timeout";
     pub const JOB_TYPE: &str = "--job-type";
     pub const SPARK_FILE: &str = "--spark-file";
+    pub const IDEMPOTENCY_KEY: &str = "--idempotency-key";
+    pub const CANCEL_ON: &str = "--cancel-on";
     pub const UNTIL: &str = "--until";
     pub const SETTLE: &str = "--settle";
     pub const MAX_RESTARTS: &str = "--max-restarts";

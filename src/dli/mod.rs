@@ -9,6 +9,7 @@ pub mod fault;
 pub mod flink;
 pub mod human;
 pub mod job_id;
+pub mod list;
 pub mod model;
 pub mod net;
 pub mod pacer;

@@ -496,6 +496,10 @@ impl<S: Sink, F: Sink> Reporter for Github<S, F> {
         }
         self.inner.submitted(job_id);
     }
+
+    fn reattached(&self, job_id: &str) {
+        self.inner.reattached(job_id);
+    }
 }
 
 /// The annotation lines for these (level, title, text, rank), at most `limits::ANNOTATIONS` of

@@ -4,6 +4,8 @@
 pub mod flink;
 pub mod http;
 pub mod iam;
+mod lists;
+mod meta;
 pub mod scenario;
 pub mod server;
 pub mod spark;

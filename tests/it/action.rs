@@ -1699,3 +1699,61 @@ fn readmes_keyless_snippet_works_when_pasted() {
     assert_eq!(run.code(), Some(0), "{}", run.all());
     assert_eq!(run.outputs["status"], "FINISHED", "{}", run.all());
 }
+
+/// `idempotency-key` and `conf` go with the submit: a re-run with the key submits nothing
+/// more (the job FINISHED), and each line of `conf` is one setting of the job.
+#[test]
+fn the_key_and_conf_inputs_go_with_the_submit() {
+    let release = shared_release(); // first: the jobs' clocks start with the simulator
+    let sim = Sim::start("action.json");
+    let mut runner = Runner::new(release).with_sim(&sim);
+    let inputs = with(&[
+        ("sql", "INSERT INTO sales.daily SELECT * FROM sales.orders"),
+        ("idempotency-key", "4242-nightly"),
+        (
+            "conf",
+            "spark.sql.shuffle.partitions=10\r\n\n  \nspark.sql.files.maxRecordsPerFile=5\n",
+        ),
+        ("version", VERSION),
+    ]);
+    let submits = |sim: &Sim| {
+        sim.requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with("/jobs/submit-job"))
+            .count()
+    };
+    let first = runner.run(&inputs, None);
+    assert_eq!(first.code(), Some(0), "{}", first.all());
+    let again = runner.run(&inputs, None);
+    assert_eq!(again.code(), Some(0), "{}", again.all());
+    assert_eq!(
+        again.outputs["job-id"],
+        first.outputs["job-id"],
+        "{}",
+        again.all()
+    );
+    assert!(again.all().contains("already FINISHED"), "{}", again.all());
+    assert_eq!(submits(&sim), 1, "{:?}", sim.requests());
+    let job = crate::keys::status(&sim, &first.outputs["job-id"]);
+    assert_eq!(
+        job.user_conf.as_deref(),
+        Some("spark.sql.shuffle.partitions=10,spark.sql.files.maxRecordsPerFile=5"),
+        "{job:?}"
+    );
+    for (inputs, words) in [
+        (
+            vec![("job-id", id("action-finishes")), ("idempotency-key", "k")],
+            "apply only when submitting",
+        ),
+        (
+            vec![("spark-file", "b.json"), ("conf", "a=b")],
+            "conf applies only",
+        ),
+    ] {
+        let mut with: Vec<(&str, &str)> = vec![("version", VERSION)];
+        with.extend(inputs);
+        let run = runner.run(&with, None);
+        assert_eq!(run.code(), Some(2), "{}", run.all());
+        assert!(run.outputs["message"].contains(words), "{}", run.all());
+    }
+}

@@ -228,6 +228,36 @@ fn the_cron_example_runs_as_cron_runs_it() {
     assert!(stderr.contains("FINISHED"), "{stderr}");
 }
 
+/// The same night run twice (a retry by hand after a reboot, say) loads once: the second run
+/// finds the night's job by its key, FINISHED, submits nothing and exits 0.
+#[test]
+fn the_cron_example_run_twice_in_one_night_submits_once() {
+    let sim = Sim::start("submit.json");
+    let sql = "INSERT INTO sales.daily SELECT * FROM sales.raw";
+    let first = Cron::new(&sim, sql, "", &[]);
+    let (code, stdout, stderr) = first.run();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.lines().next().is_some_and(|id| id.len() == 36),
+        "the job id first on stdout: {stdout:?}"
+    );
+    let again = Cron::new(&sim, sql, "", &[]);
+    let (code, again_stdout, stderr) = again.run();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("already FINISHED"), "{stderr}");
+    assert_eq!(
+        again_stdout.lines().next(),
+        stdout.lines().next(),
+        "the same job's id first on stdout"
+    );
+    let submits = sim
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/jobs/submit-job"))
+        .count();
+    assert_eq!(submits, 1, "{:?}", sim.requests());
+}
+
 /// Without python3 on PATH (the cron tests' PATH has only the tools the script names), a
 /// failed job's alert carries DLI's reason, on stderr and in the webhook's JSON.
 #[test]
@@ -347,10 +377,11 @@ fn the_cron_example_is_quiet_unless_it_fails() {
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!((stdout.as_str(), stderr.as_str()), ("", ""));
     assert_eq!(good.summary()["exit_code"], 0);
+    // Another night (its own key): tonight's FINISHED job would be re-attached to otherwise.
     let bad = Cron::new(
         &sim,
         "INSERT INTO t SELECT * FROM sales.orders_tmp",
-        "QUIET=1\n",
+        "QUIET=1\nDLI_WAIT_IDEMPOTENCY_KEY=nightly-the-next-night\n",
         &[],
     );
     let (code, _, stderr) = bad.run();

@@ -34,6 +34,8 @@ mod exit_status_table;
 mod faults;
 #[cfg(feature = "simulator")]
 mod flink;
+#[cfg(feature = "simulator")]
+mod keys;
 mod layers;
 #[cfg(feature = "simulator")]
 mod local_faults;

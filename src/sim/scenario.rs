@@ -22,6 +22,10 @@ impl Serialize for Span {
 
 impl Span {
     pub const FOREVER: Span = Span(None);
+    /// No time at all (the default).
+    pub fn is_zero(&self) -> bool {
+        self.0.is_some_and(|d| d.is_zero())
+    }
     /// In seconds; `forever` is infinite.
     pub fn get(self) -> f64 {
         self.0.map_or(f64::INFINITY, |d| d.as_secs_f64())
@@ -81,6 +85,11 @@ pub struct Scenario {
     pub templates: std::collections::BTreeMap<String, JobSpec>,
     #[serde(default)]
     pub submit_rules: Vec<SubmitRule>,
+    /// Scripted faults of the job lists (`GET /v1.0/{project_id}/jobs`, `GET
+    /// /v2.0/{project_id}/batches`): `requests` counts list calls, `from`/`until` the time
+    /// since the simulator started (e.g. a 403 for a user who may not list jobs).
+    #[serde(default)]
+    pub list_faults: Vec<FaultSpec>,
     /// The simulated IAM and ECS metadata service: how long the keys they issue last, which
     /// identity provider and ID token federation accepts (docs/scenarios.md, "Credentials").
     #[serde(default)]
@@ -213,6 +222,19 @@ pub struct JobSpec {
     /// (Spark) Time `recovering` after running (the driver restarted), before the end.
     #[serde(default)]
     pub recovering: Span,
+    /// (A scenario's job) It was submitted this long (job time) before the simulator
+    /// started: a past job, already running or ended, for the job lists.
+    #[serde(default, skip_serializing_if = "Span::is_zero")]
+    pub ago: Span,
+    /// (A scenario's SQL job) Its SQL (default `SELECT 1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement: Option<String>,
+    /// (A scenario's job) The tags it was submitted with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<crate::dli::model::Tag>,
+    /// (A scenario's job) Its queue (default `default`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

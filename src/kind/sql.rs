@@ -8,12 +8,18 @@ use crate::cli::{RunArgs, flag};
 use crate::dli::bounded;
 use crate::dli::client::{DliClient, Sent};
 use crate::dli::fault::Fault;
-use crate::dli::model::{JobProgress, JobStatusInfo, SubmitJob};
+use crate::dli::list::{SqlJobQuery, SqlOrder};
+use crate::dli::model::{JobProgress, JobStatus, JobStatusInfo, SubmitJob};
 use crate::dli::pacer::Pacer;
 use crate::wait::api::JobApi;
+use crate::wait::history::{LIST_PAGE, Past};
 use crate::wait::machine::{Endpoint, Fallback};
 use crate::wait::snapshot::{Snapshot, Source, TaskCounts};
 use std::time::Duration;
+
+/// The most characters of a statement sent as the list's `sql_pattern` (a piece DLI matches;
+/// the whole statement is then compared here), so a long SQL keeps the URL short.
+const PATTERN_CHARS: usize = 120;
 
 /// The SQL job calls of a [`DliClient`].
 #[derive(Debug, Clone)]
@@ -127,6 +133,50 @@ impl Kind for Sql {
         })
     }
 
+    /// `/status` for the job's statement, queue and start, then one page of the FINISHED
+    /// jobs of the same statement on the same queue, newest first.
+    async fn history(&self, job_id: &str, timeout: Duration) -> Result<Option<Past>, Fault> {
+        let status = self.0.status(job_id, timeout).await?;
+        let Some(statement) = status.statement.filter(|s| !s.trim().is_empty()) else {
+            return Ok(None);
+        };
+        let query = SqlJobQuery {
+            job_status: Some(JobStatus::Finished),
+            page_size: Some(LIST_PAGE),
+            order: Some(SqlOrder::StartTimeDesc),
+            queue_name: status.queue_name.clone(),
+            sql_pattern: Some(statement.chars().take(PATTERN_CHARS).collect()),
+            ..SqlJobQuery::default()
+        };
+        let list = self.0.list_sql_jobs(&query, timeout).await?;
+        let durations = list
+            .jobs
+            .iter()
+            .filter(|j| j.job_id.as_deref() != Some(job_id))
+            .filter(|j| j.status == JobStatus::Finished)
+            .filter(|j| j.statement.as_deref().map(str::trim) == Some(statement.trim()))
+            .filter(|j| j.queue_name == status.queue_name || status.queue_name.is_none())
+            .filter_map(|j| j.duration.and_then(|ms| u64::try_from(ms).ok()))
+            .filter(|ms| *ms > 0)
+            .map(Duration::from_millis)
+            .collect();
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let ran_for = status
+            .start_time
+            .and_then(|t| u64::try_from(now_ms.saturating_sub(t)).ok())
+            .map_or(Duration::ZERO, Duration::from_millis);
+        Ok(Some(Past {
+            durations,
+            ran_for,
+            what: match &status.queue_name {
+                Some(q) => format!("this statement on queue {q}"),
+                None => "this statement".into(),
+            },
+        }))
+    }
+
     async fn submit(
         &self,
         job: &SubmitJob,
@@ -149,7 +199,6 @@ impl Kind for Sql {
 
 #[cfg(feature = "simulator")]
 use crate::{
-    dli::model::JobStatus,
     kind::Seen,
     sim::scenario::{End, JobSpec, Span, SubJobSpec},
     wait::{outcome::Outcome, record::JobReport},

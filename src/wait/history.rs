@@ -26,8 +26,31 @@ pub const SPARSE_CAP_FACTOR: f64 = 5.0;
 pub const BAND_OPEN: f64 = 12.0;
 /// ...and this much farther apart per second away from it.
 pub const BAND_SLOPE: f64 = 0.05;
+/// A short band gets at least this many polls where nothing bounds the end.
+pub const BAND_POLLS: f64 = 8.0;
 /// `--expect D`: the band is `D` × (1 ∓ this).
 pub const EXPECT_SPREAD: f64 = 0.25;
+
+/// What a kind found of a job's past runs (`kind::Kind::history`): their durations, newest
+/// first, and how long the job had run when the wait began.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Past {
+    pub durations: Vec<Duration>,
+    pub ran_for: Duration,
+    /// What the runs have in common, for people: `this statement on queue q`.
+    pub what: String,
+}
+
+impl Past {
+    /// The prior these runs give, if any.
+    pub fn prior(&self) -> Option<Prior> {
+        Prior::from_durations(self.durations.iter().copied()).map(|p| p.with_offset(self.ran_for))
+    }
+}
+
+/// The most past runs asked for in one list call: the newest [`MAX_RUNS`], and a few more for
+/// the job itself and runs that are not the same job after all.
+pub const LIST_PAGE: u32 = MAX_RUNS as u32 + 5;
 
 /// Where a job of a given age stands against its past runs.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -155,7 +178,10 @@ impl Prior {
     /// `None` before or past the band.
     pub fn open_delay(&self, now: f64) -> Option<f64> {
         match self.phase(now) {
-            Phase::Within { from_core } => Some(BAND_OPEN + BAND_SLOPE * from_core),
+            Phase::Within { from_core } => Some(
+                (BAND_OPEN + BAND_SLOPE * from_core)
+                    .min(((self.hi - self.lo) / BAND_POLLS).max(1.0)),
+            ),
             _ => None,
         }
     }

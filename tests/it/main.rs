@@ -28,6 +28,8 @@ mod examples;
 mod exit_codes;
 mod exit_status_table;
 #[cfg(feature = "simulator")]
+mod history;
+#[cfg(feature = "simulator")]
 mod faults;
 mod layers;
 #[cfg(feature = "simulator")]

@@ -240,9 +240,9 @@ impl Settings {
     ) -> Box<dyn crate::wait::policy::DelayPolicy> {
         use crate::wait::policy::{Eta, Exponential};
         match self.poll_policy {
-            PollPolicy::Eta => Box::new(
-                Eta::new(self.poll_interval, self.max_poll_interval).with_prior(prior),
-            ),
+            PollPolicy::Eta => {
+                Box::new(Eta::new(self.poll_interval, self.max_poll_interval).with_prior(prior))
+            }
             PollPolicy::Exponential => {
                 Box::new(Exponential::new(self.poll_interval, self.max_poll_interval))
             }

@@ -294,7 +294,7 @@ pub fn repeated(spec: &CorpusSpec, r: Repeat) -> Vec<Repeated> {
             let heavy = rng.gen_range(1.2..1.6);
             let light = rng.gen_range(0.6..0.9);
             let today_day = rng.gen_range(0..7usize);
-            let mut factor = |k: usize, rng: &mut StdRng| {
+            let factor = |k: usize, rng: &mut StdRng| {
                 let volume = (1.0 + growth).powi(-(k as i32));
                 let day = (today_day + 7 - k % 7) % 7;
                 let weekday = match (weekly, day) {

@@ -113,7 +113,10 @@ impl Prior {
         (s.is_finite() && s > 0.0).then(|| Prior {
             lo: s * (1.0 - EXPECT_SPREAD),
             hi: s * (1.0 + EXPECT_SPREAD),
-            core: (s * (1.0 - EXPECT_SPREAD / 2.0), s * (1.0 + EXPECT_SPREAD / 2.0)),
+            core: (
+                s * (1.0 - EXPECT_SPREAD / 2.0),
+                s * (1.0 + EXPECT_SPREAD / 2.0),
+            ),
             runs: 0,
             offset: 0.0,
         })
@@ -170,8 +173,7 @@ impl Prior {
     /// The longest delay the prior ever allows, `now` seconds into the wait: the job's age,
     /// at most [`SPARSE_CAP_FACTOR`] × `max`; `None` past the band.
     pub fn bound(&self, now: f64, max: f64) -> Option<f64> {
-        (self.phase(now) != Phase::Past)
-            .then(|| ((now + self.offset)).min(SPARSE_CAP_FACTOR * max))
+        (self.phase(now) != Phase::Past).then(|| (now + self.offset).min(SPARSE_CAP_FACTOR * max))
     }
 
     /// In the band, where nothing bounds the end: the longest delay, densest at the core.
@@ -230,7 +232,10 @@ mod tests {
         let mut polls = 0;
         while let Some(d) = p.sparse_delay(now, 2.0, 120.0) {
             assert!(d >= 0.2_f64.min(lo - now) && d <= 600.0, "{d}");
-            assert!(now + d <= lo + 1e-9 && d <= now.max(2.0) + 1e-9, "{now} {d}");
+            assert!(
+                now + d <= lo + 1e-9 && d <= now.max(2.0) + 1e-9,
+                "{now} {d}"
+            );
             now += d;
             polls += 1;
             if lo - now < 1e-6 {

@@ -26,14 +26,13 @@ fn calls(sim: &Sim) -> (Vec<f64>, Vec<f64>) {
 fn three_past_runs_of_about_20s_mean_a_handful_of_polls_in_the_first_15s() {
     let sim = Sim::start("history.json");
     // dli-wait's own defaults (2 s first, 2 m cap), as a user runs it.
-    let mut cmd = sim.dli_wait_with(&[
-        ("--poll-interval", "2s"),
-        ("--max-poll-interval", "2m"),
-    ]);
+    let mut cmd = sim.dli_wait_with(&[("--poll-interval", "2s"), ("--max-poll-interval", "2m")]);
     cmd.env("DLI_WAIT_HISTORY", "auto").arg(id(TODAY));
-    run(&mut cmd)
-        .expect_code(0)
-        .stderr_has(&["history: 3 past FINISHED runs", "queue etl", "FINISHED"]);
+    run(&mut cmd).expect_code(0).stderr_has(&[
+        "history: 3 past FINISHED runs",
+        "queue etl",
+        "FINISHED",
+    ]);
     let (polls, lists) = calls(&sim);
     assert_eq!(lists.len(), 1, "one list call: {lists:?}");
     let early = polls.iter().filter(|t| **t < 15.0).count();
@@ -53,13 +52,20 @@ fn a_refused_list_turns_the_prior_off_and_the_wait_goes_on() {
         "FINISHED",
     ]);
     let said = ran.all();
-    assert_eq!(said.matches("history off for this wait").count(), 1, "{said}");
+    assert_eq!(
+        said.matches("history off for this wait").count(),
+        1,
+        "{said}"
+    );
 }
 
 #[test]
 fn history_off_and_expect_make_no_list_call() {
     let sim = Sim::start("history.json");
-    for extra in [&["--history", "off"][..], &["--history", "auto", "--expect", "20s"][..]] {
+    for extra in [
+        &["--history", "off"][..],
+        &["--history", "auto", "--expect", "20s"][..],
+    ] {
         let mut cmd = sim.dli_wait();
         cmd.env_remove("DLI_WAIT_HISTORY")
             .args(extra)

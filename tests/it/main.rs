@@ -28,9 +28,9 @@ mod examples;
 mod exit_codes;
 mod exit_status_table;
 #[cfg(feature = "simulator")]
-mod history;
-#[cfg(feature = "simulator")]
 mod faults;
+#[cfg(feature = "simulator")]
+mod history;
 mod layers;
 #[cfg(feature = "simulator")]
 mod local_faults;

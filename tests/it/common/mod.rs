@@ -288,7 +288,11 @@ impl Sim {
             .iter()
             .map(|r| {
                 let text = |k: &str| r[k].as_str().unwrap_or_default().to_string();
-                (r["at_ms"].as_u64().unwrap_or(0), text("method"), text("path"))
+                (
+                    r["at_ms"].as_u64().unwrap_or(0),
+                    text("method"),
+                    text("path"),
+                )
             })
             .filter(|(_, _, path)| !path.starts_with("/_sim/"))
             .collect()

@@ -190,6 +190,7 @@ impl<'c, K: Kind> Session<'c, K> {
         let say = |text: String| ctx.stderr.line(&ctx.secrets.line(&text));
         match found {
             Ok(Some(past)) => {
+                self.reporter.history(job_id, &past);
                 let prior = past.prior();
                 if let Some(p) = &prior
                     && !ctx.output.quiet

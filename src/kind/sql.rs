@@ -149,27 +149,33 @@ impl Kind for Sql {
             ..SqlJobQuery::default()
         };
         let list = self.0.list_sql_jobs(&query, timeout).await?;
-        let durations = list
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let ago = |t: Option<i64>| {
+            t.and_then(|t| u64::try_from(now_ms.saturating_sub(t)).ok())
+                .map(Duration::from_millis)
+        };
+        let (durations, started_ago) = list
             .jobs
             .iter()
             .filter(|j| j.job_id.as_deref() != Some(job_id))
             .filter(|j| j.status == JobStatus::Finished)
             .filter(|j| j.statement.as_deref().map(str::trim) == Some(statement.trim()))
             .filter(|j| j.queue_name == status.queue_name || status.queue_name.is_none())
-            .filter_map(|j| j.duration.and_then(|ms| u64::try_from(ms).ok()))
-            .filter(|ms| *ms > 0)
-            .map(Duration::from_millis)
-            .collect();
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        let ran_for = status
-            .start_time
-            .and_then(|t| u64::try_from(now_ms.saturating_sub(t)).ok())
-            .map_or(Duration::ZERO, Duration::from_millis);
+            .filter_map(|j| {
+                let ms = j.duration.and_then(|ms| u64::try_from(ms).ok())?;
+                (ms > 0).then(|| (Duration::from_millis(ms), ago(j.start_time)))
+            })
+            .take(crate::wait::history::MAX_RUNS)
+            .unzip();
+        let ran_for = ago(status.start_time).unwrap_or_default();
         Ok(Some(Past {
             durations,
+            started_ago,
             ran_for,
+            statement: Some(statement),
+            queue: status.queue_name.clone(),
             what: match &status.queue_name {
                 Some(q) => format!("this statement on queue {q}"),
                 None => "this statement".into(),

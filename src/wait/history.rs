@@ -36,9 +36,14 @@ pub const EXPECT_SPREAD: f64 = 0.25;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Past {
     pub durations: Vec<Duration>,
+    /// How long before the lookup each run started (with `durations`), where DLI said.
+    pub started_ago: Vec<Option<Duration>>,
     pub ran_for: Duration,
     /// What the runs have in common, for people: `this statement on queue q`.
     pub what: String,
+    /// The statement and queue they share (`--record` writes them with the runs).
+    pub statement: Option<String>,
+    pub queue: Option<String>,
 }
 
 impl Past {

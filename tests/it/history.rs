@@ -75,3 +75,25 @@ fn history_off_and_expect_make_no_list_call() {
     let (_, lists) = calls(&sim);
     assert!(lists.is_empty(), "{lists:?}");
 }
+
+#[test]
+fn a_recorded_wait_carries_its_past_and_its_replay_finds_the_same_prior() {
+    let sim = Sim::start("history.json");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("night.json");
+    let mut cmd = sim.dli_wait();
+    cmd.env("DLI_WAIT_HISTORY", "auto")
+        .arg("--record")
+        .arg(&file)
+        .args(["--timeout", "1s", id(TODAY)]);
+    run(&mut cmd)
+        .expect_code(124)
+        .stderr_has(&["history: 3 past"]);
+    let replay = Sim::start_file(file.to_str().expect("a UTF-8 path"));
+    let mut cmd = replay.dli_wait();
+    cmd.env("DLI_WAIT_HISTORY", "auto")
+        .args(["--timeout", "1s", id(TODAY)]);
+    run(&mut cmd)
+        .expect_code(124)
+        .stderr_has(&["history: 3 past FINISHED runs", "queue etl"]);
+}

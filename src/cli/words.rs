@@ -62,6 +62,7 @@ pub mod flag {
     pub const CONF: &str = "--conf";
     pub const SQL: &str = "--sql";
     pub const SQL_FILE: &str = "--sql-file";
+    pub const NO_WAIT: &str = "--no-wait";
     #[cfg(feature = "simulator")]
     pub const SCENARIO: &str = "--scenario";
     #[cfg(feature = "simulator")]
@@ -71,17 +72,22 @@ pub mod flag {
     pub const UNREACHABLE_TIMEOUT: &str = "--unreachable-timeout";
     pub const JOB_TYPE: &str = "--job-type";
     pub const SPARK_FILE: &str = "--spark-file";
+    pub const IDEMPOTENCY_KEY: &str = "--idempotency-key";
+    pub const CANCEL_ON: &str = "--cancel-on";
 }
 
 /// What to check about a fault, in this command line's words.
 pub fn hint(check: Check) -> &'static str {
     match check {
         Check::Credentials => {
-            "check HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN, or the credential source -v names), that temporary keys or the token have not expired, and that this machine's clock is within 15 minutes of real time (X-Sdk-Date)"
+            "check the keys or token of that source (and that temporary ones have not expired), and that this machine's clock is within 15 minutes of real time (X-Sdk-Date)"
         }
         Check::Permissions => "the credentials lack DLI permissions for this project (IAM policy)",
         Check::JobAndProject => {
             "check the job id and --project-id / HUAWEICLOUD_SDK_PROJECT_ID, that --region or --endpoint points at the job's region, and --job-type (a SQL job, or a Spark batch)"
+        }
+        Check::Submission => {
+            "check what the submit names: --queue, --database and the tables of the SQL (for a Spark batch: its file's queue, file and className), --project-id / HUAWEICLOUD_SDK_PROJECT_ID, and that --region or --endpoint points at their region"
         }
         Check::HostName => "check --region or --endpoint, and this machine's DNS",
         Check::Address => "check --endpoint, and that the service is up",
@@ -94,7 +100,7 @@ pub fn hint(check: Check) -> &'static str {
             "check --endpoint, --project-id / HUAWEICLOUD_SDK_PROJECT_ID, the job id and the HUAWEICLOUD_SDK_* credentials for control characters, non-ASCII text or an absurd length"
         }
         Check::Federation => {
-            "check HUAWEICLOUD_SDK_IDP_ID (the identity provider's name in IAM), that the ID token in HUAWEICLOUD_SDK_ID_TOKEN_FILE is current and issued for the client ID (audience) the provider expects, the provider's identity conversion rules, and HUAWEICLOUD_SDK_IAM_ENDPOINT or --region"
+            "check HUAWEICLOUD_SDK_IDP_ID (the identity provider's name in IAM; the Action's identity-provider input), that the ID token in HUAWEICLOUD_SDK_ID_TOKEN_FILE (the Action fetches it itself) is current and issued for the client ID the provider expects (the Action's audience input), that the provider's signing key is the issuer's current one (GitHub rotates its keys: paste https://token.actions.githubusercontent.com/.well-known/jwks into the provider's signing key again), the provider's identity conversion rules (the token's sub), and HUAWEICLOUD_SDK_IAM_ENDPOINT or --region"
         }
         Check::Metadata => {
             "check that this ECS has an agency with DLI permissions (ECS console: Management Information, Agency) and that its metadata service answers (DLI_WAIT_METADATA_ENDPOINT, default http://169.254.169.254); DLI_WAIT_ECS_METADATA=0 stops asking it"

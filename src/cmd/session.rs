@@ -2,18 +2,20 @@
 //! (the one call of `config::resolve`), the credentials made ready (`cmd::credentials::ready`:
 //! every secret to the run's `Secrets`, temporary keys fetched first), the reporter, the HTTP
 //! client under the request-rate limit, and the job kind ([`Kind`]) on it. Then
-//! [`Session::submit`] (`run`), [`Session::wait`] (every job at once, under the kind's
-//! fallback policy) and [`Session::conclude`] (the exit code, the summary file, the reporter's
-//! summary).
+//! [`Session::submit`] (`run`; with `--idempotency-key` first [`Session::lookup`] and what it
+//! decides: [`Session::reattach`], [`Session::already_finished`] or a submit),
+//! [`Session::wait`] (every job at once, under the kind's fallback policy) and
+//! [`Session::conclude`] (the exit code, the summary file, the reporter's summary).
 
 use super::context::Context;
 use super::failure::{CommandResult, Failure};
 use super::signals;
-use crate::cli::{History, PollPolicy, TargetArgs, TimingArgs, hint};
+use crate::cli::{History, OutputFormat, PollPolicy, TargetArgs, TimingArgs, hint};
 use crate::config::{ConfigError, Env, Settings, resolve};
 use crate::dli::client::{DliClient, Sent};
-use crate::dli::fault::Fault;
+use crate::dli::fault::{Check, Delivery, Fault};
 use crate::kind::Kind;
+use crate::kind::key::{Decision, Key, PastJob, decide, when};
 use crate::report::Reporter;
 use crate::wait::history::Prior;
 use crate::wait::many::{Plan, wait_all};
@@ -103,33 +105,49 @@ impl<'c, K: Kind> Session<'c, K> {
         })
     }
 
-    /// Submit `what` exactly once, say the new job's id at once (stdout, in every output
-    /// mode: `JOB=$(dli-wait run ...)` captures it), and tell whether to wait for it.
+    /// Submit `what` exactly once, say the new job's id at once (human mode: stdout's first
+    /// line, so `JOB=$(dli-wait run ...)` captures it; JSON mode: the `submitted` event), and
+    /// tell whether to wait for it.
     pub async fn submit(&mut self, what: &K::Submission, no_wait: bool) -> Result<Submit, Failure> {
         let ctx = self.ctx;
         ctx.begin(&[]);
-        // Submitted exactly once: a retry after a lost answer could run the job twice.
-        let sent = Sent::default();
-        let timeout = self.settings.client.request_timeout;
-        let answer = tokio::select! {
-            biased;
-            a = self.kind.submit(what, timeout, &sent) => a,
-            sig = signals::interrupted(&ctx.stop) => return Err(submit_interrupted(sig, &sent)),
-        };
-        let answer = answer.map_err(|f| submit_failed(&f))?;
+        let answer = self.submit_once(what).await?;
         let job_id = new_job_id(answer.id, &answer.said)?;
+        self.announce(job_id, no_wait, answer.ended, false)
+    }
+
+    /// Say the id of the job this run stands for (submitted, or `reattached` to): human mode
+    /// stdout's first line, JSON mode the `submitted` event; then tell whether to wait for it:
+    /// not with `--no-wait`, nor when it has `ended` (FINISHED).
+    fn announce(
+        &mut self,
+        job_id: String,
+        no_wait: bool,
+        ended: bool,
+        reattached: bool,
+    ) -> Result<Submit, Failure> {
+        let ctx = self.ctx;
         let within = if no_wait {
             ID_WITHIN
         } else {
             ID_WAITING_WITHIN
         };
-        let printed = print_id(&job_id, ctx, within);
-        self.reporter.submitted(&job_id);
+        // Human mode: the bare id is stdout's first line (`JOB=$(dli-wait run ...)`); JSON
+        // mode: every stdout line is JSON, the id the `submitted` event's field.
+        if ctx.output.output == OutputFormat::Human {
+            ctx.stdout.line(&job_id);
+        }
+        if reattached {
+            self.reporter.reattached(&job_id);
+        } else {
+            self.reporter.submitted(&job_id);
+        }
+        let printed = id_got_out(&job_id, ctx, within);
         told(printed, no_wait, ctx)?;
         if no_wait {
             return Ok(Submit::Ended(self.conclude(&[])));
         }
-        if answer.ended {
+        if ended {
             let report = JobReport::ended_at_submit(job_id);
             self.reporter.finished(&report);
             return Ok(Submit::Ended(self.conclude(std::slice::from_ref(&report))));
@@ -138,6 +156,203 @@ impl<'c, K: Kind> Session<'c, K> {
         // connection faults as any transient fault (no "never answered" window).
         self.settings.wait.unreachable_after = None;
         Ok(Submit::Wait(job_id))
+    }
+
+    /// The jobs submitted with `key` (`run --idempotency-key`), and what to do about them
+    /// ([`decide`]). A transient fault is retried, with backoff from `--poll-interval` to
+    /// `--max-poll-interval` (or as `Retry-After` says), until `--timeout`; a lookup DLI
+    /// refuses ends the run (exit 5, or 2 for a fault of configuration). Nothing has been
+    /// submitted when this fails: the message says so.
+    pub async fn lookup(&self, key: &Key, what: &K::Submission) -> Result<Decision, Failure> {
+        use backon::BackoffBuilder;
+        let ctx = self.ctx;
+        ctx.begin(&[]);
+        let settings = &self.settings;
+        let timeout = settings.client.request_timeout;
+        let started = tokio::time::Instant::now();
+        let deadline = settings.wait.timeout.map(|t| started + t);
+        let mut delays = backon::ExponentialBuilder::default()
+            .with_min_delay(settings.poll_interval)
+            .with_max_delay(settings.max_poll_interval)
+            .with_jitter()
+            .without_max_times()
+            .build();
+        let nothing = "nothing was submitted";
+        let mut answered = false;
+        loop {
+            let found = tokio::select! {
+                biased;
+                sig = signals::interrupted(&ctx.stop) => return Err(Failure::interrupted(
+                    sig,
+                    &format!("while looking up the jobs of {} {}: {nothing}", crate::cli::flag::IDEMPOTENCY_KEY, key.as_str()),
+                )),
+                found = self.kind.keyed(key, what, timeout) => found,
+            };
+            let fault = match found {
+                Ok(jobs) => return Ok(decide(&jobs)),
+                Err(f) => f,
+            };
+            let lookup = format!(
+                "the lookup of the jobs submitted with {} {:?}",
+                crate::cli::flag::IDEMPOTENCY_KEY,
+                key.as_str()
+            );
+            answered |= fault.http_status.is_some();
+            if !fault.is_transient() {
+                return Err(lookup_failed(&fault, &lookup));
+            }
+            let unreachable = settings
+                .wait
+                .unreachable_after
+                .filter(|_| !answered && fault.kind == crate::dli::fault::FaultKind::Connection);
+            if unreachable.is_some_and(|u| started.elapsed() >= u) {
+                return Err(Failure::ended(
+                    Outcome::Misconfigured(Box::new(fault.clone())),
+                    format!("{lookup} never reached DLI: {fault}; {nothing}"),
+                ));
+            }
+            let delay = fault
+                .retry_after
+                .or_else(|| delays.next())
+                .unwrap_or(settings.max_poll_interval);
+            let now = tokio::time::Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                return Err(Failure::ended(
+                    Outcome::TimedOut,
+                    format!(
+                        "{} passed during {lookup}; its last fault: {fault}; {nothing}",
+                        crate::cli::flag::TIMEOUT
+                    ),
+                ));
+            }
+            // The last try lands on the deadline.
+            let wake = deadline.map_or(now + delay, |d| (now + delay).min(d));
+            tracing::info!(fault = %fault, delay = ?delay, "the key's lookup failed for now; retrying");
+            tokio::select! {
+                biased;
+                sig = signals::interrupted(&ctx.stop) => return Err(Failure::interrupted(
+                    sig,
+                    &format!("while looking up the jobs of {} {}: {nothing}", crate::cli::flag::IDEMPOTENCY_KEY, key.as_str()),
+                )),
+                () = tokio::time::sleep_until(wake) => {}
+            }
+        }
+    }
+
+    /// A job submitted with `key` has not ended: say so, print its id as a submit would, and
+    /// wait for it (or, with `--no-wait`, end with 0).
+    pub fn reattach(&mut self, job: &PastJob, key: &Key, no_wait: bool) -> Result<Submit, Failure> {
+        let job_id = past_job_id(job)?;
+        let since = job
+            .started_ms
+            .map(|ms| format!(", submitted {}", when(ms, std::time::SystemTime::now())))
+            .unwrap_or_default();
+        self.say(&format!(
+            "re-attaching to job {job_id} ({}{since}) of {} {:?}: not submitting again",
+            job.status,
+            crate::cli::flag::IDEMPOTENCY_KEY,
+            key.as_str()
+        ));
+        self.announce(job_id, no_wait, false, true)
+    }
+
+    /// The newest job submitted with `key` FINISHED: say so and when, print its id, end with 0;
+    /// nothing is submitted.
+    pub fn already_finished(&mut self, job: &PastJob, key: &Key) -> Result<i32, Failure> {
+        let job_id = past_job_id(job)?;
+        let at = job
+            .ended_ms
+            .or(job.started_ms)
+            .map(|ms| {
+                let what = if job.ended_ms.is_some() {
+                    ""
+                } else {
+                    " (submitted)"
+                };
+                format!(" {}{what}", when(ms, std::time::SystemTime::now()))
+            })
+            .unwrap_or_default();
+        self.say(&format!(
+            "job {job_id} of {} {:?} already FINISHED{at}: nothing to submit",
+            crate::cli::flag::IDEMPOTENCY_KEY,
+            key.as_str()
+        ));
+        match self.announce(job_id, false, true, true)? {
+            Submit::Ended(code) => Ok(code),
+            Submit::Wait(_) => Err(Failure::internal("a finished job is not waited for")),
+        }
+    }
+
+    /// The newest job submitted with `key` ended without finishing (or there is none): say
+    /// which, before a new submit.
+    pub fn resubmitting(&self, after: Option<&PastJob>, key: &Key) {
+        if let Some(job) = after {
+            self.say(&format!(
+                "the last job of {} {:?}, {}, ended {}: submitting it anew",
+                crate::cli::flag::IDEMPOTENCY_KEY,
+                key.as_str(),
+                job.id,
+                job.status
+            ));
+        }
+    }
+
+    /// One line for people on stderr, made safe.
+    fn say(&self, line: &str) {
+        self.ctx.stderr.line(&self.ctx.secrets.line(line));
+    }
+
+    /// Submit `what` exactly once: a retry after a lost answer could run the job twice. Only a
+    /// submit that was never sent ([`Delivery::NotSent`]: DNS, a refused connection, no
+    /// connection) is tried again, as a wait retries a service that never answered: within
+    /// `--unreachable-timeout` (`off`: within `--timeout`), then exit 2 saying no job was
+    /// created. One never sent for a reason no retry mends (TLS trust) ends so at once.
+    async fn submit_once(&self, what: &K::Submission) -> Result<crate::kind::Submitted, Failure> {
+        let ctx = self.ctx;
+        let timeout = self.settings.client.request_timeout;
+        let window = self
+            .settings
+            .wait
+            .unreachable_after
+            .or(self.settings.wait.timeout);
+        let started = std::time::Instant::now();
+        let mut pause = SUBMIT_RETRY_FIRST;
+        loop {
+            let sent = Sent::default();
+            let answer = tokio::select! {
+                biased;
+                a = self.kind.submit(what, timeout, &sent) => a,
+                sig = signals::interrupted(&ctx.stop) => return Err(submit_interrupted(sig, &sent)),
+            };
+            let fault = match answer {
+                Ok(a) => return Ok(a),
+                Err(f) if f.delivery == Delivery::NotSent => f,
+                Err(f) => return Err(submit_failed(&f)),
+            };
+            let waited = started.elapsed();
+            let left = window.map(|w| w.saturating_sub(waited));
+            if !fault.is_transient() || left.is_some_and(|l| l.is_zero()) {
+                return Err(submit_not_sent(&fault, waited));
+            }
+            if pause == SUBMIT_RETRY_FIRST && !ctx.output.quiet {
+                let within = window.map_or("until it is sent".to_string(), |w| {
+                    format!("for up to {}", crate::dli::human::duration(w))
+                });
+                ctx.stderr.line(&ctx.secrets.line(&format!(
+                    "submit not sent ({fault}): no job was created; trying again {within} (--unreachable-timeout)"
+                )));
+            }
+            let nap = left.map_or(pause, |l| pause.min(l));
+            tokio::select! {
+                biased;
+                sig = signals::interrupted(&ctx.stop) => return Err(Failure::interrupted(
+                    sig,
+                    "before the submit was sent: no job was created",
+                )),
+                () = tokio::time::sleep(nap) => {}
+            }
+            pause = (pause * 2).min(SUBMIT_RETRY_MAX);
+        }
     }
 
     /// Wait for every job at once, under the kind's fallback policy; report each as it ends,
@@ -242,14 +457,78 @@ fn submit_failed(f: &Fault) -> Failure {
     } else {
         ""
     };
+    // Nothing to wait for yet: a refusal is about what the submit names, not a job id.
     let hint = f
         .check()
+        .map(|c| match c {
+            Check::JobAndProject => Check::Submission,
+            c => c,
+        })
         .map(|c| format!(" — {}", hint(c)))
         .unwrap_or_default();
     Failure::ended(
         Outcome::of_failed_submit(f),
         format!("submit failed: {f}{hint}{extra}"),
     )
+}
+
+/// The pause before a never-sent submit is tried again, doubled each time up to the most.
+const SUBMIT_RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(500);
+const SUBMIT_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A submit that was never sent, given up: exit 2 (configuration: the host, the address, the
+/// trust), saying the cause and that no job was created.
+fn submit_not_sent(f: &Fault, waited: std::time::Duration) -> Failure {
+    let hint = f
+        .check()
+        .map(|c| format!(" — {}", hint(c)))
+        .unwrap_or_default();
+    let tried = if f.is_transient() {
+        format!(
+            ", tried for {} (--unreachable-timeout)",
+            crate::dli::human::duration(waited)
+        )
+    } else {
+        String::new()
+    };
+    Failure::ended(
+        Outcome::Misconfigured(Box::new(f.clone())),
+        format!("submit not sent: {f}{hint} (no job was created{tried})"),
+    )
+}
+
+/// A lookup DLI refused (or that cannot work as configured): how the run ends, and why, in
+/// one line that says nothing was submitted.
+fn lookup_failed(f: &Fault, lookup: &str) -> Failure {
+    let hint = f
+        .check()
+        .map(|c| format!(" — {}", hint(c)))
+        .unwrap_or_default();
+    let outcome = match f.class {
+        crate::dli::fault::FaultClass::Config => Outcome::Misconfigured(Box::new(f.clone())),
+        _ => Outcome::Refused(f.clone()),
+    };
+    Failure::ended(
+        outcome,
+        format!(
+            "{lookup} failed: {f}{hint}; nothing was submitted ({} needs the permission to list the project's DLI jobs)",
+            crate::cli::flag::IDEMPOTENCY_KEY
+        ),
+    )
+}
+
+/// A past job's id, if it is one to wait for (a UUID, as DLI's are).
+fn past_job_id(job: &PastJob) -> Result<String, Failure> {
+    if crate::dli::job_id::is_job_id(&job.id) {
+        return Ok(job.id.clone());
+    }
+    Err(Failure::ended(
+        Outcome::Failed,
+        format!(
+            "DLI lists a job of this key whose id is not a UUID ({:?}); check DLI's job list",
+            job.id.chars().take(60).collect::<String>()
+        ),
+    ))
 }
 
 /// A submit a signal cut short: the run ends as interrupted, saying whether the job may
@@ -285,14 +564,14 @@ fn new_job_id(id: Option<String>, said: &str) -> Result<String, Failure> {
     Ok(job_id)
 }
 
-/// Print the id of the job just created on stdout (through the run's stdout stream, so a
-/// stdout nobody reads never holds up the run). A run that cannot tell it must not end as if
+/// See that the id of the job just created, written to stdout (the bare id in human mode, the
+/// `submitted` event in JSON mode, through the run's stdout stream, so a stdout nobody reads
+/// never holds up the run), got out. A run that cannot tell it must not end as if
 /// it had: when the id does not get out (`/dev/full`, a closed pipe, nobody reading within
 /// `within`), `Err` is the failure a `--no-wait` run ends with, the id in its message, for
 /// stderr (a run that waits goes on, after saying it: see [`told`]). Stdout on `/dev/null`
 /// (how a closed stdout starts) is said on stderr too, with the id.
-fn print_id(job_id: &str, ctx: &Context, within: std::time::Duration) -> Result<(), Failure> {
-    ctx.stdout.line(job_id);
+fn id_got_out(job_id: &str, ctx: &Context, within: std::time::Duration) -> Result<(), Failure> {
     let flushed = ctx.stdout.flush(within);
     let why = if ctx.stdout.broken() {
         "writing to it failed: a closed pipe or a full disk".to_string()
@@ -319,7 +598,7 @@ fn print_id(job_id: &str, ctx: &Context, within: std::time::Duration) -> Result<
 const ID_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
 const ID_WAITING_WITHIN: std::time::Duration = std::time::Duration::from_millis(100);
 
-/// After [`print_id`]: a `--no-wait` run that could not print the id ends with that failure
+/// After [`id_got_out`]: a `--no-wait` run that could not print the id ends with that failure
 /// (exit 2, the id on stderr); a run that waits says it on stderr, with the id, and goes on.
 fn told(printed: Result<(), Failure>, no_wait: bool, ctx: &Context) -> Result<(), Failure> {
     match printed {

@@ -54,6 +54,9 @@ pub struct SqlJobQuery {
     pub tag: Option<Tag>,
     /// `job-status`: `FINISHED`, `RUNNING`, …
     pub job_status: Option<JobStatus>,
+    /// `job-type`: `QUERY`, `INSERT`, `DDL`, …, or `ALL` (what DLI lists without it is not
+    /// documented: a lookup that must see every job sends `ALL`).
+    pub job_type: Option<String>,
     /// `page-size` (1 to [`MAX_SQL_PAGE_SIZE`]).
     pub page_size: Option<u32>,
     /// `current-page` (from 1).
@@ -81,6 +84,9 @@ impl SqlJobQuery {
         }
         if let Some(s) = &self.job_status {
             pairs.push(("job-status", s.as_str().to_string()));
+        }
+        if let Some(t) = &self.job_type {
+            pairs.push(("job-type", t.clone()));
         }
         if let Some(o) = self.order {
             pairs.push(("order", o.as_str().to_string()));
@@ -130,7 +136,7 @@ pub struct SqlJobItem {
     /// Run time in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "super::model::null_default")]
     pub status: JobStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database_name: Option<String>,
@@ -138,7 +144,7 @@ pub struct SqlJobItem {
     pub statement: Option<String>,
     #[serde(
         default,
-        deserialize_with = "null_default",
+        deserialize_with = "super::model::null_default",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub tags: Vec<Tag>,
@@ -168,7 +174,7 @@ pub struct ListSqlJobsResponse {
     /// How many jobs match the filters, on every page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_count: Option<i64>,
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "super::model::null_default")]
     pub jobs: Vec<SqlJobItem>,
 }
 
@@ -258,7 +264,7 @@ impl BatchQuery {
 pub struct BatchItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    #[serde(default = "unknown_state", with = "super::spark::state")]
+    #[serde(default = "super::spark::state::unknown", with = "super::spark::state")]
     pub state: JobStatus,
     #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
@@ -282,10 +288,6 @@ pub struct BatchItem {
     pub duration: Option<i64>,
 }
 
-fn unknown_state() -> JobStatus {
-    JobStatus::Other(String::new())
-}
-
 /// The answer to `GET /v2.0/{project_id}/batches` (ListSparkJobsResponse).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListBatchesResponse {
@@ -294,7 +296,7 @@ pub struct ListBatchesResponse {
     /// How many batches match, in all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "super::model::null_default")]
     pub sessions: Vec<BatchItem>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_time: Option<i64>,
@@ -304,14 +306,6 @@ impl DliBody for ListBatchesResponse {
     fn envelope(&self) -> Option<&Envelope> {
         None
     }
-}
-
-fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 impl DliClient {
@@ -358,6 +352,7 @@ mod tests {
                 value: "nightly 2026-12-02".into(),
             }),
             job_status: Some(JobStatus::Finished),
+            job_type: Some("ALL".into()),
             page_size: Some(10),
             current_page: Some(2),
             order: Some(SqlOrder::StartTimeDesc),
@@ -368,7 +363,7 @@ mod tests {
         };
         assert_eq!(
             q.to_query(),
-            "current-page=2&end=2&job-status=FINISHED&order=start_time_desc&page-size=10&queue_name=etl&sql_pattern=insert%20into&start=1&tags=dli-wait-key%3Dnightly%202026-12-02"
+            "current-page=2&end=2&job-status=FINISHED&job-type=ALL&order=start_time_desc&page-size=10&queue_name=etl&sql_pattern=insert%20into&start=1&tags=dli-wait-key%3Dnightly%202026-12-02"
         );
         assert_eq!(SqlJobQuery::default().to_query(), "");
         assert_eq!(SqlOrder::parse("DURATION_ASC"), Some(SqlOrder::DurationAsc));

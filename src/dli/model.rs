@@ -250,7 +250,7 @@ pub fn extract_code(message: &str) -> Option<String> {
 }
 
 /// `null` and a missing field both become the type's default.
-fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+pub(crate) fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: Default + Deserialize<'de>,
@@ -532,6 +532,9 @@ fn check_tag_text(what: &str, text: &str, max: usize) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The `conf` setting that makes DLI cancel a SQL job running longer than it (seconds).
+pub const SQL_JOB_TIMEOUT_CONF: &str = "dli.sql.job.timeout";
 
 /// `POST /v1.0/{project_id}/jobs/submit-job` body (CreateSqlJobRequestBody).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

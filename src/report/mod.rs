@@ -30,6 +30,12 @@ pub trait Reporter: Events {
     fn history(&self, job_id: &str, past: &crate::wait::history::Past) {
         let _ = (job_id, past);
     }
+    /// Instead of a submit, the run stands for a job submitted before with its
+    /// `--idempotency-key` (re-attached to, or already finished). Said as a submit by default
+    /// (in JSON the `submitted` event carries the id either way).
+    fn reattached(&self, job_id: &str) {
+        self.submitted(job_id);
+    }
 }
 
 /// A fault as people read it: what happened, then what to check (`: …` for a fault that is
@@ -47,14 +53,6 @@ pub fn fault_text(f: &Fault) -> String {
 /// `4m12s`, `1h3m`, `850ms`, `0s`: short, for log lines (rounded: `dli::human::duration`).
 pub fn fmt_duration(d: Duration) -> String {
     crate::dli::human::duration(d)
-}
-
-/// `85798b38…`: enough of a UUID to tell jobs apart in a live view.
-pub fn short_id(job_id: &str) -> String {
-    match job_id.char_indices().nth(8) {
-        Some((i, _)) if job_id.len() > 9 => format!("{}…", &job_id[..i]),
-        _ => job_id.to_string(),
-    }
 }
 
 /// `RUNNING 43% · tasks 43/100 · stages 1/3 · sub-job 2`, or for a Spark batch waiting for
@@ -321,14 +319,5 @@ mod tests {
             detail: None,
         });
         assert_eq!(outcome_message(&r), "ValueError: x");
-    }
-
-    #[test]
-    fn short_ids_keep_eight_characters() {
-        assert_eq!(
-            short_id("85798b38-ae44-48eb-bb90-7cf0dcdafe7b"),
-            "85798b38…"
-        );
-        assert_eq!(short_id("job1"), "job1");
     }
 }

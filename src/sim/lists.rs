@@ -2,8 +2,9 @@
 //! with their filters (on what `sim::meta` keeps of a job) and paging, and their scripted faults.
 
 use super::http::Response;
-use super::scenario::{FaultSpec, JobKind, Span};
+use super::scenario::{FaultKindSpec, FaultSpec, JobKind, Span};
 use super::server::{Job, Simulator, error};
+use super::spark::millis;
 use crate::dli::list::{
     BatchItem, BatchOrder, ListBatchesResponse, ListSqlJobsResponse, MAX_SQL_PAGE_SIZE, SqlJobItem,
     SqlOrder,
@@ -11,19 +12,13 @@ use crate::dli::list::{
 use crate::dli::model::{Envelope, JobStatus, Tag};
 use serde_json::json;
 use std::sync::atomic::Ordering;
-use std::time::UNIX_EPOCH;
+use std::time::Duration;
 
 impl Job {
     /// A batch's name: the submitted body's, else the scenario's.
     pub(super) fn batch_name(&self) -> Option<String> {
         self.meta.name.clone()
     }
-}
-
-/// Epoch milliseconds.
-fn millis(t: std::time::SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0))
 }
 
 /// The query's pairs, decoded.
@@ -70,25 +65,38 @@ fn number(
 }
 
 impl Simulator {
-    /// A scripted list fault for this, the n-th list call, if one applies.
-    fn list_fault(&self) -> Option<Response> {
+    /// `answer`, or the scripted list fault for this, the n-th list call, if one applies (a
+    /// `slow` one: the answer, late).
+    fn list_call(&self, answer: impl FnOnce() -> Response) -> Response {
         let n =
             u32::try_from(self.lists_seen.fetch_add(1, Ordering::Relaxed) + 1).unwrap_or(u32::MAX);
         let t = self.started.elapsed().as_secs_f64() * self.speed;
-        self.list_faults
-            .iter()
-            .find(|f| applies_to_list(f, n, t))
-            .map(super::server::fault_response)
+        match self.list_faults.iter().find(|f| applies_to_list(f, n, t)) {
+            None => answer(),
+            Some(f) if f.kind == FaultKindSpec::Slow => {
+                let delay = f.delay.and_then(|d| d.0).unwrap_or(Duration::from_secs(60));
+                answer().delayed(delay)
+            }
+            Some(f) => super::server::fault_response(f),
+        }
+    }
+
+    /// `GET /v1.0/{project_id}/jobs` (see [`Simulator::sql_jobs`]), or its scripted fault.
+    pub(super) fn list_sql_jobs(&self, query: Option<&str>) -> Response {
+        self.list_call(|| self.sql_jobs(query))
+    }
+
+    /// `GET /v2.0/{project_id}/batches` (see [`Simulator::batches_listed`]), or its scripted
+    /// fault.
+    pub(super) fn list_batches(&self, query: Option<&str>) -> Response {
+        self.list_call(|| self.batches_listed(query))
     }
 
     /// `GET /v1.0/{project_id}/jobs`: the SQL jobs that match every filter given (`tags`
     /// `k=v`, `job-status`, `queue_name`, `sql_pattern` without case, `start`/`end` on the
     /// start time), ordered (`order`, newest first by default), one page (`page-size` 1 to
     /// 100, default 50; `current-page` from 1); `job_count` is how many match in all.
-    pub(super) fn list_sql_jobs(&self, query: Option<&str>) -> Response {
-        if let Some(fault) = self.list_fault() {
-            return fault;
-        }
+    fn sql_jobs(&self, query: Option<&str>) -> Response {
         let q = pairs(query);
         let get = |k: &str| q.iter().find(|(key, _)| key == k).map(|(_, v)| v);
         let page_size = match number(
@@ -136,6 +144,7 @@ impl Simulator {
             }
         }
         let status = get("job-status").map(|s| JobStatus::from(s.as_str()));
+        let job_type = get("job-type").filter(|t| !t.eq_ignore_ascii_case("ALL"));
         let queue = get("queue_name");
         let pattern = get("sql_pattern").map(|p| p.to_lowercase());
         let Ok(jobs) = self.jobs.lock() else {
@@ -147,6 +156,7 @@ impl Simulator {
             .map(|j| self.sql_item(j))
             .filter(|i| tags.iter().all(|t| i.has_tag(t)))
             .filter(|i| status.as_ref().is_none_or(|s| i.status == *s))
+            .filter(|i| job_type.is_none_or(|t| i.job_type.as_ref() == Some(t)))
             .filter(|i| queue.is_none_or(|q| i.queue_name.as_ref() == Some(q)))
             .filter(|i| {
                 pattern.as_ref().is_none_or(|p| {
@@ -216,10 +226,7 @@ impl Simulator {
     /// (`job_name` exactly, `queue_name`, `state`), ordered (`order`, newest first by
     /// default), from the `from`-th (0 first) at most `size` (default 100); `total` is how
     /// many match in all.
-    pub(super) fn list_batches(&self, query: Option<&str>) -> Response {
-        if let Some(fault) = self.list_fault() {
-            return fault;
-        }
+    fn batches_listed(&self, query: Option<&str>) -> Response {
         let q = pairs(query);
         let get = |k: &str| q.iter().find(|(key, _)| key == k).map(|(_, v)| v);
         let (from, size) = match (

@@ -2,10 +2,7 @@
 //! DLI's own deadline (`dli.sql.job.timeout`), from the submit or the scenario.
 
 use super::scenario::{JobKind, JobSpec};
-use crate::dli::model::{SubmitJob, Tag};
-
-/// The setting that makes DLI cancel a SQL job that runs longer (seconds).
-pub const SQL_JOB_TIMEOUT: &str = "dli.sql.job.timeout";
+use crate::dli::model::{SQL_JOB_TIMEOUT_CONF as SQL_JOB_TIMEOUT, SubmitJob, Tag};
 
 /// A job's tags, queue and settings.
 #[derive(Debug, Clone, Default)]

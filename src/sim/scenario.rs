@@ -622,6 +622,12 @@ impl Scenario {
             }
             j.check_kind().map_err(|e| format!("job {i}: {e}"))?;
         }
+        if s.list_faults
+            .iter()
+            .any(|f| f.kind == FaultKindSpec::Custom && f.body.is_none())
+        {
+            return Err("list_faults: a custom fault needs a body".into());
+        }
         for r in &s.submit_rules {
             if !s.templates.contains_key(&r.template) {
                 return Err(format!(
@@ -753,6 +759,23 @@ mod tests {
         assert_eq!(s.at(8.0, "j").sub_job.unwrap().num_completed_tasks, 4);
         assert_eq!(s.at(1e6, "j").sub_job.unwrap().num_completed_tasks, 4);
         assert_eq!(s.expectation(), "stalls");
+    }
+
+    /// The scenarios docs/scenarios.md shows are scenarios the simulator takes.
+    #[test]
+    fn every_scenario_in_the_docs_parses() {
+        let doc = include_str!("../../docs/scenarios.md");
+        let blocks: Vec<&str> = doc
+            .split("```json\n")
+            .skip(1)
+            .filter_map(|b| b.split("```").next())
+            .collect();
+        assert!(blocks.len() >= 5, "{}", blocks.len());
+        for b in blocks {
+            if let Err(e) = Scenario::parse(b) {
+                panic!("docs/scenarios.md: {e}\n{b}");
+            }
+        }
     }
 
     #[test]

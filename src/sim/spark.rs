@@ -144,7 +144,7 @@ fn default_batch() -> JobSpec {
 }
 
 /// Epoch milliseconds.
-fn millis(t: std::time::SystemTime) -> i64 {
+pub(super) fn millis(t: std::time::SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0))
 }

@@ -558,6 +558,33 @@ def main():
         return "job_count %d, pages %s" % (pages[0][0], [p[1][:8] for p in pages])
     run("ListSqlJobs pages (page-size, current-page)", list_pages)
 
+    def tagged_status():
+        what = "status(tagged)"
+        r = status(tagged["id"])
+        raw = verify(r, what)
+        status_checks(r, raw, tagged["id"], what)
+        need([(t.key, t.value) for t in (r.tags or [])] == [("dli-wait-key", "fidelity-1")],
+             "%s: tags %r" % (what, r.tags))
+        return "tags %r" % [(t.key, t.value) for t in r.tags]
+    run("ShowSqlJobStatus shows the submit's tags", tagged_status)
+
+    def own_deadline():
+        what = "status(dli.sql.job.timeout=1)"
+        r = dli.create_sql_job(CreateSqlJobRequest(body=CreateSqlJobRequestBody(
+            sql="insert into t select 2", queue_name="default",
+            conf=["spark.sql.shuffle.partitions=10", "dli.sql.job.timeout=1"])))
+        verify(r, "submit(dli.sql.job.timeout=1)")
+        job = r.job_id
+        r = poll(lambda: status(job), lambda r: r.status not in NOT_ENDED, what)
+        raw = verify(r, what)
+        status_checks(r, raw, job, what)
+        need(r.status == "CANCELLED", "%s: status %r" % (what, r.status))
+        need("dli.sql.job.timeout=1" in r.message, "%s: message %r" % (what, r.message))
+        need(1000 <= r.duration < 2000, "%s: duration %r ms" % (what, r.duration))
+        need("dli.sql.job.timeout=1" in (r.user_conf or ""), "%s: user_conf %r" % (what, r.user_conf))
+        return "CANCELLED after %d ms: %r" % (r.duration, r.message)
+    run("CreateSqlJob with dli.sql.job.timeout: CANCELLED by DLI at it", own_deadline)
+
     run("ListSqlJobs with page-size 0 -> 400 DLI.0001",
         lambda: expect_error(lambda: dli.list_sql_jobs(ListSqlJobsRequest(page_size=0)),
                              400, "DLI.0001", "list(page-size=0)"))

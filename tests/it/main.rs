@@ -10,6 +10,8 @@ mod common;
 #[cfg(feature = "simulator")]
 mod action;
 #[cfg(feature = "simulator")]
+mod as_users_do;
+#[cfg(feature = "simulator")]
 mod batch;
 #[cfg(feature = "simulator")]
 mod body_budget;
@@ -17,6 +19,7 @@ mod body_budget;
 mod cancel;
 #[cfg(feature = "simulator")]
 mod check;
+mod completions;
 #[cfg(feature = "simulator")]
 mod config;
 #[cfg(feature = "simulator")]
@@ -31,6 +34,8 @@ mod exit_status_table;
 mod faults;
 #[cfg(feature = "simulator")]
 mod history;
+#[cfg(feature = "simulator")]
+mod keys;
 mod layers;
 #[cfg(feature = "simulator")]
 mod local_faults;

@@ -97,3 +97,19 @@ fn a_recorded_wait_carries_its_past_and_its_replay_finds_the_same_prior() {
         .expect_code(124)
         .stderr_has(&["history: 3 past FINISHED runs", "queue etl"]);
 }
+
+#[test]
+fn a_spark_batch_learns_from_the_batches_of_its_name_on_its_queue() {
+    let sim = Sim::start("history-spark.json");
+    let mut cmd = sim.dli_wait();
+    cmd.env("DLI_WAIT_HISTORY", "auto").args([
+        "--job-type",
+        "spark",
+        "--timeout",
+        "1s",
+        id("batch-today"),
+    ]);
+    run(&mut cmd)
+        .expect_code(124)
+        .stderr_has(&["history: 3 past FINISHED runs of batch nightly-batch on queue etl"]);
+}

@@ -936,4 +936,59 @@ mod tests {
         }
         assert!(last >= 1.0);
     }
+
+    #[test]
+    fn a_prior_spares_polls_before_the_band_and_changes_nothing_past_it() {
+        // One wave of 8 tasks for an hour (nothing bounds its end); past runs took 55-65 min.
+        let prior = Prior::from_durations([3300, 3500, 3600, 3700, 3900].map(Duration::from_secs));
+        let (lo, hi) = prior.as_ref().unwrap().band();
+        let count = |p: Option<Prior>, until: f64| {
+            let mut p =
+                Eta::with_seed(Duration::from_secs(2), Duration::from_secs(120), 3).with_prior(p);
+            let (mut t, mut polls, mut first) = (0.0_f64, vec![], true);
+            while t < until {
+                let d = p
+                    .next_delay(&PolicyInput {
+                        now: Duration::from_secs_f64(t),
+                        snapshot: Some(&running_with(0, 0, 8, 8)),
+                        fault: None,
+                        changed: first,
+                    })
+                    .as_secs_f64();
+                polls.push((t, d));
+                first = false;
+                t += d;
+            }
+            polls
+        };
+        let with = count(prior.clone(), hi + 600.0);
+        let without = count(None, hi + 600.0);
+        let before = |v: &[(f64, f64)]| v.iter().filter(|(t, _)| *t < lo).count();
+        assert!(
+            before(&with) * 3 < before(&without),
+            "{} {}",
+            before(&with),
+            before(&without)
+        );
+        // No delay crosses into the band, none is longer than the job's age or 5 × the cap.
+        for (t, d) in &with {
+            assert!(*t >= lo - 1e-6 || t + d <= lo + 0.2 + 1e-6, "{t} + {d}");
+            assert!(*d <= t.max(2.0) + 1e-6 && *d <= 600.0, "{t}: {d}");
+        }
+        // In the band polls are denser than the open cap; past it, today's cap again.
+        let in_band: Vec<f64> = with
+            .iter()
+            .filter(|(t, _)| *t > lo + 60.0 && *t < hi)
+            .map(|p| p.1)
+            .collect();
+        assert!(
+            in_band.iter().all(|d| *d <= 40.0) && in_band.iter().any(|d| *d < 40.0),
+            "{in_band:?}"
+        );
+        assert!(
+            with.iter()
+                .filter(|(t, _)| *t > hi + 120.0)
+                .all(|p| p.1 == 40.0)
+        );
+    }
 }

@@ -167,18 +167,33 @@ fn with_past(
         let Some(p) = past.get(&report.job_id) else {
             continue;
         };
-        spec.statement = p.statement.clone();
+        // Runs found by a name (batches) rather than a statement (SQL jobs): the recorded
+        // job carries the name, and its past runs are of its kind.
+        let batch = p.statement.is_none() && p.name.is_some();
+        if batch {
+            spec.name = p.name.clone().or(spec.name.take());
+        } else {
+            spec.statement = p.statement.clone();
+        }
         spec.queue = p.queue.clone();
         for (k, (d, ago)) in p.durations.iter().zip(&p.started_ago).enumerate() {
             // Runs DLI gave no start for go a day apart, newest first.
             let ago = ago.unwrap_or(Duration::from_secs(86_400 * (k as u64 + 1)));
-            runs.push(JobSpec {
+            let mut run = JobSpec {
+                kind: spec.kind,
                 id: Some(format!("{}-past-{}", report.job_id, k + 1)),
-                name: Some(format!("a past run of {}", report.job_id)),
                 ago: Span(Some(ago)),
-                statement: p.statement.clone(),
                 queue: p.queue.clone(),
-                sub_jobs: vec![SubJobSpec {
+                ..JobSpec::default()
+            };
+            if batch {
+                run.name = p.name.clone();
+                run.running = Span(Some(*d));
+                run.end = End::Success;
+            } else {
+                run.name = Some(format!("a past run of {}", report.job_id));
+                run.statement = p.statement.clone();
+                run.sub_jobs = vec![SubJobSpec {
                     gap: Span(Some(Duration::ZERO)),
                     tasks: 1,
                     stages: 1,
@@ -188,10 +203,10 @@ fn with_past(
                     stall_at: None,
                     waves: false,
                     flat_start: None,
-                }],
-                end: End::Finished,
-                ..JobSpec::default()
-            });
+                }];
+                run.end = End::Finished;
+            }
+            runs.push(run);
         }
     }
     jobs.extend(runs);

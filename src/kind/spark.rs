@@ -249,6 +249,7 @@ impl Kind for Spark {
                 None => format!("batch {name}"),
             },
             statement: None,
+            name: Some(name),
             queue,
         }))
     }

@@ -184,6 +184,7 @@ impl Kind for Sql {
             started_ago,
             ran_for,
             statement: Some(statement),
+            name: None,
             queue: status.queue_name.clone(),
             what: match &status.queue_name {
                 Some(q) => format!("this statement on queue {q}"),

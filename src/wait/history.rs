@@ -41,8 +41,10 @@ pub struct Past {
     pub ran_for: Duration,
     /// What the runs have in common, for people: `this statement on queue q`.
     pub what: String,
-    /// The statement and queue they share (`--record` writes them with the runs).
+    /// The statement (SQL) or name (a batch) and queue they share (`--record` writes them
+    /// with the runs).
     pub statement: Option<String>,
+    pub name: Option<String>,
     pub queue: Option<String>,
 }
 

@@ -101,7 +101,18 @@ fn a_recorded_wait_carries_its_past_and_its_replay_finds_the_same_prior() {
 #[test]
 fn a_spark_batch_learns_from_the_batches_of_its_name_on_its_queue() {
     let sim = Sim::start("history-spark.json");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("night.json");
+    let said = "history: 3 past FINISHED runs of batch nightly-batch on queue etl";
     let mut cmd = sim.dli_wait();
+    cmd.env("DLI_WAIT_HISTORY", "auto")
+        .arg("--record")
+        .arg(&file)
+        .args(["--job-type", "spark", "--timeout", "1s", id("batch-today")]);
+    run(&mut cmd).expect_code(124).stderr_has(&[said]);
+    // The recorded night replays with its past: the same batches of that name.
+    let replay = Sim::start_file(file.to_str().expect("a UTF-8 path"));
+    let mut cmd = replay.dli_wait();
     cmd.env("DLI_WAIT_HISTORY", "auto").args([
         "--job-type",
         "spark",
@@ -109,7 +120,5 @@ fn a_spark_batch_learns_from_the_batches_of_its_name_on_its_queue() {
         "1s",
         id("batch-today"),
     ]);
-    run(&mut cmd)
-        .expect_code(124)
-        .stderr_has(&["history: 3 past FINISHED runs of batch nightly-batch on queue etl"]);
+    run(&mut cmd).expect_code(124).stderr_has(&[said]);
 }

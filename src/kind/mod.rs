@@ -18,6 +18,7 @@ use crate::config::Settings;
 use crate::dli::client::{DliClient, Sent};
 use crate::dli::fault::Fault;
 use crate::wait::api::JobApi;
+use crate::wait::history::Past;
 use crate::wait::machine::Fallback;
 use std::future::Future;
 use std::time::Duration;
@@ -52,6 +53,16 @@ pub trait Kind: JobApi {
         timeout: Duration,
         sent: &Sent,
     ) -> impl Future<Output = Result<Submitted, Fault>> + Send;
+    /// The job's earlier FINISHED runs (`--history auto`): one or two calls at the start of
+    /// a wait, newest first, at most a page. `Ok(None)`: the kind cannot tell.
+    fn history(
+        &self,
+        job_id: &str,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Option<Past>, Fault>> + Send {
+        let _ = (job_id, timeout);
+        async { Ok(None) }
+    }
     /// What `run` tells the user before the submit about what it adds to it (e.g. whose
     /// deadline DLI keeps), one line each; nothing by default.
     fn notes(args: &RunArgs) -> Vec<String> {

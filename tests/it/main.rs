@@ -35,6 +35,8 @@ mod faults;
 #[cfg(feature = "simulator")]
 mod flink;
 #[cfg(feature = "simulator")]
+mod history;
+#[cfg(feature = "simulator")]
 mod keys;
 mod layers;
 #[cfg(feature = "simulator")]

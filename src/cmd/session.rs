@@ -440,9 +440,12 @@ fn submit_not_sent(f: &Fault, waited: std::time::Duration) -> Failure {
     )
 }
 
-/// A lookup DLI refused (or that cannot work as configured): how the run ends, and why, in
-/// one line that says nothing was submitted.
+/// A lookup DLI refused (or that cannot work as configured, or whose answer cannot decide):
+/// how the run ends (exit 2 for a fault of configuration, else 5), and why, in one line that
+/// says nothing was submitted; the permission to list jobs is named only when DLI said the
+/// credentials may not (403).
 fn lookup_failed(f: &Fault, lookup: &str) -> Failure {
+    use crate::dli::fault::FaultKind;
     let hint = f
         .check()
         .map(|c| format!(" — {}", hint(c)))
@@ -451,12 +454,21 @@ fn lookup_failed(f: &Fault, lookup: &str) -> Failure {
         crate::dli::fault::FaultClass::Config => Outcome::Misconfigured(Box::new(f.clone())),
         _ => Outcome::Refused(f.clone()),
     };
-    Failure::ended(
-        outcome,
-        format!(
-            "{lookup} failed: {f}{hint}; nothing was submitted ({} needs the permission to list the project's DLI jobs)",
+    let cause = match f.kind {
+        FaultKind::Forbidden => format!(
+            " ({} needs the permission to list the project's DLI jobs)",
             crate::cli::flag::IDEMPOTENCY_KEY
         ),
+        _ => String::new(),
+    };
+    let tell = if f.message.ends_with(crate::kind::key::CANNOT_TELL) {
+        String::new()
+    } else {
+        format!(": {}", crate::kind::key::CANNOT_TELL)
+    };
+    Failure::ended(
+        outcome,
+        format!("{lookup} failed: {f}{hint}{cause}{tell}; nothing was submitted"),
     )
 }
 

@@ -7,7 +7,7 @@
 //! key becomes; a body that names its batch otherwise is a usage error), and its past jobs
 //! are the batch list's of that name.
 
-use super::key::{Key, MAX_BATCH_NAME_CHARS, PastJob};
+use super::key::{Key, MAX_BATCH_NAME_CHARS, PastJob, trusted};
 use super::{Kind, Submitted};
 use crate::cli::{RunArgs, flag};
 use crate::dli::bounded;
@@ -167,7 +167,9 @@ impl Kind for Spark {
     }
 
     /// The batches named by the key (the newest 100, on the body's queue when it names one,
-    /// as DLI advises), each checked for the name itself.
+    /// as DLI advises), trusted only when every item shows its name and DLI counts no more
+    /// than it listed ([`trusted`]). Any batch of that name counts, whoever submitted it: a
+    /// key must be new for every run that should run anew.
     async fn keyed(
         &self,
         key: &Key,
@@ -187,7 +189,15 @@ impl Kind for Spark {
             ..BatchQuery::default()
         };
         let list = self.0.list_batches(&query, timeout).await?;
-        Ok(list
+        let listed = list.sessions.len();
+        // A batch named otherwise is not the key's (DLI's name filter may match more); one
+        // without a name or an id may be.
+        let hidden = list
+            .sessions
+            .iter()
+            .filter(|b| b.name.is_none() || (b.name.as_deref() == Some(key.as_str()) && b.id.is_none()))
+            .count();
+        let ours: Vec<PastJob> = list
             .sessions
             .into_iter()
             .filter(|b| b.name.as_deref() == Some(key.as_str()))
@@ -200,7 +210,8 @@ impl Kind for Spark {
                     ended_ms: b.update_time.filter(|_| ended),
                 })
             })
-            .collect())
+            .collect();
+        trusted(ours, hidden, listed, list.total)
     }
 
     async fn submit(
@@ -247,7 +258,7 @@ fn named_by(
         }
         Some(name) if name.as_str() == Some(key.as_str()) => Ok(batch),
         Some(name) => Err(format!(
-            "{} {} names its batch {}, and a Spark batch's {} is its name: remove \"name\" from the file (the key becomes it), or give the key {name}",
+            "{} {} names its batch {}, and a Spark batch's {} is its name: remove \"name\" from the file (the key becomes it; give a key that is new for every run that should run anew)",
             flag::SPARK_FILE,
             path.display(),
             name.to_string().chars().take(140).collect::<String>(),

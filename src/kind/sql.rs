@@ -5,7 +5,7 @@
 //! (`dli.sql.job.timeout`) under `--cancel-on timeout` and the `--idempotency-key` as a tag; a
 //! key's jobs are the job list's with that tag.
 
-use super::key::{Key, PastJob};
+use super::key::{Key, PastJob, trusted};
 use super::{Kind, Submitted};
 use crate::cli::{CancelWhen, RunArgs, flag};
 use crate::dli::bounded;
@@ -145,8 +145,8 @@ impl Kind for Sql {
     }
 
     /// The list's jobs tagged with the key (the newest 100: a key's jobs are a handful),
-    /// each checked for the tag itself (a list that ignored the filter must not make another
-    /// job this key's).
+    /// trusted only when every item carries the tag and DLI counts no more than it listed
+    /// ([`trusted`]): a list that ignored the filter must not make "no job, submit".
     async fn keyed(
         &self,
         key: &Key,
@@ -163,7 +163,8 @@ impl Kind for Sql {
             ..SqlJobQuery::default()
         };
         let list = self.0.list_sql_jobs(&query, timeout).await?;
-        Ok(list
+        let listed = list.jobs.len();
+        let ours: Vec<PastJob> = list
             .jobs
             .into_iter()
             .filter(|j| j.has_tag(&tag))
@@ -175,7 +176,9 @@ impl Kind for Sql {
                     ended_ms: j.end_time,
                 })
             })
-            .collect())
+            .collect();
+        let hidden = listed - ours.len();
+        trusted(ours, hidden, listed, list.job_count)
     }
 
     async fn submit(

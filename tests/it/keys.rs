@@ -374,3 +374,36 @@ fn a_signal_during_the_lookup_submits_nothing() {
     );
     assert_eq!(submits(&sim), 0, "{:?}", sim.requests());
 }
+
+/// A DLI whose job lists ignore the key's filter (the simulator's `lists_ignore_filters`):
+/// the listed jobs without the key could be the key's, so the lookup cannot decide. It ends
+/// with exit 5, saying it cannot tell and that nothing was submitted, and submits nothing
+/// (a second INSERT "because none was found" is what the key is there to prevent). The same
+/// for a Spark batch list that shows a batch without a name.
+#[test]
+fn a_list_that_ignores_the_keys_filter_submits_nothing() {
+    let sim = Sim::start("keys-unfiltered.json");
+    let r = run(sim.dli_wait_sub("run").args([
+        "--sql",
+        "INSERT INTO sales.daily SELECT * FROM sales.raw",
+        "--idempotency-key",
+        "nightly-2026-12-02",
+    ]));
+    r.expect_code(5).stderr_has(&[
+        "cannot tell whether a job with this key exists; nothing was submitted",
+        "without the key",
+    ]);
+    assert_eq!(submits(&sim), 0, "{:?}", sim.requests());
+    let dir = common::TempDir::new("keys");
+    let batch = dir.path().join("batch.json");
+    std::fs::write(&batch, r#"{"file": "a.jar", "className": "A"}"#).unwrap();
+    let r = run(sim
+        .dli_wait_sub("run")
+        .arg("--spark-file")
+        .arg(&batch)
+        .args(["--idempotency-key", "batch-2026-12-02"]));
+    r.expect_code(5).stderr_has(&[
+        "cannot tell whether a job with this key exists; nothing was submitted",
+    ]);
+    assert_eq!(submits(&sim), 0, "{:?}", sim.requests());
+}

@@ -57,6 +57,9 @@ pub struct Session<'c, K: Kind> {
     settings: Settings,
     kind: K,
     reporter: Arc<dyn Reporter>,
+    /// When the session opened: the one `--timeout` of a run (the key's lookup, a never-sent
+    /// submit's retries and the wait share it) counts from here.
+    began: tokio::time::Instant,
 }
 
 /// What came of a submit.
@@ -82,6 +85,7 @@ impl<'c, K: Kind> Session<'c, K> {
     /// Open a session on resolved `settings`: the credentials ready and the reporter that
     /// knows their secrets (and records, with `--record`), the client, the kind.
     pub async fn start(ctx: &'c Context, settings: Settings) -> Result<Self, Failure> {
+        let began = tokio::time::Instant::now();
         let reporter = super::credentials::ready(ctx, &settings).await?;
         #[cfg(feature = "simulator")]
         let reporter: Arc<dyn Reporter> = match &ctx.output.record {
@@ -101,6 +105,7 @@ impl<'c, K: Kind> Session<'c, K> {
             settings,
             kind: K::new(client),
             reporter,
+            began,
         })
     }
 
@@ -163,19 +168,14 @@ impl<'c, K: Kind> Session<'c, K> {
     /// refuses ends the run (exit 5, or 2 for a fault of configuration). Nothing has been
     /// submitted when this fails: the message says so.
     pub async fn lookup(&self, key: &Key, what: &K::Submission) -> Result<Decision, Failure> {
-        use backon::BackoffBuilder;
+        use crate::wait::policy::{DelayPolicy, Exponential, PolicyInput};
         let ctx = self.ctx;
         ctx.begin(&[]);
         let settings = &self.settings;
         let timeout = settings.client.request_timeout;
-        let started = tokio::time::Instant::now();
-        let deadline = settings.wait.timeout.map(|t| started + t);
-        let mut delays = backon::ExponentialBuilder::default()
-            .with_min_delay(settings.poll_interval)
-            .with_max_delay(settings.max_poll_interval)
-            .with_jitter()
-            .without_max_times()
-            .build();
+        let deadline = self.deadline();
+        // The wait's own backoff (jitter, the cap), as a poll's fault would be retried.
+        let mut delays = Exponential::new(settings.poll_interval, settings.max_poll_interval);
         let nothing = "nothing was submitted";
         let mut answered = false;
         loop {
@@ -185,7 +185,7 @@ impl<'c, K: Kind> Session<'c, K> {
                     sig,
                     &format!("while looking up the jobs of {} {}: {nothing}", crate::cli::flag::IDEMPOTENCY_KEY, key.as_str()),
                 )),
-                found = self.kind.keyed(key, what, timeout) => found,
+                found = self.kind.keyed(key, what, within(timeout, deadline)) => found,
             };
             let fault = match found {
                 Ok(jobs) => return Ok(decide(&jobs)),
@@ -200,20 +200,26 @@ impl<'c, K: Kind> Session<'c, K> {
             if !fault.is_transient() {
                 return Err(lookup_failed(&fault, &lookup));
             }
-            let unreachable = settings
-                .wait
-                .unreachable_after
-                .filter(|_| !answered && fault.kind == crate::dli::fault::FaultKind::Connection);
-            if unreachable.is_some_and(|u| started.elapsed() >= u) {
+            let unreachable = !answered && fault.kind == crate::dli::fault::FaultKind::Connection;
+            if unreachable && self.began.elapsed() >= self.unreachable_window() {
                 return Err(Failure::ended(
                     Outcome::Misconfigured(Box::new(fault.clone())),
                     format!("{lookup} never reached DLI: {fault}; {nothing}"),
                 ));
             }
-            let delay = fault
+            let input = PolicyInput {
+                now: self.began.elapsed(),
+                snapshot: None,
+                fault: Some(&fault),
+                changed: false,
+            };
+            let mut delay = fault
                 .retry_after
-                .or_else(|| delays.next())
-                .unwrap_or(settings.max_poll_interval);
+                .unwrap_or_else(|| delays.next_delay(&input));
+            if unreachable {
+                // One last try lands on the window's end.
+                delay = delay.min(self.unreachable_window().saturating_sub(self.began.elapsed()));
+            }
             let now = tokio::time::Instant::now();
             if deadline.is_some_and(|d| now >= d) {
                 return Err(Failure::ended(
@@ -296,6 +302,18 @@ impl<'c, K: Kind> Session<'c, K> {
         }
     }
 
+    /// The run's deadline (`--timeout` from when the session opened), if it has one.
+    fn deadline(&self) -> Option<tokio::time::Instant> {
+        self.settings.wait.timeout.map(|t| self.began + t)
+    }
+
+    /// How long a service that has never answered is retried by the lookup and a never-sent
+    /// submit, from when the session opened (see [`unreachable_window`]).
+    fn unreachable_window(&self) -> std::time::Duration {
+        let wait = &self.settings.wait;
+        unreachable_window(wait.unreachable_after, wait.timeout)
+    }
+
     /// One line for people on stderr, made safe.
     fn say(&self, line: &str) {
         self.ctx.stderr.line(&self.ctx.secrets.line(line));
@@ -309,12 +327,12 @@ impl<'c, K: Kind> Session<'c, K> {
     async fn submit_once(&self, what: &K::Submission) -> Result<crate::kind::Submitted, Failure> {
         let ctx = self.ctx;
         let timeout = self.settings.client.request_timeout;
-        let window = self
-            .settings
-            .wait
-            .unreachable_after
-            .or(self.settings.wait.timeout);
-        let started = std::time::Instant::now();
+        // From when the session opened (a lookup before it counts), never past the run's
+        // deadline.
+        let window = self.unreachable_window();
+        let end = self
+            .deadline()
+            .map_or(self.began + window, |d| d.min(self.began + window));
         let mut pause = SUBMIT_RETRY_FIRST;
         loop {
             let sent = Sent::default();
@@ -328,20 +346,18 @@ impl<'c, K: Kind> Session<'c, K> {
                 Err(f) if f.delivery == Delivery::NotSent => f,
                 Err(f) => return Err(submit_failed(&f)),
             };
-            let waited = started.elapsed();
-            let left = window.map(|w| w.saturating_sub(waited));
-            if !fault.is_transient() || left.is_some_and(|l| l.is_zero()) {
+            let waited = self.began.elapsed();
+            let left = end.saturating_duration_since(tokio::time::Instant::now());
+            if !fault.is_transient() || left.is_zero() {
                 return Err(submit_not_sent(&fault, waited));
             }
             if pause == SUBMIT_RETRY_FIRST && !ctx.output.quiet {
-                let within = window.map_or("until it is sent".to_string(), |w| {
-                    format!("for up to {}", crate::dli::human::duration(w))
-                });
                 ctx.stderr.line(&ctx.secrets.line(&format!(
-                    "submit not sent ({fault}): no job was created; trying again {within} (--unreachable-timeout)"
+                    "submit not sent ({fault}): no job was created; trying again for up to {} (--unreachable-timeout)",
+                    crate::dli::human::duration(left)
                 )));
             }
-            let nap = left.map_or(pause, |l| pause.min(l));
+            let nap = pause.min(left);
             tokio::select! {
                 biased;
                 sig = signals::interrupted(&ctx.stop) => return Err(Failure::interrupted(
@@ -358,7 +374,11 @@ impl<'c, K: Kind> Session<'c, K> {
     /// then [`Session::conclude`]: the exit status.
     pub async fn wait(&self, job_ids: Vec<String>) -> CommandResult {
         let settings = &self.settings;
-        let config = settings.wait.clone().with_fallback(K::FALLBACK);
+        let mut config = settings.wait.clone().with_fallback(K::FALLBACK);
+        // One deadline for the whole run: what the lookup and the submit took is gone.
+        config.timeout = self
+            .deadline()
+            .map(|d| d.saturating_duration_since(tokio::time::Instant::now()));
         let policy = || settings.policy();
         let plan = Plan {
             config: &config,
@@ -383,6 +403,31 @@ impl<'c, K: Kind> Session<'c, K> {
     pub fn conclude(&self, reports: &[JobReport]) -> i32 {
         self.ctx.conclude(reports, self.reporter.as_ref())
     }
+}
+
+/// How long a service that has never answered in this run is retried before exit 2 by the
+/// lookup and a never-sent submit: `--unreachable-timeout`; with it `off`, until `--timeout`;
+/// with no timeout either, the default window (before any job exists there is nothing to
+/// wait for, and a DNS failure must not be retried for ever).
+fn unreachable_window(
+    unreachable_after: Option<std::time::Duration>,
+    timeout: Option<std::time::Duration>,
+) -> std::time::Duration {
+    unreachable_after
+        .or(timeout)
+        .unwrap_or(crate::wait::machine::DEFAULT_UNREACHABLE_AFTER)
+}
+
+/// A request's timeout: `timeout`, but not past `deadline` (the run's), at least 1 ms.
+fn within(
+    timeout: std::time::Duration,
+    deadline: Option<tokio::time::Instant>,
+) -> std::time::Duration {
+    deadline
+        .map_or(timeout, |d| {
+            timeout.min(d.saturating_duration_since(tokio::time::Instant::now()))
+        })
+        .max(std::time::Duration::from_millis(1))
 }
 
 /// The HTTP client for these settings, under their request-rate limit.
@@ -588,5 +633,24 @@ fn stdout_is_null() -> bool {
     #[cfg(not(unix))]
     {
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// Before a job exists, a service that never answers is never retried for ever: `off`
+    /// without a `--timeout` still ends at the default window.
+    #[test]
+    fn a_never_answering_service_is_retried_within_a_bound() {
+        let s = Duration::from_secs;
+        assert_eq!(unreachable_window(Some(s(5)), Some(s(60))), s(5));
+        assert_eq!(unreachable_window(None, Some(s(60))), s(60));
+        assert_eq!(
+            unreachable_window(None, None),
+            crate::wait::machine::DEFAULT_UNREACHABLE_AFTER
+        );
     }
 }

@@ -407,3 +407,30 @@ fn a_list_that_ignores_the_keys_filter_submits_nothing() {
     ]);
     assert_eq!(submits(&sim), 0, "{:?}", sim.requests());
 }
+
+/// One deadline for the whole run: a lookup that fails for 6 s (503s) of an 8 s `--timeout`
+/// leaves the wait the 2 s that are left, not a fresh 8 s. The run ends with 124 within
+/// T plus the 5 s grace README promises (a lookup and a wait with a timeout each would end
+/// at about 14 s), the job submitted once and cancelled by dli-wait at the wait's deadline,
+/// before DLI's own (`dli.sql.job.timeout`, which counts from the later submit).
+#[test]
+fn the_lookup_and_the_wait_share_one_timeout() {
+    let sim = Sim::start("keys-late-list.json");
+    let started = Instant::now();
+    let r = run(sim.dli_wait_sub("run").args([
+        "--sql",
+        "INSERT INTO t SELECT 1",
+        "--idempotency-key",
+        "k1",
+        "--timeout",
+        "8s",
+        "--cancel-on",
+        "timeout",
+    ]));
+    let took = started.elapsed();
+    r.expect_code(124);
+    assert!(took < Duration::from_secs(13), "took {took:?}: {}", r.all());
+    assert_eq!(submits(&sim), 1, "{:?}", sim.requests());
+    let job = r.stdout.lines().next().unwrap().to_string();
+    assert!(sim.was_cancelled(&job), "{}", r.all());
+}

@@ -32,7 +32,7 @@ async fn run<K: Kind>(args: &RunArgs, ctx: &Context) -> CommandResult {
     if let Some(key) = &key {
         match session.lookup(key, &what).await? {
             Decision::Reattach(job) => {
-                return match session.reattach(&job, key, args.no_wait)? {
+                return match session.reattach(&job, key, args.no_wait).await? {
                     Submit::Wait(job_id) => session.wait(vec![job_id]).await,
                     Submit::Ended(code) => Ok(code),
                 };

@@ -245,8 +245,15 @@ impl<'c, K: Kind> Session<'c, K> {
     }
 
     /// A job submitted with `key` has not ended: say so, print its id as a submit would, and
-    /// wait for it (or, with `--no-wait`, end with 0).
-    pub fn reattach(&mut self, job: &PastJob, key: &Key, no_wait: bool) -> Result<Submit, Failure> {
+    /// wait for it (or, with `--no-wait`, end with 0). A deadline DLI keeps for it (its first
+    /// submit's `dli.sql.job.timeout`) is said, and when it comes before this run's
+    /// `--timeout`, so is the exit it makes: 3, the job CANCELLED by DLI.
+    pub async fn reattach(
+        &mut self,
+        job: &PastJob,
+        key: &Key,
+        no_wait: bool,
+    ) -> Result<Submit, Failure> {
         let job_id = past_job_id(job)?;
         let since = job
             .started_ms
@@ -258,6 +265,10 @@ impl<'c, K: Kind> Session<'c, K> {
             crate::cli::flag::IDEMPOTENCY_KEY,
             key.as_str()
         ));
+        let timeout = within(self.settings.client.request_timeout, self.deadline());
+        if let Some(own) = self.kind.own_deadline(&job_id, timeout).await {
+            self.say(&own_deadline_note(&job_id, own, job.started_ms, self.left()));
+        }
         self.announce(job_id, no_wait, false, true)
     }
 
@@ -305,6 +316,12 @@ impl<'c, K: Kind> Session<'c, K> {
     /// The run's deadline (`--timeout` from when the session opened), if it has one.
     fn deadline(&self) -> Option<tokio::time::Instant> {
         self.settings.wait.timeout.map(|t| self.began + t)
+    }
+
+    /// What is left of the run's `--timeout` now, if it has one.
+    fn left(&self) -> Option<std::time::Duration> {
+        self.deadline()
+            .map(|d| d.saturating_duration_since(tokio::time::Instant::now()))
     }
 
     /// How long a service that has never answered is retried by the lookup and a never-sent
@@ -376,9 +393,7 @@ impl<'c, K: Kind> Session<'c, K> {
         let settings = &self.settings;
         let mut config = settings.wait.clone().with_fallback(K::FALLBACK);
         // One deadline for the whole run: what the lookup and the submit took is gone.
-        config.timeout = self
-            .deadline()
-            .map(|d| d.saturating_duration_since(tokio::time::Instant::now()));
+        config.timeout = self.left();
         let policy = || settings.policy();
         let plan = Plan {
             config: &config,
@@ -403,6 +418,44 @@ impl<'c, K: Kind> Session<'c, K> {
     pub fn conclude(&self, reports: &[JobReport]) -> i32 {
         self.ctx.conclude(reports, self.reporter.as_ref())
     }
+}
+
+/// The note on a re-attached job's own deadline `own` (DLI ends it that long after its
+/// submit at `started_ms`): when, and, if that is before the run's `left` time (or the run has
+/// no `--timeout`), that the run will then end with 3, CANCELLED by DLI, not with 124.
+fn own_deadline_note(
+    job_id: &str,
+    own: std::time::Duration,
+    started_ms: Option<i64>,
+    left: Option<std::time::Duration>,
+) -> String {
+    let now = std::time::SystemTime::now();
+    let setting = format!(
+        "{}={}",
+        crate::dli::model::SQL_JOB_TIMEOUT_CONF,
+        own.as_secs()
+    );
+    let own_ms = i64::try_from(own.as_millis()).unwrap_or(i64::MAX);
+    let ends = started_ms.map(|ms| ms.saturating_add(own_ms));
+    let now_ms = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let wait_ends = left.map(|l| now_ms.saturating_add(i64::try_from(l.as_millis()).unwrap_or(i64::MAX)));
+    let at = ends.map_or_else(
+        || format!("{} after its submit", crate::dli::human::duration(own)),
+        |ms| when(ms, now),
+    );
+    let first = match (ends, wait_ends) {
+        (Some(e), Some(w)) if e >= w => String::new(),
+        (None, _) => String::new(),
+        (Some(_), _) => format!(
+            ", before this run's {}: the run then ends with 3 (CANCELLED by DLI)",
+            crate::cli::flag::TIMEOUT
+        ),
+    };
+    format!(
+        "note: job {job_id} keeps the deadline of its first submit ({setting}): DLI cancels it {at}{first}"
+    )
 }
 
 /// How long a service that has never answered in this run is retried before exit 2 by the

@@ -60,6 +60,17 @@ pub trait Kind: JobApi {
             "jobs of this kind cannot be found by an idempotency key",
         )))
     }
+    /// DLI's own deadline on a job this run re-attaches to (`run --idempotency-key`): how
+    /// long after its submit DLI ends it, as its first submit set it; `None` when it has none
+    /// or it cannot be read (by default: kinds without one).
+    fn own_deadline(
+        &self,
+        job_id: &str,
+        timeout: Duration,
+    ) -> impl Future<Output = Option<Duration>> + Send {
+        let _ = (job_id, timeout);
+        std::future::ready(None)
+    }
     /// The simulator's scenario job that replays what a wait saw (`--record`).
     #[cfg(feature = "simulator")]
     fn recorded(report: &JobReport, polls: &[(Duration, Seen)]) -> JobSpec;

@@ -181,6 +181,12 @@ impl Kind for Sql {
         trusted(ours, hidden, listed, list.job_count)
     }
 
+    /// The job's `dli.sql.job.timeout`, from its `/status` `user_conf`.
+    async fn own_deadline(&self, job_id: &str, timeout: Duration) -> Option<Duration> {
+        let status = self.0.status(job_id, timeout).await.ok()?;
+        conf_deadline(status.user_conf.as_deref()?)
+    }
+
     async fn submit(
         &self,
         job: &SubmitJob,
@@ -305,6 +311,18 @@ fn user_conf(args: &RunArgs) -> Result<Vec<String>, String> {
     Ok(conf)
 }
 
+/// `dli.sql.job.timeout` (whole seconds) in a job's `user_conf` as `/status` gives it:
+/// `k=v,k=v`, or a JSON object (`"dli.sql.job.timeout": "5"`); `None` without it.
+pub fn conf_deadline(user_conf: &str) -> Option<Duration> {
+    let (_, rest) = user_conf.split_once(SQL_JOB_TIMEOUT_CONF)?;
+    let digits: String = rest
+        .trim_start_matches(['"', '=', ':', ' '])
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok().map(Duration::from_secs)
+}
+
 /// The deadline `run` gives DLI for the job it submits (see [`dli_deadline`]).
 fn deadline_of(args: &RunArgs) -> Option<u64> {
     let t = &args.timing;
@@ -383,6 +401,15 @@ fn read_sql(args: &RunArgs) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_jobs_own_deadline_is_read_from_its_settings() {
+        let s = Duration::from_secs;
+        assert_eq!(conf_deadline("a=b,dli.sql.job.timeout=5"), Some(s(5)));
+        assert_eq!(conf_deadline(r#"{"dli.sql.job.timeout": "300", "a": "b"}"#), Some(s(300)));
+        assert_eq!(conf_deadline("spark.sql.shuffle.partitions=10"), None);
+        assert_eq!(conf_deadline("dli.sql.job.timeout=x"), None);
+    }
 
     #[test]
     fn dlis_deadline_is_the_waits_plus_one_request_and_only_with_cancel_on_timeout() {

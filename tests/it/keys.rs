@@ -434,3 +434,31 @@ fn the_lookup_and_the_wait_share_one_timeout() {
     let job = r.stdout.lines().next().unwrap().to_string();
     assert!(sim.was_cancelled(&job), "{}", r.all());
 }
+
+/// A re-run that re-attaches to a job whose first submit gave DLI a deadline (`--timeout 3s
+/// --cancel-on timeout`: `dli.sql.job.timeout=5`) says that deadline and, as it comes before
+/// the re-run's own 60 s, that the run will end with 3; it then does, CANCELLED by DLI.
+#[test]
+fn a_reattached_job_keeps_its_first_submits_deadline_and_says_so() {
+    let sim = Sim::start("keys.json");
+    let sql = ["--sql", "INSERT INTO sales.history SELECT * FROM backfill"];
+    let key = ["--idempotency-key", "deadline-kept"];
+    let mut first = sim.dli_wait_sub_std("run");
+    first
+        .args(sql)
+        .args(key)
+        .args(["--timeout", "3s", "--cancel-on", "timeout"]);
+    let (child, job_id) = spawn_until_id(first);
+    kill_9(child);
+    let r = run(sim
+        .dli_wait_sub("run")
+        .args(sql)
+        .args(key)
+        .args(["--timeout", "60s"]));
+    r.expect_code(3).stderr_has(&[
+        &format!("re-attaching to job {job_id}"),
+        &format!("note: job {job_id} keeps the deadline of its first submit (dli.sql.job.timeout=5): DLI cancels it at "),
+        "before this run's --timeout: the run then ends with 3 (CANCELLED by DLI)",
+    ]);
+    assert_eq!(submits(&sim), 1, "{:?}", sim.requests());
+}

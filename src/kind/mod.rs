@@ -29,8 +29,14 @@ pub trait Kind: JobApi {
     const FALLBACK: Fallback;
     /// The kind's calls on `client` (clones share its connection and rate limit).
     fn new(client: DliClient) -> Self;
-    /// What `run` would submit, read and checked: a usage error in the command line's words.
-    fn submission(args: &RunArgs) -> Result<Self::Submission, String>;
+    /// What `run` would submit, read and checked, with `key` (the run's
+    /// `--idempotency-key`, parsed once by `run`) on it, and the notes `run` tells the user
+    /// before the submit about what it adds to it (e.g. whose deadline DLI keeps), one line
+    /// each: a usage error in the command line's words.
+    fn submission(
+        args: &RunArgs,
+        key: Option<&key::Key>,
+    ) -> Result<(Self::Submission, Vec<String>), String>;
     /// Submit it exactly once, never retried (`sent` says whether it may have reached DLI).
     fn submit(
         &self,
@@ -38,12 +44,6 @@ pub trait Kind: JobApi {
         timeout: Duration,
         sent: &Sent,
     ) -> impl Future<Output = Result<Submitted, Fault>> + Send;
-    /// What `run` tells the user before the submit about what it adds to it (e.g. whose
-    /// deadline DLI keeps), one line each; nothing by default.
-    fn notes(args: &RunArgs) -> Vec<String> {
-        let _ = args;
-        Vec::new()
-    }
     /// The jobs submitted with `key` (`run --idempotency-key`; `what` carries it, as
     /// [`Kind::submission`] put it there), newest first as DLI lists them. A kind that cannot
     /// be found by a key refuses the key in [`Kind::submission`]; this default refuses the

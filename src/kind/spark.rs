@@ -150,20 +150,19 @@ impl Kind for Spark {
         Spark(client)
     }
 
-    fn submission(args: &RunArgs) -> Result<serde_json::Value, String> {
+    fn submission(
+        args: &RunArgs,
+        key: Option<&Key>,
+    ) -> Result<(serde_json::Value, Vec<String>), String> {
         let Some(path) = args.spark_file.as_deref() else {
             return Err(format!("no {} to submit", flag::SPARK_FILE));
         };
-        let key = args
-            .idempotency_key
-            .as_deref()
-            .map(Key::parse)
-            .transpose()?;
         let batch = read_batch(path)?;
-        match key {
-            Some(key) => named_by(batch, &key, path),
-            None => Ok(batch),
-        }
+        let batch = match key {
+            Some(key) => named_by(batch, key, path)?,
+            None => batch,
+        };
+        Ok((batch, Vec::new()))
     }
 
     /// The batches named by the key (the newest 100, on the body's queue when it names one,

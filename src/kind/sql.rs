@@ -117,31 +117,19 @@ impl Kind for Sql {
         Sql(client)
     }
 
-    fn submission(args: &RunArgs) -> Result<SubmitJob, String> {
-        let key = args
-            .idempotency_key
-            .as_deref()
-            .map(Key::parse)
-            .transpose()?;
+    fn submission(args: &RunArgs, key: Option<&Key>) -> Result<(SubmitJob, Vec<String>), String> {
         let conf = user_conf(args)?;
         let sql = read_sql(args)?;
-        let (conf, _) = with_deadline(conf, deadline_of(args));
-        Ok(SubmitJob {
+        let (conf, note) = with_deadline(conf, deadline_of(args));
+        let job = SubmitJob {
             sql,
             currentdb: args.database.clone(),
             queue_name: args.queue.clone(),
             conf,
-            tags: key.iter().map(Key::tag).collect(),
+            tags: key.iter().map(|k| k.tag()).collect(),
             ..SubmitJob::default()
-        })
-    }
-
-    fn notes(args: &RunArgs) -> Vec<String> {
-        let conf = user_conf(args).unwrap_or_default();
-        with_deadline(conf, deadline_of(args))
-            .1
-            .into_iter()
-            .collect()
+        };
+        Ok((job, note.into_iter().collect()))
     }
 
     /// The list's jobs tagged with the key (the newest 100: a key's jobs are a handful),

@@ -218,7 +218,10 @@ impl<'c, K: Kind> Session<'c, K> {
                 .unwrap_or_else(|| delays.next_delay(&input));
             if unreachable {
                 // One last try lands on the window's end.
-                delay = delay.min(self.unreachable_window().saturating_sub(self.began.elapsed()));
+                delay = delay.min(
+                    self.unreachable_window()
+                        .saturating_sub(self.began.elapsed()),
+                );
             }
             let now = tokio::time::Instant::now();
             if deadline.is_some_and(|d| now >= d) {
@@ -267,7 +270,12 @@ impl<'c, K: Kind> Session<'c, K> {
         ));
         let timeout = within(self.settings.client.request_timeout, self.deadline());
         if let Some(own) = self.kind.own_deadline(&job_id, timeout).await {
-            self.say(&own_deadline_note(&job_id, own, job.started_ms, self.left()));
+            self.say(&own_deadline_note(
+                &job_id,
+                own,
+                job.started_ms,
+                self.left(),
+            ));
         }
         self.announce(job_id, no_wait, false, true)
     }
@@ -440,7 +448,8 @@ fn own_deadline_note(
     let now_ms = now
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    let wait_ends = left.map(|l| now_ms.saturating_add(i64::try_from(l.as_millis()).unwrap_or(i64::MAX)));
+    let wait_ends =
+        left.map(|l| now_ms.saturating_add(i64::try_from(l.as_millis()).unwrap_or(i64::MAX)));
     let at = ends.map_or_else(
         || format!("{} after its submit", crate::dli::human::duration(own)),
         |ms| when(ms, now),

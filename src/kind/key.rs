@@ -77,7 +77,11 @@ pub fn trusted(
     } else {
         total
             .filter(|t| usize::try_from(*t).map_or(true, |t| t > listed))
-            .map(|t| format!("DLI counts {t} matching job(s) but listed {listed} (only one page is read)"))
+            .map(|t| {
+                format!(
+                    "DLI counts {t} matching job(s) but listed {listed} (only one page is read)"
+                )
+            })
     };
     match why {
         Some(why) => Err(crate::dli::fault::Fault::permanent(

@@ -194,7 +194,9 @@ impl Kind for Spark {
         let hidden = list
             .sessions
             .iter()
-            .filter(|b| b.name.is_none() || (b.name.as_deref() == Some(key.as_str()) && b.id.is_none()))
+            .filter(|b| {
+                b.name.is_none() || (b.name.as_deref() == Some(key.as_str()) && b.id.is_none())
+            })
             .count();
         let ours: Vec<PastJob> = list
             .sessions

@@ -324,8 +324,9 @@ fn deadline_of(args: &RunArgs) -> Option<u64> {
 /// DLI's own deadline for a job `run` submits, in whole seconds (`dli.sql.job.timeout`):
 /// only when the wait cancels at its own (`--cancel-on timeout` with a `--timeout`), then
 /// that timeout plus one `--request-timeout`, rounded up. DLI's clock starts when it takes
-/// the submit, the wait's once the answer is back, at most a request timeout later: so DLI's
-/// deadline never comes before the wait's. Nobody asked for the job to end with the wait
+/// the submit, the wait's deadline counts from the start of `run` (`Session`'s one
+/// deadline), before the submit was sent: so DLI's deadline never comes before the wait's,
+/// and the request timeout is a margin on top. Nobody asked for the job to end with the wait
 /// otherwise: `None`.
 pub fn dli_deadline(
     timeout: Option<Duration>,
@@ -390,11 +391,26 @@ fn read_sql(args: &RunArgs) -> Result<String, String> {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        /// DLI's deadline is never before the wait's: the wait's counts from the start of
+        /// `run` (before the submit is sent), DLI's from when it takes the submit, and N is
+        /// at least the whole --timeout (plus one --request-timeout, rounded up).
+        #[test]
+        fn dlis_deadline_is_never_before_the_waits(t in 1u64..100_000_000, rt in 1u64..600_000) {
+            let ms = Duration::from_millis;
+            let n = dli_deadline(Some(ms(t)), true, ms(rt)).unwrap();
+            proptest::prop_assert!(Duration::from_secs(n) >= ms(t) + ms(rt));
+        }
+    }
+
     #[test]
     fn a_jobs_own_deadline_is_read_from_its_settings() {
         let s = Duration::from_secs;
         assert_eq!(conf_deadline("a=b,dli.sql.job.timeout=5"), Some(s(5)));
-        assert_eq!(conf_deadline(r#"{"dli.sql.job.timeout": "300", "a": "b"}"#), Some(s(300)));
+        assert_eq!(
+            conf_deadline(r#"{"dli.sql.job.timeout": "300", "a": "b"}"#),
+            Some(s(300))
+        );
         assert_eq!(conf_deadline("spark.sql.shuffle.partitions=10"), None);
         assert_eq!(conf_deadline("dli.sql.job.timeout=x"), None);
     }

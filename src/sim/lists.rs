@@ -257,7 +257,9 @@ impl Simulator {
             .iter()
             .filter(|j| j.spec.kind == JobKind::Spark)
             .map(|j| self.batch_item(j))
-            .filter(|i| self.lists_ignore_filters || name.is_none_or(|n| i.name.as_ref() == Some(n)))
+            .filter(|i| {
+                self.lists_ignore_filters || name.is_none_or(|n| i.name.as_ref() == Some(n))
+            })
             .filter(|i| queue.is_none_or(|q| i.queue.as_ref() == Some(q)))
             .filter(|i| state.as_ref().is_none_or(|s| i.state == *s))
             .collect();

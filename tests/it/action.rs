@@ -1708,9 +1708,18 @@ fn a_no_wait_rerun_with_the_key_outputs_the_running_jobs_id() {
     ]);
     let again = runner.run(&inputs, None);
     assert_eq!(again.code(), Some(0), "{}", again.all());
-    assert!(again.all().contains("re-attaching to job"), "{}", again.all());
+    assert!(
+        again.all().contains("re-attaching to job"),
+        "{}",
+        again.all()
+    );
     assert_eq!(again.outputs["status"], "SUBMITTED", "{}", again.all());
-    assert_eq!(again.outputs["job-id"], id("key-running"), "{}", again.all());
+    assert_eq!(
+        again.outputs["job-id"],
+        id("key-running"),
+        "{}",
+        again.all()
+    );
     let submits = sim
         .requests()
         .iter()

@@ -402,9 +402,8 @@ fn a_list_that_ignores_the_keys_filter_submits_nothing() {
         .arg("--spark-file")
         .arg(&batch)
         .args(["--idempotency-key", "batch-2026-12-02"]));
-    r.expect_code(5).stderr_has(&[
-        "cannot tell whether a job with this key exists; nothing was submitted",
-    ]);
+    r.expect_code(5)
+        .stderr_has(&["cannot tell whether a job with this key exists; nothing was submitted"]);
     assert_eq!(submits(&sim), 0, "{:?}", sim.requests());
 }
 

@@ -57,9 +57,10 @@ pub struct Session<'c, K: Kind> {
     settings: Settings,
     kind: K,
     reporter: Arc<dyn Reporter>,
-    /// When the session opened: the one `--timeout` of a run (the key's lookup, a never-sent
-    /// submit's retries and the wait share it) counts from here.
-    began: tokio::time::Instant,
+    /// When `run` sent its first request (the key's lookup, else the submit): the one
+    /// `--timeout` of a run (the lookup, a never-sent submit's retries and the wait share it)
+    /// counts from here. Unset for a command that only waits: its wait's own start counts.
+    began: std::sync::OnceLock<tokio::time::Instant>,
 }
 
 /// What came of a submit.
@@ -85,7 +86,6 @@ impl<'c, K: Kind> Session<'c, K> {
     /// Open a session on resolved `settings`: the credentials ready and the reporter that
     /// knows their secrets (and records, with `--record`), the client, the kind.
     pub async fn start(ctx: &'c Context, settings: Settings) -> Result<Self, Failure> {
-        let began = tokio::time::Instant::now();
         let reporter = super::credentials::ready(ctx, &settings).await?;
         #[cfg(feature = "simulator")]
         let reporter: Arc<dyn Reporter> = match &ctx.output.record {
@@ -105,7 +105,7 @@ impl<'c, K: Kind> Session<'c, K> {
             settings,
             kind: K::new(client),
             reporter,
-            began,
+            began: std::sync::OnceLock::new(),
         })
     }
 
@@ -173,24 +173,32 @@ impl<'c, K: Kind> Session<'c, K> {
         ctx.begin(&[]);
         let settings = &self.settings;
         let timeout = settings.client.request_timeout;
+        let began = self.began();
         let deadline = self.deadline();
         // The wait's own backoff (jitter, the cap), as a poll's fault would be retried.
         let mut delays = Exponential::new(settings.poll_interval, settings.max_poll_interval);
         let nothing = "nothing was submitted";
         let mut answered = false;
+        // The fault to name at the deadline: a last try cut short by it is no fault of DLI's.
+        let mut last: Option<Fault> = None;
         loop {
+            let request = within(timeout, deadline);
             let found = tokio::select! {
                 biased;
                 sig = signals::interrupted(&ctx.stop) => return Err(Failure::interrupted(
                     sig,
                     &format!("while looking up the jobs of {} {}: {nothing}", crate::cli::flag::IDEMPOTENCY_KEY, key.as_str()),
                 )),
-                found = self.kind.keyed(key, what, within(timeout, deadline)) => found,
+                found = self.kind.keyed(key, what, request) => found,
             };
             let fault = match found {
                 Ok(jobs) => return Ok(decide(&jobs)),
+                Err(f) if f.kind == crate::dli::fault::FaultKind::Timeout && request < timeout => {
+                    last.clone().unwrap_or(f)
+                }
                 Err(f) => f,
             };
+            last = Some(fault.clone());
             let lookup = format!(
                 "the lookup of the jobs submitted with {} {:?}",
                 crate::cli::flag::IDEMPOTENCY_KEY,
@@ -201,14 +209,14 @@ impl<'c, K: Kind> Session<'c, K> {
                 return Err(lookup_failed(&fault, &lookup));
             }
             let unreachable = !answered && fault.kind == crate::dli::fault::FaultKind::Connection;
-            if unreachable && self.began.elapsed() >= self.unreachable_window() {
+            if unreachable && began.elapsed() >= self.unreachable_window() {
                 return Err(Failure::ended(
                     Outcome::Misconfigured(Box::new(fault.clone())),
                     format!("{lookup} never reached DLI: {fault}; {nothing}"),
                 ));
             }
             let input = PolicyInput {
-                now: self.began.elapsed(),
+                now: began.elapsed(),
                 snapshot: None,
                 fault: Some(&fault),
                 changed: false,
@@ -218,10 +226,7 @@ impl<'c, K: Kind> Session<'c, K> {
                 .unwrap_or_else(|| delays.next_delay(&input));
             if unreachable {
                 // One last try lands on the window's end.
-                delay = delay.min(
-                    self.unreachable_window()
-                        .saturating_sub(self.began.elapsed()),
-                );
+                delay = delay.min(self.unreachable_window().saturating_sub(began.elapsed()));
             }
             let now = tokio::time::Instant::now();
             if deadline.is_some_and(|d| now >= d) {
@@ -321,9 +326,15 @@ impl<'c, K: Kind> Session<'c, K> {
         }
     }
 
-    /// The run's deadline (`--timeout` from when the session opened), if it has one.
+    /// The run's deadline (`--timeout` from its first request), if it has one.
     fn deadline(&self) -> Option<tokio::time::Instant> {
-        self.settings.wait.timeout.map(|t| self.began + t)
+        let began = self.began.get()?;
+        self.settings.wait.timeout.map(|t| *began + t)
+    }
+
+    /// When the run's first request went (see `Session::began`), set now if none has.
+    fn began(&self) -> tokio::time::Instant {
+        *self.began.get_or_init(tokio::time::Instant::now)
     }
 
     /// What is left of the run's `--timeout` now, if it has one.
@@ -354,10 +365,11 @@ impl<'c, K: Kind> Session<'c, K> {
         let timeout = self.settings.client.request_timeout;
         // From when the session opened (a lookup before it counts), never past the run's
         // deadline.
+        let began = self.began();
         let window = self.unreachable_window();
         let end = self
             .deadline()
-            .map_or(self.began + window, |d| d.min(self.began + window));
+            .map_or(began + window, |d| d.min(began + window));
         let mut pause = SUBMIT_RETRY_FIRST;
         loop {
             let sent = Sent::default();
@@ -371,7 +383,7 @@ impl<'c, K: Kind> Session<'c, K> {
                 Err(f) if f.delivery == Delivery::NotSent => f,
                 Err(f) => return Err(submit_failed(&f)),
             };
-            let waited = self.began.elapsed();
+            let waited = began.elapsed();
             let left = end.saturating_duration_since(tokio::time::Instant::now());
             if !fault.is_transient() || left.is_zero() {
                 return Err(submit_not_sent(&fault, waited));
@@ -401,7 +413,9 @@ impl<'c, K: Kind> Session<'c, K> {
         let settings = &self.settings;
         let mut config = settings.wait.clone().with_fallback(K::FALLBACK);
         // One deadline for the whole run: what the lookup and the submit took is gone.
-        config.timeout = self.left();
+        if self.began.get().is_some() {
+            config.timeout = self.left();
+        }
         let policy = || settings.policy();
         let plan = Plan {
             config: &config,

@@ -324,8 +324,8 @@ fn deadline_of(args: &RunArgs) -> Option<u64> {
 /// DLI's own deadline for a job `run` submits, in whole seconds (`dli.sql.job.timeout`):
 /// only when the wait cancels at its own (`--cancel-on timeout` with a `--timeout`), then
 /// that timeout plus one `--request-timeout`, rounded up. DLI's clock starts when it takes
-/// the submit, the wait's deadline counts from the start of `run` (`Session`'s one
-/// deadline), before the submit was sent: so DLI's deadline never comes before the wait's,
+/// the submit, the wait's deadline counts from the run's first request (`Session`'s one
+/// deadline: the lookup, or the submit as it is sent): so DLI's deadline never comes before the wait's,
 /// and the request timeout is a margin on top. Nobody asked for the job to end with the wait
 /// otherwise: `None`.
 pub fn dli_deadline(
@@ -392,8 +392,8 @@ mod tests {
     use super::*;
 
     proptest::proptest! {
-        /// DLI's deadline is never before the wait's: the wait's counts from the start of
-        /// `run` (before the submit is sent), DLI's from when it takes the submit, and N is
+        /// DLI's deadline is never before the wait's: the wait's counts from the run's
+        /// first request (at the latest, the submit as it is sent), DLI's from when it takes the submit, and N is
         /// at least the whole --timeout (plus one --request-timeout, rounded up).
         #[test]
         fn dlis_deadline_is_never_before_the_waits(t in 1u64..100_000_000, rt in 1u64..600_000) {

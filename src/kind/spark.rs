@@ -359,6 +359,8 @@ mod tests {
             why.contains("names its batch \"load\"") && why.contains("remove \"name\""),
             "{why}"
         );
+        // Never the file's fixed name as the key: every later run would exit 0, nothing run.
+        assert!(!why.contains("give the key \"load\""), "{why}");
         let long = Key::parse(&"k".repeat(129)).unwrap();
         assert!(
             named_by(json!({"file": "a.jar", "className": "A"}), &long, path)

@@ -261,6 +261,7 @@ fn a_refused_lookup_exits_5_and_submits_nothing() {
     r.expect_code(5).stderr_has(&[
         "the lookup of the jobs submitted with --idempotency-key \"k1\" failed",
         "403",
+        "--idempotency-key needs the permission to list the project's DLI jobs",
         "nothing was submitted",
     ]);
     assert_eq!(submits(&sim), 0, "{:?}", sim.requests());
@@ -393,6 +394,8 @@ fn a_list_that_ignores_the_keys_filter_submits_nothing() {
         "cannot tell whether a job with this key exists; nothing was submitted",
         "without the key",
     ]);
+    // Not a permission problem: no word of one.
+    assert!(!r.all().contains("permission"), "{}", r.all());
     assert_eq!(submits(&sim), 0, "{:?}", sim.requests());
     let dir = common::TempDir::new("keys");
     let batch = dir.path().join("batch.json");

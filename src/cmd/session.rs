@@ -274,7 +274,15 @@ impl<'c, K: Kind> Session<'c, K> {
             key.as_str()
         ));
         let timeout = within(self.settings.client.request_timeout, self.deadline());
-        if let Some(own) = self.kind.own_deadline(&job_id, timeout).await {
+        let own = tokio::select! {
+            biased;
+            sig = signals::interrupted(&self.ctx.stop) => return Err(Failure::interrupted(
+                sig,
+                &format!("before re-attaching to job {job_id}: nothing was submitted, the job runs on"),
+            )),
+            own = self.kind.own_deadline(&job_id, timeout) => own,
+        };
+        if let Some(own) = own {
             self.say(&own_deadline_note(
                 &job_id,
                 own,

@@ -624,6 +624,26 @@ pub struct TimingArgs {
         env = "DLI_WAIT_MAX_REQUESTS_PER_SECOND",
     )]
     pub max_requests_per_second: f64,
+    /// Learn from the job's past runs: `auto` lists the same job's earlier FINISHED runs at
+    /// the start of the wait (two calls: its /status, one page of the list) and polls little
+    /// while the job is far from when they ended; `off` makes no list call, e.g.
+    /// `--history off`. A refused list turns it off for the wait, with one line.
+    #[arg(long, value_enum, env = "DLI_WAIT_HISTORY", default_value_t = History::Auto, value_name = "WHEN")]
+    pub history: History,
+    /// How long the job should take, given by hand (a job that never ran, or ran elsewhere),
+    /// counted from the start of the wait, e.g. `--expect 40m`; no list call is made.
+    #[arg(long, env = "DLI_WAIT_EXPECT", value_name = "DURATION", value_parser = parse_duration)]
+    pub expect: Option<Duration>,
+}
+
+/// Whether to learn from the job's past runs (`--history`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum History {
+    /// List the job's past runs at the start of a wait (`eta` only).
+    #[default]
+    Auto,
+    /// Never list them.
+    Off,
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {

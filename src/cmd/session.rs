@@ -10,13 +10,14 @@
 use super::context::Context;
 use super::failure::{CommandResult, Failure};
 use super::signals;
-use crate::cli::{OutputFormat, TargetArgs, TimingArgs, hint};
+use crate::cli::{History, OutputFormat, PollPolicy, TargetArgs, TimingArgs, hint};
 use crate::config::{ConfigError, Env, Settings, resolve};
 use crate::dli::client::{DliClient, Sent};
 use crate::dli::fault::{Check, Delivery, Fault};
 use crate::kind::Kind;
 use crate::kind::key::{Decision, Key, PastJob, decide, when};
 use crate::report::Reporter;
+use crate::wait::history::Prior;
 use crate::wait::many::{Plan, wait_all};
 use crate::wait::outcome::{Outcome, Signal};
 use crate::wait::record::JobReport;
@@ -424,7 +425,8 @@ impl<'c, K: Kind> Session<'c, K> {
         if self.began.get().is_some() {
             config.timeout = self.left();
         }
-        let policy = || settings.policy();
+        let prior = self.prior(&job_ids).await;
+        let policy = || settings.policy_with(prior.clone());
         let plan = Plan {
             config: &config,
             policy: &policy,
@@ -441,6 +443,61 @@ impl<'c, K: Kind> Session<'c, K> {
         .await
         .map_err(|e| Failure::internal(format!("internal error: a wait task failed: {e}")))?;
         Ok(self.conclude(&reports))
+    }
+
+    /// Where the job's past runs ended (`--history auto`, one job, `eta`), or `--expect`'s
+    /// prior. A lookup that fails or is refused turns the prior off for this wait, with one
+    /// line; it never ends the wait.
+    async fn prior(&self, job_ids: &[String]) -> Option<Prior> {
+        let (ctx, s) = (self.ctx, &self.settings);
+        if s.poll_policy != PollPolicy::Eta {
+            return None;
+        }
+        if let Some(d) = s.expect {
+            return Prior::expect(d);
+        }
+        let [job_id] = job_ids else {
+            return None;
+        };
+        if s.history == History::Off {
+            return None;
+        }
+        let found = tokio::select! {
+            biased;
+            _ = signals::interrupted(&ctx.stop) => return None,
+            found = self.kind.history(job_id, s.client.request_timeout) => found,
+        };
+        let say = |text: String| ctx.stderr.line(&ctx.secrets.line(&text));
+        match found {
+            Ok(Some(past)) => {
+                self.reporter.history(job_id, &past);
+                let prior = past.prior();
+                if let Some(p) = &prior
+                    && !ctx.output.quiet
+                {
+                    let (lo, hi) = p.band();
+                    let human = |secs: f64| {
+                        crate::dli::human::duration(std::time::Duration::from_secs_f64(secs))
+                    };
+                    say(format!(
+                        "history: {} past FINISHED run{} of {}: it should end between {} and {}; polling little before that",
+                        p.runs(),
+                        if p.runs() == 1 { "" } else { "s" },
+                        past.what,
+                        human(lo),
+                        human(hi)
+                    ));
+                }
+                prior
+            }
+            Ok(None) => None,
+            Err(f) => {
+                say(format!(
+                    "note: history off for this wait: looking up the job's past runs failed ({f}); polling as for a job never seen (--history off skips the lookup)"
+                ));
+                None
+            }
+        }
     }
 
     /// Every job has ended (or none was waited for): the exit code, the summary file and the

@@ -15,6 +15,7 @@ use crate::cli::RunArgs;
 use crate::dli::client::{DliClient, Sent};
 use crate::dli::fault::Fault;
 use crate::wait::api::JobApi;
+use crate::wait::history::Past;
 use crate::wait::machine::Fallback;
 use std::future::Future;
 use std::time::Duration;
@@ -44,6 +45,16 @@ pub trait Kind: JobApi {
         timeout: Duration,
         sent: &Sent,
     ) -> impl Future<Output = Result<Submitted, Fault>> + Send;
+    /// The job's earlier FINISHED runs (`--history auto`): one or two calls at the start of
+    /// a wait, newest first, at most a page. `Ok(None)`: the kind cannot tell.
+    fn history(
+        &self,
+        job_id: &str,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Option<Past>, Fault>> + Send {
+        let _ = (job_id, timeout);
+        async { Ok(None) }
+    }
     /// The jobs submitted with `key` (`run --idempotency-key`; `what` carries it, as
     /// [`Kind::submission`] put it there), newest first as DLI lists them. A kind that cannot
     /// be found by a key refuses the key in [`Kind::submission`]; this default refuses the

@@ -18,6 +18,7 @@ use crate::dli::model::JobStatus;
 use crate::dli::pacer::{Lane, Pacer};
 use crate::dli::spark::{BatchDetails, BatchState, check_batch, reason_in};
 use crate::wait::api::JobApi;
+use crate::wait::history::{LIST_PAGE, MAX_RUNS, Past};
 use crate::wait::machine::{Endpoint, Fallback};
 use crate::wait::snapshot::{Snapshot, Source, TaskCounts};
 use std::path::Path;
@@ -213,6 +214,56 @@ impl Kind for Spark {
             })
             .collect();
         trusted(ours, hidden, listed, list.total)
+    }
+
+    /// The batch's details for its name and queue, then one page of the batches of that
+    /// name on that queue, newest first; those that succeeded (`success`) count.
+    async fn history(&self, job_id: &str, timeout: Duration) -> Result<Option<Past>, Fault> {
+        let details = self.0.batch(job_id, timeout).await?;
+        let Some(name) = details.name.filter(|n| !n.trim().is_empty()) else {
+            return Ok(None);
+        };
+        let queue = details.queue.or(details.cluster_name);
+        let query = BatchQuery {
+            job_name: Some(name.clone()),
+            queue_name: queue.clone(),
+            from: Some(0),
+            size: Some(LIST_PAGE),
+            order: Some(BatchOrder::CreateTimeDesc),
+            ..BatchQuery::default()
+        };
+        let list = self.0.list_batches(&query, timeout).await?;
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let ago = |t: Option<i64>| {
+            t.and_then(|t| u64::try_from(now_ms.saturating_sub(t)).ok())
+                .map(Duration::from_millis)
+        };
+        let (durations, started_ago) = list
+            .sessions
+            .iter()
+            .filter(|b| b.id.as_deref() != Some(job_id))
+            .filter(|b| b.state == JobStatus::Success)
+            .filter(|b| b.name.as_deref() == Some(name.as_str()))
+            .filter_map(|b| {
+                let ms = b.duration.and_then(|ms| u64::try_from(ms).ok())?;
+                (ms > 0).then(|| (Duration::from_millis(ms), ago(b.create_time)))
+            })
+            .take(MAX_RUNS)
+            .unzip();
+        Ok(Some(Past {
+            durations,
+            started_ago,
+            ran_for: ago(details.create_time).unwrap_or_default(),
+            what: match &queue {
+                Some(q) => format!("batch {name} on queue {q}"),
+                None => format!("batch {name}"),
+            },
+            statement: None,
+            name: Some(name),
+            queue,
+        }))
     }
 
     async fn submit(

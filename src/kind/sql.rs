@@ -12,12 +12,17 @@ use crate::dli::bounded;
 use crate::dli::client::{DliClient, Sent};
 use crate::dli::fault::Fault;
 use crate::dli::list::{MAX_SQL_PAGE_SIZE, SqlJobQuery, SqlOrder};
-use crate::dli::model::{JobProgress, JobStatusInfo, SQL_JOB_TIMEOUT_CONF, SubmitJob};
+use crate::dli::model::{JobProgress, JobStatus, JobStatusInfo, SQL_JOB_TIMEOUT_CONF, SubmitJob};
 use crate::dli::pacer::Pacer;
 use crate::wait::api::JobApi;
+use crate::wait::history::{LIST_PAGE, Past};
 use crate::wait::machine::{Endpoint, Fallback};
 use crate::wait::snapshot::{Snapshot, Source, TaskCounts};
 use std::time::Duration;
+
+/// The most characters of a statement sent as the list's `sql_pattern` (a piece DLI matches;
+/// the whole statement is then compared here), so a long SQL keeps the URL short.
+const PATTERN_CHARS: usize = 120;
 
 /// The SQL job calls of a [`DliClient`].
 #[derive(Debug, Clone)]
@@ -132,6 +137,58 @@ impl Kind for Sql {
         Ok((job, note.into_iter().collect()))
     }
 
+    /// `/status` for the job's statement, queue and start, then one page of the FINISHED
+    /// jobs of the same statement on the same queue, newest first.
+    async fn history(&self, job_id: &str, timeout: Duration) -> Result<Option<Past>, Fault> {
+        let status = self.0.status(job_id, timeout).await?;
+        let Some(statement) = status.statement.filter(|s| !s.trim().is_empty()) else {
+            return Ok(None);
+        };
+        let query = SqlJobQuery {
+            job_status: Some(JobStatus::Finished),
+            job_type: Some("ALL".into()),
+            page_size: Some(LIST_PAGE),
+            order: Some(SqlOrder::StartTimeDesc),
+            queue_name: status.queue_name.clone(),
+            sql_pattern: Some(statement.chars().take(PATTERN_CHARS).collect()),
+            ..SqlJobQuery::default()
+        };
+        let list = self.0.list_sql_jobs(&query, timeout).await?;
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let ago = |t: Option<i64>| {
+            t.and_then(|t| u64::try_from(now_ms.saturating_sub(t)).ok())
+                .map(Duration::from_millis)
+        };
+        let (durations, started_ago) = list
+            .jobs
+            .iter()
+            .filter(|j| j.job_id.as_deref() != Some(job_id))
+            .filter(|j| j.status == JobStatus::Finished)
+            .filter(|j| j.statement.as_deref().map(str::trim) == Some(statement.trim()))
+            .filter(|j| j.queue_name == status.queue_name || status.queue_name.is_none())
+            .filter_map(|j| {
+                let ms = j.duration.and_then(|ms| u64::try_from(ms).ok())?;
+                (ms > 0).then(|| (Duration::from_millis(ms), ago(j.start_time)))
+            })
+            .take(crate::wait::history::MAX_RUNS)
+            .unzip();
+        let ran_for = ago(status.start_time).unwrap_or_default();
+        Ok(Some(Past {
+            durations,
+            started_ago,
+            ran_for,
+            statement: Some(statement),
+            name: None,
+            queue: status.queue_name.clone(),
+            what: match &status.queue_name {
+                Some(q) => format!("this statement on queue {q}"),
+                None => "this statement".into(),
+            },
+        }))
+    }
+
     /// The list's jobs tagged with the key (the newest 100: a key's jobs are a handful),
     /// trusted only when every item carries the tag and DLI counts no more than it listed
     /// ([`trusted`]): a list that ignored the filter must not make "no job, submit".
@@ -197,7 +254,6 @@ impl Kind for Sql {
 
 #[cfg(feature = "simulator")]
 use crate::{
-    dli::model::JobStatus,
     kind::Seen,
     sim::scenario::{End, JobSpec, Span, SubJobSpec},
     wait::{outcome::Outcome, record::JobReport},

@@ -420,12 +420,13 @@ impl<'c, K: Kind> Session<'c, K> {
     /// then [`Session::conclude`]: the exit status.
     pub async fn wait(&self, job_ids: Vec<String>) -> CommandResult {
         let settings = &self.settings;
+        let prior = self.prior(&job_ids).await;
         let mut config = settings.wait.clone().with_fallback(K::FALLBACK);
-        // One deadline for the whole run: what the lookup and the submit took is gone.
+        // One deadline for the whole run: what the lookup, the submit and the history took
+        // is gone.
         if self.began.get().is_some() {
             config.timeout = self.left();
         }
-        let prior = self.prior(&job_ids).await;
         let policy = || settings.policy_with(prior.clone());
         let plan = Plan {
             config: &config,

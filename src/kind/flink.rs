@@ -144,7 +144,10 @@ impl Kind for Flink {
     }
 
     /// `run` submits SQL jobs and Spark batches only (`kind::pick::of_run` never picks this).
-    fn submission(_args: &RunArgs) -> Result<(), String> {
+    fn submission(
+        _args: &RunArgs,
+        _key: Option<&super::key::Key>,
+    ) -> Result<((), Vec<String>), String> {
         Err(format!(
             "`dli-wait run` submits SQL jobs ({}) and Spark batches ({}); start a Flink job in DLI, then wait for it with `dli-wait --job-type flink <JOB_ID>`",
             flag::SQL,

@@ -7,7 +7,7 @@ pub mod words;
 
 pub use args::{
     CancelWhen, CheckArgs, Cli, Command, CompletionsArgs, JobType, Limit, OutputArgs, OutputFormat,
-    PollPolicy, RunArgs, TargetArgs, TimingArgs,
+    PollPolicy, ResultFormat, RunArgs, TargetArgs, TimingArgs,
 };
 #[cfg(feature = "simulator")]
 pub use args::{DemoArgs, SimulateArgs};

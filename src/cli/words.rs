@@ -51,6 +51,10 @@ pub mod flag {
     pub const TIMEOUT: &str = "--timeout";
     pub const STALL_TIMEOUT: &str = "--stall-timeout";
     pub const FAIL_FAST: &str = "--fail-fast";
+    pub const RESULTS: &str = "--results";
+    pub const RESULT_FORMAT: &str = "--result-format";
+    pub const FAIL_IF_ROWS: &str = "--fail-if-rows";
+    pub const QUEUE: &str = "--queue";
     pub const REQUEST_TIMEOUT: &str = "--request-timeout";
     pub const MAX_REQUESTS_PER_SECOND: &str = "--max-requests-per-second";
     pub const REGION: &str = "--region";

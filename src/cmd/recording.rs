@@ -240,6 +240,7 @@ mod tests {
                 .unwrap_or_default(),
             detail: None,
             queued: None,
+            figures: None,
         }
     }
 

@@ -15,7 +15,7 @@ use crate::dli::pacer::{Lane, Pacer};
 use crate::dli::spark::{BatchDetails, BatchState, check_batch, reason_in};
 use crate::wait::api::JobApi;
 use crate::wait::machine::{Endpoint, Fallback};
-use crate::wait::snapshot::{Snapshot, Source, TaskCounts};
+use crate::wait::snapshot::{Figures, Snapshot, Source, TaskCounts};
 use std::path::Path;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -39,7 +39,18 @@ impl From<BatchDetails> for Snapshot {
     /// The details as a batch's ending reads them: the state, and why, from the log's tail.
     fn from(b: BatchDetails) -> Self {
         let reason = b.reason().unwrap_or_default();
-        Snapshot::of_batch(b.state, reason)
+        let duration = b
+            .duration
+            .and_then(|ms| u64::try_from(ms).ok())
+            .map(Duration::from_millis);
+        let queue = b.queue.clone().filter(|q| !q.is_empty());
+        let mut snap = Snapshot::of_batch(b.state, reason);
+        snap.figures = Some(Figures {
+            duration,
+            queue,
+            ..Figures::default()
+        });
+        snap
     }
 }
 
@@ -55,6 +66,7 @@ impl Snapshot {
             sub_jobs: Vec::new(),
             detail: None,
             queued: None,
+            figures: None,
         }
     }
 }

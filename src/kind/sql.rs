@@ -12,7 +12,7 @@ use crate::dli::model::{JobProgress, JobStatusInfo, SubmitJob};
 use crate::dli::pacer::Pacer;
 use crate::wait::api::JobApi;
 use crate::wait::machine::{Endpoint, Fallback};
-use crate::wait::snapshot::{Snapshot, Source, TaskCounts};
+use crate::wait::snapshot::{Figures, Snapshot, Source, TaskCounts};
 use std::time::Duration;
 
 /// The SQL job calls of a [`DliClient`].
@@ -45,12 +45,14 @@ impl From<JobProgress> for Snapshot {
             sub_jobs: p.sub_jobs,
             detail: None,
             queued: None,
+            figures: None,
         }
     }
 }
 
 impl From<JobStatusInfo> for Snapshot {
     fn from(s: JobStatusInfo) -> Self {
+        let figures = figures_of(&s);
         Snapshot {
             status: s.status,
             message: s.envelope.message,
@@ -58,9 +60,24 @@ impl From<JobStatusInfo> for Snapshot {
             progress: None,
             sub_job_id: None,
             sub_jobs: Vec::new(),
+            figures: Some(figures),
             detail: s.detail,
             queued: None,
         }
+    }
+}
+
+/// What a `/status` answer says the job did (a count DLI gave as negative is none).
+fn figures_of(s: &JobStatusInfo) -> Figures {
+    let count = |v: Option<i64>| v.and_then(|n| u64::try_from(n).ok());
+    Figures {
+        duration: count(s.duration).map(Duration::from_millis),
+        bytes_scanned: count(s.input_size),
+        result_rows: count(s.result_count),
+        input_rows: count(s.input_row_count),
+        bad_rows: count(s.bad_row_count),
+        job_type: s.job_type.clone().filter(|t| !t.is_empty()),
+        queue: s.queue_name.clone().filter(|q| !q.is_empty()),
     }
 }
 

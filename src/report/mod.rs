@@ -7,6 +7,7 @@ pub mod human;
 pub mod json;
 pub mod limits;
 pub mod out_file;
+pub mod results;
 pub mod safe;
 pub mod sink;
 pub mod stream;
@@ -130,19 +131,131 @@ fn cancel_text(r: &JobReport) -> Option<String> {
     })
 }
 
-/// The one message that explains how a job's wait ended (without the job id and timing).
+/// The one message that explains how a job's wait ended (without the job id and timing), in
+/// full: DLI's whole reason (JSON, the summary file, the `message` output).
 pub fn outcome_message(r: &JobReport) -> String {
+    message(r, false)
+}
+
+/// [`outcome_message`] with DLI's reason as its telling line (see [`telling`]): what the
+/// closing line and an annotation carry.
+pub fn outcome_brief(r: &JobReport) -> String {
+    message(r, true)
+}
+
+/// DLI's reason as it came: its message, then its detail.
+pub fn reason_text(r: &JobReport) -> Option<String> {
+    let reason = r.reason.as_ref().filter(|r| !r.message.is_empty())?;
+    let mut m = reason.message.clone();
+    if let Some(d) = &reason.detail {
+        m.push_str(&format!(" (detail: {d})"));
+    }
+    Some(m)
+}
+
+/// The most characters of a reason's telling line (see [`telling`]).
+pub const TELLING_CHARS: usize = 200;
+
+/// The line of a long reason that tells what went wrong: the first that is not a stack frame
+/// (`at …`, `... 12 more`), cut to [`TELLING_CHARS`], with `[+N lines]` for the lines left
+/// out; a short one-line reason as it is.
+pub fn telling(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let frame = |l: &str| {
+        let t = l.trim_start();
+        t.starts_with("at ") || (t.starts_with("...") && t.ends_with("more"))
+    };
+    let Some(pick) = lines.iter().position(|l| !frame(l)).or(
+        (!lines.is_empty()).then_some(0),
+    ) else {
+        return text.trim().to_string();
+    };
+    let line = lines[pick].trim();
+    let mut out = limits::cut(line, TELLING_CHARS).into_owned();
+    let more = lines.len() - 1;
+    if more > 0 {
+        out.push_str(&format!(" [+{more} line{}]", if more == 1 { "" } else { "s" }));
+    }
+    out
+}
+
+/// `1.2 GiB`, `340 KiB`, `22 B`.
+pub fn fmt_bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if v < 10.0 {
+        format!("{v:.1} {}", UNITS[unit])
+    } else {
+        format!("{v:.0} {}", UNITS[unit])
+    }
+}
+
+/// `18,204`.
+pub fn fmt_count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `DLI: 4m03s, 1.2 GiB scanned, 18,204 rows` (what DLI gave of them), or that the figures
+/// could not be read; `None` for a wait that did not read them.
+pub fn figures_text(r: &JobReport) -> Option<String> {
+    let f = match r.figures.as_ref()? {
+        Ok(f) => f,
+        Err(e) => return Some(format!("DLI's figures not read: {e}")),
+    };
+    let mut parts = Vec::new();
+    if let Some(d) = f.duration {
+        parts.push(fmt_duration(d));
+    }
+    if let Some(b) = f.bytes_scanned {
+        parts.push(format!("{} scanned", fmt_bytes(b)));
+    }
+    if let Some(n) = f.result_rows {
+        parts.push(format!("{} row{}", fmt_count(n), if n == 1 { "" } else { "s" }));
+    }
+    if let Some(n) = f.bad_rows.filter(|n| *n > 0) {
+        parts.push(format!("{} bad row{}", fmt_count(n), if n == 1 { "" } else { "s" }));
+    }
+    (!parts.is_empty()).then(|| format!("DLI: {}", parts.join(", ")))
+}
+
+/// A failed check (`--fail-if-rows`): how many rows, and the first few the preview has.
+fn check_message(r: &JobReport, rows: u64) -> String {
+    let mut m = format!(
+        "the check failed: the query returned {} row{} ({})",
+        fmt_count(rows),
+        if rows == 1 { "" } else { "s" },
+        flag::FAIL_IF_ROWS
+    );
+    if let Some(first) = results::first_rows(r, results::CHECK_ROWS_SHOWN) {
+        m.push_str(&format!("; first: {first}"));
+    }
+    m
+}
+
+fn message(r: &JobReport, brief: bool) -> String {
     let mut msg = match &r.outcome {
         Outcome::Finished => String::new(),
-        Outcome::Failed | Outcome::Cancelled => match &r.reason {
-            Some(reason) if !reason.message.is_empty() => {
-                let mut m = reason.message.clone();
-                if let Some(d) = &reason.detail {
-                    m.push_str(&format!(" (detail: {d})"));
-                }
-                m
-            }
-            _ => "DLI gave no reason".to_string(),
+        Outcome::CheckFailed { rows } => check_message(r, *rows),
+        Outcome::Failed | Outcome::Cancelled => match reason_text(r) {
+            Some(m) if brief => telling(&m),
+            Some(m) => m,
+            None => "DLI gave no reason".to_string(),
         },
         Outcome::Stalled { still_for } => format!(
             "no task or stage moved for {} ({}); {}",
@@ -242,16 +355,27 @@ fn refused_message(r: &JobReport, f: &Fault) -> String {
     m
 }
 
-/// `job 85798b38-… FINISHED in 4m12s (37 polls, 2 retries)` plus the reason when it did not.
+/// `job 85798b38-… FINISHED in 4m12s (DLI: 4m03s, 1.2 GiB scanned, 18,204 rows; 37 polls,
+/// 2 retries)` plus the reason's telling line when it did not. A job that had ended before
+/// the wait began says so, and DLI's duration, not the wait's.
 pub fn closing_line(r: &JobReport) -> String {
-    let msg = outcome_message(r);
-    let head = format!(
-        "job {} {} in {} ({})",
-        r.job_id,
-        r.outcome.label(),
-        fmt_duration(r.elapsed),
-        polls_text(r)
-    );
+    let msg = outcome_brief(r);
+    let figures = figures_text(r);
+    // Ended at the first look, after a run longer than the wait: it had ended before.
+    let ended_before = r.polls <= 1
+        && r.figures()
+            .and_then(|f| f.duration)
+            .is_some_and(|d| d > r.elapsed);
+    let when = if ended_before {
+        "before the wait began".to_string()
+    } else {
+        format!("in {}", fmt_duration(r.elapsed))
+    };
+    let about = match figures {
+        Some(f) => format!("{f}; {}", polls_text(r)),
+        None => polls_text(r),
+    };
+    let head = format!("job {} {} {when} ({about})", r.job_id, r.outcome.label());
     if msg.is_empty() {
         head
     } else {
@@ -284,6 +408,8 @@ mod tests {
             cancel: None,
             fell_back: false,
             short_lived_credentials: false,
+            figures: None,
+            results: None,
         }
     }
 

@@ -354,6 +354,18 @@ pub fn md_code_with(scrubber: &Scrubber, text: &str) -> String {
     format!("{fence} {inner} {fence}")
 }
 
+/// Outside text as one RFC 4180 CSV field on stdout: scrubbed, control characters visible,
+/// line breaks kept (as LF) but no line that a CI runner would read as a command (as
+/// [`output_value_with`]); quoted when it holds `,`, `"` or a line break, `"` doubled.
+pub fn csv_field_with(scrubber: &Scrubber, text: &str) -> String {
+    let clean = clean(&scrubber.scrub(text), Mode::Lines);
+    if clean.contains([',', '"', '\n']) {
+        format!("\"{}\"", clean.replace('"', "\"\""))
+    } else {
+        clean
+    }
+}
+
 /// A JSON value as one line: strings scrubbed; besides what serde_json escapes, DEL, C1, line
 /// separators and bidi controls escaped too, and `##` written `#\u0023` (the same value to a
 /// JSON reader, nothing to a CI runner reading the raw line).

@@ -199,6 +199,7 @@ pub(crate) mod testing {
             }],
             detail: None,
             queued: None,
+            figures: None,
         }
     }
 

@@ -512,6 +512,8 @@ impl<'d, A: JobApi> Fleet<'d, A> {
             cancel: None,
             fell_back: j.m.endpoint() == Endpoint::Fallback,
             short_lived_credentials: self.driver.api.short_lived_credentials(),
+            figures: None,
+            results: None,
         };
         if needs_ending {
             let (start, deadline) = (j.start, j.deadline);

@@ -38,6 +38,8 @@ pub enum Outcome {
     Finished,
     /// The job FAILED.
     Failed,
+    /// The job FINISHED, but it was a check (`--fail-if-rows`) and its result has rows.
+    CheckFailed { rows: u64 },
     /// The job was CANCELLED (by someone else, or by us on `--cancel-on`).
     Cancelled,
     /// A RUNNING job's counts did not move for `--stall-timeout`.
@@ -74,6 +76,8 @@ pub enum ExitStatus {
     Stalled,
     /// DLI refused the request for good.
     Refused,
+    /// A job FINISHED but its result failed the check (`--fail-if-rows`).
+    CheckFailed,
     /// `--timeout` passed first.
     TimedOut,
     /// A signal interrupted the wait: 128 + its number.
@@ -90,13 +94,14 @@ struct Row {
 
 impl ExitStatus {
     /// Every status, in the order of their codes.
-    pub const ALL: [ExitStatus; 10] = [
+    pub const ALL: [ExitStatus; 11] = [
         ExitStatus::Finished,
         ExitStatus::Failed,
         ExitStatus::Misconfigured,
         ExitStatus::Cancelled,
         ExitStatus::Stalled,
         ExitStatus::Refused,
+        ExitStatus::CheckFailed,
         ExitStatus::TimedOut,
         ExitStatus::Interrupted(Signal::Hup),
         ExitStatus::Interrupted(Signal::Int),
@@ -105,11 +110,12 @@ impl ExitStatus {
 
     /// Which status several jobs end with: the first of this order that applies (every
     /// signal ranks first alike: the first job's decides).
-    pub const ORDER: [ExitStatus; 8] = [
+    pub const ORDER: [ExitStatus; 9] = [
         ExitStatus::Interrupted(Signal::Hup),
         ExitStatus::Misconfigured,
         ExitStatus::Refused,
         ExitStatus::Failed,
+        ExitStatus::CheckFailed,
         ExitStatus::Stalled,
         ExitStatus::Cancelled,
         ExitStatus::TimedOut,
@@ -144,6 +150,11 @@ impl ExitStatus {
                 "REFUSED",
                 "DLI refused the request for good (authentication, permission, unknown job or \
                  project)",
+            ),
+            ExitStatus::CheckFailed => (
+                6,
+                "CHECK_FAILED",
+                "a job FINISHED but its result failed the check (--fail-if-rows: it returned rows)",
             ),
             ExitStatus::TimedOut => (124, "TIMED_OUT", "--timeout passed first"),
             ExitStatus::Interrupted(Signal::Hup) => (129, "INTERRUPTED", "interrupted by SIGHUP"),
@@ -224,6 +235,7 @@ impl Outcome {
             Outcome::Cancelled => ExitStatus::Cancelled,
             Outcome::Stalled { .. } => ExitStatus::Stalled,
             Outcome::Refused(_) => ExitStatus::Refused,
+            Outcome::CheckFailed { .. } => ExitStatus::CheckFailed,
             Outcome::TimedOut => ExitStatus::TimedOut,
             Outcome::Interrupted(sig) => ExitStatus::Interrupted(*sig),
         }
@@ -305,6 +317,7 @@ mod tests {
                 4,
             ),
             (refused, 5),
+            (Outcome::CheckFailed { rows: 2 }, 6),
             (
                 Outcome::Misconfigured(Box::new(Fault::config(FaultKind::Tls, "x"))),
                 2,
@@ -359,6 +372,14 @@ mod tests {
             4
         );
         assert_eq!(aggregate_exit_code(&[Abandoned]), 1);
+        // A failed check ranks after a failure, before a stall (the contract's 2, 5, 1, 6, 4).
+        let check = CheckFailed { rows: 1 };
+        assert_eq!(aggregate_exit_code(&[check.clone(), Failed]), 1);
+        let stalled = Stalled {
+            still_for: Duration::ZERO,
+        };
+        assert_eq!(aggregate_exit_code(&[stalled, check.clone(), Cancelled]), 6);
+        assert_eq!(aggregate_exit_code(&[Finished, check]), 6);
     }
 
     /// `--help`'s "Exit status:" as it was written by hand (src/cli.rs) before the table
@@ -375,9 +396,10 @@ Exit status:
        one our --cancel-on killed has its cancel confirmed, the ending's own code stands)
   4    a job stalled (--stall-timeout)
   5    DLI refused the request for good (authentication, permission, unknown job or project)
+  6    a job FINISHED but its result failed the check (--fail-if-rows: it returned rows)
   124  --timeout passed first
   129/130/143  interrupted by SIGHUP/SIGINT/SIGTERM
-  With several jobs: a signal's code wins; otherwise the first of 2, 5, 1, 4, 3, 124, 0.";
+  With several jobs: a signal's code wins; otherwise the first of 2, 5, 1, 6, 4, 3, 124, 0.";
         assert_eq!(exit_status_help(), by_hand);
     }
 

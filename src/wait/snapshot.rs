@@ -50,7 +50,39 @@ pub struct Snapshot {
     /// How long the job has been queued for resources (a Spark batch `starting`), as the
     /// wait has seen it: set by the machine (`wait::machine`), the one place that knows.
     pub queued: Option<Duration>,
+    /// What DLI says the job did, when this answer carries it (a SQL job's `/status`; a
+    /// Spark batch's details: its run time).
+    pub figures: Option<Figures>,
 }
+
+/// DLI's own figures of a job (a SQL job's `/status`): each as DLI gave it, `None` when not.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Figures {
+    /// DLI's own run time (`duration`).
+    pub duration: Option<Duration>,
+    /// Bytes of files scanned (`input_size`, what the default queue bills).
+    pub bytes_scanned: Option<u64>,
+    /// Rows returned, or inserted by an INSERT (`result_count`).
+    pub result_rows: Option<u64>,
+    /// Records scanned by an INSERT (`input_row_count`).
+    pub input_rows: Option<u64>,
+    /// Bad records scanned by an INSERT (`bad_row_count`).
+    pub bad_rows: Option<u64>,
+    /// `QUERY`, `INSERT`, `DDL`, …
+    pub job_type: Option<String>,
+    /// The queue it ran on (`default` gives no results: `/preview` is refused there).
+    pub queue: Option<String>,
+}
+
+impl Figures {
+    /// DLI's `default` queue, which gives no query results.
+    pub fn on_default_queue(&self) -> bool {
+        self.queue.as_deref() == Some(DEFAULT_QUEUE)
+    }
+}
+
+/// The name of DLI's shared queue: DLI gives no query results of jobs there.
+pub const DEFAULT_QUEUE: &str = "default";
 
 /// Task and stage counts summed over the sub-jobs DLI reports.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

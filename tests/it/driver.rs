@@ -117,6 +117,7 @@ fn snapshot(status: &str, source: Source) -> Snapshot {
         sub_jobs: Vec::new(),
         detail: None,
         queued: None,
+        figures: None,
     }
 }
 

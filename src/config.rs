@@ -340,6 +340,7 @@ impl TimingArgs {
             },
             fallback_after: DEFAULT_FALLBACK_AFTER,
             unreachable_after: self.unreachable_timeout.get(),
+            results: Default::default(),
         }
     }
 }

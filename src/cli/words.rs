@@ -91,6 +91,9 @@ pub fn hint(check: Check) -> &'static str {
         Check::Address => "check --endpoint, and that the service is up",
         Check::RequestTimeout => "a slow service needs a longer --request-timeout",
         Check::RequestRate => "--max-requests-per-second is shared by all jobs",
+        Check::OwnQueue => {
+            "DLI gives no results of jobs on its `default` queue (\"Do not support use default queue to getJobResult\"): run the query on a queue of your own (--queue NAME)"
+        }
         Check::TlsTrust => {
             "this machine does not trust the authority that signed the endpoint's certificate: for a private CA set SSL_CERT_FILE to its PEM file (or SSL_CERT_DIR to a directory of them), or add it to the system's trust store; or check --endpoint"
         }

@@ -8,7 +8,7 @@ use crate::cli::{RunArgs, flag};
 use crate::dli::bounded;
 use crate::dli::client::{DliClient, Sent};
 use crate::dli::fault::Fault;
-use crate::dli::model::{JobProgress, JobStatusInfo, SubmitJob};
+use crate::dli::model::{JobProgress, JobStatusInfo, PreviewResult, SubmitJob};
 use crate::dli::pacer::Pacer;
 use crate::wait::api::JobApi;
 use crate::wait::machine::{Endpoint, Fallback};
@@ -102,6 +102,15 @@ impl JobApi for Sql {
     /// `/status`: the state, and DLI's reason and detail.
     async fn reason(&self, job_id: &str, timeout: Duration) -> Result<Snapshot, Fault> {
         self.0.status(job_id, timeout).await.map(Snapshot::from)
+    }
+
+    /// `/preview`: the first rows of a query's result.
+    async fn preview(
+        &self,
+        job_id: &str,
+        timeout: Duration,
+    ) -> Result<Option<PreviewResult>, Fault> {
+        self.0.preview(job_id, timeout).await.map(Some)
     }
 
     async fn cancel(&self, job_id: &str, timeout: Duration) -> Result<String, Fault> {

@@ -15,7 +15,7 @@ use super::safe::{
 };
 use super::sink::{AppendFile, Sink};
 use super::stream::Stream;
-use super::{Reporter, describe, fault_text, fmt_duration, outcome_message};
+use super::{Reporter, describe, fault_text, fmt_duration, outcome_brief, outcome_message};
 use crate::cli::flag;
 use crate::wait::events::Events;
 use crate::wait::machine::Note;
@@ -209,7 +209,7 @@ pub fn outputs(scrubber: &Scrubber, reports: &[JobReport], exit_code: i32) -> St
         .unwrap_or(Duration::ZERO);
     let polls: u32 = reports.iter().map(|r| r.polls).sum();
     let message = d.map(outcome_message).unwrap_or_default();
-    output_block(
+    let mut block = output_block(
         scrubber,
         status,
         exit_code,
@@ -217,7 +217,34 @@ pub fn outputs(scrubber: &Scrubber, reports: &[JobReport], exit_code: i32) -> St
         secs.as_secs(),
         polls,
         &message,
-    )
+    );
+    block.push_str(&figure_outputs(scrubber, reports));
+    block
+}
+
+/// DLI's figures as step outputs, summed over the jobs that have them (empty when none has):
+/// `rows` (result rows, or rows an INSERT wrote), `result-rows` (the same, for a query's
+/// check), `bytes-scanned`, `dli-duration-ms` (the longest).
+fn figure_outputs(scrubber: &Scrubber, reports: &[JobReport]) -> String {
+    let sum = |f: fn(&crate::wait::snapshot::Figures) -> Option<u64>| {
+        let all: Vec<u64> = reports.iter().filter_map(|r| r.figures().and_then(f)).collect();
+        (!all.is_empty()).then(|| all.iter().fold(0u64, |a, b| a.saturating_add(*b)))
+    };
+    let longest = reports
+        .iter()
+        .filter_map(|r| r.figures().and_then(|f| f.duration))
+        .max()
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let rows = sum(|f| f.result_rows);
+    [
+        ("rows", rows),
+        ("result-rows", rows),
+        ("bytes-scanned", sum(|f| f.bytes_scanned)),
+        ("dli-duration-ms", longest),
+    ]
+    .iter()
+    .map(|(name, v)| output_entry(scrubber, name, &v.map(|n| n.to_string()).unwrap_or_default()))
+    .collect()
 }
 
 /// The Markdown step summary: one row per job, then DLI's reasons and the sub-jobs at the end.
@@ -236,7 +263,10 @@ fn step_summary_within(
 ) -> String {
     let icon = |o: &Outcome| match o {
         Outcome::Finished => "✅",
-        Outcome::Failed | Outcome::Refused(_) | Outcome::Misconfigured(_) => "❌",
+        Outcome::Failed
+        | Outcome::CheckFailed { .. }
+        | Outcome::Refused(_)
+        | Outcome::Misconfigured(_) => "❌",
         _ => "⚠️",
     };
     // Room kept for the last line that says what was left out.
@@ -268,15 +298,31 @@ fn step_summary_within(
     let mut details_left_out = 0usize;
     for r in reports {
         let mut piece = String::new();
-        let msg = outcome_message(r);
-        if !msg.is_empty() {
+        let brief = outcome_brief(r, scrubber);
+        if !brief.is_empty() {
             piece.push_str(&format!(
                 "\n**{} {}**: {}\n",
                 md_code_with(scrubber, &r.job_id),
                 r.outcome.label(),
-                cut(&md_text_with(scrubber, &msg), TEXT_CHARS)
+                cut(&md_text_with(scrubber, &brief), TEXT_CHARS)
             ));
         }
+        // A reason longer than its telling line: all of it, collapsed.
+        let full = outcome_message(r);
+        if full != brief && !full.is_empty() {
+            piece.push_str(&format!(
+                "\n<details><summary>DLI's whole reason</summary>\n\n```text\n{}\n```\n\n</details>\n",
+                fenced(scrubber, &full)
+            ));
+        }
+        if let Some(f) = super::figures_text(r) {
+            piece.push_str(&format!(
+                "\n{}: {}\n",
+                md_code_with(scrubber, &r.job_id),
+                md_text_with(scrubber, &f)
+            ));
+        }
+        piece.push_str(&super::results::markdown(scrubber, r));
         if let Some(last) = &r.last
             && !last.sub_jobs.is_empty()
         {
@@ -409,6 +455,7 @@ impl<S: Sink, F: Sink> Reporter for Github<S, F> {
             let level = match r.outcome {
                 Outcome::Finished => continue,
                 Outcome::Failed
+                | Outcome::CheckFailed { .. }
                 | Outcome::Refused(_)
                 | Outcome::Misconfigured(_)
                 | Outcome::Stalled { .. }
@@ -418,7 +465,7 @@ impl<S: Sink, F: Sink> Reporter for Github<S, F> {
             said.push((
                 level,
                 format!("DLI job {} {}", r.job_id, r.outcome.label()),
-                outcome_message(r),
+                outcome_brief(r, &scrubber),
                 0,
             ));
         }
@@ -431,6 +478,16 @@ impl<S: Sink, F: Sink> Reporter for Github<S, F> {
     fn submitted(&self, job_id: &str) {
         self.inner.submitted(job_id);
     }
+}
+
+/// Outside text inside a fenced ```` ```text ```` block of the step summary (a collapsed
+/// reason): scrubbed, control characters visible, lines kept, cut to `limits::TEXT_CHARS`,
+/// and no line that could close the fence or the `<details>` (backticks and `<` escaped).
+fn fenced(scrubber: &Scrubber, text: &str) -> String {
+    let lines = output_value_with(scrubber, text)
+        .replace('`', "\u{2035}")
+        .replace('<', "\u{2039}");
+    cut(&lines, TEXT_CHARS).into_owned()
 }
 
 /// The annotation lines for these (level, title, text, rank), at most `limits::ANNOTATIONS` of

@@ -14,6 +14,7 @@ pub mod stream;
 
 use crate::cli::{flag, hint};
 use crate::dli::fault::{Fault, FaultKind};
+use crate::report::safe::Scrubber;
 use crate::dli::model::JobStatus;
 use crate::wait::events::Events;
 use crate::wait::outcome::Outcome;
@@ -134,13 +135,14 @@ fn cancel_text(r: &JobReport) -> Option<String> {
 /// The one message that explains how a job's wait ended (without the job id and timing), in
 /// full: DLI's whole reason (JSON, the summary file, the `message` output).
 pub fn outcome_message(r: &JobReport) -> String {
-    message(r, false)
+    message(r, None)
 }
 
 /// [`outcome_message`] with DLI's reason as its telling line (see [`telling`]): what the
-/// closing line and an annotation carry.
-pub fn outcome_brief(r: &JobReport) -> String {
-    message(r, true)
+/// closing line and an annotation carry. The reason is scrubbed of `scrubber`'s secrets
+/// before it is cut (a cut must not leave part of a secret that no longer matches).
+pub fn outcome_brief(r: &JobReport, scrubber: &Scrubber) -> String {
+    message(r, Some(scrubber))
 }
 
 /// DLI's reason as it came: its message, then its detail.
@@ -248,12 +250,13 @@ fn check_message(r: &JobReport, rows: u64) -> String {
     m
 }
 
-fn message(r: &JobReport, brief: bool) -> String {
+/// The message; brief (with a scrubber: the reason's telling line) or whole.
+fn message(r: &JobReport, brief: Option<&Scrubber>) -> String {
     let mut msg = match &r.outcome {
         Outcome::Finished => String::new(),
         Outcome::CheckFailed { rows } => check_message(r, *rows),
         Outcome::Failed | Outcome::Cancelled => match reason_text(r) {
-            Some(m) if brief => telling(&m),
+            Some(m) if let Some(scrubber) = brief => telling(&scrubber.scrub(&m)),
             Some(m) => m,
             None => "DLI gave no reason".to_string(),
         },
@@ -358,8 +361,8 @@ fn refused_message(r: &JobReport, f: &Fault) -> String {
 /// `job 85798b38-… FINISHED in 4m12s (DLI: 4m03s, 1.2 GiB scanned, 18,204 rows; 37 polls,
 /// 2 retries)` plus the reason's telling line when it did not. A job that had ended before
 /// the wait began says so, and DLI's duration, not the wait's.
-pub fn closing_line(r: &JobReport) -> String {
-    let msg = outcome_brief(r);
+pub fn closing_line(r: &JobReport, scrubber: &Scrubber) -> String {
+    let msg = outcome_brief(r, scrubber);
     let figures = figures_text(r);
     // Ended at the first look, after a run longer than the wait: it had ended before.
     let ended_before = r.polls <= 1

@@ -54,6 +54,17 @@ pub struct WaitConfig {
     /// retried this long from the start, then the wait ends as misconfigured; once it has
     /// answered they are retried as any transient fault. `None`: until `timeout`.
     pub unreachable_after: Option<Duration>,
+    /// What the ending reads of a FINISHED query besides DLI's figures.
+    pub results: ResultsAsk,
+}
+
+/// What a FINISHED query's ending reads of its result (`/preview`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResultsAsk {
+    /// Its rows, to show (`--results`).
+    pub show: bool,
+    /// Whether it has rows: rows end the wait as a failed check (`--fail-if-rows`).
+    pub check: bool,
 }
 
 impl WaitConfig {
@@ -74,6 +85,7 @@ impl Default for WaitConfig {
             cancel_on: CancelOn::default(),
             fallback_after: DEFAULT_FALLBACK_AFTER,
             unreachable_after: Some(DEFAULT_UNREACHABLE_AFTER),
+            results: ResultsAsk::default(),
         }
     }
 }
@@ -404,6 +416,11 @@ impl Machine {
     /// Time left before the deadline, if there is one.
     pub fn remaining(&self, now: Duration) -> Option<Duration> {
         self.cfg.timeout.map(|t| t.saturating_sub(now))
+    }
+
+    /// What the ending reads of a FINISHED query's result.
+    pub fn results(&self) -> ResultsAsk {
+        self.cfg.results
     }
 
     pub fn take_notes(&mut self) -> Vec<Note> {

@@ -9,15 +9,16 @@
 use super::context::Context;
 use super::failure::{CommandResult, Failure};
 use super::signals;
-use crate::cli::{TargetArgs, TimingArgs, hint};
+use crate::cli::{OutputFormat, ResultFormat, TargetArgs, TimingArgs, flag, hint};
 use crate::config::{ConfigError, Env, Settings, resolve};
 use crate::dli::client::{DliClient, Sent};
 use crate::dli::fault::Fault;
 use crate::kind::Kind;
-use crate::report::Reporter;
+use crate::report::{Reporter, results};
 use crate::wait::many::{Plan, wait_all};
 use crate::wait::outcome::{Outcome, Signal};
-use crate::wait::record::JobReport;
+use crate::wait::machine::ResultsAsk;
+use crate::wait::record::{JobReport, Results};
 use std::sync::Arc;
 
 /// The settings of `target` and `timing`, with the environment `env`: the one call of
@@ -80,6 +81,14 @@ impl<'c, K: Kind> Session<'c, K> {
     /// Open a session on resolved `settings`: the credentials ready and the reporter that
     /// knows their secrets (and records, with `--record`), the client, the kind.
     pub async fn start(ctx: &'c Context, settings: Settings) -> Result<Self, Failure> {
+        if (ctx.output.results || ctx.output.fail_if_rows) && !K::RESULTS {
+            return Err(Failure::usage(format!(
+                "{} and {} read a SQL query's result; these jobs have none ({} sql, the default, for SQL jobs)",
+                flag::RESULTS,
+                flag::FAIL_IF_ROWS,
+                flag::JOB_TYPE
+            )));
+        }
         let reporter = super::credentials::ready(ctx, &settings).await?;
         #[cfg(feature = "simulator")]
         let reporter: Arc<dyn Reporter> = match &ctx.output.record {
@@ -143,7 +152,11 @@ impl<'c, K: Kind> Session<'c, K> {
     /// then [`Session::conclude`]: the exit status.
     pub async fn wait(&self, job_ids: Vec<String>) -> CommandResult {
         let settings = &self.settings;
-        let config = settings.wait.clone().with_fallback(K::FALLBACK);
+        let mut config = settings.wait.clone().with_fallback(K::FALLBACK);
+        config.results = ResultsAsk {
+            show: self.ctx.output.results,
+            check: self.ctx.output.fail_if_rows,
+        };
         let policy = || settings.policy();
         let plan = Plan {
             config: &config,
@@ -160,7 +173,43 @@ impl<'c, K: Kind> Session<'c, K> {
         )
         .await
         .map_err(|e| Failure::internal(format!("internal error: a wait task failed: {e}")))?;
+        self.show_results(&reports);
         Ok(self.conclude(&reports))
+    }
+
+    /// `--results`: each FINISHED query's rows on stdout, after the closing lines and before
+    /// the summary: as `--result-format` says in human mode (a table on a terminal, CSV
+    /// otherwise), a `result` event in JSON mode; the notes (rows left out, no result, the
+    /// default queue) on stderr.
+    fn show_results(&self, reports: &[JobReport]) {
+        let ctx = self.ctx;
+        if !ctx.output.results {
+            return;
+        }
+        let scrubber = ctx.secrets.scrubber();
+        let format = ctx.output.result_format.unwrap_or_else(|| {
+            use std::io::IsTerminal;
+            if std::io::stdout().is_terminal() {
+                ResultFormat::Table
+            } else {
+                ResultFormat::Csv
+            }
+        });
+        for r in reports {
+            if ctx.output.output == OutputFormat::Json {
+                if let Some(v) = results::event(r) {
+                    ctx.stdout.line(&ctx.secrets.json(&v));
+                }
+                continue;
+            }
+            if let Some(Results::Rows(p)) = &r.results {
+                ctx.stdout
+                    .bytes(results::render(&scrubber, p, format).into_bytes());
+            }
+            if let Some(note) = results::note(r) {
+                ctx.stderr.line(&ctx.secrets.line(&note));
+            }
+        }
     }
 
     /// Every job has ended (or none was waited for): the exit code, the summary file and the

@@ -1080,6 +1080,9 @@ mod tests {
     }
 }
 
+/// The name of DLI's shared queue: DLI gives no query results of jobs there.
+pub const DEFAULT_QUEUE: &str = "default";
+
 /// One column of a query's result: its name and DLI's type.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Column {

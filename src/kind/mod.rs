@@ -25,6 +25,8 @@ pub trait Kind: JobApi {
     /// Whether its polls fall back when the primary endpoint keeps answering `DLI.0999`
     /// (the machine's config: `WaitConfig::with_fallback`).
     const FALLBACK: Fallback;
+    /// Whether its jobs have a result to read (`--results`, `--fail-if-rows`): SQL queries.
+    const RESULTS: bool;
     /// The kind's calls on `client` (clones share its connection and rate limit).
     fn new(client: DliClient) -> Self;
     /// What `run` would submit, read and checked: a usage error in the command line's words.

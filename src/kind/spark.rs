@@ -153,6 +153,7 @@ impl JobApi for Spark {
 impl Kind for Spark {
     type Submission = serde_json::Value;
     const FALLBACK: Fallback = Fallback::Never;
+    const RESULTS: bool = false;
 
     fn new(client: DliClient) -> Self {
         Spark(client)

@@ -12,7 +12,7 @@ use crate::dli::model::{JobProgress, JobStatusInfo, PreviewResult, SubmitJob};
 use crate::dli::pacer::Pacer;
 use crate::wait::api::JobApi;
 use crate::wait::machine::{Endpoint, Fallback};
-use crate::wait::snapshot::{Figures, Snapshot, Source, TaskCounts};
+use crate::wait::snapshot::{DEFAULT_QUEUE, Figures, Snapshot, Source, TaskCounts};
 use std::time::Duration;
 
 /// The SQL job calls of a [`DliClient`].
@@ -134,6 +134,7 @@ impl JobApi for Sql {
 impl Kind for Sql {
     type Submission = SubmitJob;
     const FALLBACK: Fallback = Fallback::WhenBusy;
+    const RESULTS: bool = true;
 
     fn new(client: DliClient) -> Self {
         Sql(client)
@@ -143,6 +144,21 @@ impl Kind for Sql {
         let sql = read_sql(args)?;
         if let Some(c) = args.conf.iter().find(|c| !c.contains('=')) {
             return Err(format!("bad {} {c:?}: write key=value", flag::CONF));
+        }
+        // A check needs the result, which DLI does not give on its shared queue: known now,
+        // before anything is submitted.
+        let queue = args.queue.as_deref().unwrap_or(DEFAULT_QUEUE);
+        if args.output.fail_if_rows && queue == DEFAULT_QUEUE {
+            return Err(format!(
+                "{} needs the query's result, which DLI does not give for jobs on its `{DEFAULT_QUEUE}` queue{}: run it on a queue of your own ({} NAME); nothing was submitted",
+                flag::FAIL_IF_ROWS,
+                if args.queue.is_none() {
+                    " (where a job without --queue runs)"
+                } else {
+                    ""
+                },
+                flag::QUEUE
+            ));
         }
         Ok(SubmitJob {
             sql,

@@ -213,6 +213,32 @@ pub struct JobSpec {
     /// (Spark) Time `recovering` after running (the driver restarted), before the end.
     #[serde(default)]
     pub recovering: Span,
+    /// The queue it runs on (`/status`'s `queue_name`): `default` unless named (a submitted
+    /// job's is the submit's `queue_name`). DLI refuses the preview of jobs on `default`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
+    /// Bytes scanned (`/status`'s `input_size`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_size: Option<i64>,
+    /// A FINISHED query's result: `/status`'s `result_count` and `/preview`'s answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<ResultSpec>,
+}
+
+/// A query's result, as `/preview` serves it.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultSpec {
+    /// The columns, in either shape DLI's clients meet: `[{"c1":"int"}]` or
+    /// `[{"name":"c1","type":"int"}]` (served as written). Empty: a job with no result.
+    #[serde(default)]
+    pub schema: Vec<serde_json::Value>,
+    /// The rows (the preview serves the first 1000).
+    #[serde(default)]
+    pub rows: Vec<Vec<serde_json::Value>>,
+    /// `result_count` when it is more than the rows given (a result longer than the preview).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -363,6 +389,8 @@ pub enum EndpointSpec {
     Any,
     Progress,
     Status,
+    /// A SQL job's `/preview`.
+    Preview,
     Cancel,
     /// A Spark batch's `/state`.
     State,

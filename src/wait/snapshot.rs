@@ -81,8 +81,7 @@ impl Figures {
     }
 }
 
-/// The name of DLI's shared queue: DLI gives no query results of jobs there.
-pub const DEFAULT_QUEUE: &str = "default";
+pub use crate::dli::model::DEFAULT_QUEUE;
 
 /// Task and stage counts summed over the sub-jobs DLI reports.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

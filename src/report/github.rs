@@ -8,7 +8,9 @@
 //! and the streams are given by the constructor (`cmd::context::Context::reporter`), and the
 //! formats are pure functions ([`outputs`], [`step_summary`], the annotations).
 
-use super::limits::{ANNOTATIONS, IDS_CHARS, SUMMARY_BYTES, TEXT_CHARS, cut, cut_escaped};
+use super::limits::{
+    ANNOTATIONS, IDS_CHARS, REASON_CHARS, SUMMARY_BYTES, TEXT_CHARS, cut, cut_escaped,
+};
 use super::safe::{
     Scrubber, Secrets, command_data_with, command_property_with, md_code_with, md_text_with,
     output_value_with,
@@ -172,7 +174,8 @@ fn output_block(
         output_entry_cut(scrubber, "job-id", ids, IDS_CHARS),
         output_entry(scrubber, "duration-seconds", &secs.to_string()),
         output_entry(scrubber, "polls", &polls.to_string()),
-        output_entry(scrubber, "message", message),
+        // The decisive job's whole reason (the annotation has its telling line).
+        output_entry_cut(scrubber, "message", message, REASON_CHARS),
     ]
     .concat()
 }
@@ -481,13 +484,13 @@ impl<S: Sink, F: Sink> Reporter for Github<S, F> {
 }
 
 /// Outside text inside a fenced ```` ```text ```` block of the step summary (a collapsed
-/// reason): scrubbed, control characters visible, lines kept, cut to `limits::TEXT_CHARS`,
+/// reason): scrubbed, control characters visible, lines kept, cut to `limits::REASON_CHARS`,
 /// and no line that could close the fence or the `<details>` (backticks and `<` escaped).
 fn fenced(scrubber: &Scrubber, text: &str) -> String {
     let lines = output_value_with(scrubber, text)
         .replace('`', "\u{2035}")
         .replace('<', "\u{2039}");
-    cut(&lines, TEXT_CHARS).into_owned()
+    cut(&lines, REASON_CHARS).into_owned()
 }
 
 /// The annotation lines for these (level, title, text, rank), at most `limits::ANNOTATIONS` of

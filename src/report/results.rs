@@ -63,12 +63,18 @@ pub fn render(scrubber: &Scrubber, p: &PreviewResult, format: ResultFormat) -> S
     match format {
         ResultFormat::Table => table(scrubber, p, &names),
         ResultFormat::Csv => csv(scrubber, p, &names),
-        ResultFormat::Json => p
-            .rows
-            .iter()
-            .map(|row| json_with(scrubber, &Value::Object(object(&names, row))) + "\n")
-            .collect(),
+        ResultFormat::Json => p.rows.iter().map(|row| json_row(scrubber, &names, row)).collect(),
     }
+}
+
+/// One row as one JSON object on a line, its keys in the columns' order, types kept.
+fn json_row(scrubber: &Scrubber, names: &[String], row: &[Value]) -> String {
+    let fields: Vec<String> = names
+        .iter()
+        .zip(cells(row, names.len()))
+        .map(|(n, v)| format!("{}:{}", json_with(scrubber, &json!(n)), json_with(scrubber, v)))
+        .collect();
+    format!("{{{}}}\n", fields.join(","))
 }
 
 fn object(names: &[String], row: &[Value]) -> Map<String, Value> {

@@ -336,10 +336,7 @@ impl<A: JobApi> Driver<A> {
             }))
         };
         report.outcome = match (counted.or(previewed), &report.results) {
-            _ if on_default => unchecked(
-                "the check cannot be made: the job ran on DLI's `default` queue".into(),
-                Some(Check::OwnQueue),
-            ),
+            _ if on_default => unchecked("the check cannot be made".into(), Some(Check::OwnQueue)),
             (Some(0), _) => Outcome::Finished,
             (Some(rows), _) => Outcome::CheckFailed { rows },
             (None, Some(Results::DefaultQueue)) => unchecked(

@@ -724,6 +724,47 @@ fn sql_is_submitted_then_waited_for() {
     );
 }
 
+/// `fail-if-rows`: a check query that returns rows fails the step with exit 6, and the outputs
+/// carry DLI's figures; the same check on DLI's default queue is refused before the submit.
+#[test]
+fn a_check_with_rows_fails_the_step_with_6_and_dlis_figures() {
+    let release = shared_release(); // first: the jobs' clocks start with the simulator
+    let sim = Sim::start("action.json");
+    let mut runner = Runner::new(release).with_sim(&sim);
+    let check = |queue: &'static str| {
+        with(&[
+            ("sql", "SELECT order_id FROM sales.orders WHERE amount < 0"),
+            ("queue", queue),
+            ("fail-if-rows", "true"),
+            ("version", VERSION),
+        ])
+    };
+    let run = runner.run(&check("etl"), None);
+    assert_eq!(run.code(), Some(6), "{}", run.all());
+    assert_eq!(run.outputs["status"], "CHECK_FAILED", "{}", run.all());
+    assert_eq!(run.outputs["exit-code"], "6");
+    assert_eq!(run.outputs["rows"], "2", "{}", run.all());
+    assert_eq!(run.outputs["result-rows"], "2");
+    assert_eq!(run.outputs["bytes-scanned"], "4096");
+    assert!(run.outputs["dli-duration-ms"].parse::<u64>().is_ok(), "{}", run.all());
+    assert!(
+        run.outputs["message"].contains("the query returned 2 rows (--fail-if-rows); first: 7; 9"),
+        "{}",
+        run.all()
+    );
+    let submits = |sim: &Sim| {
+        sim.requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with("/jobs/submit-job"))
+            .count()
+    };
+    let before = submits(&sim);
+    let refused = runner.run(&check("default"), None);
+    assert_eq!(refused.code(), Some(2), "{}", refused.all());
+    assert_eq!(refused.outputs["status"], "ERROR", "{}", refused.all());
+    assert_eq!(submits(&sim), before, "a check on the default queue was submitted");
+}
+
 #[test]
 fn spark_batches_are_waited_for_and_submitted() {
     let release = shared_release(); // first: the jobs' clocks start with the simulator

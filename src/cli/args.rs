@@ -318,7 +318,11 @@ pub struct OutputArgs {
     /// exits 6 (CHECK_FAILED), showing the first few; none, 0. Needs a queue of your own
     /// (DLI gives no results on `default`), e.g.
     /// `dli-wait run --queue etl --fail-if-rows --sql "SELECT id FROM t WHERE amount < 0"`.
-    #[arg(long, env = "DLI_WAIT_FAIL_IF_ROWS", help_heading = "Results and checks")]
+    #[arg(
+        long,
+        env = "DLI_WAIT_FAIL_IF_ROWS",
+        help_heading = "Results and checks"
+    )]
     pub fail_if_rows: bool,
 }
 

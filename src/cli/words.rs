@@ -25,7 +25,9 @@ Examples:
   dli-wait --region cn-north-4 85798b38-ae44-48eb-bb90-7cf0dcdafe7b
   dli-wait --region cn-north-4 --timeout 2h --stall-timeout 30m --cancel-on timeout,stall JOB_ID
   dli-wait --output json JOB_A JOB_B | tail -n1        # the summary line
-  dli-wait --job-type spark BATCH_ID                   # a Spark batch job";
+  dli-wait --job-type spark BATCH_ID                   # a Spark batch job
+  dli-wait --results --result-format csv JOB_ID > rows.csv   # a finished query's rows
+  dli-wait run --queue etl --fail-if-rows --sql-file check.sql  # rows in its result: exit 6";
 
 /// Only where the simulator is built in.
 const DEMO_EXAMPLE: &str = "

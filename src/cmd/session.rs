@@ -15,9 +15,9 @@ use crate::dli::client::{DliClient, Sent};
 use crate::dli::fault::Fault;
 use crate::kind::Kind;
 use crate::report::{Reporter, results};
+use crate::wait::machine::ResultsAsk;
 use crate::wait::many::{Plan, wait_all};
 use crate::wait::outcome::{Outcome, Signal};
-use crate::wait::machine::ResultsAsk;
 use crate::wait::record::{JobReport, Results};
 use std::sync::Arc;
 

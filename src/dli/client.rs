@@ -105,7 +105,10 @@ impl DliClient {
 
     /// `GET /v1.0/{project_id}/jobs/{job_id}/preview`: a query's first rows (at most 1000).
     pub async fn preview(&self, job_id: &str, timeout: Duration) -> Result<PreviewResult, Fault> {
-        let path = self.path("v1.0", &format!("jobs/{}/preview", encode_component(job_id)));
+        let path = self.path(
+            "v1.0",
+            &format!("jobs/{}/preview", encode_component(job_id)),
+        );
         let answer: PreviewResult = self.call("GET", &path, None, timeout).await?;
         about(job_id, answer.job_id.as_deref())?;
         Ok(answer)

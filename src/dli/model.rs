@@ -1147,3 +1147,36 @@ pub struct PreviewResult {
     #[serde(default, deserialize_with = "null_default")]
     pub rows: Vec<Vec<serde_json::Value>>,
 }
+
+#[cfg(test)]
+mod preview_tests {
+    use super::*;
+
+    /// A preview's schema in either shape: the SDK's one-key maps, or name and type.
+    #[test]
+    fn a_preview_schema_reads_in_both_shapes() {
+        let sdk: PreviewResult = serde_json::from_str(
+            r#"{"is_success":true,"row_count":1,"schema":[{"c1":"int"},{"name":"string"}],"rows":[[1,"a"]]}"#,
+        )
+        .unwrap();
+        let named: PreviewResult = serde_json::from_str(
+            r#"{"schema":[{"name":"c1","type":"int"},{"name":"name","type":"string"}],"rows":[[1,"a"]]}"#,
+        )
+        .unwrap();
+        let want = vec![
+            Column {
+                name: "c1".into(),
+                kind: "int".into(),
+            },
+            Column {
+                name: "name".into(),
+                kind: "string".into(),
+            },
+        ];
+        assert_eq!(sdk.schema, want);
+        assert_eq!(named.schema, want);
+        assert_eq!(sdk.rows, named.rows);
+        let bare: PreviewResult = serde_json::from_str(r#"{"schema":null,"rows":null}"#).unwrap();
+        assert!(bare.schema.is_empty() && bare.rows.is_empty());
+    }
+}

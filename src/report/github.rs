@@ -230,7 +230,10 @@ pub fn outputs(scrubber: &Scrubber, reports: &[JobReport], exit_code: i32) -> St
 /// check), `bytes-scanned`, `dli-duration-ms` (the longest).
 fn figure_outputs(scrubber: &Scrubber, reports: &[JobReport]) -> String {
     let sum = |f: fn(&crate::wait::snapshot::Figures) -> Option<u64>| {
-        let all: Vec<u64> = reports.iter().filter_map(|r| r.figures().and_then(f)).collect();
+        let all: Vec<u64> = reports
+            .iter()
+            .filter_map(|r| r.figures().and_then(f))
+            .collect();
         (!all.is_empty()).then(|| all.iter().fold(0u64, |a, b| a.saturating_add(*b)))
     };
     let longest = reports
@@ -246,7 +249,13 @@ fn figure_outputs(scrubber: &Scrubber, reports: &[JobReport]) -> String {
         ("dli-duration-ms", longest),
     ]
     .iter()
-    .map(|(name, v)| output_entry(scrubber, name, &v.map(|n| n.to_string()).unwrap_or_default()))
+    .map(|(name, v)| {
+        output_entry(
+            scrubber,
+            name,
+            &v.map(|n| n.to_string()).unwrap_or_default(),
+        )
+    })
     .collect()
 }
 

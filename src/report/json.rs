@@ -84,7 +84,9 @@ fn cancel_json(c: &CancelReport) -> Value {
 pub fn job_json(r: &JobReport) -> Value {
     let last = r.last.as_ref();
     // Counts DLI reported: none (null, not 0) when its last answer listed no sub-job.
-    let counts = last.filter(|s| !s.sub_jobs.is_empty()).map(Snapshot::counts);
+    let counts = last
+        .filter(|s| !s.sub_jobs.is_empty())
+        .map(Snapshot::counts);
     let figures = r.figures();
     let figure = |f: fn(&Figures) -> Option<u64>| figures.and_then(f);
     let mut v = json!({

@@ -14,8 +14,8 @@ pub mod stream;
 
 use crate::cli::{flag, hint};
 use crate::dli::fault::{Fault, FaultKind};
-use crate::report::safe::Scrubber;
 use crate::dli::model::JobStatus;
+use crate::report::safe::Scrubber;
 use crate::wait::events::Events;
 use crate::wait::outcome::Outcome;
 use crate::wait::record::JobReport;
@@ -167,16 +167,21 @@ pub fn telling(text: &str) -> String {
         let t = l.trim_start();
         t.starts_with("at ") || (t.starts_with("...") && t.ends_with("more"))
     };
-    let Some(pick) = lines.iter().position(|l| !frame(l)).or(
-        (!lines.is_empty()).then_some(0),
-    ) else {
+    let Some(pick) = lines
+        .iter()
+        .position(|l| !frame(l))
+        .or((!lines.is_empty()).then_some(0))
+    else {
         return text.trim().to_string();
     };
     let line = lines[pick].trim();
     let mut out = limits::cut(line, TELLING_CHARS).into_owned();
     let more = lines.len() - 1;
     if more > 0 {
-        out.push_str(&format!(" [+{more} line{}]", if more == 1 { "" } else { "s" }));
+        out.push_str(&format!(
+            " [+{more} line{}]",
+            if more == 1 { "" } else { "s" }
+        ));
     }
     out
 }
@@ -205,7 +210,7 @@ pub fn fmt_count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -228,10 +233,18 @@ pub fn figures_text(r: &JobReport) -> Option<String> {
         parts.push(format!("{} scanned", fmt_bytes(b)));
     }
     if let Some(n) = f.result_rows {
-        parts.push(format!("{} row{}", fmt_count(n), if n == 1 { "" } else { "s" }));
+        parts.push(format!(
+            "{} row{}",
+            fmt_count(n),
+            if n == 1 { "" } else { "s" }
+        ));
     }
     if let Some(n) = f.bad_rows.filter(|n| *n > 0) {
-        parts.push(format!("{} bad row{}", fmt_count(n), if n == 1 { "" } else { "s" }));
+        parts.push(format!(
+            "{} bad row{}",
+            fmt_count(n),
+            if n == 1 { "" } else { "s" }
+        ));
     }
     (!parts.is_empty()).then(|| format!("DLI: {}", parts.join(", ")))
 }
@@ -455,5 +468,76 @@ mod tests {
             "85798b38…"
         );
         assert_eq!(short_id("job1"), "job1");
+    }
+
+    /// A long reason's telling line: the exception, not the frames, and how many lines more.
+    #[test]
+    fn a_stack_trace_is_told_by_its_exception() {
+        let mut trace = String::from(
+            "DLI.0005: org.apache.spark.sql.AnalysisException: Table or view not found: t;",
+        );
+        for i in 0..60 {
+            trace.push_str(&format!(
+                "\n\tat org.apache.spark.Foo.bar{i}(Foo.scala:{i})"
+            ));
+        }
+        trace.push_str("\n\t... 12 more");
+        assert_eq!(
+            telling(&trace),
+            "DLI.0005: org.apache.spark.sql.AnalysisException: Table or view not found: t; [+61 lines]"
+        );
+        // Frames first (a log tail): the first line that is not one.
+        assert_eq!(
+            telling("\tat a.b(C.java:1)\nCaused by: java.io.IOException: gone\n\tat x.y(Z.java:2)"),
+            "Caused by: java.io.IOException: gone [+2 lines]"
+        );
+        assert_eq!(telling("one line"), "one line");
+        assert_eq!(telling("  "), "");
+        let long = "x".repeat(1000);
+        assert!(telling(&long).starts_with(&"x".repeat(TELLING_CHARS)));
+        assert!(telling(&long).ends_with(" more characters)"));
+    }
+
+    proptest::proptest! {
+        /// Whatever the reason, its telling line is one line and bounded.
+        #[test]
+        fn the_telling_line_is_one_bounded_line(text in "(\\PC{0,300}\n?){0,80}") {
+            let t = telling(&text);
+            proptest::prop_assert!(!t.contains('\n'), "{t:?}");
+            proptest::prop_assert!(t.chars().count() <= TELLING_CHARS + 60, "{}", t.chars().count());
+        }
+    }
+
+    #[test]
+    fn figures_read_as_people_write_them() {
+        assert_eq!(fmt_bytes(0), "0 B");
+        assert_eq!(fmt_bytes(1023), "1023 B");
+        assert_eq!(fmt_bytes(1_288_490_189), "1.2 GiB");
+        assert_eq!(fmt_bytes(340 * 1024), "340 KiB");
+        assert_eq!(fmt_bytes(u64::MAX), "16 EiB");
+        assert_eq!(fmt_count(0), "0");
+        assert_eq!(fmt_count(999), "999");
+        assert_eq!(fmt_count(18_204), "18,204");
+        assert_eq!(fmt_count(1_234_567), "1,234,567");
+        let mut r = report(
+            Outcome::Finished,
+            Snapshot::of_batch(JobStatus::Dead, String::new()),
+        );
+        assert_eq!(figures_text(&r), None);
+        r.figures = Some(Ok(crate::wait::snapshot::Figures {
+            duration: Some(Duration::from_secs(243)),
+            bytes_scanned: Some(1_288_490_189),
+            result_rows: Some(18_204),
+            ..Default::default()
+        }));
+        assert_eq!(
+            figures_text(&r).as_deref(),
+            Some("DLI: 4m3s, 1.2 GiB scanned, 18,204 rows")
+        );
+        r.figures = Some(Err("DLI.0500 (HTTP 503): busy".into()));
+        assert_eq!(
+            figures_text(&r).as_deref(),
+            Some("DLI's figures not read: DLI.0500 (HTTP 503): busy")
+        );
     }
 }

@@ -49,7 +49,7 @@ fn columns(p: &PreviewResult) -> Vec<String> {
 }
 
 /// Row `row`'s cells, one per column (missing ones `null`).
-fn cells<'a>(row: &'a [Value], n: usize) -> impl Iterator<Item = &'a Value> {
+fn cells(row: &[Value], n: usize) -> impl Iterator<Item = &Value> {
     (0..n).map(move |i| row.get(i).unwrap_or(&Value::Null))
 }
 
@@ -63,7 +63,11 @@ pub fn render(scrubber: &Scrubber, p: &PreviewResult, format: ResultFormat) -> S
     match format {
         ResultFormat::Table => table(scrubber, p, &names),
         ResultFormat::Csv => csv(scrubber, p, &names),
-        ResultFormat::Json => p.rows.iter().map(|row| json_row(scrubber, &names, row)).collect(),
+        ResultFormat::Json => p
+            .rows
+            .iter()
+            .map(|row| json_row(scrubber, &names, row))
+            .collect(),
     }
 }
 
@@ -72,7 +76,13 @@ fn json_row(scrubber: &Scrubber, names: &[String], row: &[Value]) -> String {
     let fields: Vec<String> = names
         .iter()
         .zip(cells(row, names.len()))
-        .map(|(n, v)| format!("{}:{}", json_with(scrubber, &json!(n)), json_with(scrubber, v)))
+        .map(|(n, v)| {
+            format!(
+                "{}:{}",
+                json_with(scrubber, &json!(n)),
+                json_with(scrubber, v)
+            )
+        })
         .collect();
     format!("{{{}}}\n", fields.join(","))
 }
@@ -160,7 +170,9 @@ pub fn note(r: &JobReport) -> Option<String> {
 }
 
 fn no_result(id: &str) -> String {
-    format!("job {id} has no result to show (an INSERT, DDL or other statement that returns no rows)")
+    format!(
+        "job {id} has no result to show (an INSERT, DDL or other statement that returns no rows)"
+    )
 }
 
 /// The default queue's refusal, in one line naming the cause and the fix.

@@ -459,7 +459,11 @@ impl Simulator {
     /// refused, as DLI does, for jobs on the `default` queue and for jobs not FINISHED.
     fn preview(&self, job: &mut Job, t: f64) -> Response {
         if queue_of(job) == DEFAULT_QUEUE {
-            return error(400, "DLI.0001", "Do not support use default queue to getJobResult");
+            return error(
+                400,
+                "DLI.0001",
+                "Do not support use default queue to getJobResult",
+            );
         }
         let v = self.view(job, t);
         if v.status != JobStatus::Finished {

@@ -355,7 +355,11 @@ impl<A: JobApi> Driver<A> {
     }
 
     /// One preview read, a turn under the rate limit first, within what is left until `by`.
-    async fn preview_read(&self, job_id: &str, by: Instant) -> Result<Option<PreviewResult>, Fault> {
+    async fn preview_read(
+        &self,
+        job_id: &str,
+        by: Instant,
+    ) -> Result<Option<PreviewResult>, Fault> {
         let left = by.saturating_duration_since(Instant::now());
         self.api.turn(Lane::Normal, Some(left)).await?;
         let timeout = self

@@ -746,7 +746,11 @@ fn a_check_with_rows_fails_the_step_with_6_and_dlis_figures() {
     assert_eq!(run.outputs["rows"], "2", "{}", run.all());
     assert_eq!(run.outputs["result-rows"], "2");
     assert_eq!(run.outputs["bytes-scanned"], "4096");
-    assert!(run.outputs["dli-duration-ms"].parse::<u64>().is_ok(), "{}", run.all());
+    assert!(
+        run.outputs["dli-duration-ms"].parse::<u64>().is_ok(),
+        "{}",
+        run.all()
+    );
     assert!(
         run.outputs["message"].contains("the query returned 2 rows (--fail-if-rows); first: 7; 9"),
         "{}",
@@ -762,7 +766,11 @@ fn a_check_with_rows_fails_the_step_with_6_and_dlis_figures() {
     let refused = runner.run(&check("default"), None);
     assert_eq!(refused.code(), Some(2), "{}", refused.all());
     assert_eq!(refused.outputs["status"], "ERROR", "{}", refused.all());
-    assert_eq!(submits(&sim), before, "a check on the default queue was submitted");
+    assert_eq!(
+        submits(&sim),
+        before,
+        "a check on the default queue was submitted"
+    );
 }
 
 #[test]

@@ -33,7 +33,11 @@ fn closing<'a>(r: &'a Ran, job: &str) -> &'a str {
 #[test]
 fn a_query_with_three_rows_prints_them_in_each_format() {
     let sim = Sim::start("results.json");
-    let csv = wait(&sim, "query-3-rows", &["--results", "--result-format", "csv"]);
+    let csv = wait(
+        &sim,
+        "query-3-rows",
+        &["--results", "--result-format", "csv"],
+    );
     csv.expect_code(0);
     assert_eq!(
         csv.stdout,
@@ -44,7 +48,11 @@ fn a_query_with_three_rows_prints_them_in_each_format() {
         "{}",
         csv.all()
     );
-    let json = wait(&sim, "query-3-rows", &["--results", "--result-format", "json"]);
+    let json = wait(
+        &sim,
+        "query-3-rows",
+        &["--results", "--result-format", "json"],
+    );
     json.expect_code(0);
     assert_eq!(
         json.stdout,
@@ -54,7 +62,11 @@ fn a_query_with_three_rows_prints_them_in_each_format() {
         "{}",
         json.all()
     );
-    let table = wait(&sim, "query-3-rows", &["--results", "--result-format", "table"]);
+    let table = wait(
+        &sim,
+        "query-3-rows",
+        &["--results", "--result-format", "table"],
+    );
     table.expect_code(0);
     assert_eq!(
         table.stdout,
@@ -130,7 +142,9 @@ fn a_finished_jobs_figures_are_in_every_output() {
         line.contains(" FINISHED in ") && line.contains("(DLI: 200ms, 1.2 GiB scanned, 3 rows; "),
         "{line}"
     );
-    let json = run(sim.dli_wait().args(["--output", "json", id("query-3-rows")]));
+    let json = run(sim
+        .dli_wait()
+        .args(["--output", "json", id("query-3-rows")]));
     json.expect_code(0);
     for (what, s) in [
         ("stdout", json.summary()),
@@ -164,7 +178,10 @@ fn figures_that_cannot_be_read_are_said_missing_and_change_nothing() {
     let r = wait(&sim, "preview-fails", &["--results"]);
     r.expect_code(0);
     let line = closing(&r, "preview-fails");
-    assert!(line.contains("DLI's figures not read: DLI.0500 (HTTP 503)"), "{line}");
+    assert!(
+        line.contains("DLI's figures not read: DLI.0500 (HTTP 503)"),
+        "{line}"
+    );
     r.stderr_has(&["its results could not be read"]);
     assert!(r.stdout.is_empty(), "{}", r.all());
 }
@@ -182,7 +199,9 @@ fn a_job_that_ended_long_ago_reports_dlis_duration() {
         line.contains("FINISHED before the wait began (DLI: 1h, 22 B scanned, 4 rows; 1 poll"),
         "{line}"
     );
-    let r = run(sim.dli_wait().args(["--output", "json", id("ended-long-ago")]));
+    let r = run(sim
+        .dli_wait()
+        .args(["--output", "json", id("ended-long-ago")]));
     let j = &r.summary()["jobs"][0];
     assert_eq!(j["dli_duration_ms"], 3_600_000, "{j}");
 }
@@ -250,11 +269,7 @@ fn the_default_queue_is_one_clear_line_and_a_check_there_is_refused() {
     let sim = Sim::start("results.json");
     let r = wait(&sim, "on-default-queue", &["--results"]);
     r.expect_code(0);
-    let said: Vec<&str> = r
-        .stderr
-        .lines()
-        .filter(|l| l.contains("default"))
-        .collect();
+    let said: Vec<&str> = r.stderr.lines().filter(|l| l.contains("default")).collect();
     assert_eq!(said.len(), 1, "{}", r.all());
     assert!(
         said[0].contains("ran on DLI's `default` queue")
@@ -268,7 +283,8 @@ fn the_default_queue_is_one_clear_line_and_a_check_there_is_refused() {
     let r = wait(&sim, "on-default-queue", &["--fail-if-rows"]);
     r.expect_code(2);
     assert!(
-        closing(&r, "on-default-queue").contains("run the query on a queue of your own (--queue NAME)"),
+        closing(&r, "on-default-queue")
+            .contains("run the query on a queue of your own (--queue NAME)"),
         "{}",
         r.all()
     );
@@ -276,13 +292,20 @@ fn the_default_queue_is_one_clear_line_and_a_check_there_is_refused() {
     let before = sim.requests().len();
     for queue in [None, Some("default")] {
         let mut cmd = sim.dli_wait_sub("run");
-        cmd.args(["--fail-if-rows", "--sql", "SELECT id FROM t WHERE amount < 0"]);
+        cmd.args([
+            "--fail-if-rows",
+            "--sql",
+            "SELECT id FROM t WHERE amount < 0",
+        ]);
         if let Some(q) = queue {
             cmd.args(["--queue", q]);
         }
         let r = run(&mut cmd);
         r.expect_code(2);
-        r.stderr_has(&["--fail-if-rows needs the query's result", "nothing was submitted"]);
+        r.stderr_has(&[
+            "--fail-if-rows needs the query's result",
+            "nothing was submitted",
+        ]);
         assert_eq!(r.stderr.lines().count(), 1, "{}", r.all());
     }
     assert_eq!(sim.requests().len(), before, "a request was sent");
@@ -345,7 +368,11 @@ fn hostile_cells_are_inert_in_every_output() {
     let sim = Sim::start("results.json");
     let mut seen = Vec::new();
     for format in ["table", "csv", "json"] {
-        let r = wait(&sim, "hostile-cells", &["--results", "--result-format", format]);
+        let r = wait(
+            &sim,
+            "hostile-cells",
+            &["--results", "--result-format", format],
+        );
         r.expect_code(0);
         seen.push((format.to_string(), r.stdout.clone()));
     }
@@ -356,9 +383,15 @@ fn hostile_cells_are_inert_in_every_output() {
         for line in text.split(['\n', '\r']) {
             let t = line.trim_start().trim_start_matches('"');
             assert!(!t.starts_with("::"), "{what}: a workflow command: {line:?}");
-            assert!(!line.contains("##["), "{what}: an old-style command: {line:?}");
+            assert!(
+                !line.contains("##["),
+                "{what}: an old-style command: {line:?}"
+            );
         }
-        assert!(!text.chars().any(raw_control), "{what}: a raw control: {text:?}");
+        assert!(
+            !text.chars().any(raw_control),
+            "{what}: a raw control: {text:?}"
+        );
     }
     // The JSON forms keep the text as data: it reads back as it was.
     let event = r
@@ -420,7 +453,11 @@ fn a_sixty_frame_reason_gives_a_short_closing_line_and_the_whole_trace_elsewhere
         .arg(id("long-reason")));
     r.expect_code(1);
     let line = closing(&r, "long-reason");
-    assert!(line.chars().count() < 300, "{} chars: {line}", line.chars().count());
+    assert!(
+        line.chars().count() < 300,
+        "{} chars: {line}",
+        line.chars().count()
+    );
     assert!(
         line.contains("AnalysisException: Table or view not found: sales.orders_tmp")
             && line.ends_with(" [+60 lines]")
@@ -441,7 +478,10 @@ fn a_sixty_frame_reason_gives_a_short_closing_line_and_the_whole_trace_elsewhere
     let outputs = parse_outputs(&std::fs::read_to_string(&output).unwrap());
     assert_eq!(outputs["message"].lines().count(), 61, "{outputs:?}");
     let md = std::fs::read_to_string(&md_path).unwrap();
-    assert!(md.contains("<details><summary>DLI's whole reason</summary>"), "{md}");
+    assert!(
+        md.contains("<details><summary>DLI's whole reason</summary>"),
+        "{md}"
+    );
     assert!(md.contains("failAnalysis59(package.scala:101)"), "{md}");
 }
 

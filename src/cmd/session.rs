@@ -197,7 +197,7 @@ impl<'c, K: Kind> Session<'c, K> {
         });
         for r in reports {
             if ctx.output.output == OutputFormat::Json {
-                if let Some(v) = results::event(r) {
+                if let Some(v) = results::event(r, &crate::report::human::timestamp()) {
                     ctx.stdout.line(&ctx.secrets.json(&v));
                 }
                 continue;

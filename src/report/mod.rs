@@ -20,6 +20,7 @@ use crate::wait::events::Events;
 use crate::wait::outcome::Outcome;
 use crate::wait::record::JobReport;
 use crate::wait::snapshot::Snapshot;
+pub use results::fmt_count;
 use std::time::Duration;
 
 /// A wait's events (from the driver) plus what only a command knows: a submit, the end.
@@ -203,19 +204,6 @@ pub fn fmt_bytes(n: u64) -> String {
     } else {
         format!("{v:.0} {}", UNITS[unit])
     }
-}
-
-/// `18,204`.
-pub fn fmt_count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// `DLI: 4m03s, 1.2 GiB scanned, 18,204 rows` (what DLI gave of them), or that the figures

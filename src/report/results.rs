@@ -6,7 +6,6 @@
 
 use super::limits::cut;
 use super::safe::{Scrubber, csv_field_with, json_with, line_with, md_text_with};
-use super::{fmt_count, short_id};
 use crate::cli::{ResultFormat, flag};
 use crate::dli::model::PreviewResult;
 use crate::wait::record::{JobReport, Results};
@@ -21,6 +20,19 @@ pub const SUMMARY_ROWS: usize = 20;
 pub const SUMMARY_CELL_CHARS: usize = 100;
 /// How many rows DLI's preview gives at most.
 pub const PREVIEW_ROWS: usize = 1000;
+
+/// `18,204`.
+pub fn fmt_count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
 
 /// A cell as text: a string as it is, `null` as nothing, anything else as JSON.
 pub fn cell_text(v: &Value) -> String {
@@ -183,11 +195,11 @@ pub fn default_queue(id: &str) -> String {
     )
 }
 
-/// The `result` JSON event (before the summary, `--output json`): the columns, every row as
-/// an object (types kept), how many were shown of how many, and the note.
-pub fn event(r: &JobReport) -> Option<Value> {
+/// The `result` JSON event (before the summary, `--output json`) at `time`: the columns, every
+/// row as an object (types kept), how many were shown of how many, and the note.
+pub fn event(r: &JobReport, time: &str) -> Option<Value> {
     let results = r.results.as_ref()?;
-    let mut v = json!({"event": "result", "time": super::human::timestamp(), "job_id": r.job_id});
+    let mut v = json!({"event": "result", "time": time, "job_id": r.job_id});
     if let Results::Rows(p) = results {
         let names = columns(p);
         v["columns"] = Value::Array(
@@ -239,7 +251,10 @@ pub fn markdown(scrubber: &Scrubber, r: &JobReport) -> String {
         let names = columns(p);
         if !names.is_empty() {
             let cell = |t: &str| cut(&md_text_with(scrubber, t), SUMMARY_CELL_CHARS).into_owned();
-            md.push_str(&format!("\n**Result of {}**\n\n", short_id(&r.job_id)));
+            md.push_str(&format!(
+                "\n**Result of {}**\n\n",
+                super::safe::md_code_with(scrubber, &r.job_id)
+            ));
             let head: Vec<String> = names.iter().map(|n| cell(n)).collect();
             md.push_str(&format!("| {} |\n", head.join(" | ")));
             md.push_str(&format!("|{}\n", "---|".repeat(names.len())));

@@ -281,3 +281,80 @@ pub fn markdown(scrubber: &Scrubber, r: &JobReport) -> String {
     }
     md
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dli::model::Column;
+    use crate::report::sink::testing::{ID, ended};
+    use crate::wait::outcome::Outcome;
+
+    fn preview(rows: usize, cell: &str) -> PreviewResult {
+        PreviewResult {
+            schema: vec![
+                Column {
+                    name: "n".into(),
+                    kind: "int".into(),
+                },
+                Column {
+                    name: "text".into(),
+                    kind: "string".into(),
+                },
+            ],
+            rows: (0..rows).map(|i| vec![json!(i), json!(cell)]).collect(),
+            ..PreviewResult::default()
+        }
+    }
+
+    /// The bounds README states: a table cell is cut to 40 characters; the step summary shows
+    /// 20 rows, each cell cut to 100, and says how many of how many.
+    #[test]
+    fn tables_are_bounded_as_readme_says() {
+        let none = Scrubber::new::<&str>([]);
+        let long = "y".repeat(500);
+        let text = render(&none, &preview(3, &long), ResultFormat::Table);
+        for line in text.lines().skip(2) {
+            let cell = line.split("  ").last().unwrap_or_default();
+            assert!(cell.starts_with(&"y".repeat(TABLE_CELL_CHARS)), "{cell}");
+            assert!(cell.ends_with("(460 more characters)"), "{cell}");
+        }
+        let mut r = ended(ID, Outcome::Finished);
+        r.results = Some(Results::Rows(preview(50, &long)));
+        let md = markdown(&none, &r);
+        let rows = md.lines().filter(|l| l.starts_with("| ")).count();
+        assert_eq!(rows, 1 + SUMMARY_ROWS, "{md}");
+        assert!(md.contains("_20 of 50 rows shown._"), "{md}");
+        assert!(
+            md.lines()
+                .filter(|l| l.starts_with("| 1"))
+                .all(|l| l.chars().count() < 2 * SUMMARY_CELL_CHARS),
+            "{md}"
+        );
+        // A failed check's message shows the first few rows, each cell cut to 40.
+        let first = first_rows(&r, CHECK_ROWS_SHOWN).unwrap_or_default();
+        assert_eq!(first.matches("; ").count(), CHECK_ROWS_SHOWN - 1, "{first}");
+        assert!(first.chars().count() < 3 * 80, "{first}");
+    }
+
+    /// Cells past the schema get a name; missing cells are empty; `null` is an empty field.
+    #[test]
+    fn ragged_rows_keep_their_columns() {
+        let none = Scrubber::new::<&str>([]);
+        let p = PreviewResult {
+            schema: vec![Column {
+                name: "a".into(),
+                kind: "int".into(),
+            }],
+            rows: vec![vec![json!(1), json!("x")], vec![], vec![Value::Null]],
+            ..PreviewResult::default()
+        };
+        assert_eq!(
+            render(&none, &p, ResultFormat::Csv),
+            "a,c2\r\n1,x\r\n,\r\n,\r\n"
+        );
+        assert_eq!(
+            render(&none, &p, ResultFormat::Json),
+            "{\"a\":1,\"c2\":\"x\"}\n{\"a\":null,\"c2\":null}\n{\"a\":null,\"c2\":null}\n"
+        );
+    }
+}

@@ -731,11 +731,25 @@ fn a_check_with_rows_fails_the_step_with_6_and_dlis_figures() {
     let release = shared_release(); // first: the jobs' clocks start with the simulator
     let sim = Sim::start("action.json");
     let mut runner = Runner::new(release).with_sim(&sim);
+    // The check step of examples/workflows/data-check.yml, as it is written (its SQL, queue and
+    // fail-if-rows; the simulator stands for the region and project, the timing is quick).
+    let example: serde_yaml_ng::Value = serde_yaml_ng::from_str(
+        &std::fs::read_to_string(format!("{ROOT}/examples/workflows/data-check.yml")).unwrap(),
+    )
+    .unwrap();
+    let step = &example["jobs"]["check"]["steps"][0]["with"];
+    let input = |name: &str| step[name].as_str().unwrap_or_default().to_string();
+    let (sql, fail_if_rows, cancel_on) = (input("sql"), input("fail-if-rows"), input("cancel-on"));
+    assert_eq!(
+        (input("queue").as_str(), fail_if_rows.as_str()),
+        ("etl", "true")
+    );
     let check = |queue: &'static str| {
         with(&[
-            ("sql", "SELECT order_id FROM sales.orders WHERE amount < 0"),
+            ("sql", sql.as_str()),
             ("queue", queue),
-            ("fail-if-rows", "true"),
+            ("fail-if-rows", fail_if_rows.as_str()),
+            ("cancel-on", cancel_on.as_str()),
             ("version", VERSION),
         ])
     };

@@ -425,7 +425,7 @@ impl Simulator {
                 message,
             },
             job_id: Some(job.id.clone()),
-            job_type: Some("QUERY".into()),
+            job_type: Some(job_type_of(&job.statement).into()),
             job_mode: Some("async".into()),
             queue_name: Some(queue_of(job).into()),
             owner: Some("simulator".into()),
@@ -566,6 +566,20 @@ impl Simulator {
 
 /// How many rows DLI's preview gives at most.
 const PREVIEW_ROWS: usize = 1000;
+
+/// DLI's `job_type` for a statement: `INSERT` for an INSERT, else `QUERY`.
+fn job_type_of(statement: &str) -> &'static str {
+    let first = statement
+        .trim_start()
+        .split_whitespace()
+        .next()
+        .unwrap_or_default();
+    if first.eq_ignore_ascii_case("INSERT") {
+        "INSERT"
+    } else {
+        "QUERY"
+    }
+}
 
 /// The queue a job runs on: its scenario's, else DLI's shared one.
 fn queue_of(job: &Job) -> &str {

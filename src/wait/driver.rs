@@ -335,8 +335,19 @@ impl<A: JobApi> Driver<A> {
                 None => f,
             }))
         };
+        // DLI's `result_count` is the rows an INSERT wrote, too: a check is a query.
+        let not_a_query = figures
+            .as_ref()
+            .and_then(|f| f.job_type.clone())
+            .filter(|t| !t.eq_ignore_ascii_case("QUERY"));
         report.outcome = match (counted.or(previewed), &report.results) {
             _ if on_default => unchecked("the check cannot be made".into(), Some(Check::OwnQueue)),
+            _ if let Some(t) = not_a_query => unchecked(
+                format!(
+                    "the check needs a query that returns the offending rows (a SELECT); DLI ran this job as {t}"
+                ),
+                None,
+            ),
             (Some(0), _) => Outcome::Finished,
             (Some(rows), _) => Outcome::CheckFailed { rows },
             (None, Some(Results::DefaultQueue)) => unchecked(

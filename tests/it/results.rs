@@ -341,6 +341,17 @@ fn run_with_a_queue_of_its_own_checks_and_shows_rows() {
     assert!(lines.next().is_some_and(|l| l.len() == 36), "{}", r.all());
     assert_eq!(lines.next(), None, "{}", r.all());
     r.stderr_has(&["has no result to show"]);
+    // An INSERT's result_count is the rows it wrote: no check to make of them.
+    let r = run(sim.dli_wait_sub("run").args([
+        "-q",
+        "--queue",
+        "etl",
+        "--fail-if-rows",
+        "--sql",
+        "INSERT INTO t SELECT 1",
+    ]));
+    r.expect_code(2);
+    r.stderr_has(&["the check needs a query that returns the offending rows (a SELECT); DLI ran this job as INSERT"]);
 }
 
 /// A result longer than the preview says how many of how many rows are shown.

@@ -569,11 +569,7 @@ const PREVIEW_ROWS: usize = 1000;
 
 /// DLI's `job_type` for a statement: `INSERT` for an INSERT, else `QUERY`.
 fn job_type_of(statement: &str) -> &'static str {
-    let first = statement
-        .trim_start()
-        .split_whitespace()
-        .next()
-        .unwrap_or_default();
+    let first = statement.split_whitespace().next().unwrap_or_default();
     if first.eq_ignore_ascii_case("INSERT") {
         "INSERT"
     } else {

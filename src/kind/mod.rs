@@ -141,4 +141,40 @@ mod tests {
         assert_eq!(Sql::FALLBACK, Fallback::WhenBusy);
         assert_eq!(Spark::FALLBACK, Fallback::Never);
     }
+
+    /// DLI's figures, as each kind's ending read carries them (issue 22): a SQL job's
+    /// `/status` all of them, a Spark batch's details its run time when DLI gives one.
+    #[test]
+    fn each_kind_says_what_figures_its_ending_read_carries() {
+        use crate::dli::spark::BatchDetails;
+        use std::time::Duration;
+        let status = Snapshot::from(JobStatusInfo {
+            duration: Some(243_000),
+            input_size: Some(1_288_490_189),
+            result_count: Some(18_204),
+            bad_row_count: Some(-1),
+            job_type: Some("QUERY".into()),
+            queue_name: Some("default".into()),
+            ..JobStatusInfo::default()
+        });
+        let f = status.figures.expect("figures");
+        assert_eq!(f.duration, Some(Duration::from_secs(243)));
+        assert_eq!(
+            (f.bytes_scanned, f.result_rows),
+            (Some(1_288_490_189), Some(18_204))
+        );
+        // A negative count is none.
+        assert_eq!(f.bad_rows, None);
+        assert!(f.on_default_queue());
+        assert!(Snapshot::from(JobProgress::default()).figures.is_none());
+        let details = Snapshot::from(BatchDetails {
+            duration: Some(5_000),
+            queue: Some("spark_q".into()),
+            ..BatchDetails::default()
+        });
+        let f = details.figures.expect("figures");
+        assert_eq!(f.duration, Some(Duration::from_secs(5)));
+        assert_eq!((f.result_rows, f.queue.as_deref()), (None, Some("spark_q")));
+        assert_eq!((Sql::RESULTS, Spark::RESULTS), (true, false));
+    }
 }

@@ -441,6 +441,54 @@ fn hostile_cells_are_inert_in_every_output() {
             "{line}"
         );
     }
+    // As a failed check: the rows in the closing line, our annotation and the `message`
+    // output, each inert.
+    let out_path = dir.path().join("output");
+    std::fs::write(&out_path, "").unwrap();
+    let c = run(sim
+        .dli_wait()
+        .args(["-q", "--github", "--fail-if-rows"])
+        .env("GITHUB_OUTPUT", &out_path)
+        .arg(id("hostile-cells")));
+    c.expect_code(6);
+    let ours = [
+        "::group::",
+        "::endgroup::",
+        &format!(
+            "::error title=DLI job {} CHECK_FAILED::",
+            id("hostile-cells")
+        ),
+    ];
+    for line in c.stderr.lines() {
+        let t = line.trim_start();
+        assert!(
+            !t.starts_with("::") || ours.iter().any(|o| t.starts_with(o)),
+            "a command that is not ours: {line}\n{}",
+            c.all()
+        );
+        assert!(!line.contains("##["), "{line}");
+        assert!(!line.chars().any(raw_control), "{line:?}");
+    }
+    let annotation = c
+        .stderr
+        .lines()
+        .find(|l| l.starts_with(ours[2]))
+        .unwrap_or_else(|| panic!("no annotation\n{}", c.all()));
+    // One command, ours: a cell's line break is escaped data, and the command after it inert.
+    assert!(
+        annotation.contains("%0A\\::warning::second line"),
+        "{annotation}"
+    );
+    let outputs = parse_outputs(&std::fs::read_to_string(&out_path).unwrap());
+    let message = &outputs["message"];
+    assert!(message.contains("the query returned 2 rows"), "{message}");
+    for line in message.lines() {
+        assert!(
+            !line.trim_start().starts_with("::") && !line.contains("##["),
+            "{line}"
+        );
+        assert!(!line.chars().any(raw_control), "{line:?}");
+    }
 }
 
 /// A 60-frame stack trace as DLI's reason: the closing line and the annotation carry the

@@ -79,6 +79,8 @@ struct Scripted {
     poll_times: Arc<Mutex<Vec<Duration>>>,
     /// The jobs whose ending read DLI's reason and figures ([`JobApi::reason`]).
     reason_reads: Arc<Mutex<Vec<String>>>,
+    /// That ending read never answers.
+    reason_hangs: bool,
     /// How long every poll takes to answer.
     latency: Duration,
 }
@@ -96,6 +98,7 @@ impl Scripted {
             polls: Arc::default(),
             poll_times: Arc::default(),
             reason_reads: Arc::default(),
+            reason_hangs: false,
             latency: Duration::ZERO,
         }
     }
@@ -214,6 +217,9 @@ impl JobApi for Scripted {
     /// As `/status` answers (a batch's details: a dead one says why).
     async fn reason(&self, job_id: &str, timeout: Duration) -> Result<Snapshot, Fault> {
         self.reason_reads.lock().unwrap().push(job_id.to_string());
+        if self.reason_hangs {
+            return std::future::pending().await;
+        }
         self.answer(job_id, Source::STATUS, timeout).await
     }
 
@@ -1069,4 +1075,25 @@ impl<A: JobApi> WaitOne for Driver<A> {
             Err(e) => std::panic::resume_unwind(e.into_panic()),
         }
     }
+}
+
+/// "DLI's figures never come" (issue 22): a FINISHED job whose one ending read hangs still
+/// ends the wait FINISHED, within the ending's 10 s for its reads, its figures said missing.
+#[tokio::test(start_paused = true)]
+async fn a_figures_read_that_hangs_is_bounded_and_changes_no_ending() {
+    let mut api = Scripted::new(|_| Script::EndsAfter(5, "FINISHED"));
+    api.reason_hangs = true;
+    let started = Instant::now();
+    let r = wait_one(&api, WaitConfig::default(), no_stop()).await;
+    assert_eq!(r.outcome, Outcome::Finished);
+    assert!(
+        matches!(&r.figures, Some(Err(e)) if e.contains("no answer")),
+        "{:?}",
+        r.figures
+    );
+    let took = started.elapsed();
+    // The end seen by the poll at 10 s, then at most the reads' 10 s.
+    assert!(took <= Duration::from_secs(10 + 10 + 1), "{took:?}");
+    // The one read, tried again twice when it does not answer (as a failure's reason is).
+    assert_eq!(api.reason_reads.lock().unwrap().len(), 3);
 }

@@ -279,6 +279,18 @@ mod tests {
         assert_eq!(job.end, End::Finished);
     }
 
+    /// A job DLI FINISHED whose check failed (exit 6) replays as FINISHED, at the same time.
+    #[test]
+    fn a_failed_check_replays_as_the_finished_job_it_was() {
+        let s = |secs| Duration::from_secs(secs);
+        let polls = vec![
+            (s(0), snap("RUNNING", Some((0, 4)))),
+            (s(20), snap("FINISHED", None)),
+        ];
+        let job = job_spec(&report(Outcome::CheckFailed { rows: 2 }), &seen(&polls));
+        assert_eq!((job.end, job.commit), (End::Finished, Span(Some(s(20)))));
+    }
+
     #[test]
     fn a_batch_becomes_its_states_and_replays_them() {
         let s = |secs| Duration::from_secs(secs);

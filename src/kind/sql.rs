@@ -203,10 +203,8 @@ use crate::{
 #[cfg(feature = "simulator")]
 pub fn recorded(report: &JobReport, polls: &[(Duration, Seen)]) -> JobSpec {
     let secs = |d: Duration| Span(Some(d));
-    let ended_at = polls
-        .iter()
-        .find(|(_, s)| s.status.is_terminal())
-        .map(|(t, _)| *t);
+    let ended = polls.iter().find(|(_, s)| s.status.is_terminal());
+    let ended_at = ended.map(|(t, _)| *t);
     let launching = polls
         .iter()
         .find(|(_, s)| s.status != JobStatus::Launching)
@@ -250,8 +248,11 @@ pub fn recorded(report: &JobReport, polls: &[(Duration, Seen)]) -> JobSpec {
         });
         clock = until.max(*first);
     }
+    // How DLI said it ended (a FINISHED job whose check failed, or could not be made, is
+    // FINISHED to DLI all the same).
+    let finished = ended.is_some_and(|(_, s)| s.status == JobStatus::Finished);
     let (commit, end) = match (&report.outcome, ended_at) {
-        (Outcome::Finished, Some(t)) => (secs(t.saturating_sub(clock)), End::Finished),
+        (_, Some(t)) if finished => (secs(t.saturating_sub(clock)), End::Finished),
         (Outcome::Failed, Some(t)) => (
             secs(t.saturating_sub(clock)),
             End::Failed {

@@ -357,4 +357,55 @@ mod tests {
             "{\"a\":1,\"c2\":\"x\"}\n{\"a\":null,\"c2\":null}\n{\"a\":null,\"c2\":null}\n"
         );
     }
+
+    /// An RFC 4180 reader: records of fields (quoted fields may hold `,`, `""` and line breaks).
+    fn read_csv(text: &str) -> Vec<Vec<String>> {
+        let mut records = Vec::new();
+        let (mut record, mut field) = (Vec::new(), String::new());
+        let (mut quoted, mut chars) = (false, text.chars().peekable());
+        while let Some(c) = chars.next() {
+            match (quoted, c) {
+                (true, '"') if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    field.push('"');
+                }
+                (true, '"') => quoted = false,
+                (true, c) => field.push(c),
+                (false, '"') => quoted = true,
+                (false, ',') => record.push(std::mem::take(&mut field)),
+                (false, '\r') if chars.peek() == Some(&'\n') => {
+                    chars.next();
+                    record.push(std::mem::take(&mut field));
+                    records.push(std::mem::take(&mut record));
+                }
+                (false, c) => field.push(c),
+            }
+        }
+        records
+    }
+
+    proptest::proptest! {
+        /// Whatever the cells (printable text with commas, quotes, line breaks), the CSV reads
+        /// back as the rows it came from, one record per row after the header; and the table
+        /// is one line per row, with no character a terminal would act on.
+        #[test]
+        fn csv_reads_back_and_the_table_keeps_one_line_per_row(
+            rows in proptest::collection::vec(
+                proptest::collection::vec("[a-z ,\"\n|<>é]{0,12}", 2), 0..8)
+        ) {
+            let none = Scrubber::new::<&str>([]);
+            let mut p = preview(0, "");
+            p.rows = rows.iter().map(|r| r.iter().map(|c| json!(c)).collect()).collect();
+            let csv = render(&none, &p, ResultFormat::Csv);
+            let back = read_csv(&csv);
+            proptest::prop_assert_eq!(back.len(), rows.len() + 1);
+            proptest::prop_assert_eq!(&back[0], &vec!["n".to_string(), "text".to_string()]);
+            for (got, want) in back[1..].iter().zip(&rows) {
+                proptest::prop_assert_eq!(got, want);
+            }
+            let table = render(&none, &p, ResultFormat::Table);
+            proptest::prop_assert_eq!(table.lines().count(), rows.len() + 2);
+            proptest::prop_assert!(!table.chars().any(|c| crate::report::safe::is_hazard(c) && c != '\n'));
+        }
+    }
 }

@@ -3,7 +3,7 @@
 //! into an [`Env`] snapshot (`Env::from_process`, in `cmd::run`): resolution, GitHub mode
 //! and logging all read that snapshot, never the process.
 
-use crate::cli::{CancelWhen, PollPolicy, TargetArgs, TimingArgs};
+use crate::cli::{CancelWhen, PollPolicy, TargetArgs, TimingArgs, flag};
 use crate::dli::auth::CredentialsError;
 use crate::dli::bounded::TRUST_FILE;
 use crate::dli::client::ClientConfig;
@@ -85,10 +85,16 @@ pub enum ConfigError {
     Missing(String),
     #[error(transparent)]
     Credentials(#[from] CredentialsError),
-    #[error("bad --endpoint {0:?}: {1}")]
-    Endpoint(String, String),
-    #[error("bad --region {0:?}: expected a region id such as cn-north-4")]
-    Region(String),
+    /// A bad endpoint, named where it came from (`--endpoint`, or `DLI_ENDPOINT`).
+    #[error("bad {from} {shown:?}: {why}")]
+    Endpoint {
+        from: &'static str,
+        shown: String,
+        why: String,
+    },
+    /// A bad region, named where it came from (`--region`, or `HUAWEICLOUD_SDK_REGION`).
+    #[error("bad {from} {region:?}: expected a region id such as cn-north-4")]
+    Region { from: &'static str, region: String },
     #[error(
         "--max-poll-interval ({max}) is shorter than --poll-interval ({first}): make it at least as long"
     )]
@@ -108,6 +114,32 @@ pub enum ConfigError {
     )]
     ProjectId { from: &'static str, why: String },
 }
+
+impl ConfigError {
+    /// The same error, naming `from` (a variable, or a flag) as where the value came from.
+    fn naming(self, from: &'static str) -> Self {
+        match self {
+            ConfigError::Endpoint { shown, why, .. } => ConfigError::Endpoint { from, shown, why },
+            ConfigError::Region { region, .. } => ConfigError::Region { from, region },
+            other => other,
+        }
+    }
+}
+
+/// Where `value` of an option came from: its variable `var` when that holds it (the flag was
+/// not given, or repeats it), otherwise the flag.
+fn source_of(env: &Env, var: &'static str, flag: &'static str, value: &str) -> &'static str {
+    if env.get(var).map(str::trim) == Some(value.trim()) {
+        var
+    } else {
+        flag
+    }
+}
+
+/// The variables the contract gives `--endpoint` and `--region` (clap reads them; messages
+/// name them).
+const ENV_ENDPOINT: &str = "DLI_ENDPOINT";
+const ENV_REGION: &str = "HUAWEICLOUD_SDK_REGION";
 
 /// The trust file variable of rustls-native-certs (and OpenSSL).
 pub const ENV_SSL_CERT_FILE: &str = "SSL_CERT_FILE";
@@ -243,15 +275,20 @@ pub fn region_endpoint(region: &str) -> Result<Url, ConfigError> {
         && r.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !valid {
-        return Err(ConfigError::Region(region.to_string()));
+        return Err(ConfigError::Region {
+            from: crate::cli::flag::REGION,
+            region: region.to_string(),
+        });
     }
     let domain = if r == "eu-west-101" {
         "myhuaweicloud.eu"
     } else {
         "myhuaweicloud.com"
     };
-    Url::parse(&format!("https://dli.{r}.{domain}"))
-        .map_err(|e| ConfigError::Region(format!("{region} ({e})")))
+    Url::parse(&format!("https://dli.{r}.{domain}")).map_err(|e| ConfigError::Region {
+        from: crate::cli::flag::REGION,
+        region: format!("{region} ({e})"),
+    })
 }
 
 /// Where an endpoint's userinfo (`user:password@`) is, if it has one: from after `scheme://`
@@ -297,7 +334,11 @@ pub fn endpoint_secrets(raw: &str) -> Vec<String> {
 /// Check an `--endpoint`: https anywhere, plain http only on loopback. Messages never echo
 /// the endpoint's userinfo.
 pub fn parse_endpoint(raw: &str) -> Result<Url, ConfigError> {
-    let bad = |why: &str| ConfigError::Endpoint(redact_endpoint(raw), why.to_string());
+    let bad = |why: &str| ConfigError::Endpoint {
+        from: crate::cli::flag::ENDPOINT,
+        shown: redact_endpoint(raw),
+        why: why.to_string(),
+    };
     let url = Url::parse(raw.trim()).map_err(|e| {
         bad(&format!(
             "{e}; write a URL such as https://dli.cn-north-4.myhuaweicloud.com"
@@ -337,6 +378,7 @@ impl TimingArgs {
                 timeout: on(CancelWhen::Timeout),
                 stall: on(CancelWhen::Stall),
                 signal: on(CancelWhen::Signal),
+                abandoned: on(CancelWhen::Abandoned),
             },
             fallback_after: DEFAULT_FALLBACK_AFTER,
             unreachable_after: self.unreachable_timeout.get(),
@@ -394,8 +436,14 @@ pub fn resolve(
         missing.push("HUAWEICLOUD_SDK_PROJECT_ID (or --project-id)");
     }
     let endpoint = match (&target.endpoint, &target.region) {
-        (Some(e), _) if !e.trim().is_empty() => Some(parse_endpoint(e)?),
-        (_, Some(r)) if !r.trim().is_empty() => Some(region_endpoint(r)?),
+        (Some(e), _) if !e.trim().is_empty() => Some(
+            parse_endpoint(e)
+                .map_err(|err| err.naming(source_of(env, ENV_ENDPOINT, flag::ENDPOINT, e)))?,
+        ),
+        (_, Some(r)) if !r.trim().is_empty() => Some(
+            region_endpoint(r)
+                .map_err(|err| err.naming(source_of(env, ENV_REGION, flag::REGION, r)))?,
+        ),
         _ => {
             missing.push("HUAWEICLOUD_SDK_REGION (or --region, or --endpoint)");
             None

@@ -3,7 +3,7 @@
 //! them (flag names, hints, the help's closing text) are in `super::words`.
 
 use super::words;
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -75,6 +75,295 @@ pub enum Command {
     Man,
 }
 
+/// A variable of the run's environment snapshot, by name.
+pub type Var<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// The parser `dli-wait` runs: [`Cli`]'s, with every option's environment variable read as
+/// README's "Environment" says: a variable set to the empty string counts as unset (so
+/// `DLI_WAIT_TIMEOUT=` in a wrapper leaves the default), and a flag on the command line wins.
+/// A variable whose option conflicts with a flag given in `argv` (`DLI_WAIT_SQL` set, and
+/// `--sql-file` on the command line) is not read either: the flag wins.
+/// `var` is how the run's one snapshot of the environment is asked for a variable (`None`:
+/// unset, or not Unicode).
+pub fn command_for(argv: &[std::ffi::OsString], var: Var) -> clap::Command {
+    let given = Given::of(argv);
+    fn read_env(cmd: clap::Command, given: &Given, var: Var) -> clap::Command {
+        let yielding: Vec<clap::Id> = cmd
+            .get_arguments()
+            .filter(|a| a.get_env().is_some())
+            .filter(|a| {
+                cmd.get_arguments().any(|b| {
+                    given.has(b)
+                        && (cmd.get_arg_conflicts_with(a).contains(&b)
+                            || cmd.get_arg_conflicts_with(b).contains(a))
+                })
+            })
+            .map(|a| a.get_id().clone())
+            .collect();
+        cmd.mut_args(|a| {
+            let empty = a
+                .get_env()
+                .and_then(|name| var(&name.to_string_lossy()))
+                .is_some_and(|v| v.is_empty());
+            if empty || yielding.contains(a.get_id()) {
+                a.env(None)
+            } else {
+                a
+            }
+        })
+        .mut_subcommands(|sub| read_env(sub, given, var))
+    }
+    read_env(Cli::command(), &given, var)
+}
+
+/// The command line with options written before a command moved after it: `dli-wait -q run
+/// --sql …` is `dli-wait run -q --sql …`, `dli-wait --region r check` is `dli-wait check
+/// --region r`. (clap's `global = true` cannot do this here: the commands take different
+/// options, and a global one would be accepted, and ignored, by commands it does not apply
+/// to.) An option the command does not take is then refused by it, in one line (see
+/// [`error_text`]). Nothing is moved past `--`, nor when the words before the command are not
+/// all options `dli-wait` knows, or ask for `--help` or `--version`.
+pub fn subcommand_first(argv: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let cmd = Cli::command();
+    let arg_of = |token: &str| -> Option<clap::Arg> {
+        let found = if let Some(long) = token.strip_prefix("--") {
+            let name = long.split('=').next().unwrap_or_default();
+            cmd.get_arguments().find(|a| a.get_long() == Some(name))
+        } else {
+            let c = token.strip_prefix('-')?.chars().next()?;
+            cmd.get_arguments().find(|a| a.get_short() == Some(c))
+        };
+        found.cloned()
+    };
+    let mut i = 1;
+    while let Some(token) = argv.get(i).and_then(|t| t.to_str()) {
+        if token == "--" || !token.starts_with('-') || token == "-" {
+            break;
+        }
+        let Some(arg) = arg_of(token) else {
+            return argv;
+        };
+        if matches!(
+            arg.get_action(),
+            clap::ArgAction::Help
+                | clap::ArgAction::HelpShort
+                | clap::ArgAction::HelpLong
+                | clap::ArgAction::Version
+        ) {
+            return argv;
+        }
+        let short_cluster = !token.starts_with("--") && token.len() > 2;
+        if short_cluster {
+            // `-qv`: every letter a known switch.
+            let all_switches = token[1..].chars().all(|c| {
+                cmd.get_arguments()
+                    .find(|a| a.get_short() == Some(c))
+                    .is_some_and(|a| !a.get_action().takes_values())
+            });
+            if !all_switches {
+                return argv;
+            }
+        }
+        let inline = token.contains('=') || short_cluster;
+        i += if arg.get_action().takes_values() && !inline {
+            2
+        } else {
+            1
+        };
+    }
+    let is_command = argv
+        .get(i)
+        .and_then(|t| t.to_str())
+        .is_some_and(|t| cmd.find_subcommand(t).is_some());
+    if i <= 1 || i >= argv.len() || !is_command {
+        return argv;
+    }
+    let mut out = Vec::with_capacity(argv.len());
+    out.push(argv[0].clone());
+    out.push(argv[i].clone());
+    out.extend_from_slice(&argv[1..i]);
+    out.extend_from_slice(&argv[i + 1..]);
+    out
+}
+
+/// clap's message for `err`, naming the environment variable a bad value came from
+/// (`invalid value 'soon' for '--timeout <DURATION>' (from DLI_WAIT_TIMEOUT)`): a value the
+/// user never typed must say where it was read.
+pub fn error_text(err: &clap::Error, argv: &[std::ffi::OsString], var: Var) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    if let Some(line) = not_for_this_command(err, argv).or_else(|| missing(err, argv)) {
+        return line;
+    }
+    let mut text = err.to_string();
+    let mut shown: Vec<&String> = Vec::new();
+    for kind in [ContextKind::InvalidArg, ContextKind::PriorArg] {
+        match err.get(kind) {
+            Some(ContextValue::String(s)) => shown.push(s),
+            Some(ContextValue::Strings(many)) => shown.extend(many),
+            _ => {}
+        }
+    }
+    fn find(cmd: &clap::Command, long: &str) -> Option<clap::Arg> {
+        cmd.get_arguments()
+            .find(|a| a.get_long() == Some(long))
+            .cloned()
+            .or_else(|| cmd.get_subcommands().find_map(|s| find(s, long)))
+    }
+    let given = Given::of(argv);
+    let cli = Cli::command();
+    for shown in shown {
+        let long = shown
+            .trim_start_matches('-')
+            .split([' ', '=', '.'])
+            .next()
+            .unwrap_or_default();
+        let from_env = find(&cli, long)
+            .filter(|a| !given.has(a))
+            .and_then(|a| a.get_env().map(|v| v.to_string_lossy().into_owned()))
+            .filter(|v| var(v).is_some_and(|x| !x.is_empty()));
+        if let Some(name) = from_env {
+            text = text.replacen(
+                &format!("'{shown}'"),
+                &format!("'{shown}' (from {name})"),
+                1,
+            );
+        }
+    }
+    text
+}
+
+/// An option another command takes, given to one that does not (`dli-wait check --timeout
+/// 1h`): one line naming the option, the command, and those that take it.
+fn not_for_this_command(err: &clap::Error, argv: &[std::ffi::OsString]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if err.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(shown)) = err.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let flag = shown.split('=').next().unwrap_or_default();
+    let takes = |c: &clap::Command| {
+        c.get_arguments().any(|a| {
+            flag.strip_prefix("--")
+                .is_some_and(|l| a.get_long() == Some(l))
+                || flag
+                    .strip_prefix('-')
+                    .and_then(|s| s.chars().next())
+                    .is_some_and(|s| a.get_short() == Some(s) && flag.len() == 2)
+        })
+    };
+    let cli = Cli::command();
+    let this = argv
+        .get(1)
+        .and_then(|t| t.to_str())
+        .and_then(|t| cli.find_subcommand(t));
+    let mut by: Vec<String> = cli
+        .get_subcommands()
+        .filter(|c| takes(c))
+        .map(|c| format!("`dli-wait {}`", c.get_name()))
+        .collect();
+    if takes(&cli) {
+        by.insert(0, "`dli-wait <JOB_ID>...`".to_string());
+    }
+    if by.is_empty() {
+        return None;
+    }
+    let (name, help) = match this {
+        Some(c) => (
+            format!("`dli-wait {}`", c.get_name()),
+            format!("dli-wait {} --help", c.get_name()),
+        ),
+        None => (
+            "waiting for job ids".to_string(),
+            "dli-wait --help".to_string(),
+        ),
+    };
+    Some(format!(
+        "error: {flag} does not apply to {name}: it is an option of {} (`{help}` lists what {name} takes)",
+        by.join(", ")
+    ))
+}
+
+/// A required option not given (`dli-wait run` alone): one line naming every way to give it,
+/// `--sql <SQL>`, `--sql-file <PATH>` or `--spark-file <PATH>`.
+fn missing(err: &clap::Error, argv: &[std::ffi::OsString]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if err.kind() != ErrorKind::MissingRequiredArgument {
+        return None;
+    }
+    let Some(ContextValue::Strings(wanted)) = err.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let either = |w: &str| -> String {
+        let ways: Vec<&str> = w
+            .strip_prefix('<')
+            .and_then(|w| w.strip_suffix('>'))
+            .map_or_else(|| vec![w], |inner| inner.split('|').collect());
+        match ways.split_last() {
+            Some((last, rest)) if !rest.is_empty() => {
+                format!("one of {} or {last}", rest.join(", "))
+            }
+            _ => w.to_string(),
+        }
+    };
+    let wanted: Vec<String> = wanted.iter().map(|w| either(w)).collect();
+    let cli = Cli::command();
+    let name = argv
+        .get(1)
+        .and_then(|t| t.to_str())
+        .and_then(|t| cli.find_subcommand(t))
+        .map_or("dli-wait".to_string(), |c| {
+            format!("dli-wait {}", c.get_name())
+        });
+    Some(format!(
+        "error: `{name}` needs {} (see `{name} --help`)",
+        wanted.join(" and ")
+    ))
+}
+
+/// The option names written in a command line (before any `--`): `--long`, `--long=value`,
+/// and the letters of `-qv`.
+struct Given {
+    longs: Vec<String>,
+    shorts: Vec<char>,
+}
+
+impl Given {
+    fn of(argv: &[std::ffi::OsString]) -> Given {
+        let mut given = Given {
+            longs: Vec::new(),
+            shorts: Vec::new(),
+        };
+        for token in argv.iter().skip(1).filter_map(|t| t.to_str()) {
+            if token == "--" {
+                break;
+            }
+            if let Some(long) = token.strip_prefix("--") {
+                given
+                    .longs
+                    .push(long.split('=').next().unwrap_or_default().to_string());
+            } else if let Some(shorts) = token.strip_prefix('-') {
+                given
+                    .shorts
+                    .extend(shorts.chars().take_while(char::is_ascii_alphabetic));
+            }
+        }
+        given
+    }
+
+    fn has(&self, arg: &clap::Arg) -> bool {
+        arg.get_long()
+            .is_some_and(|l| self.longs.iter().any(|g| g == l))
+            || arg.get_short().is_some_and(|c| self.shorts.contains(&c))
+    }
+}
+
+/// `cmd` reading no environment variable at all: what the flags' declarations alone say.
+fn without_env(cmd: clap::Command) -> clap::Command {
+    cmd.mut_args(|a| a.env(None)).mut_subcommands(without_env)
+}
+
 impl Command {
     /// The command names, which a job id can never be: clap's, as `--help` lists them.
     pub fn names() -> Vec<String> {
@@ -99,7 +388,13 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     /// Limit for the one request, e.g. `--request-timeout 10s`.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "30s",
+        value_parser = parse_duration,
+        env = "DLI_WAIT_REQUEST_TIMEOUT",
+    )]
     pub request_timeout: Duration,
     /// `human` (one line per check) or `json` (one object with every check).
     #[arg(
@@ -107,7 +402,8 @@ pub struct CheckArgs {
         value_enum,
         default_value_t = OutputFormat::Human,
         value_name = "FORMAT",
-        hide_possible_values = true
+        hide_possible_values = true,
+        env = "DLI_WAIT_OUTPUT"
     )]
     pub output: OutputFormat,
 }
@@ -187,9 +483,14 @@ pub enum PollPolicy {
 /// When to cancel the job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CancelWhen {
+    /// `--timeout` passed.
     Timeout,
+    /// The job stalled (`--stall-timeout`).
     Stall,
+    /// SIGINT, SIGTERM or SIGHUP.
     Signal,
+    /// `--fail-fast` stopped waiting for it because another job did not finish (ABANDONED).
+    Abandoned,
 }
 
 /// How long and how often.
@@ -197,45 +498,105 @@ pub enum CancelWhen {
 #[command(next_help_heading = "How long and how often")]
 pub struct TimingArgs {
     /// Overall deadline for the whole wait, e.g. `--timeout 2h`; `off` waits forever.
-    #[arg(long, value_name = "DURATION", default_value = "6h", value_parser = parse_limit)]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "6h",
+        value_parser = parse_limit,
+        env = "DLI_WAIT_TIMEOUT",
+    )]
     pub timeout: Limit,
     /// Fail when a RUNNING job's task and stage counts have not moved for this long,
     /// e.g. `--stall-timeout 20m`; `off` disables. Spark batches report no task counts, so
     /// it does not apply to them (their progress line says how long a batch has been
     /// STARTING, queued for resources, instead).
-    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_limit)]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "1h",
+        value_parser = parse_limit,
+        env = "DLI_WAIT_STALL_TIMEOUT",
+    )]
     pub stall_timeout: Limit,
     /// The first delay between polls, e.g. `--poll-interval 5s`, and again after each change
     /// of state or sub-job; later delays follow --poll-policy, within --max-poll-interval.
-    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "2s",
+        value_parser = parse_duration,
+        env = "DLI_WAIT_POLL_INTERVAL",
+    )]
     pub poll_interval: Duration,
     /// The cap on the delay between polls, e.g. `--max-poll-interval 30s` (shorter: quicker
     /// to notice a failure mid-way, more calls).
-    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "2m",
+        value_parser = parse_duration,
+        env = "DLI_WAIT_MAX_POLL_INTERVAL",
+    )]
     pub max_poll_interval: Duration,
     /// How to space polls: `eta` aims at the running sub-job's predicted end from its task
     /// counts; `exponential` only doubles the delay, e.g. `--poll-policy exponential`.
-    #[arg(long, value_enum, default_value_t = PollPolicy::Eta, value_name = "POLICY")]
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = PollPolicy::Eta,
+        value_name = "POLICY",
+        env = "DLI_WAIT_POLL_POLICY",
+    )]
     pub poll_policy: PollPolicy,
     /// Limit for one HTTP request, e.g. `--request-timeout 10s`; a slow answer is a transient
     /// fault and is retried.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "30s",
+        value_parser = parse_duration,
+        env = "DLI_WAIT_REQUEST_TIMEOUT",
+    )]
     pub request_timeout: Duration,
     /// While the service has never answered in this run, how long to retry connection
     /// failures (DNS, refused, no route) before exit 2, e.g. `--unreachable-timeout 2m`; once
     /// it has answered they are retried until --timeout. `off` retries until --timeout.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_limit)]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "30s",
+        value_parser = parse_limit,
+        env = "DLI_WAIT_UNREACHABLE_TIMEOUT",
+    )]
     pub unreachable_timeout: Limit,
-    /// Cancel the job (DELETE) when the wait ends this way, e.g. `--cancel-on timeout,stall`.
-    #[arg(long, value_name = "WHEN", value_delimiter = ',', value_enum)]
+    /// Cancel the job (DELETE) when the wait ends this way, e.g. `--cancel-on timeout,stall`;
+    /// `abandoned`: when `--fail-fast` stopped its wait.
+    #[arg(
+        long,
+        value_name = "WHEN",
+        value_delimiter = ',',
+        value_enum,
+        env = "DLI_WAIT_CANCEL_ON"
+    )]
     pub cancel_on: Vec<CancelWhen>,
-    /// With several jobs, stop waiting as soon as one ends without FINISHED (and with
-    /// --cancel-on, cancel the others).
-    #[arg(long)]
+    /// With several jobs, stop waiting for the others (status ABANDONED) as soon as one ends
+    /// without FINISHED; they are cancelled only with `--cancel-on abandoned`, e.g.
+    /// `--fail-fast --cancel-on abandoned,timeout`.
+    #[arg(
+        long,
+        env = "DLI_WAIT_FAIL_FAST",
+        value_parser = clap::builder::BoolishValueParser::new(),
+    )]
     pub fail_fast: bool,
     /// Limit on requests per second across all jobs of this process, e.g.
     /// `--max-requests-per-second 5` (DLI's gateway throttles with HTTP 429 beyond its quota).
-    #[arg(long, value_name = "N", default_value_t = 10.0, value_parser = parse_rate)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 10.0,
+        value_parser = parse_rate,
+        env = "DLI_WAIT_MAX_REQUESTS_PER_SECOND",
+    )]
     pub max_requests_per_second: f64,
 }
 
@@ -254,7 +615,10 @@ impl Default for TimingArgs {
             #[command(flatten)]
             timing: TimingArgs,
         }
-        Defaults::parse_from(["dli-wait"]).timing
+        let matches = without_env(Defaults::command()).get_matches_from(["dli-wait"]);
+        Defaults::from_arg_matches(&matches)
+            .expect("the defaults parse")
+            .timing
     }
 }
 
@@ -273,35 +637,63 @@ pub enum OutputFormat {
 #[command(next_help_heading = "What it says")]
 pub struct OutputArgs {
     /// `--output json` prints JSON lines on stdout (the last is the summary).
-    #[arg(long, value_enum, default_value_t = OutputFormat::Human, value_name = "FORMAT")]
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = OutputFormat::Human,
+        value_name = "FORMAT",
+        env = "DLI_WAIT_OUTPUT",
+    )]
     pub output: OutputFormat,
     /// More diagnostics on stderr (-v requests, -vv bodies); RUST_LOG also works.
-    #[arg(short, long, action = clap::ArgAction::Count)]
+    #[arg(short, long, action = clap::ArgAction::Count, env = "DLI_WAIT_VERBOSE")]
     pub verbose: u8,
-    /// Only the closing line of each job.
-    #[arg(short, long, conflicts_with = "verbose")]
+    /// Less: each job's closing line only (also `run`'s `submitted job` line, and with several
+    /// jobs the line of all their endings).
+    #[arg(
+        short,
+        long,
+        conflicts_with = "verbose",
+        env = "DLI_WAIT_QUIET",
+        value_parser = clap::builder::BoolishValueParser::new(),
+    )]
     pub quiet: bool,
     /// Off a terminal, the longest silence before a "still waiting" line, e.g. `--heartbeat 5m`.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "60s",
+        value_parser = parse_duration,
+        env = "DLI_WAIT_HEARTBEAT",
+    )]
     pub heartbeat: Duration,
     /// Also write the final JSON summary to this file (atomically: write, then rename), for
     /// alerting scripts, e.g. `--summary-file /var/lib/nightly/last.json`.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", env = "DLI_WAIT_SUMMARY_FILE")]
     pub summary_file: Option<PathBuf>,
     /// Speak GitHub Actions (outputs, step summary, annotations); on by itself when
     /// GITHUB_ACTIONS=true.
-    #[arg(long)]
+    #[arg(
+        long,
+        env = "DLI_WAIT_GITHUB",
+        value_parser = clap::builder::BoolishValueParser::new(),
+    )]
     pub github: bool,
     /// Also write what was seen of each job (its polls: time, state, sub-job, task counts) as
     /// a simulator scenario, to replay with `dli-wait simulate --scenario FILE` or the
     /// policy benchmark's `--corpus`, e.g. `--record runs/$(date +%F).json`.
     #[cfg(feature = "simulator")]
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "DLI_WAIT_RECORD")]
     pub record: Option<PathBuf>,
     /// For a FINISHED query, print its rows on stdout after the closing line (DLI's preview:
     /// the first 1000 at most; not for jobs on the `default` queue), e.g.
     /// `--results --result-format csv > rows.csv`.
-    #[arg(long, env = "DLI_WAIT_RESULTS", help_heading = "Results and checks")]
+    #[arg(
+        long,
+        env = "DLI_WAIT_RESULTS",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        help_heading = "Results and checks"
+    )]
     pub results: bool,
     /// How `--results` prints the rows: `table` (the default on a terminal), `csv` (RFC 4180
     /// with a header row; the default otherwise) or `json` (one object per row), e.g.
@@ -321,6 +713,7 @@ pub struct OutputArgs {
     #[arg(
         long,
         env = "DLI_WAIT_FAIL_IF_ROWS",
+        value_parser = clap::builder::BoolishValueParser::new(),
         help_heading = "Results and checks"
     )]
     pub fail_if_rows: bool,
@@ -345,7 +738,10 @@ impl Default for OutputArgs {
             #[command(flatten)]
             output: OutputArgs,
         }
-        Defaults::parse_from(["dli-wait"]).output
+        let matches = without_env(Defaults::command()).get_matches_from(["dli-wait"]);
+        Defaults::from_arg_matches(&matches)
+            .expect("the defaults parse")
+            .output
     }
 }
 
@@ -360,27 +756,41 @@ Examples:
   dli-wait -- \"$A\" \"$B\"                          # submit several, then wait for all
   dli-wait run --spark-file transform.json --timeout 4h  # a Spark batch (POST .../batches)
 
-The job id is the first line of stdout the moment DLI accepts the submit (in every output
-mode; with --output json the JSON lines follow it), so JOB=$(dli-wait run --no-wait ...)
-captures it. The submit is sent once and never retried (a lost answer could otherwise run the
-job twice). A submit DLI refuses, e.g. for bad
-SQL, exits 1 with DLI's reason; otherwise the exit status is that of waiting (dli-wait --help).
+In human mode the job id is the first line of stdout the moment DLI accepts the submit, so
+JOB=$(dli-wait run --no-wait ...) captures it; with --output json every stdout line is JSON
+and the id is the \"submitted\" event's job_id (jq -r 'select(.event==\"submitted\").job_id').
+
+The submit is sent once and never retried (a lost answer could otherwise run the job twice);
+one that never left this machine (the host did not resolve, the connection was refused, TLS
+was not trusted) is tried again within --unreachable-timeout, then exits 2: no job was
+created. A submit DLI refuses, e.g. for bad SQL, exits 1 with DLI's reason; otherwise the
+exit status is that of waiting (dli-wait --help).
 
 --spark-file takes the JSON body of POST /v2.0/{project_id}/batches as DLI's console exports
 it: an object with at least \"file\" and \"className\" (and \"queue\"); it is checked before
 anything is sent.")]
+#[command(group(
+    clap::ArgGroup::new("submission")
+        .required(true)
+        .args(["sql", "sql_file", "spark_file"])
+))]
 pub struct RunArgs {
     /// The SQL to run, e.g. `--sql "INSERT INTO t SELECT * FROM s"`.
     #[arg(
         long,
         value_name = "SQL",
         conflicts_with_all = ["sql_file", "spark_file"],
-        required_unless_present_any = ["sql_file", "spark_file"],
-        allow_hyphen_values = true
+        allow_hyphen_values = true,
+        env = "DLI_WAIT_SQL"
     )]
     pub sql: Option<String>,
     /// Read the SQL from a file (`-` for stdin), e.g. `--sql-file nightly.sql`.
-    #[arg(long, value_name = "PATH", conflicts_with = "spark_file")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        conflicts_with = "spark_file",
+        env = "DLI_WAIT_SQL_FILE"
+    )]
     pub sql_file: Option<PathBuf>,
     /// Submit a Spark batch job instead: the JSON body of POST /v2.0/{project_id}/batches in
     /// this file (`-` for stdin), e.g. `--spark-file transform.json`; its queue is the body's
@@ -388,21 +798,26 @@ pub struct RunArgs {
     #[arg(
         long,
         value_name = "PATH",
-        conflicts_with_all = ["queue", "database", "conf"]
+        conflicts_with_all = ["queue", "database", "conf"],
+        env = "DLI_WAIT_SPARK_FILE"
     )]
     pub spark_file: Option<PathBuf>,
     /// The queue to run on, e.g. `--queue default`.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", env = "DLI_WAIT_QUEUE")]
     pub queue: Option<String>,
     /// The database the SQL runs in, e.g. `--database sales`.
-    #[arg(long, value_name = "DB")]
+    #[arg(long, value_name = "DB", env = "DLI_WAIT_DATABASE")]
     pub database: Option<String>,
     /// A Spark/DLI setting for the job, repeatable, e.g. `--conf dli.sql.shuffle.partitions=200`.
-    #[arg(long, value_name = "KEY=VALUE")]
+    #[arg(long, value_name = "KEY=VALUE", env = "DLI_WAIT_CONF")]
     pub conf: Vec<String>,
     /// Submit, print the job id and exit 0 without waiting (wait later with `dli-wait ID`),
     /// e.g. `JOB=$(dli-wait run --no-wait --sql-file load.sql)`.
-    #[arg(long)]
+    #[arg(
+        long,
+        env = "DLI_WAIT_NO_WAIT",
+        value_parser = clap::builder::BoolishValueParser::new(),
+    )]
     pub no_wait: bool,
 
     #[command(flatten)]
@@ -426,13 +841,18 @@ Without --scenario it serves examples/scenarios/default.json: one job that finis
 fails, one that stalls and one that never ends. The scenario format is in docs/scenarios.md.")]
 pub struct SimulateArgs {
     /// Address to listen on, e.g. `--listen 127.0.0.1:8090`; port 0 takes a free port.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:0",
+        env = "DLI_WAIT_LISTEN"
+    )]
     pub listen: std::net::SocketAddr,
     /// A scenario file scripting the jobs, e.g. `--scenario examples/scenarios/default.json`.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "DLI_WAIT_SCENARIO")]
     pub scenario: Option<PathBuf>,
     /// Replay faster (sim seconds per real second), e.g. `--speed 60`; overrides the file's.
-    #[arg(long, value_name = "FACTOR")]
+    #[arg(long, value_name = "FACTOR", env = "DLI_WAIT_SPEED")]
     pub speed: Option<f64>,
     /// How to print the connection details: `human` (how to point dli-wait at it) or `json`
     /// (one line: endpoint, project id, keys, jobs), e.g. `--output json`.
@@ -441,11 +861,12 @@ pub struct SimulateArgs {
         value_enum,
         default_value_t = OutputFormat::Human,
         value_name = "FORMAT",
-        hide_possible_values = true
+        hide_possible_values = true,
+        env = "DLI_WAIT_OUTPUT"
     )]
     pub output: OutputFormat,
     /// Log every request on stderr (-v).
-    #[arg(short, long, action = clap::ArgAction::Count)]
+    #[arg(short, long, action = clap::ArgAction::Count, env = "DLI_WAIT_VERBOSE")]
     pub verbose: u8,
 }
 
@@ -471,7 +892,8 @@ pub struct DemoArgs {
         value_enum,
         default_value_t = OutputFormat::Human,
         value_name = "FORMAT",
-        hide_possible_values = true
+        hide_possible_values = true,
+        env = "DLI_WAIT_OUTPUT"
     )]
     pub output: OutputFormat,
 }
@@ -517,6 +939,135 @@ mod tests {
         #[cfg(feature = "simulator")]
         assert!(o.record.is_none());
     }
+
+    /// Every option of every command (flags added later too) has its environment variable:
+    /// `DLI_WAIT_<LONG_NAME_IN_UPPER_SNAKE>`, or the one the contract names; positionals,
+    /// `--help` and `--version` have none.
+    #[test]
+    fn every_option_has_its_environment_variable() {
+        const CONTRACT: &[(&str, &str)] = &[
+            ("region", "HUAWEICLOUD_SDK_REGION"),
+            ("endpoint", "DLI_ENDPOINT"),
+            ("project-id", "HUAWEICLOUD_SDK_PROJECT_ID"),
+            ("job-type", "DLI_JOB_TYPE"),
+        ];
+        fn walk(cmd: &clap::Command, path: &str, checked: &mut usize) {
+            for a in cmd.get_arguments() {
+                let (Some(long), false) = (a.get_long(), a.is_positional()) else {
+                    continue;
+                };
+                if matches!(
+                    a.get_action(),
+                    clap::ArgAction::Help | clap::ArgAction::HelpLong | clap::ArgAction::Version
+                ) {
+                    continue;
+                }
+                let want = CONTRACT.iter().find(|(l, _)| *l == long).map_or_else(
+                    || format!("DLI_WAIT_{}", long.replace('-', "_").to_ascii_uppercase()),
+                    |(_, v)| v.to_string(),
+                );
+                let got = a.get_env().map(|e| e.to_string_lossy().into_owned());
+                assert_eq!(got.as_deref(), Some(want.as_str()), "{path} --{long}");
+                *checked += 1;
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), checked);
+            }
+        }
+        let mut checked = 0;
+        let mut cmd = Cli::command();
+        cmd.build();
+        walk(&cmd, "dli-wait", &mut checked);
+        assert!(checked > 40, "only {checked} options walked");
+    }
+
+    /// A variable the user set to the empty string counts as unset; a bad one names itself;
+    /// a flag wins over its variable, also over one it conflicts with.
+    #[test]
+    fn the_flags_given_are_read_from_long_and_short_forms() {
+        let given = Given::of(&[
+            "dli-wait".into(),
+            "run".into(),
+            "--sql-file=x".into(),
+            "-qv".into(),
+        ]);
+        assert_eq!(given.longs, ["sql-file"]);
+        assert_eq!(given.shorts, ['q', 'v']);
+    }
+
+    /// Options before a command move after it; nothing else moves.
+    #[test]
+    fn options_before_a_command_move_after_it() {
+        let moved = |line: &str| {
+            let argv = line.split(' ').map(std::ffi::OsString::from).collect();
+            subcommand_first(argv)
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert_eq!(moved("dli-wait -q run --sql x"), "dli-wait run -q --sql x");
+        assert_eq!(
+            moved("dli-wait --timeout 1h -qv --output=json check"),
+            "dli-wait check --timeout 1h -qv --output=json"
+        );
+        for same in [
+            "dli-wait run --sql x",
+            "dli-wait --timeout 1h JOB run",
+            "dli-wait -- run",
+            "dli-wait --help run",
+            "dli-wait --bogus run",
+            "dli-wait --timeout run",
+            "dli-wait -q",
+        ] {
+            assert_eq!(moved(same), same);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// For any options of the wait (some with values, `--x=v` or `--x v`, short clusters)
+        /// written before a command, the command line parses as with them after it: to the
+        /// same arguments, or refused either way.
+        #[test]
+        fn options_before_a_command_parse_as_after_it(
+            picks in proptest::collection::vec(0usize..OPTIONS.len(), 0..6),
+            command in proptest::sample::select(vec!["run", "check", "completions"]),
+        ) {
+            let options: Vec<&str> = picks.iter().flat_map(|&i| OPTIONS[i].iter().copied()).collect();
+            let tail: &[&str] = match command {
+                "run" => &["--sql", "SELECT 1"],
+                "completions" => &["bash"],
+                _ => &[],
+            };
+            let argv = |words: Vec<&str>| -> Vec<std::ffi::OsString> {
+                words.into_iter().map(Into::into).collect()
+            };
+            let before = argv([&["dli-wait"][..], &options, &[command], tail].concat());
+            let after = argv([&["dli-wait", command][..], &options, tail].concat());
+            // Refused either way (which of two mistakes clap names first may differ).
+            let parse = |a: Vec<std::ffi::OsString>| {
+                Cli::try_parse_from(a).map(|cli| format!("{cli:?}")).ok()
+            };
+            proptest::prop_assert_eq!(parse(subcommand_first(before)), parse(after));
+        }
+    }
+
+    /// Options of the wait, as a user writes them.
+    const OPTIONS: &[&[&str]] = &[
+        &["-q"],
+        &["-v"],
+        &["-qv"],
+        &["--timeout", "1h"],
+        &["--timeout=2h"],
+        &["--output", "json"],
+        &["--region", "cn-north-4"],
+        &["--cancel-on", "timeout,abandoned"],
+        &["--fail-fast"],
+        &["--request-timeout=5s"],
+        &["--bogus"],
+    ];
 
     #[test]
     fn flag_names_in_messages_are_real_flags() {

@@ -83,11 +83,14 @@ pub mod flag {
 pub fn hint(check: Check) -> &'static str {
     match check {
         Check::Credentials => {
-            "check HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN, or the credential source -v names), that temporary keys or the token have not expired, and that this machine's clock is within 15 minutes of real time (X-Sdk-Date)"
+            "check the keys or token of that source (and that temporary ones have not expired), and that this machine's clock is within 15 minutes of real time (X-Sdk-Date)"
         }
         Check::Permissions => "the credentials lack DLI permissions for this project (IAM policy)",
         Check::JobAndProject => {
             "check the job id and --project-id / HUAWEICLOUD_SDK_PROJECT_ID, that --region or --endpoint points at the job's region, and --job-type (a SQL job, or a Spark batch)"
+        }
+        Check::Submission => {
+            "check what the submit names: --queue, --database and the tables of the SQL (for a Spark batch: its file's queue, file and className), --project-id / HUAWEICLOUD_SDK_PROJECT_ID, and that --region or --endpoint points at their region"
         }
         Check::HostName => "check --region or --endpoint, and this machine's DNS",
         Check::Address => "check --endpoint, and that the service is up",

@@ -84,10 +84,10 @@ pub async fn command(args: CheckArgs, ctx: &Context) -> CommandResult {
     checks.pass(
         "configuration",
         format!(
-            "endpoint {}, project {}, {}",
+            "endpoint {}, project {}, credentials from {}",
             endpoint.as_str().trim_end_matches('/'),
             settings.client.project_id,
-            provider.label()
+            provider.source()
         ),
     );
     let host = endpoint.host_str().unwrap_or_default().to_string();
@@ -183,7 +183,11 @@ pub async fn command(args: CheckArgs, ctx: &Context) -> CommandResult {
                 }
                 _ => ExitStatus::Misconfigured,
             };
-            checks.fail("credentials", fault_text(f), code);
+            let f = match f.kind {
+                FaultKind::Unauthorized => crate::dli::client::note_refused(f.clone(), provider),
+                _ => f.clone(),
+            };
+            checks.fail("credentials", fault_text(&f), code);
         }
         Err(_) => {}
     }

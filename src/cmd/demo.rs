@@ -42,30 +42,33 @@ pub async fn command(_args: DemoArgs, ctx: &Context) -> CommandResult {
         .map_err(|e| Failure::internal(format!("the demo's own settings are refused: {e}")))?;
     let human = ctx.output.output == OutputFormat::Human;
     if human {
-        eprintln!(
+        // Through the run's stderr stream, in order with the progress lines.
+        let say = |line: String| ctx.stderr.line(&line);
+        say(format!(
             "dli-wait demo: a simulated DLI is serving on {endpoint} (signed requests, as the real one)."
-        );
-        eprintln!(
+        ));
+        say(
             "Waiting for a job that launches, runs two sub-jobs, answers DLI.0999 twice, and finishes:"
+                .to_string(),
         );
-        eprintln!(
+        say(format!(
             "  dli-wait --endpoint {endpoint} --poll-interval 1s --max-poll-interval 2s {}",
             jobs.join(" ")
-        );
+        ));
     }
     let code = Session::<Sql>::start(ctx, settings)
         .await?
         .wait(jobs)
         .await?;
     if human {
-        eprintln!(
+        ctx.stderr.line(&format!(
             "exit status {code} ({}); in a pipeline, that status is the gate.",
             if code == ExitStatus::Finished.code() {
                 ExitStatus::Finished.label()
             } else {
                 "see above"
             }
-        );
+        ));
     }
     Ok(code)
 }

@@ -27,7 +27,6 @@ use crate::cli::{Cli, Command, OutputArgs};
 use crate::config::Env;
 use crate::report::safe::Secrets;
 use crate::wait::outcome::{Outcome, Signal, Stop};
-use clap::Parser;
 use std::ffi::OsString;
 use std::future::Future;
 use std::pin::Pin;
@@ -77,7 +76,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Exit {
     let env = Env::from_process();
     // The run's one registry of secrets, handed to everything that prints.
     let secrets = Secrets::new();
-    let cli = match Cli::try_parse_from(args) {
+    let args = crate::cli::args::subcommand_first(args.into_iter().collect());
+    let var = |name: &str| env.get(name).map(str::to_string);
+    let parsed = crate::cli::args::command_for(&args, &var)
+        .try_get_matches_from(&args)
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             if !e.use_stderr() {
@@ -86,7 +90,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Exit {
             }
             // clap's message quotes the command line's values: each line through the line
             // sanitiser (and so without clap's colours), as everything else we print.
-            let text = e.to_string();
+            let text = crate::cli::args::error_text(&e, &args, &var);
             for line in text.trim_end().lines() {
                 eprintln!("{}", secrets.line(line));
             }

@@ -12,7 +12,7 @@ use super::signals;
 use crate::cli::{OutputFormat, ResultFormat, TargetArgs, TimingArgs, flag, hint};
 use crate::config::{ConfigError, Env, Settings, resolve};
 use crate::dli::client::{DliClient, Sent};
-use crate::dli::fault::Fault;
+use crate::dli::fault::{Check, Delivery, Fault};
 use crate::kind::Kind;
 use crate::report::{Reporter, results};
 use crate::wait::machine::ResultsAsk;
@@ -111,28 +111,26 @@ impl<'c, K: Kind> Session<'c, K> {
         })
     }
 
-    /// Submit `what` exactly once, say the new job's id at once (stdout, in every output
-    /// mode: `JOB=$(dli-wait run ...)` captures it), and tell whether to wait for it.
+    /// Submit `what` exactly once, say the new job's id at once (human mode: stdout's first
+    /// line, so `JOB=$(dli-wait run ...)` captures it; JSON mode: the `submitted` event), and
+    /// tell whether to wait for it.
     pub async fn submit(&mut self, what: &K::Submission, no_wait: bool) -> Result<Submit, Failure> {
         let ctx = self.ctx;
         ctx.begin(&[]);
-        // Submitted exactly once: a retry after a lost answer could run the job twice.
-        let sent = Sent::default();
-        let timeout = self.settings.client.request_timeout;
-        let answer = tokio::select! {
-            biased;
-            a = self.kind.submit(what, timeout, &sent) => a,
-            sig = signals::interrupted(&ctx.stop) => return Err(submit_interrupted(sig, &sent)),
-        };
-        let answer = answer.map_err(|f| submit_failed(&f))?;
+        let answer = self.submit_once(what).await?;
         let job_id = new_job_id(answer.id, &answer.said)?;
         let within = if no_wait {
             ID_WITHIN
         } else {
             ID_WAITING_WITHIN
         };
-        let printed = print_id(&job_id, ctx, within);
+        // Human mode: the bare id is stdout's first line (`JOB=$(dli-wait run ...)`); JSON
+        // mode: every stdout line is JSON, the id the `submitted` event's field.
+        if ctx.output.output == OutputFormat::Human {
+            ctx.stdout.line(&job_id);
+        }
         self.reporter.submitted(&job_id);
+        let printed = id_got_out(&job_id, ctx, within);
         told(printed, no_wait, ctx)?;
         if no_wait {
             return Ok(Submit::Ended(self.conclude(&[])));
@@ -146,6 +144,59 @@ impl<'c, K: Kind> Session<'c, K> {
         // connection faults as any transient fault (no "never answered" window).
         self.settings.wait.unreachable_after = None;
         Ok(Submit::Wait(job_id))
+    }
+
+    /// Submit `what` exactly once: a retry after a lost answer could run the job twice. Only a
+    /// submit that was never sent ([`Delivery::NotSent`]: DNS, a refused connection, no
+    /// connection) is tried again, as a wait retries a service that never answered: within
+    /// `--unreachable-timeout` (`off`: within `--timeout`), then exit 2 saying no job was
+    /// created. One never sent for a reason no retry mends (TLS trust) ends so at once.
+    async fn submit_once(&self, what: &K::Submission) -> Result<crate::kind::Submitted, Failure> {
+        let ctx = self.ctx;
+        let timeout = self.settings.client.request_timeout;
+        let window = self
+            .settings
+            .wait
+            .unreachable_after
+            .or(self.settings.wait.timeout);
+        let started = std::time::Instant::now();
+        let mut pause = SUBMIT_RETRY_FIRST;
+        loop {
+            let sent = Sent::default();
+            let answer = tokio::select! {
+                biased;
+                a = self.kind.submit(what, timeout, &sent) => a,
+                sig = signals::interrupted(&ctx.stop) => return Err(submit_interrupted(sig, &sent)),
+            };
+            let fault = match answer {
+                Ok(a) => return Ok(a),
+                Err(f) if f.delivery == Delivery::NotSent => f,
+                Err(f) => return Err(submit_failed(&f)),
+            };
+            let waited = started.elapsed();
+            let left = window.map(|w| w.saturating_sub(waited));
+            if !fault.is_transient() || left.is_some_and(|l| l.is_zero()) {
+                return Err(submit_not_sent(&fault, waited));
+            }
+            if pause == SUBMIT_RETRY_FIRST && !ctx.output.quiet {
+                let within = window.map_or("until it is sent".to_string(), |w| {
+                    format!("for up to {}", crate::dli::human::duration(w))
+                });
+                ctx.stderr.line(&ctx.secrets.line(&format!(
+                    "submit not sent ({fault}): no job was created; trying again {within} (--unreachable-timeout)"
+                )));
+            }
+            let nap = left.map_or(pause, |l| pause.min(l));
+            tokio::select! {
+                biased;
+                sig = signals::interrupted(&ctx.stop) => return Err(Failure::interrupted(
+                    sig,
+                    "before the submit was sent: no job was created",
+                )),
+                () = tokio::time::sleep(nap) => {}
+            }
+            pause = (pause * 2).min(SUBMIT_RETRY_MAX);
+        }
     }
 
     /// Wait for every job at once, under the kind's fallback policy; report each as it ends,
@@ -234,13 +285,43 @@ fn submit_failed(f: &Fault) -> Failure {
     } else {
         ""
     };
+    // Nothing to wait for yet: a refusal is about what the submit names, not a job id.
     let hint = f
         .check()
+        .map(|c| match c {
+            Check::JobAndProject => Check::Submission,
+            c => c,
+        })
         .map(|c| format!(" — {}", hint(c)))
         .unwrap_or_default();
     Failure::ended(
         Outcome::of_failed_submit(f),
         format!("submit failed: {f}{hint}{extra}"),
+    )
+}
+
+/// The pause before a never-sent submit is tried again, doubled each time up to the most.
+const SUBMIT_RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(500);
+const SUBMIT_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A submit that was never sent, given up: exit 2 (configuration: the host, the address, the
+/// trust), saying the cause and that no job was created.
+fn submit_not_sent(f: &Fault, waited: std::time::Duration) -> Failure {
+    let hint = f
+        .check()
+        .map(|c| format!(" — {}", hint(c)))
+        .unwrap_or_default();
+    let tried = if f.is_transient() {
+        format!(
+            ", tried for {} (--unreachable-timeout)",
+            crate::dli::human::duration(waited)
+        )
+    } else {
+        String::new()
+    };
+    Failure::ended(
+        Outcome::Misconfigured(Box::new(f.clone())),
+        format!("submit not sent: {f}{hint} (no job was created{tried})"),
     )
 }
 
@@ -277,14 +358,14 @@ fn new_job_id(id: Option<String>, said: &str) -> Result<String, Failure> {
     Ok(job_id)
 }
 
-/// Print the id of the job just created on stdout (through the run's stdout stream, so a
-/// stdout nobody reads never holds up the run). A run that cannot tell it must not end as if
+/// See that the id of the job just created, written to stdout (the bare id in human mode, the
+/// `submitted` event in JSON mode, through the run's stdout stream, so a stdout nobody reads
+/// never holds up the run), got out. A run that cannot tell it must not end as if
 /// it had: when the id does not get out (`/dev/full`, a closed pipe, nobody reading within
 /// `within`), `Err` is the failure a `--no-wait` run ends with, the id in its message, for
 /// stderr (a run that waits goes on, after saying it: see [`told`]). Stdout on `/dev/null`
 /// (how a closed stdout starts) is said on stderr too, with the id.
-fn print_id(job_id: &str, ctx: &Context, within: std::time::Duration) -> Result<(), Failure> {
-    ctx.stdout.line(job_id);
+fn id_got_out(job_id: &str, ctx: &Context, within: std::time::Duration) -> Result<(), Failure> {
     let flushed = ctx.stdout.flush(within);
     let why = if ctx.stdout.broken() {
         "writing to it failed: a closed pipe or a full disk".to_string()
@@ -311,7 +392,7 @@ fn print_id(job_id: &str, ctx: &Context, within: std::time::Duration) -> Result<
 const ID_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
 const ID_WAITING_WITHIN: std::time::Duration = std::time::Duration::from_millis(100);
 
-/// After [`print_id`]: a `--no-wait` run that could not print the id ends with that failure
+/// After [`id_got_out`]: a `--no-wait` run that could not print the id ends with that failure
 /// (exit 2, the id on stderr); a run that waits says it on stderr, with the id, and goes on.
 fn told(printed: Result<(), Failure>, no_wait: bool, ctx: &Context) -> Result<(), Failure> {
     match printed {

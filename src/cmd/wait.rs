@@ -22,7 +22,7 @@ pub async fn command(
     }
     if let Some(cmd) = job_ids.iter().find(|id| Command::names().contains(id)) {
         return Err(Failure::usage(format!(
-            "{cmd:?} is a command, not a job id: put the options after it, e.g. `dli-wait {cmd} --timeout 1h ...`"
+            "{cmd:?} is a command, not a job id: write it before the job ids and options, e.g. `dli-wait {cmd} --help`"
         )));
     }
     if let Some(bad) = job_ids.iter().find(|id| !is_job_id(id)) {

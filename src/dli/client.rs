@@ -340,6 +340,9 @@ impl DliClient {
                     }
                 }
             }
+            // Keys that are not renewed, refused: the message names their source, so the
+            // hint need not list every source there is.
+            Err(f) if f.kind == FaultKind::Unauthorized => Err(note_refused(f, provider)),
             other => {
                 accepted(provider, current.generation, &other);
                 other
@@ -660,6 +663,17 @@ fn accepted<T>(provider: &Provider, used: u64, result: &Result<T, Fault>) {
     }
 }
 
+/// What a 401 refused, in words naming the source: `refused the credentials from the
+/// environment (HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK)`.
+fn refused_from(provider: &Provider) -> String {
+    format!("refused the credentials from {}", provider.source())
+}
+
+/// A 401 `fault`, its message naming the source of the credentials refused.
+pub fn note_refused(fault: Fault, provider: &Provider) -> Fault {
+    note(fault, refused_from(provider))
+}
+
 /// `fault` with `what` added to its message.
 fn note(mut fault: Fault, what: String) -> Fault {
     fault.message = if fault.message.is_empty() {
@@ -749,7 +763,19 @@ pub fn trust_file_certificates(pem: &[u8]) -> Result<usize, String> {
 /// A reqwest error as a fault, described without headers (so without secrets) and without
 /// URLs' secrets (there are none in our URLs): transient, but for what no retry can mend (a
 /// certificate not trusted here, a request that cannot be built), which is configuration.
+/// Its [`Fault::delivery`] is [`crate::dli::fault::Delivery::NotSent`] when the connection was
+/// never made (`is_connect`: DNS, refused, connect timeout, the TLS handshake) or the request
+/// could not be built.
 pub(crate) fn transport_fault(e: &reqwest::Error, timeout: Duration) -> Fault {
+    let fault = classify_transport(e, timeout);
+    if e.is_connect() || e.is_builder() {
+        fault.not_sent()
+    } else {
+        fault
+    }
+}
+
+fn classify_transport(e: &reqwest::Error, timeout: Duration) -> Fault {
     let mut chain = vec![e.to_string()];
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {

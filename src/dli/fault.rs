@@ -67,6 +67,23 @@ pub struct Fault {
     pub retry_after: Option<Duration>,
     /// What to check, where the kind alone does not say (see [`Fault::check`]).
     pub check: Option<Check>,
+    /// Whether the request may have reached the service: a submit that was [`Delivery::NotSent`]
+    /// cannot have created anything.
+    pub delivery: Delivery,
+}
+
+/// Whether a fault's request may have reached the service, decided from the transport
+/// error's kind: a connection that was never made (the host did not resolve, the connection
+/// was refused or timed out, TLS was not trusted in the handshake) or a request that could
+/// not be built carried nothing; anything later (a broken connection, a lost or slow answer,
+/// any HTTP answer) may have been read by the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Delivery {
+    /// The request may have been read by the service (and a submit may have created a job).
+    #[default]
+    MaybeSent,
+    /// No byte of the request was written to the service.
+    NotSent,
 }
 
 impl FaultClass {
@@ -119,7 +136,14 @@ impl Fault {
             request_id: None,
             retry_after: None,
             check: None,
+            delivery: Delivery::MaybeSent,
         }
+    }
+
+    /// The same fault, known never to have reached the service ([`Delivery::NotSent`]).
+    pub fn not_sent(mut self) -> Self {
+        self.delivery = Delivery::NotSent;
+        self
     }
 
     /// A transport failure: no HTTP answer at all.
@@ -161,6 +185,9 @@ pub enum Check {
     Permissions,
     /// The job id, the project and the region.
     JobAndProject,
+    /// What a submit names (the queue, the database, the tables of the SQL), the project and
+    /// the region: a refused submit has no job id to check.
+    Submission,
     /// The region or endpoint's host name, and DNS.
     HostName,
     /// The endpoint's address, and that the service is up.

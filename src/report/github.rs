@@ -693,7 +693,7 @@ mod tests {
         assert_eq!(lines[1], "::group::dli-wait poll log");
         assert_eq!(
             untimestamped(lines[2]),
-            "job 85798b38… RUNNING 43% · tasks 43/100 · stages 1/3 · sub-job 2"
+            "job 85798b38-ae44-48eb-bb90-7cf0dcdafe7b RUNNING 43% · tasks 43/100 · stages 1/3 · sub-job 2"
         );
         assert_eq!(lines[6], "::endgroup::");
         let closing =
@@ -713,7 +713,7 @@ mod tests {
             lines[10],
             format!("::error title=DLI job {ID} FAILED::Table or view not found: t")
         );
-        assert!(lines[11].starts_with("2 jobs: 85798b38… FAILED, 1234abcd… FINISHED; exit 1"));
+        assert!(lines[11].starts_with("2 jobs: 85798b38-ae44-48eb-bb90-7cf0dcdafe7b FAILED, 1234abcd-0000-4000-8000-000000000001 FINISHED; exit 1"));
 
         let outputs = heredocs(&text(&output));
         let names: Vec<&str> = outputs.iter().map(|(n, _)| n.as_str()).collect();

@@ -5,7 +5,7 @@ use super::limits::{TEXT_CHARS, cut};
 use super::safe::Secrets;
 use super::sink::Sink;
 use super::stream::Stream;
-use super::{Reporter, closing_line, describe, describe_state, fault_text, fmt_duration, short_id};
+use super::{Reporter, closing_line, describe, describe_state, fault_text, fmt_duration};
 use crate::cli::flag;
 use crate::wait::events::Events;
 use crate::wait::machine::Note;
@@ -122,7 +122,7 @@ impl<S: Sink> Human<S> {
                     };
                     lines.push(format!(
                         "job {} still waiting: {state} (waited {})",
-                        short_id(id),
+                        id,
                         fmt_duration(v.started.elapsed())
                     ));
                 }
@@ -170,7 +170,7 @@ impl<S: Sink> Events for Human<S> {
                 ProgressStyle::with_template("{spinner} {prefix} [{elapsed}] {wide_msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
-            b.set_prefix(self.secrets.line(&format!("job {}", short_id(job_id))));
+            b.set_prefix(self.secrets.line(&format!("job {}", job_id)));
             b.set_message("waiting for the first answer");
             b.enable_steady_tick(Duration::from_millis(120));
             b
@@ -212,7 +212,7 @@ impl<S: Sink> Events for Human<S> {
             }
         };
         if print {
-            self.progress_line(&format!("job {} {text}", short_id(job_id)));
+            self.progress_line(&format!("job {} {text}", job_id));
         }
     }
 
@@ -240,7 +240,7 @@ impl<S: Sink> Events for Human<S> {
         {
             v.last_printed = Instant::now();
         }
-        self.progress_line(&format!("job {} {text}", short_id(job_id)));
+        self.progress_line(&format!("job {} {text}", job_id));
     }
 
     fn cancelled(&self, job_id: &str, cancel: &CancelReport) {
@@ -252,7 +252,7 @@ impl<S: Sink> Events for Human<S> {
                 .to_string(),
             (false, _) => format!("cancel FAILED: {}", cancel.message),
         };
-        self.line(&format!("{} job {} {text}", timestamp(), short_id(job_id)));
+        self.line(&format!("{} job {} {text}", timestamp(), job_id));
     }
 
     fn ended(&self, job_id: &str) {
@@ -277,7 +277,7 @@ impl<S: Sink> Reporter for Human<S> {
         if reports.len() > 1 {
             let ended: Vec<String> = reports
                 .iter()
-                .map(|r| format!("{} {}", short_id(&r.job_id), r.outcome.label()))
+                .map(|r| format!("{} {}", &r.job_id, r.outcome.label()))
                 .collect();
             self.line(&format!(
                 "{} jobs: {}; exit {exit_code}",
@@ -346,19 +346,19 @@ mod tests {
         assert_eq!(untimestamped(lines[0]), format!("submitted job {ID}"));
         assert_eq!(
             untimestamped(lines[1]),
-            "job 85798b38… RUNNING 43% · tasks 43/100 · stages 1/3 · sub-job 2"
+            "job 85798b38-ae44-48eb-bb90-7cf0dcdafe7b RUNNING 43% · tasks 43/100 · stages 1/3 · sub-job 2"
         );
         assert_eq!(
             untimestamped(lines[2]),
-            "job 85798b38… connection reset by peer; retrying in 2s"
+            "job 85798b38-ae44-48eb-bb90-7cf0dcdafe7b connection reset by peer; retrying in 2s"
         );
         assert_eq!(
             untimestamped(lines[3]),
-            "job 85798b38… DLI reported status \"THAWING\", unknown to this version of dli-wait; treating it as not ended yet"
+            "job 85798b38-ae44-48eb-bb90-7cf0dcdafe7b DLI reported status \"THAWING\", unknown to this version of dli-wait; treating it as not ended yet"
         );
         assert_eq!(
             untimestamped(lines[4]),
-            "job 85798b38… cancelled (confirmed by DLI)"
+            "job 85798b38-ae44-48eb-bb90-7cf0dcdafe7b cancelled (confirmed by DLI)"
         );
         assert_eq!(
             lines[5],
@@ -390,7 +390,7 @@ mod tests {
         let other = ended(OTHER_ID, Outcome::Finished);
         h.summary(&[r, other], 1);
         assert!(
-            text(&out).ends_with("2 jobs: 85798b38… FAILED, 1234abcd… FINISHED; exit 1\n"),
+            text(&out).ends_with("2 jobs: 85798b38-ae44-48eb-bb90-7cf0dcdafe7b FAILED, 1234abcd-0000-4000-8000-000000000001 FINISHED; exit 1\n"),
             "{}",
             text(&out)
         );
@@ -406,7 +406,9 @@ mod tests {
         let all = text(&out);
         let line = untimestamped(all.trim_end());
         assert!(
-            line.starts_with("job 85798b38… still waiting: no answer yet (waited "),
+            line.starts_with(
+                "job 85798b38-ae44-48eb-bb90-7cf0dcdafe7b still waiting: no answer yet (waited "
+            ),
             "{all}"
         );
         for i in 0..MAX_HEARTBEAT_LINES {

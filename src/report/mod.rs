@@ -48,14 +48,6 @@ pub fn fmt_duration(d: Duration) -> String {
     crate::dli::human::duration(d)
 }
 
-/// `85798b38…`: enough of a UUID to tell jobs apart in a live view.
-pub fn short_id(job_id: &str) -> String {
-    match job_id.char_indices().nth(8) {
-        Some((i, _)) if job_id.len() > 9 => format!("{}…", &job_id[..i]),
-        _ => job_id.to_string(),
-    }
-}
-
 /// `RUNNING 43% · tasks 43/100 · stages 1/3 · sub-job 2`, or for a Spark batch waiting for
 /// resources `STARTING (queued 12m)`.
 pub fn describe(s: &Snapshot) -> String {
@@ -447,15 +439,6 @@ mod tests {
             detail: None,
         });
         assert_eq!(outcome_message(&r), "ValueError: x");
-    }
-
-    #[test]
-    fn short_ids_keep_eight_characters() {
-        assert_eq!(
-            short_id("85798b38-ae44-48eb-bb90-7cf0dcdafe7b"),
-            "85798b38…"
-        );
-        assert_eq!(short_id("job1"), "job1");
     }
 
     /// A long reason's telling line: the exception, not the frames, and how many lines more.

@@ -39,6 +39,8 @@ pub struct CancelOn {
     pub timeout: bool,
     pub stall: bool,
     pub signal: bool,
+    /// `--fail-fast` ended this wait because another job did not finish (`ABANDONED`).
+    pub abandoned: bool,
 }
 
 /// The knobs of one wait.
@@ -233,12 +235,12 @@ impl Machine {
     }
 
     /// Told to stop: a signal (cancel if `--cancel-on signal`), or `--fail-fast` because
-    /// another job ended badly (cancel if any `--cancel-on` was given).
+    /// another job ended badly (cancel only if `--cancel-on abandoned`).
     pub fn stop(&mut self, why: Stop) -> Decision {
         let on = self.cfg.cancel_on;
         let (outcome, cancel) = match why {
             Stop::Signal(sig) => (Outcome::Interrupted(sig), on.signal),
-            Stop::FailFast => (Outcome::Abandoned, on.signal || on.timeout || on.stall),
+            Stop::FailFast => (Outcome::Abandoned, on.abandoned),
         };
         Decision::End { outcome, cancel }
     }
@@ -488,6 +490,7 @@ mod tests {
             request_id: None,
             retry_after: None,
             check: None,
+            delivery: crate::dli::fault::Delivery::MaybeSent,
         })
     }
 
@@ -964,13 +967,28 @@ mod tests {
             m.stop(Stop::Signal(Signal::Term)),
             Decision::End { cancel: true, .. }
         ));
-        assert!(matches!(
+        // `--cancel-on signal` (or timeout, stall) says nothing about abandoned jobs.
+        assert_eq!(
+            m.stop(Stop::FailFast),
+            Decision::End {
+                outcome: Outcome::Abandoned,
+                cancel: false
+            }
+        );
+        let mut m = machine(WaitConfig {
+            cancel_on: CancelOn {
+                abandoned: true,
+                ..CancelOn::default()
+            },
+            ..WaitConfig::default()
+        });
+        assert_eq!(
             m.stop(Stop::FailFast),
             Decision::End {
                 outcome: Outcome::Abandoned,
                 cancel: true
             }
-        ));
+        );
     }
 
     fn batch(status: &str) -> Observation {

@@ -222,6 +222,10 @@ pub fn exit_status_help() -> String {
         "  With several jobs: a signal's code wins; otherwise the first of {}.",
         order.join(", ")
     ));
+    lines.push(format!(
+        "  A job whose wait --fail-fast stopped is {} (1, when no other job decides).",
+        Outcome::Abandoned.label()
+    ));
     lines.join("\n")
 }
 
@@ -399,7 +403,8 @@ Exit status:
   6    a job FINISHED but its result failed the check (--fail-if-rows: it returned rows)
   124  --timeout passed first
   129/130/143  interrupted by SIGHUP/SIGINT/SIGTERM
-  With several jobs: a signal's code wins; otherwise the first of 2, 5, 1, 6, 4, 3, 124, 0.";
+  With several jobs: a signal's code wins; otherwise the first of 2, 5, 1, 6, 4, 3, 124, 0.
+  A job whose wait --fail-fast stopped is ABANDONED (1, when no other job decides).";
         assert_eq!(exit_status_help(), by_hand);
     }
 

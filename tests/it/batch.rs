@@ -125,6 +125,42 @@ fn one_failure_of_two_exits_1_and_both_are_in_the_summary() {
     assert_eq!(job(&s, id("job-fails"))["status"], "FAILED", "{s}");
 }
 
+/// `--fail-fast --cancel-on timeout A B` where A fails: B's wait stops (ABANDONED), but B (a
+/// backfill) is not cancelled: `timeout` says nothing about abandoned jobs.
+#[test]
+fn fail_fast_with_other_cancel_reasons_leaves_the_rest_running() {
+    let sim = Sim::start("endings.json");
+    let (_dir, path) = summary_path("fail-fast-timeout");
+    let r = run(sim.dli_wait().args([
+        "--fail-fast",
+        "--cancel-on",
+        "timeout,stall,signal",
+        "--summary-file",
+        path.to_str().unwrap(),
+        id("job-fails"),
+        id("job-never-ends"),
+    ]));
+    r.expect_code(1)
+        .stderr_has(&["--fail-fast", "may still be running"]);
+    assert!(
+        !sim.was_cancelled(id("job-never-ends")),
+        "{:?}",
+        sim.requests()
+    );
+    let s = read_summary(&path, 1);
+    assert_eq!(job(&s, id("job-never-ends"))["status"], "ABANDONED", "{s}");
+    // The simulator still runs it: another wait sees it RUNNING.
+    let r = run(sim.dli_wait_with(&[]).args([
+        "--timeout",
+        "1s",
+        "--stall-timeout",
+        "off",
+        id("job-never-ends"),
+    ]));
+    r.expect_code(124).stderr_has(&["RUNNING"]);
+}
+
+/// `--cancel-on abandoned`: the jobs `--fail-fast` stopped waiting for are cancelled.
 #[test]
 fn fail_fast_stops_at_the_first_failure_and_cancels_the_rest() {
     let sim = Sim::start("endings.json");
@@ -132,7 +168,7 @@ fn fail_fast_stops_at_the_first_failure_and_cancels_the_rest() {
     let r = run(sim.dli_wait().args([
         "--fail-fast",
         "--cancel-on",
-        "timeout,stall,signal",
+        "abandoned",
         "--summary-file",
         path.to_str().unwrap(),
         id("job-fails"),

@@ -525,7 +525,7 @@ async fn many_jobs_with_fail_fast_stop_at_the_first_failure_and_cancel_the_rest(
     let ids: Vec<String> = (0..200).map(|i| format!("job-{i}")).collect();
     let cfg = WaitConfig {
         cancel_on: CancelOn {
-            signal: true,
+            abandoned: true,
             ..CancelOn::default()
         },
         ..WaitConfig::default()
@@ -553,7 +553,7 @@ async fn many_jobs_with_fail_fast_stop_at_the_first_failure_and_cancel_the_rest(
             .enumerate()
             .all(|(i, r)| i == 7 || r.outcome == Outcome::Abandoned)
     );
-    // The others were cancelled (--cancel-on with --fail-fast), each once.
+    // The others were cancelled (--cancel-on abandoned with --fail-fast), each once.
     assert_eq!(api.cancels().len(), 199);
     assert_eq!(
         dli_wait::wait::outcome::aggregate_exit_code(reports.iter().map(|r| &r.outcome)),

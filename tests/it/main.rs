@@ -10,6 +10,8 @@ mod common;
 #[cfg(feature = "simulator")]
 mod action;
 #[cfg(feature = "simulator")]
+mod as_users_do;
+#[cfg(feature = "simulator")]
 mod batch;
 #[cfg(feature = "simulator")]
 mod body_budget;

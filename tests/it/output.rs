@@ -193,6 +193,7 @@ fn demo_shows_a_whole_wait_and_exits_0() {
     let r = run(bare().arg("demo"));
     r.expect_code(0)
         .stderr_has(&["LAUNCHING", "RUNNING", "DLI.0999", "retrying", "FINISHED"]);
+    crate::as_users_do::readme_demo_is_what_the_demo_prints(&r);
 }
 
 /// CI watchdogs kill steps that print nothing: while a job does not move, a heartbeat line

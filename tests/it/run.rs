@@ -63,10 +63,11 @@ fn run_reads_the_sql_from_stdin() {
     r.expect_code(0).stderr_has(&["submitted job", "FINISHED"]);
 }
 
-/// The job id is the first line of stdout in every output mode; with `--output json` the
-/// JSON lines follow it (the first of them says `submitted`), the summary last.
+/// Human mode: the job id is the first line of stdout. JSON mode (`run --output json | jq`):
+/// every stdout line is JSON, the id is the `submitted` event's field, the summary last; also
+/// with `--no-wait`.
 #[test]
-fn run_prints_the_id_first_on_stdout_in_every_output_mode() {
+fn run_prints_the_id_first_in_human_mode_and_only_json_in_json_mode() {
     let sim = Sim::start("submit.json");
     let r = run(sim.dli_wait_sub("run").args(["--sql", "SELECT 1"]));
     r.expect_code(0);
@@ -78,18 +79,28 @@ fn run_prints_the_id_first_on_stdout_in_every_output_mode() {
         .dli_wait_sub("run")
         .args(["--output", "json", "--sql", "SELECT 1"]));
     r.expect_code(0);
-    let mut lines = r.stdout.lines();
-    let id = lines.next().unwrap_or_default().to_string();
-    assert!(dli_wait::dli::job_id::is_job_id(&id), "{}", r.all());
-    let events: Vec<serde_json::Value> = lines
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
+    // Every line parses (`json_lines` fails on the first that does not).
+    let events = r.json_lines();
     assert_eq!(events[0]["event"], "submitted", "{}", r.all());
-    assert_eq!(events[0]["job_id"], id.as_str());
+    let id = events[0]["job_id"].as_str().unwrap().to_string();
+    assert!(dli_wait::dli::job_id::is_job_id(&id), "{}", r.all());
     let summary = events.last().unwrap();
     assert_eq!(summary["exit_code"], 0, "{summary}");
     assert_eq!(summary["jobs"][0]["job_id"], id.as_str(), "{summary}");
     assert_eq!(summary["jobs"][0]["status"], "FINISHED", "{summary}");
+
+    let r =
+        run(sim
+            .dli_wait_sub("run")
+            .args(["--output", "json", "--no-wait", "--sql", "SELECT 1"]));
+    r.expect_code(0);
+    let events = r.json_lines();
+    assert_eq!(events[0]["event"], "submitted", "{}", r.all());
+    assert!(
+        dli_wait::dli::job_id::is_job_id(events[0]["job_id"].as_str().unwrap()),
+        "{}",
+        r.all()
+    );
 }
 
 /// `--no-wait`: submit, print the id, exit 0 at once; the job is then waited for by id, so

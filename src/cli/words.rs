@@ -68,6 +68,7 @@ pub mod flag {
     pub const CONF: &str = "--conf";
     pub const SQL: &str = "--sql";
     pub const SQL_FILE: &str = "--sql-file";
+    pub const NO_WAIT: &str = "--no-wait";
     #[cfg(feature = "simulator")]
     pub const SCENARIO: &str = "--scenario";
     #[cfg(feature = "simulator")]
@@ -77,6 +78,8 @@ pub mod flag {
     pub const UNREACHABLE_TIMEOUT: &str = "--unreachable-timeout";
     pub const JOB_TYPE: &str = "--job-type";
     pub const SPARK_FILE: &str = "--spark-file";
+    pub const IDEMPOTENCY_KEY: &str = "--idempotency-key";
+    pub const CANCEL_ON: &str = "--cancel-on";
 }
 
 /// What to check about a fault, in this command line's words.
@@ -106,7 +109,7 @@ pub fn hint(check: Check) -> &'static str {
             "check --endpoint, --project-id / HUAWEICLOUD_SDK_PROJECT_ID, the job id and the HUAWEICLOUD_SDK_* credentials for control characters, non-ASCII text or an absurd length"
         }
         Check::Federation => {
-            "check HUAWEICLOUD_SDK_IDP_ID (the identity provider's name in IAM), that the ID token in HUAWEICLOUD_SDK_ID_TOKEN_FILE is current and issued for the client ID (audience) the provider expects, the provider's identity conversion rules, and HUAWEICLOUD_SDK_IAM_ENDPOINT or --region"
+            "check HUAWEICLOUD_SDK_IDP_ID (the identity provider's name in IAM; the Action's identity-provider input), that the ID token in HUAWEICLOUD_SDK_ID_TOKEN_FILE (the Action fetches it itself) is current and issued for the client ID the provider expects (the Action's audience input), that the provider's signing key is the issuer's current one (GitHub rotates its keys: paste https://token.actions.githubusercontent.com/.well-known/jwks into the provider's signing key again), the provider's identity conversion rules (the token's sub), and HUAWEICLOUD_SDK_IAM_ENDPOINT or --region"
         }
         Check::Metadata => {
             "check that this ECS has an agency with DLI permissions (ECS console: Management Information, Agency) and that its metadata service answers (DLI_WAIT_METADATA_ENDPOINT, default http://169.254.169.254); DLI_WAIT_ECS_METADATA=0 stops asking it"

@@ -205,10 +205,10 @@ impl Plan {
                 endpoint: None,
                 body: body(move |_| Box::pin(async move { docs::completions(args.shell) })),
             },
-            Some(Command::Man) => Plan {
+            Some(Command::Man(args)) => Plan {
                 output,
                 endpoint: None,
-                body: body(|_| Box::pin(async { docs::man() })),
+                body: body(move |_| Box::pin(async move { docs::man(args.command.as_deref()) })),
             },
         }
     }

@@ -200,6 +200,10 @@ impl Reporter for Recording {
     fn submitted(&self, job_id: &str) {
         self.inner.submitted(job_id);
     }
+
+    fn reattached(&self, job_id: &str) {
+        self.inner.reattached(job_id);
+    }
 }
 
 #[cfg(test)]

@@ -1,12 +1,14 @@
 //! `dli-wait run`: submit a job exactly once, say its id at once, then wait for it. The kind
 //! decides what is submitted and how (`kind::pick::of_run`: a SQL job, or with `--spark-file` a
-//! Spark batch); the session does the rest.
+//! Spark batch); the session does the rest. With `--idempotency-key` the session first looks
+//! for the key's jobs and re-attaches, stops, or submits, as `kind::key::decide` says.
 
 use super::context::Context;
 use super::failure::{CommandResult, Failure};
 use super::session::{Session, Submit, resolved};
 use crate::cli::RunArgs;
 use crate::kind::Kind;
+use crate::kind::key::{Decision, Key};
 use crate::kind::pick::{of_run, with_kind};
 
 pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
@@ -16,7 +18,29 @@ pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
 async fn run<K: Kind>(args: &RunArgs, ctx: &Context) -> CommandResult {
     let settings = resolved(ctx, &args.target, &args.timing)?;
     let what = read_submission::<K>(args, ctx).await?;
+    // Checked already by the kind's submission (a usage error before any request).
+    let key = args
+        .idempotency_key
+        .as_deref()
+        .map(Key::parse)
+        .transpose()
+        .map_err(Failure::usage)?;
+    for note in K::notes(args) {
+        ctx.stderr.line(&ctx.secrets.line(&format!("note: {note}")));
+    }
     let mut session = Session::<K>::start(ctx, settings).await?;
+    if let Some(key) = &key {
+        match session.lookup(key, &what).await? {
+            Decision::Reattach(job) => {
+                return match session.reattach(&job, key, args.no_wait)? {
+                    Submit::Wait(job_id) => session.wait(vec![job_id]).await,
+                    Submit::Ended(code) => Ok(code),
+                };
+            }
+            Decision::AlreadyFinished(job) => return session.already_finished(&job, key),
+            Decision::Submit { after } => session.resubmitting(after.as_ref(), key),
+        }
+    }
     match session.submit(&what, args.no_wait).await? {
         Submit::Wait(job_id) => session.wait(vec![job_id]).await,
         Submit::Ended(code) => Ok(code),

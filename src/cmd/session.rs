@@ -2,9 +2,10 @@
 //! (the one call of `config::resolve`), the credentials made ready (`cmd::credentials::ready`:
 //! every secret to the run's `Secrets`, temporary keys fetched first), the reporter, the HTTP
 //! client under the request-rate limit, and the job kind ([`Kind`]) on it. Then
-//! [`Session::submit`] (`run`), [`Session::wait`] (every job at once, under the kind's
-//! fallback policy) and [`Session::conclude`] (the exit code, the summary file, the reporter's
-//! summary).
+//! [`Session::submit`] (`run`; with `--idempotency-key` first [`Session::lookup`] and what it
+//! decides: [`Session::reattach`], [`Session::already_finished`] or a submit),
+//! [`Session::wait`] (every job at once, under the kind's fallback policy) and
+//! [`Session::conclude`] (the exit code, the summary file, the reporter's summary).
 
 use super::context::Context;
 use super::failure::{CommandResult, Failure};
@@ -14,6 +15,7 @@ use crate::config::{ConfigError, Env, Settings, resolve};
 use crate::dli::client::{DliClient, Sent};
 use crate::dli::fault::{Check, Delivery, Fault};
 use crate::kind::Kind;
+use crate::kind::key::{Decision, Key, PastJob, decide, when};
 use crate::report::{Reporter, results};
 use crate::wait::machine::ResultsAsk;
 use crate::wait::many::{Plan, wait_all};
@@ -119,6 +121,20 @@ impl<'c, K: Kind> Session<'c, K> {
         ctx.begin(&[]);
         let answer = self.submit_once(what).await?;
         let job_id = new_job_id(answer.id, &answer.said)?;
+        self.announce(job_id, no_wait, answer.ended, false)
+    }
+
+    /// Say the id of the job this run stands for (submitted, or `reattached` to): human mode
+    /// stdout's first line, JSON mode the `submitted` event; then tell whether to wait for it:
+    /// not with `--no-wait`, nor when it has `ended` (FINISHED).
+    fn announce(
+        &mut self,
+        job_id: String,
+        no_wait: bool,
+        ended: bool,
+        reattached: bool,
+    ) -> Result<Submit, Failure> {
+        let ctx = self.ctx;
         let within = if no_wait {
             ID_WITHIN
         } else {
@@ -129,13 +145,17 @@ impl<'c, K: Kind> Session<'c, K> {
         if ctx.output.output == OutputFormat::Human {
             ctx.stdout.line(&job_id);
         }
-        self.reporter.submitted(&job_id);
+        if reattached {
+            self.reporter.reattached(&job_id);
+        } else {
+            self.reporter.submitted(&job_id);
+        }
         let printed = id_got_out(&job_id, ctx, within);
         told(printed, no_wait, ctx)?;
         if no_wait {
             return Ok(Submit::Ended(self.conclude(&[])));
         }
-        if answer.ended {
+        if ended {
             let report = JobReport::ended_at_submit(job_id);
             self.reporter.finished(&report);
             return Ok(Submit::Ended(self.conclude(std::slice::from_ref(&report))));
@@ -144,6 +164,150 @@ impl<'c, K: Kind> Session<'c, K> {
         // connection faults as any transient fault (no "never answered" window).
         self.settings.wait.unreachable_after = None;
         Ok(Submit::Wait(job_id))
+    }
+
+    /// The jobs submitted with `key` (`run --idempotency-key`), and what to do about them
+    /// ([`decide`]). A transient fault is retried, with backoff from `--poll-interval` to
+    /// `--max-poll-interval` (or as `Retry-After` says), until `--timeout`; a lookup DLI
+    /// refuses ends the run (exit 5, or 2 for a fault of configuration). Nothing has been
+    /// submitted when this fails: the message says so.
+    pub async fn lookup(&self, key: &Key, what: &K::Submission) -> Result<Decision, Failure> {
+        use backon::BackoffBuilder;
+        let ctx = self.ctx;
+        ctx.begin(&[]);
+        let settings = &self.settings;
+        let timeout = settings.client.request_timeout;
+        let started = tokio::time::Instant::now();
+        let deadline = settings.wait.timeout.map(|t| started + t);
+        let mut delays = backon::ExponentialBuilder::default()
+            .with_min_delay(settings.poll_interval)
+            .with_max_delay(settings.max_poll_interval)
+            .with_jitter()
+            .without_max_times()
+            .build();
+        let nothing = "nothing was submitted";
+        let mut answered = false;
+        loop {
+            let found = tokio::select! {
+                biased;
+                sig = signals::interrupted(&ctx.stop) => return Err(Failure::interrupted(
+                    sig,
+                    &format!("while looking up the jobs of {} {}: {nothing}", crate::cli::flag::IDEMPOTENCY_KEY, key.as_str()),
+                )),
+                found = self.kind.keyed(key, what, timeout) => found,
+            };
+            let fault = match found {
+                Ok(jobs) => return Ok(decide(&jobs)),
+                Err(f) => f,
+            };
+            let lookup = format!(
+                "the lookup of the jobs submitted with {} {:?}",
+                crate::cli::flag::IDEMPOTENCY_KEY,
+                key.as_str()
+            );
+            answered |= fault.http_status.is_some();
+            if !fault.is_transient() {
+                return Err(lookup_failed(&fault, &lookup));
+            }
+            let unreachable = settings
+                .wait
+                .unreachable_after
+                .filter(|_| !answered && fault.kind == crate::dli::fault::FaultKind::Connection);
+            if unreachable.is_some_and(|u| started.elapsed() >= u) {
+                return Err(Failure::ended(
+                    Outcome::Misconfigured(Box::new(fault.clone())),
+                    format!("{lookup} never reached DLI: {fault}; {nothing}"),
+                ));
+            }
+            let delay = fault
+                .retry_after
+                .or_else(|| delays.next())
+                .unwrap_or(settings.max_poll_interval);
+            let now = tokio::time::Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                return Err(Failure::ended(
+                    Outcome::TimedOut,
+                    format!(
+                        "{} passed during {lookup}; its last fault: {fault}; {nothing}",
+                        crate::cli::flag::TIMEOUT
+                    ),
+                ));
+            }
+            // The last try lands on the deadline.
+            let wake = deadline.map_or(now + delay, |d| (now + delay).min(d));
+            tracing::info!(fault = %fault, delay = ?delay, "the key's lookup failed for now; retrying");
+            tokio::select! {
+                biased;
+                sig = signals::interrupted(&ctx.stop) => return Err(Failure::interrupted(
+                    sig,
+                    &format!("while looking up the jobs of {} {}: {nothing}", crate::cli::flag::IDEMPOTENCY_KEY, key.as_str()),
+                )),
+                () = tokio::time::sleep_until(wake) => {}
+            }
+        }
+    }
+
+    /// A job submitted with `key` has not ended: say so, print its id as a submit would, and
+    /// wait for it (or, with `--no-wait`, end with 0).
+    pub fn reattach(&mut self, job: &PastJob, key: &Key, no_wait: bool) -> Result<Submit, Failure> {
+        let job_id = past_job_id(job)?;
+        let since = job
+            .started_ms
+            .map(|ms| format!(", submitted {}", when(ms, std::time::SystemTime::now())))
+            .unwrap_or_default();
+        self.say(&format!(
+            "re-attaching to job {job_id} ({}{since}) of {} {:?}: not submitting again",
+            job.status,
+            crate::cli::flag::IDEMPOTENCY_KEY,
+            key.as_str()
+        ));
+        self.announce(job_id, no_wait, false, true)
+    }
+
+    /// The newest job submitted with `key` FINISHED: say so and when, print its id, end with 0;
+    /// nothing is submitted.
+    pub fn already_finished(&mut self, job: &PastJob, key: &Key) -> Result<i32, Failure> {
+        let job_id = past_job_id(job)?;
+        let at = job
+            .ended_ms
+            .or(job.started_ms)
+            .map(|ms| {
+                let what = if job.ended_ms.is_some() {
+                    ""
+                } else {
+                    " (submitted)"
+                };
+                format!(" {}{what}", when(ms, std::time::SystemTime::now()))
+            })
+            .unwrap_or_default();
+        self.say(&format!(
+            "job {job_id} of {} {:?} already FINISHED{at}: nothing to submit",
+            crate::cli::flag::IDEMPOTENCY_KEY,
+            key.as_str()
+        ));
+        match self.announce(job_id, false, true, true)? {
+            Submit::Ended(code) => Ok(code),
+            Submit::Wait(_) => Err(Failure::internal("a finished job is not waited for")),
+        }
+    }
+
+    /// The newest job submitted with `key` ended without finishing (or there is none): say
+    /// which, before a new submit.
+    pub fn resubmitting(&self, after: Option<&PastJob>, key: &Key) {
+        if let Some(job) = after {
+            self.say(&format!(
+                "the last job of {} {:?}, {}, ended {}: submitting it anew",
+                crate::cli::flag::IDEMPOTENCY_KEY,
+                key.as_str(),
+                job.id,
+                job.status
+            ));
+        }
+    }
+
+    /// One line for people on stderr, made safe.
+    fn say(&self, line: &str) {
+        self.ctx.stderr.line(&self.ctx.secrets.line(line));
     }
 
     /// Submit `what` exactly once: a retry after a lost answer could run the job twice. Only a
@@ -323,6 +487,40 @@ fn submit_not_sent(f: &Fault, waited: std::time::Duration) -> Failure {
         Outcome::Misconfigured(Box::new(f.clone())),
         format!("submit not sent: {f}{hint} (no job was created{tried})"),
     )
+}
+
+/// A lookup DLI refused (or that cannot work as configured): how the run ends, and why, in
+/// one line that says nothing was submitted.
+fn lookup_failed(f: &Fault, lookup: &str) -> Failure {
+    let hint = f
+        .check()
+        .map(|c| format!(" — {}", hint(c)))
+        .unwrap_or_default();
+    let outcome = match f.class {
+        crate::dli::fault::FaultClass::Config => Outcome::Misconfigured(Box::new(f.clone())),
+        _ => Outcome::Refused(f.clone()),
+    };
+    Failure::ended(
+        outcome,
+        format!(
+            "{lookup} failed: {f}{hint}; nothing was submitted ({} needs the permission to list the project's DLI jobs)",
+            crate::cli::flag::IDEMPOTENCY_KEY
+        ),
+    )
+}
+
+/// A past job's id, if it is one to wait for (a UUID, as DLI's are).
+fn past_job_id(job: &PastJob) -> Result<String, Failure> {
+    if crate::dli::job_id::is_job_id(&job.id) {
+        return Ok(job.id.clone());
+    }
+    Err(Failure::ended(
+        Outcome::Failed,
+        format!(
+            "DLI lists a job of this key whose id is not a UUID ({:?}); check DLI's job list",
+            job.id.chars().take(60).collect::<String>()
+        ),
+    ))
 }
 
 /// A submit a signal cut short: the run ends as interrupted, saying whether the job may

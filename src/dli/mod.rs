@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod fault;
 pub mod human;
 pub mod job_id;
+pub mod list;
 pub mod model;
 pub mod net;
 pub mod pacer;

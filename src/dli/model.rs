@@ -250,7 +250,7 @@ pub fn extract_code(message: &str) -> Option<String> {
 }
 
 /// `null` and a missing field both become the type's default.
-fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+pub(crate) fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: Default + Deserialize<'de>,
@@ -490,6 +490,51 @@ pub struct Tag {
     #[serde(default)]
     pub value: String,
 }
+
+/// The longest tag key DLI takes (characters).
+pub const MAX_TAG_KEY_CHARS: usize = 128;
+/// The longest tag value DLI takes (characters).
+pub const MAX_TAG_VALUE_CHARS: usize = 255;
+
+impl Tag {
+    /// DLI's rules for a job's tag (dli_02_0102, "tags parameters"): a key of 1 to 128
+    /// characters that does not start or end with a space nor start with `_sys_`; a value
+    /// of 1 to 255; both only letters, digits, spaces and `_.:+-@`. `Err` says which rule.
+    pub fn check(&self) -> Result<(), String> {
+        check_tag_text("key", &self.key, MAX_TAG_KEY_CHARS)?;
+        if self.key.starts_with(' ') || self.key.ends_with(' ') {
+            return Err("the key starts or ends with a space".into());
+        }
+        if self.key.starts_with("_sys_") {
+            return Err("the key starts with _sys_ (DLI keeps those for itself)".into());
+        }
+        check_tag_text("value", &self.value, MAX_TAG_VALUE_CHARS)
+    }
+}
+
+/// One part of a tag: not empty, at most `max` characters, only the characters DLI allows.
+fn check_tag_text(what: &str, text: &str, max: usize) -> Result<(), String> {
+    let n = text.chars().count();
+    if n == 0 {
+        return Err(format!("the {what} is empty"));
+    }
+    if n > max {
+        return Err(format!("the {what} is {n} characters long (at most {max})"));
+    }
+    if let Some(c) = text
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || " _.:+-@".contains(*c)))
+    {
+        return Err(format!(
+            "the {what} holds {:?}; DLI allows only letters, digits, spaces and _ . : + - @",
+            c.escape_default().to_string()
+        ));
+    }
+    Ok(())
+}
+
+/// The `conf` setting that makes DLI cancel a SQL job running longer than it (seconds).
+pub const SQL_JOB_TIMEOUT_CONF: &str = "dli.sql.job.timeout";
 
 /// `POST /v1.0/{project_id}/jobs/submit-job` body (CreateSqlJobRequestBody).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 /// A Spark state on the wire: read without case into [`JobStatus`] (`null` or absent is
 /// unknown text, which classification refuses as no answer), written as DLI writes it.
-mod state {
+pub(super) mod state {
     use super::JobStatus;
     use serde::{Deserialize, Deserializer, Serializer};
 

@@ -3,8 +3,10 @@
 //! it, how to read its reason (its driver half, [`JobApi`], which `wait/` knows), how to
 //! submit it, and how a recording replays it in the simulator. SQL jobs are [`sql::Sql`],
 //! Spark batches [`spark::Spark`]. The machine, the driver and the reporters ask a snapshot
-//! what it has, never which kind it is; the one place a kind is picked is [`pick`].
+//! what it has, never which kind it is; the one place a kind is picked is [`pick`]. A kind
+//! that can be found by its `run --idempotency-key` ([`key`]) says how ([`Kind::keyed`]).
 
+pub mod key;
 pub mod pick;
 pub mod spark;
 pub mod sql;
@@ -38,6 +40,28 @@ pub trait Kind: JobApi {
         timeout: Duration,
         sent: &Sent,
     ) -> impl Future<Output = Result<Submitted, Fault>> + Send;
+    /// What `run` tells the user before the submit about what it adds to it (e.g. whose
+    /// deadline DLI keeps), one line each; nothing by default.
+    fn notes(args: &RunArgs) -> Vec<String> {
+        let _ = args;
+        Vec::new()
+    }
+    /// The jobs submitted with `key` (`run --idempotency-key`; `what` carries it, as
+    /// [`Kind::submission`] put it there), newest first as DLI lists them. A kind that cannot
+    /// be found by a key refuses the key in [`Kind::submission`]; this default refuses the
+    /// lookup too, so that nothing is ever submitted "to be safe".
+    fn keyed(
+        &self,
+        key: &key::Key,
+        what: &Self::Submission,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Vec<key::PastJob>, Fault>> + Send {
+        let _ = (key, what, timeout);
+        std::future::ready(Err(Fault::config(
+            crate::dli::fault::FaultKind::Unsendable,
+            "jobs of this kind cannot be found by an idempotency key",
+        )))
+    }
     /// The simulator's scenario job that replays what a wait saw (`--record`).
     #[cfg(feature = "simulator")]
     fn recorded(report: &JobReport, polls: &[(Duration, Seen)]) -> JobSpec;

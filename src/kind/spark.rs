@@ -3,13 +3,17 @@
 //! stall detection, and nothing to fall back to: `DLI.0999` is retried until the deadline);
 //! the ending (a failure's reason, a cancel's confirmation) reads its details, whose log tail
 //! says why it died, and when that says nothing, the last lines of its log. A submit posts
-//! the `--spark-file` body.
+//! the `--spark-file` body. A batch's `--idempotency-key` is its `name` (the body's, which the
+//! key becomes; a body that names its batch otherwise is a usage error), and its past jobs
+//! are the batch list's of that name.
 
+use super::key::{Key, MAX_BATCH_NAME_CHARS, PastJob};
 use super::{Kind, Submitted};
 use crate::cli::{RunArgs, flag};
 use crate::dli::bounded;
 use crate::dli::client::{DliClient, Sent};
 use crate::dli::fault::Fault;
+use crate::dli::list::{BatchOrder, BatchQuery};
 use crate::dli::model::JobStatus;
 use crate::dli::pacer::{Lane, Pacer};
 use crate::dli::spark::{BatchDetails, BatchState, check_batch, reason_in};
@@ -163,7 +167,53 @@ impl Kind for Spark {
         let Some(path) = args.spark_file.as_deref() else {
             return Err(format!("no {} to submit", flag::SPARK_FILE));
         };
-        read_batch(path)
+        let key = args
+            .idempotency_key
+            .as_deref()
+            .map(Key::parse)
+            .transpose()?;
+        let batch = read_batch(path)?;
+        match key {
+            Some(key) => named_by(batch, &key, path),
+            None => Ok(batch),
+        }
+    }
+
+    /// The batches named by the key (the newest 100, on the body's queue when it names one,
+    /// as DLI advises), each checked for the name itself.
+    async fn keyed(
+        &self,
+        key: &Key,
+        batch: &serde_json::Value,
+        timeout: Duration,
+    ) -> Result<Vec<PastJob>, Fault> {
+        let queue = ["queue", "cluster_name"]
+            .iter()
+            .find_map(|k| batch.get(*k).and_then(|v| v.as_str()))
+            .map(str::to_string);
+        let query = BatchQuery {
+            job_name: Some(key.as_str().to_string()),
+            queue_name: queue,
+            from: Some(0),
+            size: Some(100),
+            order: Some(BatchOrder::CreateTimeDesc),
+            ..BatchQuery::default()
+        };
+        let list = self.0.list_batches(&query, timeout).await?;
+        Ok(list
+            .sessions
+            .into_iter()
+            .filter(|b| b.name.as_deref() == Some(key.as_str()))
+            .filter_map(|b| {
+                let ended = b.state.is_terminal();
+                Some(PastJob {
+                    id: b.id?,
+                    status: b.state,
+                    started_ms: b.create_time,
+                    ended_ms: b.update_time.filter(|_| ended),
+                })
+            })
+            .collect())
     }
 
     async fn submit(
@@ -183,6 +233,39 @@ impl Kind for Spark {
     #[cfg(feature = "simulator")]
     fn recorded(report: &JobReport, polls: &[(Duration, Seen)]) -> JobSpec {
         recorded(report, polls)
+    }
+}
+
+/// `batch` named by `key` (its `name`, which the batch list filters on): a body without a
+/// name takes the key as its name; one that names its batch already must name it the key, or
+/// the key could not find it again (a usage error that says what to do).
+fn named_by(
+    mut batch: serde_json::Value,
+    key: &Key,
+    path: &Path,
+) -> Result<serde_json::Value, String> {
+    let n = key.as_str().chars().count();
+    if n > MAX_BATCH_NAME_CHARS {
+        return Err(format!(
+            "bad {}: a Spark batch's key is its \"name\", at most {MAX_BATCH_NAME_CHARS} characters; this one has {n}",
+            flag::IDEMPOTENCY_KEY
+        ));
+    }
+    match batch.get("name") {
+        None | Some(serde_json::Value::Null) => {
+            if let Some(body) = batch.as_object_mut() {
+                body.insert("name".into(), key.as_str().into());
+            }
+            Ok(batch)
+        }
+        Some(name) if name.as_str() == Some(key.as_str()) => Ok(batch),
+        Some(name) => Err(format!(
+            "{} {} names its batch {}, and a Spark batch's {} is its name: remove \"name\" from the file (the key becomes it), or give the key {name}",
+            flag::SPARK_FILE,
+            path.display(),
+            name.to_string().chars().take(140).collect::<String>(),
+            flag::IDEMPOTENCY_KEY,
+        )),
     }
 }
 
@@ -252,5 +335,36 @@ pub fn recorded(report: &JobReport, polls: &[(Duration, Seen)]) -> JobSpec {
         recovering,
         end,
         ..JobSpec::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_batchs_key_is_its_name() {
+        let key = Key::parse("nightly-2026-12-02").unwrap();
+        let path = Path::new("b.json");
+        let unnamed = json!({"file": "a.jar", "className": "A"});
+        assert_eq!(
+            named_by(unnamed, &key, path).unwrap()["name"],
+            "nightly-2026-12-02"
+        );
+        let same = json!({"file": "a.jar", "className": "A", "name": "nightly-2026-12-02"});
+        assert_eq!(named_by(same.clone(), &key, path).unwrap(), same);
+        let other = json!({"file": "a.jar", "className": "A", "name": "load"});
+        let why = named_by(other, &key, path).unwrap_err();
+        assert!(
+            why.contains("names its batch \"load\"") && why.contains("remove \"name\""),
+            "{why}"
+        );
+        let long = Key::parse(&"k".repeat(129)).unwrap();
+        assert!(
+            named_by(json!({"file": "a.jar", "className": "A"}), &long, path)
+                .unwrap_err()
+                .contains("at most 128")
+        );
     }
 }

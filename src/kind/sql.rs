@@ -1,14 +1,20 @@
 //! SQL jobs (`/v1.0/{project_id}/jobs`), as a [`Kind`]: a poll reads `/progress` (state
 //! and task counts), falling back to `/status` (state only) when `/progress` keeps answering
 //! `DLI.0999`; the ending reads `/status` (DLI's reason and detail); a cancel is a DELETE; a
-//! submit posts the SQL (`--sql`/`--sql-file`, `--conf`).
+//! submit posts the SQL (`--sql`/`--sql-file`, `--conf`), with DLI's own deadline
+//! (`dli.sql.job.timeout`) under `--cancel-on timeout` and the `--idempotency-key` as a tag; a
+//! key's jobs are the job list's with that tag.
 
+use super::key::{Key, PastJob};
 use super::{Kind, Submitted};
-use crate::cli::{RunArgs, flag};
+use crate::cli::{CancelWhen, RunArgs, flag};
 use crate::dli::bounded;
 use crate::dli::client::{DliClient, Sent};
 use crate::dli::fault::Fault;
-use crate::dli::model::{JobProgress, JobStatusInfo, PreviewResult, SubmitJob};
+use crate::dli::list::{MAX_SQL_PAGE_SIZE, SqlJobQuery, SqlOrder};
+use crate::dli::model::{
+    JobProgress, JobStatusInfo, PreviewResult, SQL_JOB_TIMEOUT_CONF, SubmitJob,
+};
 use crate::dli::pacer::Pacer;
 use crate::wait::api::JobApi;
 use crate::wait::machine::{Endpoint, Fallback};
@@ -141,10 +147,14 @@ impl Kind for Sql {
     }
 
     fn submission(args: &RunArgs) -> Result<SubmitJob, String> {
+        let key = args
+            .idempotency_key
+            .as_deref()
+            .map(Key::parse)
+            .transpose()?;
+        let conf = user_conf(args)?;
         let sql = read_sql(args)?;
-        if let Some(c) = args.conf.iter().find(|c| !c.contains('=')) {
-            return Err(format!("bad {} {c:?}: write key=value", flag::CONF));
-        }
+        let (conf, _) = with_deadline(conf, deadline_of(args));
         // A check needs the result, which DLI does not give on its shared queue: known now,
         // before anything is submitted.
         let queue = args.queue.as_deref().unwrap_or(DEFAULT_QUEUE);
@@ -164,9 +174,52 @@ impl Kind for Sql {
             sql,
             currentdb: args.database.clone(),
             queue_name: args.queue.clone(),
-            conf: args.conf.clone(),
+            conf,
+            tags: key.iter().map(Key::tag).collect(),
             ..SubmitJob::default()
         })
+    }
+
+    fn notes(args: &RunArgs) -> Vec<String> {
+        let conf = user_conf(args).unwrap_or_default();
+        with_deadline(conf, deadline_of(args))
+            .1
+            .into_iter()
+            .collect()
+    }
+
+    /// The list's jobs tagged with the key (the newest 100: a key's jobs are a handful),
+    /// each checked for the tag itself (a list that ignored the filter must not make another
+    /// job this key's).
+    async fn keyed(
+        &self,
+        key: &Key,
+        _job: &SubmitJob,
+        timeout: Duration,
+    ) -> Result<Vec<PastJob>, Fault> {
+        let tag = key.tag();
+        let query = SqlJobQuery {
+            tag: Some(tag.clone()),
+            job_type: Some("ALL".into()),
+            page_size: Some(MAX_SQL_PAGE_SIZE),
+            current_page: Some(1),
+            order: Some(SqlOrder::StartTimeDesc),
+            ..SqlJobQuery::default()
+        };
+        let list = self.0.list_sql_jobs(&query, timeout).await?;
+        Ok(list
+            .jobs
+            .into_iter()
+            .filter(|j| j.has_tag(&tag))
+            .filter_map(|j| {
+                Some(PastJob {
+                    id: j.job_id?,
+                    status: j.status,
+                    started_ms: j.start_time,
+                    ended_ms: j.end_time,
+                })
+            })
+            .collect())
     }
 
     async fn submit(
@@ -279,6 +332,73 @@ pub fn recorded(report: &JobReport, polls: &[(Duration, Seen)]) -> JobSpec {
     }
 }
 
+/// The `--conf` settings as given (blank lines of `DLI_WAIT_CONF` left out), each checked
+/// to be `key=value`.
+fn user_conf(args: &RunArgs) -> Result<Vec<String>, String> {
+    let conf: Vec<String> = args
+        .conf
+        .iter()
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .collect();
+    if let Some(c) = conf.iter().find(|c| !c.contains('=')) {
+        return Err(format!("bad {} {c:?}: write key=value", flag::CONF));
+    }
+    Ok(conf)
+}
+
+/// The deadline `run` gives DLI for the job it submits (see [`dli_deadline`]).
+fn deadline_of(args: &RunArgs) -> Option<u64> {
+    let t = &args.timing;
+    dli_deadline(
+        t.timeout.get(),
+        t.cancel_on.contains(&CancelWhen::Timeout),
+        t.request_timeout,
+    )
+}
+
+/// DLI's own deadline for a job `run` submits, in whole seconds (`dli.sql.job.timeout`):
+/// only when the wait cancels at its own (`--cancel-on timeout` with a `--timeout`), then
+/// that timeout plus one `--request-timeout`, rounded up. DLI's clock starts when it takes
+/// the submit, the wait's once the answer is back, at most a request timeout later: so DLI's
+/// deadline never comes before the wait's. Nobody asked for the job to end with the wait
+/// otherwise: `None`.
+pub fn dli_deadline(
+    timeout: Option<Duration>,
+    cancel_on_timeout: bool,
+    request_timeout: Duration,
+) -> Option<u64> {
+    let total = timeout.filter(|_| cancel_on_timeout)? + request_timeout;
+    let whole = total.as_secs() + u64::from(total.subsec_nanos() > 0);
+    Some(whole.max(1))
+}
+
+/// `conf` with DLI's deadline added, unless it sets `dli.sql.job.timeout` itself: then the
+/// user's wins, and the note says so.
+pub fn with_deadline(
+    mut conf: Vec<String>,
+    deadline: Option<u64>,
+) -> (Vec<String>, Option<String>) {
+    let Some(secs) = deadline else {
+        return (conf, None);
+    };
+    let own = conf.iter().find(|c| {
+        c.split_once('=')
+            .is_some_and(|(k, _)| k.trim() == SQL_JOB_TIMEOUT_CONF)
+    });
+    if let Some(own) = own {
+        let note = format!(
+            "DLI's own deadline for the job is your {} {own} (from {} and {} it would be {SQL_JOB_TIMEOUT_CONF}={secs})",
+            flag::CONF,
+            flag::TIMEOUT,
+            flag::REQUEST_TIMEOUT
+        );
+        return (conf, Some(note));
+    }
+    conf.push(format!("{SQL_JOB_TIMEOUT_CONF}={secs}"));
+    (conf, None)
+}
+
 fn read_sql(args: &RunArgs) -> Result<String, String> {
     let sql = match (&args.sql, &args.sql_file) {
         (Some(s), _) => s.clone(),
@@ -300,4 +420,41 @@ fn read_sql(args: &RunArgs) -> Result<String, String> {
         return Err("the SQL is empty".into());
     }
     Ok(sql)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dlis_deadline_is_the_waits_plus_one_request_and_only_with_cancel_on_timeout() {
+        let s = Duration::from_secs;
+        assert_eq!(dli_deadline(Some(s(20)), true, s(30)), Some(50));
+        assert_eq!(
+            dli_deadline(
+                Some(Duration::from_millis(1500)),
+                true,
+                Duration::from_millis(200)
+            ),
+            Some(2)
+        );
+        assert_eq!(dli_deadline(Some(s(20)), false, s(30)), None);
+        assert_eq!(dli_deadline(None, true, s(30)), None);
+    }
+
+    #[test]
+    fn a_users_own_deadline_wins_and_is_said() {
+        let conf = |c: &[&str]| c.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        let (with, note) = with_deadline(conf(&["spark.x=1"]), Some(50));
+        assert_eq!(with, conf(&["spark.x=1", "dli.sql.job.timeout=50"]));
+        assert!(note.is_none());
+        let (own, note) = with_deadline(conf(&["dli.sql.job.timeout = 7200"]), Some(50));
+        assert_eq!(own, conf(&["dli.sql.job.timeout = 7200"]));
+        let note = note.unwrap();
+        assert!(
+            note.contains("dli.sql.job.timeout = 7200") && note.contains("=50"),
+            "{note}"
+        );
+        assert_eq!(with_deadline(conf(&["a=b"]), None), (conf(&["a=b"]), None));
+    }
 }

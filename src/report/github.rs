@@ -21,7 +21,7 @@ use super::{Reporter, describe, fault_text, fmt_duration, outcome_brief, outcome
 use crate::cli::flag;
 use crate::wait::events::Events;
 use crate::wait::machine::Note;
-use crate::wait::outcome::{Outcome, decisive};
+use crate::wait::outcome::{ExitStatus, Outcome, decisive};
 use crate::wait::record::{CancelReport, JobReport};
 use crate::wait::snapshot::{Counts, Snapshot};
 use std::collections::{HashMap, HashSet};
@@ -83,6 +83,9 @@ struct State {
     /// Warnings held back until the job's end: a retry that a FINISHED job got past is noise
     /// on the workflow run's page, so only jobs that did not finish get theirs.
     warnings: HashMap<String, Vec<String>>,
+    /// The jobs `run` submitted: with `--no-wait` the summary has no report of them, and the
+    /// outputs say SUBMITTED with their ids.
+    submitted: Vec<String>,
 }
 
 /// Mask secrets learnt at run time (temporary keys, tokens: what GitHub cannot know of), on
@@ -257,6 +260,48 @@ fn figure_outputs(scrubber: &Scrubber, reports: &[JobReport]) -> String {
         )
     })
     .collect()
+}
+
+/// The step outputs of a `run --no-wait` that submitted `ids`: status SUBMITTED, exit code 0,
+/// the ids, and how to wait for them later.
+pub fn submitted_outputs(scrubber: &Scrubber, ids: &[String]) -> String {
+    output_block(
+        scrubber,
+        SUBMITTED,
+        ExitStatus::Finished.code(),
+        &ids.join(" "),
+        0,
+        0,
+        &submitted_message(ids),
+    )
+}
+
+/// What the outputs and the step summary call a job `run --no-wait` submitted.
+pub const SUBMITTED: &str = "SUBMITTED";
+
+fn submitted_message(ids: &[String]) -> String {
+    format!(
+        "submitted, not waited for ({}); wait for it later with: dli-wait -- {} ({} spark for a Spark batch)",
+        flag::NO_WAIT,
+        ids.join(" "),
+        flag::JOB_TYPE
+    )
+}
+
+/// The step summary of a `run --no-wait`: the job ids, submitted and not waited for.
+fn submitted_summary(scrubber: &Scrubber, ids: &[String]) -> String {
+    let mut md = String::from("### DLI jobs: submitted\n\n| job | state |\n|---|---|\n");
+    for id in ids {
+        md.push_str(&format!(
+            "| {} | {SUBMITTED} |\n",
+            md_code_with(scrubber, id)
+        ));
+    }
+    md.push_str(&format!(
+        "\n{}\n\n",
+        md_text_with(scrubber, &submitted_message(ids))
+    ));
+    md
 }
 
 /// The Markdown step summary: one row per job, then DLI's reasons and the sub-jobs at the end.
@@ -439,6 +484,22 @@ impl<S: Sink, F: Sink> Reporter for Github<S, F> {
         self.close_group();
         // Outputs and summary first: they matter most exactly when the step fails.
         let scrubber = self.secrets.scrubber();
+        let submitted = self
+            .state
+            .lock()
+            .map(|s| s.submitted.clone())
+            .unwrap_or_default();
+        if reports.is_empty() && exit_code == ExitStatus::Finished.code() && !submitted.is_empty() {
+            // `run --no-wait`: submitted, and nothing waited for.
+            append(self.files.output.as_ref(), || {
+                submitted_outputs(&scrubber, &submitted)
+            });
+            append(self.files.step_summary.as_ref(), || {
+                submitted_summary(&scrubber, &submitted)
+            });
+            self.inner.summary(reports, exit_code);
+            return;
+        }
         append(self.files.output.as_ref(), || {
             outputs(&scrubber, reports, exit_code)
         });
@@ -488,7 +549,14 @@ impl<S: Sink, F: Sink> Reporter for Github<S, F> {
     }
 
     fn submitted(&self, job_id: &str) {
+        if let Ok(mut s) = self.state.lock() {
+            s.submitted.push(job_id.to_string());
+        }
         self.inner.submitted(job_id);
+    }
+
+    fn reattached(&self, job_id: &str) {
+        self.inner.reattached(job_id);
     }
 }
 
@@ -898,6 +966,41 @@ mod tests {
     }
 
     /// `::add-mask::` once per secret learnt, its value escaped; nothing for an empty one.
+    /// `run --no-wait`: no job was waited for, yet the outputs are not ERROR: SUBMITTED, 0, the
+    /// new id, and how to wait for it.
+    #[test]
+    fn a_submit_without_a_wait_says_submitted_with_the_id() {
+        let s = secrets();
+        let (g, _, output, step_summary) = github(&s);
+        let id = "5e1f0000-0000-4000-8000-000000000001";
+        g.submitted(id);
+        g.summary(&[], 0);
+        let outputs = heredocs(&text(&output));
+        let got: Vec<(&str, &str)> = outputs
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let message = format!(
+            "submitted, not waited for (--no-wait); wait for it later with: dli-wait -- {id} (--job-type spark for a Spark batch)"
+        );
+        assert_eq!(
+            got,
+            [
+                ("status", "SUBMITTED"),
+                ("exit-code", "0"),
+                ("job-id", id),
+                ("duration-seconds", "0"),
+                ("polls", "0"),
+                ("message", message.as_str()),
+            ]
+        );
+        assert!(
+            text(&step_summary).contains(&format!("| `{id}` | SUBMITTED |")),
+            "{}",
+            text(&step_summary)
+        );
+    }
+
     #[test]
     fn masks_are_one_line_each() {
         let out = memory();

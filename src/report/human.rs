@@ -291,6 +291,10 @@ impl<S: Sink> Reporter for Human<S> {
         // Even with -q: the id is what someone needs to find the job later.
         self.line(&format!("{} submitted job {job_id}", timestamp()));
     }
+
+    fn reattached(&self, job_id: &str) {
+        self.line(&format!("{} re-attached to job {job_id}", timestamp()));
+    }
 }
 
 #[cfg(test)]

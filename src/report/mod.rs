@@ -29,6 +29,12 @@ pub trait Reporter: Events {
     fn summary(&self, reports: &[JobReport], exit_code: i32);
     /// A job was just submitted: its id, said at once so that it is never lost.
     fn submitted(&self, job_id: &str);
+    /// Instead of a submit, the run stands for a job submitted before with its
+    /// `--idempotency-key` (re-attached to, or already finished). Said as a submit by default
+    /// (in JSON the `submitted` event carries the id either way).
+    fn reattached(&self, job_id: &str) {
+        self.submitted(job_id);
+    }
 }
 
 /// A fault as people read it: what happened, then what to check (`: …` for a fault that is

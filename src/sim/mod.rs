@@ -3,6 +3,8 @@
 
 pub mod http;
 pub mod iam;
+mod lists;
+mod meta;
 pub mod scenario;
 pub mod server;
 pub mod spark;

@@ -22,6 +22,10 @@ impl Serialize for Span {
 
 impl Span {
     pub const FOREVER: Span = Span(None);
+    /// No time at all (the default).
+    pub fn is_zero(&self) -> bool {
+        self.0.is_some_and(|d| d.is_zero())
+    }
     /// In seconds; `forever` is infinite.
     pub fn get(self) -> f64 {
         self.0.map_or(f64::INFINITY, |d| d.as_secs_f64())
@@ -81,6 +85,11 @@ pub struct Scenario {
     pub templates: std::collections::BTreeMap<String, JobSpec>,
     #[serde(default)]
     pub submit_rules: Vec<SubmitRule>,
+    /// Scripted faults of the job lists (`GET /v1.0/{project_id}/jobs`, `GET
+    /// /v2.0/{project_id}/batches`): `requests` counts list calls, `from`/`until` the time
+    /// since the simulator started (e.g. a 403 for a user who may not list jobs).
+    #[serde(default)]
+    pub list_faults: Vec<FaultSpec>,
     /// The simulated IAM and ECS metadata service: how long the keys they issue last, which
     /// identity provider and ID token federation accepts (docs/scenarios.md, "Credentials").
     #[serde(default)]
@@ -213,8 +222,17 @@ pub struct JobSpec {
     /// (Spark) Time `recovering` after running (the driver restarted), before the end.
     #[serde(default)]
     pub recovering: Span,
-    /// The queue it runs on (`/status`'s `queue_name`): `default` unless named (a submitted
-    /// job's is the submit's `queue_name`). DLI refuses the preview of jobs on `default`.
+    /// (A scenario's job) It was submitted this long (job time) before the simulator
+    /// started: a past job, already running or ended, for the job lists.
+    #[serde(default, skip_serializing_if = "Span::is_zero")]
+    pub ago: Span,
+    /// (A scenario's SQL job) Its SQL (default `SELECT 1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement: Option<String>,
+    /// (A scenario's job) The tags it was submitted with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<crate::dli::model::Tag>,
+    /// (A scenario's job) Its queue (default `default`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue: Option<String>,
     /// Bytes scanned (`/status`'s `input_size`).
@@ -628,6 +646,12 @@ impl Scenario {
             }
             j.check_kind().map_err(|e| format!("job {i}: {e}"))?;
         }
+        if s.list_faults
+            .iter()
+            .any(|f| f.kind == FaultKindSpec::Custom && f.body.is_none())
+        {
+            return Err("list_faults: a custom fault needs a body".into());
+        }
         for r in &s.submit_rules {
             if !s.templates.contains_key(&r.template) {
                 return Err(format!(
@@ -759,6 +783,23 @@ mod tests {
         assert_eq!(s.at(8.0, "j").sub_job.unwrap().num_completed_tasks, 4);
         assert_eq!(s.at(1e6, "j").sub_job.unwrap().num_completed_tasks, 4);
         assert_eq!(s.expectation(), "stalls");
+    }
+
+    /// The scenarios docs/scenarios.md shows are scenarios the simulator takes.
+    #[test]
+    fn every_scenario_in_the_docs_parses() {
+        let doc = include_str!("../../docs/scenarios.md");
+        let blocks: Vec<&str> = doc
+            .split("```json\n")
+            .skip(1)
+            .filter_map(|b| b.split("```").next())
+            .collect();
+        assert!(blocks.len() >= 5, "{}", blocks.len());
+        for b in blocks {
+            if let Err(e) = Scenario::parse(b) {
+                panic!("docs/scenarios.md: {e}\n{b}");
+            }
+        }
     }
 
     #[test]

@@ -49,6 +49,16 @@ pub(super) struct Job {
     /// Job time at which a cancel takes effect.
     pub(super) cancel_at: Option<f64>,
     seen: HashMap<&'static str, u32>,
+    /// What the submit (or the scenario) gave it besides the statement: tags, queue, DLI's
+    /// own deadline (`sim::lists`).
+    pub(super) meta: super::meta::Meta,
+}
+
+impl Job {
+    /// Real time since it was created.
+    pub(super) fn created_elapsed(&self) -> f64 {
+        self.created.elapsed().as_secs_f64()
+    }
 }
 
 /// The simulator's state. Handlers take `&self`; a mutex guards the jobs.
@@ -58,10 +68,13 @@ pub struct Simulator {
     pub sk: String,
     pub token: Option<String>,
     pub(super) speed: f64,
-    started: Instant,
-    jobs: Mutex<Vec<Job>>,
+    pub(super) started: Instant,
+    pub(super) jobs: Mutex<Vec<Job>>,
     templates: std::collections::BTreeMap<String, JobSpec>,
     rules: Vec<super::scenario::SubmitRule>,
+    /// Scripted faults of the job lists (`list_faults`), and how many lists were asked for.
+    pub(super) list_faults: Vec<FaultSpec>,
+    pub(super) lists_seen: AtomicU64,
     log: Mutex<Vec<Logged>>,
     /// The simulated IAM and ECS metadata service (and the temporary keys they issued).
     pub iam: super::iam::Iam,
@@ -90,40 +103,52 @@ impl Simulator {
             jobs: Mutex::new(Vec::new()),
             templates: s.templates,
             rules: s.submit_rules,
+            list_faults: s.list_faults,
+            lists_seen: AtomicU64::new(0),
             log: Mutex::new(Vec::new()),
             iam: super::iam::Iam::new(s.credentials, s.speed),
             next_id: AtomicU64::new(1),
             next_request: AtomicU64::new(1),
         };
         for spec in s.jobs {
-            sim.add_job(spec, "SELECT 1".into());
+            sim.add_job(spec);
         }
         sim
     }
 
-    /// Add a job; its id is the spec's (a name becomes a UUID, see `job_uuid`), or fresh.
-    fn add_job(&self, spec: JobSpec, statement: String) -> String {
+    /// Add a scenario's job; its id is the spec's (a name becomes a UUID, see `job_uuid`),
+    /// or fresh. Its `ago` has passed already: it was created that long before now.
+    fn add_job(&self, spec: JobSpec) -> String {
         let id = spec.id.as_deref().map(super::scenario::job_uuid);
-        self.add_job_as(spec, statement, id)
+        let statement = spec.statement.clone().unwrap_or_else(|| "SELECT 1".into());
+        let meta = super::meta::Meta::of_scenario(&spec);
+        let ago = Duration::from_secs_f64((spec.ago.get() / self.speed).clamp(0.0, 1e9));
+        self.add_job_with(spec, statement, id, meta, ago)
     }
 
-    /// Add a job under `id` exactly as given (fresh when `None`).
-    pub(super) fn add_job_as(
+    /// Add a job under `id` (fresh when `None`) with `meta`, created `ago` before now.
+    pub(super) fn add_job_with(
         &self,
         spec: JobSpec,
         statement: String,
         id: Option<String>,
+        meta: super::meta::Meta,
+        ago: Duration,
     ) -> String {
         let id = id.unwrap_or_else(|| generated_id(self.next_id.fetch_add(1, Ordering::Relaxed)));
+        let now = Instant::now();
         if let Ok(mut jobs) = self.jobs.lock() {
             jobs.push(Job {
                 id: id.clone(),
                 spec,
-                created: Instant::now(),
-                created_wall: SystemTime::now(),
+                created: now.checked_sub(ago).unwrap_or(now),
+                created_wall: SystemTime::now()
+                    .checked_sub(ago)
+                    .unwrap_or_else(SystemTime::now),
                 statement,
                 cancel_at: None,
                 seen: HashMap::new(),
+                meta,
             });
         }
         id
@@ -236,13 +261,8 @@ impl Simulator {
                 self.job_call(id, "cancel", |sim, j, t| sim.cancel(j, t))
             }
             ("POST", "v1.0", ["jobs", "submit-job"]) => self.submit(&req.body),
-            ("GET", "v1.0", ["jobs"]) => {
-                let count = self.jobs.lock().map(|j| j.len()).unwrap_or(0);
-                Response::json(
-                    200,
-                    &json!({"is_success": true, "message": "", "job_count": count, "jobs": []}),
-                )
-            }
+            ("GET", "v1.0", ["jobs"]) => self.list_sql_jobs(req.query.as_deref()),
+            ("GET", "v2.0", ["batches"]) => self.list_batches(req.query.as_deref()),
             (_, "v2.0", ["batches", ..]) => self.batches(req, rest),
             _ => error(
                 404,
@@ -387,16 +407,41 @@ impl Simulator {
         }
     }
 
-    fn view(&self, job: &Job, t: f64) -> super::scenario::JobView {
-        match job.cancel_at {
-            Some(at) if t >= at => super::scenario::JobView {
-                status: JobStatus::Cancelled,
-                sub_job_id: None,
-                progress: 0.0,
-                sub_job: None,
-                ended_at: Some(at),
-            },
-            _ => job.spec.at(t, &job.id),
+    /// The job at `t`: as scripted, unless a cancel (ours, or DLI's own deadline,
+    /// `dli.sql.job.timeout`) ended it first.
+    pub(super) fn view(&self, job: &Job, t: f64) -> super::scenario::JobView {
+        let scripted = job.spec.at(t, &job.id);
+        let stop = match (job.cancel_at, job.meta.deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match stop {
+            Some(at) if t >= at && scripted.ended_at.is_none_or(|e| e > at) => {
+                super::scenario::JobView {
+                    status: JobStatus::Cancelled,
+                    sub_job_id: None,
+                    progress: 0.0,
+                    sub_job: None,
+                    ended_at: Some(at),
+                }
+            }
+            _ => scripted,
+        }
+    }
+
+    /// What `/status` (and the job list) says of the job at `t`: the reason of a failure or a
+    /// cancel, and more on a failure.
+    pub(super) fn message_of(
+        &self,
+        job: &Job,
+        v: &super::scenario::JobView,
+    ) -> (String, Option<String>) {
+        match (&v.status, &job.spec.end) {
+            (JobStatus::Failed, End::Failed { message, detail }) => {
+                (message.clone(), detail.clone())
+            }
+            (JobStatus::Cancelled, _) => (job.meta.cancel_message(v.ended_at, job.cancel_at), None),
+            _ => (String::new(), None),
         }
     }
 
@@ -407,16 +452,8 @@ impl Simulator {
 
     fn status(&self, job: &mut Job, t: f64) -> Response {
         let v = self.view(job, t);
-        let (message, detail) = match (&v.status, &job.spec.end) {
-            (JobStatus::Failed, End::Failed { message, detail }) => {
-                (message.clone(), detail.clone())
-            }
-            (JobStatus::Cancelled, _) => ("The job was cancelled.".to_string(), None),
-            _ => (String::new(), None),
-        };
-        // DLI's run time in job time (a scenario's times are DLI's; `speed` only replays them
-        // faster).
-        let run_s = v.ended_at.unwrap_or(t).max(0.0);
+        let (message, detail) = self.message_of(job, &v);
+        let run_s = v.ended_at.unwrap_or(t).max(0.0) / self.speed;
         let finished = v.status == JobStatus::Finished;
         let result = job.spec.result.as_ref().filter(|_| finished);
         let body = JobStatusInfo {
@@ -427,7 +464,7 @@ impl Simulator {
             job_id: Some(job.id.clone()),
             job_type: Some(job_type_of(&job.statement).into()),
             job_mode: Some("async".into()),
-            queue_name: Some(queue_of(job).into()),
+            queue_name: Some(job.meta.queue.clone()),
             owner: Some("simulator".into()),
             start_time: Some(
                 job.created_wall
@@ -450,6 +487,8 @@ impl Simulator {
                 })
             }),
             statement: Some(job.statement.clone()),
+            user_conf: (!job.meta.conf.is_empty()).then(|| job.meta.conf.join(",")),
+            tags: (!job.meta.tags.is_empty()).then(|| job.meta.tags.clone()),
             ..JobStatusInfo::default()
         };
         Response::json(200, &json!(body))
@@ -458,7 +497,7 @@ impl Simulator {
     /// `/preview`: a FINISHED query's first rows (at most 1000) from its scenario's `result`;
     /// refused, as DLI does, for jobs on the `default` queue and for jobs not FINISHED.
     fn preview(&self, job: &mut Job, t: f64) -> Response {
-        if queue_of(job) == DEFAULT_QUEUE {
+        if job.meta.queue == DEFAULT_QUEUE {
             return error(
                 400,
                 "DLI.0001",
@@ -518,21 +557,21 @@ impl Simulator {
         if job.sql.trim().is_empty() {
             return error(400, "DLI.0001", "Parameter check errors: sql is empty.");
         }
+        let meta = match super::meta::Meta::of_submit(&job, self.speed) {
+            Ok(m) => m,
+            Err(why) => return error(400, "DLI.0001", &format!("Parameter check errors: {why}")),
+        };
         let template = self
             .template_for(&job.sql, JobKind::Sql, "default")
             .unwrap_or_else(default_template);
         if let Some(r) = &template.reject {
             return error(400, &r.code, &r.message);
         }
-        let mut template = template;
-        if template.queue.is_none() {
-            template.queue = job.queue_name.clone().filter(|q| !q.is_empty());
-        }
         let sync = template.sync;
         // A template's `id`, when it has one, is the submitted job's (tests of odd ids);
         // otherwise each submit gets a fresh one.
         let raw = template.id.clone();
-        let id = self.add_job_as(template, job.sql.clone(), raw);
+        let id = self.add_job_with(template, job.sql.clone(), raw, meta, Duration::ZERO);
         Response::json(
             200,
             &json!(SubmitJobResponse {
@@ -577,11 +616,6 @@ fn job_type_of(statement: &str) -> &'static str {
     }
 }
 
-/// The queue a job runs on: its scenario's, else DLI's shared one.
-fn queue_of(job: &Job) -> &str {
-    job.spec.queue.as_deref().unwrap_or(DEFAULT_QUEUE)
-}
-
 /// Submitted SQL without a matching template: a short job that finishes.
 fn default_template() -> JobSpec {
     serde_json::from_value(json!({
@@ -614,7 +648,7 @@ fn applies(f: &FaultSpec, endpoint: &str, n: u32, t: f64) -> bool {
     t >= from && t < until
 }
 
-fn fault_response(f: &FaultSpec) -> Response {
+pub(super) fn fault_response(f: &FaultSpec) -> Response {
     let with_retry_after = |r: Response| match &f.retry_after {
         Some(v) => r.with_header("Retry-After", v),
         None => r,

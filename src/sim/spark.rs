@@ -144,7 +144,7 @@ fn default_batch() -> JobSpec {
 }
 
 /// Epoch milliseconds.
-fn millis(t: std::time::SystemTime) -> i64 {
+pub(super) fn millis(t: std::time::SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0))
 }
@@ -176,7 +176,7 @@ impl Simulator {
     }
 
     /// The batch at `t`: its state, when it ended, and whether our cancel killed it.
-    fn batch_view(&self, job: &Job, t: f64) -> (JobStatus, Option<f64>, bool) {
+    pub(super) fn batch_view(&self, job: &Job, t: f64) -> (JobStatus, Option<f64>, bool) {
         match job.cancel_at {
             Some(at) if t >= at => (JobStatus::Dead, Some(at), true),
             _ => {
@@ -228,11 +228,11 @@ impl Simulator {
             app_id: started.then(|| "application_1700000000000_0001".to_string()),
             create_time: Some(created),
             update_time: Some(created + run_ms),
-            name: text("name").or_else(|| job.spec.name.clone()),
+            name: job.batch_name(),
             owner: Some("simulator".into()),
             proxy_user: Some("simulator".into()),
             kind: Some(kind_of(text("file").as_deref())),
-            queue: text("queue").or_else(|| Some("default".into())),
+            queue: Some(job.meta.queue.clone()),
             req_body: Some(job.statement.clone()),
             feature: Some("basic".into()),
             spark_version: Some("3.3.1".into()),
@@ -298,7 +298,8 @@ impl Simulator {
             return error(400, &r.code, &r.message);
         }
         let raw = template.id.clone();
-        let id = self.add_job_as(template, text, raw);
+        let meta = super::meta::Meta::of_batch(&batch);
+        let id = self.add_job_with(template, text, raw, meta, std::time::Duration::ZERO);
         let now = millis(std::time::SystemTime::now());
         let text = |k: &str| batch.get(k).and_then(|v| v.as_str()).map(str::to_string);
         Response::json(

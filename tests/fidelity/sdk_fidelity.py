@@ -41,7 +41,8 @@ try:
                                       CancelSparkJobRequest,
                                       CreateSparkJobRequest, CreateSparkJobRequestBody,
                                       ShowSparkJobLogRequest, ShowSparkJobRequest,
-                                      ShowSparkJobStatusRequest)
+                                      ShowSparkJobStatusRequest, ListSqlJobsRequest,
+                                      ListSparkJobsRequest, Tag)
 except ImportError as e:  # pragma: no cover - setup problem
     print("FAIL setup: the Huawei Cloud SDK is not importable (%s); install it with: "
           "python3 -m venv .venv && .venv/bin/pip install huaweicloudsdkcore==3.1.219 "
@@ -528,6 +529,93 @@ def main():
         return "job_id %s %s/%s" % (r.job_id, r.job_type, r.job_mode)
     run("CreateSqlJob DDL is synchronous", ddl)
 
+    # 4b. The SQL job list: tags on submit, the list's filters and paging (ListSqlJobs).
+    tagged = {}
+
+    def create_tagged():
+        what = "submit(tagged)"
+        r = dli.create_sql_job(CreateSqlJobRequest(body=CreateSqlJobRequestBody(
+            sql="insert into t select 1", queue_name="default",
+            tags=[Tag(key="dli-wait-key", value="fidelity-1")])))
+        verify(r, what)
+        tagged["id"] = r.job_id
+        return "job_id %s" % r.job_id
+    run("CreateSqlJob with a tag", create_tagged)
+
+    def list_by_tag():
+        what = "list(tags=dli-wait-key=fidelity-1)"
+        r = dli.list_sql_jobs(ListSqlJobsRequest(tags="dli-wait-key=fidelity-1", page_size=10,
+                                                 current_page=1, order="start_time_desc"))
+        raw = verify(r, what)
+        need_keys(raw, ["is_success", "message", "job_count", "jobs"], what)
+        need(r.job_count == 1 and len(r.jobs) == 1, "%s: %r" % (what, raw))
+        job = r.jobs[0]
+        need(job.job_id == tagged["id"], "%s: job_id %r, submitted %r" % (what, job.job_id, tagged["id"]))
+        need(job.status in STATUSES, "%s: status %r" % (what, job.status))
+        need([(t.key, t.value) for t in job.tags] == [("dli-wait-key", "fidelity-1")],
+             "%s: tags %r" % (what, job.tags))
+        need(job.statement == "insert into t select 1", "%s: statement %r" % (what, job.statement))
+        need(isinstance(job.start_time, int) and isinstance(job.duration, int),
+             "%s: start_time %r duration %r" % (what, job.start_time, job.duration))
+        return "job_count 1: %s %s" % (job.job_id, job.status)
+    run("ListSqlJobs by tag: exactly the tagged job", list_by_tag)
+
+    def list_by_status():
+        what = "list(job-status=FINISHED)"
+        r = dli.list_sql_jobs(ListSqlJobsRequest(job_status="FINISHED", page_size=100))
+        verify(r, what)
+        ids = [j.job_id for j in r.jobs]
+        need(a.finished_job in ids and a.running_job not in ids, "%s: %r" % (what, ids))
+        need(all(j.status == "FINISHED" for j in r.jobs), "%s: statuses %r" % (what, r.jobs))
+        need(all(isinstance(j.end_time, int) for j in r.jobs), "%s: an end_time missing" % what)
+        return "%d FINISHED jobs" % r.job_count
+    run("ListSqlJobs by status", list_by_status)
+
+    def list_pages():
+        what = "list(page-size=1)"
+        pages = []
+        for page in (1, 2):
+            r = dli.list_sql_jobs(ListSqlJobsRequest(page_size=1, current_page=page,
+                                                     order="start_time_asc"))
+            verify(r, what)
+            need(len(r.jobs) == 1, "%s: page %d holds %d jobs" % (what, page, len(r.jobs)))
+            pages.append((r.job_count, r.jobs[0].job_id))
+        need(pages[0][0] == pages[1][0] and pages[0][0] >= 5, "%s: job_count %r" % (what, pages))
+        need(pages[0][1] != pages[1][1], "%s: page 2 repeats page 1: %r" % (what, pages))
+        return "job_count %d, pages %s" % (pages[0][0], [p[1][:8] for p in pages])
+    run("ListSqlJobs pages (page-size, current-page)", list_pages)
+
+    def tagged_status():
+        what = "status(tagged)"
+        r = status(tagged["id"])
+        raw = verify(r, what)
+        status_checks(r, raw, tagged["id"], what)
+        need([(t.key, t.value) for t in (r.tags or [])] == [("dli-wait-key", "fidelity-1")],
+             "%s: tags %r" % (what, r.tags))
+        return "tags %r" % [(t.key, t.value) for t in r.tags]
+    run("ShowSqlJobStatus shows the submit's tags", tagged_status)
+
+    def own_deadline():
+        what = "status(dli.sql.job.timeout=1)"
+        r = dli.create_sql_job(CreateSqlJobRequest(body=CreateSqlJobRequestBody(
+            sql="insert into t select 2", queue_name="default",
+            conf=["spark.sql.shuffle.partitions=10", "dli.sql.job.timeout=1"])))
+        verify(r, "submit(dli.sql.job.timeout=1)")
+        job = r.job_id
+        r = poll(lambda: status(job), lambda r: r.status not in NOT_ENDED, what)
+        raw = verify(r, what)
+        status_checks(r, raw, job, what)
+        need(r.status == "CANCELLED", "%s: status %r" % (what, r.status))
+        need("dli.sql.job.timeout=1" in r.message, "%s: message %r" % (what, r.message))
+        need(1000 <= r.duration < 2000, "%s: duration %r ms" % (what, r.duration))
+        need("dli.sql.job.timeout=1" in (r.user_conf or ""), "%s: user_conf %r" % (what, r.user_conf))
+        return "CANCELLED after %d ms: %r" % (r.duration, r.message)
+    run("CreateSqlJob with dli.sql.job.timeout: CANCELLED by DLI at it", own_deadline)
+
+    run("ListSqlJobs with page-size 0 -> 400 DLI.0001",
+        lambda: expect_error(lambda: dli.list_sql_jobs(ListSqlJobsRequest(page_size=0)),
+                             400, "DLI.0001", "list(page-size=0)"))
+
     # 5. Errors.
     run("CreateSqlJob with bad SQL -> DLI.0005",
         lambda: expect_error(lambda: dli.create_sql_job(CreateSqlJobRequest(
@@ -630,6 +718,23 @@ def main():
         return "id %s state %s kind %s" % (r.id, r.state, r.kind)
     run("CreateSparkJob", create_batch)
 
+    def list_batches():
+        what = "list batches(job_name=fidelity)"
+        r = dli.list_spark_jobs(ListSparkJobsRequest(job_name="fidelity", queue_name="default",
+                                                     size=10))
+        raw = verify(r, what)
+        need_keys(raw, ["from", "total", "sessions"], what)
+        need(r.total == 1 and [s.id for s in r.sessions] == [batch["id"]], "%s: %r" % (what, raw))
+        need(r.sessions[0].name == "fidelity" and r.sessions[0].state in SPARK_STATES,
+             "%s: %r" % (what, raw))
+        named = r.sessions[0]
+        r = dli.list_spark_jobs(ListSparkJobsRequest(state="success"))
+        verify(r, what)
+        need([s.id for s in r.sessions] == [a.success_batch], "list batches(state=success): %r"
+             % [s.id for s in r.sessions])
+        return "total 1: %s %s; state=success: %s" % (named.id, named.state, a.success_batch)
+    run("ListSparkJobs by name and by state", list_batches)
+
     def cancel_batch():
         what = "cancel batch"
         r = dli.cancel_spark_job(CancelSparkJobRequest(batch_id=batch["id"]))
@@ -674,6 +779,8 @@ def main():
                       ("GET", r"/v1\.0/%s/jobs/[^/]+/preview" % pid),
                       ("DELETE", r"/v1\.0/%s/jobs/[^/]+" % pid),
                       ("POST", r"/v1\.0/%s/jobs/submit-job" % pid),
+                      ("GET", r"/v1\.0/%s/jobs" % pid),
+                      ("GET", r"/v2\.0/%s/batches" % pid),
                       ("GET", r"/v2\.0/%s/batches/[^/]+/state" % pid),
                       ("GET", r"/v2\.0/%s/batches/[^/]+" % pid),
                       ("GET", r"/v2\.0/%s/batches/[^/]+/log" % pid),

@@ -787,6 +787,102 @@ fn a_check_with_rows_fails_the_step_with_6_and_dlis_figures() {
     );
 }
 
+/// A release whose "binary" notes the arguments it was run with in `log`, then runs the real
+/// dli-wait: what the action passed, seen as dli-wait sees it.
+fn release_noting_arguments(dir: &Path, log: &Path) -> PathBuf {
+    let shim = dir.join("dli-wait");
+    std::fs::write(
+        &shim,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" '---' >>'{}'\nexec '{BIN}' \"$@\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&shim, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let base = dir.join("release");
+    publish_release(&base, &shim);
+    base
+}
+
+/// The inputs `database`, `no-wait`, `summary-file` and `fail-fast` reach dli-wait as its
+/// flags; `no-wait` passes at once with status SUBMITTED and the new job's id, and a later
+/// step waits for that id.
+#[test]
+fn database_no_wait_summary_file_and_fail_fast_inputs() {
+    let dir = TempDir::new("action-inputs");
+    let log = dir.path().join("argv");
+    let release = release_noting_arguments(dir.path(), &log);
+    let sim = Sim::start("action.json");
+    let mut runner = Runner::new(&release).with_sim(&sim);
+    let submit = runner.run(
+        &with(&[
+            ("sql", "INSERT INTO sales.daily SELECT * FROM sales.orders"),
+            ("database", "sales"),
+            ("no-wait", "true"),
+            ("summary-file", "dli-summary.json"),
+            ("version", VERSION),
+        ]),
+        None,
+    );
+    assert_eq!(submit.code(), Some(0), "{}", submit.all());
+    let argv = std::fs::read_to_string(&log).unwrap();
+    for arg in [
+        "--database=sales",
+        "--no-wait",
+        "--summary-file=dli-summary.json",
+    ] {
+        assert!(argv.lines().any(|l| l == arg), "{arg} not passed:\n{argv}");
+    }
+    // Submitted, not waited for: said so, with the id a later step waits for.
+    let job = submit.outputs["job-id"].clone();
+    assert!(
+        !job.is_empty() && !sim.jobs.iter().any(|j| j.id == job),
+        "{}",
+        submit.all()
+    );
+    assert_eq!(submit.outputs["status"], "SUBMITTED", "{}", submit.all());
+    assert_eq!(submit.outputs["exit-code"], "0");
+    assert!(
+        submit.outputs["message"].contains(&format!("dli-wait -- {job}")),
+        "{}",
+        submit.all()
+    );
+    assert!(
+        submit
+            .step("wait")
+            .summary
+            .contains(&format!("`{job}` | SUBMITTED")),
+        "{}",
+        submit.all()
+    );
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(runner.dir.path().join("workspace/dli-summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(summary["exit_code"], 0, "{summary}");
+
+    // A later step waits for it (and another job) with fail-fast.
+    let wait = runner.run(
+        &with(&[
+            ("job-id", &format!("{job} {}", id("action-fails"))),
+            ("fail-fast", "true"),
+            ("version", VERSION),
+        ]),
+        None,
+    );
+    assert_eq!(wait.code(), Some(1), "{}", wait.all());
+    assert_eq!(wait.outputs["status"], "FAILED", "{}", wait.all());
+    let argv = std::fs::read_to_string(&log).unwrap();
+    let last = argv
+        .trim_end_matches("---\n")
+        .rsplit("---\n")
+        .next()
+        .unwrap();
+    assert!(last.lines().any(|l| l == "--fail-fast"), "{argv}");
+    assert!(!last.lines().any(|l| l == "--no-wait"), "{argv}");
+}
+
 #[test]
 fn spark_batches_are_waited_for_and_submitted() {
     let release = shared_release(); // first: the jobs' clocks start with the simulator
@@ -1065,6 +1161,26 @@ fn inputs_that_make_no_sense_exit_2_with_outputs() {
             vec![("sql", "SELECT 1"), ("job-type", "spark")],
             "does not go with sql",
         ),
+        (
+            vec![("job-id", id("action-finishes")), ("database", "sales")],
+            "database applies only",
+        ),
+        (
+            vec![("spark-file", "b.json"), ("database", "sales")],
+            "database applies only",
+        ),
+        (
+            vec![("job-id", id("action-finishes")), ("no-wait", "true")],
+            "no-wait applies only",
+        ),
+        (
+            vec![("sql", "SELECT 1"), ("no-wait", "yes")],
+            "no-wait is true, false or empty",
+        ),
+        (
+            vec![("job-id", id("action-finishes")), ("fail-fast", "1")],
+            "fail-fast is true, false or empty",
+        ),
     ] {
         let mut with: Vec<(&str, &str)> = vec![("version", VERSION)];
         with.extend(inputs);
@@ -1227,6 +1343,12 @@ struct IdTokenService {
 
 impl IdTokenService {
     fn start() -> IdTokenService {
+        IdTokenService::start_for(AUDIENCE)
+    }
+
+    /// The service, answering only requests for `expected` as the audience.
+    fn start_for(expected: &str) -> IdTokenService {
+        let expected = expected.to_string();
         use std::io::Write;
         use std::sync::atomic::Ordering;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -1274,7 +1396,7 @@ impl IdTokenService {
                 let audience = params
                     == [
                         ("api-version".to_string(), "2.0".to_string()),
-                        ("audience".to_string(), AUDIENCE.to_string()),
+                        ("audience".to_string(), expected.to_string()),
                     ];
                 let on_path = line.starts_with("GET ") && path == "/_apis/distributedtask/idtoken";
                 seen.lock().unwrap().push(line);
@@ -1318,16 +1440,10 @@ impl Drop for IdTokenService {
     }
 }
 
-/// A keyless job: no key in the job's env, `identity-provider` and `audience` given, the
-/// runner's ID-token service on hand. The action fetches the ID token (bearer token and
-/// audience checked), keeps it in a 0600 file under RUNNER_TEMP, masks it, and dli-wait
-/// exchanges it at the simulator's IAM: the job FINISHES, and the token shows nowhere but in
-/// the mask command.
-#[test]
-fn keyless_with_the_runners_id_token_waits_with_temporary_keys() {
-    let release = shared_release();
-    let sim = Sim::start("keyless.json");
-    let service = IdTokenService::start();
+/// The keyless job of the tests below: no key in the job's env, the simulator as DLI and IAM,
+/// `service` as the runner's ID-token service, `identity-provider` github-dli and the
+/// test's audience.
+fn run_keyless(release: &Path, sim: &Sim, service: &IdTokenService) -> (Runner, ActionRun) {
     let mut runner = Runner::new(release);
     runner.env.extend([
         ("DLI_ENDPOINT".into(), sim.endpoint.clone()),
@@ -1348,6 +1464,20 @@ fn keyless_with_the_runners_id_token_waits_with_temporary_keys() {
         ]),
         None,
     );
+    (runner, run)
+}
+
+/// A keyless job: no key in the job's env, `identity-provider` and `audience` given, the
+/// runner's ID-token service on hand. The action fetches the ID token (bearer token and
+/// audience checked), keeps it in a 0600 file under RUNNER_TEMP, masks it, and dli-wait
+/// exchanges it at the simulator's IAM: the job FINISHES, and the token shows nowhere but in
+/// the mask command.
+#[test]
+fn keyless_with_the_runners_id_token_waits_with_temporary_keys() {
+    let release = shared_release();
+    let sim = Sim::start("keyless.json");
+    let service = IdTokenService::start();
+    let (runner, run) = run_keyless(release, &sim, &service);
     assert_eq!(run.code(), Some(0), "{}", run.all());
     assert_eq!(run.outputs["status"], "FINISHED", "{}", run.all());
     assert_eq!(service.requests().len(), 1, "{:?}", service.requests());
@@ -1451,6 +1581,176 @@ fn keyless_without_the_id_token_permission_says_what_to_add() {
         let run = runner.run(&with, None);
         assert_eq!(run.code(), Some(2), "{}", run.all());
         assert_eq!(run.outputs["status"], "ERROR", "{}", run.all());
+        assert!(run.outputs["message"].contains(words), "{}", run.all());
+    }
+}
+
+/// GitHub rotated its signing keys and the identity provider in IAM still has the old ones:
+/// IAM refuses the job's ID token. The step fails with exit 5 (refused), and what the user
+/// reads names what to do in the action's words: the provider's signing key, GitHub's JWKS.
+#[test]
+fn keyless_after_github_rotated_its_keys_says_to_update_the_signing_key() {
+    let release = shared_release();
+    // The scenario's IAM, expecting another token: as IAM sees a token signed with a key it
+    // does not have.
+    let dir = TempDir::new("rotated");
+    let mut scenario: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(common::scenario_path("keyless.json")).unwrap(),
+    )
+    .unwrap();
+    scenario["credentials"]["id_token"] =
+        "eyJhbGciOiJSUzI1NiIsImtpZCI6Im5ldyJ9.e30.TkVXS0VZ".into();
+    let path = dir.path().join("rotated.json");
+    std::fs::write(&path, scenario.to_string()).unwrap();
+    let sim = Sim::start_file(path.to_str().unwrap());
+    let service = IdTokenService::start();
+    let (_, run) = run_keyless(release, &sim, &service);
+    assert_eq!(run.code(), Some(5), "{}", run.all());
+    assert_eq!(run.outputs["status"], "REFUSED", "{}", run.all());
+    let said = format!("{}\n{}", run.step("wait").stderr, run.outputs["message"]);
+    for words in [
+        "identity-provider input",
+        "signing key",
+        "https://token.actions.githubusercontent.com/.well-known/jwks",
+    ] {
+        assert!(said.contains(words), "{words:?} not said:\n{}", run.all());
+    }
+    // Nothing reached DLI.
+    assert!(
+        sim.requests().iter().all(|r| !r.path.starts_with("/v1")),
+        "{:?}",
+        sim.requests()
+    );
+}
+
+/// README's keyless snippet works when pasted: its `with:` names real inputs and, with its
+/// expressions given values (the job, the project from `vars`), the step waits with keys from
+/// federation and passes.
+#[test]
+fn readmes_keyless_snippet_works_when_pasted() {
+    let readme = std::fs::read_to_string(format!("{ROOT}/README.md")).unwrap();
+    let section = &readme[readme
+        .find("### Keyless: OIDC federation")
+        .expect("the section")..];
+    let start = section.find("```yaml\n").expect("a yaml block") + 8;
+    let len = section[start..].find("```").unwrap();
+    let snippet: serde_yaml_ng::Value = serde_yaml_ng::from_str(&section[start..start + len])
+        .unwrap_or_else(|e| panic!("README's keyless snippet is not YAML: {e}"));
+    assert_eq!(snippet["permissions"]["id-token"], "write", "{snippet:?}");
+    let step = &snippet["steps"][0];
+    assert!(
+        step["uses"]
+            .as_str()
+            .is_some_and(|u| u.contains("/dli-wait@")),
+        "{step:?}"
+    );
+    let sim = Sim::start("keyless.json");
+    let inputs: Vec<(String, String)> = step["with"]
+        .as_mapping()
+        .expect("with:")
+        .iter()
+        .map(|(k, v)| {
+            let value = v.as_str().unwrap().trim().to_string();
+            let value = match value.as_str() {
+                "${{ inputs.job }}" => id("keyless-finishes").to_string(),
+                "${{ vars.HUAWEICLOUD_PROJECT_ID }}" => sim.project_id.clone(),
+                other => {
+                    assert!(
+                        !other.contains("${{"),
+                        "an expression the test does not know: {other}"
+                    );
+                    other.to_string()
+                }
+            };
+            (k.as_str().unwrap().to_string(), value)
+        })
+        .collect();
+    assert!(
+        inputs.iter().any(|(k, _)| k == "project-id"),
+        "the snippet names no project-id: {inputs:?}"
+    );
+    let audience = inputs
+        .iter()
+        .find(|(k, _)| k == "audience")
+        .map(|(_, v)| v.clone())
+        .expect("an audience");
+    let service = IdTokenService::start_for(&audience);
+    let mut runner = Runner::new(shared_release());
+    runner.env.extend([
+        // The simulator stands in for the region's DLI and IAM.
+        ("DLI_ENDPOINT".into(), sim.endpoint.clone()),
+        ("HUAWEICLOUD_SDK_IAM_ENDPOINT".into(), sim.endpoint.clone()),
+        ("ACTIONS_ID_TOKEN_REQUEST_URL".into(), service.url.clone()),
+        (
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN".into(),
+            REQUEST_TOKEN.into(),
+        ),
+    ]);
+    let mut with: Vec<(&str, &str)> = inputs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    with.extend(FAST.iter().copied());
+    with.push(("version", VERSION));
+    let run = runner.run(&with, None);
+    assert_eq!(run.code(), Some(0), "{}", run.all());
+    assert_eq!(run.outputs["status"], "FINISHED", "{}", run.all());
+}
+
+/// `idempotency-key` and `conf` go with the submit: a re-run with the key submits nothing
+/// more (the job FINISHED), and each line of `conf` is one setting of the job.
+#[test]
+fn the_key_and_conf_inputs_go_with_the_submit() {
+    let release = shared_release(); // first: the jobs' clocks start with the simulator
+    let sim = Sim::start("action.json");
+    let mut runner = Runner::new(release).with_sim(&sim);
+    let inputs = with(&[
+        ("sql", "INSERT INTO sales.daily SELECT * FROM sales.orders"),
+        ("idempotency-key", "4242-nightly"),
+        (
+            "conf",
+            "spark.sql.shuffle.partitions=10\r\n\n  \nspark.sql.files.maxRecordsPerFile=5\n",
+        ),
+        ("version", VERSION),
+    ]);
+    let submits = |sim: &Sim| {
+        sim.requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with("/jobs/submit-job"))
+            .count()
+    };
+    let first = runner.run(&inputs, None);
+    assert_eq!(first.code(), Some(0), "{}", first.all());
+    let again = runner.run(&inputs, None);
+    assert_eq!(again.code(), Some(0), "{}", again.all());
+    assert_eq!(
+        again.outputs["job-id"],
+        first.outputs["job-id"],
+        "{}",
+        again.all()
+    );
+    assert!(again.all().contains("already FINISHED"), "{}", again.all());
+    assert_eq!(submits(&sim), 1, "{:?}", sim.requests());
+    let job = crate::keys::status(&sim, &first.outputs["job-id"]);
+    assert_eq!(
+        job.user_conf.as_deref(),
+        Some("spark.sql.shuffle.partitions=10,spark.sql.files.maxRecordsPerFile=5"),
+        "{job:?}"
+    );
+    for (inputs, words) in [
+        (
+            vec![("job-id", id("action-finishes")), ("idempotency-key", "k")],
+            "apply only when submitting",
+        ),
+        (
+            vec![("spark-file", "b.json"), ("conf", "a=b")],
+            "conf applies only",
+        ),
+    ] {
+        let mut with: Vec<(&str, &str)> = vec![("version", VERSION)];
+        with.extend(inputs);
+        let run = runner.run(&with, None);
+        assert_eq!(run.code(), Some(2), "{}", run.all());
         assert!(run.outputs["message"].contains(words), "{}", run.all());
     }
 }

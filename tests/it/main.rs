@@ -19,6 +19,7 @@ mod body_budget;
 mod cancel;
 #[cfg(feature = "simulator")]
 mod check;
+mod completions;
 #[cfg(feature = "simulator")]
 mod config;
 #[cfg(feature = "simulator")]
@@ -31,6 +32,8 @@ mod exit_codes;
 mod exit_status_table;
 #[cfg(feature = "simulator")]
 mod faults;
+#[cfg(feature = "simulator")]
+mod keys;
 mod layers;
 #[cfg(feature = "simulator")]
 mod local_faults;

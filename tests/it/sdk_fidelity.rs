@@ -3,7 +3,9 @@
 //! `dli-wait simulate` on tests/fidelity/scenario.json and runs tests/fidelity/sdk_fidelity.py
 //! against it: typed progress/status/preview/submit/cancel answers checked field by field against the
 //! SDK's models, and the errors (DLI.0005, DLI.0002, APIGW.0301) as the SDK raises them; the
-//! same for Spark batches (state, details, log, create, cancel).
+//! same for Spark batches (state, details, log, create, cancel); and the job lists
+//! (`ListSqlJobs` by tag, status and page; `ListSparkJobs` by name and state), a submit's
+//! tags in `/status`, and a job CANCELLED by its own `dli.sql.job.timeout`.
 //!
 //! The same SDK's own credential code judges the simulator's IAM and ECS metadata service:
 //! tests/fidelity/sdk_credentials.py runs its federation (`FederalAccessor`, via the default

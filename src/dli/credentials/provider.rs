@@ -622,17 +622,19 @@ mod tests {
         let c = Arc::clone(&calls);
         let issuer = Scripted(
             Box::new(move || match c.fetch_add(1, Ordering::SeqCst) {
-                0 => Ok(keys(1, Duration::from_millis(300))),
+                // Keys on the wall clock: 3 s, so that a loaded machine's pauses (hundreds of
+                // milliseconds) cannot move a step across the renewal window or the expiry.
+                0 => Ok(keys(1, Duration::from_millis(3000))),
                 _ => Err(Fault::transport(FaultKind::Connection, "IAM is down")),
             }),
             Duration::ZERO,
         );
         let p = Provider::issued(Arc::new(issuer), "a test issuer");
         assert_eq!(ak(&p.current().await.unwrap()), "AK1");
-        tokio::time::sleep(Duration::from_millis(260)).await;
-        // Due (under 60 ms left), the renewal fails: the old keys still serve.
+        tokio::time::sleep(Duration::from_millis(2600)).await;
+        // Due (under 600 ms left), the renewal fails: the old keys still serve.
         assert_eq!(ak(&p.current().await.unwrap()), "AK1");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(1000)).await;
         let f = p.current().await.unwrap_err();
         assert!(f.message.contains("a test issuer") && f.message.contains("IAM is down"));
     }

@@ -114,7 +114,19 @@ pub fn command_for(argv: &[std::ffi::OsString], var: Var) -> clap::Command {
         })
         .mut_subcommands(|sub| read_env(sub, given, var))
     }
-    read_env(Cli::command(), &given, var)
+    read_env(command(), &given, var)
+}
+
+/// [`Cli`]'s command as every reader of it is given it (the parser, `--help`, completions, man
+/// pages): variables' values are never shown (`[env: DLI_WAIT_CONF]`, not `=…`), as a value
+/// can hold a secret (a `--conf` key, credentials in a `DLI_ENDPOINT`) or text that is not
+/// ours to print (a newline, a workflow command).
+pub fn command() -> clap::Command {
+    fn hide(cmd: clap::Command) -> clap::Command {
+        cmd.mut_args(|a| a.hide_env_values(true))
+            .mut_subcommands(hide)
+    }
+    hide(Cli::command())
 }
 
 /// The command line with options written before a command moved after it: `dli-wait -q run

@@ -2,9 +2,7 @@
 //! for shells and for `man`, generated from the same clap definitions that parse it.
 
 use super::failure::{CommandResult, Failure};
-use crate::cli::Cli;
 use crate::wait::outcome::ExitStatus;
-use clap::CommandFactory;
 use std::io::Write;
 
 /// The name shells complete and `man` pages are titled with.
@@ -22,7 +20,7 @@ pub fn completions(shell: clap_complete::Shell) -> CommandResult {
 /// clap_complete agrees with itself); tests/it/completions.rs checks both in a real bash.
 fn completion_script(shell: clap_complete::Shell) -> Vec<u8> {
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), BIN, &mut out);
+    clap_complete::generate(shell, &mut crate::cli::args::command(), BIN, &mut out);
     if shell != clap_complete::Shell::Bash {
         return out;
     }
@@ -35,7 +33,7 @@ fn completion_script(shell: clap_complete::Shell) -> Vec<u8> {
 /// Print the manual page (roff) on stdout: dli-wait(1), or with `command` that command's page
 /// (dli-wait-run(1), ...), which dli-wait(1)'s SEE ALSO names.
 pub fn man(command: Option<&str>) -> CommandResult {
-    let mut cmd = Cli::command().disable_help_subcommand(true);
+    let mut cmd = crate::cli::args::command().disable_help_subcommand(true);
     // Built: the subcommands get their pages' names (`dli-wait-run`) and usage (`dli-wait run`).
     cmd.build();
     let page = match command {

@@ -341,3 +341,34 @@ fn a_fifo_without_a_writer_ends_at_once() {
         started.elapsed()
     );
 }
+
+/// `--help`, the man pages and completions name the variables and never show their values: a
+/// value can hold a secret (a `--conf` key, credentials in an endpoint) or text that would
+/// become a workflow command or a line of its own.
+#[test]
+fn help_never_shows_a_variables_value() {
+    let secret = "S3CR3T-in-a-conf-value";
+    for args in [
+        &["--help"][..],
+        &["run", "--help"],
+        &["check", "--help"],
+        &["man", "run"],
+        &["man"],
+        &["completions", "bash"],
+    ] {
+        let out = run(bare()
+            .args(args)
+            .env(
+                "DLI_WAIT_CONF",
+                format!("spark.hadoop.fs.obs.secret.key={secret}"),
+            )
+            .env("DLI_ENDPOINT", format!("http://user:{secret}@127.0.0.1:9"))
+            .env("DLI_WAIT_QUEUE", "etl\n::error::injected"));
+        out.expect_code(0);
+        let all = out.all();
+        assert!(!all.contains(secret), "{args:?} shows a value: {all}");
+        assert!(!all.contains("::error::injected"), "{args:?}: {all}");
+    }
+    let help = run(bare().args(["run", "--help"]).env("DLI_WAIT_CONF", "a=b"));
+    assert!(help.stdout.contains("DLI_WAIT_CONF"), "{}", help.all());
+}

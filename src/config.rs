@@ -253,14 +253,28 @@ pub struct Settings {
     pub poll_policy: PollPolicy,
     pub fail_fast: bool,
     pub max_requests_per_second: f64,
+    /// `--history`: list the job's past runs at the start of a wait.
+    pub history: crate::cli::History,
+    /// `--expect`: the prior given by hand.
+    pub expect: Option<Duration>,
 }
 
 impl Settings {
     /// A fresh delay policy for one job's wait.
     pub fn policy(&self) -> Box<dyn crate::wait::policy::DelayPolicy> {
+        self.policy_with(None)
+    }
+
+    /// [`Settings::policy`], knowing where the job's past runs ended (`eta` only).
+    pub fn policy_with(
+        &self,
+        prior: Option<crate::wait::history::Prior>,
+    ) -> Box<dyn crate::wait::policy::DelayPolicy> {
         use crate::wait::policy::{Eta, Exponential};
         match self.poll_policy {
-            PollPolicy::Eta => Box::new(Eta::new(self.poll_interval, self.max_poll_interval)),
+            PollPolicy::Eta => {
+                Box::new(Eta::new(self.poll_interval, self.max_poll_interval).with_prior(prior))
+            }
             PollPolicy::Exponential => {
                 Box::new(Exponential::new(self.poll_interval, self.max_poll_interval))
             }
@@ -481,6 +495,8 @@ pub fn resolve(
         poll_policy: timing.poll_policy,
         fail_fast: timing.fail_fast,
         max_requests_per_second: timing.max_requests_per_second,
+        history: timing.history,
+        expect: timing.expect,
     })
 }
 

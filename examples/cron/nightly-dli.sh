@@ -22,6 +22,10 @@
 #                     $STATE_DIR/nightly.log and shown only with the alert
 #     LOCK_FILE       (default $STATE_DIR/nightly.lock) a run that finds it held does not
 #                     start: it alerts and exits 75 (EX_TEMPFAIL)
+#     KEY_PREFIX      (default nightly) the night's --idempotency-key is KEY_PREFIX-YYYY-MM-DD:
+#                     the date is always added, so no env file can make one key for every
+#                     night (each later night would exit 0 with nothing run); a
+#                     DLI_WAIT_IDEMPOTENCY_KEY in the env file is not used
 #
 # Exit status: dli-wait's (0 FINISHED, 1 FAILED, 124 timed out, 143 stopped by SIGTERM, ...;
 # see dli-wait --help), 75 when another run holds the lock, 2 when a tool above is missing.
@@ -83,8 +87,9 @@ rm -f -- "$SUMMARY"
 # to the night's job, or submits nothing when it FINISHED, instead of loading twice. (bash's
 # own printf gives the date: no `date` needed.)
 printf -v today '%(%F)T' -1
+unset DLI_WAIT_IDEMPOTENCY_KEY
 args=(run --sql-file "$SQL_FILE" --queue "${DLI_QUEUE:-default}"
-  --idempotency-key "${DLI_WAIT_IDEMPOTENCY_KEY:-nightly-$today}"
+  --idempotency-key "${KEY_PREFIX:-nightly}-$today"
   --timeout "${DLI_WAIT_TIMEOUT:-4h}" --stall-timeout "${DLI_WAIT_STALL_TIMEOUT:-45m}"
   --cancel-on "${DLI_WAIT_CANCEL_ON:-timeout,stall,signal}" --summary-file "$SUMMARY")
 

@@ -231,6 +231,125 @@ fn one(rng: &mut StdRng, mix_rng: &mut StdRng, spec: &CorpusSpec, i: usize) -> J
     }
 }
 
+/// The repeated-jobs corpus (`--repeated`): jobs that pipelines run again and again (a
+/// nightly `INSERT`, a batch on every merge), each with the durations of its earlier
+/// FINISHED runs, as DLI's job lists would return them, newest first.
+///
+/// The model (`Repeat`): a job's base length and shape are a mixed-corpus job's. Run `k` of
+/// it (k = 0 today, 1, 2, … back in time) takes `base × volume(k) × weekday(k) × noise × slow`:
+/// - `volume`: the data grows by `growth` per run (0–1 % a run, drawn per job), so older
+///   runs were shorter;
+/// - `weekday`: a third of the jobs have a weekly pattern: one day in seven (the first run
+///   after a weekend) reads 1.2–1.6× the data, two days in seven 0.6–0.9×;
+/// - `noise`: log-normal, σ drawn per job from 2–10 %: a spread proportional to the length,
+///   so it grows with the data;
+/// - `slow`: 3 % of runs are much longer, 1.5–3× (a cold cache, a contended queue).
+///
+/// Today's run is the mixed-corpus job with its whole timeline stretched to its drawn length
+/// (and its failure, if it has one, at the same share of the way). Of the earlier runs, as
+/// many as 3–30 (drawn per job) are listed; 5 % of them failed and are not listed.
+///
+/// The source of the shape: recurring jobs are most of the work of production data clusters
+/// and their run-to-run variation is small next to the spread across jobs, driven by input
+/// size and day-of-week patterns (Microsoft's Morpheus, OSDI 2016; Jockey, EuroSys 2012).
+/// The parameters above are our assumption, not taken from those papers.
+pub struct Repeated {
+    pub job: JobSpec,
+    /// Earlier FINISHED runs' durations, newest first, in seconds.
+    pub past: Vec<f64>,
+}
+
+/// Knobs of [`repeated`].
+#[derive(Debug, Clone, Copy)]
+pub struct Repeat {
+    pub weekly_share: f64,
+    pub slow_share: f64,
+    pub noise: (f64, f64),
+    pub runs: (usize, usize),
+}
+
+impl Default for Repeat {
+    fn default() -> Self {
+        Repeat {
+            weekly_share: 1.0 / 3.0,
+            slow_share: 0.03,
+            noise: (0.02, 0.10),
+            runs: (3, 30),
+        }
+    }
+}
+
+/// The repeated-jobs corpus: the mixed corpus's jobs, each with its past (see [`Repeated`]).
+pub fn repeated(spec: &CorpusSpec, r: Repeat) -> Vec<Repeated> {
+    let base = generate(&CorpusSpec {
+        mix: Some(spec.mix.unwrap_or_default()),
+        ..spec.clone()
+    });
+    let mut rng = StdRng::seed_from_u64(spec.seed ^ 0x7265_7065_6174);
+    base.into_iter()
+        .map(|job| {
+            let growth: f64 = rng.gen_range(0.0..0.01);
+            let sigma = rng.gen_range(r.noise.0..r.noise.1);
+            let weekly = rng.r#gen::<f64>() < r.weekly_share;
+            let heavy = rng.gen_range(1.2..1.6);
+            let light = rng.gen_range(0.6..0.9);
+            let today_day = rng.gen_range(0..7usize);
+            let factor = |k: usize, rng: &mut StdRng| {
+                let volume = (1.0 + growth).powi(-(k as i32));
+                let day = (today_day + 7 - k % 7) % 7;
+                let weekday = match (weekly, day) {
+                    (true, 0) => heavy,
+                    (true, 5 | 6) => light,
+                    _ => 1.0,
+                };
+                // Box-Muller: a standard normal draw.
+                let (u1, u2): (f64, f64) = (rng.gen_range(1e-12..1.0), rng.r#gen());
+                let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+                let slow = if rng.r#gen::<f64>() < r.slow_share {
+                    rng.gen_range(1.5..3.0)
+                } else {
+                    1.0
+                };
+                volume * weekday * (sigma * z).exp() * slow
+            };
+            let len = job.length().unwrap_or(1.0);
+            let today = factor(0, &mut rng);
+            let n = rng.gen_range(r.runs.0..=r.runs.1);
+            let past = (1..=n)
+                .filter_map(|k| {
+                    let f = factor(k, &mut rng);
+                    (rng.r#gen::<f64>() >= 0.05).then_some(len * f)
+                })
+                .collect();
+            Repeated {
+                job: stretch(job, today),
+                past,
+            }
+        })
+        .collect()
+}
+
+/// `job` with its whole timeline `f` times as long.
+fn stretch(mut job: JobSpec, f: f64) -> JobSpec {
+    let s = |x: &mut Span| *x = span(x.get() * f);
+    s(&mut job.launching);
+    s(&mut job.commit);
+    for j in &mut job.sub_jobs {
+        s(&mut j.gap);
+        s(&mut j.duration);
+        if let Some(st) = &mut j.stragglers {
+            s(&mut st.extra);
+        }
+        if let Some(fl) = &mut j.flat_start {
+            s(fl);
+        }
+    }
+    if let Some(fa) = &mut job.fails_at {
+        s(fa);
+    }
+    job
+}
+
 /// How a job ends, for the benchmark's `--late` breakdown: failing mid-way, or the shape of
 /// the sub-job whose end decides when the job can end.
 pub fn ending(job: &JobSpec) -> &'static str {

@@ -15,13 +15,17 @@
 //!   --trace N          every poll eta makes on job N of the corpus, with what the job was doing
 //!   --where            where the calls go: by what the job was doing, eta and the AWS SDK
 //!   --sweep            calls against lag for eta at several caps and open shares
+//!   --repeated         the repeated-jobs corpus: mixed jobs with their past runs, replayed
+//!                      with the prior from their history and without it
+//!   --trace-repeated N every poll eta with the prior makes on job N of the repeated corpus
 
 mod corpus;
 mod peers;
 mod replay;
 
-use corpus::{CorpusSpec, Mix, generate};
+use corpus::{CorpusSpec, Mix, Repeat, generate, repeated};
 use dli_wait::sim::scenario::{JobSpec, Scenario};
+use dli_wait::wait::history::Prior;
 use dli_wait::wait::policy::{DelayPolicy, Eta, EtaConstants, Exponential};
 use peers::{Databricks, Gcloud, Named, Smithy, Terraform};
 use replay::{Stats, run_corpus};
@@ -147,6 +151,9 @@ fn run() -> Result<(), String> {
     if corpus.is_empty() {
         return Err("the corpus holds no job that ends".into());
     }
+    if args.iter().any(|a| a == "--repeated") {
+        return run_repeated(&spec, &args);
+    }
     if let Some(dir) = arg_value(&args, "--write-corpus") {
         write_corpus(Path::new(&dir), &corpus)?;
     }
@@ -167,6 +174,36 @@ fn run() -> Result<(), String> {
     if let Some(secs) = arg_value(&args, "--late") {
         let secs: f64 = secs.parse().map_err(|_| format!("bad --late {secs}"))?;
         print_late(&corpus, secs, markdown, &policies()[0].1);
+    }
+    if let Some(i) = arg_value(&args, "--trace-repeated") {
+        let i: usize = i.parse().map_err(|_| format!("bad --trace {i}"))?;
+        let jobs = repeated(&spec, Repeat::default());
+        let job = &jobs[i].job;
+        let prior = Prior::from_durations(jobs[i].past.iter().map(|s| Duration::from_secs_f64(*s)));
+        println!(
+            "job {i}: length {:?} band {:?}",
+            job.length(),
+            prior.as_ref().map(|p| p.band())
+        );
+        let id = job.id.clone().unwrap_or_default();
+        replay::replay_polls(
+            job,
+            Box::new(Eta::with_seed(FIRST, MAX, i as u64).with_prior(prior)),
+            &mut |t| {
+                let v = job.at(t, &id);
+                let s = v.sub_job.as_ref();
+                println!(
+                    "{t:>9.1} {:<28} {:?} sub {:?} {}/{} active {}",
+                    corpus::phase_at(job, t),
+                    v.status,
+                    v.sub_job_id,
+                    s.map_or(0, |s| s.num_completed_tasks),
+                    s.map_or(0, |s| s.num_tasks),
+                    s.map_or(0, |s| s.num_active_tasks)
+                );
+            },
+        );
+        return Ok(());
     }
     if let Some(i) = arg_value(&args, "--trace") {
         let i: usize = i.parse().map_err(|_| format!("bad --trace {i}"))?;
@@ -194,6 +231,93 @@ fn run() -> Result<(), String> {
         std::fs::write(&path, svg(&stats, &source))
             .map_err(|e| format!("cannot write {path}: {e}"))?;
         println!("\nplot written to {path}");
+    }
+    Ok(())
+}
+
+/// The calls a wait with `--history auto` makes before its first poll (`kind::Kind::history`).
+const LOOKUP_CALLS: f64 = 2.0;
+
+/// `--repeated`: the repeated-jobs corpus, eta with and without the prior, and the peers.
+fn run_repeated(spec: &CorpusSpec, args: &[String]) -> Result<(), String> {
+    let jobs = repeated(spec, Repeat::default());
+    let corpus: Vec<JobSpec> = jobs.iter().map(|r| r.job.clone()).collect();
+    let priors: std::rc::Rc<Vec<Option<Prior>>> = std::rc::Rc::new(
+        jobs.iter()
+            .map(|r| Prior::from_durations(r.past.iter().map(|s| Duration::from_secs_f64(*s))))
+            .collect(),
+    );
+    let with_prior: Maker = (
+        "ours",
+        Box::new(move |s| {
+            let prior = priors.get(s as usize).cloned().flatten();
+            Box::new(Named(
+                Box::new(Eta::with_seed(FIRST, MAX, s).with_prior(prior)),
+                "eta, default, with the prior",
+            ))
+        }),
+    );
+    let mut makers = vec![with_prior];
+    makers.extend(policies());
+    let started = Instant::now();
+    let mut stats: Vec<(&str, Stats)> = makers
+        .iter()
+        .map(|(kind, make)| (*kind, run_corpus(&corpus, make)))
+        .collect();
+    // The lookup's calls count: `/status` and one page of the list, at the start of the wait.
+    stats[0].1.calls_mean += LOOKUP_CALLS;
+    stats[0].1.calls_median += LOOKUP_CALLS;
+    println!(
+        "{} repeated jobs (mixed shapes, seed {}, 3-30 past runs each; the prior's row counts its 2 lookup calls), replayed in {:.1}s\n",
+        corpus.len(),
+        spec.seed,
+        started.elapsed().as_secs_f64()
+    );
+    let markdown = args.iter().any(|a| a == "--markdown");
+    print_table(&stats, markdown);
+    println!();
+    for (_, s) in &stats {
+        println!(
+            "{:<34} lag p95 of the failures {:.1}s",
+            s.policy, s.lag_p95_failed
+        );
+    }
+    if let Some(secs) = arg_value(args, "--late") {
+        let secs: f64 = secs.parse().map_err(|_| format!("bad --late {secs}"))?;
+        print_late(&corpus, secs, markdown, &makers[0].1);
+        // Where today's end fell against the band of past runs, for the late finished jobs.
+        let mut by: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+        for (i, job) in corpus.iter().enumerate() {
+            let Some(run) = replay::replay(job, (makers[0].1)(i as u64)) else {
+                continue;
+            };
+            if run.failed {
+                continue;
+            }
+            let len = job.length().unwrap_or(0.0);
+            let at = match Prior::from_durations(
+                jobs[i].past.iter().map(|s| Duration::from_secs_f64(*s)),
+            ) {
+                None => "no past run",
+                Some(p) if len < p.band().0 => "before the band",
+                Some(p) if len <= p.band().1 => "in the band",
+                Some(_) => "past the band",
+            };
+            let e = by.entry(at).or_default();
+            e.0 += 1;
+            e.1 += usize::from(run.lag > secs);
+        }
+        println!();
+        for (at, (n, late)) in by {
+            println!("finished {at:<16} {n:>6} jobs, {late:>5} seen more than {secs} s late");
+        }
+    }
+    if args.iter().any(|a| a == "--where") {
+        print_where(&corpus, &makers);
+    }
+    if let Some(path) = arg_value(args, "--plot") {
+        std::fs::write(&path, svg(&stats, "repeated jobs"))
+            .map_err(|e| format!("cannot write {path}: {e}"))?;
     }
     Ok(())
 }
@@ -358,7 +482,12 @@ fn print_late(
 fn print_where(corpus: &[JobSpec], makers: &[Maker]) {
     let picked: Vec<&Maker> = makers
         .iter()
-        .filter(|(_, make)| matches!(make(0).name(), "eta, default" | "aws-sdk (smithy)"))
+        .filter(|(_, make)| {
+            matches!(
+                make(0).name(),
+                "eta, default" | "eta, default, with the prior" | "aws-sdk (smithy)"
+            )
+        })
         .collect();
     let mut by: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
     for (k, (_, make)) in picked.iter().enumerate() {

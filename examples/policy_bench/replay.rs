@@ -64,6 +64,8 @@ pub struct Stats {
     pub lag_p95: f64,
     /// p95 lag over the jobs that finished (failures mid-way excluded).
     pub lag_p95_finished: f64,
+    /// p95 lag over the jobs that failed mid-way.
+    pub lag_p95_failed: f64,
     pub lag_max: f64,
 }
 
@@ -90,6 +92,8 @@ pub fn run_corpus(corpus: &[JobSpec], mut make: impl FnMut(u64) -> Box<dyn Delay
     let mut calls: Vec<f64> = runs.iter().map(|r| f64::from(r.calls)).collect();
     let mut lags: Vec<f64> = runs.iter().map(|r| r.lag).collect();
     let mut lags_ok: Vec<f64> = runs.iter().filter(|r| !r.failed).map(|r| r.lag).collect();
+    let mut lags_failed: Vec<f64> = runs.iter().filter(|r| r.failed).map(|r| r.lag).collect();
+    lags_failed.sort_by(f64::total_cmp);
     calls.sort_by(f64::total_cmp);
     lags.sort_by(f64::total_cmp);
     lags_ok.sort_by(f64::total_cmp);
@@ -101,6 +105,7 @@ pub fn run_corpus(corpus: &[JobSpec], mut make: impl FnMut(u64) -> Box<dyn Delay
         lag_p50: quantile(&lags, 0.5),
         lag_p95: quantile(&lags, 0.95),
         lag_p95_finished: quantile(&lags_ok, 0.95),
+        lag_p95_failed: quantile(&lags_failed, 0.95),
         lag_max: lags.last().copied().unwrap_or(f64::NAN),
     }
 }

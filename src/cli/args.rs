@@ -624,6 +624,26 @@ pub struct TimingArgs {
         env = "DLI_WAIT_MAX_REQUESTS_PER_SECOND",
     )]
     pub max_requests_per_second: f64,
+    /// Learn from the job's past runs: `auto` lists the same job's earlier FINISHED runs at
+    /// the start of the wait (two calls: its /status, one page of the list) and polls little
+    /// while the job is far from when they ended; `off` makes no list call, e.g.
+    /// `--history off`. A refused list turns it off for the wait, with one line.
+    #[arg(long, value_enum, env = "DLI_WAIT_HISTORY", default_value_t = History::Auto, value_name = "WHEN")]
+    pub history: History,
+    /// How long the job should take, given by hand (a job that never ran, or ran elsewhere),
+    /// counted from the start of the wait, e.g. `--expect 40m`; no list call is made.
+    #[arg(long, env = "DLI_WAIT_EXPECT", value_name = "DURATION", value_parser = parse_duration)]
+    pub expect: Option<Duration>,
+}
+
+/// Whether to learn from the job's past runs (`--history`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum History {
+    /// List the job's past runs at the start of a wait (`eta` only).
+    #[default]
+    Auto,
+    /// Never list them.
+    Off,
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {
@@ -798,14 +818,17 @@ anything is sent.
 
 Once per key (--idempotency-key KEY), so a re-run does not submit twice:
   GitHub: dli-wait run --idempotency-key \"${{ github.run_id }}-${{ github.job }}\" --sql-file a.sql
-  GitLab: dli-wait run --idempotency-key \"$CI_PIPELINE_ID-$CI_JOB_NAME\" --sql-file a.sql
+  GitLab: dli-wait run --idempotency-key \"$CI_PIPELINE_ID-$CI_JOB_NAME_SLUG\" --sql-file a.sql
   cron:   dli-wait run --idempotency-key \"nightly-$(date +%F)\" --sql-file a.sql
 Before submitting, run looks for the newest job submitted with KEY (a SQL job's tag
 dli-wait-key=KEY; a Spark batch's \"name\", which KEY becomes): one that has not ended is
 re-attached to (its id on stdout, then waited for), one that FINISHED ends the run with exit 0
-and nothing submitted, one that FAILED or was CANCELLED is submitted anew. A lookup DLI refuses
-exits 5 and submits nothing. There is no server-side token: two runs with one key started at
-the same instant can both submit.
+and nothing submitted, one that FAILED or was CANCELLED is submitted anew. A lookup DLI refuses,
+or whose list cannot tell (a job without the key listed, more counted than listed), exits 5
+and submits nothing (2 for a fault of configuration). Any job with the key counts: the key
+must be new for every run that should run anew. The lookup, the submit and the wait share
+one --timeout. There is no server-side token: two runs with one key started at the same
+instant can both submit.
 
 With --cancel-on timeout, a SQL job also carries DLI's own deadline (--conf
 dli.sql.job.timeout, in seconds: --timeout plus --request-timeout, never before the wait's),
@@ -850,7 +873,7 @@ pub struct RunArgs {
     /// The database the SQL runs in, e.g. `--database sales`.
     #[arg(long, value_name = "DB", env = "DLI_WAIT_DATABASE")]
     pub database: Option<String>,
-    /// A Spark/DLI setting for the job, repeatable, e.g. `--conf dli.sql.shuffle.partitions=200`
+    /// A Spark/DLI setting for the job, repeatable, e.g. `--conf spark.sql.shuffle.partitions=200`
     /// (DLI_WAIT_CONF: one per line).
     #[arg(
         long,

@@ -6,8 +6,8 @@ pub mod args;
 pub mod words;
 
 pub use args::{
-    CancelWhen, CheckArgs, Cli, Command, CompletionsArgs, JobType, Limit, OutputArgs, OutputFormat,
-    PollPolicy, ResultFormat, RunArgs, TargetArgs, TimingArgs,
+    CancelWhen, CheckArgs, Cli, Command, CompletionsArgs, History, JobType, Limit, OutputArgs,
+    OutputFormat, PollPolicy, ResultFormat, RunArgs, TargetArgs, TimingArgs,
 };
 #[cfg(feature = "simulator")]
 pub use args::{DemoArgs, SimulateArgs};

@@ -15,6 +15,7 @@ use crate::report::safe::Secrets;
 use crate::report::stream::Stream;
 use crate::sim::scenario::JobSpec;
 use crate::wait::events::Events;
+use crate::wait::history::Past;
 use crate::wait::machine::Note;
 use crate::wait::record::{CancelReport, JobReport};
 use crate::wait::snapshot::Snapshot;
@@ -67,6 +68,8 @@ pub struct Recording {
     inner: Arc<dyn Reporter>,
     path: PathBuf,
     seen: Mutex<BTreeMap<String, Timeline>>,
+    /// What the lookup found of each job's past runs (`--history auto`).
+    past: Mutex<BTreeMap<String, Past>>,
     /// The waited kind's replay of a timeline.
     replay: Replay,
     secrets: Secrets,
@@ -88,6 +91,7 @@ impl Recording {
             inner,
             path,
             seen: Mutex::new(BTreeMap::new()),
+            past: Mutex::new(BTreeMap::new()),
             replay,
             secrets,
             stderr,
@@ -115,6 +119,11 @@ impl Recording {
                 })
                 .collect()
         };
+        let jobs = with_past(
+            jobs,
+            reports,
+            &self.past.lock().map(|p| p.clone()).unwrap_or_default(),
+        );
         if cut > 0 {
             self.stderr.line(&format!(
                 "note: {} kept at most {MAX_CHANGES} changes of state per job; {cut} job{} recorded only up to there",
@@ -141,6 +150,67 @@ impl Recording {
             )));
         }
     }
+}
+
+/// The recorded jobs with what the lookup found of their past (`--history auto`): each
+/// recorded job gets the statement and queue its past runs share, and each past run is a job
+/// of its own that started as long before the wait as it did (its whole length one sub-job), so
+/// `simulate` lists them as DLI did and a replayed wait finds the same prior.
+fn with_past(
+    mut jobs: Vec<JobSpec>,
+    reports: &[JobReport],
+    past: &BTreeMap<String, Past>,
+) -> Vec<JobSpec> {
+    use crate::sim::scenario::{End, Span, SubJobSpec};
+    let mut runs = Vec::new();
+    for (spec, report) in jobs.iter_mut().zip(reports) {
+        let Some(p) = past.get(&report.job_id) else {
+            continue;
+        };
+        // Runs found by a name (batches) rather than a statement (SQL jobs): the recorded
+        // job carries the name, and its past runs are of its kind.
+        let batch = p.statement.is_none() && p.name.is_some();
+        if batch {
+            spec.name = p.name.clone().or(spec.name.take());
+        } else {
+            spec.statement = p.statement.clone();
+        }
+        spec.queue = p.queue.clone();
+        for (k, (d, ago)) in p.durations.iter().zip(&p.started_ago).enumerate() {
+            // Runs DLI gave no start for go a day apart, newest first.
+            let ago = ago.unwrap_or(Duration::from_secs(86_400 * (k as u64 + 1)));
+            let mut run = JobSpec {
+                kind: spec.kind,
+                id: Some(format!("{}-past-{}", report.job_id, k + 1)),
+                ago: Span(Some(ago)),
+                queue: p.queue.clone(),
+                ..JobSpec::default()
+            };
+            if batch {
+                run.name = p.name.clone();
+                run.running = Span(Some(*d));
+                run.end = End::Success;
+            } else {
+                run.name = Some(format!("a past run of {}", report.job_id));
+                run.statement = p.statement.clone();
+                run.sub_jobs = vec![SubJobSpec {
+                    gap: Span(Some(Duration::ZERO)),
+                    tasks: 1,
+                    stages: 1,
+                    duration: Span(Some(*d)),
+                    parallelism: 1,
+                    stragglers: None,
+                    stall_at: None,
+                    waves: false,
+                    flat_start: None,
+                }];
+                run.end = End::Finished;
+            }
+            runs.push(run);
+        }
+    }
+    jobs.extend(runs);
+    jobs
 }
 
 /// Every string of `v` cut to `report::limits::TEXT_CHARS`.
@@ -195,6 +265,13 @@ impl Reporter for Recording {
     fn summary(&self, reports: &[JobReport], exit_code: i32) {
         self.write(reports);
         self.inner.summary(reports, exit_code);
+    }
+
+    fn history(&self, job_id: &str, past: &Past) {
+        if let Ok(mut p) = self.past.lock() {
+            p.insert(job_id.to_string(), past.clone());
+        }
+        self.inner.history(job_id, past);
     }
 
     fn submitted(&self, job_id: &str) {

@@ -17,22 +17,22 @@ pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
 
 async fn run<K: Kind>(args: &RunArgs, ctx: &Context) -> CommandResult {
     let settings = resolved(ctx, &args.target, &args.timing)?;
-    let what = read_submission::<K>(args, ctx).await?;
-    // Checked already by the kind's submission (a usage error before any request).
+    // The key, parsed once: a usage error before anything is read or sent.
     let key = args
         .idempotency_key
         .as_deref()
         .map(Key::parse)
         .transpose()
         .map_err(Failure::usage)?;
-    for note in K::notes(args) {
+    let (what, notes) = read_submission::<K>(args, key.clone(), ctx).await?;
+    for note in notes {
         ctx.stderr.line(&ctx.secrets.line(&format!("note: {note}")));
     }
     let mut session = Session::<K>::start(ctx, settings).await?;
     if let Some(key) = &key {
         match session.lookup(key, &what).await? {
             Decision::Reattach(job) => {
-                return match session.reattach(&job, key, args.no_wait)? {
+                return match session.reattach(&job, key, args.no_wait).await? {
                     Submit::Wait(job_id) => session.wait(vec![job_id]).await,
                     Submit::Ended(code) => Ok(code),
                 };
@@ -52,8 +52,9 @@ async fn run<K: Kind>(args: &RunArgs, ctx: &Context) -> CommandResult {
 /// been sent yet, so an interrupted read has created nothing.
 async fn read_submission<K: Kind + 'static>(
     args: &RunArgs,
+    key: Option<Key>,
     ctx: &Context,
-) -> Result<K::Submission, Failure>
+) -> Result<(K::Submission, Vec<String>), Failure>
 where
     K::Submission: 'static,
 {
@@ -64,7 +65,7 @@ where
     std::thread::Builder::new()
         .name("dli-wait-read".into())
         .spawn(move || {
-            let _ = tx.send(K::submission(&owned));
+            let _ = tx.send(K::submission(&owned, key.as_ref()));
         })
         .map_err(|e| Failure::internal(format!("cannot start a thread to read the input: {e}")))?;
     tokio::select! {

@@ -10,13 +10,16 @@
 use super::context::Context;
 use super::failure::{CommandResult, Failure};
 use super::signals;
-use crate::cli::{OutputFormat, ResultFormat, TargetArgs, TimingArgs, flag, hint};
+use crate::cli::{
+    History, OutputFormat, PollPolicy, ResultFormat, TargetArgs, TimingArgs, flag, hint,
+};
 use crate::config::{ConfigError, Env, Settings, resolve};
 use crate::dli::client::{DliClient, Sent};
 use crate::dli::fault::{Check, Delivery, Fault};
 use crate::kind::Kind;
 use crate::kind::key::{Decision, Key, PastJob, decide, when};
 use crate::report::{Reporter, results};
+use crate::wait::history::Prior;
 use crate::wait::machine::ResultsAsk;
 use crate::wait::many::{Plan, wait_all};
 use crate::wait::outcome::{Outcome, Signal};
@@ -58,6 +61,10 @@ pub struct Session<'c, K: Kind> {
     settings: Settings,
     kind: K,
     reporter: Arc<dyn Reporter>,
+    /// When `run` sent its first request (the key's lookup, else the submit): the one
+    /// `--timeout` of a run (the lookup, a never-sent submit's retries and the wait share it)
+    /// counts from here. Unset for a command that only waits: its wait's own start counts.
+    began: std::sync::OnceLock<tokio::time::Instant>,
 }
 
 /// What came of a submit.
@@ -110,6 +117,7 @@ impl<'c, K: Kind> Session<'c, K> {
             settings,
             kind: K::new(client),
             reporter,
+            began: std::sync::OnceLock::new(),
         })
     }
 
@@ -172,34 +180,37 @@ impl<'c, K: Kind> Session<'c, K> {
     /// refuses ends the run (exit 5, or 2 for a fault of configuration). Nothing has been
     /// submitted when this fails: the message says so.
     pub async fn lookup(&self, key: &Key, what: &K::Submission) -> Result<Decision, Failure> {
-        use backon::BackoffBuilder;
+        use crate::wait::policy::{DelayPolicy, Exponential, PolicyInput};
         let ctx = self.ctx;
         ctx.begin(&[]);
         let settings = &self.settings;
         let timeout = settings.client.request_timeout;
-        let started = tokio::time::Instant::now();
-        let deadline = settings.wait.timeout.map(|t| started + t);
-        let mut delays = backon::ExponentialBuilder::default()
-            .with_min_delay(settings.poll_interval)
-            .with_max_delay(settings.max_poll_interval)
-            .with_jitter()
-            .without_max_times()
-            .build();
+        let began = self.began();
+        let deadline = self.deadline();
+        // The wait's own backoff (jitter, the cap), as a poll's fault would be retried.
+        let mut delays = Exponential::new(settings.poll_interval, settings.max_poll_interval);
         let nothing = "nothing was submitted";
         let mut answered = false;
+        // The fault to name at the deadline: a last try cut short by it is no fault of DLI's.
+        let mut last: Option<Fault> = None;
         loop {
+            let request = within(timeout, deadline);
             let found = tokio::select! {
                 biased;
                 sig = signals::interrupted(&ctx.stop) => return Err(Failure::interrupted(
                     sig,
                     &format!("while looking up the jobs of {} {}: {nothing}", crate::cli::flag::IDEMPOTENCY_KEY, key.as_str()),
                 )),
-                found = self.kind.keyed(key, what, timeout) => found,
+                found = self.kind.keyed(key, what, request) => found,
             };
             let fault = match found {
                 Ok(jobs) => return Ok(decide(&jobs)),
+                Err(f) if f.kind == crate::dli::fault::FaultKind::Timeout && request < timeout => {
+                    last.clone().unwrap_or(f)
+                }
                 Err(f) => f,
             };
+            last = Some(fault.clone());
             let lookup = format!(
                 "the lookup of the jobs submitted with {} {:?}",
                 crate::cli::flag::IDEMPOTENCY_KEY,
@@ -209,20 +220,26 @@ impl<'c, K: Kind> Session<'c, K> {
             if !fault.is_transient() {
                 return Err(lookup_failed(&fault, &lookup));
             }
-            let unreachable = settings
-                .wait
-                .unreachable_after
-                .filter(|_| !answered && fault.kind == crate::dli::fault::FaultKind::Connection);
-            if unreachable.is_some_and(|u| started.elapsed() >= u) {
+            let unreachable = !answered && fault.kind == crate::dli::fault::FaultKind::Connection;
+            if unreachable && began.elapsed() >= self.unreachable_window() {
                 return Err(Failure::ended(
                     Outcome::Misconfigured(Box::new(fault.clone())),
                     format!("{lookup} never reached DLI: {fault}; {nothing}"),
                 ));
             }
-            let delay = fault
+            let input = PolicyInput {
+                now: began.elapsed(),
+                snapshot: None,
+                fault: Some(&fault),
+                changed: false,
+            };
+            let mut delay = fault
                 .retry_after
-                .or_else(|| delays.next())
-                .unwrap_or(settings.max_poll_interval);
+                .unwrap_or_else(|| delays.next_delay(&input));
+            if unreachable {
+                // One last try lands on the window's end.
+                delay = delay.min(self.unreachable_window().saturating_sub(began.elapsed()));
+            }
             let now = tokio::time::Instant::now();
             if deadline.is_some_and(|d| now >= d) {
                 return Err(Failure::ended(
@@ -248,8 +265,15 @@ impl<'c, K: Kind> Session<'c, K> {
     }
 
     /// A job submitted with `key` has not ended: say so, print its id as a submit would, and
-    /// wait for it (or, with `--no-wait`, end with 0).
-    pub fn reattach(&mut self, job: &PastJob, key: &Key, no_wait: bool) -> Result<Submit, Failure> {
+    /// wait for it (or, with `--no-wait`, end with 0). A deadline DLI keeps for it (its first
+    /// submit's `dli.sql.job.timeout`) is said, and when it comes before this run's
+    /// `--timeout`, so is the exit it makes: 3, the job CANCELLED by DLI.
+    pub async fn reattach(
+        &mut self,
+        job: &PastJob,
+        key: &Key,
+        no_wait: bool,
+    ) -> Result<Submit, Failure> {
         let job_id = past_job_id(job)?;
         let since = job
             .started_ms
@@ -261,6 +285,23 @@ impl<'c, K: Kind> Session<'c, K> {
             crate::cli::flag::IDEMPOTENCY_KEY,
             key.as_str()
         ));
+        let timeout = within(self.settings.client.request_timeout, self.deadline());
+        let own = tokio::select! {
+            biased;
+            sig = signals::interrupted(&self.ctx.stop) => return Err(Failure::interrupted(
+                sig,
+                &format!("before re-attaching to job {job_id}: nothing was submitted, the job runs on"),
+            )),
+            own = self.kind.own_deadline(&job_id, timeout) => own,
+        };
+        if let Some(own) = own {
+            self.say(&own_deadline_note(
+                &job_id,
+                own,
+                job.started_ms,
+                self.left(),
+            ));
+        }
         self.announce(job_id, no_wait, false, true)
     }
 
@@ -305,6 +346,30 @@ impl<'c, K: Kind> Session<'c, K> {
         }
     }
 
+    /// The run's deadline (`--timeout` from its first request), if it has one.
+    fn deadline(&self) -> Option<tokio::time::Instant> {
+        let began = self.began.get()?;
+        self.settings.wait.timeout.map(|t| *began + t)
+    }
+
+    /// When the run's first request went (see `Session::began`), set now if none has.
+    fn began(&self) -> tokio::time::Instant {
+        *self.began.get_or_init(tokio::time::Instant::now)
+    }
+
+    /// What is left of the run's `--timeout` now, if it has one.
+    fn left(&self) -> Option<std::time::Duration> {
+        self.deadline()
+            .map(|d| d.saturating_duration_since(tokio::time::Instant::now()))
+    }
+
+    /// How long a service that has never answered is retried by the lookup and a never-sent
+    /// submit, from when the session opened (see [`unreachable_window`]).
+    fn unreachable_window(&self) -> std::time::Duration {
+        let wait = &self.settings.wait;
+        unreachable_window(wait.unreachable_after, wait.timeout)
+    }
+
     /// One line for people on stderr, made safe.
     fn say(&self, line: &str) {
         self.ctx.stderr.line(&self.ctx.secrets.line(line));
@@ -318,12 +383,13 @@ impl<'c, K: Kind> Session<'c, K> {
     async fn submit_once(&self, what: &K::Submission) -> Result<crate::kind::Submitted, Failure> {
         let ctx = self.ctx;
         let timeout = self.settings.client.request_timeout;
-        let window = self
-            .settings
-            .wait
-            .unreachable_after
-            .or(self.settings.wait.timeout);
-        let started = std::time::Instant::now();
+        // From when the session opened (a lookup before it counts), never past the run's
+        // deadline.
+        let began = self.began();
+        let window = self.unreachable_window();
+        let end = self
+            .deadline()
+            .map_or(began + window, |d| d.min(began + window));
         let mut pause = SUBMIT_RETRY_FIRST;
         loop {
             let sent = Sent::default();
@@ -337,20 +403,18 @@ impl<'c, K: Kind> Session<'c, K> {
                 Err(f) if f.delivery == Delivery::NotSent => f,
                 Err(f) => return Err(submit_failed(&f)),
             };
-            let waited = started.elapsed();
-            let left = window.map(|w| w.saturating_sub(waited));
-            if !fault.is_transient() || left.is_some_and(|l| l.is_zero()) {
+            let waited = began.elapsed();
+            let left = end.saturating_duration_since(tokio::time::Instant::now());
+            if !fault.is_transient() || left.is_zero() {
                 return Err(submit_not_sent(&fault, waited));
             }
             if pause == SUBMIT_RETRY_FIRST && !ctx.output.quiet {
-                let within = window.map_or("until it is sent".to_string(), |w| {
-                    format!("for up to {}", crate::dli::human::duration(w))
-                });
                 ctx.stderr.line(&ctx.secrets.line(&format!(
-                    "submit not sent ({fault}): no job was created; trying again {within} (--unreachable-timeout)"
+                    "submit not sent ({fault}): no job was created; trying again for up to {} (--unreachable-timeout)",
+                    crate::dli::human::duration(left)
                 )));
             }
-            let nap = left.map_or(pause, |l| pause.min(l));
+            let nap = pause.min(left);
             tokio::select! {
                 biased;
                 sig = signals::interrupted(&ctx.stop) => return Err(Failure::interrupted(
@@ -367,12 +431,18 @@ impl<'c, K: Kind> Session<'c, K> {
     /// then [`Session::conclude`]: the exit status.
     pub async fn wait(&self, job_ids: Vec<String>) -> CommandResult {
         let settings = &self.settings;
+        let prior = self.prior(&job_ids).await;
         let mut config = settings.wait.clone().with_fallback(K::FALLBACK);
         config.results = ResultsAsk {
             show: self.ctx.output.results,
             check: self.ctx.output.fail_if_rows,
         };
-        let policy = || settings.policy();
+        // One deadline for the whole run: what the lookup, the submit and the history took
+        // is gone.
+        if self.began.get().is_some() {
+            config.timeout = self.left();
+        }
+        let policy = || settings.policy_with(prior.clone());
         let plan = Plan {
             config: &config,
             policy: &policy,
@@ -427,11 +497,130 @@ impl<'c, K: Kind> Session<'c, K> {
         }
     }
 
+    /// Where the job's past runs ended (`--history auto`, one job, `eta`), or `--expect`'s
+    /// prior. A lookup that fails or is refused turns the prior off for this wait, with one
+    /// line; it never ends the wait.
+    async fn prior(&self, job_ids: &[String]) -> Option<Prior> {
+        let (ctx, s) = (self.ctx, &self.settings);
+        if s.poll_policy != PollPolicy::Eta {
+            return None;
+        }
+        if let Some(d) = s.expect {
+            return Prior::expect(d);
+        }
+        let [job_id] = job_ids else {
+            return None;
+        };
+        if s.history == History::Off {
+            return None;
+        }
+        let found = tokio::select! {
+            biased;
+            _ = signals::interrupted(&ctx.stop) => return None,
+            found = self.kind.history(job_id, s.client.request_timeout) => found,
+        };
+        let say = |text: String| ctx.stderr.line(&ctx.secrets.line(&text));
+        match found {
+            Ok(Some(past)) => {
+                self.reporter.history(job_id, &past);
+                let prior = past.prior();
+                if let Some(p) = &prior
+                    && !ctx.output.quiet
+                {
+                    let (lo, hi) = p.band();
+                    let human = |secs: f64| {
+                        crate::dli::human::duration(std::time::Duration::from_secs_f64(secs))
+                    };
+                    say(format!(
+                        "history: {} past FINISHED run{} of {}: it should end between {} and {}; polling little before that",
+                        p.runs(),
+                        if p.runs() == 1 { "" } else { "s" },
+                        past.what,
+                        human(lo),
+                        human(hi)
+                    ));
+                }
+                prior
+            }
+            Ok(None) => None,
+            Err(f) => {
+                say(format!(
+                    "note: history off for this wait: looking up the job's past runs failed ({f}); polling as for a job never seen (--history off skips the lookup)"
+                ));
+                None
+            }
+        }
+    }
+
     /// Every job has ended (or none was waited for): the exit code, the summary file and the
     /// reporter's summary (`Context::conclude`).
     pub fn conclude(&self, reports: &[JobReport]) -> i32 {
         self.ctx.conclude(reports, self.reporter.as_ref())
     }
+}
+
+/// The note on a re-attached job's own deadline `own` (DLI ends it that long after its
+/// submit at `started_ms`): when, and, if that is before the run's `left` time (or the run has
+/// no `--timeout`), that the run will then end with 3, CANCELLED by DLI, not with 124.
+fn own_deadline_note(
+    job_id: &str,
+    own: std::time::Duration,
+    started_ms: Option<i64>,
+    left: Option<std::time::Duration>,
+) -> String {
+    let now = std::time::SystemTime::now();
+    let setting = format!(
+        "{}={}",
+        crate::dli::model::SQL_JOB_TIMEOUT_CONF,
+        own.as_secs()
+    );
+    let own_ms = i64::try_from(own.as_millis()).unwrap_or(i64::MAX);
+    let ends = started_ms.map(|ms| ms.saturating_add(own_ms));
+    let now_ms = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let wait_ends =
+        left.map(|l| now_ms.saturating_add(i64::try_from(l.as_millis()).unwrap_or(i64::MAX)));
+    let at = ends.map_or_else(
+        || format!("{} after its submit", crate::dli::human::duration(own)),
+        |ms| when(ms, now),
+    );
+    let first = match (ends, wait_ends) {
+        (Some(e), Some(w)) if e >= w => String::new(),
+        (None, _) => String::new(),
+        (Some(_), _) => format!(
+            ", before this run's {}: the run then ends with 3 (CANCELLED by DLI)",
+            crate::cli::flag::TIMEOUT
+        ),
+    };
+    format!(
+        "note: job {job_id} keeps the deadline of its first submit ({setting}): DLI cancels it {at}{first}"
+    )
+}
+
+/// How long a service that has never answered in this run is retried before exit 2 by the
+/// lookup and a never-sent submit: `--unreachable-timeout`; with it `off`, until `--timeout`;
+/// with no timeout either, the default window (before any job exists there is nothing to
+/// wait for, and a DNS failure must not be retried for ever).
+fn unreachable_window(
+    unreachable_after: Option<std::time::Duration>,
+    timeout: Option<std::time::Duration>,
+) -> std::time::Duration {
+    unreachable_after
+        .or(timeout)
+        .unwrap_or(crate::wait::machine::DEFAULT_UNREACHABLE_AFTER)
+}
+
+/// A request's timeout: `timeout`, but not past `deadline` (the run's), at least 1 ms.
+fn within(
+    timeout: std::time::Duration,
+    deadline: Option<tokio::time::Instant>,
+) -> std::time::Duration {
+    deadline
+        .map_or(timeout, |d| {
+            timeout.min(d.saturating_duration_since(tokio::time::Instant::now()))
+        })
+        .max(std::time::Duration::from_millis(1))
 }
 
 /// The HTTP client for these settings, under their request-rate limit.
@@ -489,9 +678,12 @@ fn submit_not_sent(f: &Fault, waited: std::time::Duration) -> Failure {
     )
 }
 
-/// A lookup DLI refused (or that cannot work as configured): how the run ends, and why, in
-/// one line that says nothing was submitted.
+/// A lookup DLI refused (or that cannot work as configured, or whose answer cannot decide):
+/// how the run ends (exit 2 for a fault of configuration, else 5), and why, in one line that
+/// says nothing was submitted; the permission to list jobs is named only when DLI said the
+/// credentials may not (403).
 fn lookup_failed(f: &Fault, lookup: &str) -> Failure {
+    use crate::dli::fault::FaultKind;
     let hint = f
         .check()
         .map(|c| format!(" — {}", hint(c)))
@@ -500,12 +692,21 @@ fn lookup_failed(f: &Fault, lookup: &str) -> Failure {
         crate::dli::fault::FaultClass::Config => Outcome::Misconfigured(Box::new(f.clone())),
         _ => Outcome::Refused(f.clone()),
     };
-    Failure::ended(
-        outcome,
-        format!(
-            "{lookup} failed: {f}{hint}; nothing was submitted ({} needs the permission to list the project's DLI jobs)",
+    let cause = match f.kind {
+        FaultKind::Forbidden => format!(
+            " ({} needs the permission to list the project's DLI jobs)",
             crate::cli::flag::IDEMPOTENCY_KEY
         ),
+        _ => String::new(),
+    };
+    let tell = if f.message.ends_with(crate::kind::key::CANNOT_TELL) {
+        String::new()
+    } else {
+        format!(": {}", crate::kind::key::CANNOT_TELL)
+    };
+    Failure::ended(
+        outcome,
+        format!("{lookup} failed: {f}{hint}{cause}{tell}; nothing was submitted"),
     )
 }
 
@@ -625,5 +826,24 @@ fn stdout_is_null() -> bool {
     #[cfg(not(unix))]
     {
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// Before a job exists, a service that never answers is never retried for ever: `off`
+    /// without a `--timeout` still ends at the default window.
+    #[test]
+    fn a_never_answering_service_is_retried_within_a_bound() {
+        let s = Duration::from_secs;
+        assert_eq!(unreachable_window(Some(s(5)), Some(s(60))), s(5));
+        assert_eq!(unreachable_window(None, Some(s(60))), s(60));
+        assert_eq!(
+            unreachable_window(None, None),
+            crate::wait::machine::DEFAULT_UNREACHABLE_AFTER
+        );
     }
 }

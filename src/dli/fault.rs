@@ -151,6 +151,12 @@ impl Fault {
         Fault::new(FaultClass::Transient, kind, message)
     }
 
+    /// A permanent fault found here, not said by the service (an answer that cannot be
+    /// trusted for what it was asked): retrying cannot help.
+    pub fn permanent(kind: FaultKind, message: impl Into<String>) -> Self {
+        Fault::new(FaultClass::Permanent, kind, message)
+    }
+
     /// A configuration fault: nothing to retry, the user must fix something here.
     pub fn config(kind: FaultKind, message: impl Into<String>) -> Self {
         Fault::new(FaultClass::Config, kind, message)

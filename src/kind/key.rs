@@ -54,6 +54,44 @@ pub struct PastJob {
     pub ended_ms: Option<i64>,
 }
 
+/// The line a lookup ends with when DLI's list cannot tell whether the key has a job.
+pub const CANNOT_TELL: &str = "cannot tell whether a job with this key exists";
+
+/// The key's jobs among one page of a list DLI answered: `ours` those that carry the key,
+/// `hidden` the items that may be the key's but do not show it (a SQL job without the tag:
+/// DLI ignored the filter, or left tags out of its items; a batch without a name or an id),
+/// `listed` all the page's items, `total` how many DLI says match in all. The key's job
+/// could hide among `hidden`, or beyond the page when DLI counts more than it listed: then
+/// the answer is not trusted (a second submit could run the job twice): a permanent fault
+/// saying why, which ends the lookup.
+pub fn trusted(
+    ours: Vec<PastJob>,
+    hidden: usize,
+    listed: usize,
+    total: Option<i64>,
+) -> Result<Vec<PastJob>, crate::dli::fault::Fault> {
+    let why = if hidden > 0 {
+        Some(format!(
+            "DLI's list answered {listed} job(s), {hidden} of them without the key or an id (the list ignored its filter, or leaves the key out)"
+        ))
+    } else {
+        total
+            .filter(|t| usize::try_from(*t).map_or(true, |t| t > listed))
+            .map(|t| {
+                format!(
+                    "DLI counts {t} matching job(s) but listed {listed} (only one page is read)"
+                )
+            })
+    };
+    match why {
+        Some(why) => Err(crate::dli::fault::Fault::permanent(
+            crate::dli::fault::FaultKind::MalformedBody,
+            format!("{why}: {CANNOT_TELL}"),
+        )),
+        None => Ok(ours),
+    }
+}
+
 /// What to do with a key's past jobs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
@@ -118,6 +156,20 @@ pub fn when(ms: i64, now: std::time::SystemTime) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// A page is trusted only when every item shows the key and DLI counts no more than
+    /// it listed; otherwise the lookup cannot tell, and says so.
+    #[test]
+    fn a_page_that_may_hide_the_keys_job_is_not_trusted() {
+        let one = vec![job("a", JobStatus::Running, 1)];
+        assert_eq!(trusted(one.clone(), 0, 1, Some(1)).unwrap(), one);
+        assert_eq!(trusted(Vec::new(), 0, 0, None).unwrap(), Vec::new());
+        for (hidden, listed, total) in [(1, 2, Some(2)), (0, 1, Some(101)), (0, 100, Some(250))] {
+            let why = trusted(one.clone(), hidden, listed, total).unwrap_err();
+            assert!(!why.is_transient(), "{why}");
+            assert!(why.message.ends_with(CANNOT_TELL), "{why}");
+        }
+    }
 
     fn job(id: &str, status: JobStatus, started: i64) -> PastJob {
         PastJob {

@@ -15,6 +15,7 @@ use crate::cli::RunArgs;
 use crate::dli::client::{DliClient, Sent};
 use crate::dli::fault::Fault;
 use crate::wait::api::JobApi;
+use crate::wait::history::Past;
 use crate::wait::machine::Fallback;
 use std::future::Future;
 use std::time::Duration;
@@ -31,8 +32,14 @@ pub trait Kind: JobApi {
     const RESULTS: bool;
     /// The kind's calls on `client` (clones share its connection and rate limit).
     fn new(client: DliClient) -> Self;
-    /// What `run` would submit, read and checked: a usage error in the command line's words.
-    fn submission(args: &RunArgs) -> Result<Self::Submission, String>;
+    /// What `run` would submit, read and checked, with `key` (the run's
+    /// `--idempotency-key`, parsed once by `run`) on it, and the notes `run` tells the user
+    /// before the submit about what it adds to it (e.g. whose deadline DLI keeps), one line
+    /// each: a usage error in the command line's words.
+    fn submission(
+        args: &RunArgs,
+        key: Option<&key::Key>,
+    ) -> Result<(Self::Submission, Vec<String>), String>;
     /// Submit it exactly once, never retried (`sent` says whether it may have reached DLI).
     fn submit(
         &self,
@@ -40,11 +47,15 @@ pub trait Kind: JobApi {
         timeout: Duration,
         sent: &Sent,
     ) -> impl Future<Output = Result<Submitted, Fault>> + Send;
-    /// What `run` tells the user before the submit about what it adds to it (e.g. whose
-    /// deadline DLI keeps), one line each; nothing by default.
-    fn notes(args: &RunArgs) -> Vec<String> {
-        let _ = args;
-        Vec::new()
+    /// The job's earlier FINISHED runs (`--history auto`): one or two calls at the start of
+    /// a wait, newest first, at most a page. `Ok(None)`: the kind cannot tell.
+    fn history(
+        &self,
+        job_id: &str,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Option<Past>, Fault>> + Send {
+        let _ = (job_id, timeout);
+        async { Ok(None) }
     }
     /// The jobs submitted with `key` (`run --idempotency-key`; `what` carries it, as
     /// [`Kind::submission`] put it there), newest first as DLI lists them. A kind that cannot
@@ -61,6 +72,17 @@ pub trait Kind: JobApi {
             crate::dli::fault::FaultKind::Unsendable,
             "jobs of this kind cannot be found by an idempotency key",
         )))
+    }
+    /// DLI's own deadline on a job this run re-attaches to (`run --idempotency-key`): how
+    /// long after its submit DLI ends it, as its first submit set it; `None` when it has none
+    /// or it cannot be read (by default: kinds without one).
+    fn own_deadline(
+        &self,
+        job_id: &str,
+        timeout: Duration,
+    ) -> impl Future<Output = Option<Duration>> + Send {
+        let _ = (job_id, timeout);
+        std::future::ready(None)
     }
     /// The simulator's scenario job that replays what a wait saw (`--record`).
     #[cfg(feature = "simulator")]

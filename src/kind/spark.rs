@@ -7,7 +7,7 @@
 //! key becomes; a body that names its batch otherwise is a usage error), and its past jobs
 //! are the batch list's of that name.
 
-use super::key::{Key, MAX_BATCH_NAME_CHARS, PastJob};
+use super::key::{Key, MAX_BATCH_NAME_CHARS, PastJob, trusted};
 use super::{Kind, Submitted};
 use crate::cli::{RunArgs, flag};
 use crate::dli::bounded;
@@ -18,6 +18,7 @@ use crate::dli::model::JobStatus;
 use crate::dli::pacer::{Lane, Pacer};
 use crate::dli::spark::{BatchDetails, BatchState, check_batch, reason_in};
 use crate::wait::api::JobApi;
+use crate::wait::history::{LIST_PAGE, MAX_RUNS, Past};
 use crate::wait::machine::{Endpoint, Fallback};
 use crate::wait::snapshot::{Figures, Snapshot, Source, TaskCounts};
 use std::path::Path;
@@ -163,24 +164,25 @@ impl Kind for Spark {
         Spark(client)
     }
 
-    fn submission(args: &RunArgs) -> Result<serde_json::Value, String> {
+    fn submission(
+        args: &RunArgs,
+        key: Option<&Key>,
+    ) -> Result<(serde_json::Value, Vec<String>), String> {
         let Some(path) = args.spark_file.as_deref() else {
             return Err(format!("no {} to submit", flag::SPARK_FILE));
         };
-        let key = args
-            .idempotency_key
-            .as_deref()
-            .map(Key::parse)
-            .transpose()?;
         let batch = read_batch(path)?;
-        match key {
-            Some(key) => named_by(batch, &key, path),
-            None => Ok(batch),
-        }
+        let batch = match key {
+            Some(key) => named_by(batch, key, path)?,
+            None => batch,
+        };
+        Ok((batch, Vec::new()))
     }
 
     /// The batches named by the key (the newest 100, on the body's queue when it names one,
-    /// as DLI advises), each checked for the name itself.
+    /// as DLI advises), trusted only when every item shows its name and DLI counts no more
+    /// than it listed ([`trusted`]). Any batch of that name counts, whoever submitted it: a
+    /// key must be new for every run that should run anew.
     async fn keyed(
         &self,
         key: &Key,
@@ -200,7 +202,17 @@ impl Kind for Spark {
             ..BatchQuery::default()
         };
         let list = self.0.list_batches(&query, timeout).await?;
-        Ok(list
+        let listed = list.sessions.len();
+        // A batch named otherwise is not the key's (DLI's name filter may match more); one
+        // without a name or an id may be.
+        let hidden = list
+            .sessions
+            .iter()
+            .filter(|b| {
+                b.name.is_none() || (b.name.as_deref() == Some(key.as_str()) && b.id.is_none())
+            })
+            .count();
+        let ours: Vec<PastJob> = list
             .sessions
             .into_iter()
             .filter(|b| b.name.as_deref() == Some(key.as_str()))
@@ -213,7 +225,58 @@ impl Kind for Spark {
                     ended_ms: b.update_time.filter(|_| ended),
                 })
             })
-            .collect())
+            .collect();
+        trusted(ours, hidden, listed, list.total)
+    }
+
+    /// The batch's details for its name and queue, then one page of the batches of that
+    /// name on that queue, newest first; those that succeeded (`success`) count.
+    async fn history(&self, job_id: &str, timeout: Duration) -> Result<Option<Past>, Fault> {
+        let details = self.0.batch(job_id, timeout).await?;
+        let Some(name) = details.name.filter(|n| !n.trim().is_empty()) else {
+            return Ok(None);
+        };
+        let queue = details.queue.or(details.cluster_name);
+        let query = BatchQuery {
+            job_name: Some(name.clone()),
+            queue_name: queue.clone(),
+            from: Some(0),
+            size: Some(LIST_PAGE),
+            order: Some(BatchOrder::CreateTimeDesc),
+            ..BatchQuery::default()
+        };
+        let list = self.0.list_batches(&query, timeout).await?;
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let ago = |t: Option<i64>| {
+            t.and_then(|t| u64::try_from(now_ms.saturating_sub(t)).ok())
+                .map(Duration::from_millis)
+        };
+        let (durations, started_ago) = list
+            .sessions
+            .iter()
+            .filter(|b| b.id.as_deref() != Some(job_id))
+            .filter(|b| b.state == JobStatus::Success)
+            .filter(|b| b.name.as_deref() == Some(name.as_str()))
+            .filter_map(|b| {
+                let ms = b.duration.and_then(|ms| u64::try_from(ms).ok())?;
+                (ms > 0).then(|| (Duration::from_millis(ms), ago(b.create_time)))
+            })
+            .take(MAX_RUNS)
+            .unzip();
+        Ok(Some(Past {
+            durations,
+            started_ago,
+            ran_for: ago(details.create_time).unwrap_or_default(),
+            what: match &queue {
+                Some(q) => format!("batch {name} on queue {q}"),
+                None => format!("batch {name}"),
+            },
+            statement: None,
+            name: Some(name),
+            queue,
+        }))
     }
 
     async fn submit(
@@ -260,7 +323,7 @@ fn named_by(
         }
         Some(name) if name.as_str() == Some(key.as_str()) => Ok(batch),
         Some(name) => Err(format!(
-            "{} {} names its batch {}, and a Spark batch's {} is its name: remove \"name\" from the file (the key becomes it), or give the key {name}",
+            "{} {} names its batch {}, and a Spark batch's {} is its name: remove \"name\" from the file (the key becomes it; give a key that is new for every run that should run anew)",
             flag::SPARK_FILE,
             path.display(),
             name.to_string().chars().take(140).collect::<String>(),
@@ -360,6 +423,8 @@ mod tests {
             why.contains("names its batch \"load\"") && why.contains("remove \"name\""),
             "{why}"
         );
+        // Never the file's fixed name as the key: every later run would exit 0, nothing run.
+        assert!(!why.contains("give the key \"load\""), "{why}");
         let long = Key::parse(&"k".repeat(129)).unwrap();
         assert!(
             named_by(json!({"file": "a.jar", "className": "A"}), &long, path)

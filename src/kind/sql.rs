@@ -5,7 +5,7 @@
 //! (`dli.sql.job.timeout`) under `--cancel-on timeout` and the `--idempotency-key` as a tag; a
 //! key's jobs are the job list's with that tag.
 
-use super::key::{Key, PastJob};
+use super::key::{Key, PastJob, trusted};
 use super::{Kind, Submitted};
 use crate::cli::{CancelWhen, RunArgs, flag};
 use crate::dli::bounded;
@@ -13,13 +13,18 @@ use crate::dli::client::{DliClient, Sent};
 use crate::dli::fault::Fault;
 use crate::dli::list::{MAX_SQL_PAGE_SIZE, SqlJobQuery, SqlOrder};
 use crate::dli::model::{
-    JobProgress, JobStatusInfo, PreviewResult, SQL_JOB_TIMEOUT_CONF, SubmitJob,
+    JobProgress, JobStatus, JobStatusInfo, PreviewResult, SQL_JOB_TIMEOUT_CONF, SubmitJob,
 };
 use crate::dli::pacer::Pacer;
 use crate::wait::api::JobApi;
+use crate::wait::history::{LIST_PAGE, Past};
 use crate::wait::machine::{Endpoint, Fallback};
 use crate::wait::snapshot::{DEFAULT_QUEUE, Figures, Snapshot, Source, TaskCounts};
 use std::time::Duration;
+
+/// The most characters of a statement sent as the list's `sql_pattern` (a piece DLI matches;
+/// the whole statement is then compared here), so a long SQL keeps the URL short.
+const PATTERN_CHARS: usize = 120;
 
 /// The SQL job calls of a [`DliClient`].
 #[derive(Debug, Clone)]
@@ -146,15 +151,10 @@ impl Kind for Sql {
         Sql(client)
     }
 
-    fn submission(args: &RunArgs) -> Result<SubmitJob, String> {
-        let key = args
-            .idempotency_key
-            .as_deref()
-            .map(Key::parse)
-            .transpose()?;
+    fn submission(args: &RunArgs, key: Option<&Key>) -> Result<(SubmitJob, Vec<String>), String> {
         let conf = user_conf(args)?;
         let sql = read_sql(args)?;
-        let (conf, _) = with_deadline(conf, deadline_of(args));
+        let (conf, note) = with_deadline(conf, deadline_of(args));
         // A check needs the result, which DLI does not give on its shared queue: known now,
         // before anything is submitted.
         let queue = args.queue.as_deref().unwrap_or(DEFAULT_QUEUE);
@@ -170,27 +170,72 @@ impl Kind for Sql {
                 flag::QUEUE
             ));
         }
-        Ok(SubmitJob {
+        let job = SubmitJob {
             sql,
             currentdb: args.database.clone(),
             queue_name: args.queue.clone(),
             conf,
-            tags: key.iter().map(Key::tag).collect(),
+            tags: key.iter().map(|k| k.tag()).collect(),
             ..SubmitJob::default()
-        })
+        };
+        Ok((job, note.into_iter().collect()))
     }
 
-    fn notes(args: &RunArgs) -> Vec<String> {
-        let conf = user_conf(args).unwrap_or_default();
-        with_deadline(conf, deadline_of(args))
-            .1
-            .into_iter()
-            .collect()
+    /// `/status` for the job's statement, queue and start, then one page of the FINISHED
+    /// jobs of the same statement on the same queue, newest first.
+    async fn history(&self, job_id: &str, timeout: Duration) -> Result<Option<Past>, Fault> {
+        let status = self.0.status(job_id, timeout).await?;
+        let Some(statement) = status.statement.filter(|s| !s.trim().is_empty()) else {
+            return Ok(None);
+        };
+        let query = SqlJobQuery {
+            job_status: Some(JobStatus::Finished),
+            job_type: Some("ALL".into()),
+            page_size: Some(LIST_PAGE),
+            order: Some(SqlOrder::StartTimeDesc),
+            queue_name: status.queue_name.clone(),
+            sql_pattern: Some(statement.chars().take(PATTERN_CHARS).collect()),
+            ..SqlJobQuery::default()
+        };
+        let list = self.0.list_sql_jobs(&query, timeout).await?;
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let ago = |t: Option<i64>| {
+            t.and_then(|t| u64::try_from(now_ms.saturating_sub(t)).ok())
+                .map(Duration::from_millis)
+        };
+        let (durations, started_ago) = list
+            .jobs
+            .iter()
+            .filter(|j| j.job_id.as_deref() != Some(job_id))
+            .filter(|j| j.status == JobStatus::Finished)
+            .filter(|j| j.statement.as_deref().map(str::trim) == Some(statement.trim()))
+            .filter(|j| j.queue_name == status.queue_name || status.queue_name.is_none())
+            .filter_map(|j| {
+                let ms = j.duration.and_then(|ms| u64::try_from(ms).ok())?;
+                (ms > 0).then(|| (Duration::from_millis(ms), ago(j.start_time)))
+            })
+            .take(crate::wait::history::MAX_RUNS)
+            .unzip();
+        let ran_for = ago(status.start_time).unwrap_or_default();
+        Ok(Some(Past {
+            durations,
+            started_ago,
+            ran_for,
+            statement: Some(statement),
+            name: None,
+            queue: status.queue_name.clone(),
+            what: match &status.queue_name {
+                Some(q) => format!("this statement on queue {q}"),
+                None => "this statement".into(),
+            },
+        }))
     }
 
     /// The list's jobs tagged with the key (the newest 100: a key's jobs are a handful),
-    /// each checked for the tag itself (a list that ignored the filter must not make another
-    /// job this key's).
+    /// trusted only when every item carries the tag and DLI counts no more than it listed
+    /// ([`trusted`]): a list that ignored the filter must not make "no job, submit".
     async fn keyed(
         &self,
         key: &Key,
@@ -207,7 +252,8 @@ impl Kind for Sql {
             ..SqlJobQuery::default()
         };
         let list = self.0.list_sql_jobs(&query, timeout).await?;
-        Ok(list
+        let listed = list.jobs.len();
+        let ours: Vec<PastJob> = list
             .jobs
             .into_iter()
             .filter(|j| j.has_tag(&tag))
@@ -219,7 +265,15 @@ impl Kind for Sql {
                     ended_ms: j.end_time,
                 })
             })
-            .collect())
+            .collect();
+        let hidden = listed - ours.len();
+        trusted(ours, hidden, listed, list.job_count)
+    }
+
+    /// The job's `dli.sql.job.timeout`, from its `/status` `user_conf`.
+    async fn own_deadline(&self, job_id: &str, timeout: Duration) -> Option<Duration> {
+        let status = self.0.status(job_id, timeout).await.ok()?;
+        conf_deadline(status.user_conf.as_deref()?)
     }
 
     async fn submit(
@@ -244,7 +298,6 @@ impl Kind for Sql {
 
 #[cfg(feature = "simulator")]
 use crate::{
-    dli::model::JobStatus,
     kind::Seen,
     sim::scenario::{End, JobSpec, Span, SubJobSpec},
     wait::{outcome::Outcome, record::JobReport},
@@ -347,6 +400,18 @@ fn user_conf(args: &RunArgs) -> Result<Vec<String>, String> {
     Ok(conf)
 }
 
+/// `dli.sql.job.timeout` (whole seconds) in a job's `user_conf` as `/status` gives it:
+/// `k=v,k=v`, or a JSON object (`"dli.sql.job.timeout": "5"`); `None` without it.
+pub fn conf_deadline(user_conf: &str) -> Option<Duration> {
+    let (_, rest) = user_conf.split_once(SQL_JOB_TIMEOUT_CONF)?;
+    let digits: String = rest
+        .trim_start_matches(['"', '=', ':', ' '])
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok().map(Duration::from_secs)
+}
+
 /// The deadline `run` gives DLI for the job it submits (see [`dli_deadline`]).
 fn deadline_of(args: &RunArgs) -> Option<u64> {
     let t = &args.timing;
@@ -360,8 +425,9 @@ fn deadline_of(args: &RunArgs) -> Option<u64> {
 /// DLI's own deadline for a job `run` submits, in whole seconds (`dli.sql.job.timeout`):
 /// only when the wait cancels at its own (`--cancel-on timeout` with a `--timeout`), then
 /// that timeout plus one `--request-timeout`, rounded up. DLI's clock starts when it takes
-/// the submit, the wait's once the answer is back, at most a request timeout later: so DLI's
-/// deadline never comes before the wait's. Nobody asked for the job to end with the wait
+/// the submit, the wait's deadline counts from the run's first request (`Session`'s one
+/// deadline: the lookup, or the submit as it is sent): so DLI's deadline never comes before the wait's,
+/// and the request timeout is a margin on top. Nobody asked for the job to end with the wait
 /// otherwise: `None`.
 pub fn dli_deadline(
     timeout: Option<Duration>,
@@ -425,6 +491,30 @@ fn read_sql(args: &RunArgs) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// DLI's deadline is never before the wait's: the wait's counts from the run's
+        /// first request (at the latest, the submit as it is sent), DLI's from when it takes the submit, and N is
+        /// at least the whole --timeout (plus one --request-timeout, rounded up).
+        #[test]
+        fn dlis_deadline_is_never_before_the_waits(t in 1u64..100_000_000, rt in 1u64..600_000) {
+            let ms = Duration::from_millis;
+            let n = dli_deadline(Some(ms(t)), true, ms(rt)).unwrap();
+            proptest::prop_assert!(Duration::from_secs(n) >= ms(t) + ms(rt));
+        }
+    }
+
+    #[test]
+    fn a_jobs_own_deadline_is_read_from_its_settings() {
+        let s = Duration::from_secs;
+        assert_eq!(conf_deadline("a=b,dli.sql.job.timeout=5"), Some(s(5)));
+        assert_eq!(
+            conf_deadline(r#"{"dli.sql.job.timeout": "300", "a": "b"}"#),
+            Some(s(300))
+        );
+        assert_eq!(conf_deadline("spark.sql.shuffle.partitions=10"), None);
+        assert_eq!(conf_deadline("dli.sql.job.timeout=x"), None);
+    }
 
     #[test]
     fn dlis_deadline_is_the_waits_plus_one_request_and_only_with_cancel_on_timeout() {

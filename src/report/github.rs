@@ -555,7 +555,12 @@ impl<S: Sink, F: Sink> Reporter for Github<S, F> {
         self.inner.submitted(job_id);
     }
 
+    /// A job re-attached to stands for this run as a submitted one does: a `--no-wait` run
+    /// writes its id to the outputs (`SUBMITTED`), not an empty `ERROR`.
     fn reattached(&self, job_id: &str) {
+        if let Ok(mut s) = self.state.lock() {
+            s.submitted.push(job_id.to_string());
+        }
         self.inner.reattached(job_id);
     }
 }

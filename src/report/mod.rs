@@ -29,6 +29,10 @@ pub trait Reporter: Events {
     fn summary(&self, reports: &[JobReport], exit_code: i32);
     /// A job was just submitted: its id, said at once so that it is never lost.
     fn submitted(&self, job_id: &str);
+    /// What the lookup found of the job's past runs (`--history auto`): `--record` keeps it.
+    fn history(&self, job_id: &str, past: &crate::wait::history::Past) {
+        let _ = (job_id, past);
+    }
     /// Instead of a submit, the run stands for a job submitted before with its
     /// `--idempotency-key` (re-attached to, or already finished). Said as a submit by default
     /// (in JSON the `submitted` event carries the id either way).

@@ -154,7 +154,7 @@ impl Simulator {
             .iter()
             .filter(|j| j.spec.kind == JobKind::Sql)
             .map(|j| self.sql_item(j))
-            .filter(|i| tags.iter().all(|t| i.has_tag(t)))
+            .filter(|i| self.lists_ignore_filters || tags.iter().all(|t| i.has_tag(t)))
             .filter(|i| status.as_ref().is_none_or(|s| i.status == *s))
             .filter(|i| job_type.is_none_or(|t| i.job_type.as_ref() == Some(t)))
             .filter(|i| queue.is_none_or(|q| i.queue_name.as_ref() == Some(q)))
@@ -257,7 +257,9 @@ impl Simulator {
             .iter()
             .filter(|j| j.spec.kind == JobKind::Spark)
             .map(|j| self.batch_item(j))
-            .filter(|i| name.is_none_or(|n| i.name.as_ref() == Some(n)))
+            .filter(|i| {
+                self.lists_ignore_filters || name.is_none_or(|n| i.name.as_ref() == Some(n))
+            })
             .filter(|i| queue.is_none_or(|q| i.queue.as_ref() == Some(q)))
             .filter(|i| state.as_ref().is_none_or(|s| i.state == *s))
             .collect();

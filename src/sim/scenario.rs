@@ -90,6 +90,11 @@ pub struct Scenario {
     /// since the simulator started (e.g. a 403 for a user who may not list jobs).
     #[serde(default)]
     pub list_faults: Vec<FaultSpec>,
+    /// The job lists ignore their key filters (`tags` of the SQL list, `job_name` of the
+    /// batch list) and answer every job, as a DLI that does not know them would: how a
+    /// lookup that must not trust the filter is tested.
+    #[serde(default)]
+    pub lists_ignore_filters: bool,
     /// The simulated IAM and ECS metadata service: how long the keys they issue last, which
     /// identity provider and ID token federation accepts (docs/scenarios.md, "Credentials").
     #[serde(default)]

@@ -74,6 +74,8 @@ pub struct Simulator {
     rules: Vec<super::scenario::SubmitRule>,
     /// Scripted faults of the job lists (`list_faults`), and how many lists were asked for.
     pub(super) list_faults: Vec<FaultSpec>,
+    /// The lists ignore their key filters (`lists_ignore_filters`).
+    pub(super) lists_ignore_filters: bool,
     pub(super) lists_seen: AtomicU64,
     log: Mutex<Vec<Logged>>,
     /// The simulated IAM and ECS metadata service (and the temporary keys they issued).
@@ -104,6 +106,7 @@ impl Simulator {
             templates: s.templates,
             rules: s.submit_rules,
             list_faults: s.list_faults,
+            lists_ignore_filters: s.lists_ignore_filters,
             lists_seen: AtomicU64::new(0),
             log: Mutex::new(Vec::new()),
             iam: super::iam::Iam::new(s.credentials, s.speed),

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod driver;
 pub mod events;
+pub mod history;
 pub mod machine;
 pub mod many;
 pub mod outcome;

@@ -2,6 +2,7 @@
 //! (state, sub-job, task counts, instant), not only the attempt number, so smarter ones can
 //! aim at a predicted end. Pure: randomness is a seeded generator, time a value.
 
+use super::history::{Phase, Prior};
 use super::snapshot::Snapshot;
 use crate::dli::fault::Fault;
 use crate::dli::model::JobStatus;
@@ -122,6 +123,27 @@ pub struct Eta {
     /// When the previous successful poll was made: a sub-job first seen now began after it.
     last_poll: Option<f64>,
     rng: SmallRng,
+    /// Where past runs of the same job ended (`wait::history`), when known.
+    prior: Option<Prior>,
+    /// What the delay of this poll was based on, for the prior to work with.
+    basis: Basis,
+}
+
+/// What today's delay (without the prior) was based on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Basis {
+    /// The task counts bound the running sub-job's end: its earliest end, in wait time.
+    Aim(f64),
+    /// Inside the counts' end window.
+    Window,
+    /// Nothing bounds the end and every task left runs: it may come at any poll.
+    Open,
+    /// Nothing bounds the end, tasks wait for a slot.
+    Queued,
+    /// Between sub-jobs or in the commit tail.
+    Tail,
+    /// LAUNCHING, other states, faults.
+    Other,
 }
 
 /// The constants of [`Eta`] that trade calls for lag, as measured by the policy benchmark
@@ -344,6 +366,50 @@ impl Eta {
             seg: None,
             last_poll: None,
             rng: SmallRng::seed_from_u64(seed),
+            prior: None,
+            basis: Basis::Other,
+        }
+    }
+
+    /// The same policy, knowing where past runs of the job ended: few polls while the job is
+    /// far from its earliest plausible end, denser ones where past runs ended, today's
+    /// behaviour once it overruns them (see `wait::history`).
+    pub fn with_prior(mut self, prior: Option<Prior>) -> Self {
+        self.prior = prior;
+        self
+    }
+
+    /// Today's delay, reshaped by the prior (if any) for where the job stands against it.
+    fn apply_prior(&self, now: f64, delay: Duration) -> Duration {
+        let Some(prior) = &self.prior else {
+            return delay;
+        };
+        let base = delay.as_secs_f64();
+        let (first, max) = (self.first.as_secs_f64(), self.max.as_secs_f64());
+        match prior.phase(now) {
+            Phase::Before { left } => {
+                let Some(sparse) = prior.sparse_delay(now, first, max) else {
+                    return delay;
+                };
+                // Whatever the running sub-job does, the job is not due yet: a sub-job's
+                // end is the job's only if it is the last, and past runs say it is not. Nor
+                // does a delay cross into the band: the band's polls begin at its start.
+                secs(base.max(sparse).min(left), Duration::MAX)
+            }
+            Phase::Within { .. } => match (self.basis, prior.open_delay(now)) {
+                (Basis::Open | Basis::Queued, Some(open)) => secs(base.min(open), self.max),
+                // The counts bound the running sub-job's end: the job cannot end before it,
+                // so the aim need not stop at `max` (a failure is still seen within the
+                // prior's bound on a delay).
+                (Basis::Aim(earliest), _) => match prior.bound(now, max) {
+                    Some(bound) => Duration::from_secs_f64(
+                        base.max(((earliest - now) * ETA_FRACTION).min(bound)),
+                    ),
+                    None => delay,
+                },
+                _ => delay,
+            },
+            Phase::Past => delay,
         }
     }
 
@@ -404,6 +470,7 @@ impl Eta {
             // Far from the earliest possible end: most of the way there.
             Some((earliest, _)) if earliest - now > ETA_NEAR => {
                 seg.aimed_at = Some(now);
+                self.basis = Basis::Aim(earliest);
                 self.restart();
                 let shrink = 1.0 - 0.1 * self.rng.r#gen::<f64>();
                 secs((earliest - now) * ETA_FRACTION * shrink, self.max)
@@ -414,6 +481,7 @@ impl Eta {
                 if seg.promised.is_none_or(|(k, _)| k != done) {
                     seg.promised = Some((done, latest));
                 }
+                self.basis = Basis::Window;
                 self.restart();
                 if earliest > now {
                     return secs(earliest - now + ETA_PAST, self.max);
@@ -436,8 +504,10 @@ impl Eta {
                 // Tasks waiting for a slot cannot finish before they run: the end is not due
                 // at the next poll.
                 if active > 0 && active < total - done {
+                    self.basis = Basis::Queued;
                     secs((self.consts.queued_fraction * age).max(floor), self.max)
                 } else {
+                    self.basis = Basis::Open;
                     secs((self.consts.open_fraction * age).max(floor), self.open_cap)
                 }
             }
@@ -457,6 +527,7 @@ impl DelayPolicy for Eta {
         if input.changed {
             self.restart();
         }
+        self.basis = Basis::Other;
         let Some(snap) = input.snapshot else {
             // A fault: no news, back off as usual.
             return self.back_off(self.first, 2.0, self.max);
@@ -476,6 +547,7 @@ impl DelayPolicy for Eta {
             // job may end any moment.
             _ if running => {
                 self.seg = None;
+                self.basis = Basis::Tail;
                 self.back_off(self.first / 2, 1.3, self.tail_cap)
             }
             // LAUNCHING, SCALING, unknown: nothing to aim at.
@@ -485,7 +557,8 @@ impl DelayPolicy for Eta {
             }
         };
         self.last_poll = Some(now);
-        delay.min(self.max)
+        // Only the prior, before the band past runs ended in, waits longer than `max`.
+        self.apply_prior(now, delay.min(self.max))
     }
 
     fn name(&self) -> &'static str {
@@ -862,5 +935,60 @@ mod tests {
             assert!(last <= 3.0, "{last}");
         }
         assert!(last >= 1.0);
+    }
+
+    #[test]
+    fn a_prior_spares_polls_before_the_band_and_changes_nothing_past_it() {
+        // One wave of 8 tasks for an hour (nothing bounds its end); past runs took 55-65 min.
+        let prior = Prior::from_durations([3300, 3500, 3600, 3700, 3900].map(Duration::from_secs));
+        let (lo, hi) = prior.as_ref().unwrap().band();
+        let count = |p: Option<Prior>, until: f64| {
+            let mut p =
+                Eta::with_seed(Duration::from_secs(2), Duration::from_secs(120), 3).with_prior(p);
+            let (mut t, mut polls, mut first) = (0.0_f64, vec![], true);
+            while t < until {
+                let d = p
+                    .next_delay(&PolicyInput {
+                        now: Duration::from_secs_f64(t),
+                        snapshot: Some(&running_with(0, 0, 8, 8)),
+                        fault: None,
+                        changed: first,
+                    })
+                    .as_secs_f64();
+                polls.push((t, d));
+                first = false;
+                t += d;
+            }
+            polls
+        };
+        let with = count(prior.clone(), hi + 600.0);
+        let without = count(None, hi + 600.0);
+        let before = |v: &[(f64, f64)]| v.iter().filter(|(t, _)| *t < lo).count();
+        assert!(
+            before(&with) * 3 < before(&without),
+            "{} {}",
+            before(&with),
+            before(&without)
+        );
+        // No delay crosses into the band, none is longer than the job's age or 5 × the cap.
+        for (t, d) in &with {
+            assert!(*t >= lo - 1e-6 || t + d <= lo + 0.2 + 1e-6, "{t} + {d}");
+            assert!(*d <= t.max(2.0) + 1e-6 && *d <= 600.0, "{t}: {d}");
+        }
+        // In the band polls are denser than the open cap; past it, today's cap again.
+        let in_band: Vec<f64> = with
+            .iter()
+            .filter(|(t, _)| *t > lo + 60.0 && *t < hi)
+            .map(|p| p.1)
+            .collect();
+        assert!(
+            in_band.iter().all(|d| *d <= 40.0) && in_band.iter().any(|d| *d < 40.0),
+            "{in_band:?}"
+        );
+        assert!(
+            with.iter()
+                .filter(|(t, _)| *t > hi + 120.0)
+                .all(|p| p.1 == 40.0)
+        );
     }
 }

@@ -1754,3 +1754,39 @@ fn the_key_and_conf_inputs_go_with_the_submit() {
         assert!(run.outputs["message"].contains(words), "{}", run.all());
     }
 }
+
+/// A re-run with `no-wait` and `idempotency-key` whose key's job is still running re-attaches
+/// to it and passes as a `no-wait` submit does: status SUBMITTED and that job's id in the
+/// outputs (not ERROR with an empty id), nothing submitted.
+#[test]
+fn a_no_wait_rerun_with_the_key_outputs_the_running_jobs_id() {
+    let release = shared_release(); // first: the jobs' clocks start with the simulator
+    let sim = Sim::start("keys.json");
+    let mut runner = Runner::new(release).with_sim(&sim);
+    let inputs = with(&[
+        ("sql", "INSERT INTO sales.daily SELECT * FROM sales.raw"),
+        ("idempotency-key", "still-running"),
+        ("no-wait", "true"),
+        ("version", VERSION),
+    ]);
+    let again = runner.run(&inputs, None);
+    assert_eq!(again.code(), Some(0), "{}", again.all());
+    assert!(
+        again.all().contains("re-attaching to job"),
+        "{}",
+        again.all()
+    );
+    assert_eq!(again.outputs["status"], "SUBMITTED", "{}", again.all());
+    assert_eq!(
+        again.outputs["job-id"],
+        id("key-running"),
+        "{}",
+        again.all()
+    );
+    let submits = sim
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/jobs/submit-job"))
+        .count();
+    assert_eq!(submits, 0, "{:?}", sim.requests());
+}

@@ -381,7 +381,7 @@ fn the_cron_example_is_quiet_unless_it_fails() {
     let bad = Cron::new(
         &sim,
         "INSERT INTO t SELECT * FROM sales.orders_tmp",
-        "QUIET=1\nDLI_WAIT_IDEMPOTENCY_KEY=nightly-the-next-night\n",
+        "QUIET=1\nKEY_PREFIX=the-next-night\n",
         &[],
     );
     let (code, _, stderr) = bad.run();
@@ -391,6 +391,31 @@ fn the_cron_example_is_quiet_unless_it_fails() {
             && stderr.contains("nightly DLI job did not finish (exit 1)"),
         "{stderr}"
     );
+}
+
+/// An env file cannot make one key for every night: DLI_WAIT_IDEMPOTENCY_KEY there is not
+/// used, the date is always added (KEY_PREFIX-YYYY-MM-DD). Two loads with other prefixes and
+/// the same constant variable are two submits, not one and a silent "already FINISHED".
+#[test]
+fn the_cron_examples_key_always_carries_the_date() {
+    let sim = Sim::start("submit.json");
+    for prefix in ["sales", "stock"] {
+        let cron = Cron::new(
+            &sim,
+            "INSERT INTO sales.daily SELECT 1",
+            &format!("DLI_WAIT_IDEMPOTENCY_KEY=every-night\nKEY_PREFIX={prefix}\n"),
+            &[],
+        );
+        let (code, _, stderr) = cron.run();
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(!stderr.contains("already FINISHED"), "{stderr}");
+    }
+    let submits = sim
+        .requests()
+        .iter()
+        .filter(|q| q.method == "POST" && q.path.ends_with("/jobs/submit-job"))
+        .count();
+    assert_eq!(submits, 2, "{:?}", sim.requests());
 }
 
 /// The limits come from the env file (DLI_WAIT_TIMEOUT), without editing the script: a

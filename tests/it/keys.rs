@@ -261,6 +261,7 @@ fn a_refused_lookup_exits_5_and_submits_nothing() {
     r.expect_code(5).stderr_has(&[
         "the lookup of the jobs submitted with --idempotency-key \"k1\" failed",
         "403",
+        "--idempotency-key needs the permission to list the project's DLI jobs",
         "nothing was submitted",
     ]);
     assert_eq!(submits(&sim), 0, "{:?}", sim.requests());
@@ -373,4 +374,93 @@ fn a_signal_during_the_lookup_submits_nothing() {
         "{stderr}"
     );
     assert_eq!(submits(&sim), 0, "{:?}", sim.requests());
+}
+
+/// A DLI whose job lists ignore the key's filter (the simulator's `lists_ignore_filters`):
+/// the listed jobs without the key could be the key's, so the lookup cannot decide. It ends
+/// with exit 5, saying it cannot tell and that nothing was submitted, and submits nothing
+/// (a second INSERT "because none was found" is what the key is there to prevent). The same
+/// for a Spark batch list that shows a batch without a name.
+#[test]
+fn a_list_that_ignores_the_keys_filter_submits_nothing() {
+    let sim = Sim::start("keys-unfiltered.json");
+    let r = run(sim.dli_wait_sub("run").args([
+        "--sql",
+        "INSERT INTO sales.daily SELECT * FROM sales.raw",
+        "--idempotency-key",
+        "nightly-2026-12-02",
+    ]));
+    r.expect_code(5).stderr_has(&[
+        "cannot tell whether a job with this key exists; nothing was submitted",
+        "without the key",
+    ]);
+    // Not a permission problem: no word of one.
+    assert!(!r.all().contains("permission"), "{}", r.all());
+    assert_eq!(submits(&sim), 0, "{:?}", sim.requests());
+    let dir = common::TempDir::new("keys");
+    let batch = dir.path().join("batch.json");
+    std::fs::write(&batch, r#"{"file": "a.jar", "className": "A"}"#).unwrap();
+    let r = run(sim
+        .dli_wait_sub("run")
+        .arg("--spark-file")
+        .arg(&batch)
+        .args(["--idempotency-key", "batch-2026-12-02"]));
+    r.expect_code(5)
+        .stderr_has(&["cannot tell whether a job with this key exists; nothing was submitted"]);
+    assert_eq!(submits(&sim), 0, "{:?}", sim.requests());
+}
+
+/// One deadline for the whole run: a lookup that fails for 6 s (503s) of an 8 s `--timeout`
+/// leaves the wait the 2 s that are left, not a fresh 8 s. The run ends with 124 within
+/// T plus the 5 s grace README promises (a lookup and a wait with a timeout each would end
+/// at about 14 s), the job submitted once and cancelled by dli-wait at the wait's deadline,
+/// before DLI's own (`dli.sql.job.timeout`, which counts from the later submit).
+#[test]
+fn the_lookup_and_the_wait_share_one_timeout() {
+    let sim = Sim::start("keys-late-list.json");
+    let started = Instant::now();
+    let r = run(sim.dli_wait_sub("run").args([
+        "--sql",
+        "INSERT INTO t SELECT 1",
+        "--idempotency-key",
+        "k1",
+        "--timeout",
+        "8s",
+        "--cancel-on",
+        "timeout",
+    ]));
+    let took = started.elapsed();
+    r.expect_code(124);
+    assert!(took < Duration::from_secs(13), "took {took:?}: {}", r.all());
+    assert_eq!(submits(&sim), 1, "{:?}", sim.requests());
+    let job = r.stdout.lines().next().unwrap().to_string();
+    assert!(sim.was_cancelled(&job), "{}", r.all());
+}
+
+/// A re-run that re-attaches to a job whose first submit gave DLI a deadline (`--timeout 3s
+/// --cancel-on timeout`: `dli.sql.job.timeout=5`) says that deadline and, as it comes before
+/// the re-run's own 60 s, that the run will end with 3; it then does, CANCELLED by DLI.
+#[test]
+fn a_reattached_job_keeps_its_first_submits_deadline_and_says_so() {
+    let sim = Sim::start("keys.json");
+    let sql = ["--sql", "INSERT INTO sales.history SELECT * FROM backfill"];
+    let key = ["--idempotency-key", "deadline-kept"];
+    let mut first = sim.dli_wait_sub_std("run");
+    first
+        .args(sql)
+        .args(key)
+        .args(["--timeout", "3s", "--cancel-on", "timeout"]);
+    let (child, job_id) = spawn_until_id(first);
+    kill_9(child);
+    let r = run(sim
+        .dli_wait_sub("run")
+        .args(sql)
+        .args(key)
+        .args(["--timeout", "60s"]));
+    r.expect_code(3).stderr_has(&[
+        &format!("re-attaching to job {job_id}"),
+        &format!("note: job {job_id} keeps the deadline of its first submit (dli.sql.job.timeout=5): DLI cancels it at "),
+        "before this run's --timeout: the run then ends with 3 (CANCELLED by DLI)",
+    ]);
+    assert_eq!(submits(&sim), 1, "{:?}", sim.requests());
 }

@@ -33,6 +33,8 @@ mod exit_status_table;
 #[cfg(feature = "simulator")]
 mod faults;
 #[cfg(feature = "simulator")]
+mod history;
+#[cfg(feature = "simulator")]
 mod keys;
 mod layers;
 #[cfg(feature = "simulator")]

@@ -81,6 +81,9 @@ pub fn clean_env(cmd: &mut std::process::Command) {
         }
     }
     cmd.env("HOME", NO_HOME).env("DLI_WAIT_DMI_DIR", NO_DMI);
+    // No lookup of past runs unless a test asks (tests/it/history.rs): the other tests'
+    // request counts are those of the wait itself.
+    cmd.env("DLI_WAIT_HISTORY", "off");
 }
 
 /// `dli-wait` with nothing configured at all (no simulator): for usage and config errors.
@@ -271,6 +274,27 @@ impl Sim {
                 temporary_key: r["temporary_key"].as_u64(),
             })
             .filter(|r| !r.path.starts_with("/_sim/"))
+            .collect()
+    }
+
+    /// Every request's method and path with when it came (`at_ms`: milliseconds since the
+    /// simulator started), but those to `/_sim/`.
+    pub fn requests_at(&self) -> Vec<(u64, String, String)> {
+        let body = self.get("/_sim/requests");
+        let v: serde_json::Value = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("/_sim/requests is not JSON ({e}): {body}"));
+        v.as_array()
+            .expect("/_sim/requests is a list")
+            .iter()
+            .map(|r| {
+                let text = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+                (
+                    r["at_ms"].as_u64().unwrap_or(0),
+                    text("method"),
+                    text("path"),
+                )
+            })
+            .filter(|(_, _, path)| !path.starts_with("/_sim/"))
             .collect()
     }
 

@@ -1,0 +1,124 @@
+//! The prior from a job's past runs (`--history`, `--expect`) against the simulator: a job
+//! that ran three times in about 20 s is polled a handful of times in its first 15 s; a
+//! refused list turns the prior off with one line and the wait goes on; `--history off`
+//! lists nothing.
+
+use crate::common::{Sim, id, run};
+
+const TODAY: &str = "nightly-today";
+
+/// The job's polls (`/progress`, `/status` after the lookup) and list calls, with when they
+/// came, in seconds since the simulator started.
+fn calls(sim: &Sim) -> (Vec<f64>, Vec<f64>) {
+    let (mut polls, mut lists) = (vec![], vec![]);
+    for (at, method, path) in sim.requests_at() {
+        let secs = at as f64 / 1000.0;
+        if method == "GET" && path.ends_with("/jobs") || path.contains("/jobs?") {
+            lists.push(secs);
+        } else if path.ends_with("/progress") {
+            polls.push(secs);
+        }
+    }
+    (polls, lists)
+}
+
+#[test]
+fn three_past_runs_of_about_20s_mean_a_handful_of_polls_in_the_first_15s() {
+    let sim = Sim::start("history.json");
+    // dli-wait's own defaults (2 s first, 2 m cap), as a user runs it.
+    let mut cmd = sim.dli_wait_with(&[("--poll-interval", "2s"), ("--max-poll-interval", "2m")]);
+    cmd.env("DLI_WAIT_HISTORY", "auto").arg(id(TODAY));
+    run(&mut cmd).expect_code(0).stderr_has(&[
+        "history: 3 past FINISHED runs",
+        "queue etl",
+        "FINISHED",
+    ]);
+    let (polls, lists) = calls(&sim);
+    assert_eq!(lists.len(), 1, "one list call: {lists:?}");
+    let early = polls.iter().filter(|t| **t < 15.0).count();
+    assert!(early <= 5, "{early} polls before 15 s: {polls:?}");
+}
+
+#[test]
+fn a_refused_list_turns_the_prior_off_and_the_wait_goes_on() {
+    let sim = Sim::start("history-refused.json");
+    let mut cmd = sim.dli_wait();
+    cmd.env("DLI_WAIT_HISTORY", "auto").arg(id(TODAY));
+    let ran = run(&mut cmd);
+    ran.expect_code(0).stderr_has(&[
+        "history off for this wait",
+        "DLI.0003",
+        "polling as for a job never seen",
+        "FINISHED",
+    ]);
+    let said = ran.all();
+    assert_eq!(
+        said.matches("history off for this wait").count(),
+        1,
+        "{said}"
+    );
+}
+
+#[test]
+fn history_off_and_expect_make_no_list_call() {
+    let sim = Sim::start("history.json");
+    for extra in [
+        &["--history", "off"][..],
+        &["--history", "auto", "--expect", "20s"][..],
+    ] {
+        let mut cmd = sim.dli_wait();
+        cmd.env_remove("DLI_WAIT_HISTORY")
+            .args(extra)
+            .args(["--timeout", "1s", id(TODAY)]);
+        run(&mut cmd).never_shows("history:");
+    }
+    let (_, lists) = calls(&sim);
+    assert!(lists.is_empty(), "{lists:?}");
+}
+
+#[test]
+fn a_recorded_wait_carries_its_past_and_its_replay_finds_the_same_prior() {
+    let sim = Sim::start("history.json");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("night.json");
+    let mut cmd = sim.dli_wait();
+    cmd.env("DLI_WAIT_HISTORY", "auto")
+        .arg("--record")
+        .arg(&file)
+        .args(["--timeout", "1s", id(TODAY)]);
+    run(&mut cmd)
+        .expect_code(124)
+        .stderr_has(&["history: 3 past"]);
+    let replay = Sim::start_file(file.to_str().expect("a UTF-8 path"));
+    let mut cmd = replay.dli_wait();
+    cmd.env("DLI_WAIT_HISTORY", "auto")
+        .args(["--timeout", "1s", id(TODAY)]);
+    run(&mut cmd)
+        .expect_code(124)
+        .stderr_has(&["history: 3 past FINISHED runs", "queue etl"]);
+}
+
+#[test]
+fn a_spark_batch_learns_from_the_batches_of_its_name_on_its_queue() {
+    let sim = Sim::start("history-spark.json");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("night.json");
+    let said = "history: 3 past FINISHED runs of batch nightly-batch on queue etl";
+    let mut cmd = sim.dli_wait();
+    cmd.env("DLI_WAIT_HISTORY", "auto")
+        .arg("--record")
+        .arg(&file)
+        .args(["--job-type", "spark", "--timeout", "1s", id("batch-today")]);
+    run(&mut cmd).expect_code(124).stderr_has(&[said]);
+    // The recorded night replays with its past: the same batches of that name.
+    let replay = Sim::start_file(file.to_str().expect("a UTF-8 path"));
+    let mut cmd = replay.dli_wait();
+    cmd.env("DLI_WAIT_HISTORY", "auto").args([
+        "--job-type",
+        "spark",
+        "--timeout",
+        "1s",
+        id("batch-today"),
+    ]);
+    run(&mut cmd).expect_code(124).stderr_has(&[said]);
+}

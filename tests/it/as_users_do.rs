@@ -248,18 +248,34 @@ fn modulo_times(line: &str) -> String {
 /// same states, faults, retries and poll count), but for the times and the progress a poll
 /// happened to see. Called by `output::demo_shows_a_whole_wait_and_exits_0`, which runs the
 /// demo once for both.
+///
+/// The demo's job moves on the wall clock, so a machine loaded past what a user's is (the whole
+/// suite at once on two cores) can delay one poll past a change; a second run that differs too
+/// is a sample that is wrong, not a slow machine.
 pub fn readme_demo_is_what_the_demo_prints(r: &common::Ran) {
-    let printed: Vec<String> = r
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("20") || l.starts_with("job "))
-        .map(modulo_times)
-        .collect();
     let readme: Vec<String> = readme_block("Off a terminal (CI logs, cron mail)")
         .iter()
         .map(|l| modulo_times(l))
         .collect();
-    assert_eq!(readme, printed, "README's demo sample\n{}", r.all());
+    let printed = |r: &common::Ran| -> Vec<String> {
+        r.stderr
+            .lines()
+            .filter(|l| l.starts_with("20") || l.starts_with("job "))
+            .map(modulo_times)
+            .collect()
+    };
+    if printed(r) == readme {
+        return;
+    }
+    let again = common::run(common::bare().arg("demo"));
+    again.expect_code(0);
+    assert_eq!(
+        readme,
+        printed(&again),
+        "README's demo sample (and a first run that differed too:\n{})\n{}",
+        r.all(),
+        again.all()
+    );
 }
 
 /// README's `check` sample is what `check` prints against an endpoint that answers over

@@ -406,6 +406,7 @@ impl TimingArgs {
             until_running: self.until == crate::cli::args::Until::Running,
             settle: self.settle,
             max_restarts: self.max_restarts,
+            results: Default::default(),
         }
     }
 }

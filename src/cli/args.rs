@@ -773,6 +773,49 @@ pub struct OutputArgs {
     #[cfg(feature = "simulator")]
     #[arg(long, value_name = "FILE", env = "DLI_WAIT_RECORD")]
     pub record: Option<PathBuf>,
+    /// For a FINISHED query, print its rows on stdout after the closing line (DLI's preview:
+    /// the first 1000 at most; not for jobs on the `default` queue), e.g.
+    /// `--results --result-format csv > rows.csv`.
+    #[arg(
+        long,
+        env = "DLI_WAIT_RESULTS",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        help_heading = "Results and checks"
+    )]
+    pub results: bool,
+    /// How `--results` prints the rows: `table` (the default on a terminal), `csv` (RFC 4180
+    /// with a header row; the default otherwise) or `json` (one object per row), e.g.
+    /// `--result-format json`.
+    #[arg(
+        long,
+        value_enum,
+        env = "DLI_WAIT_RESULT_FORMAT",
+        value_name = "FORMAT",
+        help_heading = "Results and checks"
+    )]
+    pub result_format: Option<ResultFormat>,
+    /// The SQL is a check that returns offending rows: a FINISHED job with rows in its result
+    /// exits 6 (CHECK_FAILED), showing the first few; none, 0. Needs a queue of your own
+    /// (DLI gives no results on `default`), e.g.
+    /// `dli-wait run --queue etl --fail-if-rows --sql "SELECT id FROM t WHERE amount < 0"`.
+    #[arg(
+        long,
+        env = "DLI_WAIT_FAIL_IF_ROWS",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        help_heading = "Results and checks"
+    )]
+    pub fail_if_rows: bool,
+}
+
+/// How `--results` prints a query's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResultFormat {
+    /// Aligned columns, each cell one line cut to a width.
+    Table,
+    /// RFC 4180 CSV with a header row.
+    Csv,
+    /// JSON lines: one object per row, types kept.
+    Json,
 }
 
 impl Default for OutputArgs {

@@ -7,7 +7,7 @@ pub mod words;
 
 pub use args::{
     CancelWhen, CheckArgs, Cli, Command, CompletionsArgs, History, JobType, Limit, OutputArgs,
-    OutputFormat, PollPolicy, RunArgs, TargetArgs, TimingArgs, Until,
+    OutputFormat, PollPolicy, ResultFormat, RunArgs, TargetArgs, TimingArgs, Until,
 };
 #[cfg(feature = "simulator")]
 pub use args::{DemoArgs, SimulateArgs};

@@ -29,7 +29,9 @@ Examples:
   dli-wait --job-type flink 50320                      # a Flink job (integer id) until it ends
   dli-wait --job-type flink --until running --settle 2m --timeout 15m 50320
                                                        # deploy gate: running, and for 2 minutes
-  dli-wait --job-type flink --max-restarts 3 --cancel-on timeout,stall --savepoint 50320";
+  dli-wait --job-type flink --max-restarts 3 --cancel-on timeout,stall --savepoint 50320
+  dli-wait --results --result-format csv JOB_ID > rows.csv   # a finished query's rows
+  dli-wait run --queue etl --fail-if-rows --sql-file check.sql  # rows in its result: exit 6";
 
 /// Only where the simulator is built in.
 const DEMO_EXAMPLE: &str = "
@@ -55,6 +57,10 @@ pub mod flag {
     pub const TIMEOUT: &str = "--timeout";
     pub const STALL_TIMEOUT: &str = "--stall-timeout";
     pub const FAIL_FAST: &str = "--fail-fast";
+    pub const RESULTS: &str = "--results";
+    pub const RESULT_FORMAT: &str = "--result-format";
+    pub const FAIL_IF_ROWS: &str = "--fail-if-rows";
+    pub const QUEUE: &str = "--queue";
     pub const REQUEST_TIMEOUT: &str = "--request-timeout";
     pub const MAX_REQUESTS_PER_SECOND: &str = "--max-requests-per-second";
     pub const REGION: &str = "--region";
@@ -101,6 +107,9 @@ pub fn hint(check: Check) -> &'static str {
         Check::Address => "check --endpoint, and that the service is up",
         Check::RequestTimeout => "a slow service needs a longer --request-timeout",
         Check::RequestRate => "--max-requests-per-second is shared by all jobs",
+        Check::OwnQueue => {
+            "DLI gives no results of jobs on its `default` queue (\"Do not support use default queue to getJobResult\"): run the query on a queue of your own (--queue NAME)"
+        }
         Check::TlsTrust => {
             "this machine does not trust the authority that signed the endpoint's certificate: for a private CA set SSL_CERT_FILE to its PEM file (or SSL_CERT_DIR to a directory of them), or add it to the system's trust store; or check --endpoint"
         }

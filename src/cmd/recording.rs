@@ -323,6 +323,7 @@ mod tests {
             queued: None,
             restart_times: None,
             restarted: None,
+            figures: None,
         }
     }
 
@@ -359,6 +360,18 @@ mod tests {
         );
         assert_eq!(job.commit, Span(Some(s(15))));
         assert_eq!(job.end, End::Finished);
+    }
+
+    /// A job DLI FINISHED whose check failed (exit 6) replays as FINISHED, at the same time.
+    #[test]
+    fn a_failed_check_replays_as_the_finished_job_it_was() {
+        let s = |secs| Duration::from_secs(secs);
+        let polls = vec![
+            (s(0), snap("RUNNING", Some((0, 4)))),
+            (s(20), snap("FINISHED", None)),
+        ];
+        let job = job_spec(&report(Outcome::CheckFailed { rows: 2 }), &seen(&polls));
+        assert_eq!((job.end, job.commit), (End::Finished, Span(Some(s(20)))));
     }
 
     #[test]

@@ -10,17 +10,20 @@
 use super::context::Context;
 use super::failure::{CommandResult, Failure};
 use super::signals;
-use crate::cli::{History, OutputFormat, PollPolicy, TargetArgs, TimingArgs, hint};
+use crate::cli::{
+    History, OutputFormat, PollPolicy, ResultFormat, TargetArgs, TimingArgs, flag, hint,
+};
 use crate::config::{ConfigError, Env, Settings, resolve};
 use crate::dli::client::{DliClient, Sent};
 use crate::dli::fault::{Check, Delivery, Fault};
 use crate::kind::Kind;
 use crate::kind::key::{Decision, Key, PastJob, decide, when};
-use crate::report::Reporter;
+use crate::report::{Reporter, results};
 use crate::wait::history::Prior;
+use crate::wait::machine::ResultsAsk;
 use crate::wait::many::{Plan, wait_all};
 use crate::wait::outcome::{Outcome, Signal};
-use crate::wait::record::JobReport;
+use crate::wait::record::{JobReport, Results};
 use std::sync::Arc;
 
 /// The settings of `target` and `timing`, with the environment `env`: the one call of
@@ -98,6 +101,14 @@ impl<'c, K: Kind> Session<'c, K> {
             return Err(Failure::usage(format!(
                 "{} is for Flink jobs (--job-type flink): only they say how often DLI restarted them",
                 crate::cli::flag::MAX_RESTARTS
+            )));
+        }
+        if (ctx.output.results || ctx.output.fail_if_rows) && !K::RESULTS {
+            return Err(Failure::usage(format!(
+                "{} and {} read a SQL query's result; these jobs have none ({} sql, the default, for SQL jobs)",
+                flag::RESULTS,
+                flag::FAIL_IF_ROWS,
+                flag::JOB_TYPE
             )));
         }
         let reporter = super::credentials::ready(ctx, &settings).await?;
@@ -435,6 +446,10 @@ impl<'c, K: Kind> Session<'c, K> {
         let settings = &self.settings;
         let prior = self.prior(&job_ids).await;
         let mut config = settings.wait.clone().with_fallback(K::FALLBACK);
+        config.results = ResultsAsk {
+            show: self.ctx.output.results,
+            check: self.ctx.output.fail_if_rows,
+        };
         // One deadline for the whole run: what the lookup, the submit and the history took
         // is gone.
         if self.began.get().is_some() {
@@ -456,7 +471,43 @@ impl<'c, K: Kind> Session<'c, K> {
         )
         .await
         .map_err(|e| Failure::internal(format!("internal error: a wait task failed: {e}")))?;
+        self.show_results(&reports);
         Ok(self.conclude(&reports))
+    }
+
+    /// `--results`: each FINISHED query's rows on stdout, after the closing lines and before
+    /// the summary: as `--result-format` says in human mode (a table on a terminal, CSV
+    /// otherwise), a `result` event in JSON mode; the notes (rows left out, no result, the
+    /// default queue) on stderr.
+    fn show_results(&self, reports: &[JobReport]) {
+        let ctx = self.ctx;
+        if !ctx.output.results {
+            return;
+        }
+        let scrubber = ctx.secrets.scrubber();
+        let format = ctx.output.result_format.unwrap_or_else(|| {
+            use std::io::IsTerminal;
+            if std::io::stdout().is_terminal() {
+                ResultFormat::Table
+            } else {
+                ResultFormat::Csv
+            }
+        });
+        for r in reports {
+            if ctx.output.output == OutputFormat::Json {
+                if let Some(v) = results::event(r, &crate::report::human::timestamp()) {
+                    ctx.stdout.line(&ctx.secrets.json(&v));
+                }
+                continue;
+            }
+            if let Some(Results::Rows(p)) = &r.results {
+                ctx.stdout
+                    .bytes(results::render(&scrubber, p, format).into_bytes());
+            }
+            if let Some(note) = results::note(r) {
+                ctx.stderr.line(&ctx.secrets.line(&note));
+            }
+        }
     }
 
     /// Where the job's past runs ended (`--history auto`, one job, `eta`), or `--expect`'s

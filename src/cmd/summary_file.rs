@@ -6,9 +6,9 @@
 //! (or none) is replaced whole through a short-named temporary file beside it and a rename,
 //! keeping its permissions; a FIFO or device is written into as it is, never replaced; a
 //! symbolic link is refused, never followed or replaced; and no write holds the run longer
-//! than `out_file::WITHIN`. Every text in it is cut to `limits::TEXT_CHARS`.
+//! than `out_file::WITHIN`. Every text in it is cut to `limits::REASON_CHARS`.
 
-use crate::report::limits::TEXT_CHARS;
+use crate::report::limits::REASON_CHARS;
 use crate::report::out_file::{self, How};
 use crate::report::safe::Secrets;
 use crate::report::stream::Stream;
@@ -37,7 +37,7 @@ pub fn write(
         reports,
         exit_code,
         error,
-        Some(TEXT_CHARS),
+        Some(REASON_CHARS),
     );
     report_error(secrets, stderr, path, replace(path, text, budget));
 }
@@ -263,7 +263,7 @@ mod tests {
         secrets.remember(["SECRETVALUE-0123456789"]);
         let mut r = JobReport::ended_at_submit("job-1".into());
         r.outcome = crate::wait::outcome::Outcome::Failed;
-        let mut message = "x".repeat(TEXT_CHARS - 5);
+        let mut message = "x".repeat(REASON_CHARS - 5);
         message.push_str("SECRETVALUE-0123456789");
         message.push_str(&"é".repeat(2_000_000));
         r.reason = Some(crate::wait::record::Reason {
@@ -280,7 +280,7 @@ mod tests {
             &Default::default(),
         );
         let text = std::fs::read_to_string(&path).expect("read");
-        assert!(text.len() < 5 * TEXT_CHARS * 2, "{} bytes", text.len());
+        assert!(text.len() < 5 * REASON_CHARS * 2, "{} bytes", text.len());
         assert!(!text.contains("SECRETVALUE"), "a secret in the summary");
         let s: serde_json::Value = serde_json::from_str(&text).expect("JSON");
         let reason = s["jobs"][0]["reason"]["message"]

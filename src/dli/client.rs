@@ -6,7 +6,9 @@ use super::auth::Credentials;
 use super::credentials::provider::{Provider, Rejection};
 use super::fault::{Check, Fault, FaultKind, Reply, classify};
 use super::model::DliBody;
-use super::model::{CancelJobResponse, JobProgress, JobStatusInfo, SubmitJob, SubmitJobResponse};
+use super::model::{
+    CancelJobResponse, JobProgress, JobStatusInfo, PreviewResult, SubmitJob, SubmitJobResponse,
+};
 use super::pacer::{Lane, Pacer};
 use super::sign::{SignableRequest, encode_component, sdk_date, sign};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -97,6 +99,17 @@ impl DliClient {
     pub async fn status(&self, job_id: &str, timeout: Duration) -> Result<JobStatusInfo, Fault> {
         let path = self.path("v1.0", &format!("jobs/{}/status", encode_component(job_id)));
         let answer: JobStatusInfo = self.call("GET", &path, None, timeout).await?;
+        about(job_id, answer.job_id.as_deref())?;
+        Ok(answer)
+    }
+
+    /// `GET /v1.0/{project_id}/jobs/{job_id}/preview`: a query's first rows (at most 1000).
+    pub async fn preview(&self, job_id: &str, timeout: Duration) -> Result<PreviewResult, Fault> {
+        let path = self.path(
+            "v1.0",
+            &format!("jobs/{}/preview", encode_component(job_id)),
+        );
+        let answer: PreviewResult = self.call("GET", &path, None, timeout).await?;
         about(job_id, answer.job_id.as_deref())?;
         Ok(answer)
     }

@@ -212,6 +212,8 @@ pub enum Check {
     Federation,
     /// The ECS metadata service: the ECS's agency, and the service's address.
     Metadata,
+    /// The queue a job runs on: DLI gives no query results of jobs on its `default` queue.
+    OwnQueue,
 }
 
 impl fmt::Display for Fault {

@@ -511,7 +511,7 @@ macro_rules! dli_body {
     };
 }
 
-dli_body!(CancelJobResponse, ListJobsResponse; with status: JobProgress, JobStatusInfo);
+dli_body!(CancelJobResponse, ListJobsResponse, PreviewResult; with status: JobProgress, JobStatusInfo);
 
 impl DliBody for SubmitJobResponse {
     fn envelope(&self) -> Option<&Envelope> {
@@ -1335,5 +1335,106 @@ mod tests {
         .unwrap();
         assert!(p.envelope.is_success);
         assert!(p.sub_jobs.is_empty());
+    }
+}
+
+/// The name of DLI's shared queue: DLI gives no query results of jobs there.
+pub const DEFAULT_QUEUE: &str = "default";
+
+/// One column of a query's result: its name and DLI's type.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Column {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// A result schema in either shape DLI's clients meet: the SDK's list of one-key maps
+/// (`[{"c1":"int"}]`) or objects with a name and a type (`[{"name":"c1","type":"int"}]`).
+fn schema<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Column>, D::Error> {
+    let items = Option::<Vec<BTreeMap<String, serde_json::Value>>>::deserialize(d)?;
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    Ok(items
+        .unwrap_or_default()
+        .into_iter()
+        .map(|mut m| match (m.remove("name"), m.remove("type")) {
+            (Some(name), Some(kind)) => Column {
+                name: text(&name),
+                kind: text(&kind),
+            },
+            (name, kind) => {
+                // One key: the column's name, its value the type (put back what was taken).
+                if let Some(n) = name {
+                    m.insert("name".into(), n);
+                }
+                if let Some(k) = kind {
+                    m.insert("type".into(), k);
+                }
+                m.into_iter()
+                    .next()
+                    .map(|(name, kind)| Column {
+                        name,
+                        kind: text(&kind),
+                    })
+                    .unwrap_or_default()
+            }
+        })
+        .collect())
+}
+
+/// `GET /v1.0/{project_id}/jobs/{job_id}/preview` (PreviewSqlJobResultResponse): the first
+/// rows of a query's result (at most 1000).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PreviewResult {
+    #[serde(flatten)]
+    pub envelope: Envelope,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_count: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_size: Option<i64>,
+    #[serde(default, deserialize_with = "schema")]
+    pub schema: Vec<Column>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub rows: Vec<Vec<serde_json::Value>>,
+}
+
+#[cfg(test)]
+mod preview_tests {
+    use super::*;
+
+    /// A preview's schema in either shape: the SDK's one-key maps, or name and type.
+    #[test]
+    fn a_preview_schema_reads_in_both_shapes() {
+        let sdk: PreviewResult = serde_json::from_str(
+            r#"{"is_success":true,"row_count":1,"schema":[{"c1":"int"},{"name":"string"}],"rows":[[1,"a"]]}"#,
+        )
+        .unwrap();
+        let named: PreviewResult = serde_json::from_str(
+            r#"{"schema":[{"name":"c1","type":"int"},{"name":"name","type":"string"}],"rows":[[1,"a"]]}"#,
+        )
+        .unwrap();
+        let want = vec![
+            Column {
+                name: "c1".into(),
+                kind: "int".into(),
+            },
+            Column {
+                name: "name".into(),
+                kind: "string".into(),
+            },
+        ];
+        assert_eq!(sdk.schema, want);
+        assert_eq!(named.schema, want);
+        assert_eq!(sdk.rows, named.rows);
+        let bare: PreviewResult = serde_json::from_str(r#"{"schema":null,"rows":null}"#).unwrap();
+        assert!(bare.schema.is_empty() && bare.rows.is_empty());
     }
 }

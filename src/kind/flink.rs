@@ -17,7 +17,7 @@ use crate::dli::model::JobStatus;
 use crate::dli::pacer::Pacer;
 use crate::wait::api::JobApi;
 use crate::wait::machine::{Endpoint, Fallback};
-use crate::wait::snapshot::{Snapshot, Source, TaskCounts, Words};
+use crate::wait::snapshot::{Figures, Snapshot, Source, TaskCounts, Words};
 use std::time::Duration;
 
 impl Source {
@@ -48,6 +48,15 @@ impl From<FlinkJob> for Snapshot {
             queued: None,
             restart_times: j.restart_times,
             restarted: None,
+            // What its details say the job did: its run time (ms) and queue.
+            figures: Some(Box::new(Figures {
+                duration: j
+                    .duration
+                    .and_then(|ms| u64::try_from(ms).ok())
+                    .map(std::time::Duration::from_millis),
+                queue: j.queue_name.clone().filter(|q| !q.is_empty()),
+                ..Figures::default()
+            })),
         }
     }
 }

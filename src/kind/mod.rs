@@ -44,6 +44,8 @@ pub trait Kind: JobApi {
         use crate::dli::job_id::{is_job_id, problem};
         (!is_job_id(id)).then(|| problem(id).to_string())
     }
+    /// Whether its jobs have a result to read (`--results`, `--fail-if-rows`): SQL queries.
+    const RESULTS: bool = false;
     /// What `run` would submit, read and checked, with `key` (the run's
     /// `--idempotency-key`, parsed once by `run`) on it, and the notes `run` tells the user
     /// before the submit about what it adds to it (e.g. whose deadline DLI keeps), one line
@@ -222,5 +224,41 @@ mod tests {
             None
         );
         assert!(Spark::id_problem("50320").is_some());
+    }
+
+    /// DLI's figures, as each kind's ending read carries them (issue 22): a SQL job's
+    /// `/status` all of them, a Spark batch's details its run time when DLI gives one.
+    #[test]
+    fn each_kind_says_what_figures_its_ending_read_carries() {
+        use crate::dli::spark::BatchDetails;
+        use std::time::Duration;
+        let status = Snapshot::from(JobStatusInfo {
+            duration: Some(243_000),
+            input_size: Some(1_288_490_189),
+            result_count: Some(18_204),
+            bad_row_count: Some(-1),
+            job_type: Some("QUERY".into()),
+            queue_name: Some("default".into()),
+            ..JobStatusInfo::default()
+        });
+        let f = status.figures.expect("figures");
+        assert_eq!(f.duration, Some(Duration::from_secs(243)));
+        assert_eq!(
+            (f.bytes_scanned, f.result_rows),
+            (Some(1_288_490_189), Some(18_204))
+        );
+        // A negative count is none.
+        assert_eq!(f.bad_rows, None);
+        assert!(f.on_default_queue());
+        assert!(Snapshot::from(JobProgress::default()).figures.is_none());
+        let details = Snapshot::from(BatchDetails {
+            duration: Some(5_000),
+            queue: Some("spark_q".into()),
+            ..BatchDetails::default()
+        });
+        let f = details.figures.expect("figures");
+        assert_eq!(f.duration, Some(Duration::from_secs(5)));
+        assert_eq!((f.result_rows, f.queue.as_deref()), (None, Some("spark_q")));
+        assert_eq!((Sql::RESULTS, Spark::RESULTS), (true, false));
     }
 }

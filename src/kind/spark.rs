@@ -20,7 +20,7 @@ use crate::dli::spark::{BatchDetails, BatchState, check_batch, reason_in};
 use crate::wait::api::JobApi;
 use crate::wait::history::{LIST_PAGE, MAX_RUNS, Past};
 use crate::wait::machine::{Endpoint, Fallback};
-use crate::wait::snapshot::{Snapshot, Source, TaskCounts, Words};
+use crate::wait::snapshot::{Figures, Snapshot, Source, TaskCounts, Words};
 use std::path::Path;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -48,7 +48,18 @@ impl From<BatchDetails> for Snapshot {
     /// The details as a batch's ending reads them: the state, and why, from the log's tail.
     fn from(b: BatchDetails) -> Self {
         let reason = b.reason().unwrap_or_default();
-        Snapshot::of_batch(b.state, reason)
+        let duration = b
+            .duration
+            .and_then(|ms| u64::try_from(ms).ok())
+            .map(Duration::from_millis);
+        let queue = b.queue.clone().filter(|q| !q.is_empty());
+        let mut snap = Snapshot::of_batch(b.state, reason);
+        snap.figures = Some(Box::new(Figures {
+            duration,
+            queue,
+            ..Figures::default()
+        }));
+        snap
     }
 }
 
@@ -66,6 +77,7 @@ impl Snapshot {
             queued: None,
             restart_times: None,
             restarted: None,
+            figures: None,
         }
     }
 }
@@ -152,6 +164,7 @@ impl JobApi for Spark {
 impl Kind for Spark {
     type Submission = serde_json::Value;
     const FALLBACK: Fallback = Fallback::Never;
+    const RESULTS: bool = false;
 
     fn new(client: DliClient, _settings: &crate::config::Settings) -> Self {
         Spark(client)

@@ -12,12 +12,14 @@ use crate::dli::bounded;
 use crate::dli::client::{DliClient, Sent};
 use crate::dli::fault::Fault;
 use crate::dli::list::{MAX_SQL_PAGE_SIZE, SqlJobQuery, SqlOrder};
-use crate::dli::model::{JobProgress, JobStatus, JobStatusInfo, SQL_JOB_TIMEOUT_CONF, SubmitJob};
+use crate::dli::model::{
+    JobProgress, JobStatus, JobStatusInfo, PreviewResult, SQL_JOB_TIMEOUT_CONF, SubmitJob,
+};
 use crate::dli::pacer::Pacer;
 use crate::wait::api::JobApi;
 use crate::wait::history::{LIST_PAGE, Past};
 use crate::wait::machine::{Endpoint, Fallback};
-use crate::wait::snapshot::{Snapshot, Source, TaskCounts, Words};
+use crate::wait::snapshot::{DEFAULT_QUEUE, Figures, Snapshot, Source, TaskCounts, Words};
 use std::time::Duration;
 
 /// The most characters of a statement sent as the list's `sql_pattern` (a piece DLI matches;
@@ -64,12 +66,14 @@ impl From<JobProgress> for Snapshot {
             queued: None,
             restart_times: None,
             restarted: None,
+            figures: None,
         }
     }
 }
 
 impl From<JobStatusInfo> for Snapshot {
     fn from(s: JobStatusInfo) -> Self {
+        let figures = figures_of(&s);
         Snapshot {
             status: s.status,
             message: s.envelope.message,
@@ -77,11 +81,26 @@ impl From<JobStatusInfo> for Snapshot {
             progress: None,
             sub_job_id: None,
             sub_jobs: Vec::new(),
+            figures: Some(Box::new(figures)),
             detail: s.detail,
             queued: None,
             restart_times: None,
             restarted: None,
         }
+    }
+}
+
+/// What a `/status` answer says the job did (a count DLI gave as negative is none).
+fn figures_of(s: &JobStatusInfo) -> Figures {
+    let count = |v: Option<i64>| v.and_then(|n| u64::try_from(n).ok());
+    Figures {
+        duration: count(s.duration).map(Duration::from_millis),
+        bytes_scanned: count(s.input_size),
+        result_rows: count(s.result_count),
+        input_rows: count(s.input_row_count),
+        bad_rows: count(s.bad_row_count),
+        job_type: s.job_type.clone().filter(|t| !t.is_empty()),
+        queue: s.queue_name.clone().filter(|q| !q.is_empty()),
     }
 }
 
@@ -108,6 +127,15 @@ impl JobApi for Sql {
         self.0.status(job_id, timeout).await.map(Snapshot::from)
     }
 
+    /// `/preview`: the first rows of a query's result.
+    async fn preview(
+        &self,
+        job_id: &str,
+        timeout: Duration,
+    ) -> Result<Option<PreviewResult>, Fault> {
+        self.0.preview(job_id, timeout).await.map(Some)
+    }
+
     async fn cancel(&self, job_id: &str, timeout: Duration) -> Result<String, Fault> {
         self.0
             .cancel(job_id, timeout)
@@ -129,6 +157,7 @@ impl JobApi for Sql {
 impl Kind for Sql {
     type Submission = SubmitJob;
     const FALLBACK: Fallback = Fallback::WhenBusy;
+    const RESULTS: bool = true;
 
     fn new(client: DliClient, _settings: &crate::config::Settings) -> Self {
         Sql(client)
@@ -138,6 +167,21 @@ impl Kind for Sql {
         let conf = user_conf(args)?;
         let sql = read_sql(args)?;
         let (conf, note) = with_deadline(conf, deadline_of(args));
+        // A check needs the result, which DLI does not give on its shared queue: known now,
+        // before anything is submitted.
+        let queue = args.queue.as_deref().unwrap_or(DEFAULT_QUEUE);
+        if args.output.fail_if_rows && queue == DEFAULT_QUEUE {
+            return Err(format!(
+                "{} needs the query's result, which DLI does not give for jobs on its `{DEFAULT_QUEUE}` queue{}: run it on a queue of your own ({} NAME); nothing was submitted",
+                flag::FAIL_IF_ROWS,
+                if args.queue.is_none() {
+                    " (where a job without --queue runs)"
+                } else {
+                    ""
+                },
+                flag::QUEUE
+            ));
+        }
         let job = SubmitJob {
             sql,
             currentdb: args.database.clone(),
@@ -277,10 +321,8 @@ use crate::{
 #[cfg(feature = "simulator")]
 pub fn recorded(report: &JobReport, polls: &[(Duration, Seen)]) -> JobSpec {
     let secs = |d: Duration| Span(Some(d));
-    let ended_at = polls
-        .iter()
-        .find(|(_, s)| s.status.is_terminal())
-        .map(|(t, _)| *t);
+    let ended = polls.iter().find(|(_, s)| s.status.is_terminal());
+    let ended_at = ended.map(|(t, _)| *t);
     let launching = polls
         .iter()
         .find(|(_, s)| s.status != JobStatus::Launching)
@@ -324,8 +366,11 @@ pub fn recorded(report: &JobReport, polls: &[(Duration, Seen)]) -> JobSpec {
         });
         clock = until.max(*first);
     }
+    // How DLI said it ended (a FINISHED job whose check failed, or could not be made, is
+    // FINISHED to DLI all the same).
+    let finished = ended.is_some_and(|(_, s)| s.status == JobStatus::Finished);
     let (commit, end) = match (&report.outcome, ended_at) {
-        (Outcome::Finished, Some(t)) => (secs(t.saturating_sub(clock)), End::Finished),
+        (_, Some(t)) if finished => (secs(t.saturating_sub(clock)), End::Finished),
         (Outcome::Failed, Some(t)) => (
             secs(t.saturating_sub(clock)),
             End::Failed {

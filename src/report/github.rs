@@ -8,14 +8,16 @@
 //! and the streams are given by the constructor (`cmd::context::Context::reporter`), and the
 //! formats are pure functions ([`outputs`], [`step_summary`], the annotations).
 
-use super::limits::{ANNOTATIONS, IDS_CHARS, SUMMARY_BYTES, TEXT_CHARS, cut, cut_escaped};
+use super::limits::{
+    ANNOTATIONS, IDS_CHARS, REASON_CHARS, SUMMARY_BYTES, TEXT_CHARS, cut, cut_escaped,
+};
 use super::safe::{
     Scrubber, Secrets, command_data_with, command_property_with, md_code_with, md_text_with,
     output_value_with,
 };
 use super::sink::{AppendFile, Sink};
 use super::stream::Stream;
-use super::{Reporter, describe, fault_text, fmt_duration, outcome_message};
+use super::{Reporter, describe, fault_text, fmt_duration, outcome_brief, outcome_message};
 use crate::cli::flag;
 use crate::wait::events::Events;
 use crate::wait::machine::Note;
@@ -175,7 +177,8 @@ fn output_block(
         output_entry_cut(scrubber, "job-id", ids, IDS_CHARS),
         output_entry(scrubber, "duration-seconds", &secs.to_string()),
         output_entry(scrubber, "polls", &polls.to_string()),
-        output_entry(scrubber, "message", message),
+        // The decisive job's whole reason (the annotation has its telling line).
+        output_entry_cut(scrubber, "message", message, REASON_CHARS),
     ]
     .concat()
 }
@@ -212,7 +215,7 @@ pub fn outputs(scrubber: &Scrubber, reports: &[JobReport], exit_code: i32) -> St
         .unwrap_or(Duration::ZERO);
     let polls: u32 = reports.iter().map(|r| r.polls).sum();
     let message = d.map(outcome_message).unwrap_or_default();
-    output_block(
+    let mut block = output_block(
         scrubber,
         status,
         exit_code,
@@ -220,7 +223,43 @@ pub fn outputs(scrubber: &Scrubber, reports: &[JobReport], exit_code: i32) -> St
         secs.as_secs(),
         polls,
         &message,
-    )
+    );
+    block.push_str(&figure_outputs(scrubber, reports));
+    block
+}
+
+/// DLI's figures as step outputs, summed over the jobs that have them (empty when none has):
+/// `rows` (result rows, or rows an INSERT wrote), `result-rows` (the same, for a query's
+/// check), `bytes-scanned`, `dli-duration-ms` (the longest).
+fn figure_outputs(scrubber: &Scrubber, reports: &[JobReport]) -> String {
+    let sum = |f: fn(&crate::wait::snapshot::Figures) -> Option<u64>| {
+        let all: Vec<u64> = reports
+            .iter()
+            .filter_map(|r| r.figures().and_then(f))
+            .collect();
+        (!all.is_empty()).then(|| all.iter().fold(0u64, |a, b| a.saturating_add(*b)))
+    };
+    let longest = reports
+        .iter()
+        .filter_map(|r| r.figures().and_then(|f| f.duration))
+        .max()
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let rows = sum(|f| f.result_rows);
+    [
+        ("rows", rows),
+        ("result-rows", rows),
+        ("bytes-scanned", sum(|f| f.bytes_scanned)),
+        ("dli-duration-ms", longest),
+    ]
+    .iter()
+    .map(|(name, v)| {
+        output_entry(
+            scrubber,
+            name,
+            &v.map(|n| n.to_string()).unwrap_or_default(),
+        )
+    })
+    .collect()
 }
 
 /// The step outputs of a `run --no-wait` that submitted `ids`: status SUBMITTED, exit code 0,
@@ -281,7 +320,10 @@ fn step_summary_within(
 ) -> String {
     let icon = |o: &Outcome| match o {
         o if o.is_success() => "✅",
-        Outcome::Failed | Outcome::Refused(_) | Outcome::Misconfigured(_) => "❌",
+        Outcome::Failed
+        | Outcome::CheckFailed { .. }
+        | Outcome::Refused(_)
+        | Outcome::Misconfigured(_) => "❌",
         _ => "⚠️",
     };
     // Room kept for the last line that says what was left out.
@@ -313,15 +355,31 @@ fn step_summary_within(
     let mut details_left_out = 0usize;
     for r in reports {
         let mut piece = String::new();
-        let msg = outcome_message(r);
-        if !msg.is_empty() {
+        let brief = outcome_brief(r, scrubber);
+        if !brief.is_empty() {
             piece.push_str(&format!(
                 "\n**{} {}**: {}\n",
                 md_code_with(scrubber, &r.job_id),
                 r.outcome.label(),
-                cut(&md_text_with(scrubber, &msg), TEXT_CHARS)
+                cut(&md_text_with(scrubber, &brief), TEXT_CHARS)
             ));
         }
+        // A reason longer than its telling line: all of it, collapsed.
+        let full = outcome_message(r);
+        if full != brief && !full.is_empty() {
+            piece.push_str(&format!(
+                "\n<details><summary>DLI's whole reason</summary>\n\n```text\n{}\n```\n\n</details>\n",
+                fenced(scrubber, &full)
+            ));
+        }
+        if let Some(f) = super::figures_text(r) {
+            piece.push_str(&format!(
+                "\n{}: {}\n",
+                md_code_with(scrubber, &r.job_id),
+                md_text_with(scrubber, &f)
+            ));
+        }
+        piece.push_str(&super::results::markdown(scrubber, r));
         if let Some(last) = &r.last
             && !last.sub_jobs.is_empty()
         {
@@ -470,6 +528,7 @@ impl<S: Sink, F: Sink> Reporter for Github<S, F> {
             let level = match &r.outcome {
                 o if o.is_success() => continue,
                 Outcome::Failed
+                | Outcome::CheckFailed { .. }
                 | Outcome::Refused(_)
                 | Outcome::Misconfigured(_)
                 | Outcome::Stalled { .. }
@@ -480,7 +539,7 @@ impl<S: Sink, F: Sink> Reporter for Github<S, F> {
             said.push((
                 level,
                 format!("DLI job {} {}", r.job_id, r.outcome.label()),
-                outcome_message(r),
+                outcome_brief(r, &scrubber),
                 0,
             ));
         }
@@ -505,6 +564,16 @@ impl<S: Sink, F: Sink> Reporter for Github<S, F> {
         }
         self.inner.reattached(job_id);
     }
+}
+
+/// Outside text inside a fenced ```` ```text ```` block of the step summary (a collapsed
+/// reason): scrubbed, control characters visible, lines kept, cut to `limits::REASON_CHARS`,
+/// and no line that could close the fence or the `<details>` (backticks and `<` escaped).
+fn fenced(scrubber: &Scrubber, text: &str) -> String {
+    let lines = output_value_with(scrubber, text)
+        .replace('`', "\u{2035}")
+        .replace('<', "\u{2039}");
+    cut(&lines, REASON_CHARS).into_owned()
 }
 
 /// The annotation lines for these (level, title, text, rank), at most `limits::ANNOTATIONS` of
@@ -730,7 +799,11 @@ mod tests {
                 "job-id",
                 "duration-seconds",
                 "polls",
-                "message"
+                "message",
+                "rows",
+                "result-rows",
+                "bytes-scanned",
+                "dli-duration-ms"
             ]
         );
         let values: Vec<&str> = outputs.iter().map(|(_, v)| v.as_str()).collect();
@@ -743,7 +816,12 @@ mod tests {
                 ids.as_str(),
                 "252",
                 "74",
-                "Table or view not found: t"
+                "Table or view not found: t",
+                // No figures read: empty, not 0.
+                "",
+                "",
+                "",
+                ""
             ]
         );
 
@@ -824,16 +902,14 @@ mod tests {
                 );
             }
         }
-        // The annotation: one line, the text's lines kept as escapes.
+        // The annotation: one line, the reason's telling line and how many more there are.
         let annotation = err
             .lines()
             .find(|l| l.starts_with("::error "))
             .unwrap_or_default();
-        assert!(
-            annotation.starts_with(&format!(
-                "::error title=DLI job {ID} FAILED::boom%0A\\::add-mask::FINISHED%0A  \\::warning::injected%0A#\\#[error]old form%0A\\u{{1b}}]0;title"
-            )),
-            "{annotation}"
+        assert_eq!(
+            annotation,
+            format!("::error title=DLI job {ID} FAILED::boom [+4 lines]")
         );
         // The message output: the text's lines, each safe for a later step to print.
         let outputs = heredocs(&text(&output));
@@ -1032,7 +1108,9 @@ mod tests {
             .split(&format!("\n{delim}\n"))
             .next()
             .unwrap_or_default();
-        assert!(o.chars().count() < TEXT_CHARS + 40, "{}", o.len());
+        // The `message` output keeps a whole reason up to `limits::REASON_CHARS`.
+        assert!(o.chars().count() < REASON_CHARS + 40, "{}", o.len());
+        assert!(o.chars().count() > TEXT_CHARS, "{}", o.len());
         assert!(o.ends_with(" more characters)"), "{o}");
         assert!(!out.contains("SECRET"), "a secret in the outputs");
     }

@@ -272,7 +272,7 @@ impl<S: Sink> Events for Human<S> {
 
     fn finished(&self, report: &JobReport) {
         self.ended(&report.job_id);
-        self.line(&closing_line(report));
+        self.line(&closing_line(report, &self.secrets.scrubber()));
     }
 }
 
@@ -444,7 +444,13 @@ mod tests {
     #[test]
     fn hostile_reasons_stay_one_safe_bounded_line() {
         let (h, out) = human(Verbosity::Normal, HOUR);
+        // A reason of several lines: its first, and how many more (the JSON has them all).
         h.finished(&failed(ID, HOSTILE));
+        let all = text(&out);
+        assert!(all.ends_with(": boom [+4 lines]\n"), "{all:?}");
+        // On one line, it is all there, made inert.
+        let (h, out) = human(Verbosity::Normal, HOUR);
+        h.finished(&failed(ID, &HOSTILE.replace(['\r', '\n'], "\u{2028}")));
         let all = text(&out);
         assert_eq!(all.matches('\n').count(), 1, "{all:?}");
         assert!(!all.trim_end().chars().any(is_hazard), "{all:?}");
@@ -454,7 +460,7 @@ mod tests {
         );
         assert!(!all.contains("##"), "{all:?}");
         assert!(
-            all.ends_with(": boom⏎::add-mask::FINISHED⏎  ::warning::injected⏎#\\#[error]old form⏎\\u{1b}]0;title\\u{7}\\u{1b}[2J <script>x</script> | `c` [l](u) key *** end\n"),
+            all.ends_with(": boom\\u{2028}::add-mask::FINISHED\\u{2028}\\u{2028}  ::warning::injected\\u{2028}#\\#[error]old form\\u{2028}\\u{1b}]0;title\\u{7}\\u{1b}[2J <script>x</script> | `c` [l](u) key *** end\n"),
             "{all:?}"
         );
         let huge = format!("{SECRET}{}", "x".repeat(3 * TEXT_CHARS));

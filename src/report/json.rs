@@ -11,7 +11,7 @@ use crate::dli::fault::Fault;
 use crate::wait::events::Events;
 use crate::wait::machine::Note;
 use crate::wait::record::{CancelReport, JobReport, Reason};
-use crate::wait::snapshot::Snapshot;
+use crate::wait::snapshot::{Figures, Snapshot};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::time::Duration;
@@ -83,8 +83,13 @@ fn cancel_json(c: &CancelReport) -> Value {
 /// One job's final record, as in the summary line.
 pub fn job_json(r: &JobReport) -> Value {
     let last = r.last.as_ref();
-    let counts = last.map(Snapshot::counts);
-    json!({
+    // Counts DLI reported: none (null, not 0) when its last answer listed no sub-job.
+    let counts = last
+        .filter(|s| !s.sub_jobs.is_empty())
+        .map(Snapshot::counts);
+    let figures = r.figures();
+    let figure = |f: fn(&Figures) -> Option<u64>| figures.and_then(f);
+    let mut v = json!({
         "job_id": r.job_id,
         "status": r.outcome.label(),
         "exit_code": r.outcome.exit_code(),
@@ -106,7 +111,22 @@ pub fn job_json(r: &JobReport) -> Value {
         "reason": r.reason.as_ref().map(reason_json),
         "cancel": r.cancel.as_ref().map(cancel_json),
         "polled_status_endpoint": r.fell_back,
-    })
+    });
+    // DLI's own figures (`/status`), units in the names; why they are missing when a read
+    // failed.
+    v["dli_duration_ms"] = json!(figure(|f| f
+        .duration
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))));
+    v["bytes_scanned"] = json!(figure(|f| f.bytes_scanned));
+    v["result_rows"] = json!(figure(|f| f.result_rows));
+    v["input_rows"] = json!(figure(|f| f.input_rows));
+    v["bad_rows"] = json!(figure(|f| f.bad_rows));
+    v["job_type"] = json!(figures.and_then(|f| f.job_type.clone()));
+    v["queue"] = json!(figures.and_then(|f| f.queue.clone()));
+    if let Some(Err(e)) = &r.figures {
+        v["figures_error"] = json!(e);
+    }
+    v
 }
 
 /// Write the summary object as one line (also what `--summary-file` holds), one job at a

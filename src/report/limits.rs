@@ -12,6 +12,11 @@ use std::borrow::Cow;
 /// text, the `message` output, the summary file's reason) that are shown.
 pub const TEXT_CHARS: usize = 4000;
 
+/// The most characters of a job's whole reason where the whole is kept (the `message`
+/// output, `--summary-file`, the step summary's collapsed reason): a 60-frame stack trace
+/// (6,000 characters) fits, a megabyte does not.
+pub const REASON_CHARS: usize = 16_000;
+
 /// The most characters of the `job-id` output (about 5,000 job ids).
 pub const IDS_CHARS: usize = 200_000;
 

@@ -7,6 +7,7 @@ pub mod human;
 pub mod json;
 pub mod limits;
 pub mod out_file;
+pub mod results;
 pub mod safe;
 pub mod sink;
 pub mod stream;
@@ -14,10 +15,12 @@ pub mod stream;
 use crate::cli::{flag, hint};
 use crate::dli::fault::{Fault, FaultKind};
 use crate::dli::model::JobStatus;
+use crate::report::safe::Scrubber;
 use crate::wait::events::Events;
 use crate::wait::outcome::Outcome;
 use crate::wait::record::JobReport;
 use crate::wait::snapshot::Snapshot;
+pub use results::fmt_count;
 use std::time::Duration;
 
 /// A wait's events (from the driver) plus what only a command knows: a submit, the end.
@@ -151,8 +154,126 @@ fn cancel_text(r: &JobReport) -> Option<String> {
     })
 }
 
-/// The one message that explains how a job's wait ended (without the job id and timing).
+/// The one message that explains how a job's wait ended (without the job id and timing), in
+/// full: DLI's whole reason (JSON, the summary file, the `message` output).
 pub fn outcome_message(r: &JobReport) -> String {
+    message(r, None)
+}
+
+/// [`outcome_message`] with DLI's reason as its telling line (see [`telling`]): what the
+/// closing line and an annotation carry. The reason is scrubbed of `scrubber`'s secrets
+/// before it is cut (a cut must not leave part of a secret that no longer matches).
+pub fn outcome_brief(r: &JobReport, scrubber: &Scrubber) -> String {
+    message(r, Some(scrubber))
+}
+
+/// DLI's reason as it came: its message, then its detail.
+pub fn reason_text(r: &JobReport) -> Option<String> {
+    let reason = r.reason.as_ref().filter(|r| !r.message.is_empty())?;
+    let mut m = reason.message.clone();
+    if let Some(d) = &reason.detail {
+        m.push_str(&format!(" (detail: {d})"));
+    }
+    Some(m)
+}
+
+/// The most characters of a reason's telling line (see [`telling`]).
+pub const TELLING_CHARS: usize = 200;
+
+/// The line of a long reason that tells what went wrong: the first that is not a stack frame
+/// (`at …`, `... 12 more`), cut to [`TELLING_CHARS`], with `[+N lines]` for the lines left
+/// out; a short one-line reason as it is.
+pub fn telling(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let frame = |l: &str| {
+        let t = l.trim_start();
+        t.starts_with("at ") || (t.starts_with("...") && t.ends_with("more"))
+    };
+    let Some(pick) = lines
+        .iter()
+        .position(|l| !frame(l))
+        .or((!lines.is_empty()).then_some(0))
+    else {
+        return text.trim().to_string();
+    };
+    let line = lines[pick].trim();
+    let mut out = limits::cut(line, TELLING_CHARS).into_owned();
+    let more = lines.len() - 1;
+    if more > 0 {
+        out.push_str(&format!(
+            " [+{more} line{}]",
+            if more == 1 { "" } else { "s" }
+        ));
+    }
+    out
+}
+
+/// `1.2 GiB`, `340 KiB`, `22 B`.
+pub fn fmt_bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if v < 10.0 {
+        format!("{v:.1} {}", UNITS[unit])
+    } else {
+        format!("{v:.0} {}", UNITS[unit])
+    }
+}
+
+/// `DLI: 4m03s, 1.2 GiB scanned, 18,204 rows` (what DLI gave of them), or that the figures
+/// could not be read; `None` for a wait that did not read them.
+pub fn figures_text(r: &JobReport) -> Option<String> {
+    let f = match r.figures.as_ref()? {
+        Ok(f) => f,
+        Err(e) => return Some(format!("DLI's figures not read: {e}")),
+    };
+    let mut parts = Vec::new();
+    if let Some(d) = f.duration {
+        parts.push(fmt_duration(d));
+    }
+    if let Some(b) = f.bytes_scanned {
+        parts.push(format!("{} scanned", fmt_bytes(b)));
+    }
+    if let Some(n) = f.result_rows {
+        parts.push(format!(
+            "{} row{}",
+            fmt_count(n),
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    if let Some(n) = f.bad_rows.filter(|n| *n > 0) {
+        parts.push(format!(
+            "{} bad row{}",
+            fmt_count(n),
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    (!parts.is_empty()).then(|| format!("DLI: {}", parts.join(", ")))
+}
+
+/// A failed check (`--fail-if-rows`): how many rows, and the first few the preview has.
+fn check_message(r: &JobReport, rows: u64) -> String {
+    let mut m = format!(
+        "the check failed: the query returned {} row{} ({})",
+        fmt_count(rows),
+        if rows == 1 { "" } else { "s" },
+        flag::FAIL_IF_ROWS
+    );
+    if let Some(first) = results::first_rows(r, results::CHECK_ROWS_SHOWN) {
+        m.push_str(&format!("; first: {first}"));
+    }
+    m
+}
+
+/// The message; brief (with a scrubber: the reason's telling line) or whole.
+fn message(r: &JobReport, brief: Option<&Scrubber>) -> String {
     let mut msg = match &r.outcome {
         Outcome::Finished => String::new(),
         Outcome::Running { settled } => match settled {
@@ -183,15 +304,11 @@ pub fn outcome_message(r: &JobReport) -> String {
                 last_seen(r)
             ),
         },
-        Outcome::Failed | Outcome::Cancelled => match &r.reason {
-            Some(reason) if !reason.message.is_empty() => {
-                let mut m = reason.message.clone();
-                if let Some(d) = &reason.detail {
-                    m.push_str(&format!(" (detail: {d})"));
-                }
-                m
-            }
-            _ => "DLI gave no reason".to_string(),
+        Outcome::CheckFailed { rows } => check_message(r, *rows),
+        Outcome::Failed | Outcome::Cancelled => match reason_text(r) {
+            Some(m) if let Some(scrubber) = brief => telling(&scrubber.scrub(&m)),
+            Some(m) => m,
+            None => "DLI gave no reason".to_string(),
         },
         Outcome::Stalled { still_for } => format!(
             "no task or stage moved for {} ({}); {}",
@@ -308,16 +425,27 @@ fn refused_message(r: &JobReport, f: &Fault) -> String {
     m
 }
 
-/// `job 85798b38-… FINISHED in 4m12s (37 polls, 2 retries)` plus the reason when it did not.
-pub fn closing_line(r: &JobReport) -> String {
-    let msg = outcome_message(r);
-    let head = format!(
-        "job {} {} in {} ({})",
-        r.job_id,
-        r.outcome.label(),
-        fmt_duration(r.elapsed),
-        polls_text(r)
-    );
+/// `job 85798b38-… FINISHED in 4m12s (DLI: 4m03s, 1.2 GiB scanned, 18,204 rows; 37 polls,
+/// 2 retries)` plus the reason's telling line when it did not. A job that had ended before
+/// the wait began says so, and DLI's duration, not the wait's.
+pub fn closing_line(r: &JobReport, scrubber: &Scrubber) -> String {
+    let msg = outcome_brief(r, scrubber);
+    let figures = figures_text(r);
+    // Ended at the first look, after a run longer than the wait: it had ended before.
+    let ended_before = r.polls <= 1
+        && r.figures()
+            .and_then(|f| f.duration)
+            .is_some_and(|d| d > r.elapsed);
+    let when = if ended_before {
+        "before the wait began".to_string()
+    } else {
+        format!("in {}", fmt_duration(r.elapsed))
+    };
+    let about = match figures {
+        Some(f) => format!("{f}; {}", polls_text(r)),
+        None => polls_text(r),
+    };
+    let head = format!("job {} {} {when} ({about})", r.job_id, r.outcome.label());
     if msg.is_empty() {
         head
     } else {
@@ -350,6 +478,8 @@ mod tests {
             cancel: None,
             fell_back: false,
             short_lived_credentials: false,
+            figures: None,
+            results: None,
         }
     }
 
@@ -383,5 +513,76 @@ mod tests {
             detail: None,
         });
         assert_eq!(outcome_message(&r), "ValueError: x");
+    }
+
+    /// A long reason's telling line: the exception, not the frames, and how many lines more.
+    #[test]
+    fn a_stack_trace_is_told_by_its_exception() {
+        let mut trace = String::from(
+            "DLI.0005: org.apache.spark.sql.AnalysisException: Table or view not found: t;",
+        );
+        for i in 0..60 {
+            trace.push_str(&format!(
+                "\n\tat org.apache.spark.Foo.bar{i}(Foo.scala:{i})"
+            ));
+        }
+        trace.push_str("\n\t... 12 more");
+        assert_eq!(
+            telling(&trace),
+            "DLI.0005: org.apache.spark.sql.AnalysisException: Table or view not found: t; [+61 lines]"
+        );
+        // Frames first (a log tail): the first line that is not one.
+        assert_eq!(
+            telling("\tat a.b(C.java:1)\nCaused by: java.io.IOException: gone\n\tat x.y(Z.java:2)"),
+            "Caused by: java.io.IOException: gone [+2 lines]"
+        );
+        assert_eq!(telling("one line"), "one line");
+        assert_eq!(telling("  "), "");
+        let long = "x".repeat(1000);
+        assert!(telling(&long).starts_with(&"x".repeat(TELLING_CHARS)));
+        assert!(telling(&long).ends_with(" more characters)"));
+    }
+
+    proptest::proptest! {
+        /// Whatever the reason, its telling line is one line and bounded.
+        #[test]
+        fn the_telling_line_is_one_bounded_line(text in "(\\PC{0,300}\n?){0,80}") {
+            let t = telling(&text);
+            proptest::prop_assert!(!t.contains('\n'), "{t:?}");
+            proptest::prop_assert!(t.chars().count() <= TELLING_CHARS + 60, "{}", t.chars().count());
+        }
+    }
+
+    #[test]
+    fn figures_read_as_people_write_them() {
+        assert_eq!(fmt_bytes(0), "0 B");
+        assert_eq!(fmt_bytes(1023), "1023 B");
+        assert_eq!(fmt_bytes(1_288_490_189), "1.2 GiB");
+        assert_eq!(fmt_bytes(340 * 1024), "340 KiB");
+        assert_eq!(fmt_bytes(u64::MAX), "16 EiB");
+        assert_eq!(fmt_count(0), "0");
+        assert_eq!(fmt_count(999), "999");
+        assert_eq!(fmt_count(18_204), "18,204");
+        assert_eq!(fmt_count(1_234_567), "1,234,567");
+        let mut r = report(
+            Outcome::Finished,
+            Snapshot::of_batch(JobStatus::Dead, String::new()),
+        );
+        assert_eq!(figures_text(&r), None);
+        r.figures = Some(Ok(crate::wait::snapshot::Figures {
+            duration: Some(Duration::from_secs(243)),
+            bytes_scanned: Some(1_288_490_189),
+            result_rows: Some(18_204),
+            ..Default::default()
+        }));
+        assert_eq!(
+            figures_text(&r).as_deref(),
+            Some("DLI: 4m3s, 1.2 GiB scanned, 18,204 rows")
+        );
+        r.figures = Some(Err("DLI.0500 (HTTP 503): busy".into()));
+        assert_eq!(
+            figures_text(&r).as_deref(),
+            Some("DLI's figures not read: DLI.0500 (HTTP 503): busy")
+        );
     }
 }

@@ -354,6 +354,18 @@ pub fn md_code_with(scrubber: &Scrubber, text: &str) -> String {
     format!("{fence} {inner} {fence}")
 }
 
+/// Outside text as one RFC 4180 CSV field on stdout: scrubbed, control characters visible,
+/// line breaks kept (as LF) but no line that a CI runner would read as a command (as
+/// [`output_value_with`]); quoted when it holds `,`, `"` or a line break, `"` doubled.
+pub fn csv_field_with(scrubber: &Scrubber, text: &str) -> String {
+    let clean = clean(&scrubber.scrub(text), Mode::Lines);
+    if clean.contains([',', '"', '\n']) {
+        format!("\"{}\"", clean.replace('"', "\"\""))
+    } else {
+        clean
+    }
+}
+
 /// A JSON value as one line: strings scrubbed; besides what serde_json escapes, DEL, C1, line
 /// separators and bidi controls escaped too, and `##` written `#\u0023` (the same value to a
 /// JSON reader, nothing to a CI runner reading the raw line).
@@ -594,6 +606,11 @@ mod tests {
                 for out in &printed {
                     prop_assert!(!starts_a_command(out), "{out:?}");
                 }
+                // A CSV field on stdout (`--results`): lines kept, each as safe as an output's.
+                let field = csv_field_with(&s, &text);
+                prop_assert!(!field.chars().any(|c| is_hazard(c) && c != '\n'), "{field:?}");
+                prop_assert!(!field.lines().any(starts_a_command), "{field:?}");
+                prop_assert!(!holds_a_run_of(&field, &secret), "{field:?}");
                 let lines = output_value_with(&s, &text);
                 prop_assert!(!lines.chars().any(|c| is_hazard(c) && c != '\n'), "{lines:?}");
                 prop_assert!(!lines.lines().any(starts_a_command), "{lines:?}");
@@ -603,5 +620,36 @@ mod tests {
                 prop_assert_eq!(back.as_str().map(str::len).is_some(), true);
             }
         }
+    }
+
+    /// RFC 4180: a field that needs quoting is quoted, `"` doubled, and it reads back as the
+    /// text it was (plain text: no control characters, commands or secrets to change).
+    #[test]
+    fn csv_fields_read_back_as_the_text() {
+        let none = Scrubber::new::<&str>([]);
+        let unquote = |f: &str| match f.strip_prefix('"').and_then(|f| f.strip_suffix('"')) {
+            Some(inner) => inner.replace("\"\"", "\""),
+            None => f.to_string(),
+        };
+        for text in [
+            "plain",
+            "a,b",
+            "say \"hi\"",
+            "two\nlines",
+            "",
+            "é ünï",
+            "\"",
+            ",\n\"",
+        ] {
+            let f = csv_field_with(&none, text);
+            assert_eq!(unquote(&f), text, "{f:?}");
+            assert_eq!(f.starts_with('"'), text.contains([',', '"', '\n']), "{f:?}");
+        }
+        assert_eq!(csv_field_with(&none, "a,\"b\""), "\"a,\"\"b\"\"\"");
+        // Made inert, as every output's text: a command on a line of its own, an escape.
+        assert_eq!(
+            csv_field_with(&none, "x\n::error::y\u{1b}[2J"),
+            "\"x\n\\::error::y\\u{1b}[2J\""
+        );
     }
 }

@@ -205,6 +205,7 @@ pub(crate) mod testing {
             queued: None,
             restart_times: None,
             restarted: None,
+            figures: None,
         }
     }
 

@@ -42,8 +42,10 @@ struct Pending {
     queued: usize,
     /// Their bytes.
     queued_bytes: usize,
-    /// Lines dropped since the last note.
+    /// Lines dropped in all (never reset: whether a line was lost so far reads it).
     dropped: u64,
+    /// How many of them a note has said already.
+    noted: u64,
     /// A write failed (a closed pipe, a full disk): what was said may be nowhere.
     failed: bool,
 }
@@ -176,7 +178,11 @@ fn drain(rx: Receiver<Vec<u8>>, mut out: Box<dyn Write + Send>, state: &(Mutex<P
     while let Ok(bytes) = rx.recv() {
         let dropped = lock
             .lock()
-            .map(|mut p| std::mem::take(&mut p.dropped))
+            .map(|mut p| {
+                let unsaid = p.dropped - p.noted;
+                p.noted = p.dropped;
+                unsaid
+            })
             .unwrap_or(0);
         let mut ok = true;
         if dropped > 0 {

@@ -245,6 +245,12 @@ pub struct JobSpec {
     /// (Flink) Its states, one after another (`sim::flink::FlinkStep`); the last lasts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub states: Vec<FlinkStep>,
+    /// Bytes scanned (`/status`'s `input_size`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_size: Option<i64>,
+    /// A FINISHED query's result: `/status`'s `result_count` and `/preview`'s answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<ResultSpec>,
 }
 
 /// One state of a Flink job's scripted life.
@@ -266,6 +272,22 @@ pub struct FlinkStep {
 
 fn forever() -> Span {
     Span::FOREVER
+}
+
+/// A query's result, as `/preview` serves it.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultSpec {
+    /// The columns, in either shape DLI's clients meet: `[{"c1":"int"}]` or
+    /// `[{"name":"c1","type":"int"}]` (served as written). Empty: a job with no result.
+    #[serde(default)]
+    pub schema: Vec<serde_json::Value>,
+    /// The rows (the preview serves the first 1000).
+    #[serde(default)]
+    pub rows: Vec<Vec<serde_json::Value>>,
+    /// `result_count` when it is more than the rows given (a result longer than the preview).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -416,6 +438,8 @@ pub enum EndpointSpec {
     Any,
     Progress,
     Status,
+    /// A SQL job's `/preview`.
+    Preview,
     Cancel,
     /// A Spark batch's `/state`.
     State,

@@ -7,7 +7,8 @@ use super::scenario::{
     End, EndpointSpec, FaultKindSpec, FaultSpec, JobKind, JobSpec, Scenario, Span,
 };
 use crate::dli::model::{
-    CancelJobResponse, Envelope, JobStatus, JobStatusInfo, SubmitJob, SubmitJobResponse,
+    CancelJobResponse, DEFAULT_QUEUE, Envelope, JobStatus, JobStatusInfo, SubmitJob,
+    SubmitJobResponse,
 };
 use crate::dli::sign::{AuthorizationHeader, SignableRequest, parse_sdk_date, sign_with};
 use percent_encoding::percent_decode_str;
@@ -267,6 +268,9 @@ impl Simulator {
             ("GET", "v1.0", ["jobs", id, "status"]) => {
                 self.job_call(id, "status", |sim, j, t| sim.status(j, t))
             }
+            ("GET", "v1.0", ["jobs", id, "preview"]) => {
+                self.job_call(id, "preview", |sim, j, t| sim.preview(j, t))
+            }
             ("DELETE", "v1.0", ["jobs", id]) => {
                 self.job_call(id, "cancel", |sim, j, t| sim.cancel(j, t))
             }
@@ -465,13 +469,15 @@ impl Simulator {
         let v = self.view(job, t);
         let (message, detail) = self.message_of(job, &v);
         let run_s = v.ended_at.unwrap_or(t).max(0.0) / self.speed;
+        let finished = v.status == JobStatus::Finished;
+        let result = job.spec.result.as_ref().filter(|_| finished);
         let body = JobStatusInfo {
             envelope: Envelope {
                 is_success: true,
                 message,
             },
             job_id: Some(job.id.clone()),
-            job_type: Some("QUERY".into()),
+            job_type: Some(job_type_of(&job.statement).into()),
             job_mode: Some("async".into()),
             queue_name: Some(job.meta.queue.clone()),
             owner: Some("simulator".into()),
@@ -482,8 +488,12 @@ impl Simulator {
             ),
             duration: Some((run_s * 1000.0) as i64),
             status: v.status.clone(),
-            input_size: Some(0),
-            result_count: Some(if v.status == JobStatus::Finished { 4 } else { 0 }),
+            input_size: Some(job.spec.input_size.unwrap_or(0)),
+            result_count: Some(match result {
+                Some(r) => r.count.unwrap_or(i64::try_from(r.rows.len()).unwrap_or(i64::MAX)),
+                None if finished && job.spec.result.is_none() => 4,
+                None => 0,
+            }),
             database_name: Some("default".into()),
             // For a finished query DLI's `detail` is the result schema; for a failure, more on why.
             detail: detail.or_else(|| {
@@ -497,6 +507,41 @@ impl Simulator {
             ..JobStatusInfo::default()
         };
         Response::json(200, &json!(body))
+    }
+
+    /// `/preview`: a FINISHED query's first rows (at most 1000) from its scenario's `result`;
+    /// refused, as DLI does, for jobs on the `default` queue and for jobs not FINISHED.
+    fn preview(&self, job: &mut Job, t: f64) -> Response {
+        if job.meta.queue == DEFAULT_QUEUE {
+            return error(
+                400,
+                "DLI.0001",
+                "Do not support use default queue to getJobResult",
+            );
+        }
+        let v = self.view(job, t);
+        if v.status != JobStatus::Finished {
+            return error(
+                400,
+                "DLI.0001",
+                &format!("The job is in {} state; it has no result yet.", v.status),
+            );
+        }
+        let spec = job.spec.result.clone().unwrap_or_default();
+        let rows: Vec<_> = spec.rows.iter().take(PREVIEW_ROWS).collect();
+        Response::json(
+            200,
+            &json!({
+                "is_success": true,
+                "message": "",
+                "job_id": job.id,
+                "job_type": "QUERY",
+                "row_count": rows.len(),
+                "input_size": job.spec.input_size.unwrap_or(0),
+                "schema": spec.schema,
+                "rows": rows,
+            }),
+        )
     }
 
     fn cancel(&self, job: &mut Job, t: f64) -> Response {
@@ -573,6 +618,19 @@ impl Simulator {
     }
 }
 
+/// How many rows DLI's preview gives at most.
+const PREVIEW_ROWS: usize = 1000;
+
+/// DLI's `job_type` for a statement: `INSERT` for an INSERT, else `QUERY`.
+fn job_type_of(statement: &str) -> &'static str {
+    let first = statement.split_whitespace().next().unwrap_or_default();
+    if first.eq_ignore_ascii_case("INSERT") {
+        "INSERT"
+    } else {
+        "QUERY"
+    }
+}
+
 /// Submitted SQL without a matching template: a short job that finishes.
 fn default_template() -> JobSpec {
     serde_json::from_value(json!({
@@ -588,6 +646,7 @@ fn applies(f: &FaultSpec, endpoint: &str, n: u32, t: f64) -> bool {
         EndpointSpec::Any => endpoint != "cancel",
         EndpointSpec::Progress => endpoint == "progress",
         EndpointSpec::Status => endpoint == "status",
+        EndpointSpec::Preview => endpoint == "preview",
         EndpointSpec::Cancel => endpoint == "cancel",
         EndpointSpec::State => endpoint == "state",
         EndpointSpec::Details => endpoint == "details",

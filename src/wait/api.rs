@@ -6,6 +6,7 @@
 use super::machine::Endpoint;
 use super::snapshot::Snapshot;
 use crate::dli::fault::Fault;
+use crate::dli::model::PreviewResult;
 use crate::dli::pacer::{Lane, Pacer};
 use std::future::Future;
 use std::time::Duration;
@@ -39,6 +40,15 @@ pub trait JobApi: Clone + Send + Sync + 'static {
         job_id: &str,
         timeout: Duration,
     ) -> impl Future<Output = Result<Snapshot, Fault>> + Send;
+    /// A FINISHED query's first rows (a SQL job's `/preview`); `None` for a kind that has no
+    /// such read.
+    fn preview(
+        &self,
+        _job_id: &str,
+        _timeout: Duration,
+    ) -> impl Future<Output = Result<Option<PreviewResult>, Fault>> + Send {
+        async { Ok(None) }
+    }
     /// Ask DLI to cancel the job; DLI's message on success.
     fn cancel(
         &self,

@@ -5,12 +5,13 @@
 
 use super::api::JobApi;
 use super::events::Events;
-use super::machine::{Decision, Endpoint, Machine, Observation, WaitConfig};
+use super::machine::{Decision, Endpoint, Machine, Observation, ResultsAsk, WaitConfig};
 use super::outcome::{Outcome, Stop};
 use super::policy::DelayPolicy;
-use super::record::{CancelReport, JobReport, Reason};
+use super::record::{CancelReport, JobReport, Reason, Results};
 use super::snapshot::Snapshot;
-use crate::dli::fault::{Fault, FaultKind};
+use crate::dli::fault::{Check, Fault, FaultKind};
+use crate::dli::model::PreviewResult;
 use crate::dli::pacer::Lane;
 use backon::{ConstantBuilder, Retryable};
 use std::sync::Arc;
@@ -198,15 +199,17 @@ impl<A: JobApi> Driver<A> {
             .collect())
     }
 
-    /// The ending of a wait: the cancel (when asked) and DLI's reason for a failure, both
-    /// within the grace; `report` as the loop left it. A signal (on `stop`) cuts the reason
+    /// The ending of a wait: the cancel (when asked); for a job that ended (FINISHED, FAILED,
+    /// CANCELLED) one read of DLI's reason and figures (a SQL job's `/status`), and for a
+    /// FINISHED query whose result is asked for (`results`), its preview and the check. All
+    /// within the grace; `report` as the loop left it. A signal (on `stop`) cuts the reads
     /// short: the last poll's message stands, and the run ends as the signal says.
     async fn ending(
         &self,
         mut report: JobReport,
         cancel: bool,
-        start: Instant,
-        deadline: Option<Instant>,
+        results: ResultsAsk,
+        (start, deadline): (Instant, Option<Instant>),
         mut stop: watch::Receiver<Option<Stop>>,
     ) -> JobReport {
         let job_id = report.job_id.clone();
@@ -222,59 +225,183 @@ impl<A: JobApi> Driver<A> {
             self.events.cancelled(&job_id, &c);
             report.cancel = Some(c);
         }
-        if matches!(report.outcome, Outcome::Failed | Outcome::Cancelled) {
+        if matches!(
+            report.outcome,
+            Outcome::Finished | Outcome::Failed | Outcome::Cancelled
+        ) {
             // Its own bound, but never past the deadline's grace.
-            let reason_by = Instant::now() + REASON_WITHIN;
-            let reason_by = deadline.map_or(reason_by, |d| reason_by.min(d + CANCEL_GRACE));
-            let last = report.last.as_ref();
-            let fetch =
-                tokio::time::timeout_at(reason_by, Box::pin(self.reason(&job_id, last, reason_by)));
-            report.reason = tokio::select! {
-                reason = fetch => reason.unwrap_or_else(|_| reason_from_poll(last)),
+            let reads_by = Instant::now() + REASON_WITHIN;
+            let reads_by = deadline.map_or(reads_by, |d| reads_by.min(d + CANCEL_GRACE));
+            // What stands if the reads do not come to an end (they overwrite it).
+            report.figures = Some(Err("no answer in time".into()));
+            let reads = tokio::time::timeout_at(
+                reads_by,
+                Box::pin(self.ended_reads(&mut report, results, reads_by)),
+            );
+            tokio::select! {
+                done = reads => if done.is_err() {
+                    tracing::debug!(job_id, "the ending's reads did not answer in time");
+                },
                 sig = signalled(&mut stop) => {
-                    tracing::debug!(job_id, signal = sig.name(), "signal: not waiting for the job's failure reason");
-                    reason_from_poll(last)
+                    tracing::debug!(job_id, signal = sig.name(), "signal: not waiting for the job's reason and figures");
+                    report.figures = Some(Err(format!("not waited for after {}", sig.name())));
                 }
-            };
+            }
+            let failed = matches!(report.outcome, Outcome::Failed | Outcome::Cancelled);
+            if failed && report.reason.is_none() {
+                report.reason = reason_from_poll(report.last.as_ref());
+            }
         }
         report.elapsed = start.elapsed();
         report
     }
 
-    /// The kind's reason read ([`JobApi::reason`]: a SQL job's `/status`) for a job that
-    /// ended badly, retried briefly on transient faults, by `by`.
-    async fn reason(&self, job_id: &str, last: Option<&Snapshot>, by: Instant) -> Option<Reason> {
-        // Polling an endpoint that carries the reason already (a SQL job's `/status`, after
-        // the fallback): its last answer is the reason.
-        if let Some(s) = last.filter(|s| s.carries_reason()) {
-            return Some(Reason {
-                message: s.message.clone(),
-                detail: s.detail.clone().filter(|d| !d.trim().is_empty()),
-            });
+    /// The reads of an ended job, into `report`: its reason (FAILED, CANCELLED) and figures
+    /// from one read, then for a FINISHED query asked for, its result and the check.
+    async fn ended_reads(&self, report: &mut JobReport, results: ResultsAsk, by: Instant) {
+        let job_id = report.job_id.clone();
+        let last = report.last.clone();
+        let read = self.ended_read(&job_id, last.as_ref(), by).await;
+        let failed = matches!(report.outcome, Outcome::Failed | Outcome::Cancelled);
+        match read {
+            Ok(info) => {
+                if failed {
+                    let message = if info.message.trim().is_empty() {
+                        last.as_ref().map(|s| s.message.clone()).unwrap_or_default()
+                    } else {
+                        info.message.clone()
+                    };
+                    let detail = info.detail.clone().filter(|d| !d.trim().is_empty());
+                    report.reason = Some(Reason { message, detail });
+                }
+                report.figures = info.figures.map(|f| Ok(*f));
+            }
+            Err(e) => {
+                tracing::warn!(job_id, error = %e, "could not read the job's reason and figures from DLI");
+                report.figures = Some(Err(e.to_string()));
+            }
         }
-        let fetched: Result<Snapshot, Fault> = (|| self.ending_poll(job_id, by))
+        if report.outcome == Outcome::Finished && (results.show || results.check) {
+            self.result(report, results, by).await;
+        }
+    }
+
+    /// A FINISHED query's result, as asked: its preview (unless nothing needs it), then the
+    /// check (`results.check`): rows end the wait as a failed check; a check that cannot be
+    /// made (the `default` queue, nothing readable) as misconfigured.
+    async fn result(&self, report: &mut JobReport, results: ResultsAsk, by: Instant) {
+        let figures = report.figures().cloned();
+        let counted = figures.as_ref().and_then(|f| f.result_rows);
+        let on_default = figures.as_ref().is_some_and(|f| f.on_default_queue());
+        if on_default {
+            report.results = Some(Results::DefaultQueue);
+        } else if results.show || counted != Some(0) {
+            let job_id = report.job_id.clone();
+            let read: Result<Option<PreviewResult>, Fault> = (|| self.preview_read(&job_id, by))
+                .retry(
+                    ConstantBuilder::default()
+                        .with_delay(Duration::from_millis(500))
+                        .with_max_times(2),
+                )
+                .when(|f| f.is_transient() && Instant::now() < by)
+                .await;
+            report.results = match read {
+                Ok(Some(p)) if p.schema.is_empty() && p.rows.is_empty() => Some(Results::NoResult),
+                Ok(Some(p)) => Some(Results::Rows(p)),
+                Ok(None) => None,
+                Err(f) if f.message.to_ascii_lowercase().contains("default queue") => {
+                    Some(Results::DefaultQueue)
+                }
+                Err(f) => Some(Results::Unreadable(f.to_string())),
+            };
+        }
+        if !results.check {
+            return;
+        }
+        let previewed = match &report.results {
+            Some(Results::Rows(p)) => Some(
+                p.row_count
+                    .and_then(|n| u64::try_from(n).ok())
+                    .unwrap_or(p.rows.len() as u64)
+                    .max(p.rows.len() as u64),
+            ),
+            Some(Results::NoResult) => Some(0),
+            _ => None,
+        };
+        let unchecked = |why: String, check: Option<Check>| {
+            let f = Fault::config(FaultKind::Rejected, why);
+            Outcome::Misconfigured(Box::new(match check {
+                Some(c) => f.checking(c),
+                None => f,
+            }))
+        };
+        // DLI's `result_count` is the rows an INSERT wrote, too: a check is a query.
+        let not_a_query = figures
+            .as_ref()
+            .and_then(|f| f.job_type.clone())
+            .filter(|t| !t.eq_ignore_ascii_case("QUERY"));
+        report.outcome = match (counted.or(previewed), &report.results) {
+            _ if on_default => unchecked("the check cannot be made".into(), Some(Check::OwnQueue)),
+            _ if let Some(t) = not_a_query => unchecked(
+                format!(
+                    "the check needs a query that returns the offending rows (a SELECT); DLI ran this job as {t}"
+                ),
+                None,
+            ),
+            (Some(0), _) => Outcome::Finished,
+            (Some(rows), _) => Outcome::CheckFailed { rows },
+            (None, Some(Results::DefaultQueue)) => unchecked(
+                "the check cannot be made: DLI refused the job's results".into(),
+                Some(Check::OwnQueue),
+            ),
+            (None, Some(Results::Unreadable(e))) => unchecked(
+                format!("the check cannot be made: the job's result could not be read ({e})"),
+                None,
+            ),
+            (None, _) => unchecked(
+                "the check cannot be made: DLI told no row count for the job".into(),
+                None,
+            ),
+        };
+    }
+
+    /// One preview read, a turn under the rate limit first, within what is left until `by`.
+    async fn preview_read(
+        &self,
+        job_id: &str,
+        by: Instant,
+    ) -> Result<Option<PreviewResult>, Fault> {
+        let left = by.saturating_duration_since(Instant::now());
+        self.api.turn(Lane::Normal, Some(left)).await?;
+        let timeout = self
+            .api
+            .request_timeout()
+            .min(by.saturating_duration_since(Instant::now()));
+        tokio::time::timeout(timeout, self.api.preview(job_id, timeout))
+            .await
+            .unwrap_or_else(|_| Err(no_answer(timeout)))
+    }
+
+    /// The kind's ending read ([`JobApi::reason`]: a SQL job's `/status`, which carries its
+    /// reason and figures), retried briefly on transient faults, by `by`; the last poll when
+    /// it was that read already (a SQL job's `/status`, after the fallback).
+    async fn ended_read(
+        &self,
+        job_id: &str,
+        last: Option<&Snapshot>,
+        by: Instant,
+    ) -> Result<Snapshot, Fault> {
+        if let Some(s) = last.filter(|s| s.carries_reason()) {
+            return Ok(s.clone());
+        }
+        (|| self.ending_poll(job_id, by))
             .retry(
                 ConstantBuilder::default()
                     .with_delay(Duration::from_millis(500))
                     .with_max_times(2),
             )
             .when(|f| f.is_transient() && Instant::now() < by)
-            .await;
-        match fetched {
-            Ok(info) => {
-                let message = if info.message.trim().is_empty() {
-                    last.map(|s| s.message.clone()).unwrap_or_default()
-                } else {
-                    info.message
-                };
-                let detail = info.detail.filter(|d| !d.trim().is_empty());
-                Some(Reason { message, detail })
-            }
-            Err(e) => {
-                tracing::warn!(job_id, error = %e, "could not read the job's failure reason from /status");
-                reason_from_poll(last)
-            }
-        }
+            .await
     }
 
     /// One reason read ([`JobApi::reason`]) after the wait: a turn under the rate limit, the request, both
@@ -499,7 +626,12 @@ impl<'d, A: JobApi> Fleet<'d, A> {
             }
             _ => None,
         };
-        let needs_ending = cancel || matches!(outcome, Outcome::Failed | Outcome::Cancelled);
+        let needs_ending = cancel
+            || matches!(
+                outcome,
+                Outcome::Finished | Outcome::Failed | Outcome::Cancelled
+            );
+        let results = j.m.results();
         let report = JobReport {
             job_id: j.id.clone(),
             outcome,
@@ -512,6 +644,8 @@ impl<'d, A: JobApi> Fleet<'d, A> {
             cancel: None,
             fell_back: j.m.endpoint() == Endpoint::Fallback,
             short_lived_credentials: self.driver.api.short_lived_credentials(),
+            figures: None,
+            results: None,
         };
         if needs_ending {
             let (start, deadline) = (j.start, j.deadline);
@@ -521,7 +655,9 @@ impl<'d, A: JobApi> Fleet<'d, A> {
             self.endings.spawn(async move {
                 (
                     i,
-                    driver.ending(report, cancel, start, deadline, stop).await,
+                    driver
+                        .ending(report, cancel, results, (start, deadline), stop)
+                        .await,
                 )
             });
         } else {

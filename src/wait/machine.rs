@@ -65,6 +65,17 @@ pub struct WaitConfig {
     /// `--max-restarts`: end as [`Outcome::Unsteady`] once the job's `restart_times` grew by
     /// more than this during the wait (cancelled with `--cancel-on stall`).
     pub max_restarts: Option<u64>,
+    /// What the ending reads of a FINISHED query besides DLI's figures.
+    pub results: ResultsAsk,
+}
+
+/// What a FINISHED query's ending reads of its result (`/preview`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResultsAsk {
+    /// Its rows, to show (`--results`).
+    pub show: bool,
+    /// Whether it has rows: rows end the wait as a failed check (`--fail-if-rows`).
+    pub check: bool,
 }
 
 impl WaitConfig {
@@ -88,6 +99,7 @@ impl Default for WaitConfig {
             until_running: false,
             settle: None,
             max_restarts: None,
+            results: ResultsAsk::default(),
         }
     }
 }
@@ -510,6 +522,11 @@ impl Machine {
     /// Time left before the deadline, if there is one.
     pub fn remaining(&self, now: Duration) -> Option<Duration> {
         self.cfg.timeout.map(|t| t.saturating_sub(now))
+    }
+
+    /// What the ending reads of a FINISHED query's result.
+    pub fn results(&self) -> ResultsAsk {
+        self.cfg.results
     }
 
     pub fn take_notes(&mut self) -> Vec<Note> {
@@ -1256,6 +1273,7 @@ mod tests {
             queued: None,
             restart_times: Some(restart_times),
             restarted: None,
+            figures: None,
         })
     }
 

@@ -38,6 +38,8 @@ pub enum Outcome {
     Finished,
     /// The job FAILED.
     Failed,
+    /// The job FINISHED, but it was a check (`--fail-if-rows`) and its result has rows.
+    CheckFailed { rows: u64 },
     /// The job was CANCELLED (by someone else, or by us on `--cancel-on`).
     Cancelled,
     /// A RUNNING job's counts did not move for `--stall-timeout`.
@@ -86,6 +88,8 @@ pub enum ExitStatus {
     Stalled,
     /// DLI refused the request for good.
     Refused,
+    /// A job FINISHED but its result failed the check (`--fail-if-rows`).
+    CheckFailed,
     /// `--timeout` passed first.
     TimedOut,
     /// A signal interrupted the wait: 128 + its number.
@@ -102,13 +106,14 @@ struct Row {
 
 impl ExitStatus {
     /// Every status, in the order of their codes.
-    pub const ALL: [ExitStatus; 10] = [
+    pub const ALL: [ExitStatus; 11] = [
         ExitStatus::Finished,
         ExitStatus::Failed,
         ExitStatus::Misconfigured,
         ExitStatus::Cancelled,
         ExitStatus::Stalled,
         ExitStatus::Refused,
+        ExitStatus::CheckFailed,
         ExitStatus::TimedOut,
         ExitStatus::Interrupted(Signal::Hup),
         ExitStatus::Interrupted(Signal::Int),
@@ -117,11 +122,12 @@ impl ExitStatus {
 
     /// Which status several jobs end with: the first of this order that applies (every
     /// signal ranks first alike: the first job's decides).
-    pub const ORDER: [ExitStatus; 8] = [
+    pub const ORDER: [ExitStatus; 9] = [
         ExitStatus::Interrupted(Signal::Hup),
         ExitStatus::Misconfigured,
         ExitStatus::Refused,
         ExitStatus::Failed,
+        ExitStatus::CheckFailed,
         ExitStatus::Stalled,
         ExitStatus::Cancelled,
         ExitStatus::TimedOut,
@@ -167,6 +173,11 @@ impl ExitStatus {
                 "REFUSED",
                 "DLI refused the request for good (authentication, permission, unknown job or \
                  project)",
+            ),
+            ExitStatus::CheckFailed => (
+                6,
+                "CHECK_FAILED",
+                "a job FINISHED but its result failed the check (--fail-if-rows: it returned rows)",
             ),
             ExitStatus::TimedOut => (124, "TIMED_OUT", "--timeout passed first"),
             ExitStatus::Interrupted(Signal::Hup) => (129, "INTERRUPTED", "interrupted by SIGHUP"),
@@ -251,6 +262,7 @@ impl Outcome {
             Outcome::Cancelled => ExitStatus::Cancelled,
             Outcome::Stalled { .. } | Outcome::Unsteady { .. } => ExitStatus::Stalled,
             Outcome::Refused(_) => ExitStatus::Refused,
+            Outcome::CheckFailed { .. } => ExitStatus::CheckFailed,
             Outcome::TimedOut => ExitStatus::TimedOut,
             Outcome::Interrupted(sig) => ExitStatus::Interrupted(*sig),
         }
@@ -339,6 +351,7 @@ mod tests {
                 4,
             ),
             (refused, 5),
+            (Outcome::CheckFailed { rows: 2 }, 6),
             (
                 Outcome::Misconfigured(Box::new(Fault::config(FaultKind::Tls, "x"))),
                 2,
@@ -393,6 +406,14 @@ mod tests {
             4
         );
         assert_eq!(aggregate_exit_code(&[Abandoned]), 1);
+        // A failed check ranks after a failure, before a stall (the contract's 2, 5, 1, 6, 4).
+        let check = CheckFailed { rows: 1 };
+        assert_eq!(aggregate_exit_code(&[check.clone(), Failed]), 1);
+        let stalled = Stalled {
+            still_for: Duration::ZERO,
+        };
+        assert_eq!(aggregate_exit_code(&[stalled, check.clone(), Cancelled]), 6);
+        assert_eq!(aggregate_exit_code(&[Finished, check]), 6);
     }
 
     /// `--help`'s "Exit status:" as it was written by hand (src/cli.rs) before the table
@@ -413,9 +434,10 @@ Exit status:
   4    a job stalled (--stall-timeout), restarted more than --max-restarts, or did not
        stay running through --settle
   5    DLI refused the request for good (authentication, permission, unknown job or project)
+  6    a job FINISHED but its result failed the check (--fail-if-rows: it returned rows)
   124  --timeout passed first
   129/130/143  interrupted by SIGHUP/SIGINT/SIGTERM
-  With several jobs: a signal's code wins; otherwise the first of 2, 5, 1, 4, 3, 124, 0.
+  With several jobs: a signal's code wins; otherwise the first of 2, 5, 1, 6, 4, 3, 124, 0.
   A job whose wait --fail-fast stopped is ABANDONED (1, when no other job decides).";
         assert_eq!(exit_status_help(), by_hand);
     }

@@ -2,8 +2,9 @@
 //! Plain data for the reporters to render; the JSON shapes of these belong to `report/`.
 
 use super::outcome::Outcome;
-use super::snapshot::Snapshot;
+use super::snapshot::{Figures, Snapshot};
 use crate::dli::fault::Fault;
+use crate::dli::model::PreviewResult;
 use std::time::Duration;
 
 /// DLI's own words on why a job failed or was cancelled (`/status`'s `message`, `detail`).
@@ -39,6 +40,30 @@ pub struct JobReport {
     pub fell_back: bool,
     /// The credentials were short-lived (token or temporary keys).
     pub short_lived_credentials: bool,
+    /// DLI's figures of the ended job (one read at its end), or why they could not be read.
+    pub figures: Option<Result<Figures, String>>,
+    /// The query's rows, when asked for (`--results`, `--fail-if-rows`).
+    pub results: Option<Results>,
+}
+
+/// What came of reading a finished query's rows (`/preview`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Results {
+    /// DLI's preview: its first rows (at most 1000).
+    Rows(PreviewResult),
+    /// The job has no result to show (an INSERT, a DDL: DLI gave no columns).
+    NoResult,
+    /// The job ran on DLI's `default` queue, whose results DLI does not give.
+    DefaultQueue,
+    /// The read failed: why.
+    Unreadable(String),
+}
+
+impl JobReport {
+    /// DLI's figures, when they were read.
+    pub fn figures(&self) -> Option<&Figures> {
+        self.figures.as_ref().and_then(|f| f.as_ref().ok())
+    }
 }
 
 impl JobReport {
@@ -56,6 +81,8 @@ impl JobReport {
             cancel: None,
             fell_back: false,
             short_lived_credentials: false,
+            figures: None,
+            results: None,
         }
     }
 }

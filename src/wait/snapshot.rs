@@ -67,7 +67,38 @@ pub struct Snapshot {
     /// How many of those came during this wait (since its first answer): set by the
     /// machine, as `queued`.
     pub restarted: Option<u64>,
+    /// What DLI says the job did, when this answer carries it (a SQL job's `/status`; a
+    /// Spark batch's details: its run time).
+    pub figures: Option<Box<Figures>>,
 }
+
+/// DLI's own figures of a job (a SQL job's `/status`): each as DLI gave it, `None` when not.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Figures {
+    /// DLI's own run time (`duration`).
+    pub duration: Option<Duration>,
+    /// Bytes of files scanned (`input_size`, what the default queue bills).
+    pub bytes_scanned: Option<u64>,
+    /// Rows returned, or inserted by an INSERT (`result_count`).
+    pub result_rows: Option<u64>,
+    /// Records scanned by an INSERT (`input_row_count`).
+    pub input_rows: Option<u64>,
+    /// Bad records scanned by an INSERT (`bad_row_count`).
+    pub bad_rows: Option<u64>,
+    /// `QUERY`, `INSERT`, `DDL`, …
+    pub job_type: Option<String>,
+    /// The queue it ran on (`default` gives no results: `/preview` is refused there).
+    pub queue: Option<String>,
+}
+
+impl Figures {
+    /// DLI's `default` queue, which gives no query results.
+    pub fn on_default_queue(&self) -> bool {
+        self.queue.as_deref() == Some(DEFAULT_QUEUE)
+    }
+}
+
+pub use crate::dli::model::DEFAULT_QUEUE;
 
 /// Task and stage counts summed over the sub-jobs DLI reports.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

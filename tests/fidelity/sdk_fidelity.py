@@ -37,7 +37,8 @@ try:
     from huaweicloudsdkdli.v1 import model as dli_models
     from huaweicloudsdkdli.v1 import (DliClient, CancelSqlJobRequest, CreateSqlJobRequest,
                                       CreateSqlJobRequestBody, ShowSqlJobProgressRequest,
-                                      ShowSqlJobStatusRequest, CancelSparkJobRequest,
+                                      ShowSqlJobStatusRequest, PreviewSqlJobResultRequest,
+                                      CancelSparkJobRequest,
                                       CreateSparkJobRequest, CreateSparkJobRequestBody,
                                       ShowSparkJobLogRequest, ShowSparkJobRequest,
                                       ShowSparkJobStatusRequest, ListSqlJobsRequest,
@@ -415,9 +416,31 @@ def main():
         raw = verify(r, what)
         status_checks(r, raw, a.finished_job, what)
         need(r.status == "FINISHED", "%s: status %r" % (what, r.status))
-        return "FINISHED %s/%s start_time %d duration %d ms result_count %r" % (
-            r.job_type, r.job_mode, r.start_time, r.duration, r.result_count)
+        # DLI's figures, as dli-wait reads them (issue 22): typed as the SDK types them.
+        need(r.queue_name == "etl", "%s: queue_name %r" % (what, r.queue_name))
+        need(r.input_size == 1288490189, "%s: input_size %r" % (what, r.input_size))
+        need(r.result_count == 2, "%s: result_count %r" % (what, r.result_count))
+        need(r.duration >= 300, "%s: duration %r ms for a 300 ms job" % (what, r.duration))
+        return "FINISHED %s/%s start_time %d duration %d ms result_count %r input_size %r" % (
+            r.job_type, r.job_mode, r.start_time, r.duration, r.result_count, r.input_size)
     run("ShowSqlJobStatus on a FINISHED job", finished_status)
+
+    def preview(job):
+        return dli.preview_sql_job_result(PreviewSqlJobResultRequest(job_id=job))
+
+    def finished_preview():
+        what = "preview(finished)"
+        r = preview(a.finished_job)
+        raw = verify(r, what)
+        need_keys(raw, ["is_success", "message", "job_id", "row_count", "schema", "rows"], what)
+        need(r.job_id == a.finished_job, "%s: job_id %r" % (what, r.job_id))
+        need(r.row_count == 2, "%s: row_count %r" % (what, r.row_count))
+        need(r.schema == [{"id": "int"}, {"name": "string"}, {"amount": "double"}],
+             "%s: schema %r" % (what, r.schema))
+        need(r.rows == [[1, "alice, smith", 3.5], [2, 'say "hi"', None]],
+             "%s: rows %r" % (what, r.rows))
+        return "row_count %d, schema %r, %d rows" % (r.row_count, r.schema, len(r.rows))
+    run("PreviewSqlJobResult on a FINISHED query", finished_preview)
 
     def finished_progress():
         what = "progress(finished)"
@@ -453,6 +476,10 @@ def main():
         need(not r.sub_jobs, "%s: sub_jobs %r after the end" % (what, r.sub_jobs))
         return "FAILED progress %r message %r" % (r.progress, r.message)
     run("ShowSqlJobProgress on a FAILED job", failed_progress)
+
+    run("PreviewSqlJobResult on a job of the default queue -> 400 DLI.0001",
+        lambda: expect_error(lambda: preview(a.failed_job), 400, "DLI.0001",
+                             "preview(default queue)"))
 
     # 4. Submit, cancel, CANCELLED.
     created = {}
@@ -825,6 +852,7 @@ def main():
         pid = re.escape(a.project_id)
         documented = [("GET", r"/v1/%s/jobs/[^/]+/progress" % pid),
                       ("GET", r"/v1\.0/%s/jobs/[^/]+/status" % pid),
+                      ("GET", r"/v1\.0/%s/jobs/[^/]+/preview" % pid),
                       ("DELETE", r"/v1\.0/%s/jobs/[^/]+" % pid),
                       ("POST", r"/v1\.0/%s/jobs/submit-job" % pid),
                       ("GET", r"/v1\.0/%s/jobs" % pid),

@@ -724,6 +724,69 @@ fn sql_is_submitted_then_waited_for() {
     );
 }
 
+/// `fail-if-rows`: a check query that returns rows fails the step with exit 6, and the outputs
+/// carry DLI's figures; the same check on DLI's default queue is refused before the submit.
+#[test]
+fn a_check_with_rows_fails_the_step_with_6_and_dlis_figures() {
+    let release = shared_release(); // first: the jobs' clocks start with the simulator
+    let sim = Sim::start("action.json");
+    let mut runner = Runner::new(release).with_sim(&sim);
+    // The check step of examples/workflows/data-check.yml, as it is written (its SQL, queue and
+    // fail-if-rows; the simulator stands for the region and project, the timing is quick).
+    let example: serde_yaml_ng::Value = serde_yaml_ng::from_str(
+        &std::fs::read_to_string(format!("{ROOT}/examples/workflows/data-check.yml")).unwrap(),
+    )
+    .unwrap();
+    let step = &example["jobs"]["check"]["steps"][0]["with"];
+    let input = |name: &str| step[name].as_str().unwrap_or_default().to_string();
+    let (sql, fail_if_rows, cancel_on) = (input("sql"), input("fail-if-rows"), input("cancel-on"));
+    assert_eq!(
+        (input("queue").as_str(), fail_if_rows.as_str()),
+        ("etl", "true")
+    );
+    let check = |queue: &'static str| {
+        with(&[
+            ("sql", sql.as_str()),
+            ("queue", queue),
+            ("fail-if-rows", fail_if_rows.as_str()),
+            ("cancel-on", cancel_on.as_str()),
+            ("version", VERSION),
+        ])
+    };
+    let run = runner.run(&check("etl"), None);
+    assert_eq!(run.code(), Some(6), "{}", run.all());
+    assert_eq!(run.outputs["status"], "CHECK_FAILED", "{}", run.all());
+    assert_eq!(run.outputs["exit-code"], "6");
+    assert_eq!(run.outputs["rows"], "2", "{}", run.all());
+    assert_eq!(run.outputs["result-rows"], "2");
+    assert_eq!(run.outputs["bytes-scanned"], "4096");
+    assert!(
+        run.outputs["dli-duration-ms"].parse::<u64>().is_ok(),
+        "{}",
+        run.all()
+    );
+    assert!(
+        run.outputs["message"].contains("the query returned 2 rows (--fail-if-rows); first: 7; 9"),
+        "{}",
+        run.all()
+    );
+    let submits = |sim: &Sim| {
+        sim.requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with("/jobs/submit-job"))
+            .count()
+    };
+    let before = submits(&sim);
+    let refused = runner.run(&check("default"), None);
+    assert_eq!(refused.code(), Some(2), "{}", refused.all());
+    assert_eq!(refused.outputs["status"], "ERROR", "{}", refused.all());
+    assert_eq!(
+        submits(&sim),
+        before,
+        "a check on the default queue was submitted"
+    );
+}
+
 /// A release whose "binary" notes the arguments it was run with in `log`, then runs the real
 /// dli-wait: what the action passed, seen as dli-wait sees it.
 fn release_noting_arguments(dir: &Path, log: &Path) -> PathBuf {

@@ -77,6 +77,10 @@ struct Scripted {
     polls: Arc<Mutex<u32>>,
     /// When each poll reached DLI.
     poll_times: Arc<Mutex<Vec<Duration>>>,
+    /// The jobs whose ending read DLI's reason and figures ([`JobApi::reason`]).
+    reason_reads: Arc<Mutex<Vec<String>>>,
+    /// That ending read never answers.
+    reason_hangs: bool,
     /// How long every poll takes to answer.
     latency: Duration,
 }
@@ -93,6 +97,8 @@ impl Scripted {
             cancels: Arc::default(),
             polls: Arc::default(),
             poll_times: Arc::default(),
+            reason_reads: Arc::default(),
+            reason_hangs: false,
             latency: Duration::ZERO,
         }
     }
@@ -119,6 +125,7 @@ fn snapshot(status: &str, source: Source) -> Snapshot {
         queued: None,
         restart_times: None,
         restarted: None,
+        figures: None,
     }
 }
 
@@ -211,6 +218,10 @@ impl JobApi for Scripted {
 
     /// As `/status` answers (a batch's details: a dead one says why).
     async fn reason(&self, job_id: &str, timeout: Duration) -> Result<Snapshot, Fault> {
+        self.reason_reads.lock().unwrap().push(job_id.to_string());
+        if self.reason_hangs {
+            return std::future::pending().await;
+        }
         self.answer(job_id, Source::STATUS, timeout).await
     }
 
@@ -681,7 +692,7 @@ fn most_in_a_second(times: &[Duration]) -> usize {
 /// `--max-requests-per-second 100` in one loop, every job FINISHED from 60 s: each ends
 /// FINISHED, the records come in the order given, no second ever sees more than 100 polls,
 /// and the line for turns moves (the last job is seen finished once the line has gone round:
-/// 2,000 polls at 100 a second after the end).
+/// 2,000 polls at 100 a second after the end, and one ending read each).
 #[tokio::test(start_paused = true)]
 async fn two_thousand_jobs_share_one_loop_and_the_rate_limit_holds() {
     let mut api = Scripted::new(|_| Script::EndsAfter(60, "FINISHED"));
@@ -709,9 +720,16 @@ async fn two_thousand_jobs_share_one_loop_and_the_rate_limit_holds() {
         "{}",
         most_in_a_second(&times)
     );
-    // Every job's poll after 60 s is at most one round of the line (20 s) plus a delay late.
+    // Every job's poll after 60 s is at most one round of the line (20 s) plus a delay late;
+    // then each ended job's one read of DLI's reason and figures takes its turn too (issue
+    // 22: another 2,000 requests at 100 a second, 20 s).
     let took = started.elapsed();
-    assert!(took <= Duration::from_secs(60 + 20 + 10 + 1), "{took:?}");
+    assert!(
+        took <= Duration::from_secs(60 + 20 + 10 + 20 + 1),
+        "{took:?}"
+    );
+    let reads = api.reason_reads.lock().unwrap().len();
+    assert_eq!(reads, 2000, "one ending read per job");
 }
 
 /// "CI cancels a step waiting for 500 jobs, under `--max-requests-per-second 20`": the
@@ -1059,4 +1077,25 @@ impl<A: JobApi> WaitOne for Driver<A> {
             Err(e) => std::panic::resume_unwind(e.into_panic()),
         }
     }
+}
+
+/// "DLI's figures never come" (issue 22): a FINISHED job whose one ending read hangs still
+/// ends the wait FINISHED, within the ending's 10 s for its reads, its figures said missing.
+#[tokio::test(start_paused = true)]
+async fn a_figures_read_that_hangs_is_bounded_and_changes_no_ending() {
+    let mut api = Scripted::new(|_| Script::EndsAfter(5, "FINISHED"));
+    api.reason_hangs = true;
+    let started = Instant::now();
+    let r = wait_one(&api, WaitConfig::default(), no_stop()).await;
+    assert_eq!(r.outcome, Outcome::Finished);
+    assert!(
+        matches!(&r.figures, Some(Err(e)) if e.contains("no answer")),
+        "{:?}",
+        r.figures
+    );
+    let took = started.elapsed();
+    // The end seen by the poll at 10 s, then at most the reads' 10 s.
+    assert!(took <= Duration::from_secs(10 + 10 + 1), "{took:?}");
+    // The one read, tried again twice when it does not answer (as a failure's reason is).
+    assert_eq!(api.reason_reads.lock().unwrap().len(), 3);
 }

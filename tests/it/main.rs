@@ -48,6 +48,8 @@ mod output_files;
 #[cfg(feature = "simulator")]
 mod output_safety;
 #[cfg(feature = "simulator")]
+mod results;
+#[cfg(feature = "simulator")]
 mod robustness;
 #[cfg(feature = "simulator")]
 mod run;

@@ -1,7 +1,7 @@
 //! The simulator speaks DLI's wire format, as judged by an independent client: Huawei Cloud's
 //! official Python SDK (`huaweicloudsdkcore` + `huaweicloudsdkdli` 3.1.219). Starts
 //! `dli-wait simulate` on tests/fidelity/scenario.json and runs tests/fidelity/sdk_fidelity.py
-//! against it: typed progress/status/submit/cancel answers checked field by field against the
+//! against it: typed progress/status/preview/submit/cancel answers checked field by field against the
 //! SDK's models, and the errors (DLI.0005, DLI.0002, APIGW.0301) as the SDK raises them; the
 //! same for Spark batches (state, details, log, create, cancel) and Flink jobs (ShowFlinkJob;
 //! BatchStopFlinkJobs, whose answer is a JSON list, with a savepoint); and the job lists

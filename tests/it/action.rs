@@ -1831,7 +1831,7 @@ fn a_no_wait_rerun_with_the_key_outputs_the_running_jobs_id() {
     let mut runner = Runner::new(release).with_sim(&sim);
     let inputs = with(&[
         ("sql", "INSERT INTO sales.daily SELECT * FROM sales.raw"),
-        ("idempotency-key", "still-running"),
+        ("idempotency-key", "running-for-an-hour"),
         ("no-wait", "true"),
         ("version", VERSION),
     ]);
@@ -1845,7 +1845,7 @@ fn a_no_wait_rerun_with_the_key_outputs_the_running_jobs_id() {
     assert_eq!(again.outputs["status"], "SUBMITTED", "{}", again.all());
     assert_eq!(
         again.outputs["job-id"],
-        id("key-running"),
+        id("key-running-long"),
         "{}",
         again.all()
     );

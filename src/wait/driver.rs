@@ -241,6 +241,13 @@ impl<A: JobApi> Driver<A> {
             tokio::select! {
                 done = reads => if done.is_err() {
                     tracing::debug!(job_id, "the ending's reads did not answer in time");
+                    // An undecided check is never a pass (the check sets the outcome last).
+                    if results.check && report.outcome == Outcome::Finished {
+                        report.outcome = Outcome::Misconfigured(Box::new(Fault::config(
+                            FaultKind::Rejected,
+                            "the check could not be made: DLI's figures and result did not answer in time",
+                        )));
+                    }
                 },
                 sig = signalled(&mut stop) => {
                     tracing::debug!(job_id, signal = sig.name(), "signal: not waiting for the job's reason and figures");
@@ -261,7 +268,14 @@ impl<A: JobApi> Driver<A> {
     async fn ended_reads(&self, report: &mut JobReport, results: ResultsAsk, by: Instant) {
         let job_id = report.job_id.clone();
         let last = report.last.clone();
-        let read = self.ended_read(&job_id, last.as_ref(), by).await;
+        // A result asked for keeps half the budget: a late `/status` leaves the preview time.
+        let figures_by = if report.outcome == Outcome::Finished && (results.show || results.check) {
+            let now = Instant::now();
+            now + by.saturating_duration_since(now) / 2
+        } else {
+            by
+        };
+        let read = self.ended_read(&job_id, last.as_ref(), figures_by).await;
         let failed = matches!(report.outcome, Outcome::Failed | Outcome::Cancelled);
         match read {
             Ok(info) => {

@@ -262,6 +262,25 @@ fn fail_if_rows_exits_6_with_rows_and_0_without() {
     r.expect_code(1);
 }
 
+/// A check that could not be made in time is never a pass: /status answering 30 s late
+/// leaves the preview its share of the ending's budget (the row is found: 6), and with the
+/// preview late too the check is undecided: exit 2, saying so, never 0.
+#[test]
+fn a_check_that_cannot_be_made_in_time_exits_2_never_0() {
+    let sim = Sim::start("results.json");
+    let r = wait(&sim, "check-status-slow", &["--fail-if-rows"]);
+    r.expect_code(6);
+    let r = wait(&sim, "check-all-slow", &["--fail-if-rows"]);
+    r.expect_code(2);
+    assert!(
+        closing(&r, "check-all-slow").contains(
+            "the check could not be made: DLI's figures and result did not answer in time"
+        ),
+        "{}",
+        r.all()
+    );
+}
+
 /// The default queue: DLI refuses its results. `--results` says so in one line naming the
 /// cause and the fix; `--fail-if-rows` cannot check (exit 2), and `run` knows it before the
 /// submit. A check of a Spark batch is refused at once.

@@ -5,7 +5,7 @@
 
 use super::context::Context;
 use super::failure::{CommandResult, Failure};
-use super::session::{Session, Submit, resolved};
+use super::session::{Session, Submit, resolved, result_needs_the_end};
 use crate::cli::RunArgs;
 use crate::kind::Kind;
 use crate::kind::key::{Decision, Key};
@@ -16,6 +16,9 @@ pub async fn command(args: RunArgs, ctx: &Context) -> CommandResult {
 }
 
 async fn run<K: Kind>(args: &RunArgs, ctx: &Context) -> CommandResult {
+    if args.no_wait {
+        result_needs_the_end(ctx, crate::cli::flag::NO_WAIT)?;
+    }
     let settings = resolved(ctx, &args.target, &args.timing)?;
     // The key, parsed once: a usage error before anything is read or sent.
     let key = args

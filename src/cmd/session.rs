@@ -111,6 +111,9 @@ impl<'c, K: Kind> Session<'c, K> {
                 flag::JOB_TYPE
             )));
         }
+        if settings.wait.until_running {
+            result_needs_the_end(ctx, &format!("{} running", flag::UNTIL))?;
+        }
         let reporter = super::credentials::ready(ctx, &settings).await?;
         #[cfg(feature = "simulator")]
         let reporter: Arc<dyn Reporter> = match &ctx.output.record {
@@ -806,6 +809,21 @@ const ID_WAITING_WITHIN: std::time::Duration = std::time::Duration::from_millis(
 
 /// After [`id_got_out`]: a `--no-wait` run that could not print the id ends with that failure
 /// (exit 2, the id on stderr); a run that waits says it on stderr, with the id, and goes on.
+/// `--fail-if-rows` and `--results` read a result only an ended job has: refused, before
+/// anything is sent, with `without`, which ends the run before the job ends.
+pub fn result_needs_the_end(ctx: &Context, without: &str) -> Result<(), Failure> {
+    let asked = [
+        (ctx.output.fail_if_rows, flag::FAIL_IF_ROWS),
+        (ctx.output.results, flag::RESULTS),
+    ];
+    match asked.into_iter().find(|(on, _)| *on) {
+        Some((_, name)) => Err(Failure::usage(format!(
+            "{name} needs the job to end: not with {without}, which ends the run before; nothing was sent"
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn told(printed: Result<(), Failure>, no_wait: bool, ctx: &Context) -> Result<(), Failure> {
     match printed {
         Err(f) if no_wait => Err(f),

@@ -785,6 +785,19 @@ fn a_check_with_rows_fails_the_step_with_6_and_dlis_figures() {
         before,
         "a check on the default queue was submitted"
     );
+    // With no-wait the check could never be made: the binary's refusal is the step's message.
+    let mut no_wait = check("etl");
+    no_wait.push(("no-wait", "true"));
+    let refused = runner.run(&no_wait, None);
+    assert_eq!(refused.code(), Some(2), "{}", refused.all());
+    assert_eq!(refused.outputs["status"], "ERROR", "{}", refused.all());
+    assert!(
+        refused.outputs["message"]
+            .contains("--fail-if-rows needs the job to end: not with --no-wait"),
+        "{}",
+        refused.all()
+    );
+    assert_eq!(submits(&sim), before, "a no-wait check was submitted");
 }
 
 /// A release whose "binary" notes the arguments it was run with in `log`, then runs the real

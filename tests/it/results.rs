@@ -281,6 +281,43 @@ fn a_check_that_cannot_be_made_in_time_exits_2_never_0() {
     );
 }
 
+/// `--fail-if-rows` and `--results` need the job's end: with `run --no-wait` or
+/// `--until running` they are refused at once (exit 2, one line naming why), nothing sent.
+#[test]
+fn a_result_asked_for_without_waiting_for_the_end_is_refused() {
+    let sim = Sim::start("results.json");
+    let before = sim.requests().len();
+    for (flag, without) in [("--fail-if-rows", "--no-wait"), ("--results", "--no-wait")] {
+        let r = run(sim.dli_wait_sub("run").args([
+            flag,
+            without,
+            "--queue",
+            "etl",
+            "--sql",
+            "SELECT id FROM t WHERE amount < 0",
+        ]));
+        r.expect_code(2);
+        r.stderr_has(&[&format!("{flag} needs the job to end: not with {without}")]);
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.all());
+    }
+    for sub in [None, Some("run")] {
+        let mut cmd = match sub {
+            Some(s) => sim.dli_wait_sub(s),
+            None => sim.dli_wait(),
+        };
+        cmd.args(["--fail-if-rows", "--until", "running"]);
+        match sub {
+            Some(_) => cmd.args(["--queue", "etl", "--sql", "SELECT 1"]),
+            None => cmd.arg(id("check-2-rows")),
+        };
+        let r = run(&mut cmd);
+        r.expect_code(2);
+        r.stderr_has(&["--fail-if-rows needs the job to end: not with --until running"]);
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.all());
+    }
+    assert_eq!(sim.requests().len(), before, "a request was sent");
+}
+
 /// The default queue: DLI refuses its results. `--results` says so in one line naming the
 /// cause and the fix; `--fail-if-rows` cannot check (exit 2), and `run` knows it before the
 /// submit. A check of a Spark batch is refused at once.

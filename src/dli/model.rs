@@ -1349,19 +1349,19 @@ pub struct Column {
     pub kind: String,
 }
 
-/// A result schema in either shape DLI's clients meet: the SDK's list of one-key maps
-/// (`[{"c1":"int"}]`) or objects with a name and a type (`[{"name":"c1","type":"int"}]`).
-fn schema<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Column>, D::Error> {
-    let items = Option::<Vec<BTreeMap<String, serde_json::Value>>>::deserialize(d)?;
-    let text = |v: &serde_json::Value| match v {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => String::new(),
-        other => other.to_string(),
-    };
-    Ok(items
-        .unwrap_or_default()
-        .into_iter()
-        .map(|mut m| match (m.remove("name"), m.remove("type")) {
+/// One entry of a result schema in either shape DLI's clients meet: the SDK's one-key map
+/// (`{"c1":"int"}`) or an object with a name and a type (`{"name":"c1","type":"int"}`).
+struct SchemaEntry(Column);
+
+impl<'de> Deserialize<'de> for SchemaEntry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut m = BTreeMap::<String, serde_json::Value>::deserialize(d)?;
+        let text = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        Ok(SchemaEntry(match (m.remove("name"), m.remove("type")) {
             (Some(name), Some(kind)) => Column {
                 name: text(&name),
                 kind: text(&kind),
@@ -1382,28 +1382,199 @@ fn schema<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Column>, D::Error> {
                     })
                     .unwrap_or_default()
             }
-        })
-        .collect())
+        }))
+    }
+}
+
+/// The most columns of a preview kept (schema entries and cells per row): the rest are
+/// skipped as they are read, and counted. A hostile answer of 2,000,000 columns in its 4 MiB
+/// costs their count, not hundreds of MB.
+pub const PREVIEW_COLUMNS_KEPT: usize = 1000;
+/// The most rows of a preview kept (DLI gives 1000 at most); the rest counted.
+pub const PREVIEW_ROWS_KEPT: usize = 1000;
+/// The most characters of a cell kept (`…` past it); a nested value (array, object) past
+/// it is kept as its JSON text, cut.
+pub const PREVIEW_CELL_CHARS_KEPT: usize = 1000;
+
+/// What a preview's reading left out, to say so.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LeftOut {
+    /// The columns past [`PREVIEW_COLUMNS_KEPT`] (of the widest row or the schema).
+    pub columns: usize,
+    /// The rows past [`PREVIEW_ROWS_KEPT`], or dropped once the check had counted them.
+    pub rows: usize,
+    /// The cells cut to [`PREVIEW_CELL_CHARS_KEPT`].
+    pub cells_cut: usize,
+}
+
+/// Up to `max` items of a JSON array (`null`: none); the rest skipped unkept, counted.
+struct Kept<T> {
+    items: Vec<T>,
+    left_out: usize,
+}
+
+impl<T> Default for Kept<T> {
+    fn default() -> Self {
+        Kept {
+            items: Vec::new(),
+            left_out: 0,
+        }
+    }
+}
+
+fn kept<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+    max: usize,
+) -> Result<Kept<T>, D::Error> {
+    struct Seq<T>(usize, std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Seq<T> {
+        type Value = Kept<T>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an array or null")
+        }
+        fn visit_unit<E>(self) -> Result<Kept<T>, E> {
+            Ok(Kept::default())
+        }
+        fn visit_none<E>(self) -> Result<Kept<T>, E> {
+            Ok(Kept::default())
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Kept<T>, D2::Error> {
+            d.deserialize_seq(self)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Kept<T>, A::Error> {
+            let mut k = Kept::default();
+            while k.items.len() < self.0 {
+                match seq.next_element()? {
+                    Some(x) => k.items.push(x),
+                    None => return Ok(k),
+                }
+            }
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                k.left_out += 1;
+            }
+            Ok(k)
+        }
+    }
+    d.deserialize_option(Seq(max, std::marker::PhantomData))
+}
+
+/// One row of a preview: its first [`PREVIEW_COLUMNS_KEPT`] cells.
+struct PreviewRow(Kept<serde_json::Value>);
+
+impl<'de> Deserialize<'de> for PreviewRow {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        kept(d, PREVIEW_COLUMNS_KEPT).map(PreviewRow)
+    }
+}
+
+/// A preview as read: bounded ([`Kept`]), then made a [`PreviewResult`].
+#[derive(Deserialize)]
+struct PreviewRead {
+    #[serde(flatten)]
+    envelope: Envelope,
+    #[serde(default)]
+    job_id: Option<String>,
+    #[serde(default)]
+    job_type: Option<String>,
+    #[serde(default)]
+    row_count: Option<i64>,
+    #[serde(default)]
+    input_size: Option<i64>,
+    #[serde(default, deserialize_with = "kept_schema")]
+    schema: Kept<SchemaEntry>,
+    #[serde(default, deserialize_with = "kept_rows")]
+    rows: Kept<PreviewRow>,
+}
+
+fn kept_schema<'de, D: Deserializer<'de>>(d: D) -> Result<Kept<SchemaEntry>, D::Error> {
+    kept(d, PREVIEW_COLUMNS_KEPT)
+}
+
+fn kept_rows<'de, D: Deserializer<'de>>(d: D) -> Result<Kept<PreviewRow>, D::Error> {
+    kept(d, PREVIEW_ROWS_KEPT)
+}
+
+/// `v` cut to [`PREVIEW_CELL_CHARS_KEPT`] characters, or `None` when it fits.
+fn cut_cell(v: &serde_json::Value) -> Option<serde_json::Value> {
+    let cut = |t: &str| {
+        t.char_indices()
+            .nth(PREVIEW_CELL_CHARS_KEPT)
+            .map(|(at, _)| serde_json::Value::String(format!("{}…", &t[..at])))
+    };
+    match v {
+        serde_json::Value::String(s) => cut(s),
+        serde_json::Value::Array(_) | serde_json::Value::Object(_) => cut(&v.to_string()),
+        _ => None,
+    }
+}
+
+impl From<PreviewRead> for PreviewResult {
+    fn from(r: PreviewRead) -> Self {
+        let mut left_out = LeftOut {
+            rows: r.rows.left_out,
+            ..LeftOut::default()
+        };
+        let mut width = r.schema.items.len() + r.schema.left_out;
+        let rows = r
+            .rows
+            .items
+            .into_iter()
+            .map(|PreviewRow(row)| {
+                width = width.max(row.items.len() + row.left_out);
+                row.items
+                    .into_iter()
+                    .map(|c| match cut_cell(&c) {
+                        Some(cut) => {
+                            left_out.cells_cut += 1;
+                            cut
+                        }
+                        None => c,
+                    })
+                    .collect()
+            })
+            .collect();
+        left_out.columns = width.saturating_sub(PREVIEW_COLUMNS_KEPT);
+        PreviewResult {
+            envelope: r.envelope,
+            job_id: r.job_id,
+            job_type: r.job_type,
+            row_count: r.row_count,
+            input_size: r.input_size,
+            schema: r.schema.items.into_iter().map(|SchemaEntry(c)| c).collect(),
+            rows,
+            left_out,
+        }
+    }
 }
 
 /// `GET /v1.0/{project_id}/jobs/{job_id}/preview` (PreviewSqlJobResultResponse): the first
 /// rows of a query's result (at most 1000).
+/// Read bounded: [`PREVIEW_COLUMNS_KEPT`], [`PREVIEW_ROWS_KEPT`], [`PREVIEW_CELL_CHARS_KEPT`];
+/// `left_out` says what was not kept.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "PreviewRead")]
 pub struct PreviewResult {
     #[serde(flatten)]
     pub envelope: Envelope,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub job_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub row_count: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub input_size: Option<i64>,
-    #[serde(default, deserialize_with = "schema")]
     pub schema: Vec<Column>,
-    #[serde(default, deserialize_with = "null_default")]
     pub rows: Vec<Vec<serde_json::Value>>,
+    #[serde(skip)]
+    pub left_out: LeftOut,
+}
+
+impl PreviewResult {
+    /// The rows the preview gave, kept or not.
+    pub fn rows_read(&self) -> usize {
+        self.rows.len() + self.left_out.rows
+    }
 }
 
 #[cfg(test)]
@@ -1436,5 +1607,39 @@ mod preview_tests {
         assert_eq!(sdk.rows, named.rows);
         let bare: PreviewResult = serde_json::from_str(r#"{"schema":null,"rows":null}"#).unwrap();
         assert!(bare.schema.is_empty() && bare.rows.is_empty());
+    }
+
+    /// A preview is read bounded: 1,000 columns, 1,000 rows, 1,000 characters a cell kept;
+    /// what was not kept is counted.
+    #[test]
+    fn a_preview_is_kept_bounded_and_says_what_it_left_out() {
+        let wide: Vec<String> = (0..1500).map(|i| format!("{{\"c{i}\":\"int\"}}")).collect();
+        let long = "é".repeat(1200);
+        let mut rows = vec![format!("[{}]", vec!["1"; 1200].join(","))];
+        rows.push(format!("[\"{long}\", [{}]]", vec!["7"; 600].join(",")));
+        rows.extend((0..1003).map(|_| "[]".to_string()));
+        let text = format!(
+            r#"{{"schema":[{}],"rows":[{}]}}"#,
+            wide.join(","),
+            rows.join(",")
+        );
+        let p: PreviewResult = serde_json::from_str(&text).unwrap();
+        assert_eq!(p.schema.len(), PREVIEW_COLUMNS_KEPT);
+        assert_eq!(p.rows.len(), PREVIEW_ROWS_KEPT);
+        assert_eq!(p.rows[0].len(), PREVIEW_COLUMNS_KEPT);
+        assert_eq!(p.rows_read(), 1005);
+        let kept = p.rows[1][0].as_str().unwrap();
+        assert_eq!(kept.chars().count(), PREVIEW_CELL_CHARS_KEPT + 1);
+        assert!(kept.ends_with("é…"), "{kept}");
+        // A nested value past the bound is kept as its JSON text, cut.
+        assert!(p.rows[1][1].as_str().unwrap().starts_with("[7,7,"));
+        assert_eq!(
+            p.left_out,
+            LeftOut {
+                columns: 500,
+                rows: 5,
+                cells_cut: 2
+            }
+        );
     }
 }

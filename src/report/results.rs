@@ -7,7 +7,7 @@
 use super::limits::cut;
 use super::safe::{Scrubber, csv_field_with, json_with, line_with, md_text_with};
 use crate::cli::{ResultFormat, flag};
-use crate::dli::model::PreviewResult;
+use crate::dli::model::{PREVIEW_CELL_CHARS_KEPT, PREVIEW_COLUMNS_KEPT, PreviewResult};
 use crate::wait::record::{JobReport, Results};
 use serde_json::{Map, Value, json};
 
@@ -156,7 +156,7 @@ fn total(r: &JobReport, p: &PreviewResult) -> u64 {
     r.figures()
         .and_then(|f| f.result_rows)
         .or_else(|| p.row_count.and_then(|n| u64::try_from(n).ok()))
-        .unwrap_or(p.rows.len() as u64)
+        .unwrap_or(p.rows_read() as u64)
 }
 
 /// The line said beside the rows (stderr, the JSON event's `note`): rows left out, no
@@ -167,13 +167,31 @@ pub fn note(r: &JobReport) -> Option<String> {
         Results::Rows(p) if p.schema.is_empty() && p.rows.is_empty() => Some(no_result(id)),
         Results::Rows(p) => {
             let (shown, all) = (p.rows.len() as u64, total(r, p));
-            (all > shown).then(|| {
-                format!(
-                    "job {id}: {} of {} rows shown (DLI's preview gives the first {PREVIEW_ROWS} at most)",
+            let mut said = Vec::new();
+            if all > shown {
+                said.push(format!(
+                    "{} of {} rows shown (DLI's preview gives the first {PREVIEW_ROWS} at most)",
                     fmt_count(shown),
                     fmt_count(all)
-                )
-            })
+                ));
+            }
+            let left = p.left_out;
+            if left.columns > 0 {
+                said.push(format!(
+                    "the first {} of {} columns shown (dli-wait keeps {} at most)",
+                    fmt_count(PREVIEW_COLUMNS_KEPT as u64),
+                    fmt_count((PREVIEW_COLUMNS_KEPT + left.columns) as u64),
+                    fmt_count(PREVIEW_COLUMNS_KEPT as u64),
+                ));
+            }
+            if left.cells_cut > 0 {
+                said.push(format!(
+                    "{} cells cut to {} characters",
+                    fmt_count(left.cells_cut as u64),
+                    fmt_count(PREVIEW_CELL_CHARS_KEPT as u64)
+                ));
+            }
+            (!said.is_empty()).then(|| format!("job {id}: {}", said.join("; ")))
         }
         Results::NoResult => Some(no_result(id)),
         Results::DefaultQueue => Some(default_queue(id)),

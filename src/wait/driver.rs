@@ -321,7 +321,14 @@ impl<A: JobApi> Driver<A> {
                 .await;
             report.results = match read {
                 Ok(Some(p)) if p.schema.is_empty() && p.rows.is_empty() => Some(Results::NoResult),
-                Ok(Some(p)) => Some(Results::Rows(p)),
+                Ok(Some(mut p)) => {
+                    // Unshown (no `--results`), only the rows the outputs show are kept.
+                    if !results.show && p.rows.len() > crate::report::results::SUMMARY_ROWS {
+                        p.left_out.rows += p.rows.len() - crate::report::results::SUMMARY_ROWS;
+                        p.rows.truncate(crate::report::results::SUMMARY_ROWS);
+                    }
+                    Some(Results::Rows(p))
+                }
                 Ok(None) => None,
                 Err(f) if f.message.to_ascii_lowercase().contains("default queue") => {
                     Some(Results::DefaultQueue)
@@ -336,8 +343,8 @@ impl<A: JobApi> Driver<A> {
             Some(Results::Rows(p)) => Some(
                 p.row_count
                     .and_then(|n| u64::try_from(n).ok())
-                    .unwrap_or(p.rows.len() as u64)
-                    .max(p.rows.len() as u64),
+                    .unwrap_or(p.rows_read() as u64)
+                    .max(p.rows_read() as u64),
             ),
             Some(Results::NoResult) => Some(0),
             _ => None,

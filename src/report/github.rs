@@ -229,15 +229,18 @@ pub fn outputs(scrubber: &Scrubber, reports: &[JobReport], exit_code: i32) -> St
 }
 
 /// DLI's figures as step outputs, summed over the jobs that have them (empty when none has):
-/// `rows` (result rows, or rows an INSERT wrote), `result-rows` (the same, for a query's
-/// check), `bytes-scanned`, `dli-duration-ms` (the longest).
+/// `rows` (result rows, or rows an INSERT wrote), `result-rows` (the rows as the check
+/// counts them: DLI's count, else the preview's), `bytes-scanned`, `dli-duration-ms` (the
+/// longest).
 fn figure_outputs(scrubber: &Scrubber, reports: &[JobReport]) -> String {
+    let add = |all: Vec<u64>| {
+        (!all.is_empty()).then(|| all.iter().fold(0u64, |a, b| a.saturating_add(*b)))
+    };
     let sum = |f: fn(&crate::wait::snapshot::Figures) -> Option<u64>| {
-        let all: Vec<u64> = reports
+        add(reports
             .iter()
             .filter_map(|r| r.figures().and_then(f))
-            .collect();
-        (!all.is_empty()).then(|| all.iter().fold(0u64, |a, b| a.saturating_add(*b)))
+            .collect())
     };
     let longest = reports
         .iter()
@@ -247,7 +250,13 @@ fn figure_outputs(scrubber: &Scrubber, reports: &[JobReport]) -> String {
     let rows = sum(|f| f.result_rows);
     [
         ("rows", rows),
-        ("result-rows", rows),
+        (
+            "result-rows",
+            add(reports
+                .iter()
+                .filter_map(super::results::rows_counted)
+                .collect()),
+        ),
         ("bytes-scanned", sum(|f| f.bytes_scanned)),
         ("dli-duration-ms", longest),
     ]
@@ -702,6 +711,26 @@ mod tests {
         let (files, output, step_summary) = files();
         let g = Github::with(human, &[], secrets.clone(), stderr.clone(), files);
         (g, stderr, output, step_summary)
+    }
+
+    /// `result-rows` is the count the check used: with DLI's figures not read, the preview's
+    /// rows (`rows`, DLI's own count, stays empty).
+    #[test]
+    fn result_rows_is_the_checks_count_when_dlis_figures_were_not_read() {
+        use crate::dli::model::PreviewResult;
+        use crate::wait::record::Results;
+        let mut r = ended(ID, Outcome::CheckFailed { rows: 2 });
+        r.figures = Some(Err("DLI.0500 (HTTP 503)".into()));
+        r.results = Some(Results::Rows(PreviewResult {
+            rows: vec![vec![serde_json::json!(7)], vec![serde_json::json!(9)]],
+            ..PreviewResult::default()
+        }));
+        let outputs: std::collections::BTreeMap<String, String> =
+            heredocs(&figure_outputs(&Scrubber::new::<&str>([]), &[r]))
+                .into_iter()
+                .collect();
+        assert_eq!(outputs["rows"], "", "{outputs:?}");
+        assert_eq!(outputs["result-rows"], "2", "{outputs:?}");
     }
 
     /// `$GITHUB_OUTPUT` read as the runner reads it: `name<<DELIM`, the value's lines, `DELIM`.

@@ -151,6 +151,24 @@ fn csv(scrubber: &Scrubber, p: &PreviewResult, names: &[String]) -> String {
     out
 }
 
+/// The rows of a query's result as `--fail-if-rows` counts them: DLI's `result_count`, else
+/// the preview's (its `row_count`, or the rows it gave, whichever is more; none when it told
+/// there is no result); `None` when neither was read.
+pub fn rows_counted(r: &JobReport) -> Option<u64> {
+    r.figures()
+        .and_then(|f| f.result_rows)
+        .or_else(|| match &r.results {
+            Some(Results::Rows(p)) => Some(
+                p.row_count
+                    .and_then(|n| u64::try_from(n).ok())
+                    .unwrap_or(0)
+                    .max(p.rows_read() as u64),
+            ),
+            Some(Results::NoResult) => Some(0),
+            _ => None,
+        })
+}
+
 /// How many rows the query has in all: DLI's `result_count`, else the preview's.
 fn total(r: &JobReport, p: &PreviewResult) -> u64 {
     r.figures()

@@ -339,16 +339,6 @@ impl<A: JobApi> Driver<A> {
         if !results.check {
             return;
         }
-        let previewed = match &report.results {
-            Some(Results::Rows(p)) => Some(
-                p.row_count
-                    .and_then(|n| u64::try_from(n).ok())
-                    .unwrap_or(p.rows_read() as u64)
-                    .max(p.rows_read() as u64),
-            ),
-            Some(Results::NoResult) => Some(0),
-            _ => None,
-        };
         let unchecked = |why: String, check: Option<Check>| {
             let f = Fault::config(FaultKind::Rejected, why);
             Outcome::Misconfigured(Box::new(match check {
@@ -361,7 +351,7 @@ impl<A: JobApi> Driver<A> {
             .as_ref()
             .and_then(|f| f.job_type.clone())
             .filter(|t| !t.eq_ignore_ascii_case("QUERY"));
-        report.outcome = match (counted.or(previewed), &report.results) {
+        report.outcome = match (crate::report::results::rows_counted(report), &report.results) {
             _ if on_default => unchecked("the check cannot be made".into(), Some(Check::OwnQueue)),
             _ if let Some(t) = not_a_query => unchecked(
                 format!(

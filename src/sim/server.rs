@@ -470,7 +470,6 @@ impl Simulator {
         let (message, detail) = self.message_of(job, &v);
         let run_s = v.ended_at.unwrap_or(t).max(0.0) / self.speed;
         let finished = v.status == JobStatus::Finished;
-        let result = job.spec.result.as_ref().filter(|_| finished);
         let body = JobStatusInfo {
             envelope: Envelope {
                 is_success: true,
@@ -489,9 +488,8 @@ impl Simulator {
             duration: Some((run_s * 1000.0) as i64),
             status: v.status.clone(),
             input_size: Some(job.spec.input_size.unwrap_or(0)),
-            result_count: Some(match result {
+            result_count: Some(match finished.then(|| result_of(job)) {
                 Some(r) => r.count.unwrap_or(i64::try_from(r.rows.len()).unwrap_or(i64::MAX)),
-                None if finished && job.spec.result.is_none() => 4,
                 None => 0,
             }),
             database_name: Some("default".into()),
@@ -527,7 +525,7 @@ impl Simulator {
                 &format!("The job is in {} state; it has no result yet.", v.status),
             );
         }
-        let spec = job.spec.result.clone().unwrap_or_default();
+        let spec = result_of(job);
         let rows: Vec<_> = spec.rows.iter().take(PREVIEW_ROWS).collect();
         Response::json(
             200,
@@ -622,6 +620,27 @@ impl Simulator {
 const PREVIEW_ROWS: usize = 1000;
 
 /// DLI's `job_type` for a statement: `INSERT` for an INSERT, else `QUERY`.
+/// A FINISHED job's result, as `/status` counts it and `/preview` serves it (they agree): the
+/// scenario's `result`; unscripted, a query's 4 rows of `id` (the schema `/status`'s detail
+/// gives), an INSERT's 4 rows written and no result to preview.
+fn result_of(job: &Job) -> super::scenario::ResultSpec {
+    if let Some(r) = &job.spec.result {
+        return r.clone();
+    }
+    if job_type_of(&job.statement) == "QUERY" {
+        super::scenario::ResultSpec {
+            schema: vec![json!({"id": "integer"})],
+            rows: (1..=4).map(|i| vec![json!(i)]).collect(),
+            count: None,
+        }
+    } else {
+        super::scenario::ResultSpec {
+            count: Some(4),
+            ..super::scenario::ResultSpec::default()
+        }
+    }
+}
+
 fn job_type_of(statement: &str) -> &'static str {
     let first = statement.split_whitespace().next().unwrap_or_default();
     if first.eq_ignore_ascii_case("INSERT") {

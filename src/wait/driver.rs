@@ -351,7 +351,10 @@ impl<A: JobApi> Driver<A> {
             .as_ref()
             .and_then(|f| f.job_type.clone())
             .filter(|t| !t.eq_ignore_ascii_case("QUERY"));
-        report.outcome = match (crate::report::results::rows_counted(report), &report.results) {
+        report.outcome = match (
+            crate::report::results::rows_counted(report),
+            &report.results,
+        ) {
             _ if on_default => unchecked("the check cannot be made".into(), Some(Check::OwnQueue)),
             _ if let Some(t) = not_a_query => unchecked(
                 format!(

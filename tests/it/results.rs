@@ -318,6 +318,24 @@ fn a_result_asked_for_without_waiting_for_the_end_is_refused() {
     assert_eq!(sim.requests().len(), before, "a request was sent");
 }
 
+/// The simulator's unscripted query: `/status` counts the rows `/preview` serves.
+#[test]
+fn an_unscripted_query_serves_the_rows_it_counts() {
+    let sim = Sim::start("results.json");
+    let r = wait(
+        &sim,
+        "no-scripted-result",
+        &["--results", "--result-format", "csv"],
+    );
+    r.expect_code(0);
+    assert!(
+        closing(&r, "no-scripted-result").contains(", 4 rows;"),
+        "{}",
+        r.all()
+    );
+    assert_eq!(r.stdout, "id\r\n1\r\n2\r\n3\r\n4\r\n", "{}", r.all());
+}
+
 /// The default queue: DLI refuses its results. `--results` says so in one line naming the
 /// cause and the fix; `--fail-if-rows` cannot check (exit 2), and `run` knows it before the
 /// submit. A check of a Spark batch is refused at once.

@@ -252,10 +252,7 @@ fn figure_outputs(scrubber: &Scrubber, reports: &[JobReport]) -> String {
         ("rows", rows),
         (
             "result-rows",
-            add(reports
-                .iter()
-                .filter_map(super::results::rows_counted)
-                .collect()),
+            add(reports.iter().filter_map(JobReport::rows_counted).collect()),
         ),
         ("bytes-scanned", sum(|f| f.bytes_scanned)),
         ("dli-duration-ms", longest),

@@ -16,7 +16,7 @@ pub const CHECK_ROWS_SHOWN: usize = 3;
 /// The most characters of a cell in the table format (`…` past it).
 pub const TABLE_CELL_CHARS: usize = 40;
 /// The most rows and characters per cell of the step summary's table.
-pub const SUMMARY_ROWS: usize = 20;
+pub const SUMMARY_ROWS: usize = crate::wait::record::ROWS_KEPT_UNSHOWN;
 pub const SUMMARY_CELL_CHARS: usize = 100;
 /// How many rows DLI's preview gives at most.
 pub const PREVIEW_ROWS: usize = 1000;
@@ -149,24 +149,6 @@ fn csv(scrubber: &Scrubber, p: &PreviewResult, names: &[String]) -> String {
         out.push_str(&record(cells(row, names.len()).map(cell_text).collect()));
     }
     out
-}
-
-/// The rows of a query's result as `--fail-if-rows` counts them: DLI's `result_count`, else
-/// the preview's (its `row_count`, or the rows it gave, whichever is more; none when it told
-/// there is no result); `None` when neither was read.
-pub fn rows_counted(r: &JobReport) -> Option<u64> {
-    r.figures()
-        .and_then(|f| f.result_rows)
-        .or_else(|| match &r.results {
-            Some(Results::Rows(p)) => Some(
-                p.row_count
-                    .and_then(|n| u64::try_from(n).ok())
-                    .unwrap_or(0)
-                    .max(p.rows_read() as u64),
-            ),
-            Some(Results::NoResult) => Some(0),
-            _ => None,
-        })
 }
 
 /// How many rows the query has in all: DLI's `result_count`, else the preview's.

@@ -323,9 +323,9 @@ impl<A: JobApi> Driver<A> {
                 Ok(Some(p)) if p.schema.is_empty() && p.rows.is_empty() => Some(Results::NoResult),
                 Ok(Some(mut p)) => {
                     // Unshown (no `--results`), only the rows the outputs show are kept.
-                    if !results.show && p.rows.len() > crate::report::results::SUMMARY_ROWS {
-                        p.left_out.rows += p.rows.len() - crate::report::results::SUMMARY_ROWS;
-                        p.rows.truncate(crate::report::results::SUMMARY_ROWS);
+                    if !results.show && p.rows.len() > crate::wait::record::ROWS_KEPT_UNSHOWN {
+                        p.left_out.rows += p.rows.len() - crate::wait::record::ROWS_KEPT_UNSHOWN;
+                        p.rows.truncate(crate::wait::record::ROWS_KEPT_UNSHOWN);
                     }
                     Some(Results::Rows(p))
                 }
@@ -351,10 +351,7 @@ impl<A: JobApi> Driver<A> {
             .as_ref()
             .and_then(|f| f.job_type.clone())
             .filter(|t| !t.eq_ignore_ascii_case("QUERY"));
-        report.outcome = match (
-            crate::report::results::rows_counted(report),
-            &report.results,
-        ) {
+        report.outcome = match (report.rows_counted(), &report.results) {
             _ if on_default => unchecked("the check cannot be made".into(), Some(Check::OwnQueue)),
             _ if let Some(t) = not_a_query => unchecked(
                 format!(

@@ -59,6 +59,30 @@ pub enum Results {
     Unreadable(String),
 }
 
+/// The rows of a result kept when they are not shown (`--results` off): those the step
+/// summary shows.
+pub const ROWS_KEPT_UNSHOWN: usize = 20;
+
+impl JobReport {
+    /// The rows of a query's result as `--fail-if-rows` counts them: DLI's `result_count`,
+    /// else the preview's (its `row_count`, or the rows it gave, whichever is more; none when
+    /// it told there is no result); `None` when neither was read.
+    pub fn rows_counted(&self) -> Option<u64> {
+        self.figures()
+            .and_then(|f| f.result_rows)
+            .or_else(|| match &self.results {
+                Some(Results::Rows(p)) => Some(
+                    p.row_count
+                        .and_then(|n| u64::try_from(n).ok())
+                        .unwrap_or(0)
+                        .max(p.rows_read() as u64),
+                ),
+                Some(Results::NoResult) => Some(0),
+                _ => None,
+            })
+    }
+}
+
 impl JobReport {
     /// DLI's figures, when they were read.
     pub fn figures(&self) -> Option<&Figures> {

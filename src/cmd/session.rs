@@ -444,17 +444,16 @@ impl<'c, K: Kind> Session<'c, K> {
     /// then [`Session::conclude`]: the exit status.
     pub async fn wait(&self, job_ids: Vec<String>) -> CommandResult {
         let settings = &self.settings;
+        // One deadline for the whole run: a plain wait's clock starts here, before the
+        // history lookup; what the key's lookup, the submit and the history took is gone.
+        self.began();
         let prior = self.prior(&job_ids).await;
         let mut config = settings.wait.clone().with_fallback(K::FALLBACK);
         config.results = ResultsAsk {
             show: self.ctx.output.results,
             check: self.ctx.output.fail_if_rows,
         };
-        // One deadline for the whole run: what the lookup, the submit and the history took
-        // is gone.
-        if self.began.get().is_some() {
-            config.timeout = self.left();
-        }
+        config.timeout = self.left();
         let policy = || settings.policy_with(prior.clone());
         let plan = Plan {
             config: &config,
@@ -527,12 +526,32 @@ impl<'c, K: Kind> Session<'c, K> {
         if s.history == History::Off {
             return None;
         }
+        let say = |text: String| ctx.stderr.line(&ctx.secrets.line(&text));
+        // The lookup holds no part of the wait's deadline: it gets what is left of it (at
+        // most a request's timeout) and is raced against it; a slow one turns the prior off.
+        let left = self.left();
+        let timeout = left.map_or(s.client.request_timeout, |l| {
+            l.min(s.client.request_timeout)
+        });
+        let deadline = left.map(|l| tokio::time::Instant::now() + l);
+        let past_deadline = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
         let found = tokio::select! {
             biased;
             _ = signals::interrupted(&ctx.stop) => return None,
-            found = self.kind.history(job_id, s.client.request_timeout) => found,
+            found = self.kind.history(job_id, timeout) => found,
+            () = past_deadline => {
+                say(format!(
+                    "note: history off for this wait: looking up the job's past runs outlasted the wait's {}; polling as for a job never seen (--history off skips the lookup)",
+                    crate::cli::flag::TIMEOUT
+                ));
+                return None;
+            }
         };
-        let say = |text: String| ctx.stderr.line(&ctx.secrets.line(&text));
         match found {
             Ok(Some(past)) => {
                 self.reporter.history(job_id, &past);

@@ -122,3 +122,26 @@ fn a_spark_batch_learns_from_the_batches_of_its_name_on_its_queue() {
     ]);
     run(&mut cmd).expect_code(124).stderr_has(&[said]);
 }
+
+#[test]
+fn a_slow_list_holds_no_part_of_the_timeout_it_turns_the_prior_off_and_124_comes_on_time() {
+    let sim = Sim::start("history-slow.json");
+    // The list answers in 20 s; each request may take 10 s: the lookup alone would outlast
+    // the 2 s --timeout five times over, were it not raced against it.
+    let mut cmd = sim.dli_wait_with(&[("--request-timeout", "10s")]);
+    cmd.env("DLI_WAIT_HISTORY", "auto")
+        .args(["--timeout", "2s", id(TODAY)]);
+    let start = std::time::Instant::now();
+    let ran = run(&mut cmd);
+    let took = start.elapsed();
+    ran.expect_code(124)
+        .stderr_has(&["history off for this wait", "--timeout"]);
+    let said = ran.all();
+    assert_eq!(
+        said.matches("history off for this wait").count(),
+        1,
+        "{said}"
+    );
+    // 2 s and the process's start and end; the lookup's 10 s would show.
+    assert!(took.as_secs_f64() < 8.0, "took {took:?}\n{said}");
+}

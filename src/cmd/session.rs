@@ -447,12 +447,15 @@ impl<'c, K: Kind> Session<'c, K> {
         // One deadline for the whole run: a plain wait's clock starts here, before the
         // history lookup; what the key's lookup, the submit and the history took is gone.
         self.began();
-        let prior = self.prior(&job_ids).await;
+        let lookup_calls = std::sync::atomic::AtomicU32::new(0);
+        let prior = self.prior(&job_ids, &lookup_calls).await;
         let mut config = settings.wait.clone().with_fallback(K::FALLBACK);
         config.results = ResultsAsk {
             show: self.ctx.output.results,
             check: self.ctx.output.fail_if_rows,
         };
+        // The lookup's calls count in the job's figures.
+        config.lookup_calls = lookup_calls.into_inner();
         config.timeout = self.left();
         let policy = || settings.policy_with(prior.clone());
         let plan = Plan {
@@ -512,7 +515,11 @@ impl<'c, K: Kind> Session<'c, K> {
     /// Where the job's past runs ended (`--history auto`, one job, `eta`), or `--expect`'s
     /// prior. A lookup that fails or is refused turns the prior off for this wait, with one
     /// line; it never ends the wait.
-    async fn prior(&self, job_ids: &[String]) -> Option<Prior> {
+    async fn prior(
+        &self,
+        job_ids: &[String],
+        calls: &std::sync::atomic::AtomicU32,
+    ) -> Option<Prior> {
         let (ctx, s) = (self.ctx, &self.settings);
         if s.poll_policy != PollPolicy::Eta {
             return None;
@@ -543,7 +550,7 @@ impl<'c, K: Kind> Session<'c, K> {
         let found = tokio::select! {
             biased;
             _ = signals::interrupted(&ctx.stop) => return None,
-            found = self.kind.history(job_id, timeout) => found,
+            found = self.kind.history(job_id, timeout, calls) => found,
             () = past_deadline => {
                 say(format!(
                     "note: history off for this wait: looking up the job's past runs outlasted the wait's {}; polling as for a job never seen (--history off skips the lookup)",

@@ -118,8 +118,14 @@ pub fn describe_state(s: &Snapshot) -> String {
 }
 
 fn polls_text(r: &JobReport) -> String {
+    // The history lookup's calls are DLI requests too: they are counted, apart from polls.
+    let lookup = match r.lookup_calls {
+        0 => String::new(),
+        1 => " + 1 history call".to_string(),
+        n => format!(" + {n} history calls"),
+    };
     format!(
-        "{} poll{}, {} retr{}",
+        "{} poll{}{lookup}, {} retr{}",
         r.polls,
         if r.polls == 1 { "" } else { "s" },
         r.retries,

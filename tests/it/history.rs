@@ -161,3 +161,35 @@ fn a_slow_list_holds_no_part_of_the_timeout_it_turns_the_prior_off_and_124_comes
     // 2 s and the process's start and end; the lookup's 10 s would show.
     assert!(took.as_secs_f64() < 8.0, "took {took:?}\n{said}");
 }
+
+#[test]
+fn the_lookups_calls_count_in_the_closing_line_and_the_json_summary() {
+    for output in ["human", "json"] {
+        let sim = Sim::start("history.json");
+        let mut cmd = sim.dli_wait();
+        cmd.env("DLI_WAIT_HISTORY", "auto").args([
+            "--output",
+            output,
+            "--timeout",
+            "1s",
+            id(TODAY),
+        ]);
+        let ran = run(&mut cmd);
+        ran.expect_code(124);
+        let requests = sim.requests_at();
+        // The lookup: the job's /status for its statement, one list of past runs.
+        let lists = requests
+            .iter()
+            .filter(|(_, _, p)| p.ends_with("/jobs") || p.contains("/jobs?"))
+            .count();
+        assert_eq!(lists, 1, "{requests:?}");
+        if output == "json" {
+            let job = &ran.summary()["jobs"][0];
+            assert_eq!(job["lookup_calls"], 2, "{job}");
+            let polls = job["polls"].as_u64().unwrap_or_default() as usize;
+            assert_eq!(polls + 2, requests.len(), "{job}\n{requests:?}");
+        } else {
+            ran.stderr_has(&["+ 2 history calls"]);
+        }
+    }
+}

@@ -521,7 +521,9 @@ impl<'c, K: Kind> Session<'c, K> {
         calls: &std::sync::atomic::AtomicU32,
     ) -> Option<Prior> {
         let (ctx, s) = (self.ctx, &self.settings);
-        if s.poll_policy != PollPolicy::Eta {
+        // The prior predicts the job's end, not its start: sparse polls before its band
+        // would only see RUNNING late (and thin the --settle window).
+        if s.poll_policy != PollPolicy::Eta || s.wait.until_running {
             return None;
         }
         if let Some(d) = s.expect {

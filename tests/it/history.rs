@@ -193,3 +193,19 @@ fn the_lookups_calls_count_in_the_closing_line_and_the_json_summary() {
         }
     }
 }
+
+#[test]
+fn until_running_uses_no_prior_and_makes_no_list_call() {
+    // The prior says when past runs ended, not when they started: a wait for RUNNING polls
+    // as for a job never seen.
+    let sim = Sim::start("history.json");
+    let mut cmd = sim.dli_wait();
+    cmd.env("DLI_WAIT_HISTORY", "auto")
+        .args(["--until", "running", "--timeout", "10s", id(TODAY)]);
+    run(&mut cmd)
+        .expect_code(0)
+        .stderr_has(&["RUNNING"])
+        .never_shows("history");
+    let (_, lists) = calls(&sim);
+    assert!(lists.is_empty(), "{lists:?}");
+}

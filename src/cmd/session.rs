@@ -103,6 +103,22 @@ impl<'c, K: Kind> Session<'c, K> {
                 crate::cli::flag::MAX_RESTARTS
             )));
         }
+        // `--expect` is a prior for `eta` about the job's end: any other use would be silent.
+        if settings.expect.is_some() && settings.poll_policy != PollPolicy::Eta {
+            return Err(Failure::usage(format!(
+                "{} shapes the eta policy's polls; it does nothing with {} exponential (drop it, or use {} eta)",
+                flag::EXPECT,
+                flag::POLL_POLICY,
+                flag::POLL_POLICY
+            )));
+        }
+        if settings.expect.is_some() && settings.wait.until_running {
+            return Err(Failure::usage(format!(
+                "{} says when the job should end; {} running waits for its start (drop one of them)",
+                flag::EXPECT,
+                flag::UNTIL
+            )));
+        }
         if (ctx.output.results || ctx.output.fail_if_rows) && !K::RESULTS {
             return Err(Failure::usage(format!(
                 "{} and {} read a SQL query's result; these jobs have none ({} sql, the default, for SQL jobs)",

@@ -209,3 +209,22 @@ fn until_running_uses_no_prior_and_makes_no_list_call() {
     let (_, lists) = calls(&sim);
     assert!(lists.is_empty(), "{lists:?}");
 }
+
+#[test]
+fn expect_without_eta_or_with_until_running_is_a_usage_error_of_one_line() {
+    let sim = Sim::start("history.json");
+    for (extra, said) in [
+        (
+            &["--poll-policy", "exponential"][..],
+            "--poll-policy exponential",
+        ),
+        (&["--until", "running"][..], "--until running"),
+    ] {
+        let mut cmd = sim.dli_wait();
+        cmd.args(["--expect", "20s"]).args(extra).arg(id(TODAY));
+        let ran = run(&mut cmd);
+        ran.expect_code(2).stderr_has(&["--expect", said]);
+        assert_eq!(ran.stderr.trim().lines().count(), 1, "{}", ran.all());
+    }
+    assert!(sim.requests().is_empty(), "{:?}", sim.requests());
+}

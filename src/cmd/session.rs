@@ -633,9 +633,7 @@ fn own_deadline_note(
     );
     let own_ms = i64::try_from(own.as_millis()).unwrap_or(i64::MAX);
     let ends = started_ms.map(|ms| ms.saturating_add(own_ms));
-    let now_ms = now
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let now_ms = crate::dli::human::epoch_ms(now);
     let wait_ends =
         left.map(|l| now_ms.saturating_add(i64::try_from(l.as_millis()).unwrap_or(i64::MAX)));
     let at = ends.map_or_else(

@@ -218,9 +218,7 @@ impl Kind for Sql {
         };
         calls.fetch_add(1, Ordering::Relaxed);
         let list = self.0.list_sql_jobs(&query, timeout).await?;
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let now_ms = crate::dli::human::epoch_ms(std::time::SystemTime::now());
         let ago = |t: Option<i64>| {
             t.and_then(|t| u64::try_from(now_ms.saturating_sub(t)).ok())
                 .map(Duration::from_millis)

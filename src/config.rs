@@ -407,6 +407,7 @@ impl TimingArgs {
             settle: self.settle,
             max_restarts: self.max_restarts,
             results: Default::default(),
+            lookup_calls: 0,
         }
     }
 }

@@ -673,7 +673,9 @@ pub struct TimingArgs {
     #[arg(long, value_enum, env = "DLI_WAIT_HISTORY", default_value_t = History::Auto, value_name = "WHEN")]
     pub history: History,
     /// How long the job should take, given by hand (a job that never ran, or ran elsewhere),
-    /// counted from the start of the wait, e.g. `--expect 40m`; no list call is made.
+    /// counted from the start of the wait, e.g. `--expect 40m`; no list call is made. For
+    /// `--poll-policy eta` (the default) waiting for the end: with another policy or
+    /// `--until running` it is a usage error (exit 2).
     #[arg(long, env = "DLI_WAIT_EXPECT", value_name = "DURATION", value_parser = parse_duration)]
     pub expect: Option<Duration>,
 }

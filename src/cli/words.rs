@@ -88,6 +88,8 @@ pub mod flag {
     pub const SETTLE: &str = "--settle";
     pub const MAX_RESTARTS: &str = "--max-restarts";
     pub const SAVEPOINT: &str = "--savepoint";
+    pub const EXPECT: &str = "--expect";
+    pub const POLL_POLICY: &str = "--poll-policy";
 }
 
 /// What to check about a fault, in this command line's words.

@@ -103,6 +103,22 @@ impl<'c, K: Kind> Session<'c, K> {
                 crate::cli::flag::MAX_RESTARTS
             )));
         }
+        // `--expect` is a prior for `eta` about the job's end: any other use would be silent.
+        if settings.expect.is_some() && settings.poll_policy != PollPolicy::Eta {
+            return Err(Failure::usage(format!(
+                "{} shapes the eta policy's polls; it does nothing with {} exponential (drop it, or use {} eta)",
+                flag::EXPECT,
+                flag::POLL_POLICY,
+                flag::POLL_POLICY
+            )));
+        }
+        if settings.expect.is_some() && settings.wait.until_running {
+            return Err(Failure::usage(format!(
+                "{} says when the job should end; {} running waits for its start (drop one of them)",
+                flag::EXPECT,
+                flag::UNTIL
+            )));
+        }
         if (ctx.output.results || ctx.output.fail_if_rows) && !K::RESULTS {
             return Err(Failure::usage(format!(
                 "{} and {} read a SQL query's result; these jobs have none ({} sql, the default, for SQL jobs)",
@@ -447,17 +463,19 @@ impl<'c, K: Kind> Session<'c, K> {
     /// then [`Session::conclude`]: the exit status.
     pub async fn wait(&self, job_ids: Vec<String>) -> CommandResult {
         let settings = &self.settings;
-        let prior = self.prior(&job_ids).await;
+        // One deadline for the whole run: a plain wait's clock starts here, before the
+        // history lookup; what the key's lookup, the submit and the history took is gone.
+        self.began();
+        let lookup_calls = std::sync::atomic::AtomicU32::new(0);
+        let prior = self.prior(&job_ids, &lookup_calls).await;
         let mut config = settings.wait.clone().with_fallback(K::FALLBACK);
         config.results = ResultsAsk {
             show: self.ctx.output.results,
             check: self.ctx.output.fail_if_rows,
         };
-        // One deadline for the whole run: what the lookup, the submit and the history took
-        // is gone.
-        if self.began.get().is_some() {
-            config.timeout = self.left();
-        }
+        // The lookup's calls count in the job's figures.
+        config.lookup_calls = lookup_calls.into_inner();
+        config.timeout = self.left();
         let policy = || settings.policy_with(prior.clone());
         let plan = Plan {
             config: &config,
@@ -516,9 +534,15 @@ impl<'c, K: Kind> Session<'c, K> {
     /// Where the job's past runs ended (`--history auto`, one job, `eta`), or `--expect`'s
     /// prior. A lookup that fails or is refused turns the prior off for this wait, with one
     /// line; it never ends the wait.
-    async fn prior(&self, job_ids: &[String]) -> Option<Prior> {
+    async fn prior(
+        &self,
+        job_ids: &[String],
+        calls: &std::sync::atomic::AtomicU32,
+    ) -> Option<Prior> {
         let (ctx, s) = (self.ctx, &self.settings);
-        if s.poll_policy != PollPolicy::Eta {
+        // The prior predicts the job's end, not its start: sparse polls before its band
+        // would only see RUNNING late (and thin the --settle window).
+        if s.poll_policy != PollPolicy::Eta || s.wait.until_running {
             return None;
         }
         if let Some(d) = s.expect {
@@ -530,12 +554,32 @@ impl<'c, K: Kind> Session<'c, K> {
         if s.history == History::Off {
             return None;
         }
+        let say = |text: String| ctx.stderr.line(&ctx.secrets.line(&text));
+        // The lookup holds no part of the wait's deadline: it gets what is left of it (at
+        // most a request's timeout) and is raced against it; a slow one turns the prior off.
+        let left = self.left();
+        let timeout = left.map_or(s.client.request_timeout, |l| {
+            l.min(s.client.request_timeout)
+        });
+        let deadline = left.map(|l| tokio::time::Instant::now() + l);
+        let past_deadline = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
         let found = tokio::select! {
             biased;
             _ = signals::interrupted(&ctx.stop) => return None,
-            found = self.kind.history(job_id, s.client.request_timeout) => found,
+            found = self.kind.history(job_id, timeout, calls) => found,
+            () = past_deadline => {
+                say(format!(
+                    "note: history off for this wait: looking up the job's past runs outlasted the wait's {}; polling as for a job never seen (--history off skips the lookup)",
+                    crate::cli::flag::TIMEOUT
+                ));
+                return None;
+            }
         };
-        let say = |text: String| ctx.stderr.line(&ctx.secrets.line(&text));
         match found {
             Ok(Some(past)) => {
                 self.reporter.history(job_id, &past);
@@ -592,9 +636,7 @@ fn own_deadline_note(
     );
     let own_ms = i64::try_from(own.as_millis()).unwrap_or(i64::MAX);
     let ends = started_ms.map(|ms| ms.saturating_add(own_ms));
-    let now_ms = now
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let now_ms = crate::dli::human::epoch_ms(now);
     let wait_ends =
         left.map(|l| now_ms.saturating_add(i64::try_from(l.as_millis()).unwrap_or(i64::MAX)));
     let at = ends.map_or_else(

@@ -4,6 +4,13 @@
 
 use std::time::Duration;
 
+/// `t` in DLI's unit of time, milliseconds since the Unix epoch (0 before it): what its
+/// `start_time`s are compared with.
+pub fn epoch_ms(t: std::time::SystemTime) -> i64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 /// `d` rounded to what a person would say: whole milliseconds below a second (at least 1 ms
 /// when not zero), else the nearest second, written `4m12s`, `1m`, and past an hour without
 /// the seconds (`1h3m`, `2h`).
@@ -30,6 +37,16 @@ pub fn duration(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn epoch_ms_is_dli_s_milliseconds_and_zero_before_the_epoch() {
+        let epoch = std::time::UNIX_EPOCH;
+        assert_eq!(
+            epoch_ms(epoch + Duration::from_millis(1_700_000_000_123)),
+            1_700_000_000_123
+        );
+        assert_eq!(epoch_ms(epoch - Duration::from_secs(1)), 0);
+    }
 
     #[test]
     fn durations_read_as_people_write_them() {

@@ -139,9 +139,7 @@ pub fn when(ms: i64, now: std::time::SystemTime) -> String {
             ))
             .ok()
         });
-    let now_ms = now
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let now_ms = crate::dli::human::epoch_ms(now);
     let ago = u64::try_from(now_ms.saturating_sub(ms))
         .ok()
         .map(|ms| crate::dli::human::duration(std::time::Duration::from_secs(ms / 1000)));

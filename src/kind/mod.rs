@@ -21,6 +21,7 @@ use crate::wait::api::JobApi;
 use crate::wait::history::Past;
 use crate::wait::machine::Fallback;
 use std::future::Future;
+use std::sync::atomic::AtomicU32;
 use std::time::Duration;
 
 /// One kind of DLI job, as the commands and the driver need it; a value of it holds the
@@ -62,13 +63,15 @@ pub trait Kind: JobApi {
         sent: &Sent,
     ) -> impl Future<Output = Result<Submitted, Fault>> + Send;
     /// The job's earlier FINISHED runs (`--history auto`): one or two calls at the start of
-    /// a wait, newest first, at most a page. `Ok(None)`: the kind cannot tell.
+    /// a wait, newest first, at most a page, each counted in `calls` as it is sent (the
+    /// user's figures count them). `Ok(None)`: the kind cannot tell.
     fn history(
         &self,
         job_id: &str,
         timeout: Duration,
+        calls: &AtomicU32,
     ) -> impl Future<Output = Result<Option<Past>, Fault>> + Send {
-        let _ = (job_id, timeout);
+        let _ = (job_id, timeout, calls);
         async { Ok(None) }
     }
     /// The jobs submitted with `key` (`run --idempotency-key`; `what` carries it, as

@@ -22,6 +22,7 @@ use crate::wait::history::{LIST_PAGE, MAX_RUNS, Past};
 use crate::wait::machine::{Endpoint, Fallback};
 use crate::wait::snapshot::{Figures, Snapshot, Source, TaskCounts, Words};
 use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -237,7 +238,13 @@ impl Kind for Spark {
 
     /// The batch's details for its name and queue, then one page of the batches of that
     /// name on that queue, newest first; those that succeeded (`success`) count.
-    async fn history(&self, job_id: &str, timeout: Duration) -> Result<Option<Past>, Fault> {
+    async fn history(
+        &self,
+        job_id: &str,
+        timeout: Duration,
+        calls: &AtomicU32,
+    ) -> Result<Option<Past>, Fault> {
+        calls.fetch_add(1, Ordering::Relaxed);
         let details = self.0.batch(job_id, timeout).await?;
         let Some(name) = details.name.filter(|n| !n.trim().is_empty()) else {
             return Ok(None);
@@ -251,10 +258,9 @@ impl Kind for Spark {
             order: Some(BatchOrder::CreateTimeDesc),
             ..BatchQuery::default()
         };
+        calls.fetch_add(1, Ordering::Relaxed);
         let list = self.0.list_batches(&query, timeout).await?;
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let now_ms = crate::dli::human::epoch_ms(std::time::SystemTime::now());
         let ago = |t: Option<i64>| {
             t.and_then(|t| u64::try_from(now_ms.saturating_sub(t)).ok())
                 .map(Duration::from_millis)

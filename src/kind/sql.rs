@@ -20,6 +20,7 @@ use crate::wait::api::JobApi;
 use crate::wait::history::{LIST_PAGE, Past};
 use crate::wait::machine::{Endpoint, Fallback};
 use crate::wait::snapshot::{DEFAULT_QUEUE, Figures, Snapshot, Source, TaskCounts, Words};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 /// The most characters of a statement sent as the list's `sql_pattern` (a piece DLI matches;
@@ -195,7 +196,13 @@ impl Kind for Sql {
 
     /// `/status` for the job's statement, queue and start, then one page of the FINISHED
     /// jobs of the same statement on the same queue, newest first.
-    async fn history(&self, job_id: &str, timeout: Duration) -> Result<Option<Past>, Fault> {
+    async fn history(
+        &self,
+        job_id: &str,
+        timeout: Duration,
+        calls: &AtomicU32,
+    ) -> Result<Option<Past>, Fault> {
+        calls.fetch_add(1, Ordering::Relaxed);
         let status = self.0.status(job_id, timeout).await?;
         let Some(statement) = status.statement.filter(|s| !s.trim().is_empty()) else {
             return Ok(None);
@@ -209,10 +216,9 @@ impl Kind for Sql {
             sql_pattern: Some(statement.chars().take(PATTERN_CHARS).collect()),
             ..SqlJobQuery::default()
         };
+        calls.fetch_add(1, Ordering::Relaxed);
         let list = self.0.list_sql_jobs(&query, timeout).await?;
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let now_ms = crate::dli::human::epoch_ms(std::time::SystemTime::now());
         let ago = |t: Option<i64>| {
             t.and_then(|t| u64::try_from(now_ms.saturating_sub(t)).ok())
                 .map(Duration::from_millis)

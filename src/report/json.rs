@@ -95,6 +95,7 @@ pub fn job_json(r: &JobReport) -> Value {
         "exit_code": r.outcome.exit_code(),
         "duration_seconds": secs(r.elapsed),
         "polls": r.polls,
+        "lookup_calls": r.lookup_calls,
         "retries": r.retries,
         "message": outcome_message(r),
         "last_status": last.map(|s| s.status.to_string()),

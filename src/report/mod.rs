@@ -118,8 +118,14 @@ pub fn describe_state(s: &Snapshot) -> String {
 }
 
 fn polls_text(r: &JobReport) -> String {
+    // The history lookup's calls are DLI requests too: they are counted, apart from polls.
+    let lookup = match r.lookup_calls {
+        0 => String::new(),
+        1 => " + 1 history call".to_string(),
+        n => format!(" + {n} history calls"),
+    };
     format!(
-        "{} poll{}, {} retr{}",
+        "{} poll{}{lookup}, {} retr{}",
         r.polls,
         if r.polls == 1 { "" } else { "s" },
         r.retries,
@@ -357,7 +363,7 @@ fn message(r: &JobReport, brief: Option<&Scrubber>) -> String {
     }
     if r.fell_back && !matches!(r.outcome, Outcome::Finished) {
         msg.push_str(
-            " [polled /status: /progress kept answering DLI.0999, so stall detection was off]",
+            " [polled /status: /progress kept answering DLI.0999, so task-count stall detection was off]",
         );
     }
     let no_counts = r.last.as_ref().filter(|s| s.never_has_task_counts());
@@ -365,7 +371,7 @@ fn message(r: &JobReport, brief: Option<&Scrubber>) -> String {
         && may_run
     {
         msg.push_str(&format!(
-            " [{}: DLI reports no task counts for it, so stall detection was off]",
+            " [{}: DLI reports no task counts for it, so task-count stall detection was off]",
             s.source.words.what
         ));
     }
@@ -471,6 +477,7 @@ mod tests {
             outcome,
             elapsed: Duration::from_secs(3 * 3600),
             polls: 100,
+            lookup_calls: 0,
             retries: 0,
             last: Some(last),
             last_fault: None,

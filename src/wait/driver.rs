@@ -648,6 +648,7 @@ impl<'d, A: JobApi> Fleet<'d, A> {
             outcome,
             elapsed: j.start.elapsed(),
             polls: j.m.polls(),
+            lookup_calls: j.m.lookup_calls(),
             retries: j.m.retries(),
             last: j.m.last().cloned(),
             last_fault: j.m.last_fault().cloned(),

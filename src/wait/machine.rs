@@ -67,6 +67,9 @@ pub struct WaitConfig {
     pub max_restarts: Option<u64>,
     /// What the ending reads of a FINISHED query besides DLI's figures.
     pub results: ResultsAsk,
+    /// The calls the history lookup made before this wait's first poll: its figures count
+    /// them ([`crate::wait::record::JobReport::lookup_calls`]).
+    pub lookup_calls: u32,
 }
 
 /// What a FINISHED query's ending reads of its result (`/preview`).
@@ -100,6 +103,7 @@ impl Default for WaitConfig {
             settle: None,
             max_restarts: None,
             results: ResultsAsk::default(),
+            lookup_calls: 0,
         }
     }
 }
@@ -527,6 +531,11 @@ impl Machine {
     /// What the ending reads of a FINISHED query's result.
     pub fn results(&self) -> ResultsAsk {
         self.cfg.results
+    }
+
+    /// The history lookup's calls before this wait (see [`WaitConfig::lookup_calls`]).
+    pub fn lookup_calls(&self) -> u32 {
+        self.cfg.lookup_calls
     }
 
     pub fn take_notes(&mut self) -> Vec<Note> {

@@ -991,4 +991,46 @@ mod tests {
                 .all(|p| p.1 == 40.0)
         );
     }
+
+    proptest::proptest! {
+        /// README's bound on the lag of a job that fails while the prior spaces its polls:
+        /// no delay is longer than the longer of `--max-poll-interval` and the job's age
+        /// (at most 5 × `--max-poll-interval`), whatever the past runs, the time the job ran
+        /// before the wait, the caps and what the polls see.
+        #[test]
+        fn with_a_prior_no_delay_passes_the_failure_lag_bound(
+            durations in proptest::collection::vec(1u64..20_000, 1..8),
+            ran_for in 0u64..5_000,
+            caps in proptest::sample::select(vec![(2u64, 120u64), (1, 3), (5, 30), (2, 600), (10, 10)]),
+            seed in 0u64..1_000,
+        ) {
+            let prior = Prior::from_durations(durations.into_iter().map(Duration::from_secs))
+                .map(|p| p.with_offset(Duration::from_secs(ran_for)));
+            let (first, max) = (Duration::from_secs(caps.0), Duration::from_secs(caps.1));
+            let mut p = Eta::with_seed(first, max, seed).with_prior(prior);
+            let mut rng = SmallRng::seed_from_u64(seed);
+            let (cap, mut now) = (max.as_secs_f64(), 0.0_f64);
+            for i in 0..400 {
+                let total = rng.gen_range(-2..50);
+                let snap = running_with(
+                    rng.gen_range(0..3),
+                    rng.gen_range(-5..60),
+                    total,
+                    rng.gen_range(-3..70),
+                );
+                let d = p
+                    .next_delay(&PolicyInput {
+                        now: Duration::from_secs_f64(now),
+                        snapshot: Some(&snap),
+                        fault: None,
+                        changed: i % 37 == 0,
+                    })
+                    .as_secs_f64();
+                let age = now + ran_for as f64;
+                let bound = cap.max(age.min(super::super::history::SPARSE_CAP_FACTOR * cap));
+                proptest::prop_assert!(d <= bound + 1e-6, "at {now} (age {age}): {d} > {bound}");
+                now += d * rng.gen_range(0.5..3.0);
+            }
+        }
+    }
 }

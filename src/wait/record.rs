@@ -31,6 +31,8 @@ pub struct JobReport {
     pub outcome: Outcome,
     pub elapsed: Duration,
     pub polls: u32,
+    /// The calls the history lookup (`--history auto`) made before the first poll.
+    pub lookup_calls: u32,
     pub retries: u32,
     pub last: Option<Snapshot>,
     pub last_fault: Option<Fault>,
@@ -98,6 +100,7 @@ impl JobReport {
             outcome: Outcome::Finished,
             elapsed: Duration::ZERO,
             polls: 0,
+            lookup_calls: 0,
             retries: 0,
             last: None,
             last_fault: None,

@@ -121,6 +121,8 @@ fn until_running_with_settle_passes_a_steady_job_and_not_one_that_restarts() {
         line.contains("restarted once during the wait (restart_times "),
         "{line}"
     );
+    // A STALLED ending does not say that stall detection was off: only its task-count kind.
+    assert!(!line.contains("so stall detection was off"), "{line}");
 }
 
 #[test]

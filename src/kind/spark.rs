@@ -18,7 +18,7 @@ use crate::dli::model::JobStatus;
 use crate::dli::pacer::{Lane, Pacer};
 use crate::dli::spark::{BatchDetails, BatchState, check_batch, reason_in};
 use crate::wait::api::JobApi;
-use crate::wait::history::{LIST_PAGE, MAX_RUNS, Past};
+use crate::wait::history::{self, LIST_PAGE, Past};
 use crate::wait::machine::{Endpoint, Fallback};
 use crate::wait::snapshot::{Figures, Snapshot, Source, TaskCounts, Words};
 use std::path::Path;
@@ -261,26 +261,19 @@ impl Kind for Spark {
         calls.fetch_add(1, Ordering::Relaxed);
         let list = self.0.list_batches(&query, timeout).await?;
         let now_ms = crate::dli::human::epoch_ms(std::time::SystemTime::now());
-        let ago = |t: Option<i64>| {
-            t.and_then(|t| u64::try_from(now_ms.saturating_sub(t)).ok())
-                .map(Duration::from_millis)
-        };
-        let (durations, started_ago) = list
-            .sessions
-            .iter()
-            .filter(|b| b.id.as_deref() != Some(job_id))
-            .filter(|b| b.state == JobStatus::Success)
-            .filter(|b| b.name.as_deref() == Some(name.as_str()))
-            .filter_map(|b| {
-                let ms = b.duration.and_then(|ms| u64::try_from(ms).ok())?;
-                (ms > 0).then(|| (Duration::from_millis(ms), ago(b.create_time)))
-            })
-            .take(MAX_RUNS)
-            .unzip();
+        let (durations, started_ago) = history::runs(
+            now_ms,
+            list.sessions
+                .iter()
+                .filter(|b| b.id.as_deref() != Some(job_id))
+                .filter(|b| b.state == JobStatus::Success)
+                .filter(|b| b.name.as_deref() == Some(name.as_str()))
+                .map(|b| (b.duration, b.create_time)),
+        );
         Ok(Some(Past {
             durations,
             started_ago,
-            ran_for: ago(details.create_time).unwrap_or_default(),
+            ran_for: history::ago(now_ms, details.create_time).unwrap_or_default(),
             what: match &queue {
                 Some(q) => format!("batch {name} on queue {q}"),
                 None => format!("batch {name}"),

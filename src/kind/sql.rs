@@ -219,24 +219,17 @@ impl Kind for Sql {
         calls.fetch_add(1, Ordering::Relaxed);
         let list = self.0.list_sql_jobs(&query, timeout).await?;
         let now_ms = crate::dli::human::epoch_ms(std::time::SystemTime::now());
-        let ago = |t: Option<i64>| {
-            t.and_then(|t| u64::try_from(now_ms.saturating_sub(t)).ok())
-                .map(Duration::from_millis)
-        };
-        let (durations, started_ago) = list
-            .jobs
-            .iter()
-            .filter(|j| j.job_id.as_deref() != Some(job_id))
-            .filter(|j| j.status == JobStatus::Finished)
-            .filter(|j| j.statement.as_deref().map(str::trim) == Some(statement.trim()))
-            .filter(|j| j.queue_name == status.queue_name || status.queue_name.is_none())
-            .filter_map(|j| {
-                let ms = j.duration.and_then(|ms| u64::try_from(ms).ok())?;
-                (ms > 0).then(|| (Duration::from_millis(ms), ago(j.start_time)))
-            })
-            .take(crate::wait::history::MAX_RUNS)
-            .unzip();
-        let ran_for = ago(status.start_time).unwrap_or_default();
+        let (durations, started_ago) = crate::wait::history::runs(
+            now_ms,
+            list.jobs
+                .iter()
+                .filter(|j| j.job_id.as_deref() != Some(job_id))
+                .filter(|j| j.status == JobStatus::Finished)
+                .filter(|j| j.statement.as_deref().map(str::trim) == Some(statement.trim()))
+                .filter(|j| j.queue_name == status.queue_name || status.queue_name.is_none())
+                .map(|j| (j.duration, j.start_time)),
+        );
+        let ran_for = crate::wait::history::ago(now_ms, status.start_time).unwrap_or_default();
         Ok(Some(Past {
             durations,
             started_ago,

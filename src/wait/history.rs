@@ -48,6 +48,28 @@ pub struct Past {
     pub queue: Option<String>,
 }
 
+/// How long before `now_ms` (epoch milliseconds) the moment `t` was, where DLI said.
+pub fn ago(now_ms: i64, t: Option<i64>) -> Option<Duration> {
+    t.and_then(|t| u64::try_from(now_ms.saturating_sub(t)).ok())
+        .map(Duration::from_millis)
+}
+
+/// Past runs as a job list gives them, newest first: each one's DLI `duration` and start (epoch
+/// milliseconds). What [`Past`] keeps of them: the newest [`MAX_RUNS`] that lasted (a positive
+/// duration), with how long before `now_ms` each started.
+pub fn runs(
+    now_ms: i64,
+    listed: impl Iterator<Item = (Option<i64>, Option<i64>)>,
+) -> (Vec<Duration>, Vec<Option<Duration>>) {
+    listed
+        .filter_map(|(duration_ms, started_ms)| {
+            let ms = duration_ms.and_then(|ms| u64::try_from(ms).ok())?;
+            (ms > 0).then(|| (Duration::from_millis(ms), ago(now_ms, started_ms)))
+        })
+        .take(MAX_RUNS)
+        .unzip()
+}
+
 impl Past {
     /// The prior these runs give, if any.
     pub fn prior(&self) -> Option<Prior> {
@@ -202,6 +224,27 @@ mod tests {
 
     fn secs(v: &[f64]) -> Vec<Duration> {
         v.iter().map(|s| Duration::from_secs_f64(*s)).collect()
+    }
+
+    /// What a job list gives becomes the newest MAX_RUNS runs that lasted: runs DLI gave no or
+    /// no positive duration are skipped before the cap, not counted in it; each start is
+    /// how long before now it was (none where DLI gave none, or one in the future).
+    #[test]
+    fn the_runs_kept_are_the_newest_that_lasted() {
+        let now = 1_000_000_000;
+        let mut listed = vec![(None, Some(now - 5_000)), (Some(0), None), (Some(-3), None)];
+        listed.extend((0..40).map(|i| (Some(20_000 + i), Some(now - 60_000 * (i + 1)))));
+        listed.push((Some(7_000), Some(now + 9_000)));
+        let (durations, started) = runs(now, listed.into_iter());
+        assert_eq!(durations.len(), MAX_RUNS);
+        assert_eq!(durations[0], Duration::from_millis(20_000));
+        assert_eq!(
+            durations[MAX_RUNS - 1],
+            Duration::from_millis(20_000 + MAX_RUNS as u64 - 1)
+        );
+        assert_eq!(started[0], Some(Duration::from_secs(60)));
+        assert_eq!(ago(now, Some(now + 9_000)), None);
+        assert_eq!(ago(now, None), None);
     }
 
     #[test]

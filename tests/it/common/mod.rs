@@ -552,6 +552,13 @@ pub fn run_measuring_memory(
     limit: Duration,
 ) -> (Ran, u64, Duration) {
     let start = Instant::now();
+    // Until the child has exec'd, /proc shows the test process's own memory (a vfork child
+    // shares it: the whole suite's, tens of MiB): only readings under the program's own name
+    // (the kernel's, cut to 15 bytes) are the program's.
+    let name: String = std::path::Path::new(cmd.get_program())
+        .file_name()
+        .map(|n| n.to_string_lossy().chars().take(15).collect())
+        .unwrap_or_default();
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -571,6 +578,10 @@ pub fn run_measuring_memory(
     let mut peak_kb = 0u64;
     let status = loop {
         if let Ok(text) = std::fs::read_to_string(&status_file)
+            && text
+                .lines()
+                .find_map(|l| l.strip_prefix("Name:"))
+                .is_some_and(|n| n.trim() == name)
             && let Some(kb) = text
                 .lines()
                 .find_map(|l| l.strip_prefix("VmHWM:"))

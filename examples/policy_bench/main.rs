@@ -189,19 +189,7 @@ fn run() -> Result<(), String> {
         replay::replay_polls(
             job,
             Box::new(Eta::with_seed(FIRST, MAX, i as u64).with_prior(prior)),
-            &mut |t| {
-                let v = job.at(t, &id);
-                let s = v.sub_job.as_ref();
-                println!(
-                    "{t:>9.1} {:<28} {:?} sub {:?} {}/{} active {}",
-                    corpus::phase_at(job, t),
-                    v.status,
-                    v.sub_job_id,
-                    s.map_or(0, |s| s.num_completed_tasks),
-                    s.map_or(0, |s| s.num_tasks),
-                    s.map_or(0, |s| s.num_active_tasks)
-                );
-            },
+            &mut |t| trace_line(job, &id, t),
         );
         return Ok(());
     }
@@ -211,17 +199,7 @@ fn run() -> Result<(), String> {
         println!("job {i}: length {:?}", job.length());
         let id = job.id.clone().unwrap_or_default();
         replay::replay_polls(job, (policies()[0].1)(i as u64), &mut |t| {
-            let v = job.at(t, &id);
-            let s = v.sub_job.as_ref();
-            println!(
-                "{t:>9.1} {:<28} {:?} sub {:?} {}/{} active {}",
-                corpus::phase_at(job, t),
-                v.status,
-                v.sub_job_id,
-                s.map_or(0, |s| s.num_completed_tasks),
-                s.map_or(0, |s| s.num_tasks),
-                s.map_or(0, |s| s.num_active_tasks)
-            );
+            trace_line(job, &id, t)
         });
     }
     if args.iter().any(|a| a == "--where") {
@@ -641,4 +619,20 @@ fn svg(stats: &[(&str, Stats)], corpus: &str) -> String {
     }
     out += "</svg>\n";
     out
+}
+
+/// One poll of a traced job (`--trace`, `--trace-repeated`): the time, the phase the corpus
+/// gave it, and what the poll saw.
+fn trace_line(job: &JobSpec, id: &str, t: f64) {
+    let v = job.at(t, id);
+    let s = v.sub_job.as_ref();
+    println!(
+        "{t:>9.1} {:<28} {:?} sub {:?} {}/{} active {}",
+        corpus::phase_at(job, t),
+        v.status,
+        v.sub_job_id,
+        s.map_or(0, |s| s.num_completed_tasks),
+        s.map_or(0, |s| s.num_tasks),
+        s.map_or(0, |s| s.num_active_tasks)
+    );
 }
